@@ -1,0 +1,11 @@
+DROP TABLE idempotency_keys;
+DROP TABLE audit_events;
+DROP TABLE audit_head;
+DROP TABLE counters;
+DROP TABLE agreements;
+DROP TABLE conversion_terms;
+DROP TABLE technologies;
+DROP TABLE login_failures;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE organisations;

@@ -1,0 +1,2 @@
+DROP TABLE schedule_lines;
+DROP TABLE conversion_contracts;

@@ -1,0 +1,2 @@
+DROP TABLE payment_allocations;
+DROP TABLE payments;

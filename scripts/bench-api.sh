@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# HTTP API benchmark (a measurement, not a test: it never fails on speed unless BENCH_STRICT=1).
+#
+# Builds the release binary, starts `usefirst serve` on a fresh SQLite database in a temp folder
+# seeded with the demo organisations and 10,000 agreements, and loads it over loopback with wrk
+# (64 connections, 2 threads, BENCH_SECONDS each):
+#   1. GET  /health/live                   the reference: the cheapest answer the server gives
+#   2. GET  /api/v1/agreements/{id}        as an SME that is party to the agreement
+#   3. POST /api/v1/agreements             the SME requests a trial (a write transaction)
+# For each it prints requests/s, p50 and p99 latency, answers that were not 2xx/3xx and socket
+# errors; then each endpoint's throughput relative to the reference and the server's peak RSS,
+# first as a plain table and then as Markdown for docs/PERFORMANCE.md.
+#
+# Environment:
+#   BENCH_SECONDS      load per endpoint, in seconds (default 15)
+#   BENCH_WARMUP       warm-up per endpoint before measuring, in seconds (default 2; 0 skips)
+#   BENCH_CONNECTIONS  wrk connections (default 64)
+#   BENCH_THREADS      wrk threads (default 2)
+#   BENCH_AGREEMENTS   synthetic agreements to seed (default 10000)
+#   BENCH_PORT         port to listen on (default: a free one)
+#   BENCH_STRICT       1: exit non-zero when a target is missed
+#   BENCH_SKIP_BUILD   1: use target/release/usefirst as it is
+#
+# The client shares the machine's cores with the server, so figures compare endpoints with each
+# other on one machine; they are not a capacity figure for a deployment.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SECONDS_PER_RUN=${BENCH_SECONDS:-15}
+WARMUP=${BENCH_WARMUP:-2}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+THREADS=${BENCH_THREADS:-2}
+AGREEMENTS=${BENCH_AGREEMENTS:-10000}
+STRICT=${BENCH_STRICT:-0}
+
+# Targets (see docs/PERFORMANCE.md).
+GET_MIN_PCT=40
+POST_MIN_PCT=5
+RSS_MAX_MB=100
+
+SME_EMAIL=sme1@usefirst.demo
+DEMO_PASSWORD=trial-demo-2026
+
+say() { echo "bench: $*" >&2; }
+die() { echo "bench: FAILED: $*" >&2; exit 1; }
+
+for tool in wrk curl jq; do
+    command -v "$tool" >/dev/null || die "$tool is not installed (bash scripts/install-deps.sh)"
+done
+case "$SECONDS_PER_RUN$WARMUP$CONNECTIONS$THREADS$AGREEMENTS" in
+    *[!0-9]*) die "BENCH_SECONDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS and BENCH_AGREEMENTS must be whole numbers" ;;
+esac
+[ "$SECONDS_PER_RUN" -gt 0 ] || die "BENCH_SECONDS must be at least 1"
+
+# --- build -----------------------------------------------------------------------------------
+
+BIN=${CARGO_TARGET_DIR:-target}/release/usefirst
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+    say "cargo build --release"
+    cargo build --release --bin usefirst >&2
+fi
+[ -x "$BIN" ] || die "no executable at $BIN"
+
+# --- a fresh server ---------------------------------------------------------------------------
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/uf-bench.XXXXXX")
+server_pid=""
+stop_server() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    server_pid=""
+}
+cleanup() {
+    stop_server
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ -n "${BENCH_PORT:-}" ]; then
+    PORT=$BENCH_PORT
+    port_free "$PORT" || die "port $PORT is taken"
+else
+    PORT=""
+    for _ in $(seq 1 50); do
+        candidate=$((20000 + RANDOM % 20000))
+        if port_free "$candidate"; then PORT=$candidate; break; fi
+    done
+    [ -n "$PORT" ] || die "found no free port"
+fi
+
+export USEFIRST_DATABASE__URL="$work/usefirst.db"
+export USEFIRST_SERVER__LISTEN="127.0.0.1:$PORT"
+export USEFIRST_LOG__FILTER=warn
+BASE="http://127.0.0.1:$PORT"
+
+run_cli() {
+    local what=$1
+    shift
+    local started=$SECONDS
+    if ! "$BIN" "$@" </dev/null >"$work/cli.log" 2>&1; then
+        cat "$work/cli.log" >&2
+        die "usefirst $* failed"
+    fi
+    say "$what done in $((SECONDS - started)) s"
+}
+
+say "fresh SQLite database in $work"
+run_cli "migrate" migrate
+run_cli "seed-demo" seed-demo
+run_cli "seed-synthetic ($AGREEMENTS agreements)" seed-synthetic --agreements "$AGREEMENTS"
+
+"$BIN" serve </dev/null >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 300); do
+    curl -fsS -o /dev/null "$BASE/health/live" 2>/dev/null && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; die "the server exited at start-up"; }
+    sleep 0.1
+done
+curl -fsS -o /dev/null "$BASE/health/live" || { cat "$work/server.log" >&2; die "the server did not answer /health/live within 30 s"; }
+say "server pid $server_pid listening on $BASE"
+
+# --- ids and a session, through the API as a client would ------------------------------------
+
+# api METHOD PATH [BODY] -> prints the body; dies with the answer when the status is not 2xx.
+api() {
+    local method=$1 path=$2 body=${3:-}
+    local args=(-sS -o "$work/answer" -w '%{http_code}' -X "$method" -H 'Accept: application/json')
+    [ -n "${TOKEN:-}" ] && args+=(-H "Authorization: Bearer $TOKEN")
+    [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+    local status
+    status=$(curl "${args[@]}" "$BASE$path") || die "$method $path: no answer"
+    case "$status" in
+        2??) cat "$work/answer" ;;
+        *) cat "$work/answer" >&2; echo >&2; die "$method $path answered $status" ;;
+    esac
+}
+
+TOKEN=""
+login=$(jq -cn --arg email "$SME_EMAIL" --arg password "$DEMO_PASSWORD" '{email: $email, password: $password}')
+TOKEN=$(api POST /api/v1/auth/login "$login" | jq -er '.token') || die "the login answer has no token"
+
+page=$(api GET '/api/v1/agreements?per_page=1')
+AGREEMENT_ID=$(jq -er '.items[0].id' <<<"$page") || die "the SME sees no agreement: $page"
+sme_total=$(jq -r '.total // "?"' <<<"$page")
+TECHNOLOGY_ID=$(api GET '/api/v1/technologies?status=listed&per_page=1' | jq -r '.items[0].id // empty')
+if [ -z "$TECHNOLOGY_ID" ]; then
+    TECHNOLOGY_ID=$(jq -er '.items[0].technology_id' <<<"$page") || die "found no technology to request"
+fi
+say "SME $SME_EMAIL is party to $sme_total agreements; GET uses $AGREEMENT_ID, POST requests technology $TECHNOLOGY_ID"
+
+POST_BODY=$(jq -cn --arg t "$TECHNOLOGY_ID" \
+    '{technology_id: $t, place_of_use: "Xưởng sản xuất, Bình Dương", message: "bench", requested_start: "2027-01-15"}')
+# One request by hand first, so a contract mismatch shows its answer instead of a wall of errors.
+api GET "/api/v1/agreements/$AGREEMENT_ID" >/dev/null
+api POST /api/v1/agreements "$POST_BODY" >/dev/null
+
+# --- wrk scripts ---------------------------------------------------------------------------------
+
+lua_string() { jq -Rr '@json' <<<"$1"; } # a JSON string literal is a valid Lua string literal here
+
+# Every scenario ends with one machine-readable line; wrk's own report is printed above it.
+cat >"$work/report.lua" <<'LUA'
+done = function(summary, latency, requests)
+  local e = summary.errors
+  local secs = summary.duration / 1e6
+  io.write(string.format(
+    "BENCH requests=%d seconds=%.3f rps=%.1f p50_us=%d p99_us=%d non2xx3xx=%d connect=%d read=%d write=%d timeout=%d\n",
+    summary.requests, secs, summary.requests / secs,
+    latency:percentile(50), latency:percentile(99),
+    e.status, e.connect, e.read, e.write, e.timeout))
+end
+LUA
+
+{
+    echo "wrk.method = \"GET\""
+    echo "wrk.headers[\"Accept\"] = \"application/json\""
+    cat "$work/report.lua"
+} >"$work/health.lua"
+
+{
+    echo "wrk.method = \"GET\""
+    echo "wrk.headers[\"Accept\"] = \"application/json\""
+    echo "wrk.headers[\"Authorization\"] = $(lua_string "Bearer $TOKEN")"
+    cat "$work/report.lua"
+} >"$work/get.lua"
+
+{
+    echo "wrk.method = \"POST\""
+    echo "wrk.headers[\"Accept\"] = \"application/json\""
+    echo "wrk.headers[\"Content-Type\"] = \"application/json\""
+    echo "wrk.headers[\"Authorization\"] = $(lua_string "Bearer $TOKEN")"
+    echo "wrk.body = $(lua_string "$POST_BODY")"
+    cat "$work/report.lua"
+} >"$work/post.lua"
+
+# --- load ------------------------------------------------------------------------------------
+
+declare -A RPS P50 P99 NON2XX SOCKET
+# run NAME LUA PATH
+run() {
+    local name=$1 lua=$2 path=$3
+    if [ "$WARMUP" -gt 0 ]; then
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 5s -s "$lua" "$BASE$path" >/dev/null 2>&1 || true
+    fi
+    echo
+    echo "== $name: ${SECONDS_PER_RUN}s, $CONNECTIONS connections, $THREADS threads"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --timeout 5s --latency -s "$lua" "$BASE$path" \
+        | tee "$work/$name.out"
+    local line
+    line=$(grep '^BENCH ' "$work/$name.out" | tail -1) || die "wrk printed no result for $name"
+    local kv k v
+    declare -A r=()
+    for kv in ${line#BENCH }; do
+        k=${kv%%=*}
+        v=${kv#*=}
+        r[$k]=$v
+    done
+    RPS[$name]=${r[rps]}
+    P50[$name]=$(awk -v us="${r[p50_us]}" 'BEGIN { printf "%.2f", us / 1000 }')
+    P99[$name]=$(awk -v us="${r[p99_us]}" 'BEGIN { printf "%.2f", us / 1000 }')
+    NON2XX[$name]=${r[non2xx3xx]}
+    SOCKET[$name]=$((${r[connect]} + ${r[read]} + ${r[write]} + ${r[timeout]}))
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; die "the server died during $name"; }
+}
+
+run reference "$work/health.lua" /health/live
+run get "$work/get.lua" "/api/v1/agreements/$AGREEMENT_ID"
+run post "$work/post.lua" /api/v1/agreements
+
+rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")
+rss_mb=$(awk -v kb="$rss_kb" 'BEGIN { printf "%.1f", kb / 1024 }')
+stop_server
+
+# --- summary ---------------------------------------------------------------------------------
+
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", 100 * a / b; else print "0.0" }'; }
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+below() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+verdict() { if "$@"; then echo met; else echo MISSED; fi; }
+
+get_pct=$(pct "${RPS[get]}" "${RPS[reference]}")
+post_pct=$(pct "${RPS[post]}" "${RPS[reference]}")
+errors_total=0
+for n in reference get post; do
+    errors_total=$((errors_total + ${NON2XX[$n]} + ${SOCKET[$n]}))
+done
+get_verdict=$(verdict at_least "$get_pct" "$GET_MIN_PCT")
+post_verdict=$(verdict at_least "$post_pct" "$POST_MIN_PCT")
+errors_verdict=$(verdict test "$errors_total" -eq 0)
+rss_verdict=$(verdict below "$rss_mb" "$RSS_MAX_MB")
+missed=$(printf '%s\n' "$get_verdict" "$post_verdict" "$errors_verdict" "$rss_verdict" | grep -c MISSED || true)
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo "uncommitted")
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+when=$(date -u '+%Y-%m-%d')
+
+label() {
+    case "$1" in
+        reference) echo "GET /health/live (reference)" ;;
+        get) echo "GET /api/v1/agreements/{id}" ;;
+        post) echo "POST /api/v1/agreements" ;;
+    esac
+}
+md_label() {
+    case "$1" in
+        reference) echo '`GET /health/live` (reference)' ;;
+        get) echo '`GET /api/v1/agreements/{id}`' ;;
+        post) echo '`POST /api/v1/agreements`' ;;
+    esac
+}
+vs_ref() {
+    case "$1" in
+        reference) echo "100%" ;;
+        get) echo "${get_pct}% (target >= ${GET_MIN_PCT}%: $get_verdict)" ;;
+        post) echo "${post_pct}% (target >= ${POST_MIN_PCT}%: $post_verdict)" ;;
+    esac
+}
+
+echo
+echo "== summary: $AGREEMENTS agreements on SQLite, ${SECONDS_PER_RUN}s per endpoint, $CONNECTIONS connections, $THREADS wrk threads, $(nproc) cores ($cpu), commit $commit"
+printf '%-32s %12s %10s %10s %12s %14s  %s\n' endpoint "requests/s" "p50 ms" "p99 ms" "non-2xx/3xx" "socket errors" "vs reference"
+for n in reference get post; do
+    printf '%-32s %12s %10s %10s %12s %14s  %s\n' "$(label $n)" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" \
+        "${NON2XX[$n]}" "${SOCKET[$n]}" "$(vs_ref $n)"
+done
+echo "errors in all: $errors_total (target 0: $errors_verdict)"
+echo "server peak RSS (VmHWM): ${rss_mb} MB (target < ${RSS_MAX_MB} MB: $rss_verdict)"
+
+echo
+echo "== Markdown (for docs/PERFORMANCE.md)"
+echo
+echo "Measured $when, commit \`$commit\`: \`scripts/bench-api.sh\`, release build, SQLite with $AGREEMENTS"
+echo "agreements, wrk over loopback with $CONNECTIONS connections and $THREADS threads for ${SECONDS_PER_RUN} s per"
+echo "endpoint, on $(nproc) cores ($cpu) shared by the server and wrk."
+echo
+echo "| endpoint | requests/s | p50 (ms) | p99 (ms) | non-2xx/3xx | socket errors | vs reference | target |"
+echo "|---|---:|---:|---:|---:|---:|---:|---|"
+for n in reference get post; do
+    case "$n" in
+        reference) target="—" ; ratio="100%" ;;
+        get) target="≥ ${GET_MIN_PCT}%: $get_verdict" ; ratio="${get_pct}%" ;;
+        post) target="≥ ${POST_MIN_PCT}%: $post_verdict" ; ratio="${post_pct}%" ;;
+    esac
+    echo "| $(md_label $n) | ${RPS[$n]} | ${P50[$n]} | ${P99[$n]} | ${NON2XX[$n]} | ${SOCKET[$n]} | $ratio | $target |"
+done
+echo
+echo "| measure | value | target |"
+echo "|---|---:|---|"
+echo "| errors (non-2xx/3xx + socket) | $errors_total | 0: $errors_verdict |"
+echo "| server peak RSS (VmHWM) | ${rss_mb} MB | < ${RSS_MAX_MB} MB: $rss_verdict |"
+
+if [ "$missed" -gt 0 ]; then
+    say "$missed target(s) missed"
+    [ "$STRICT" = 1 ] && exit 1
+fi
+exit 0

@@ -1,0 +1,158 @@
+//! `/organisations` and `/users`.
+
+use actix_web::{get, post, web, HttpResponse};
+use diesel::prelude::*;
+
+use crate::accounts::{self, NewOrganisation, NewUser, Organisation, User};
+use crate::audit::Who;
+use crate::auth::policy::{authorize, Act, Decision, On};
+use crate::auth::session::Actor;
+use crate::db::schema::{organisations, users};
+use crate::error::{AppError, AppResult};
+use crate::http::{blocking, JsonBody, Page, PageQuery};
+use crate::AppState;
+
+fn require(actor: &Actor, act: Act) -> AppResult<()> {
+    match authorize(actor, act, On::Platform) {
+        Decision::Allow => Ok(()),
+        Decision::Forbid => Err(AppError::Forbidden(format!(
+            "role {} may not do this",
+            actor.role.as_str()
+        ))),
+        Decision::Hide => Err(AppError::NotFound),
+    }
+}
+
+/// Register an organisation (admin).
+#[utoipa::path(tag = "accounts", request_body = NewOrganisation,
+    responses((status = 201, body = Organisation), (status = 422, body = crate::error::Problem), (status = 409, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/organisations")]
+pub async fn create_organisation(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: JsonBody<NewOrganisation>,
+) -> AppResult<HttpResponse> {
+    require(&actor, Act::ManageAccounts)?;
+    let org = blocking(move || {
+        let now = state.clock.now();
+        let who = Who {
+            user_id: Some(&actor.user_id),
+            organisation_id: Some(&actor.organisation_id),
+        };
+        state
+            .db
+            .write(|conn| accounts::create_organisation(conn, now, who, &body.0))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(org))
+}
+
+/// List organisations (admin, auditor).
+#[utoipa::path(tag = "accounts", params(PageQuery), responses((status = 200, body = Page<Organisation>)), security(("bearer" = [])))]
+#[get("/organisations")]
+pub async fn list_organisations(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    require(&actor, Act::ReadAccounts)?;
+    let (page, per_page, offset) = q.into_inner().resolve()?;
+    let res = blocking(move || {
+        let mut conn = state.db.reader()?;
+        let total = organisations::table.count().get_result(&mut conn)?;
+        let items = organisations::table
+            .order(organisations::name.asc())
+            .limit(per_page)
+            .offset(offset)
+            .select(Organisation::as_select())
+            .load(&mut conn)?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(res))
+}
+
+/// One organisation: admins and auditors see any, other users their own.
+#[utoipa::path(tag = "accounts", responses((status = 200, body = Organisation), (status = 404, body = crate::error::Problem)), security(("bearer" = [])))]
+#[get("/organisations/{id}")]
+pub async fn get_organisation(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    if !actor.role.sees_everything() && actor.organisation_id != id {
+        return Err(AppError::NotFound);
+    }
+    let org = blocking(move || {
+        let mut conn = state.db.reader()?;
+        Ok(organisations::table
+            .find(&id)
+            .select(Organisation::as_select())
+            .first(&mut conn)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(org))
+}
+
+/// Create a user in an organisation (admin).
+#[utoipa::path(tag = "accounts", request_body = NewUser,
+    responses((status = 201, body = User), (status = 422, body = crate::error::Problem), (status = 409, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: JsonBody<NewUser>,
+) -> AppResult<HttpResponse> {
+    require(&actor, Act::ManageAccounts)?;
+    let user = blocking(move || {
+        let now = state.clock.now();
+        let who = Who {
+            user_id: Some(&actor.user_id),
+            organisation_id: Some(&actor.organisation_id),
+        };
+        let locale = state.cfg.app.locale.clone();
+        state
+            .db
+            .write(|conn| accounts::create_user(conn, now, who, &body.0, &locale))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(user))
+}
+
+/// List users (admin, auditor).
+#[utoipa::path(tag = "accounts", params(PageQuery), responses((status = 200, body = Page<User>)), security(("bearer" = [])))]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    require(&actor, Act::ReadAccounts)?;
+    let (page, per_page, offset) = q.into_inner().resolve()?;
+    let res = blocking(move || {
+        let mut conn = state.db.reader()?;
+        let total = users::table.count().get_result(&mut conn)?;
+        let items = users::table
+            .order(users::email.asc())
+            .limit(per_page)
+            .offset(offset)
+            .select(User::as_select())
+            .load(&mut conn)?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(res))
+}

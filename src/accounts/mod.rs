@@ -1,0 +1,266 @@
+//! Organisations and their users: the directory every other part scopes by. Admins manage
+//! it; auditors read it; every user can read their own organisation.
+
+pub mod handlers;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit::{self, Who};
+use crate::auth::password;
+use crate::auth::roles::{OrgKind, Role};
+use crate::config::LOCALES;
+use crate::db::schema::{organisations, users};
+use crate::db::DbConn;
+use crate::error::{AppError, FieldError};
+
+/// An organisation taking part in the programme.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = organisations)]
+pub struct Organisation {
+    pub id: String,
+    /// `institute`, `sme`, `insurer` or `operator`.
+    pub kind: String,
+    pub name: String,
+    /// Business registration or tax number.
+    pub registration_no: String,
+    pub province: String,
+    pub contact_email: String,
+    #[serde(serialize_with = "crate::http::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+}
+
+/// A user, without secrets.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub organisation_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub locale: String,
+    pub active: bool,
+    #[serde(serialize_with = "crate::http::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganisation {
+    pub kind: OrgKind,
+    pub name: String,
+    pub registration_no: String,
+    pub province: String,
+    pub contact_email: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub organisation_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub password: String,
+    /// `vi` or `en`; the platform default when absent.
+    pub locale: Option<String>,
+}
+
+/// A plausible e-mail address (one `@`, a dotted domain, no spaces), lower-cased.
+pub fn normalize_email(raw: &str) -> Option<String> {
+    let email = raw.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && email.len() <= 254
+        && !email.chars().any(char::is_whitespace);
+    ok.then_some(email)
+}
+
+/// Checks a text field: trimmed, 1 to `max` characters.
+pub fn required_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
+    let v = value.trim();
+    if v.is_empty() {
+        errors.push(FieldError::new(field, "must not be empty"));
+    } else if v.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    v.to_string()
+}
+
+/// Validates and creates an organisation, with its audit event.
+pub fn create_organisation(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    who: Who<'_>,
+    input: &NewOrganisation,
+) -> Result<Organisation, AppError> {
+    let mut errors = Vec::new();
+    let name = required_text(&mut errors, "name", &input.name, 200);
+    let registration_no = required_text(&mut errors, "registration_no", &input.registration_no, 50);
+    let province = required_text(&mut errors, "province", &input.province, 100);
+    let contact_email = normalize_email(&input.contact_email);
+    if contact_email.is_none() {
+        errors.push(FieldError::new(
+            "contact_email",
+            "must be an e-mail address",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let org = Organisation {
+        id: uuid::Uuid::now_v7().to_string(),
+        kind: input.kind.as_str().to_string(),
+        name,
+        registration_no,
+        province,
+        contact_email: contact_email.unwrap_or_default(),
+        created_at: now.naive_utc(),
+    };
+    let exists: i64 = organisations::table
+        .filter(organisations::kind.eq(&org.kind))
+        .filter(organisations::registration_no.eq(&org.registration_no))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Err(AppError::Conflict(format!(
+            "an organisation of kind {} with registration number {} already exists",
+            org.kind, org.registration_no
+        )));
+    }
+    diesel::insert_into(organisations::table)
+        .values((
+            organisations::id.eq(&org.id),
+            organisations::kind.eq(&org.kind),
+            organisations::name.eq(&org.name),
+            organisations::registration_no.eq(&org.registration_no),
+            organisations::province.eq(&org.province),
+            organisations::contact_email.eq(&org.contact_email),
+            organisations::created_at.eq(org.created_at),
+        ))
+        .execute(conn)?;
+    audit::append(
+        conn,
+        now,
+        who,
+        "organisation.created",
+        "organisation",
+        &org.id,
+        &serde_json::json!({
+            "after": {"kind": org.kind, "name": org.name, "registration_no": org.registration_no, "province": org.province}
+        }),
+    )?;
+    Ok(org)
+}
+
+/// Validates and creates a user in an existing organisation of the matching kind.
+pub fn create_user(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    who: Who<'_>,
+    input: &NewUser,
+    default_locale: &str,
+) -> Result<User, AppError> {
+    let mut errors = Vec::new();
+    let display_name = required_text(&mut errors, "display_name", &input.display_name, 200);
+    let email = normalize_email(&input.email);
+    match &email {
+        None => errors.push(FieldError::new("email", "must be an e-mail address")),
+        Some(e) => {
+            if let Some(why) = password::check(&input.password, e) {
+                errors.push(FieldError::new("password", why));
+            }
+        }
+    }
+    let locale = input
+        .locale
+        .clone()
+        .unwrap_or_else(|| default_locale.to_string());
+    if !LOCALES.contains(&locale.as_str()) {
+        errors.push(FieldError::new(
+            "locale",
+            format!("must be one of {LOCALES:?}"),
+        ));
+    }
+    let org: Option<Organisation> = organisations::table
+        .find(&input.organisation_id)
+        .select(Organisation::as_select())
+        .first(conn)
+        .optional()?;
+    match &org {
+        None => errors.push(FieldError::new("organisation_id", "no such organisation")),
+        Some(o) if o.kind != input.role.organisation_kind().as_str() => {
+            errors.push(FieldError::new(
+                "role",
+                format!(
+                    "a {} user must belong to an organisation of kind {}, not {}",
+                    input.role.as_str(),
+                    input.role.organisation_kind().as_str(),
+                    o.kind
+                ),
+            ))
+        }
+        Some(_) => {}
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let email = email.unwrap_or_default();
+    let taken: i64 = users::table
+        .filter(users::email.eq(&email))
+        .count()
+        .get_result(conn)?;
+    if taken > 0 {
+        return Err(AppError::Conflict(format!(
+            "a user with e-mail {email} already exists"
+        )));
+    }
+    let hash = password::hash(&input.password)?;
+    let user = User {
+        id: uuid::Uuid::now_v7().to_string(),
+        organisation_id: input.organisation_id.clone(),
+        email,
+        display_name,
+        role: input.role.as_str().to_string(),
+        locale,
+        active: true,
+        created_at: now.naive_utc(),
+    };
+    diesel::insert_into(users::table)
+        .values((
+            users::id.eq(&user.id),
+            users::organisation_id.eq(&user.organisation_id),
+            users::email.eq(&user.email),
+            users::display_name.eq(&user.display_name),
+            users::role.eq(&user.role),
+            users::password_hash.eq(&hash),
+            users::locale.eq(&user.locale),
+            users::active.eq(true),
+            users::created_at.eq(user.created_at),
+        ))
+        .execute(conn)?;
+    audit::append(
+        conn,
+        now,
+        who,
+        "user.created",
+        "user",
+        &user.id,
+        &serde_json::json!({
+            "after": {"organisation_id": user.organisation_id, "role": user.role}
+        }),
+    )?;
+    Ok(user)
+}

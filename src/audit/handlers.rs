@@ -1,0 +1,28 @@
+//! `GET /audit/verify`: admins and auditors walk the chain.
+
+use actix_web::{get, web, HttpResponse};
+
+use crate::audit::{self, Verification};
+use crate::auth::policy::{authorize, Act, Decision, On};
+use crate::auth::session::Actor;
+use crate::error::{AppError, AppResult};
+use crate::http::blocking;
+use crate::AppState;
+
+/// Verify the whole audit chain and name the first broken link.
+#[utoipa::path(tag = "audit", responses((status = 200, body = Verification), (status = 404, body = crate::error::Problem)), security(("bearer" = [])))]
+#[get("/audit/verify")]
+pub async fn verify(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
+    if authorize(&actor, Act::VerifyAudit, On::Platform) != Decision::Allow {
+        return Err(AppError::NotFound);
+    }
+    let v = blocking(move || {
+        let mut conn = state.db.reader()?;
+        Ok(audit::verify(&mut conn)?)
+    })
+    .await?;
+    if !v.ok {
+        tracing::error!(first_broken = ?v.first_broken, "audit chain verification failed");
+    }
+    Ok(HttpResponse::Ok().json(v))
+}

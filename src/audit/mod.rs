@@ -1,0 +1,264 @@
+//! The tamper-evident record: every state change and money event appends an event whose
+//! SHA-256 covers the previous event's hash. Appends happen inside the caller's transaction,
+//! so an event exists exactly when its change does. This module never updates or deletes
+//! events; [`verify`] walks the whole chain and names the first broken link.
+//!
+//! Appends are serialised through the single `audit_head` row: the first statement of an
+//! append is an UPDATE of that row, which takes its lock on PostgreSQL (SQLite has one
+//! writer), so two transactions can never both extend the same link.
+
+pub mod handlers;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::db::schema::{audit_events, audit_head};
+use crate::db::DbConn;
+
+/// The hash the first event links to.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who did something.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Who<'a> {
+    pub user_id: Option<&'a str>,
+    pub organisation_id: Option<&'a str>,
+}
+
+impl<'a> Who<'a> {
+    /// A scheduler or command-line step made by the platform itself.
+    pub const SYSTEM: Who<'static> = Who {
+        user_id: None,
+        organisation_id: None,
+    };
+}
+
+/// One stored event.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = audit_events)]
+pub struct Event {
+    pub seq: i64,
+    #[serde(serialize_with = "crate::http::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: NaiveDateTime,
+    pub actor_user_id: Option<String>,
+    pub actor_organisation_id: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    /// JSON text: the essentials before and after.
+    pub data: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The hash of an event: SHA-256 over a canonical JSON array of its fields and the previous
+/// hash. `data` is hashed as stored text, so no re-serialisation can change it.
+#[allow(clippy::too_many_arguments)]
+pub fn event_hash(
+    seq: i64,
+    at: NaiveDateTime,
+    actor_user_id: Option<&str>,
+    actor_organisation_id: Option<&str>,
+    action: &str,
+    entity_type: &str,
+    entity_id: &str,
+    data: &str,
+    prev_hash: &str,
+) -> String {
+    let at = at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    let canonical = serde_json::json!([
+        seq,
+        at,
+        actor_user_id,
+        actor_organisation_id,
+        action,
+        entity_type,
+        entity_id,
+        data,
+        prev_hash
+    ]);
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// Appends one event in the caller's transaction; returns its sequence number.
+pub fn append(
+    conn: &mut DbConn,
+    at: DateTime<Utc>,
+    who: Who<'_>,
+    action: &str,
+    entity_type: &str,
+    entity_id: &str,
+    data: &serde_json::Value,
+) -> QueryResult<i64> {
+    let (seq, prev_hash): (i64, String) = crate::on_backend!(conn, |c| {
+        diesel::update(audit_head::table.find(1))
+            .set(audit_head::seq.eq(audit_head::seq + 1))
+            .execute(c)?;
+        audit_head::table
+            .find(1)
+            .select((audit_head::seq, audit_head::hash))
+            .first(c)?
+    });
+    let at = at.naive_utc();
+    let data = data.to_string();
+    let hash = event_hash(
+        seq,
+        at,
+        who.user_id,
+        who.organisation_id,
+        action,
+        entity_type,
+        entity_id,
+        &data,
+        &prev_hash,
+    );
+    crate::on_backend!(conn, |c| {
+        diesel::insert_into(audit_events::table)
+            .values((
+                audit_events::seq.eq(seq),
+                audit_events::at.eq(at),
+                audit_events::actor_user_id.eq(who.user_id),
+                audit_events::actor_organisation_id.eq(who.organisation_id),
+                audit_events::action.eq(action),
+                audit_events::entity_type.eq(entity_type),
+                audit_events::entity_id.eq(entity_id),
+                audit_events::data.eq(&data),
+                audit_events::prev_hash.eq(&prev_hash),
+                audit_events::hash.eq(&hash),
+            ))
+            .execute(c)?;
+        diesel::update(audit_head::table.find(1))
+            .set(audit_head::hash.eq(&hash))
+            .execute(c)?;
+    });
+    Ok(seq)
+}
+
+/// The events about one entity, oldest first.
+pub fn for_entity(
+    conn: &mut DbConn,
+    entity_type: &str,
+    entity_id: &str,
+) -> QueryResult<Vec<Event>> {
+    audit_events::table
+        .filter(audit_events::entity_type.eq(entity_type))
+        .filter(audit_events::entity_id.eq(entity_id))
+        .order(audit_events::seq.asc())
+        .select(Event::as_select())
+        .load(conn)
+}
+
+/// The first link that does not hold.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct BrokenLink {
+    /// Sequence number of the first event that fails (or the head's, for a truncated chain).
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// The result of walking the chain.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Verification {
+    pub ok: bool,
+    pub events_checked: i64,
+    /// Hash of the last event (the chain head).
+    pub head_hash: String,
+    pub first_broken: Option<BrokenLink>,
+}
+
+/// Walks the whole chain in order, in pages, and names the first broken link.
+pub fn verify(conn: &mut DbConn) -> QueryResult<Verification> {
+    const PAGE: i64 = 2000;
+    let (head_seq, head_hash): (i64, String) = audit_head::table
+        .find(1)
+        .select((audit_head::seq, audit_head::hash))
+        .first(conn)?;
+    let mut expected_seq = 1;
+    let mut prev = GENESIS.to_string();
+    let mut checked = 0;
+    let broken = |seq: i64, reason: String, checked: i64, prev: &str| Verification {
+        ok: false,
+        events_checked: checked,
+        head_hash: prev.to_string(),
+        first_broken: Some(BrokenLink { seq, reason }),
+    };
+    loop {
+        let page: Vec<Event> = audit_events::table
+            .filter(audit_events::seq.ge(expected_seq))
+            // Only what the head we read covers; later rows are appends committed since.
+            .filter(audit_events::seq.le(head_seq))
+            .order(audit_events::seq.asc())
+            .limit(PAGE)
+            .select(Event::as_select())
+            .load(conn)?;
+        if page.is_empty() {
+            break;
+        }
+        for ev in &page {
+            if ev.seq != expected_seq {
+                return Ok(broken(
+                    expected_seq,
+                    format!("event {expected_seq} is missing (next is {})", ev.seq),
+                    checked,
+                    &prev,
+                ));
+            }
+            if ev.prev_hash != prev {
+                return Ok(broken(
+                    ev.seq,
+                    "prev_hash does not match the previous event's hash".into(),
+                    checked,
+                    &prev,
+                ));
+            }
+            let recomputed = event_hash(
+                ev.seq,
+                ev.at,
+                ev.actor_user_id.as_deref(),
+                ev.actor_organisation_id.as_deref(),
+                &ev.action,
+                &ev.entity_type,
+                &ev.entity_id,
+                &ev.data,
+                &ev.prev_hash,
+            );
+            if recomputed != ev.hash {
+                return Ok(broken(
+                    ev.seq,
+                    "content does not match its hash (the event was altered)".into(),
+                    checked,
+                    &prev,
+                ));
+            }
+            prev = ev.hash.clone();
+            expected_seq += 1;
+            checked += 1;
+        }
+    }
+    if checked != head_seq {
+        return Ok(broken(
+            expected_seq,
+            format!("the chain ends at {checked} but the head records {head_seq} events"),
+            checked,
+            &prev,
+        ));
+    }
+    if prev != head_hash {
+        return Ok(broken(
+            head_seq,
+            "the head hash does not match the last event".into(),
+            checked,
+            &prev,
+        ));
+    }
+    Ok(Verification {
+        ok: true,
+        events_checked: checked,
+        head_hash: prev,
+        first_broken: None,
+    })
+}

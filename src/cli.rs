@@ -1,0 +1,263 @@
+//! The command line: `serve` (default), `migrate`, `create-admin`, `seed-demo`,
+//! `seed-synthetic`, `verify-audit`. Start-up errors are reported with context, not panics.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use diesel::prelude::*;
+
+use crate::accounts::{self, NewOrganisation, NewUser};
+use crate::audit::{self, Who};
+use crate::auth::roles::{OrgKind, Role};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::schema::{organisations, users};
+use crate::db::{self, Db};
+use crate::error::AppError;
+use crate::AppState;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "usefirst",
+    version,
+    about = "Use first, transfer later: technology trials between institutes and SMEs"
+)]
+pub struct Cli {
+    /// A TOML file over the built-in defaults (USEFIRST_* variables still win).
+    #[arg(long, global = true, env = "USEFIRST_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default).
+    Serve {
+        /// Do not run the time-driven transitions in this instance.
+        #[arg(long)]
+        no_scheduler: bool,
+    },
+    /// Apply pending database migrations (or revert them all).
+    Migrate {
+        /// Revert every migration instead (drops all data).
+        #[arg(long)]
+        revert_all: bool,
+    },
+    /// Create a platform administrator.
+    CreateAdmin {
+        /// E-mail address (or USEFIRST_ADMIN_EMAIL; asked for if absent).
+        #[arg(long, env = "USEFIRST_ADMIN_EMAIL")]
+        email: Option<String>,
+        /// Display name.
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+    },
+    /// Fill the database with a believable demo: institutes, SMEs, an insurer, technologies
+    /// and agreements in every state.
+    SeedDemo,
+    /// Add many agreements between the demo organisations (after seed-demo), for load tests.
+    SeedSynthetic {
+        #[arg(long)]
+        agreements: u32,
+    },
+    /// Walk the audit chain; exit status 1 if a link is broken.
+    VerifyAudit,
+}
+
+/// Sets up logging once.
+pub fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let cfg = Config::load(cli.config.as_deref())?;
+    init_tracing(&cfg.log.filter);
+    let command = cli.command.unwrap_or(Command::Serve {
+        no_scheduler: false,
+    });
+    if let Command::Migrate { revert_all } = command {
+        let db = Db::connect(&cfg.database)?;
+        if revert_all {
+            let n = db.revert_all()?;
+            println!(
+                "reverted {n} migrations on {}",
+                db::describe(&cfg.database.url)
+            );
+        } else {
+            let n = db.migrate()?;
+            println!(
+                "applied {n} migrations on {}",
+                db::describe(&cfg.database.url)
+            );
+        }
+        return Ok(0);
+    }
+    let db = Db::connect(&cfg.database)?;
+    if cfg.database.migrate_on_start || !matches!(command, Command::Serve { .. }) {
+        let n = db.migrate()?;
+        if n > 0 {
+            tracing::info!(migrations = n, "database migrated");
+        }
+    } else if db.pending_migrations()? > 0 {
+        bail!("the database has pending migrations: run `usefirst migrate`");
+    }
+    let state = AppState::new(cfg, db, Clock::system())?;
+    match command {
+        Command::Serve { no_scheduler } => serve(state, no_scheduler).await.map(|_| 0),
+        Command::Migrate { .. } => Ok(0),
+        Command::CreateAdmin { email, name } => {
+            actix_web::web::block(move || create_admin(&state, email, &name))
+                .await?
+                .map(|_| 0)
+        }
+        Command::SeedDemo => actix_web::web::block(move || crate::seed::demo(&state))
+            .await?
+            .map(|_| 0),
+        Command::SeedSynthetic { agreements } => {
+            actix_web::web::block(move || crate::seed::synthetic(&state, agreements))
+                .await?
+                .map(|_| 0)
+        }
+        Command::VerifyAudit => {
+            let v = {
+                let mut conn = state.db.reader()?;
+                audit::verify(&mut conn)?
+            };
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(if v.ok { 0 } else { 1 })
+        }
+    }
+}
+
+async fn serve(state: AppState, no_scheduler: bool) -> anyhow::Result<()> {
+    let addr = state.cfg.listen_addr()?;
+    let listener =
+        TcpListener::bind(addr).with_context(|| format!("binding {addr} (server.listen)"))?;
+    let users: i64 = {
+        let mut conn = state.db.reader()?;
+        users::table.count().get_result(&mut conn)?
+    };
+    let url = format!("http://{}", listener.local_addr()?);
+    println!(
+        "usefirst is listening on {url}  ({})",
+        db::describe(&state.cfg.database.url)
+    );
+    println!("  API docs: {url}/api/docs/   health: {url}/health/ready");
+    if users == 0 {
+        println!("  No users yet. Stop the service and run `cargo run --release -- seed-demo` (demo data, password trial-demo-2026)");
+        println!(
+            "  or `cargo run --release -- create-admin --email you@example.vn` to start empty."
+        );
+    } else {
+        println!(
+            "  Sign in: POST {url}/api/v1/auth/login with {{\"email\": ..., \"password\": ...}}"
+        );
+    }
+    let workers = state.cfg.server.workers;
+    let state = actix_web::web::Data::new(state);
+    if !no_scheduler {
+        actix_web::rt::spawn(crate::advance_loop(state.clone()));
+    }
+    crate::server(state, listener, workers)?.await?;
+    Ok(())
+}
+
+fn prompt(label: &str) -> anyhow::Result<String> {
+    print!("{label}: ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim().to_string())
+}
+
+/// The operator organisation admins belong to, created on first use.
+pub fn operator_org(state: &AppState) -> Result<String, AppError> {
+    let now = state.clock.now();
+    state.db.write(|conn| {
+        let existing: Option<String> = organisations::table
+            .filter(organisations::kind.eq(OrgKind::Operator.as_str()))
+            .order(organisations::created_at.asc())
+            .select(organisations::id)
+            .first(conn)
+            .optional()?;
+        if let Some(id) = existing {
+            return Ok(id);
+        }
+        let org = accounts::create_organisation(
+            conn,
+            now,
+            Who::SYSTEM,
+            &NewOrganisation {
+                kind: OrgKind::Operator,
+                name: "Platform operator".into(),
+                registration_no: "OPERATOR".into(),
+                province: "-".into(),
+                contact_email: "operator@usefirst.invalid".into(),
+            },
+        )?;
+        Ok(org.id)
+    })
+}
+
+fn create_admin(state: &AppState, email: Option<String>, name: &str) -> anyhow::Result<()> {
+    let interactive = std::io::stdin().is_terminal();
+    let email = match email {
+        Some(e) => e,
+        None if interactive => prompt("Admin e-mail")?,
+        None => bail!("give --email or USEFIRST_ADMIN_EMAIL"),
+    };
+    let password = match std::env::var("USEFIRST_ADMIN_PASSWORD") {
+        Ok(p) => p,
+        Err(_) if interactive => {
+            let p = rpassword::prompt_password("Password (8 to 128 characters): ")?;
+            if rpassword::prompt_password("Repeat: ")? != p {
+                bail!("the passwords differ");
+            }
+            p
+        }
+        Err(_) => bail!("set USEFIRST_ADMIN_PASSWORD or run interactively"),
+    };
+    let org = operator_org(state).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = state.clock.now();
+    let locale = state.cfg.app.locale.clone();
+    let user = state
+        .db
+        .write(|conn| {
+            accounts::create_user(
+                conn,
+                now,
+                Who::SYSTEM,
+                &NewUser {
+                    organisation_id: org.clone(),
+                    email: email.clone(),
+                    display_name: name.to_string(),
+                    role: Role::Admin,
+                    password: password.clone(),
+                    locale: Some(locale.clone()),
+                },
+                &locale,
+            )
+        })
+        .map_err(|e| match e {
+            AppError::Validation(errs) => {
+                anyhow::anyhow!(errs
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("; "))
+            }
+            other => anyhow::anyhow!("{other}"),
+        })?;
+    println!("created admin {} ({})", user.email, user.id);
+    Ok(())
+}

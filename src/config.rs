@@ -1,0 +1,211 @@
+//! Typed configuration: embedded `config/default.toml`, then an optional file, then
+//! `USEFIRST_*` environment variables. Loaded once at start-up and passed explicitly; never a
+//! global. Validation names the offending key so an operator can fix it without guessing.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use chrono_tz::Tz;
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub app: AppConfig,
+    pub auth: AuthConfig,
+    pub scheduler: SchedulerConfig,
+    pub settlement: SettlementConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: String,
+    pub workers: usize,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub pool_size: u32,
+    pub busy_timeout_ms: u64,
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    pub time_zone: String,
+    pub locale: String,
+    pub agreement_prefix: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    pub max_failed_logins: i64,
+    pub failed_login_window_minutes: i64,
+    pub session_cache_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerConfig {
+    pub advance_interval_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementConfig {
+    /// `half_up` or `half_even`; printed on every statement and quote.
+    pub rounding: crate::settlement::allocate::Rounding,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub filter: String,
+}
+
+/// Languages the product speaks.
+pub const LOCALES: [&str; 2] = ["vi", "en"];
+
+impl Config {
+    /// Defaults, then `file` if given, then the process environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        Self::from_figment(Self::figment(file)?)
+    }
+
+    /// The layered sources, for callers (tests) that want to add their own on top.
+    pub fn figment(file: Option<&Path>) -> anyhow::Result<Figment> {
+        let mut fig = Figment::from(Toml::string(DEFAULTS));
+        if let Some(path) = file {
+            if !path.exists() {
+                bail!("config file {} does not exist", path.display());
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        Ok(fig.merge(Env::prefixed("USEFIRST_").split("__")))
+    }
+
+    /// Extract and validate.
+    pub fn from_figment(fig: Figment) -> anyhow::Result<Config> {
+        let cfg: Config = fig.extract().map_err(|e| {
+            let key = e.path.join(".");
+            anyhow::anyhow!("invalid configuration at `{key}`: {e}")
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        self.listen_addr()?;
+        self.time_zone()?;
+        if !LOCALES.contains(&self.app.locale.as_str()) {
+            bail!(
+                "invalid configuration at `app.locale`: expected one of {LOCALES:?}, got {:?}",
+                self.app.locale
+            );
+        }
+        let prefix = &self.app.agreement_prefix;
+        if prefix.is_empty() || prefix.len() > 8 || !prefix.chars().all(|c| c.is_ascii_uppercase())
+        {
+            bail!("invalid configuration at `app.agreement_prefix`: 1 to 8 capital letters, got {prefix:?}");
+        }
+        if self.database.url.trim().is_empty() {
+            bail!("invalid configuration at `database.url`: must not be empty");
+        }
+        if self.database.pool_size == 0 {
+            bail!("invalid configuration at `database.pool_size`: must be at least 1");
+        }
+        if self.server.max_body_bytes < 1024 {
+            bail!("invalid configuration at `server.max_body_bytes`: must be at least 1024");
+        }
+        if self.auth.session_idle_minutes <= 0 {
+            bail!("invalid configuration at `auth.session_idle_minutes`: must be positive");
+        }
+        if self.auth.session_absolute_hours <= 0 {
+            bail!("invalid configuration at `auth.session_absolute_hours`: must be positive");
+        }
+        if self.auth.max_failed_logins <= 0 || self.auth.failed_login_window_minutes <= 0 {
+            bail!("invalid configuration at `auth.max_failed_logins`: limits must be positive");
+        }
+        if self.scheduler.advance_interval_seconds == 0 {
+            bail!(
+                "invalid configuration at `scheduler.advance_interval_seconds`: must be positive"
+            );
+        }
+        Ok(())
+    }
+
+    /// The socket address to bind.
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.server.listen.parse().with_context(|| {
+            format!(
+                "invalid configuration at `server.listen`: {:?} is not HOST:PORT",
+                self.server.listen
+            )
+        })
+    }
+
+    /// The time zone calendar dates are kept in.
+    pub fn time_zone(&self) -> anyhow::Result<Tz> {
+        self.app.time_zone.parse::<Tz>().map_err(|_| {
+            anyhow::anyhow!(
+                "invalid configuration at `app.time_zone`: unknown IANA time zone {:?}",
+                self.app.time_zone
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Serialized;
+
+    #[test]
+    fn defaults_serve_a_first_time_user() {
+        let cfg = Config::from_figment(Figment::from(Toml::string(DEFAULTS))).unwrap();
+        assert_eq!(cfg.server.listen, "127.0.0.1:8080");
+        assert_eq!(cfg.database.url, "data/usefirst.db");
+        assert_eq!(cfg.app.time_zone, "Asia/Ho_Chi_Minh");
+        assert_eq!(cfg.app.locale, "vi");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        for (key, value, expect) in [
+            ("app.time_zone", "Mars/Olympus", "app.time_zone"),
+            ("app.locale", "fr", "app.locale"),
+            ("server.listen", "nowhere", "server.listen"),
+            ("database.pool_size", "0", "database.pool_size"),
+            ("settlement.rounding", "half_down", "settlement.rounding"),
+        ] {
+            let fig = Figment::from(Toml::string(DEFAULTS)).merge(Serialized::default(key, value));
+            let err = Config::from_figment(fig).unwrap_err().to_string();
+            assert!(err.contains(expect), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_name() {
+        let fig = Figment::from(Toml::string(DEFAULTS))
+            .merge(Toml::string("[server]\nlisten_port = 1\n"));
+        let err = Config::from_figment(fig).unwrap_err().to_string();
+        assert!(err.contains("listen_port"), "{err}");
+    }
+}

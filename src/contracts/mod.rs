@@ -1,0 +1,635 @@
+//! Conversion contracts: when an SME converts, the agreement's snapshotted terms are turned
+//! into money once (through `settlement::quote`) and stored with their payment schedule, in
+//! the same transaction as the state change. The statement reads them back with what is
+//! paid, outstanding and overdue as of a day.
+
+pub mod handlers;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::{conversion_contracts, schedule_lines};
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::settlement::allocate::Rounding;
+use crate::settlement::money::{parse_rate, Currency};
+use crate::settlement::pricing::{late_interest, Tax};
+use crate::settlement::quote::{quote, Quote};
+use crate::technologies::terms::Terms;
+
+/// Creates the contract and schedule for an agreement converting on `converted_on`, with
+/// the tax stated at conversion (if any).
+#[allow(clippy::too_many_arguments)]
+pub fn create(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    agreement_id: &str,
+    terms: &Terms,
+    converted_on: NaiveDate,
+    trial_end: Option<NaiveDate>,
+    rounding: Rounding,
+    tax: Option<&Tax>,
+) -> Result<Quote, AppError> {
+    let q = quote(terms, converted_on, trial_end, rounding)
+        .map_err(|e| AppError::Conflict(format!("the agreement's terms cannot be settled: {e}")))?;
+    diesel::insert_into(conversion_contracts::table)
+        .values((
+            conversion_contracts::agreement_id.eq(agreement_id),
+            conversion_contracts::currency.eq(&q.currency),
+            conversion_contracts::price_model.eq(q.price_model),
+            conversion_contracts::rounding.eq(rounding.as_str()),
+            conversion_contracts::early_conversion_discount.eq(&q.early_conversion_discount),
+            conversion_contracts::total_minor.eq(q.total_minor),
+            conversion_contracts::converted_on.eq(converted_on),
+            conversion_contracts::royalty_rate.eq(q.royalty.as_ref().map(|r| r.rate.clone())),
+            conversion_contracts::royalty_min_per_year
+                .eq(q.royalty.as_ref().and_then(|r| r.min_per_year.clone())),
+            conversion_contracts::created_at.eq(now.naive_utc()),
+            conversion_contracts::tax_kind.eq(tax.map(|t| match t {
+                Tax::Rate { .. } => "rate",
+                Tax::Exempt { .. } => "exempt",
+            })),
+            conversion_contracts::tax_rate.eq(tax.and_then(|t| match t {
+                Tax::Rate { rate } => Some(rate.clone()),
+                Tax::Exempt { .. } => None,
+            })),
+            conversion_contracts::tax_basis.eq(tax.and_then(|t| match t {
+                Tax::Exempt { basis } => Some(basis.clone()),
+                Tax::Rate { .. } => None,
+            })),
+            conversion_contracts::tax_minor.eq(match tax {
+                Some(t) => Some(
+                    crate::settlement::pricing::tax(q.total_minor, t, rounding)
+                        .map_err(|e| AppError::field("tax.rate", e.to_string()))?,
+                ),
+                None => None,
+            }),
+        ))
+        .execute(conn)?;
+    for line in &q.lines {
+        diesel::insert_into(schedule_lines::table)
+            .values((
+                schedule_lines::agreement_id.eq(agreement_id),
+                schedule_lines::number.eq(line.number as i32),
+                schedule_lines::kind.eq(line.kind),
+                schedule_lines::due.eq(line.due),
+                schedule_lines::amount_minor.eq(line.amount_minor),
+                schedule_lines::paid_minor.eq(0i64),
+            ))
+            .execute(conn)?;
+    }
+    Ok(q)
+}
+
+/// One line of a statement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StatementLine {
+    pub number: i32,
+    /// `lump_sum`, `entry_fee`, `installment` or `royalty` (added by a sales report).
+    pub kind: String,
+    pub due: NaiveDate,
+    /// Major units of the contract's currency.
+    pub amount: String,
+    pub paid: String,
+    pub outstanding: String,
+    /// Outstanding after its due date, as of the statement day.
+    pub overdue: bool,
+    /// Simple late-payment interest on the outstanding amount as of the statement day.
+    pub interest: String,
+    pub amount_minor: i64,
+    pub paid_minor: i64,
+    pub outstanding_minor: i64,
+    pub interest_minor: i64,
+}
+
+/// A settlement statement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Statement {
+    pub agreement_id: String,
+    pub currency: String,
+    pub price_model: String,
+    /// The rounding mode every amount here was computed with.
+    pub rounding: String,
+    pub converted_on: NaiveDate,
+    pub early_conversion_discount: Option<String>,
+    pub as_of: NaiveDate,
+    pub lines: Vec<StatementLine>,
+    pub total: String,
+    pub paid: String,
+    pub outstanding: String,
+    pub overdue: String,
+    pub interest: String,
+    pub royalty_rate: Option<String>,
+    pub royalty_min_per_year: Option<String>,
+    /// The tax recorded on the conversion, if it was stated.
+    pub tax: Option<TaxView>,
+    /// Payments received, oldest first, each with its distribution.
+    pub payments: Vec<PaymentView>,
+    /// The distribution of everything received so far, major units.
+    pub received_to_institute: String,
+    pub received_to_inventors: String,
+    pub received_to_intermediary: String,
+}
+
+/// The tax on a conversion: which rule applied and what it comes to on the total.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaxView {
+    /// `rate` or `exempt`.
+    pub kind: String,
+    pub rate: Option<String>,
+    /// The legal basis of an exemption.
+    pub basis: Option<String>,
+    pub amount: String,
+}
+
+/// A payment as a statement shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentView {
+    pub reference: String,
+    pub received_on: NaiveDate,
+    pub amount: String,
+    pub to_institute: Option<String>,
+    pub to_inventors: Option<String>,
+    pub to_intermediary: Option<String>,
+}
+
+type PaymentRow = (
+    String,
+    NaiveDate,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// The stored contract, as a statement reads it (one query).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = conversion_contracts)]
+struct ContractRecord {
+    currency: String,
+    price_model: String,
+    rounding: String,
+    early_conversion_discount: Option<String>,
+    total_minor: i64,
+    converted_on: NaiveDate,
+    royalty_rate: Option<String>,
+    royalty_min_per_year: Option<String>,
+    tax_kind: Option<String>,
+    tax_rate: Option<String>,
+    tax_basis: Option<String>,
+    tax_minor: Option<i64>,
+}
+type LineRow = (i32, String, NaiveDate, i64, i64);
+
+/// The statement of a converted agreement as of `as_of`, or `None` if it has no contract.
+pub fn statement(
+    conn: &mut DbConn,
+    agreement_id: &str,
+    terms: &Terms,
+    as_of: NaiveDate,
+) -> Result<Option<Statement>, AppError> {
+    let contract: Option<ContractRecord> = conversion_contracts::table
+        .find(agreement_id)
+        .select(ContractRecord::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(contract) = contract else {
+        return Ok(None);
+    };
+    let ContractRecord {
+        currency,
+        price_model,
+        rounding,
+        early_conversion_discount: discount,
+        total_minor: total,
+        converted_on,
+        royalty_rate,
+        royalty_min_per_year: royalty_min,
+        tax_kind,
+        tax_rate,
+        tax_basis,
+        tax_minor,
+    } = contract;
+    let lines: Vec<LineRow> = schedule_lines::table
+        .filter(schedule_lines::agreement_id.eq(agreement_id))
+        .order(schedule_lines::number.asc())
+        .select((
+            schedule_lines::number,
+            schedule_lines::kind,
+            schedule_lines::due,
+            schedule_lines::amount_minor,
+            schedule_lines::paid_minor,
+        ))
+        .load(conn)?;
+    let cur = Currency::parse(&currency).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "contract {agreement_id} has unknown currency {currency}"
+        ))
+    })?;
+    let mode = if rounding == Rounding::HalfEven.as_str() {
+        Rounding::HalfEven
+    } else {
+        Rounding::HalfUp
+    };
+    let daily_rate = match &terms.late_payment_daily_rate {
+        Some(r) => parse_rate(r)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("stored late-payment rate: {e}")))?,
+        None => Decimal::ZERO,
+    };
+    let overflow = || AppError::Internal(anyhow::anyhow!("statement sums overflow"));
+    let (mut paid_sum, mut outstanding_sum, mut overdue_sum, mut interest_sum) =
+        (0i64, 0i64, 0i64, 0i64);
+    let mut out = Vec::with_capacity(lines.len());
+    for (number, kind, due, amount, paid) in lines {
+        let outstanding = amount - paid;
+        let overdue = outstanding > 0 && as_of > due;
+        let interest = if overdue {
+            late_interest(outstanding, daily_rate, due, as_of, mode)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("interest: {e}")))?
+        } else {
+            0
+        };
+        paid_sum = paid_sum.checked_add(paid).ok_or_else(overflow)?;
+        outstanding_sum = outstanding_sum
+            .checked_add(outstanding)
+            .ok_or_else(overflow)?;
+        if overdue {
+            overdue_sum = overdue_sum.checked_add(outstanding).ok_or_else(overflow)?;
+        }
+        interest_sum = interest_sum.checked_add(interest).ok_or_else(overflow)?;
+        out.push(StatementLine {
+            number,
+            kind,
+            due,
+            amount: cur.format_amount(amount),
+            paid: cur.format_amount(paid),
+            outstanding: cur.format_amount(outstanding),
+            overdue,
+            interest: cur.format_amount(interest),
+            amount_minor: amount,
+            paid_minor: paid,
+            outstanding_minor: outstanding,
+            interest_minor: interest,
+        });
+    }
+    let tax = tax_kind.map(|kind| TaxView {
+        kind,
+        rate: tax_rate,
+        basis: tax_basis,
+        amount: cur.format_amount(tax_minor.unwrap_or(0)),
+    });
+    use crate::db::schema::payments;
+    let received: Vec<PaymentRow> = payments::table
+        .filter(payments::agreement_id.eq(agreement_id))
+        .order((payments::received_on.asc(), payments::created_at.asc()))
+        .select((
+            payments::reference,
+            payments::received_on,
+            payments::amount_minor,
+            payments::to_institute,
+            payments::to_inventors,
+            payments::to_intermediary,
+        ))
+        .load(conn)?;
+    let (mut to_inst, mut to_inv, mut to_int) = (0i64, 0i64, 0i64);
+    let mut payments_out = Vec::with_capacity(received.len());
+    for (reference, received_on, amount, inst, inv, int) in received {
+        to_inst = to_inst
+            .checked_add(inst.unwrap_or(0))
+            .ok_or_else(overflow)?;
+        to_inv = to_inv.checked_add(inv.unwrap_or(0)).ok_or_else(overflow)?;
+        to_int = to_int.checked_add(int.unwrap_or(0)).ok_or_else(overflow)?;
+        payments_out.push(PaymentView {
+            reference,
+            received_on,
+            amount: cur.format_amount(amount),
+            to_institute: inst.map(|v| cur.format_amount(v)),
+            to_inventors: inv.map(|v| cur.format_amount(v)),
+            to_intermediary: int.map(|v| cur.format_amount(v)),
+        });
+    }
+    Ok(Some(Statement {
+        tax,
+        payments: payments_out,
+        received_to_institute: cur.format_amount(to_inst),
+        received_to_inventors: cur.format_amount(to_inv),
+        received_to_intermediary: cur.format_amount(to_int),
+        agreement_id: agreement_id.to_string(),
+        currency,
+        price_model,
+        rounding,
+        converted_on,
+        early_conversion_discount: discount,
+        as_of,
+        lines: out,
+        total: cur.format_amount(total),
+        paid: cur.format_amount(paid_sum),
+        outstanding: cur.format_amount(outstanding_sum),
+        overdue: cur.format_amount(overdue_sum),
+        interest: cur.format_amount(interest_sum),
+        royalty_rate,
+        royalty_min_per_year: royalty_min,
+    }))
+}
+
+/// A payment the institute received.
+#[derive(Debug, Clone, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentInput {
+    /// Major units of the contract's currency, as a string: "3000.00", "1500000".
+    pub amount: String,
+    /// The day the money arrived (not in the future).
+    pub received_on: NaiveDate,
+    /// The bank or receipt reference; unique per agreement.
+    pub reference: String,
+}
+
+/// Records a payment on a converted agreement, allocating it to the oldest open lines and
+/// distributing it by the terms' shares; one transaction with its audit event. The caller
+/// has checked that `recorded_by` may record payments on this agreement.
+#[allow(clippy::too_many_arguments)]
+pub fn record_payment(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    who: crate::audit::Who<'_>,
+    agreement_id: &str,
+    terms: &Terms,
+    input: &PaymentInput,
+    rounding: Rounding,
+) -> Result<serde_json::Value, AppError> {
+    use crate::db::schema::{payment_allocations, payments};
+    use crate::error::FieldError;
+    // Payments on one agreement queue behind each other (PostgreSQL; SQLite has one writer).
+    crate::db::lock_key(conn, &format!("payments\u{1f}{agreement_id}"))?;
+    let currency: Option<String> = conversion_contracts::table
+        .find(agreement_id)
+        .select(conversion_contracts::currency)
+        .first(conn)
+        .optional()?;
+    let currency = currency.ok_or_else(|| {
+        AppError::Conflict("the agreement has not converted; there is nothing to pay yet".into())
+    })?;
+    let cur = Currency::parse(&currency)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown currency {currency}")))?;
+    let mut errors = Vec::new();
+    let amount = match cur.parse_amount(&input.amount) {
+        Ok(0) => {
+            errors.push(FieldError::new("amount", "must be greater than zero"));
+            0
+        }
+        Ok(v) => v,
+        Err(e) => {
+            errors.push(FieldError::new("amount", e));
+            0
+        }
+    };
+    if input.received_on > today {
+        errors.push(FieldError::new(
+            "received_on",
+            format!("must not be after today ({today})"),
+        ));
+    }
+    let reference = crate::accounts::required_text(&mut errors, "reference", &input.reference, 100);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let seen: i64 = payments::table
+        .filter(payments::agreement_id.eq(agreement_id))
+        .filter(payments::reference.eq(&reference))
+        .count()
+        .get_result(conn)?;
+    if seen > 0 {
+        return Err(AppError::Conflict(format!(
+            "a payment with reference {reference:?} is already recorded on this agreement"
+        )));
+    }
+    let open: Vec<(i32, i64, i64)> = schedule_lines::table
+        .filter(schedule_lines::agreement_id.eq(agreement_id))
+        .filter(schedule_lines::paid_minor.lt(schedule_lines::amount_minor))
+        .order((schedule_lines::due.asc(), schedule_lines::number.asc()))
+        .select((
+            schedule_lines::number,
+            schedule_lines::amount_minor,
+            schedule_lines::paid_minor,
+        ))
+        .load(conn)?;
+    let outstanding: i64 = open.iter().map(|(_, a, p)| a - p).sum();
+    if amount > outstanding {
+        return Err(AppError::field(
+            "amount",
+            format!(
+                "exceeds what is outstanding ({} {currency})",
+                cur.format_amount(outstanding)
+            ),
+        ));
+    }
+    let distribution = match &terms.distribution {
+        Some(d) => {
+            let share = |s: &str| {
+                parse_rate(s).map_err(|e| AppError::Internal(anyhow::anyhow!("stored share: {e}")))
+            };
+            Some(
+                crate::settlement::pricing::distribute(
+                    amount,
+                    share(&d.institute)?,
+                    share(&d.inventors)?,
+                    share(&d.intermediary)?,
+                    rounding,
+                )
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("distribution: {e}")))?,
+            )
+        }
+        None => None,
+    };
+    let id = uuid::Uuid::now_v7().to_string();
+    diesel::insert_into(payments::table)
+        .values((
+            payments::id.eq(&id),
+            payments::agreement_id.eq(agreement_id),
+            payments::amount_minor.eq(amount),
+            payments::received_on.eq(input.received_on),
+            payments::reference.eq(&reference),
+            payments::to_institute.eq(distribution.map(|d| d.institute)),
+            payments::to_inventors.eq(distribution.map(|d| d.inventors)),
+            payments::to_intermediary.eq(distribution.map(|d| d.intermediary)),
+            payments::recorded_by.eq(who.user_id.unwrap_or_default()),
+            payments::created_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    let mut left = amount;
+    let mut allocations = Vec::new();
+    for (number, line_amount, paid) in open {
+        if left == 0 {
+            break;
+        }
+        let take = left.min(line_amount - paid);
+        diesel::update(schedule_lines::table.find((agreement_id, number)))
+            .set(schedule_lines::paid_minor.eq(paid + take))
+            .execute(conn)?;
+        diesel::insert_into(payment_allocations::table)
+            .values((
+                payment_allocations::payment_id.eq(&id),
+                payment_allocations::line_number.eq(number),
+                payment_allocations::amount_minor.eq(take),
+            ))
+            .execute(conn)?;
+        allocations.push(serde_json::json!({"line": number, "amount_minor": take}));
+        left -= take;
+    }
+    let record = serde_json::json!({
+        "payment_id": id, "amount_minor": amount, "currency": currency, "received_on": input.received_on,
+        "reference": reference, "allocations": allocations, "distribution": distribution, "rounding": rounding,
+    });
+    crate::audit::append(
+        conn,
+        now,
+        who,
+        "payment.recorded",
+        "agreement",
+        agreement_id,
+        &serde_json::json!({"after": record}),
+    )?;
+    Ok(record)
+}
+
+/// Net sales for one royalty period (a calendar quarter).
+#[derive(Debug, Clone, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SalesReportInput {
+    /// First day of the quarter: YYYY-01-01, -04-01, -07-01 or -10-01.
+    pub period_start: NaiveDate,
+    /// Net sales in the period, major units of the contract's currency, as a string.
+    pub net_sales: String,
+}
+
+/// Days after a period's end by which its royalty is due.
+pub const ROYALTY_DUE_DAYS: u64 = 30;
+
+/// Records an SME's net sales for a quarter and adds the royalty line to the schedule; one
+/// transaction with its audit event. The caller has checked that the actor is the SME.
+#[allow(clippy::too_many_arguments)]
+pub fn report_sales(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    who: crate::audit::Who<'_>,
+    agreement_id: &str,
+    input: &SalesReportInput,
+    rounding: Rounding,
+) -> Result<serde_json::Value, AppError> {
+    use crate::db::schema::sales_reports;
+    use crate::error::FieldError;
+    use chrono::Datelike;
+    crate::db::lock_key(conn, &format!("payments\u{1f}{agreement_id}"))?;
+    let contract: Option<(String, Option<String>, NaiveDate)> = conversion_contracts::table
+        .find(agreement_id)
+        .select((
+            conversion_contracts::currency,
+            conversion_contracts::royalty_rate,
+            conversion_contracts::converted_on,
+        ))
+        .first(conn)
+        .optional()?;
+    let (currency, rate, converted_on) =
+        contract.ok_or_else(|| AppError::Conflict("the agreement has not converted".into()))?;
+    let rate = rate.ok_or_else(|| {
+        AppError::Conflict("these terms have no royalty; there are no sales to report".into())
+    })?;
+    let rate = parse_rate(&rate)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored royalty rate: {e}")))?;
+    let cur = Currency::parse(&currency)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown currency {currency}")))?;
+    let start = input.period_start;
+    let mut errors = Vec::new();
+    let quarter_start = start.day() == 1 && matches!(start.month(), 1 | 4 | 7 | 10);
+    let end = start
+        .checked_add_months(chrono::Months::new(3))
+        .and_then(|d| d.pred_opt());
+    match end {
+        _ if !quarter_start => errors.push(FieldError::new(
+            "period_start",
+            "must be the first day of a calendar quarter (1 Jan, 1 Apr, 1 Jul or 1 Oct)",
+        )),
+        None => errors.push(FieldError::new("period_start", "is outside the calendar")),
+        Some(end) if end >= today => errors.push(FieldError::new(
+            "period_start",
+            format!("the quarter ends on {end}; report it once it is over"),
+        )),
+        Some(end) if end < converted_on => errors.push(FieldError::new(
+            "period_start",
+            format!("the quarter ended before the conversion on {converted_on}"),
+        )),
+        Some(_) => {}
+    }
+    let net_sales = match cur.parse_amount(&input.net_sales) {
+        Ok(v) => v,
+        Err(e) => {
+            errors.push(FieldError::new("net_sales", e));
+            0
+        }
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let end =
+        end.ok_or_else(|| AppError::Internal(anyhow::anyhow!("quarter end checked above")))?;
+    let already: i64 = sales_reports::table
+        .find((agreement_id, start))
+        .count()
+        .get_result(conn)?;
+    if already > 0 {
+        return Err(AppError::Conflict(format!(
+            "sales for the quarter starting {start} are already reported"
+        )));
+    }
+    let royalty = crate::settlement::pricing::royalty(net_sales, rate, rounding)
+        .map_err(|e| AppError::field("net_sales", e.to_string()))?;
+    let last: Option<i32> = schedule_lines::table
+        .filter(schedule_lines::agreement_id.eq(agreement_id))
+        .select(diesel::dsl::max(schedule_lines::number))
+        .first(conn)?;
+    let number = last.unwrap_or(0) + 1;
+    let due = end
+        .checked_add_days(chrono::Days::new(ROYALTY_DUE_DAYS))
+        .ok_or_else(|| AppError::field("period_start", "is outside the calendar"))?;
+    diesel::insert_into(schedule_lines::table)
+        .values((
+            schedule_lines::agreement_id.eq(agreement_id),
+            schedule_lines::number.eq(number),
+            schedule_lines::kind.eq("royalty"),
+            schedule_lines::due.eq(due),
+            schedule_lines::amount_minor.eq(royalty),
+            schedule_lines::paid_minor.eq(0i64),
+        ))
+        .execute(conn)?;
+    diesel::insert_into(sales_reports::table)
+        .values((
+            sales_reports::agreement_id.eq(agreement_id),
+            sales_reports::period_start.eq(start),
+            sales_reports::period_end.eq(end),
+            sales_reports::net_sales_minor.eq(net_sales),
+            sales_reports::royalty_minor.eq(royalty),
+            sales_reports::line_number.eq(number),
+            sales_reports::reported_by.eq(who.user_id.unwrap_or_default()),
+            sales_reports::created_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    let record = serde_json::json!({
+        "period_start": start, "period_end": end, "net_sales_minor": net_sales, "royalty_minor": royalty,
+        "rate": rate.to_string(), "currency": currency, "line": number, "due": due, "rounding": rounding,
+    });
+    crate::audit::append(
+        conn,
+        now,
+        who,
+        "sales.reported",
+        "agreement",
+        agreement_id,
+        &serde_json::json!({"after": record}),
+    )?;
+    Ok(record)
+}

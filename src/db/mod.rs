@@ -1,0 +1,318 @@
+//! Storage plumbing: the connection type for both backends, pools, SQLite pragmas, the one
+//! transaction entry point, and embedded migrations.
+//!
+//! Every per-backend difference lives in this folder. Elsewhere code is written once against
+//! [`DbConn`]. Writes go through [`Db::write`], which runs one transaction: `BEGIN IMMEDIATE`
+//! on SQLite over a single dedicated writer connection (so concurrent writers queue instead
+//! of failing with "database is locked"), an ordinary transaction on PostgreSQL.
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::DatabaseConfig;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs the same diesel expression on the concrete connection inside a [`DbConn`].
+///
+/// Queries through the `MultiConnection` wrapper are not eligible for diesel's prepared
+/// statement cache, so hot read paths (session lookup, single-row reads) use this to get the
+/// cache on both backends: the query is still written once.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Which database the URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` / `postgresql://` is PostgreSQL; a path or `sqlite://PATH` is SQLite.
+    pub fn of(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The SQLite file a URL names.
+pub fn sqlite_path(url: &str) -> PathBuf {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    PathBuf::from(path)
+}
+
+/// Opens connections of the backend the URL names, configured for this service.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    backend: Backend,
+    url: String,
+    busy_timeout_ms: u64,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        match self.backend {
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(&self.url)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // Instants are stored as UTC `timestamp`; keep the session on UTC too. A statement
+                // that waits longer than busy_timeout for a lock fails (answered 503) instead
+                // of hanging the request.
+                conn.batch_execute(&format!(
+                    "SET TIME ZONE 'UTC'; SET lock_timeout = {}",
+                    self.busy_timeout_ms
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConn::Postgres(conn))
+            }
+            Backend::Sqlite => {
+                let path = sqlite_path(&self.url);
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // busy_timeout first, so the pragmas below already wait instead of failing.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456; PRAGMA cache_size = -16384; \
+                     PRAGMA wal_autocheckpoint = 8000;",
+                    self.busy_timeout_ms
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        diesel::sql_query("SELECT 1")
+            .execute(conn)
+            .map(|_| ())
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// A pooled connection.
+pub type Conn = PooledConnection<Manager>;
+
+/// The database: a reader pool and a writer pool (the same pool on PostgreSQL).
+#[derive(Clone)]
+pub struct Db {
+    backend: Backend,
+    read: Pool<Manager>,
+    write: Pool<Manager>,
+}
+
+impl Db {
+    /// Opens the pools; creates the SQLite file's folder if needed.
+    pub fn connect(cfg: &DatabaseConfig) -> anyhow::Result<Db> {
+        let backend = Backend::of(&cfg.url);
+        if backend == Backend::Sqlite {
+            let path = sqlite_path(&cfg.url);
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating data folder {}", dir.display()))?;
+            }
+        }
+        let manager = Manager {
+            backend,
+            url: cfg.url.clone(),
+            busy_timeout_ms: cfg.busy_timeout_ms,
+        };
+        let timeout = Duration::from_millis(cfg.busy_timeout_ms.max(1000));
+        let build = |size: u32| {
+            Pool::builder()
+                .max_size(size)
+                .min_idle(Some(1))
+                .connection_timeout(timeout)
+                .test_on_check_out(false)
+                .build(manager.clone())
+                .with_context(|| format!("connecting to the {} database", backend.name()))
+        };
+        let (read, write) = match backend {
+            Backend::Sqlite => {
+                // The writer opens first so the WAL switch happens before readers exist.
+                let write = build(1)?;
+                (build(cfg.pool_size)?, write)
+            }
+            Backend::Postgres => {
+                let pool = build(cfg.pool_size)?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Db {
+            backend,
+            read,
+            write,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for reading.
+    pub fn reader(&self) -> Result<Conn, diesel::r2d2::PoolError> {
+        self.read.get()
+    }
+
+    /// Runs `f` in one write transaction; any error rolls everything back.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<diesel::r2d2::PoolError>,
+    {
+        let mut conn = self.write.get()?;
+        transaction(&mut conn, f)
+    }
+
+    /// Applies pending migrations; returns how many ran.
+    pub fn migrate(&self) -> anyhow::Result<usize> {
+        let mut conn = self.write.get().context("connecting for migrations")?;
+        let ran = conn
+            .run_pending_migrations(self.migrations())
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        Ok(ran.len())
+    }
+
+    /// Reverts every migration (for the up/down/up check).
+    pub fn revert_all(&self) -> anyhow::Result<usize> {
+        let mut conn = self.write.get().context("connecting for migrations")?;
+        let ran = conn
+            .revert_all_migrations(self.migrations())
+            .map_err(|e| anyhow::anyhow!("revert failed: {e}"))?;
+        Ok(ran.len())
+    }
+
+    /// Migrations not yet applied.
+    pub fn pending_migrations(&self) -> anyhow::Result<usize> {
+        let mut conn = self.read.get().context("connecting for migrations")?;
+        let pending = conn
+            .pending_migrations(self.migrations())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(pending.len())
+    }
+
+    fn migrations(&self) -> EmbeddedMigrations {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Is the database answering? Used by `/health/ready`.
+    pub fn ping(&self) -> anyhow::Result<()> {
+        let mut conn = self.read.get()?;
+        diesel::sql_query("SELECT 1").execute(&mut *conn)?;
+        Ok(())
+    }
+}
+
+/// One transaction on `conn`: `BEGIN IMMEDIATE` on SQLite (take the write lock up front, so
+/// a transaction never fails half-way on a lock upgrade), an ordinary one on PostgreSQL.
+pub fn transaction<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Postgres(_) => conn.transaction(f),
+        DbConn::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            let result = f(conn);
+            let DbConn::Sqlite(inner) = conn else {
+                unreachable!("backend cannot change")
+            };
+            match result {
+                Ok(value) => match <AnsiTransactionManager as TransactionManager<
+                    SqliteConnection,
+                >>::commit_transaction(inner)
+                {
+                    Ok(()) => Ok(value),
+                    Err(err) => {
+                        let _ = <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(inner);
+                        Err(err.into())
+                    }
+                },
+                Err(err) => {
+                    <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(inner)?;
+                    Err(err)
+                }
+            }
+        }
+    }
+}
+
+/// Serialises transactions that use the same `key` until the caller's transaction ends.
+/// PostgreSQL takes a transaction-scoped advisory lock; SQLite needs nothing, since its
+/// writes already go one at a time through the single writer connection.
+pub fn lock_key(conn: &mut DbConn, key: &str) -> diesel::QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// A description of the database for messages, without any password.
+pub fn describe(url: &str) -> String {
+    match Backend::of(url) {
+        Backend::Postgres => {
+            // Hide a password if the URL has one.
+            match url.split_once('@') {
+                Some((head, tail)) if head.contains(':') && head.matches(':').count() > 1 => {
+                    let scheme_user = head.rsplit_once(':').map(|(a, _)| a).unwrap_or(head);
+                    format!("{scheme_user}:***@{tail}")
+                }
+                _ => url.to_string(),
+            }
+        }
+        Backend::Sqlite => format!("SQLite file {}", Path::new(&sqlite_path(url)).display()),
+    }
+}

@@ -1,0 +1,243 @@
+//! Table definitions shared by both backends. Kept by hand in step with `migrations/`.
+
+diesel::table! {
+    organisations (id) {
+        id -> Text,
+        kind -> Text,
+        name -> Text,
+        registration_no -> Text,
+        province -> Text,
+        contact_email -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        organisation_id -> Text,
+        email -> Text,
+        display_name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        locale -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Text,
+        email -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    technologies (id) {
+        id -> Text,
+        institute_id -> Text,
+        title_vi -> Text,
+        title_en -> Text,
+        summary_vi -> Text,
+        summary_en -> Text,
+        field -> Text,
+        ip_type -> Text,
+        ip_reference -> Text,
+        valuation_minor -> BigInt,
+        valuation_currency -> Text,
+        status -> Text,
+        search_text -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conversion_terms (id) {
+        id -> Text,
+        technology_id -> Text,
+        version -> Integer,
+        price_model -> Text,
+        currency -> Text,
+        body -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agreements (id) {
+        id -> Text,
+        number -> Text,
+        technology_id -> Text,
+        institute_id -> Text,
+        sme_id -> Text,
+        insurer_id -> Nullable<Text>,
+        status -> Text,
+        version -> BigInt,
+        terms_id -> Text,
+        terms_version -> Integer,
+        terms_snapshot -> Nullable<Text>,
+        place_of_use -> Text,
+        message -> Text,
+        time_zone -> Text,
+        requested_start -> Date,
+        trial_start -> Nullable<Date>,
+        trial_end -> Nullable<Date>,
+        decision_deadline -> Nullable<Date>,
+        extended -> Bool,
+        sme_signed_at -> Nullable<Timestamp>,
+        institute_signed_at -> Nullable<Timestamp>,
+        closed_reason -> Nullable<Text>,
+        requested_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        actor_user_id -> Nullable<Text>,
+        actor_organisation_id -> Nullable<Text>,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        data -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(technologies -> organisations (institute_id));
+diesel::joinable!(conversion_terms -> technologies (technology_id));
+diesel::joinable!(agreements -> technologies (technology_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    users,
+    sessions,
+    login_failures,
+    technologies,
+    conversion_terms,
+    agreements,
+    counters,
+    audit_head,
+    audit_events,
+    idempotency_keys,
+);
+
+diesel::table! {
+    conversion_contracts (agreement_id) {
+        agreement_id -> Text,
+        currency -> Text,
+        price_model -> Text,
+        rounding -> Text,
+        early_conversion_discount -> Nullable<Text>,
+        total_minor -> BigInt,
+        converted_on -> Date,
+        royalty_rate -> Nullable<Text>,
+        royalty_min_per_year -> Nullable<Text>,
+        created_at -> Timestamp,
+        tax_kind -> Nullable<Text>,
+        tax_rate -> Nullable<Text>,
+        tax_basis -> Nullable<Text>,
+        tax_minor -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    schedule_lines (agreement_id, number) {
+        agreement_id -> Text,
+        number -> Integer,
+        kind -> Text,
+        due -> Date,
+        amount_minor -> BigInt,
+        paid_minor -> BigInt,
+    }
+}
+
+diesel::joinable!(schedule_lines -> conversion_contracts (agreement_id));
+diesel::allow_tables_to_appear_in_same_query!(conversion_contracts, schedule_lines, agreements);
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        agreement_id -> Text,
+        amount_minor -> BigInt,
+        received_on -> Date,
+        reference -> Text,
+        to_institute -> Nullable<BigInt>,
+        to_inventors -> Nullable<BigInt>,
+        to_intermediary -> Nullable<BigInt>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_allocations (payment_id, line_number) {
+        payment_id -> Text,
+        line_number -> Integer,
+        amount_minor -> BigInt,
+    }
+}
+
+diesel::joinable!(payment_allocations -> payments (payment_id));
+diesel::allow_tables_to_appear_in_same_query!(payments, payment_allocations);
+
+diesel::table! {
+    sales_reports (agreement_id, period_start) {
+        agreement_id -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        net_sales_minor -> BigInt,
+        royalty_minor -> BigInt,
+        line_number -> Integer,
+        reported_by -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -1,0 +1,276 @@
+//! Request-edge helpers shared by every handler: the JSON body extractor (size limit,
+//! content type, errors that name the field), `If-Match` parsing, pagination, and running
+//! blocking database work off the async workers.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{AppError, FieldError};
+use crate::AppState;
+
+/// A JSON request body: `application/json`, at most `server.max_body_bytes`, parsed with
+/// errors that name the offending field (422) or say where the syntax broke (400).
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let json = is_json(req);
+        let body = LimitedBody::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            if !json {
+                return Err(AppError::UnsupportedMediaType);
+            }
+            parse_json(&body.0).map(JsonBody)
+        })
+    }
+}
+
+/// A request body read up to `server.max_body_bytes` (413 beyond), for handlers that accept
+/// an empty body or need the raw bytes (idempotency hashing).
+#[derive(Debug)]
+pub struct LimitedBody(pub web::Bytes);
+
+impl FromRequest for LimitedBody {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.cfg.server.max_body_bytes)
+            .unwrap_or(65536);
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared_len.is_some_and(|n| n > limit) {
+                return Err(AppError::PayloadTooLarge { limit });
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| AppError::MalformedBody(e.to_string()))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(AppError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(LimitedBody(body.freeze()))
+        })
+    }
+}
+
+/// Is the request's content type JSON (`application/json` or `*+json`)?
+pub fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            let mime = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        })
+        .unwrap_or(false)
+}
+
+/// Parses JSON, classifying errors: syntax → 400, shape/type → 422 naming the field.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    // Syntax first: a body that is not exactly one JSON document is malformed (400),
+    // whatever its fields, and trailing bytes are never ignored.
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        return Err(AppError::MalformedBody(e.to_string()));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let msg = inner.to_string();
+                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                AppError::Validation(vec![FieldError::new(field_of(&path, &msg), msg)])
+            }
+            _ => AppError::MalformedBody(inner.to_string()),
+        }
+    })
+}
+
+/// The field a serde data error is about: the path, or for "missing field `x`" / "unknown
+/// field `x`" the named field under that path.
+fn field_of(path: &str, msg: &str) -> String {
+    let named = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|p| msg.strip_prefix(p))
+        .and_then(|rest| rest.split('`').next());
+    match (path, named) {
+        (p, Some(name)) if p == name || p.ends_with(&format!(".{name}")) => p.to_string(),
+        (".", Some(name)) => name.to_string(),
+        (p, Some(name)) => format!("{p}.{name}"),
+        (".", None) => "body".to_string(),
+        (p, None) => p.to_string(),
+    }
+}
+
+/// Query-string errors answer 422 naming the parameter.
+pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let msg = err.to_string();
+    let field = msg.split('`').nth(1).unwrap_or("query").to_string();
+    AppError::Validation(vec![FieldError::new(field, msg)]).into()
+}
+
+/// Path errors (ids are strings, so only malformed encodings) answer 404.
+pub fn path_error(_: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    AppError::NotFound.into()
+}
+
+/// The version an `If-Match` header names (`"3"`, `3` or `W/"3"`), or why not.
+pub fn if_match(req: &HttpRequest) -> Result<i64, AppError> {
+    let raw = req
+        .headers()
+        .get(header::IF_MATCH)
+        .ok_or(AppError::PreconditionRequired)?;
+    let text = raw
+        .to_str()
+        .map_err(|_| AppError::field("If-Match", "must be the agreement's version, e.g. \"3\""))?;
+    let trimmed = text.trim().trim_start_matches("W/").trim_matches('"');
+    trimmed.parse::<i64>().map_err(|_| {
+        AppError::field(
+            "If-Match",
+            format!("must be the agreement's version, e.g. \"3\"; got {text:?}"),
+        )
+    })
+}
+
+/// `page` and `per_page` query parameters.
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// 1-based page number.
+    pub page: Option<i64>,
+    /// Items per page, 1 to 100 (default 20).
+    pub per_page: Option<i64>,
+}
+
+impl PageQuery {
+    /// Checked (page, per_page, offset).
+    pub fn resolve(self) -> Result<(i64, i64, i64), AppError> {
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(20);
+        let mut errors = Vec::new();
+        if !(1..=1_000_000).contains(&page) {
+            errors.push(FieldError::new("page", "must be between 1 and 1000000"));
+        }
+        if !(1..=100).contains(&per_page) {
+            errors.push(FieldError::new("per_page", "must be between 1 and 100"));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        Ok((page, per_page, (page - 1) * per_page))
+    }
+}
+
+/// A page of results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Serialises a stored UTC instant as RFC 3339 with `Z` (`2026-03-02T02:00:00.123456Z`).
+pub fn utc<S: serde::Serializer>(at: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(
+        &at.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+    )
+}
+
+/// [`utc`] for optional instants.
+pub fn utc_opt<S: serde::Serializer>(
+    at: &Option<chrono::NaiveDateTime>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => utc(at, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// Runs blocking (database) work on the blocking pool.
+pub async fn blocking<T, F>(f: F) -> Result<T, AppError>
+where
+    F: FnOnce() -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    web::block(f).await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Req {
+        name: String,
+        inner: Inner,
+    }
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        days: u32,
+    }
+
+    fn fields(r: Result<Req, AppError>) -> Vec<String> {
+        match r {
+            Err(AppError::Validation(errs)) => errs.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        assert_eq!(fields(parse_json(br#"{"inner":{"days":1}}"#)), ["name"]);
+        assert_eq!(
+            fields(parse_json(br#"{"name":"x","inner":{"days":"1"}}"#)),
+            ["inner.days"]
+        );
+        assert_eq!(
+            fields(parse_json(br#"{"name":"x","inner":{}}"#)),
+            ["inner.days"]
+        );
+        assert_eq!(
+            fields(parse_json(br#"{"name":"x","inner":{"days":1},"x":1}"#)),
+            ["x"]
+        );
+        assert_eq!(fields(parse_json(br#""text""#)), ["body"]);
+        assert!(matches!(
+            parse_json::<Req>(br#"{"name":"#),
+            Err(AppError::MalformedBody(_))
+        ));
+        assert!(matches!(
+            parse_json::<Req>(b"not json"),
+            Err(AppError::MalformedBody(_))
+        ));
+    }
+}

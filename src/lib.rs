@@ -1,0 +1,199 @@
+//! usefirst: "use first, transfer later" technology trials between research institutes and
+//! SMEs. This file builds the application and is the only place that wires parts together.
+
+pub mod accounts;
+pub mod agreements;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod contracts;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod seed;
+pub mod settlement;
+pub mod technologies;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{get, web, App, HttpMessage, HttpResponse, HttpServer};
+use chrono_tz::Tz;
+use tracing_actix_web::TracingLogger;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+
+/// What every request handler shares.
+pub struct AppState {
+    pub cfg: Arc<Config>,
+    pub db: Db,
+    pub clock: Clock,
+    /// The platform's time zone (`app.time_zone`).
+    pub tz: Tz,
+    /// Recently authenticated sessions.
+    pub sessions: auth::session::SessionCache,
+}
+
+impl AppState {
+    pub fn new(cfg: Config, db: Db, clock: Clock) -> anyhow::Result<AppState> {
+        let tz = cfg.time_zone()?;
+        Ok(AppState {
+            cfg: Arc::new(cfg),
+            db,
+            clock,
+            tz,
+            sessions: Default::default(),
+        })
+    }
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(tag = "health", responses((status = 200, description = "The process is up")))]
+#[get("/health/live")]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(r#"{"status":"ok"}"#)
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(tag = "health", responses((status = 200, description = "Ready"), (status = 503, body = crate::error::Problem)))]
+#[get("/health/ready")]
+pub async fn ready(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    http::blocking(move || {
+        state.db.ping().map_err(|e| {
+            tracing::warn!(error = %e, "readiness check failed");
+            AppError::Busy
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(r#"{"status":"ready","database":"ok"}"#))
+}
+
+async fn not_found() -> AppResult<HttpResponse> {
+    Err(AppError::NotFound)
+}
+
+/// Registers every route on `cfg`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Routes are matched in order: the busiest (agreements) first, the docs catch-all last.
+    cfg.service(live)
+        .service(ready)
+        .service(
+            web::scope("/api/v1")
+                .service(agreements::handlers::get)
+                .service(agreements::handlers::list)
+                .service(agreements::handlers::create)
+                .service(agreements::handlers::events)
+                .service(agreements::handlers::quote)
+                .service(contracts::handlers::statement)
+                .service(contracts::handlers::record_payment)
+                .service(contracts::handlers::report_sales)
+                .route(
+                    "/agreements/{id}/{action}",
+                    web::post().to(agreements::handlers::take_action),
+                )
+                .service(auth::handlers::login)
+                .service(auth::handlers::logout)
+                .service(auth::handlers::me)
+                .service(technologies::handlers::list)
+                .service(technologies::handlers::get)
+                .service(technologies::handlers::create)
+                .service(technologies::handlers::update)
+                .service(technologies::handlers::add_terms)
+                .service(technologies::handlers::list_terms)
+                .service(accounts::handlers::create_organisation)
+                .service(accounts::handlers::list_organisations)
+                .service(accounts::handlers::get_organisation)
+                .service(accounts::handlers::create_user)
+                .service(accounts::handlers::list_users)
+                .service(audit::handlers::verify),
+        )
+        .service(openapi::document)
+        .service(openapi::docs_index)
+        .service(openapi::docs_asset);
+}
+
+/// Starts the HTTP server on `listener`.
+pub fn server(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    workers: usize,
+) -> anyhow::Result<Server> {
+    let max_body = state.cfg.server.max_body_bytes;
+    // Database work runs on each worker's blocking threads. More threads than pooled
+    // connections only adds threads queueing for a connection (and context switches), so
+    // size them to the pool, shared out across the workers.
+    let workers = if workers == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    } else {
+        workers
+    };
+    let blocking_threads = (state.cfg.database.pool_size as usize)
+        .div_ceil(workers)
+        .max(2);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap_fn(|req, srv| {
+                use actix_web::dev::Service;
+                // Hand the request id (generated by the tracing span below) back to the client,
+                // so a user's report can be matched with the log lines of that request.
+                let id = req
+                    .extensions()
+                    .get::<tracing_actix_web::RequestId>()
+                    .map(|id| id.to_string());
+                let fut = srv.call(req);
+                async move {
+                    let mut res = fut.await?;
+                    if let Some(id) =
+                        id.and_then(|id| actix_web::http::header::HeaderValue::from_str(&id).ok())
+                    {
+                        res.headers_mut().insert(
+                            actix_web::http::header::HeaderName::from_static("x-request-id"),
+                            id,
+                        );
+                    }
+                    Ok(res)
+                }
+            })
+            .wrap(TracingLogger::default())
+            .app_data(state.clone())
+            .app_data(web::QueryConfig::default().error_handler(http::query_error))
+            .app_data(web::PathConfig::default().error_handler(http::path_error))
+            .app_data(web::PayloadConfig::new(max_body))
+            .configure(routes)
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?
+    .workers(workers)
+    .worker_max_blocking_threads(blocking_threads);
+    Ok(server.run())
+}
+
+/// The time-driven transitions, checked every `scheduler.advance_interval_seconds`.
+pub async fn advance_loop(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(
+        state.cfg.scheduler.advance_interval_seconds,
+    ));
+    loop {
+        tick.tick().await;
+        let s = state.clone();
+        match web::block(move || agreements::store::advance_due(&s.db, s.clock.now())).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(transitions = n, "advanced agreements"),
+            Ok(Err(e)) => tracing::error!(error = %e, "advancing agreements failed"),
+            Err(e) => tracing::error!(error = %e, "advancing agreements failed"),
+        }
+    }
+}

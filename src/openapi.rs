@@ -1,0 +1,129 @@
+//! The OpenAPI document (`/api/openapi.json`) and the interactive docs page (`/api/docs/`),
+//! whose assets are embedded in the binary so it needs no network at build or run time.
+
+use actix_web::{get, web, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::agreements::handlers as agreements;
+use crate::error::AppError;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    crate::auth::handlers::login,
+    crate::auth::handlers::logout,
+    crate::auth::handlers::me,
+    crate::accounts::handlers::create_organisation,
+    crate::accounts::handlers::list_organisations,
+    crate::accounts::handlers::get_organisation,
+    crate::accounts::handlers::create_user,
+    crate::accounts::handlers::list_users,
+    crate::technologies::handlers::create,
+    crate::technologies::handlers::list,
+    crate::technologies::handlers::get,
+    crate::technologies::handlers::update,
+    crate::technologies::handlers::add_terms,
+    crate::technologies::handlers::list_terms,
+    agreements::create,
+    agreements::list,
+    agreements::get,
+    agreements::events,
+    agreements::quote,
+    crate::contracts::handlers::statement,
+    crate::contracts::handlers::record_payment,
+    crate::contracts::handlers::report_sales,
+    crate::audit::handlers::verify,
+))]
+struct V1;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "usefirst API", description = "Use first, transfer later: technology trials between research institutes and SMEs. \
+        Errors are application/problem+json (RFC 9457). Transitions take If-Match with the agreement's version."),
+    paths(
+        crate::live,
+        crate::ready,
+        agreements::approve_doc,
+        agreements::reject_doc,
+        agreements::withdraw_doc,
+        agreements::sign_doc,
+        agreements::convert_doc,
+        agreements::decline_doc,
+        agreements::terminate_doc,
+        agreements::extend_doc,
+    ),
+    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    nest((path = "/api/v1", api = V1)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign in and out"),
+        (name = "accounts", description = "Organisations and users"),
+        (name = "technologies", description = "The catalogue and conversion terms"),
+        (name = "agreements", description = "Trial agreements and their lifecycle"),
+        (name = "audit", description = "The tamper-evident record"),
+        (name = "health", description = "Probes"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document.
+#[get("/api/openapi.json")]
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+const ASSETS: [(&str, &str, &[u8]); 3] = [
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../static/api-docs/index.html"),
+    ),
+    (
+        "swagger-ui.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../static/api-docs/swagger-ui.css"),
+    ),
+    (
+        "swagger-ui-bundle.js",
+        "application/javascript; charset=utf-8",
+        include_bytes!("../static/api-docs/swagger-ui-bundle.js"),
+    ),
+];
+
+/// `/api/docs` → `/api/docs/` so relative asset paths resolve.
+#[get("/api/docs")]
+pub async fn docs_index() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/api/docs/"))
+        .finish()
+}
+
+/// The docs page and its assets.
+#[get("/api/docs/{file:.*}")]
+pub async fn docs_asset(file: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let name = if file.is_empty() {
+        "index.html"
+    } else {
+        file.as_str()
+    };
+    let (_, mime, bytes) = ASSETS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type(*mime)
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(*bytes))
+}

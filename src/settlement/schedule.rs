@@ -1,0 +1,212 @@
+//! Installment schedules: `count` payments every `interval_months`, the first on a given
+//! date, summing exactly to the total. Calendar arithmetic clamps to the month's end
+//! (31 Jan + 1 month = 28 or 29 Feb) and always counts from the first due date, so a
+//! schedule that starts on the 31st comes back to the 31st when the month has one.
+
+use chrono::{Months, NaiveDate};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::settlement::allocate::{allocate, AllocError, Rounding};
+
+/// One line of a schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Installment {
+    /// 1-based position.
+    pub number: u32,
+    pub due: NaiveDate,
+    /// Minor units of the schedule's currency.
+    pub amount: i64,
+}
+
+/// Why a schedule cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("an installment plan needs at least one payment")]
+    NoInstallments,
+    #[error("the interval between installments must be at least one month")]
+    NoInterval,
+    #[error("a due date falls outside the calendar")]
+    DateOutOfRange,
+    #[error(transparent)]
+    Split(#[from] AllocError),
+}
+
+/// `start` plus `months`, on the same day of the month or the month's last day if shorter.
+pub fn add_months(start: NaiveDate, months: u32) -> Option<NaiveDate> {
+    // chrono's Months arithmetic clamps to the last day of a shorter month.
+    start.checked_add_months(Months::new(months))
+}
+
+/// The schedule for `total` minor units in `count` equal installments (up to one unit apart,
+/// earlier ones never smaller), every `interval_months`, the first due on `first_due`.
+pub fn installments(
+    total: i64,
+    count: u32,
+    interval_months: u32,
+    first_due: NaiveDate,
+    rounding: Rounding,
+) -> Result<Vec<Installment>, ScheduleError> {
+    if count == 0 {
+        return Err(ScheduleError::NoInstallments);
+    }
+    if interval_months == 0 {
+        return Err(ScheduleError::NoInterval);
+    }
+    let amounts = allocate(total, &vec![Decimal::ONE; count as usize], rounding)?;
+    amounts
+        .into_iter()
+        .enumerate()
+        .map(|(i, amount)| {
+            let offset = (i as u32)
+                .checked_mul(interval_months)
+                .ok_or(ScheduleError::DateOutOfRange)?;
+            let due = add_months(first_due, offset).ok_or(ScheduleError::DateOutOfRange)?;
+            Ok(Installment {
+                number: i as u32 + 1,
+                due,
+                amount,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike;
+    use proptest::prelude::*;
+
+    fn is_month_end(date: NaiveDate) -> bool {
+        date.succ_opt()
+            .is_none_or(|next| next.month() != date.month())
+    }
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn month_end_clamping_counts_from_the_first_date() {
+        let plan = installments(1_000_000, 4, 1, d(2027, 1, 31), Rounding::HalfUp).unwrap();
+        let dues: Vec<NaiveDate> = plan.iter().map(|i| i.due).collect();
+        assert_eq!(
+            dues,
+            [
+                d(2027, 1, 31),
+                d(2027, 2, 28),
+                d(2027, 3, 31),
+                d(2027, 4, 30)
+            ]
+        );
+        let leap = installments(300, 2, 1, d(2028, 1, 31), Rounding::HalfUp).unwrap();
+        assert_eq!(leap[1].due, d(2028, 2, 29));
+        assert!(is_month_end(d(2028, 2, 29)) && !is_month_end(d(2028, 2, 28)));
+    }
+
+    /// Worked examples, by hand.
+    #[test]
+    fn golden_schedules() {
+        // 10,000,000 VND in 3 quarterly payments: 3,333,333.33 each → 3,333,334 + 3,333,333 × 2.
+        let plan = installments(10_000_000, 3, 3, d(2027, 3, 15), Rounding::HalfUp).unwrap();
+        assert_eq!(
+            plan,
+            vec![
+                Installment {
+                    number: 1,
+                    due: d(2027, 3, 15),
+                    amount: 3_333_334
+                },
+                Installment {
+                    number: 2,
+                    due: d(2027, 6, 15),
+                    amount: 3_333_333
+                },
+                Installment {
+                    number: 3,
+                    due: d(2027, 9, 15),
+                    amount: 3_333_333
+                },
+            ]
+        );
+        // ¥1,000.01 (100001 fen) in 2: 50000.5 each. half_up → 50001 + 50001 = one too many,
+        // the last gives it back: 50001, 50000. half_even → 50000 + 50000, one short, the
+        // first gets it: 50001, 50000.
+        let up: Vec<i64> = installments(100_001, 2, 6, d(2027, 1, 1), Rounding::HalfUp)
+            .unwrap()
+            .iter()
+            .map(|i| i.amount)
+            .collect();
+        let even: Vec<i64> = installments(100_001, 2, 6, d(2027, 1, 1), Rounding::HalfEven)
+            .unwrap()
+            .iter()
+            .map(|i| i.amount)
+            .collect();
+        assert_eq!(up, [50_001, 50_000]);
+        assert_eq!(even, [50_001, 50_000]);
+    }
+
+    #[test]
+    fn refusals() {
+        assert_eq!(
+            installments(1, 0, 1, d(2027, 1, 1), Rounding::HalfUp),
+            Err(ScheduleError::NoInstallments)
+        );
+        assert_eq!(
+            installments(1, 1, 0, d(2027, 1, 1), Rounding::HalfUp),
+            Err(ScheduleError::NoInterval)
+        );
+        assert_eq!(
+            installments(1, 2, 12, NaiveDate::MAX, Rounding::HalfUp),
+            Err(ScheduleError::DateOutOfRange)
+        );
+        assert_eq!(
+            installments(-5, 2, 1, d(2027, 1, 1), Rounding::HalfUp),
+            Err(ScheduleError::Split(AllocError::NegativeTotal))
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 10_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Schedules sum to their totals, amounts differ by at most one unit, and due dates
+        /// strictly increase, each `interval` months after the first (clamped).
+        #[test]
+        fn schedules_sum_and_dates_increase(
+            total in 0i64..1_000_000_000_000_000,
+            count in 1u32..=120,
+            interval in 1u32..=24,
+            start in (0i32..3650).prop_map(|n| d(2026, 1, 1) + chrono::Days::new(n as u64)),
+            even in any::<bool>(),
+        ) {
+            let rounding = if even { Rounding::HalfEven } else { Rounding::HalfUp };
+            let plan = installments(total, count, interval, start, rounding).unwrap();
+            prop_assert_eq!(plan.len() as u32, count);
+            prop_assert_eq!(plan.iter().map(|i| i.amount as i128).sum::<i128>(), total as i128);
+            let max = plan.iter().map(|i| i.amount).max().unwrap();
+            let min = plan.iter().map(|i| i.amount).min().unwrap();
+            prop_assert!(max - min <= 1);
+            for pair in plan.windows(2) {
+                prop_assert!(pair[0].amount >= pair[1].amount, "earlier installments are never smaller");
+            }
+            prop_assert_eq!(plan[0].due, start);
+            for pair in plan.windows(2) {
+                prop_assert!(pair[0].due < pair[1].due);
+            }
+            for (k, line) in plan.iter().enumerate() {
+                prop_assert_eq!(line.number as usize, k + 1);
+                let months = (line.due.year() - start.year()) * 12 + line.due.month() as i32 - start.month() as i32;
+                prop_assert_eq!(months as u32, k as u32 * interval);
+                prop_assert!(line.due.day() == start.day() || is_month_end(line.due));
+            }
+        }
+
+        /// Overflowing dates or amounts are errors, never panics.
+        #[test]
+        fn never_panics(total in any::<i64>(), count in 0u32..200, interval in 0u32..2000, days in 0u64..4_000_000) {
+            let start = NaiveDate::MIN + chrono::Days::new(days);
+            let _ = installments(total, count, interval, start, Rounding::HalfUp);
+        }
+    }
+}

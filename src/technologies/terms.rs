@@ -1,0 +1,394 @@
+//! Conversion terms: what converting will cost, agreed before a trial starts. Versioned per
+//! technology; an agreement snapshots the version in force when it is approved. Pure
+//! validation here; amounts stay decimal strings in the currency's major unit, rates exact.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::agreements::lifecycle::MAX_PERIOD_DAYS;
+use crate::error::FieldError;
+use crate::settlement::money::{parse_rate, Currency};
+
+/// How the SME pays on conversion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(tag = "model", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Price {
+    /// One amount due `due_days` after conversion.
+    LumpSum { amount: String, due_days: u32 },
+    /// `total` in `count` payments every `interval_months`, the first `first_due_days` after conversion.
+    Installments {
+        total: String,
+        count: u32,
+        interval_months: u32,
+        first_due_days: u32,
+    },
+    /// `rate` of net sales reported each quarter, with an optional minimum per contract year.
+    Royalty {
+        rate: String,
+        min_per_year: Option<String>,
+    },
+    /// An entry fee due `due_days` after conversion, then a royalty.
+    EntryFeePlusRoyalty {
+        entry_fee: String,
+        due_days: u32,
+        rate: String,
+        min_per_year: Option<String>,
+    },
+}
+
+impl Price {
+    pub fn model(&self) -> &'static str {
+        match self {
+            Price::LumpSum { .. } => "lump_sum",
+            Price::Installments { .. } => "installments",
+            Price::Royalty { .. } => "royalty",
+            Price::EntryFeePlusRoyalty { .. } => "entry_fee_plus_royalty",
+        }
+    }
+}
+
+/// The wire form of [`Price`], read as one flat object so errors inside it keep their JSON
+/// path (`price.amount`): serde's internally tagged enums buffer their content and lose it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriceFields {
+    model: PriceModel,
+    amount: Option<String>,
+    due_days: Option<u32>,
+    total: Option<String>,
+    count: Option<u32>,
+    interval_months: Option<u32>,
+    first_due_days: Option<u32>,
+    rate: Option<String>,
+    min_per_year: Option<String>,
+    entry_fee: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PriceModel {
+    LumpSum,
+    Installments,
+    Royalty,
+    EntryFeePlusRoyalty,
+}
+
+impl<'de> Deserialize<'de> for Price {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Price, D::Error> {
+        use serde::de::Error;
+        let f = PriceFields::deserialize(d)?;
+        let allowed: &'static [&'static str] = match f.model {
+            PriceModel::LumpSum => &["model", "amount", "due_days"],
+            PriceModel::Installments => &[
+                "model",
+                "total",
+                "count",
+                "interval_months",
+                "first_due_days",
+            ],
+            PriceModel::Royalty => &["model", "rate", "min_per_year"],
+            PriceModel::EntryFeePlusRoyalty => {
+                &["model", "entry_fee", "due_days", "rate", "min_per_year"]
+            }
+        };
+        let present = [
+            ("amount", f.amount.is_some()),
+            ("due_days", f.due_days.is_some()),
+            ("total", f.total.is_some()),
+            ("count", f.count.is_some()),
+            ("interval_months", f.interval_months.is_some()),
+            ("first_due_days", f.first_due_days.is_some()),
+            ("rate", f.rate.is_some()),
+            ("min_per_year", f.min_per_year.is_some()),
+            ("entry_fee", f.entry_fee.is_some()),
+        ];
+        if let Some((name, _)) = present.iter().find(|(n, set)| *set && !allowed.contains(n)) {
+            return Err(D::Error::unknown_field(name, allowed));
+        }
+        fn need<T, E: Error>(v: Option<T>, name: &'static str) -> Result<T, E> {
+            v.ok_or_else(|| E::missing_field(name))
+        }
+        Ok(match f.model {
+            PriceModel::LumpSum => Price::LumpSum {
+                amount: need(f.amount, "amount")?,
+                due_days: need(f.due_days, "due_days")?,
+            },
+            PriceModel::Installments => Price::Installments {
+                total: need(f.total, "total")?,
+                count: need(f.count, "count")?,
+                interval_months: need(f.interval_months, "interval_months")?,
+                first_due_days: need(f.first_due_days, "first_due_days")?,
+            },
+            PriceModel::Royalty => Price::Royalty {
+                rate: need(f.rate, "rate")?,
+                min_per_year: f.min_per_year,
+            },
+            PriceModel::EntryFeePlusRoyalty => Price::EntryFeePlusRoyalty {
+                entry_fee: need(f.entry_fee, "entry_fee")?,
+                due_days: need(f.due_days, "due_days")?,
+                rate: need(f.rate, "rate")?,
+                min_per_year: f.min_per_year,
+            },
+        })
+    }
+}
+
+/// Shares of each payment received (profit distribution); they sum to 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Distribution {
+    pub institute: String,
+    pub inventors: String,
+    pub intermediary: String,
+}
+
+/// Conversion terms as set by an institute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Terms {
+    /// Length of the free trial, in days.
+    pub trial_days: u32,
+    /// Days after the trial's last day by which the SME must decide.
+    pub decision_days: u32,
+    /// ISO 4217: VND, CNY, USD or EUR.
+    pub currency: String,
+    pub price: Price,
+    /// Whether the trial must be insured.
+    pub insurance_required: bool,
+    /// Discount for converting before the trial ends, e.g. "0.05".
+    #[serde(default)]
+    pub early_conversion_discount: Option<String>,
+    /// Simple daily interest on overdue amounts, e.g. "0.0003".
+    #[serde(default)]
+    pub late_payment_daily_rate: Option<String>,
+    #[serde(default)]
+    pub distribution: Option<Distribution>,
+}
+
+impl Terms {
+    /// Checks every field and writes amounts and rates canonically; errors name the field
+    /// by its JSON path.
+    pub fn validate(mut self) -> Result<Terms, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        for (field, value) in [
+            ("trial_days", self.trial_days),
+            ("decision_days", self.decision_days),
+        ] {
+            if value == 0 || value > MAX_PERIOD_DAYS {
+                errors.push(FieldError::new(
+                    field,
+                    format!("must be between 1 and {MAX_PERIOD_DAYS}"),
+                ));
+            }
+        }
+        let currency = Currency::parse(&self.currency);
+        if currency.is_none() {
+            errors.push(FieldError::new(
+                "currency",
+                "must be one of VND, CNY, USD, EUR",
+            ));
+        }
+        let e = &mut errors;
+        match &mut self.price {
+            Price::LumpSum {
+                amount: a,
+                due_days,
+            } => {
+                amount(e, currency, "price.amount", a, true);
+                days_at_most(e, "price.due_days", *due_days);
+            }
+            Price::Installments {
+                total,
+                count,
+                interval_months,
+                first_due_days,
+            } => {
+                amount(e, currency, "price.total", total, true);
+                if !(1..=120).contains(count) {
+                    e.push(FieldError::new("price.count", "must be between 1 and 120"));
+                }
+                if !(1..=24).contains(interval_months) {
+                    e.push(FieldError::new(
+                        "price.interval_months",
+                        "must be between 1 and 24",
+                    ));
+                }
+                days_at_most(e, "price.first_due_days", *first_due_days);
+            }
+            Price::Royalty {
+                rate: r,
+                min_per_year,
+            } => {
+                rate(e, "price.rate", r);
+                if let Some(m) = min_per_year {
+                    amount(e, currency, "price.min_per_year", m, false);
+                }
+            }
+            Price::EntryFeePlusRoyalty {
+                entry_fee,
+                due_days,
+                rate: r,
+                min_per_year,
+            } => {
+                amount(e, currency, "price.entry_fee", entry_fee, true);
+                days_at_most(e, "price.due_days", *due_days);
+                rate(e, "price.rate", r);
+                if let Some(m) = min_per_year {
+                    amount(e, currency, "price.min_per_year", m, false);
+                }
+            }
+        }
+        if let Some(d) = &mut self.early_conversion_discount {
+            rate(e, "early_conversion_discount", d);
+        }
+        if let Some(d) = &mut self.late_payment_daily_rate {
+            rate(e, "late_payment_daily_rate", d);
+        }
+        if let Some(dist) = &mut self.distribution {
+            let mut sum = rust_decimal::Decimal::ZERO;
+            let mut all_ok = true;
+            for (field, value) in [
+                ("distribution.institute", &mut dist.institute),
+                ("distribution.inventors", &mut dist.inventors),
+                ("distribution.intermediary", &mut dist.intermediary),
+            ] {
+                match parse_rate(value) {
+                    Ok(r) => {
+                        sum += r;
+                        *value = r.to_string();
+                    }
+                    Err(msg) => {
+                        all_ok = false;
+                        e.push(FieldError::new(field, msg));
+                    }
+                }
+            }
+            if all_ok && sum != rust_decimal::Decimal::ONE {
+                e.push(FieldError::new(
+                    "distribution",
+                    format!("shares must sum to exactly 1 (they sum to {sum})"),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn amount(
+    errors: &mut Vec<FieldError>,
+    currency: Option<Currency>,
+    field: &str,
+    value: &mut String,
+    positive: bool,
+) {
+    if let Some(c) = currency {
+        match c.parse_amount(value) {
+            Ok(0) if positive => errors.push(FieldError::new(field, "must be greater than zero")),
+            Ok(minor) => *value = c.format_amount(minor),
+            Err(msg) => errors.push(FieldError::new(field, msg)),
+        }
+    }
+}
+
+fn rate(errors: &mut Vec<FieldError>, field: &str, value: &mut String) {
+    match parse_rate(value) {
+        Ok(r) => *value = r.to_string(),
+        Err(msg) => errors.push(FieldError::new(field, msg)),
+    }
+}
+
+fn days_at_most(errors: &mut Vec<FieldError>, field: &str, days: u32) {
+    if days > MAX_PERIOD_DAYS {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {MAX_PERIOD_DAYS}"),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(price: Price) -> Terms {
+        Terms {
+            trial_days: 90,
+            decision_days: 30,
+            currency: "USD".into(),
+            price,
+            insurance_required: false,
+            early_conversion_discount: Some("0.050".into()),
+            late_payment_daily_rate: None,
+            distribution: Some(Distribution {
+                institute: "0.7".into(),
+                inventors: "0.25".into(),
+                intermediary: "0.05".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn canonicalises_valid_terms() {
+        let t = terms(Price::LumpSum {
+            amount: "1500.5".into(),
+            due_days: 30,
+        })
+        .validate()
+        .unwrap();
+        assert_eq!(
+            t.price,
+            Price::LumpSum {
+                amount: "1500.50".into(),
+                due_days: 30
+            }
+        );
+        assert_eq!(t.early_conversion_discount.as_deref(), Some("0.05"));
+    }
+
+    #[test]
+    fn names_every_bad_field() {
+        let mut t = terms(Price::Installments {
+            total: "0".into(),
+            count: 0,
+            interval_months: 1,
+            first_due_days: 30,
+        });
+        t.trial_days = 0;
+        t.distribution = Some(Distribution {
+            institute: "0.7".into(),
+            inventors: "0.2".into(),
+            intermediary: "0.05".into(),
+        });
+        let fields: Vec<String> = t
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            ["trial_days", "price.total", "price.count", "distribution"]
+        );
+        let t = terms(Price::Royalty {
+            rate: "1.5".into(),
+            min_per_year: Some("1.234".into()),
+        });
+        let fields: Vec<String> = t
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["price.rate", "price.min_per_year"]);
+        let mut t = terms(Price::LumpSum {
+            amount: "1".into(),
+            due_days: 1,
+        });
+        t.currency = "BTC".into();
+        assert_eq!(t.validate().unwrap_err()[0].field, "currency");
+    }
+}

@@ -1,0 +1,500 @@
+//! The test harness: each test gets the real app on a random loopback port and a fresh
+//! database — a temporary SQLite file, or, when `TEST_DATABASE_URL` names a PostgreSQL
+//! server, a new database created on it (dropped afterwards).
+
+use std::net::TcpListener;
+
+use actix_web::web;
+use chrono::{DateTime, TimeZone, Utc};
+use diesel::{Connection, RunQueryDsl};
+use serde_json::{json, Value};
+use usefirst::accounts::{self, NewOrganisation, NewUser};
+use usefirst::audit::Who;
+use usefirst::auth::roles::{OrgKind, Role};
+use usefirst::clock::Clock;
+use usefirst::config::Config;
+use usefirst::db::Db;
+use usefirst::technologies::terms::Terms;
+use usefirst::technologies::{self, Localized, TechnologyInput};
+use usefirst::AppState;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The start of every test's world: 2026-03-02 09:00 in Ho Chi Minh City.
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap()
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Clock,
+    pub state: web::Data<AppState>,
+    pg_db: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+/// Which backend this run tests.
+pub fn backend_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+fn fresh_pg(url: &str) -> (String, String, String) {
+    let (server, _) = url
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL must end in /DBNAME");
+    let name = format!("uf_t_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = diesel::PgConnection::establish(url).expect("connect to TEST_DATABASE_URL");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .expect("create test database");
+    (format!("{server}/{name}"), url.to_string(), name)
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts the app after `tweak` adjusts the configuration.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = Config::load(None).unwrap();
+        let mut pg_db = None;
+        cfg.database.url = match backend_url() {
+            Some(url) => {
+                let (db_url, admin_url, name) = fresh_pg(&url);
+                pg_db = Some((admin_url, name));
+                db_url
+            }
+            None => dir.path().join("test.db").to_string_lossy().into_owned(),
+        };
+        cfg.database.pool_size = 4;
+        tweak(&mut cfg);
+        let db = Db::connect(&cfg.database).unwrap();
+        db.migrate().unwrap();
+        let clock = Clock::manual(t0());
+        let state = web::Data::new(AppState::new(cfg, db, clock.clone()).unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = usefirst::server(state.clone(), listener, 2).unwrap();
+        actix_web::rt::spawn(server);
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            clock,
+            state,
+            pg_db,
+            _dir: dir,
+        }
+    }
+
+    /// An app whose sessions outlive the months the manual clock jumps through (the default
+    /// idle timeout would sign everyone out on the first `pass_days`).
+    pub async fn spawn_long_sessions() -> TestApp {
+        Self::spawn_with(|c| {
+            c.auth.session_idle_minutes = 10 * 366 * 24 * 60;
+            c.auth.session_absolute_hours = 10 * 366 * 24;
+        })
+        .await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Runs `f` against the database directly (fixtures and checks, never the thing tested).
+    pub fn db<T>(&self, f: impl FnOnce(&mut usefirst::db::DbConn) -> T) -> T {
+        let mut conn = self.state.db.reader().unwrap();
+        f(&mut conn)
+    }
+
+    /// Makes every time-driven transition due now, as the scheduler would.
+    pub fn advance(&self) -> usize {
+        usefirst::agreements::store::advance_due(&self.state.db, self.clock.now()).unwrap()
+    }
+
+    /// Moves the clock by whole days and runs the time-driven transitions.
+    pub fn pass_days(&self, days: i64) {
+        self.clock.advance(chrono::Duration::days(days));
+        self.advance();
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let res = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        read(res).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        read(res).await
+    }
+
+    /// POSTs an agreement action with `If-Match`.
+    pub async fn act(
+        &self,
+        token: &str,
+        id: &str,
+        action: &str,
+        version: i64,
+        body: Value,
+    ) -> (u16, Value) {
+        let res = self
+            .client
+            .post(self.url(&format!("/api/v1/agreements/{id}/{action}")))
+            .bearer_auth(token)
+            .header("If-Match", format!("\"{version}\""))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        read(res).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> (u16, Value) {
+        let res = self
+            .client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        read(res).await
+    }
+
+    /// A count of rows in `table`, to prove a failed request changed nothing.
+    pub fn count(&self, table: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        self.db(|c| {
+            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+                .get_result::<N>(c)
+                .unwrap()
+                .n
+        })
+    }
+
+    /// Row counts of every table that a request could change.
+    pub fn snapshot(&self) -> Vec<(String, i64)> {
+        [
+            "organisations",
+            "users",
+            "technologies",
+            "conversion_terms",
+            "agreements",
+            "audit_events",
+            "idempotency_keys",
+            "conversion_contracts",
+            "schedule_lines",
+            "payments",
+            "payment_allocations",
+            "sales_reports",
+        ]
+        .iter()
+        .map(|t| (t.to_string(), self.count(t)))
+        .collect()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.pg_db.take() {
+            if let Ok(mut admin) = diesel::PgConnection::establish(&admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}
+
+/// The `id` of an agreement (or any resource) in a JSON answer.
+pub fn id_of(a: &Value) -> String {
+    a["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {a}"))
+        .to_string()
+}
+
+/// The `version` of an agreement in a JSON answer.
+pub fn version_of(a: &Value) -> i64 {
+    a["version"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no version in {a}"))
+}
+
+pub async fn read(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, body)
+}
+
+/// A signed-in user of the fixture world.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub org: String,
+    pub token: String,
+}
+
+/// Two of each party, an operator admin and auditor, and listed technologies with terms:
+/// `tech_a` (institute A, VND lump sum, no insurance), `tech_b` (institute B, USD
+/// installments, insurance required), and a draft `tech_draft` of institute A.
+pub struct World {
+    pub admin: User,
+    pub auditor: User,
+    pub inst_a: User,
+    pub inst_b: User,
+    pub sme_a: User,
+    pub sme_b: User,
+    pub insurer_a: User,
+    pub insurer_b: User,
+    pub tech_a: String,
+    pub tech_b: String,
+    pub tech_draft: String,
+}
+
+impl World {
+    /// Every user, with a label, for access matrices.
+    pub fn all(&self) -> Vec<(&'static str, &User)> {
+        vec![
+            ("admin", &self.admin),
+            ("auditor", &self.auditor),
+            ("inst_a", &self.inst_a),
+            ("inst_b", &self.inst_b),
+            ("sme_a", &self.sme_a),
+            ("sme_b", &self.sme_b),
+            ("insurer_a", &self.insurer_a),
+            ("insurer_b", &self.insurer_b),
+        ]
+    }
+}
+
+pub fn lump_sum_terms() -> Terms {
+    serde_json::from_value(json!({
+        "trial_days": 90, "decision_days": 30, "currency": "VND",
+        "price": {"model": "lump_sum", "amount": "150000000", "due_days": 30},
+        "insurance_required": false
+    }))
+    .unwrap()
+}
+
+pub fn installment_terms() -> Terms {
+    serde_json::from_value(json!({
+        "trial_days": 60, "decision_days": 14, "currency": "USD",
+        "price": {"model": "installments", "total": "12000.00", "count": 4, "interval_months": 3, "first_due_days": 30},
+        "insurance_required": true,
+        "distribution": {"institute": "0.6", "inventors": "0.3", "intermediary": "0.1"}
+    }))
+    .unwrap()
+}
+
+impl TestApp {
+    /// Builds the fixture world directly through the domain layer, and signs everyone in
+    /// over HTTP.
+    pub async fn world(&self) -> World {
+        let now = self.clock.now();
+        let specs: [(&str, OrgKind, Role); 8] = [
+            ("admin", OrgKind::Operator, Role::Admin),
+            ("auditor", OrgKind::Operator, Role::Auditor),
+            ("inst_a", OrgKind::Institute, Role::Institute),
+            ("inst_b", OrgKind::Institute, Role::Institute),
+            ("sme_a", OrgKind::Sme, Role::Sme),
+            ("sme_b", OrgKind::Sme, Role::Sme),
+            ("insurer_a", OrgKind::Insurer, Role::Insurer),
+            ("insurer_b", OrgKind::Insurer, Role::Insurer),
+        ];
+        let mut made = Vec::new();
+        for (i, (label, kind, role)) in specs.iter().enumerate() {
+            let email = format!("{}@example.vn", label.replace('_', "."));
+            let org = self
+                .state
+                .db
+                .write(|conn| {
+                    let org = accounts::create_organisation(
+                        conn,
+                        now,
+                        Who::SYSTEM,
+                        &NewOrganisation {
+                            kind: *kind,
+                            name: format!("Tổ chức {label}"),
+                            registration_no: format!("REG-{i:03}"),
+                            province: if i % 2 == 0 {
+                                "Đồng Tháp".into()
+                            } else {
+                                "Bình Dương".into()
+                            },
+                            contact_email: format!("contact.{label}@example.vn"),
+                        },
+                    )?;
+                    accounts::create_user(
+                        conn,
+                        now,
+                        Who::SYSTEM,
+                        &NewUser {
+                            organisation_id: org.id.clone(),
+                            email: email.clone(),
+                            display_name: format!("Người dùng {label}"),
+                            role: *role,
+                            password: PASSWORD.into(),
+                            locale: None,
+                        },
+                        "vi",
+                    )?;
+                    Ok::<_, usefirst::error::AppError>(org)
+                })
+                .unwrap();
+            made.push((email, org.id));
+        }
+        let mut users = Vec::new();
+        for (email, org) in made {
+            let (status, body) = self.login(&email, PASSWORD).await;
+            assert_eq!(status, 200, "{body}");
+            let id = body["user"]["user_id"].as_str().unwrap().to_string();
+            users.push(User {
+                id,
+                email,
+                org,
+                token: body["token"].as_str().unwrap().to_string(),
+            });
+        }
+        let tech = |owner: &User, title: &str, status: &str, terms: Terms| -> String {
+            self.state
+                .db
+                .write(|conn| {
+                    let who = Who {
+                        user_id: Some(&owner.id),
+                        organisation_id: Some(&owner.org),
+                    };
+                    let t = technologies::create(
+                        conn,
+                        now,
+                        who,
+                        &owner.org,
+                        &TechnologyInput {
+                            title: Localized {
+                                vi: format!("Công nghệ {title}"),
+                                en: format!("Technology {title}"),
+                            },
+                            summary: Localized {
+                                vi: "Tóm tắt".into(),
+                                en: "Summary".into(),
+                            },
+                            field: "agriculture".into(),
+                            ip_type: "patent".into(),
+                            ip_reference: format!("VN 1-{title}"),
+                            valuation: usefirst::settlement::money::MoneyText {
+                                amount: "500000000".into(),
+                                currency: "VND".into(),
+                            },
+                            status: Some(status.into()),
+                        },
+                    )?;
+                    technologies::add_terms(conn, now, who, &t.id, terms)?;
+                    Ok::<_, usefirst::error::AppError>(t.id)
+                })
+                .unwrap()
+        };
+        let mut it = users.into_iter();
+        let mut next = || it.next().unwrap();
+        let (admin, auditor, inst_a, inst_b, sme_a, sme_b, insurer_a, insurer_b) = (
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+        );
+        let tech_a = tech(&inst_a, "A", "listed", lump_sum_terms());
+        let tech_b = tech(&inst_b, "B", "listed", installment_terms());
+        let tech_draft = tech(&inst_a, "Draft", "draft", lump_sum_terms());
+        World {
+            admin,
+            auditor,
+            inst_a,
+            inst_b,
+            sme_a,
+            sme_b,
+            insurer_a,
+            insurer_b,
+            tech_a,
+            tech_b,
+            tech_draft,
+        }
+    }
+
+    /// An SME requests a trial of `tech` starting `start` (YYYY-MM-DD); returns the agreement.
+    pub async fn request(&self, sme: &User, tech: &str, start: &str) -> Value {
+        let (status, body) = self
+            .post(&sme.token, "/api/v1/agreements", json!({
+                "technology_id": tech, "place_of_use": "Nhà máy Cao Lãnh", "message": "Xin dùng thử", "requested_start": start
+            }))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
+    /// Requests, approves and has both sides sign an agreement on `tech_a` between
+    /// `sme_a` and `inst_a`, starting on the request day + 1. Returns the signed agreement.
+    pub async fn signed_agreement(&self, w: &World) -> Value {
+        let a = self.request(&w.sme_a, &w.tech_a, "2026-03-03").await;
+        let id = a["id"].as_str().unwrap().to_string();
+        let (s, a) = self
+            .act(
+                &w.inst_a.token,
+                &id,
+                "approve",
+                a["version"].as_i64().unwrap(),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "{a}");
+        let (s, a) = self
+            .act(
+                &w.sme_a.token,
+                &id,
+                "sign",
+                a["version"].as_i64().unwrap(),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "{a}");
+        let (s, a) = self
+            .act(
+                &w.inst_a.token,
+                &id,
+                "sign",
+                a["version"].as_i64().unwrap(),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["status"], "signed");
+        a
+    }
+}

@@ -1,0 +1,12 @@
+//! Black-box HTTP tests: the real app over loopback, a fresh database per test. Set
+//! `TEST_DATABASE_URL=postgres://…/DB` to run the same suite on PostgreSQL.
+
+mod access;
+mod audit;
+mod auth;
+mod bad_input;
+mod concurrency;
+mod helpers;
+mod lifecycle;
+mod settlement;
+mod smoke;

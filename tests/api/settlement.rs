@@ -1,0 +1,621 @@
+//! Quotes over HTTP: the schedule converting would create under the agreement's fixed
+//! terms, for the parties and supervisors only, before anything is saved.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// An approved agreement on tech_b (USD 12,000.00 in 4 quarterly installments, first 30 days
+/// after converting, 60/30/10 distribution, insurance required).
+async fn approved_b(app: &TestApp, w: &World) -> Value {
+    let a = app.request(&w.sme_b, &w.tech_b, "2026-03-10").await;
+    let (s, a) = app
+        .act(
+            &w.inst_b.token,
+            &id_of(&a),
+            "approve",
+            version_of(&a),
+            json!({"insurer_id": w.insurer_a.org}),
+        )
+        .await;
+    assert_eq!(s, 200, "{a}");
+    a
+}
+
+#[actix_web::test]
+async fn quote_lists_the_schedule_with_month_end_clamping() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let a = approved_b(&app, &w).await;
+    let before = app.snapshot();
+    let (s, q) = app
+        .get(
+            &w.sme_b.token,
+            &format!(
+                "/api/v1/agreements/{}/quote?convert_on=2026-05-01",
+                id_of(&a)
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{q}");
+    assert_eq!(q["currency"], "USD");
+    assert_eq!(q["price_model"], "installments");
+    assert_eq!(q["rounding"], "half_up");
+    assert_eq!(
+        q["early_conversion_discount"],
+        Value::Null,
+        "these terms offer no discount"
+    );
+    // First due 30 days after 1 May, then every 3 months from that day, clamped to month end.
+    let lines: Vec<(String, String, i64)> = q["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["due"].as_str().unwrap().to_string(),
+                l["amount"].as_str().unwrap().to_string(),
+                l["amount_minor"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("2026-05-31".to_string(), "3000.00".to_string(), 300_000),
+            ("2026-08-31".to_string(), "3000.00".to_string(), 300_000),
+            ("2026-11-30".to_string(), "3000.00".to_string(), 300_000),
+            ("2027-02-28".to_string(), "3000.00".to_string(), 300_000),
+        ]
+    );
+    assert_eq!(q["total"], "12000.00");
+    assert_eq!(
+        q["lines"][0]["distribution"],
+        json!({"institute": 180_000, "inventors": 90_000, "intermediary": 30_000})
+    );
+    assert_eq!(app.snapshot(), before, "a quote saves nothing");
+    // The institute and the supervisors see the same quote; others do not see the agreement.
+    for user in [&w.inst_b, &w.admin, &w.auditor, &w.insurer_a] {
+        let (s, other) = app
+            .get(
+                &user.token,
+                &format!(
+                    "/api/v1/agreements/{}/quote?convert_on=2026-05-01",
+                    id_of(&a)
+                ),
+            )
+            .await;
+        assert_eq!((s, &other), (200, &q), "{}", user.email);
+    }
+    for user in [&w.sme_a, &w.inst_a, &w.insurer_b] {
+        let (s, body) = app
+            .get(
+                &user.token,
+                &format!("/api/v1/agreements/{}/quote", id_of(&a)),
+            )
+            .await;
+        assert_eq!(s, 404, "{}: {body}", user.email);
+    }
+}
+
+#[actix_web::test]
+async fn early_conversion_discount_applies_only_before_the_trial_ends() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    // New terms for tech_a with a 5% early-conversion discount, before the request.
+    let (s, t) = app
+        .post(
+            &w.inst_a.token,
+            &format!("/api/v1/technologies/{}/terms", w.tech_a),
+            json!({
+                "trial_days": 90, "decision_days": 30, "currency": "VND",
+                "price": {"model": "lump_sum", "amount": "150000000", "due_days": 30},
+                "insurance_required": false, "early_conversion_discount": "0.05"
+            }),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    let a = app.request(&w.sme_a, &w.tech_a, "2026-03-10").await;
+    let (s, a) = app
+        .act(
+            &w.inst_a.token,
+            &id_of(&a),
+            "approve",
+            version_of(&a),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(a["trial_end"], "2026-06-07");
+    let quote = |day: &'static str| {
+        let app = &app;
+        let token = w.sme_a.token.clone();
+        let id = id_of(&a);
+        async move {
+            app.get(
+                &token,
+                &format!("/api/v1/agreements/{id}/quote?convert_on={day}"),
+            )
+            .await
+        }
+    };
+    let (_, on_last_day) = quote("2026-06-07").await;
+    assert_eq!(on_last_day["early_conversion_discount"], "0.05");
+    assert_eq!(on_last_day["total"], "142500000");
+    assert_eq!(on_last_day["lines"][0]["due"], "2026-07-07");
+    let (_, after) = quote("2026-06-08").await;
+    assert_eq!(after["early_conversion_discount"], Value::Null);
+    assert_eq!(after["total"], "150000000");
+}
+
+#[actix_web::test]
+async fn nothing_to_quote_before_approval_and_bad_dates_are_422() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let a = app.request(&w.sme_a, &w.tech_a, "2026-03-10").await;
+    let (s, p) = app
+        .get(
+            &w.sme_a.token,
+            &format!("/api/v1/agreements/{}/quote", id_of(&a)),
+        )
+        .await;
+    assert_eq!(s, 409, "{p}");
+    assert_eq!(p["current_state"], "requested");
+    let (s, p) = app
+        .get(
+            &w.sme_a.token,
+            &format!(
+                "/api/v1/agreements/{}/quote?convert_on=31-12-2026",
+                id_of(&a)
+            ),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["errors"][0]["field"], "convert_on");
+    let (s, _) = app
+        .get(&w.sme_a.token, "/api/v1/agreements/no-such-id/quote")
+        .await;
+    assert_eq!(s, 404);
+}
+
+#[actix_web::test]
+async fn converting_creates_the_contract_and_its_schedule() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let a = active_b(&app, &w).await;
+    let id = id_of(&a);
+    let path = format!("/api/v1/agreements/{id}/settlement");
+    let (s, p) = app.get(&w.sme_b.token, &path).await;
+    assert_eq!(s, 409, "no settlement before conversion: {p}");
+    let lines_before = app.count("schedule_lines");
+    let (s, a) = app
+        .act(&w.sme_b.token, &id, "convert", version_of(&a), json!({}))
+        .await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(app.count("schedule_lines"), lines_before + 4);
+
+    let (s, st) = app.get(&w.inst_b.token, &path).await;
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(
+        (
+            st["currency"].as_str(),
+            st["rounding"].as_str(),
+            st["converted_on"].as_str()
+        ),
+        (Some("USD"), Some("half_up"), Some("2026-03-20"))
+    );
+    let dues: Vec<&str> = st["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["due"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        dues,
+        ["2026-04-19", "2026-07-19", "2026-10-19", "2027-01-19"]
+    );
+    assert!(st["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["amount"] == "3000.00" && l["paid"] == "0.00" && l["overdue"] == false));
+    assert_eq!(
+        (
+            st["total"].as_str(),
+            st["outstanding"].as_str(),
+            st["overdue"].as_str()
+        ),
+        (Some("12000.00"), Some("12000.00"), Some("0.00"))
+    );
+
+    // Later, the first installment is overdue.
+    let (_, st) = app
+        .get(&w.sme_b.token, &format!("{path}?as_of=2026-05-01"))
+        .await;
+    assert_eq!(st["lines"][0]["overdue"], true);
+    assert_eq!(st["lines"][1]["overdue"], false);
+    assert_eq!(st["overdue"], "3000.00");
+
+    // The conversion's audit event records the contract it created.
+    let (_, events) = app
+        .get(&w.auditor.token, &format!("/api/v1/agreements/{id}/events"))
+        .await;
+    let convert = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "agreement.convert")
+        .expect("convert event");
+    let data: Value = serde_json::from_str(convert["data"].as_str().unwrap()).unwrap();
+    assert_eq!(data["after"]["contract"]["total_minor"], 1_200_000);
+    assert_eq!(data["after"]["contract"]["lines"], 4);
+
+    // Not the other side's to see.
+    let (s, _) = app.get(&w.sme_a.token, &path).await;
+    assert_eq!(s, 404);
+    let (s, p) = app
+        .get(&w.sme_b.token, &format!("{path}?as_of=tomorrow"))
+        .await;
+    assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("as_of")));
+}
+
+/// An agreement on tech_b (USD 12,000.00 in 4 × 3,000.00, 60/30/10), signed and active on
+/// 2026-03-20 (the clock passes 18 days).
+async fn active_b(app: &TestApp, w: &World) -> Value {
+    let a = approved_b(app, w).await;
+    let id = id_of(&a);
+    let (_, a) = app
+        .act(&w.sme_b.token, &id, "sign", version_of(&a), json!({}))
+        .await;
+    let (_, a) = app
+        .act(&w.inst_b.token, &id, "sign", version_of(&a), json!({}))
+        .await;
+    assert_eq!(a["status"], "signed");
+    app.pass_days(18);
+    let (_, a) = app
+        .get(&w.sme_b.token, &format!("/api/v1/agreements/{id}"))
+        .await;
+    assert_eq!(a["status"], "active");
+    a
+}
+
+/// [`active_b`], converted on 2026-03-20.
+async fn converted_b(app: &TestApp, w: &World) -> String {
+    let a = active_b(app, w).await;
+    let (s, a) = app
+        .act(
+            &w.sme_b.token,
+            &id_of(&a),
+            "convert",
+            version_of(&a),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{a}");
+    id_of(&a)
+}
+
+#[actix_web::test]
+async fn payments_allocate_to_the_oldest_installments_and_are_distributed() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let id = converted_b(&app, &w).await;
+    let pay = |amount: &str, reference: &str| {
+        let body = json!({"amount": amount, "received_on": "2026-03-20", "reference": reference});
+        let app = &app;
+        let token = w.inst_b.token.clone();
+        let id = id.clone();
+        async move {
+            app.post(&token, &format!("/api/v1/agreements/{id}/payments"), body)
+                .await
+        }
+    };
+    // 4,500.00 pays line 1 and half of line 2.
+    let (s, st) = pay("4500.00", "VCB-0001").await;
+    assert_eq!(s, 201, "{st}");
+    let paid: Vec<&str> = st["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["paid"].as_str().unwrap())
+        .collect();
+    assert_eq!(paid, ["3000.00", "1500.00", "0.00", "0.00"]);
+    assert_eq!(
+        (st["paid"].as_str(), st["outstanding"].as_str()),
+        (Some("4500.00"), Some("7500.00"))
+    );
+    assert_eq!(st["payments"][0]["to_institute"], "2700.00");
+    assert_eq!(st["payments"][0]["to_inventors"], "1350.00");
+    assert_eq!(st["payments"][0]["to_intermediary"], "450.00");
+    // ¥/$ 0.05 = 5 cents: 3 / 1.5 / 0.5 → half_up 3 + 2 + 1 = 6, the later .5 gives one back.
+    let (s, st) = pay("0.05", "VCB-0002").await;
+    assert_eq!(s, 201, "{st}");
+    assert_eq!(
+        (
+            st["payments"][1]["to_institute"].as_str(),
+            st["payments"][1]["to_inventors"].as_str(),
+            st["payments"][1]["to_intermediary"].as_str()
+        ),
+        (Some("0.03"), Some("0.02"), Some("0.00"))
+    );
+    assert_eq!(st["received_to_institute"], "2700.03");
+
+    let before = app.snapshot();
+    // The same reference again, an overpayment, bad money, a future date: refused, nothing written.
+    let (s, p) = pay("1.00", "VCB-0001").await;
+    assert_eq!(s, 409, "{p}");
+    let (s, p) = pay("7500.00", "VCB-0003").await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("amount")),
+        "{p}"
+    );
+    for bad in ["1.005", "-1", "1e3", "0"] {
+        let (s, p) = pay(bad, "VCB-0004").await;
+        assert_eq!(
+            (s, p["errors"][0]["field"].as_str()),
+            (422, Some("amount")),
+            "{bad}: {p}"
+        );
+    }
+    let (s, p) = app
+        .post(
+            &w.inst_b.token,
+            &format!("/api/v1/agreements/{id}/payments"),
+            json!({"amount": 1.5, "received_on": "2026-03-20", "reference": "X"}),
+        )
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("amount")),
+        "a JSON number is not money: {p}"
+    );
+    let (s, p) = app
+        .post(
+            &w.inst_b.token,
+            &format!("/api/v1/agreements/{id}/payments"),
+            json!({"amount": "1.00", "received_on": "2026-03-21", "reference": "X"}),
+        )
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("received_on")),
+        "{p}"
+    );
+    // Only the agreement's institute records payments; the SME may not, strangers cannot see it.
+    let (s, _) = app
+        .post(
+            &w.sme_b.token,
+            &format!("/api/v1/agreements/{id}/payments"),
+            json!({"amount": "1.00", "received_on": "2026-03-20", "reference": "X"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .post(
+            &w.inst_a.token,
+            &format!("/api/v1/agreements/{id}/payments"),
+            json!({"amount": "1.00", "received_on": "2026-03-20", "reference": "X"}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    assert_eq!(app.snapshot(), before);
+    assert_eq!(app.count("payments"), 2);
+
+    // Every payment is in the audit chain, which still verifies.
+    let (_, events) = app
+        .get(&w.auditor.token, &format!("/api/v1/agreements/{id}/events"))
+        .await;
+    assert_eq!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "payment.recorded")
+            .count(),
+        2
+    );
+    let (_, v) = app.get(&w.auditor.token, "/api/v1/audit/verify").await;
+    assert_eq!(v["ok"], true);
+}
+
+#[actix_web::test]
+async fn sales_reports_add_royalty_lines() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    // tech_a moves to royalty terms: 3.5% of quarterly net sales, VND.
+    let (s, t) = app
+        .post(
+            &w.inst_a.token,
+            &format!("/api/v1/technologies/{}/terms", w.tech_a),
+            json!({
+                "trial_days": 30, "decision_days": 30, "currency": "VND",
+                "price": {"model": "royalty", "rate": "0.035", "min_per_year": "5000000"},
+                "insurance_required": false
+            }),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    let a = app.request(&w.sme_a, &w.tech_a, "2026-03-03").await;
+    let id = id_of(&a);
+    let (_, a) = app
+        .act(&w.inst_a.token, &id, "approve", version_of(&a), json!({}))
+        .await;
+    let (_, a) = app
+        .act(&w.sme_a.token, &id, "sign", version_of(&a), json!({}))
+        .await;
+    let (_, a) = app
+        .act(&w.inst_a.token, &id, "sign", version_of(&a), json!({}))
+        .await;
+    assert_eq!(a["status"], "signed");
+    app.pass_days(2);
+    let (_, a) = app
+        .get(&w.sme_a.token, &format!("/api/v1/agreements/{id}"))
+        .await;
+    let (s, a) = app
+        .act(&w.sme_a.token, &id, "convert", version_of(&a), json!({}))
+        .await;
+    assert_eq!(s, 200, "{a}");
+    let report = |start: &str, sales: &str, token: String| {
+        let app = &app;
+        let id = id.clone();
+        let body = json!({"period_start": start, "net_sales": sales});
+        async move {
+            app.post(
+                &token,
+                &format!("/api/v1/agreements/{id}/sales-reports"),
+                body,
+            )
+            .await
+        }
+    };
+    // Q2 has not ended yet on 4 March.
+    let (s, p) = report("2026-04-01", "100", w.sme_a.token.clone()).await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("period_start")),
+        "{p}"
+    );
+    app.pass_days(120); // 2026-07-02
+                        // 3.5% of 123,456,789 VND = 4,320,987.615 → 4,320,988, due 30 days after 30 June.
+    let (s, st) = report("2026-04-01", "123456789", w.sme_a.token.clone()).await;
+    assert_eq!(s, 201, "{st}");
+    let line = st["lines"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            line["kind"].as_str(),
+            line["due"].as_str(),
+            line["amount"].as_str()
+        ),
+        (Some("royalty"), Some("2026-07-30"), Some("4320988"))
+    );
+    assert_eq!(st["royalty_rate"], "0.035");
+    let before = app.snapshot();
+    let (s, _) = report("2026-04-01", "1", w.sme_a.token.clone()).await;
+    assert_eq!(s, 409, "the same quarter twice");
+    let (s, p) = report("2026-05-01", "1", w.sme_a.token.clone()).await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("period_start")),
+        "not a quarter: {p}"
+    );
+    let (s, p) = report("2025-10-01", "1", w.sme_a.token.clone()).await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("period_start")),
+        "before the conversion: {p}"
+    );
+    let (s, p) = report("2026-01-01", "12.5", w.sme_a.token.clone()).await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("net_sales")),
+        "VND has no decimals: {p}"
+    );
+    let (s, _) = report("2026-04-01", "1", w.inst_a.token.clone()).await;
+    assert_eq!(s, 403, "only the SME reports sales");
+    let (s, _) = report("2026-04-01", "1", w.sme_b.token.clone()).await;
+    assert_eq!(s, 404);
+    assert_eq!(app.snapshot(), before, "refused reports change nothing");
+}
+
+#[actix_web::test]
+async fn the_tax_stated_at_conversion_is_on_the_statement() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    // Two agreements on tech_b, both active from 10 March.
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let a = approved_b(&app, &w).await;
+        let id = id_of(&a);
+        let (_, a) = app
+            .act(&w.sme_b.token, &id, "sign", version_of(&a), json!({}))
+            .await;
+        let (_, a) = app
+            .act(&w.inst_b.token, &id, "sign", version_of(&a), json!({}))
+            .await;
+        assert_eq!(a["status"], "signed");
+        ids.push(id);
+    }
+    app.pass_days(18);
+    let version = |id: String| {
+        let app = &app;
+        let token = w.sme_b.token.clone();
+        async move { version_of(&app.get(&token, &format!("/api/v1/agreements/{id}")).await.1) }
+    };
+    // A rate above 1 is refused and nothing converts.
+    let v = version(ids[0].clone()).await;
+    let before = app.snapshot();
+    let (s, p) = app
+        .act(
+            &w.sme_b.token,
+            &ids[0],
+            "convert",
+            v,
+            json!({"tax": {"kind": "rate", "rate": "1.5"}}),
+        )
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("tax.rate")),
+        "{p}"
+    );
+    let (s, p) = app
+        .act(
+            &w.sme_b.token,
+            &ids[0],
+            "convert",
+            v,
+            json!({"tax": {"kind": "exempt", "basis": " "}}),
+        )
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("tax.basis")),
+        "{p}"
+    );
+    assert_eq!(app.snapshot(), before);
+    // 10% of USD 12,000.00 = 1,200.00.
+    let (s, a) = app
+        .act(
+            &w.sme_b.token,
+            &ids[0],
+            "convert",
+            v,
+            json!({"tax": {"kind": "rate", "rate": "0.1"}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{a}");
+    let (_, st) = app
+        .get(
+            &w.inst_b.token,
+            &format!("/api/v1/agreements/{}/settlement", ids[0]),
+        )
+        .await;
+    assert_eq!(
+        st["tax"],
+        json!({"kind": "rate", "rate": "0.1", "basis": null, "amount": "1200.00"})
+    );
+    // A technology-transfer exemption: no tax, and the basis is shown.
+    let v = version(ids[1].clone()).await;
+    let basis = "Luật Thuế GTGT, Điều 5: chuyển giao công nghệ";
+    let (s, a) = app
+        .act(
+            &w.sme_b.token,
+            &ids[1],
+            "convert",
+            v,
+            json!({"tax": {"kind": "exempt", "basis": basis}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{a}");
+    let (_, st) = app
+        .get(
+            &w.inst_b.token,
+            &format!("/api/v1/agreements/{}/settlement", ids[1]),
+        )
+        .await;
+    assert_eq!(
+        st["tax"],
+        json!({"kind": "exempt", "rate": null, "basis": basis, "amount": "0.00"})
+    );
+}
