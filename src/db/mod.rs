@@ -164,14 +164,23 @@ impl Db {
             busy_timeout_ms: cfg.busy_timeout_ms,
         };
         let timeout = Duration::from_millis(cfg.busy_timeout_ms.max(1000));
-        let build = |size: u32| {
-            Pool::builder()
+        // Connections open only while someone waits for one (`min_idle = 0`); the first is
+        // opened here so a bad URL fails at start. With a minimum above zero r2d2 tops the
+        // pool up from its own threads after every check-out, unwaited for, and a process that
+        // exits while such a thread is inside libpq's TLS handshake can crash in OpenSSL's exit
+        // handlers (seen as a segfault at the end of `usefirst migrate` on PostgreSQL).
+        let build = |size: u32| -> anyhow::Result<Pool<Manager>> {
+            let pool = Pool::builder()
                 .max_size(size)
-                .min_idle(Some(1))
+                .min_idle(Some(0))
                 .connection_timeout(timeout)
                 .test_on_check_out(false)
-                .build(manager.clone())
-                .with_context(|| format!("connecting to the {} database", backend.name()))
+                .build_unchecked(manager.clone());
+            drop(
+                pool.get()
+                    .with_context(|| format!("connecting to the {} database", backend.name()))?,
+            );
+            Ok(pool)
         };
         let (read, write) = match backend {
             Backend::Sqlite => {
