@@ -12,6 +12,7 @@ pub mod contracts;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod insurance;
 pub mod openapi;
 pub mod seed;
 pub mod settlement;
@@ -194,6 +195,13 @@ pub async fn advance_loop(state: web::Data<AppState>) {
             Ok(Ok(n)) => tracing::info!(transitions = n, "advanced agreements"),
             Ok(Err(e)) => tracing::error!(error = %e, "advancing agreements failed"),
             Err(e) => tracing::error!(error = %e, "advancing agreements failed"),
+        }
+        let s = state.clone();
+        match web::block(move || contracts::royalty_years::close_due(&s.db, s.clock.now())).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(years = n, "closed royalty contract years"),
+            Ok(Err(e)) => tracing::error!(error = %e, "closing royalty years failed"),
+            Err(e) => tracing::error!(error = %e, "closing royalty years failed"),
         }
     }
 }

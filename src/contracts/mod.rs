@@ -4,6 +4,7 @@
 //! paid, outstanding and overdue as of a day.
 
 pub mod handlers;
+pub mod royalty_years;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -48,6 +49,18 @@ pub fn create(
             conversion_contracts::royalty_min_per_year
                 .eq(q.royalty.as_ref().and_then(|r| r.min_per_year.clone())),
             conversion_contracts::created_at.eq(now.naive_utc()),
+            conversion_contracts::royalty_next_close.eq(
+                match q.royalty.as_ref().and_then(|r| r.min_per_year.as_ref()) {
+                    Some(_) => {
+                        Some(royalty_years::closes_on(converted_on, 1).ok_or_else(|| {
+                            AppError::Conflict(
+                                "the first contract year ends outside the calendar".into(),
+                            )
+                        })?)
+                    }
+                    None => None,
+                },
+            ),
             conversion_contracts::tax_kind.eq(tax.map(|t| match t {
                 Tax::Rate { .. } => "rate",
                 Tax::Exempt { .. } => "exempt",
@@ -124,6 +137,11 @@ pub struct Statement {
     pub interest: String,
     pub royalty_rate: Option<String>,
     pub royalty_min_per_year: Option<String>,
+    /// With a minimum royalty: every contract year begun by `as_of`, its royalties, the
+    /// minimum and the true-up (closed years) or the shortfall so far (the open year).
+    pub royalty_years: Vec<royalty_years::RoyaltyYear>,
+    /// Insurance bound on the agreement: each policy's premium and who pays what.
+    pub insurance: Vec<crate::insurance::Policy>,
     /// The tax recorded on the conversion, if it was stated.
     pub tax: Option<TaxView>,
     /// Payments received, oldest first, each with its distribution.
@@ -311,7 +329,19 @@ pub fn statement(
             to_intermediary: int.map(|v| cur.format_amount(v)),
         });
     }
+    let years = match &royalty_min {
+        Some(min) => {
+            let min = cur
+                .parse_amount(min)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("stored minimum royalty: {e}")))?;
+            royalty_years::years(conn, agreement_id, converted_on, min, cur, as_of)?
+        }
+        None => Vec::new(),
+    };
+    let insurance = crate::insurance::for_agreement(conn, agreement_id)?;
     Ok(Some(Statement {
+        insurance,
+        royalty_years: years,
         tax,
         payments: payments_out,
         received_to_institute: cur.format_amount(to_inst),
@@ -577,6 +607,15 @@ pub fn report_sales(
     }
     let end =
         end.ok_or_else(|| AppError::Internal(anyhow::anyhow!("quarter end checked above")))?;
+    if let Some((year, closed_at)) =
+        royalty_years::closed_year_of(conn, agreement_id, converted_on, end)?
+    {
+        return Err(AppError::Conflict(format!(
+            "the quarter ends in contract year {year}, which closed on {} with its true-up; \
+             its sales can no longer be reported",
+            closed_at.date()
+        )));
+    }
     let already: i64 = sales_reports::table
         .find((agreement_id, start))
         .count()

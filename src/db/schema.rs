@@ -186,6 +186,7 @@ diesel::table! {
         tax_rate -> Nullable<Text>,
         tax_basis -> Nullable<Text>,
         tax_minor -> Nullable<BigInt>,
+        royalty_next_close -> Nullable<Date>,
     }
 }
 
@@ -241,3 +242,49 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    royalty_years (agreement_id, year) {
+        agreement_id -> Text,
+        year -> Integer,
+        starts_on -> Date,
+        ends_on -> Date,
+        royalties_minor -> BigInt,
+        minimum_minor -> BigInt,
+        true_up_minor -> BigInt,
+        line_number -> Nullable<Integer>,
+        closed_at -> Timestamp,
+    }
+}
+diesel::allow_tables_to_appear_in_same_query!(royalty_years, conversion_contracts, sales_reports);
+
+diesel::table! {
+    insurance_policies (id) {
+        id -> Text,
+        agreement_id -> Text,
+        insurer_id -> Text,
+        sme_id -> Text,
+        product_id -> Nullable<Text>,
+        product_version -> Nullable<Integer>,
+        risks -> Text,
+        currency -> Text,
+        coverage_minor -> BigInt,
+        premium_rate -> Text,
+        deductible_minor -> BigInt,
+        share_sme -> Text,
+        share_institute -> Text,
+        share_subsidy -> Text,
+        subsidy_cap_minor -> Nullable<BigInt>,
+        subsidy_year -> Integer,
+        rounding -> Text,
+        premium_minor -> BigInt,
+        sme_pays_minor -> BigInt,
+        institute_pays_minor -> BigInt,
+        subsidy_minor -> BigInt,
+        subsidy_capped_minor -> BigInt,
+        status -> Text,
+        bound_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+diesel::allow_tables_to_appear_in_same_query!(insurance_policies, agreements);

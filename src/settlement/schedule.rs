@@ -39,6 +39,32 @@ pub fn add_months(start: NaiveDate, months: u32) -> Option<NaiveDate> {
     start.checked_add_months(Months::new(months))
 }
 
+/// Contract year `year` (1-based) of a contract that started on `start`: from the
+/// anniversary that opens it to the day before the next, both inclusive. Anniversaries clamp
+/// like [`add_months`] and always count from `start` (a contract of 29 Feb 2028 has years
+/// starting 28 Feb 2029 and 29 Feb 2032). `None` for year 0 or outside the calendar.
+pub fn contract_year(start: NaiveDate, year: u32) -> Option<(NaiveDate, NaiveDate)> {
+    let opens = add_months(start, year.checked_sub(1)?.checked_mul(12)?)?;
+    let next = add_months(start, year.checked_mul(12)?)?;
+    Some((opens, next.pred_opt()?))
+}
+
+/// The contract year (1-based) that contains `day`, or `None` before `start`.
+pub fn contract_year_of(start: NaiveDate, day: NaiveDate) -> Option<u32> {
+    if day < start {
+        return None;
+    }
+    // A first guess from whole years, then corrected by at most one.
+    let mut year = day.years_since(start)?.checked_add(1)?;
+    while year > 1 && contract_year(start, year)?.0 > day {
+        year -= 1;
+    }
+    while contract_year(start, year)?.1 < day {
+        year += 1;
+    }
+    Some(year)
+}
+
 /// The schedule for `total` minor units in `count` equal installments (up to one unit apart,
 /// earlier ones never smaller), every `interval_months`, the first due on `first_due`.
 pub fn installments(
@@ -75,6 +101,57 @@ pub fn installments(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contract_years_run_anniversary_to_the_day_before_the_next() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        assert_eq!(
+            contract_year(d(2026, 3, 15), 1),
+            Some((d(2026, 3, 15), d(2027, 3, 14)))
+        );
+        assert_eq!(
+            contract_year(d(2026, 3, 15), 2),
+            Some((d(2027, 3, 15), d(2028, 3, 14)))
+        );
+        assert_eq!(contract_year(d(2026, 3, 15), 0), None);
+        // A leap-day start: years open on 28 Feb except in leap years, and never drift.
+        assert_eq!(
+            contract_year(d(2028, 2, 29), 1),
+            Some((d(2028, 2, 29), d(2029, 2, 27)))
+        );
+        assert_eq!(
+            contract_year(d(2028, 2, 29), 2),
+            Some((d(2029, 2, 28), d(2030, 2, 27)))
+        );
+        assert_eq!(
+            contract_year(d(2028, 2, 29), 5),
+            Some((d(2032, 2, 29), d(2033, 2, 27)))
+        );
+        assert_eq!(contract_year_of(d(2026, 3, 15), d(2026, 3, 14)), None);
+        assert_eq!(contract_year_of(d(2026, 3, 15), d(2026, 3, 15)), Some(1));
+        assert_eq!(contract_year_of(d(2026, 3, 15), d(2027, 3, 14)), Some(1));
+        assert_eq!(contract_year_of(d(2026, 3, 15), d(2027, 3, 15)), Some(2));
+        assert_eq!(contract_year_of(d(2028, 2, 29), d(2029, 2, 27)), Some(1));
+        assert_eq!(contract_year_of(d(2028, 2, 29), d(2029, 2, 28)), Some(2));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(10_000))]
+        /// Contract years tile the calendar: each opens the day after the previous closes,
+        /// and every day belongs to exactly the year that contains it.
+        #[test]
+        fn contract_years_tile_the_calendar(start_days in 0i64..40_000, year in 1u32..60, offset in 0i64..400) {
+            let start = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Duration::days(start_days);
+            let (opens, closes) = contract_year(start, year).unwrap();
+            let (next_opens, _) = contract_year(start, year + 1).unwrap();
+            proptest::prop_assert!(opens <= closes);
+            proptest::prop_assert_eq!(closes.succ_opt().unwrap(), next_opens);
+            let day = opens + chrono::Duration::days(offset);
+            let of = contract_year_of(start, day).unwrap();
+            let (a, b) = contract_year(start, of).unwrap();
+            proptest::prop_assert!(a <= day && day <= b);
+        }
+    }
     use chrono::Datelike;
     use proptest::prelude::*;
 

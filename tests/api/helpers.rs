@@ -116,10 +116,16 @@ impl TestApp {
         usefirst::agreements::store::advance_due(&self.state.db, self.clock.now()).unwrap()
     }
 
-    /// Moves the clock by whole days and runs the time-driven transitions.
+    /// Closes the royalty contract years that are due now, as the scheduler would.
+    pub fn close_royalty_years(&self) -> usize {
+        usefirst::contracts::royalty_years::close_due(&self.state.db, self.clock.now()).unwrap()
+    }
+
+    /// Moves the clock by whole days and runs the time-driven work, as the scheduler would.
     pub fn pass_days(&self, days: i64) {
         self.clock.advance(chrono::Duration::days(days));
         self.advance();
+        self.close_royalty_years();
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
@@ -207,6 +213,8 @@ impl TestApp {
             "payments",
             "payment_allocations",
             "sales_reports",
+            "royalty_years",
+            "insurance_policies",
         ]
         .iter()
         .map(|t| (t.to_string(), self.count(t)))

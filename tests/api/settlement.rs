@@ -619,3 +619,337 @@ async fn the_tax_stated_at_conversion_is_on_the_statement() {
         json!({"kind": "exempt", "rate": null, "basis": basis, "amount": "0.00"})
     );
 }
+
+/// A royalty contract with a minimum per contract year: the shortfall of year 1 becomes a
+/// true-up line once the year and its reporting window are over; the year is then final;
+/// year 2, whose royalties reach the minimum, closes without a line.
+#[actix_web::test]
+async fn royalty_minimum_is_trued_up_when_the_contract_year_closes() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let (s, t) = app
+        .post(
+            &w.inst_a.token,
+            &format!("/api/v1/technologies/{}/terms", w.tech_a),
+            json!({
+                "trial_days": 30, "decision_days": 30, "currency": "VND",
+                "price": {"model": "royalty", "rate": "0.035", "min_per_year": "5000000"},
+                "insurance_required": false
+            }),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    let a = app.request(&w.sme_a, &w.tech_a, "2026-03-03").await;
+    let id = id_of(&a);
+    let mut a = a;
+    for (token, action) in [
+        (&w.inst_a.token, "approve"),
+        (&w.sme_a.token, "sign"),
+        (&w.inst_a.token, "sign"),
+    ] {
+        let (s, next) = app.act(token, &id, action, version_of(&a), json!({})).await;
+        assert_eq!(s, 200, "{action}: {next}");
+        a = next;
+    }
+    app.pass_days(2); // 2026-03-04 local: converts on day one of contract year 1
+    let (_, a) = app
+        .get(&w.sme_a.token, &format!("/api/v1/agreements/{id}"))
+        .await;
+    let (s, a) = app
+        .act(&w.sme_a.token, &id, "convert", version_of(&a), json!({}))
+        .await;
+    assert_eq!(s, 200, "{a}");
+    let settlement = format!("/api/v1/agreements/{id}/settlement");
+    let reports = format!("/api/v1/agreements/{id}/sales-reports");
+    let (_, st) = app.get(&w.sme_a.token, &settlement).await;
+    assert_eq!(st["royalty_years"][0]["starts_on"], "2026-03-04");
+    assert_eq!(st["royalty_years"][0]["ends_on"], "2027-03-03");
+    assert_eq!(st["royalty_years"][0]["closes_on"], "2027-04-03");
+    assert_eq!(st["royalty_years"][0]["shortfall"], "5000000");
+
+    app.pass_days(120); // 2026-07-02
+                        // Q2 2026: 3.5% of 123,456,789 = 4,320,987.615 → 4,320,988; 679,012 short of the minimum.
+    let (s, st) = app
+        .post(
+            &w.sme_a.token,
+            &reports,
+            json!({"period_start": "2026-04-01", "net_sales": "123456789"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{st}");
+    app.pass_days(274); // 2027-04-02: year 1 is over, its last quarter may still be reported
+    assert_eq!(app.close_royalty_years(), 0);
+    let (_, st) = app.get(&w.sme_a.token, &settlement).await;
+    let y1 = &st["royalty_years"][0];
+    assert_eq!(
+        (
+            y1["royalties"].as_str(),
+            y1["shortfall"].as_str(),
+            y1["closed"].as_bool()
+        ),
+        (Some("4320988"), Some("679012"), Some(false)),
+        "{st}"
+    );
+    assert_eq!(
+        st["royalty_years"].as_array().unwrap().len(),
+        2,
+        "year 2 has begun"
+    );
+    let lines_before = st["lines"].as_array().unwrap().len();
+
+    app.pass_days(1); // 2027-04-03: year 1 closes
+    let (_, st) = app.get(&w.sme_a.token, &settlement).await;
+    let y1 = &st["royalty_years"][0];
+    assert_eq!(y1["closed"], true, "{st}");
+    assert_eq!(y1["shortfall_minor"], 679012);
+    let lines = st["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), lines_before + 1);
+    let true_up = lines.last().unwrap();
+    assert_eq!(
+        (
+            true_up["kind"].as_str(),
+            true_up["amount"].as_str(),
+            true_up["due"].as_str()
+        ),
+        (Some("true_up"), Some("679012"), Some("2027-05-03"))
+    );
+    assert_eq!(y1["true_up_line"], true_up["number"]);
+    assert_eq!(
+        app.close_royalty_years(),
+        0,
+        "a closed year never closes again"
+    );
+    let events = app
+        .db(|c| usefirst::audit::for_entity(c, "agreement", &id))
+        .unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.action == "royalty.year_closed")
+            .count(),
+        1
+    );
+
+    // Year 1 is final: a late report for a quarter ending in it is refused and changes nothing.
+    let before = app.snapshot();
+    let (s, p) = app
+        .post(
+            &w.sme_a.token,
+            &reports,
+            json!({"period_start": "2026-10-01", "net_sales": "1000"}),
+        )
+        .await;
+    assert_eq!(s, 409, "{p}");
+    assert_eq!(app.snapshot(), before);
+    // Q1 2027 ends on 31 March, in year 2: 3.5% of 200,000,000 = 7,000,000 ≥ the minimum.
+    let (s, st) = app
+        .post(
+            &w.sme_a.token,
+            &reports,
+            json!({"period_start": "2027-01-01", "net_sales": "200000000"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{st}");
+
+    // The true-up is paid like any line, in order of due date: the Q1 2027 royalty (due
+    // 30 April) comes before the true-up (due 3 May).
+    let (s, st) = app
+        .post(
+            &w.inst_a.token,
+            &format!("/api/v1/agreements/{id}/payments"),
+            json!({"amount": "5000000", "received_on": "2027-04-03", "reference": "UNC-2027-0403"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{st}");
+    let paid: Vec<(String, i64)> = st["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["kind"].as_str().unwrap().to_string(),
+                l["paid_minor"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        paid,
+        vec![
+            ("royalty".to_string(), 4320988),
+            ("true_up".to_string(), 0),
+            ("royalty".to_string(), 679012)
+        ]
+    );
+    let (s, st) = app
+        .post(
+            &w.inst_a.token,
+            &format!("/api/v1/agreements/{id}/payments"),
+            json!({"amount": "6999999", "received_on": "2027-04-03", "reference": "UNC-2027-0403-2"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{st}");
+    assert_eq!(st["lines"][1]["paid_minor"], 679011, "{st}");
+    assert_eq!(st["outstanding"], "1");
+
+    app.pass_days(366); // 2028-04-03: year 2 closes with nothing owed
+    let (_, st) = app.get(&w.sme_a.token, &settlement).await;
+    let y2 = &st["royalty_years"][1];
+    assert_eq!(
+        (
+            y2["closed"].as_bool(),
+            y2["royalties"].as_str(),
+            y2["shortfall"].as_str(),
+            y2["true_up_line"].is_null()
+        ),
+        (Some(true), Some("7000000"), Some("0"), true),
+        "{st}"
+    );
+    assert!(
+        st["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["kind"] == "true_up")
+            .count()
+            == 1
+    );
+    let (_, v) = app.get(&w.auditor.token, "/api/v1/audit/verify").await;
+    assert_eq!(v["ok"], true);
+}
+
+/// Policies bound on a converted agreement show on its statement with the premium and who
+/// pays what; the subsidy cap is per SME per calendar year across all its policies.
+#[actix_web::test]
+async fn premiums_and_their_shares_are_on_the_statement_with_the_subsidy_cap() {
+    use usefirst::insurance::{bind, Insured, PolicyTerms, Risk};
+    use usefirst::settlement::allocate::Rounding;
+    use usefirst::settlement::insurance::PremiumShares;
+    use usefirst::settlement::money::Currency;
+
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let id = converted_b(&app, &w).await;
+    let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+    // USD 10,000.00 of cover at 1.5%: a premium of 150.00, split 30/20/50; the subsidy is
+    // capped at 100.00 per SME per year.
+    let terms = |risk: Risk| PolicyTerms {
+        insurer_id: w.insurer_a.org.clone(),
+        product_id: None,
+        product_version: None,
+        risks: vec![risk],
+        currency: Currency::parse("USD").unwrap(),
+        coverage_minor: 1_000_000,
+        premium_rate: d("0.015"),
+        deductible_minor: 50_000,
+        shares: PremiumShares {
+            sme: d("0.3"),
+            institute: d("0.2"),
+            subsidy: d("0.5"),
+        },
+        subsidy_cap_minor: Some(10_000),
+    };
+    let bound = |risk: Risk, year: i32| {
+        let terms = terms(risk);
+        app.state
+            .db
+            .write(|conn| {
+                bind(
+                    conn,
+                    app.clock.now(),
+                    usefirst::audit::Who::SYSTEM,
+                    Insured {
+                        agreement_id: &id,
+                        sme_id: &w.sme_b.org,
+                        subsidy_year: year,
+                    },
+                    &terms,
+                    Rounding::HalfUp,
+                )
+            })
+            .unwrap()
+    };
+    let first = bound(Risk::ImplementationFailure, 2026);
+    assert_eq!(
+        (
+            first.premium_minor,
+            first.sme_pays_minor,
+            first.institute_pays_minor,
+            first.subsidy_minor,
+            first.subsidy_capped_minor
+        ),
+        (15_000, 4_500, 3_000, 7_500, 0)
+    );
+    // The same SME, the same year: 25.00 of the cap is left, the other 50.00 falls to the SME.
+    let second = bound(Risk::NonPayment, 2026);
+    assert_eq!(
+        (
+            second.sme_pays_minor,
+            second.institute_pays_minor,
+            second.subsidy_minor,
+            second.subsidy_capped_minor
+        ),
+        (9_500, 3_000, 2_500, 5_000)
+    );
+    // A new calendar year starts a new cap.
+    let third = bound(Risk::NonPayment, 2027);
+    assert_eq!(
+        (third.subsidy_minor, third.subsidy_capped_minor),
+        (7_500, 0)
+    );
+
+    let (s, st) = app
+        .get(
+            &w.sme_b.token,
+            &format!("/api/v1/agreements/{id}/settlement"),
+        )
+        .await;
+    assert_eq!(s, 200, "{st}");
+    let policies = st["insurance"].as_array().unwrap();
+    assert_eq!(policies.len(), 3, "{st}");
+    let p = &policies[1];
+    assert_eq!(
+        (
+            p["premium"].as_str(),
+            p["sme_pays"].as_str(),
+            p["institute_pays"].as_str(),
+            p["subsidy"].as_str(),
+            p["subsidy_capped"].as_str(),
+            p["subsidy_cap"].as_str(),
+            p["deductible"].as_str(),
+            p["rounding"].as_str(),
+        ),
+        (
+            Some("150.00"),
+            Some("95.00"),
+            Some("30.00"),
+            Some("25.00"),
+            Some("50.00"),
+            Some("100.00"),
+            Some("500.00"),
+            Some("half_up")
+        )
+    );
+    assert_eq!(p["risks"], json!(["non_payment"]));
+    for p in policies {
+        let sum = p["sme_pays_minor"].as_i64().unwrap()
+            + p["institute_pays_minor"].as_i64().unwrap()
+            + p["subsidy_minor"].as_i64().unwrap();
+        assert_eq!(
+            sum,
+            p["premium_minor"].as_i64().unwrap(),
+            "the shares sum to the premium"
+        );
+    }
+    let events = app
+        .db(|c| usefirst::audit::for_entity(c, "agreement", &id))
+        .unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.action == "insurance.policy_bound")
+            .count(),
+        3
+    );
+    let (_, v) = app.get(&w.auditor.token, "/api/v1/audit/verify").await;
+    assert_eq!(v["ok"], true);
+}

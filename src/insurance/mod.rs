@@ -1,0 +1,301 @@
+//! Insurance policies on agreements: the product's figures frozen when the policy is bound,
+//! and the premium with its split between the SME, the institute and the public subsidy,
+//! computed once by `settlement::insurance` and stored. The subsidy cap is per SME per
+//! calendar year: what earlier policies of the same SME in that year already drew from the
+//! subsidy is taken off the cap before the split, and the capped remainder falls to the SME.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::audit::{self, Who};
+use crate::db::schema::insurance_policies;
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::settlement::allocate::Rounding;
+use crate::settlement::insurance::{split_premium, PremiumShares};
+use crate::settlement::money::Currency;
+
+/// What a policy covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Risk {
+    /// The SME's costs when the technology fails to work in its setting.
+    ImplementationFailure,
+    /// The institute's loss when a converted SME does not pay.
+    NonPayment,
+}
+
+impl Risk {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::ImplementationFailure => "implementation_failure",
+            Risk::NonPayment => "non_payment",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Risk> {
+        match text {
+            "implementation_failure" => Some(Risk::ImplementationFailure),
+            "non_payment" => Some(Risk::NonPayment),
+            _ => None,
+        }
+    }
+}
+
+/// The product's figures a policy is bound on.
+#[derive(Debug, Clone)]
+pub struct PolicyTerms {
+    pub insurer_id: String,
+    pub product_id: Option<String>,
+    pub product_version: Option<i32>,
+    pub risks: Vec<Risk>,
+    pub currency: Currency,
+    pub coverage_minor: i64,
+    pub premium_rate: Decimal,
+    pub deductible_minor: i64,
+    pub shares: PremiumShares,
+    /// Subsidy one SME may receive per calendar year, all its policies together.
+    pub subsidy_cap_minor: Option<i64>,
+}
+
+/// A bound policy as statements and the insurer's views show it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Policy {
+    pub id: String,
+    pub agreement_id: String,
+    pub insurer_id: String,
+    pub product_id: Option<String>,
+    pub product_version: Option<i32>,
+    pub risks: Vec<String>,
+    pub currency: String,
+    /// Major units of `currency`.
+    pub coverage: String,
+    pub premium_rate: String,
+    pub deductible: String,
+    pub share_sme: String,
+    pub share_institute: String,
+    pub share_subsidy: String,
+    pub subsidy_cap: Option<String>,
+    /// The calendar year whose subsidy cap this policy counts against.
+    pub subsidy_year: i32,
+    pub rounding: String,
+    pub premium: String,
+    /// What the SME pays, including any subsidy the cap withheld.
+    pub sme_pays: String,
+    pub institute_pays: String,
+    pub subsidy: String,
+    /// Subsidy the cap withheld (part of `sme_pays`).
+    pub subsidy_capped: String,
+    /// `bound` or `ended`.
+    pub status: String,
+    #[serde(serialize_with = "crate::http::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub bound_at: NaiveDateTime,
+    pub coverage_minor: i64,
+    pub premium_minor: i64,
+    pub sme_pays_minor: i64,
+    pub institute_pays_minor: i64,
+    pub subsidy_minor: i64,
+    pub subsidy_capped_minor: i64,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = insurance_policies)]
+struct PolicyRow {
+    id: String,
+    agreement_id: String,
+    insurer_id: String,
+    product_id: Option<String>,
+    product_version: Option<i32>,
+    risks: String,
+    currency: String,
+    coverage_minor: i64,
+    premium_rate: String,
+    deductible_minor: i64,
+    share_sme: String,
+    share_institute: String,
+    share_subsidy: String,
+    subsidy_cap_minor: Option<i64>,
+    subsidy_year: i32,
+    rounding: String,
+    premium_minor: i64,
+    sme_pays_minor: i64,
+    institute_pays_minor: i64,
+    subsidy_minor: i64,
+    subsidy_capped_minor: i64,
+    status: String,
+    bound_at: NaiveDateTime,
+}
+
+impl PolicyRow {
+    fn view(self) -> Result<Policy, AppError> {
+        let cur = Currency::parse(&self.currency).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "policy {} has unknown currency {}",
+                self.id,
+                self.currency
+            ))
+        })?;
+        let f = |v: i64| cur.format_amount(v);
+        Ok(Policy {
+            risks: self.risks.split(',').map(str::to_string).collect(),
+            coverage: f(self.coverage_minor),
+            deductible: f(self.deductible_minor),
+            subsidy_cap: self.subsidy_cap_minor.map(f),
+            premium: f(self.premium_minor),
+            sme_pays: f(self.sme_pays_minor),
+            institute_pays: f(self.institute_pays_minor),
+            subsidy: f(self.subsidy_minor),
+            subsidy_capped: f(self.subsidy_capped_minor),
+            id: self.id,
+            agreement_id: self.agreement_id,
+            insurer_id: self.insurer_id,
+            product_id: self.product_id,
+            product_version: self.product_version,
+            currency: self.currency,
+            premium_rate: self.premium_rate,
+            share_sme: self.share_sme,
+            share_institute: self.share_institute,
+            share_subsidy: self.share_subsidy,
+            subsidy_year: self.subsidy_year,
+            rounding: self.rounding,
+            status: self.status,
+            bound_at: self.bound_at,
+            coverage_minor: self.coverage_minor,
+            premium_minor: self.premium_minor,
+            sme_pays_minor: self.sme_pays_minor,
+            institute_pays_minor: self.institute_pays_minor,
+            subsidy_minor: self.subsidy_minor,
+            subsidy_capped_minor: self.subsidy_capped_minor,
+        })
+    }
+}
+
+/// What a policy is bound on.
+#[derive(Debug, Clone, Copy)]
+pub struct Insured<'a> {
+    pub agreement_id: &'a str,
+    /// The agreement's SME, whose subsidy cap the policy draws on.
+    pub sme_id: &'a str,
+    /// The calendar year (in the agreement's time zone) the subsidy counts against.
+    pub subsidy_year: i32,
+}
+
+/// Binds a policy on `on`, counting its subsidy against the SME's cap for the year; inside
+/// the caller's transaction, with its audit event.
+pub fn bind(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    who: Who<'_>,
+    on: Insured<'_>,
+    terms: &PolicyTerms,
+    rounding: Rounding,
+) -> Result<Policy, AppError> {
+    let Insured {
+        agreement_id,
+        sme_id,
+        subsidy_year,
+    } = on;
+    if terms.risks.is_empty() {
+        return Err(AppError::field(
+            "risks",
+            "a policy covers at least one risk",
+        ));
+    }
+    if terms.deductible_minor < 0 {
+        return Err(AppError::field("deductible", "must not be negative"));
+    }
+    // Two policies of one SME bound at once must not both use the same remaining subsidy.
+    crate::db::lock_key(conn, &format!("subsidy\u{1f}{sme_id}\u{1f}{subsidy_year}"))?;
+    let currency = terms.currency.code;
+    let used: Vec<i64> = insurance_policies::table
+        .filter(insurance_policies::sme_id.eq(sme_id))
+        .filter(insurance_policies::subsidy_year.eq(subsidy_year))
+        .filter(insurance_policies::currency.eq(currency))
+        .select(insurance_policies::subsidy_minor)
+        .load(conn)?;
+    let used = used
+        .into_iter()
+        .try_fold(0i64, i64::checked_add)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("subsidy sum overflows")))?;
+    let remaining = terms.subsidy_cap_minor.map(|cap| (cap - used).max(0));
+    let split = split_premium(
+        terms.coverage_minor,
+        terms.premium_rate,
+        terms.shares,
+        remaining,
+        rounding,
+    )
+    .map_err(|e| AppError::field("premium", e.to_string()))?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let risks = terms
+        .risks
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    diesel::insert_into(insurance_policies::table)
+        .values((
+            insurance_policies::id.eq(&id),
+            insurance_policies::agreement_id.eq(agreement_id),
+            insurance_policies::insurer_id.eq(&terms.insurer_id),
+            insurance_policies::sme_id.eq(sme_id),
+            insurance_policies::product_id.eq(&terms.product_id),
+            insurance_policies::product_version.eq(terms.product_version),
+            insurance_policies::risks.eq(&risks),
+            insurance_policies::currency.eq(currency),
+            insurance_policies::coverage_minor.eq(terms.coverage_minor),
+            insurance_policies::premium_rate.eq(terms.premium_rate.to_string()),
+            insurance_policies::deductible_minor.eq(terms.deductible_minor),
+            insurance_policies::share_sme.eq(terms.shares.sme.to_string()),
+            insurance_policies::share_institute.eq(terms.shares.institute.to_string()),
+            insurance_policies::share_subsidy.eq(terms.shares.subsidy.to_string()),
+            insurance_policies::subsidy_cap_minor.eq(terms.subsidy_cap_minor),
+            insurance_policies::subsidy_year.eq(subsidy_year),
+            insurance_policies::rounding.eq(rounding.as_str()),
+            insurance_policies::premium_minor.eq(split.premium),
+            insurance_policies::sme_pays_minor.eq(split.sme),
+            insurance_policies::institute_pays_minor.eq(split.institute),
+            insurance_policies::subsidy_minor.eq(split.subsidy),
+            insurance_policies::subsidy_capped_minor.eq(split.subsidy_capped),
+            insurance_policies::status.eq("bound"),
+            insurance_policies::bound_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    audit::append(
+        conn,
+        now,
+        who,
+        "insurance.policy_bound",
+        "agreement",
+        agreement_id,
+        &serde_json::json!({"after": {
+            "policy": id, "insurer": terms.insurer_id, "risks": risks, "currency": currency,
+            "coverage_minor": terms.coverage_minor, "premium_rate": terms.premium_rate.to_string(),
+            "premium_minor": split.premium, "sme_minor": split.sme, "institute_minor": split.institute,
+            "subsidy_minor": split.subsidy, "subsidy_capped_minor": split.subsidy_capped,
+            "subsidy_year": subsidy_year, "rounding": rounding.as_str(),
+        }}),
+    )?;
+    let row: PolicyRow = insurance_policies::table
+        .find(&id)
+        .select(PolicyRow::as_select())
+        .first(conn)?;
+    row.view()
+}
+
+/// The policies bound on an agreement, oldest first.
+pub fn for_agreement(conn: &mut DbConn, agreement_id: &str) -> Result<Vec<Policy>, AppError> {
+    let rows: Vec<PolicyRow> = insurance_policies::table
+        .filter(insurance_policies::agreement_id.eq(agreement_id))
+        .order((
+            insurance_policies::bound_at.asc(),
+            insurance_policies::id.asc(),
+        ))
+        .select(PolicyRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(PolicyRow::view).collect()
+}
