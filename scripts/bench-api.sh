@@ -7,6 +7,9 @@
 #   1. GET  /health/live                   the reference: the cheapest answer the server gives
 #   2. GET  /api/v1/agreements/{id}        as an SME that is party to the agreement
 #   3. POST /api/v1/agreements             the SME requests a trial (a write transaction)
+#   4. POST /api/v1/agreements/{id}/payments  the institute records a payment on a converted
+#      agreement, at ONE connection: the median round trip of a single client, the reference
+#      for the settlement computation's cost (scripts/bench-settlement.sh)
 # For each it prints requests/s, p50 and p99 latency, answers that were not 2xx/3xx and socket
 # errors; then each endpoint's throughput relative to the reference and the server's peak RSS,
 # first as a plain table and then as Markdown for docs/PERFORMANCE.md.
@@ -165,6 +168,29 @@ POST_BODY=$(jq -cn --arg t "$TECHNOLOGY_ID" \
 api GET "/api/v1/agreements/$AGREEMENT_ID" >/dev/null
 api POST /api/v1/agreements "$POST_BODY" >/dev/null
 
+# Converted agreements of a demo institute with plenty left to pay: the payments rotate over up
+# to 100 of them, so each contract collects a realistic few dozen payments in a run (the answer
+# is the contract's statement, which lists its payments).
+SME_TOKEN=$TOKEN
+INSTITUTE_TOKEN=""
+PAY_IDS=()
+for email in institute1@usefirst.demo institute2@usefirst.demo; do
+    TOKEN=""
+    login=$(jq -cn --arg email "$email" --arg password "$DEMO_PASSWORD" '{email: $email, password: $password}')
+    TOKEN=$(api POST /api/v1/auth/login "$login" | jq -er '.token') || die "no token for $email"
+    for id in $(api GET '/api/v1/agreements?status=converted&per_page=100' | jq -r '.items[].id'); do
+        left=$(api GET "/api/v1/agreements/$id/settlement" | jq -r '.outstanding | tonumber | floor')
+        [ "$left" -ge 100000 ] && PAY_IDS+=("$id")
+    done
+    if [ "${#PAY_IDS[@]}" -gt 0 ]; then INSTITUTE_TOKEN=$TOKEN; break; fi
+done
+[ -n "$INSTITUTE_TOKEN" ] || die "no demo institute has a converted agreement with 100,000 or more left to pay"
+PAY_DAY=$(date -u +%F) # never ahead of the agreement's own day (its zone is east of UTC)
+api POST "/api/v1/agreements/${PAY_IDS[0]}/payments" \
+    "{\"amount\":\"1\",\"received_on\":\"$PAY_DAY\",\"reference\":\"bench-by-hand-$$\"}" >/dev/null
+TOKEN=$SME_TOKEN
+say "payments rotate over ${#PAY_IDS[@]} converted agreements of $email"
+
 # --- wrk scripts ---------------------------------------------------------------------------------
 
 lua_string() { jq -Rr '@json' <<<"$1"; } # a JSON string literal is a valid Lua string literal here
@@ -204,18 +230,43 @@ LUA
     cat "$work/report.lua"
 } >"$work/post.lua"
 
+# Each payment carries a reference no other request used: the run's tag (from wrk's arguments,
+# so the warm-up and the measured run differ) and a counter.
+{
+    echo "wrk.method = \"POST\""
+    echo "wrk.headers[\"Accept\"] = \"application/json\""
+    echo "wrk.headers[\"Content-Type\"] = \"application/json\""
+    echo "wrk.headers[\"Authorization\"] = $(lua_string "Bearer $INSTITUTE_TOKEN")"
+    echo "pay_day = $(lua_string "$PAY_DAY")"
+    echo "paths = {"
+    for id in "${PAY_IDS[@]}"; do echo "  $(lua_string "/api/v1/agreements/$id/payments"),"; done
+    echo "}"
+    cat <<'LUA'
+counter = 0
+tag = "bench"
+init = function(args) tag = args[1] or tag end
+request = function()
+  counter = counter + 1
+  local body = string.format('{"amount":"1","received_on":"%s","reference":"%s-%d"}', pay_day, tag, counter)
+  return wrk.format(nil, paths[(counter % #paths) + 1], nil, body)
+end
+LUA
+    cat "$work/report.lua"
+} >"$work/payment.lua"
+
 # --- load ------------------------------------------------------------------------------------
 
 declare -A RPS P50 P99 NON2XX SOCKET
-# run NAME LUA PATH
+declare -A P50_US
+# run NAME LUA PATH [CONNECTIONS THREADS]
 run() {
-    local name=$1 lua=$2 path=$3
+    local name=$1 lua=$2 path=$3 conns=${4:-$CONNECTIONS} threads=${5:-$THREADS}
     if [ "$WARMUP" -gt 0 ]; then
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 5s -s "$lua" "$BASE$path" >/dev/null 2>&1 || true
+        wrk -t"$threads" -c"$conns" -d"${WARMUP}s" --timeout 5s -s "$lua" "$BASE$path" -- "warm-$name-$$" >/dev/null 2>&1 || true
     fi
     echo
-    echo "== $name: ${SECONDS_PER_RUN}s, $CONNECTIONS connections, $THREADS threads"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --timeout 5s --latency -s "$lua" "$BASE$path" \
+    echo "== $name: ${SECONDS_PER_RUN}s, $conns connections, $threads threads"
+    wrk -t"$threads" -c"$conns" -d"${SECONDS_PER_RUN}s" --timeout 5s --latency -s "$lua" "$BASE$path" -- "run-$name-$$" \
         | tee "$work/$name.out"
     local line
     line=$(grep '^BENCH ' "$work/$name.out" | tail -1) || die "wrk printed no result for $name"
@@ -228,6 +279,7 @@ run() {
     done
     RPS[$name]=${r[rps]}
     P50[$name]=$(awk -v us="${r[p50_us]}" 'BEGIN { printf "%.2f", us / 1000 }')
+    P50_US[$name]=${r[p50_us]}
     P99[$name]=$(awk -v us="${r[p99_us]}" 'BEGIN { printf "%.2f", us / 1000 }')
     NON2XX[$name]=${r[non2xx3xx]}
     SOCKET[$name]=$((${r[connect]} + ${r[read]} + ${r[write]} + ${r[timeout]}))
@@ -237,6 +289,7 @@ run() {
 run reference "$work/health.lua" /health/live
 run get "$work/get.lua" "/api/v1/agreements/$AGREEMENT_ID"
 run post "$work/post.lua" /api/v1/agreements
+run payment "$work/payment.lua" "/api/v1/agreements/${PAY_IDS[0]}/payments" 1 1
 
 rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")
 rss_mb=$(awk -v kb="$rss_kb" 'BEGIN { printf "%.1f", kb / 1024 }')
@@ -252,7 +305,7 @@ verdict() { if "$@"; then echo met; else echo MISSED; fi; }
 get_pct=$(pct "${RPS[get]}" "${RPS[reference]}")
 post_pct=$(pct "${RPS[post]}" "${RPS[reference]}")
 errors_total=0
-for n in reference get post; do
+for n in reference get post payment; do
     errors_total=$((errors_total + ${NON2XX[$n]} + ${SOCKET[$n]}))
 done
 get_verdict=$(verdict at_least "$get_pct" "$GET_MIN_PCT")
@@ -270,6 +323,7 @@ label() {
         reference) echo "GET /health/live (reference)" ;;
         get) echo "GET /api/v1/agreements/{id}" ;;
         post) echo "POST /api/v1/agreements" ;;
+        payment) echo "POST …/{id}/payments (1 conn)" ;;
     esac
 }
 md_label() {
@@ -277,6 +331,7 @@ md_label() {
         reference) echo '`GET /health/live` (reference)' ;;
         get) echo '`GET /api/v1/agreements/{id}`' ;;
         post) echo '`POST /api/v1/agreements`' ;;
+        payment) echo '`POST /api/v1/agreements/{id}/payments`, 1 connection' ;;
     esac
 }
 vs_ref() {
@@ -284,18 +339,20 @@ vs_ref() {
         reference) echo "100%" ;;
         get) echo "${get_pct}% (target >= ${GET_MIN_PCT}%: $get_verdict)" ;;
         post) echo "${post_pct}% (target >= ${POST_MIN_PCT}%: $post_verdict)" ;;
+        payment) echo "(one client: its p50 is one round trip)" ;;
     esac
 }
 
 echo
 echo "== summary: $AGREEMENTS agreements on SQLite, ${SECONDS_PER_RUN}s per endpoint, $CONNECTIONS connections, $THREADS wrk threads, $(nproc) cores ($cpu), commit $commit"
 printf '%-32s %12s %10s %10s %12s %14s  %s\n' endpoint "requests/s" "p50 ms" "p99 ms" "non-2xx/3xx" "socket errors" "vs reference"
-for n in reference get post; do
+for n in reference get post payment; do
     printf '%-32s %12s %10s %10s %12s %14s  %s\n' "$(label $n)" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" \
         "${NON2XX[$n]}" "${SOCKET[$n]}" "$(vs_ref $n)"
 done
 echo "errors in all: $errors_total (target 0: $errors_verdict)"
 echo "server peak RSS (VmHWM): ${rss_mb} MB (target < ${RSS_MAX_MB} MB: $rss_verdict)"
+echo "BENCH_PAYMENT_P50_US=${P50_US[payment]}"
 
 echo
 echo "== Markdown (for docs/PERFORMANCE.md)"
@@ -306,9 +363,10 @@ echo "endpoint, on $(nproc) cores ($cpu) shared by the server and wrk."
 echo
 echo "| endpoint | requests/s | p50 (ms) | p99 (ms) | non-2xx/3xx | socket errors | vs reference | target |"
 echo "|---|---:|---:|---:|---:|---:|---:|---|"
-for n in reference get post; do
+for n in reference get post payment; do
     case "$n" in
         reference) target="—" ; ratio="100%" ;;
+        payment) target="(reference of bench-settlement.sh)" ; ratio="—" ;;
         get) target="≥ ${GET_MIN_PCT}%: $get_verdict" ; ratio="${get_pct}%" ;;
         post) target="≥ ${POST_MIN_PCT}%: $post_verdict" ; ratio="${post_pct}%" ;;
     esac

@@ -224,6 +224,22 @@ where
     web::block(f).await?
 }
 
+/// Runs a point read (one or two indexed lookups). On SQLite it runs right here on the
+/// worker: in WAL mode a reader never waits for the writer, and the lookup takes a few
+/// microseconds, far less than handing it to a blocking thread and back (measured in
+/// docs/PERFORMANCE.md). On PostgreSQL it is a network round trip, so it goes to the
+/// blocking pool like every other database call.
+pub async fn point_read<T, F>(state: &AppState, f: F) -> Result<T, AppError>
+where
+    F: FnOnce() -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    match state.db.backend() {
+        crate::db::Backend::Sqlite => f(),
+        crate::db::Backend::Postgres => blocking(f).await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

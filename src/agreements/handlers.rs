@@ -15,7 +15,7 @@ use crate::auth::policy::{authorize, Act, Decision, On};
 use crate::auth::session::Actor;
 use crate::db::schema::idempotency_keys;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::{blocking, if_match, is_json, parse_json, LimitedBody, Page};
+use crate::http::{blocking, if_match, is_json, parse_json, point_read, LimitedBody, Page};
 use crate::settlement::{self, quote::Quote};
 use crate::AppState;
 
@@ -247,8 +247,9 @@ pub async fn get(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let agreement = blocking(move || {
-        let mut conn = state.db.reader()?;
+    let db = state.clone();
+    let agreement = point_read(&state, move || {
+        let mut conn = db.db.reader()?;
         let row = store::get_visible(&mut conn, &actor, &id)?;
         Agreement::from_row(row, Some(&actor))
     })

@@ -12,7 +12,7 @@ use crate::auth::session::Actor;
 use crate::db::schema::technologies as tech_table;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::http::{blocking, if_match, JsonBody, Page, PageQuery};
+use crate::http::{blocking, if_match, point_read, JsonBody, Page, PageQuery};
 use crate::technologies::terms::Terms;
 use crate::technologies::{self, fold, Technology, TechnologyInput, TechnologyRow, TermsVersion};
 use crate::AppState;
@@ -172,8 +172,9 @@ pub async fn get(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let tech: Technology = blocking(move || {
-        let mut conn = state.db.reader()?;
+    let db = state.clone();
+    let tech: Technology = point_read(&state, move || {
+        let mut conn = db.db.reader()?;
         Ok(load_for(&mut conn, &actor, &id, Act::ReadTechnology)?.into())
     })
     .await?;
