@@ -509,7 +509,7 @@ pub fn synthetic(state: &AppState, n: u32) -> anyhow::Result<()> {
     let prefix = state.cfg.app.agreement_prefix.clone();
     // (user id, SME id) and (technology id, institute id, terms id, terms version).
     type Smes = Vec<(String, String)>;
-    type Techs = Vec<(String, String, String, i32)>;
+    type Techs = Vec<(String, String, String, i32, String)>;
     let (smes, techs): (Smes, Techs) = {
         let mut conn = state.db.reader()?;
         let smes = users::table
@@ -526,6 +526,7 @@ pub fn synthetic(state: &AppState, n: u32) -> anyhow::Result<()> {
                 tech_table::institute_id,
                 conversion_terms::id,
                 conversion_terms::version,
+                conversion_terms::body,
             ))
             .load(&mut conn)?;
         (smes, techs)
@@ -550,14 +551,22 @@ pub fn synthetic(state: &AppState, n: u32) -> anyhow::Result<()> {
         state.db.write(|conn| -> Result<(), AppError> {
             for i in made..made + batch {
                 let (user_id, sme_id) = &smes[i as usize % smes.len()];
-                let (tech_id, inst_id, terms_id, terms_version) = &techs[(i as usize / smes.len()) % techs.len()];
+                let (tech_id, inst_id, terms_id, terms_version, body) = &techs[(i as usize / smes.len()) % techs.len()];
                 let status = statuses[i as usize % statuses.len()];
                 let created = now - Duration::minutes(i64::from(n - i));
                 let today = created.with_timezone(&tz).date_naive();
                 let number = store::next_number(conn, &prefix, chrono::Datelike::year(&today))?;
                 let id = uuid::Uuid::now_v7().to_string();
                 let dated = !matches!(status, Status::Requested | Status::Rejected);
-                let start = today + Duration::days(7);
+                // Trials that have begun started in the past; decided ones ended in it.
+                let start = match status {
+                    Status::Active => today - Duration::days(10),
+                    Status::AwaitingDecision | Status::Converted | Status::Declined | Status::Lapsed => {
+                        today - Duration::days(100)
+                    }
+                    _ => today + Duration::days(7),
+                };
+                let trial_end = start + Duration::days(89);
                 diesel::insert_into(agreements::table)
                     .values((
                         agreements::id.eq(&id),
@@ -573,8 +582,9 @@ pub fn synthetic(state: &AppState, n: u32) -> anyhow::Result<()> {
                         agreements::message.eq("synthetic"),
                         agreements::time_zone.eq(tz.name()),
                         agreements::requested_start.eq(start),
+                        agreements::terms_snapshot.eq(dated.then_some(body)),
                         agreements::trial_start.eq(dated.then_some(start)),
-                        agreements::trial_end.eq(dated.then_some(start + Duration::days(89))),
+                        agreements::trial_end.eq(dated.then_some(trial_end)),
                         agreements::decision_deadline.eq(dated.then_some(start + Duration::days(119))),
                         agreements::extended.eq(false),
                         agreements::requested_by.eq(user_id),
@@ -585,6 +595,14 @@ pub fn synthetic(state: &AppState, n: u32) -> anyhow::Result<()> {
                 audit::append(conn, created, Who::SYSTEM, "agreement.imported", "agreement", &id, &serde_json::json!({
                     "after": {"status": status.as_str(), "number": number, "source": "seed-synthetic"}
                 }))?;
+                if status == Status::Converted {
+                    // A converted agreement has its contract and schedule, as a real conversion
+                    // three days after the trial ended would have made them.
+                    let terms: Terms = serde_json::from_str(body)
+                        .map_err(|e| AppError::Internal(anyhow::anyhow!("terms {terms_id}: {e}")))?;
+                    crate::contracts::create(conn, created, &id, &terms, trial_end + Duration::days(3),
+                        Some(trial_end), state.cfg.settlement.rounding, None)?;
+                }
             }
             Ok(())
         }).map_err(anyhow_of)?;

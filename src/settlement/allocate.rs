@@ -78,6 +78,71 @@ pub fn allocate(
     if sum.is_zero() {
         return Err(AllocError::ZeroWeights);
     }
+    let parts = match by_integers(total, weights, rounding) {
+        Some(result) => result?,
+        None => by_decimals(total, weights, sum, rounding)?,
+    };
+    Ok(parts)
+}
+
+/// The split in exact integer arithmetic: with every weight written as an integer `m` at one
+/// common scale, part i's exact share is the fraction `total × m_i / Σm`, rounded exactly and
+/// compared by exact remainders. `None` when a scaled weight does not fit in 63 bits (then
+/// [`by_decimals`] splits). This is the path every ordinary split takes; it is also several
+/// times faster than decimal division.
+fn by_integers(
+    total: i64,
+    weights: &[Decimal],
+    rounding: Rounding,
+) -> Option<Result<Vec<i64>, AllocError>> {
+    let scale = weights.iter().map(|w| w.scale()).max()?;
+    let mut scaled = Vec::with_capacity(weights.len());
+    for w in weights {
+        let factor = 10i128.checked_pow(scale - w.scale())?;
+        let m = w.mantissa().checked_mul(factor)?;
+        if m > i128::from(i64::MAX) {
+            return None;
+        }
+        scaled.push(m);
+    }
+    // At most len × 2^63, and every product total × m below 2^126: no i128 overflow.
+    let denominator: i128 = scaled.iter().sum();
+    let mut parts = Vec::with_capacity(weights.len());
+    // part − exact share, in units of 1/denominator: ranks what rounding took or gave.
+    let mut residuals = Vec::with_capacity(weights.len());
+    for m in scaled {
+        let numerator = i128::from(total) * m;
+        let (quotient, remainder) = (numerator / denominator, numerator % denominator);
+        let twice = 2 * remainder;
+        let up = match rounding {
+            Rounding::HalfUp => twice >= denominator,
+            Rounding::HalfEven => {
+                twice > denominator || (twice == denominator && quotient % 2 == 1)
+            }
+        };
+        let (part, residual) = if up {
+            (quotient + 1, remainder - denominator)
+        } else {
+            (quotient, remainder)
+        };
+        // residual here is exact − part (positive when the part fell short).
+        residuals.push(residual);
+        match i64::try_from(part) {
+            Ok(p) => parts.push(p),
+            Err(_) => return Some(Err(AllocError::Overflow)),
+        }
+    }
+    Some(hand_out_remainder(total, parts, &residuals))
+}
+
+/// The split in decimal arithmetic (28 significant digits), for weights too fine or too
+/// large for [`by_integers`].
+fn by_decimals(
+    total: i64,
+    weights: &[Decimal],
+    sum: Decimal,
+    rounding: Rounding,
+) -> Result<Vec<i64>, AllocError> {
     let total_dec = Decimal::from(total);
     let mut parts = Vec::with_capacity(weights.len());
     let mut residuals = Vec::with_capacity(weights.len());
@@ -91,15 +156,25 @@ pub fn allocate(
         residuals.push(exact - rounded);
         parts.push(i64::try_from(rounded).map_err(|_| AllocError::Overflow)?);
     }
+    hand_out_remainder(total, parts, &residuals)
+}
+
+/// Makes `parts` sum to `total`: the units rounding left over go one at a time to the parts
+/// it left furthest below their exact share (`residuals[i]` = exact − part), and units it
+/// overshot come back from the parts it left furthest above. Among equals an extra unit goes
+/// to the earliest part and a unit taken back comes from the latest, so equal weights never
+/// give a later part more.
+fn hand_out_remainder<R: Ord>(
+    total: i64,
+    mut parts: Vec<i64>,
+    residuals: &[R],
+) -> Result<Vec<i64>, AllocError> {
     let assigned = parts
         .iter()
         .try_fold(0i64, |acc, p| acc.checked_add(*p))
         .ok_or(AllocError::Overflow)?;
     let mut diff = total.checked_sub(assigned).ok_or(AllocError::Overflow)?;
     if diff != 0 {
-        // Order parts by how far rounding left them below (diff > 0) or above (diff < 0)
-        // their exact share. Among equals an extra unit goes to the earliest part and a unit
-        // taken back comes from the latest, so equal weights never give a later part more.
         let mut order: Vec<usize> = (0..parts.len()).collect();
         if diff > 0 {
             order.sort_by(|&a, &b| residuals[b].cmp(&residuals[a]).then(a.cmp(&b)));
@@ -238,6 +313,29 @@ mod tests {
         .prop_filter("not all zero", |w| w.iter().any(|x| !x.is_zero()))
     }
 
+    /// 1 to 6 shares of 1, at 0 to 6 decimals: cut points in 0..=10^scale.
+    fn shares() -> impl Strategy<Value = Vec<Decimal>> {
+        (0u32..=6).prop_flat_map(|scale| {
+            let one = 10i64.pow(scale);
+            prop::collection::vec(0..=one, 0..6).prop_map(move |mut cuts| {
+                cuts.push(0);
+                cuts.push(one);
+                cuts.sort_unstable();
+                cuts.windows(2)
+                    .map(|c| Decimal::new(c[1] - c[0], scale))
+                    .collect::<Vec<_>>()
+            })
+        })
+    }
+
+    /// Where the two paths part: a true three-way tie whose first share has one more digit
+    /// before the decimal point. Exact: the unit goes to the earliest part.
+    #[test]
+    fn a_true_tie_goes_to_the_earliest_part() {
+        let w = [d("4"), d("1"), d("1")];
+        assert_eq!(allocate(2, &w, Rounding::HalfUp).unwrap(), vec![2, 0, 0]);
+    }
+
     fn rounding() -> impl Strategy<Value = Rounding> {
         prop_oneof![Just(Rounding::HalfUp), Just(Rounding::HalfEven)]
     }
@@ -265,6 +363,26 @@ mod tests {
                     }
                 }
             }
+        }
+
+        /// The exact integer path and the decimal path agree wherever decimal division is
+        /// exact: shares that sum to 1 (a power of ten at their scale, so every share is a
+        /// terminating decimal) and equal weights (one quotient, so ties are exact on both).
+        /// Elsewhere decimal division rounds at 28 digits and can split a true tie by the
+        /// digits it kept; the integer path, which every ordinary split takes, cannot.
+        #[test]
+        fn integer_and_decimal_paths_agree_on_shares(total in 0i64..1_000_000_000_000_000, w in shares(), r in rounding()) {
+            let sum: Decimal = w.iter().sum();
+            prop_assert_eq!(sum, Decimal::ONE);
+            let by_int = by_integers(total, &w, r).expect("ordinary weights fit").unwrap();
+            prop_assert_eq!(by_int, by_decimals(total, &w, sum, r).unwrap());
+        }
+
+        #[test]
+        fn integer_and_decimal_paths_agree_on_equal_weights(total in 0i64..1_000_000_000_000_000, n in 1usize..120, r in rounding()) {
+            let w = vec![Decimal::ONE; n];
+            let by_int = by_integers(total, &w, r).expect("ordinary weights fit").unwrap();
+            prop_assert_eq!(by_int, by_decimals(total, &w, Decimal::from(n as i64), r).unwrap());
         }
 
         /// Any input gives parts or an error, never a panic.
