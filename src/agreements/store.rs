@@ -202,10 +202,11 @@ impl Agreement {
 
 /// One agreement row.
 pub fn get(conn: &mut DbConn, id: &str) -> QueryResult<AgreementRow> {
-    agreements::table
+    // On the concrete connection, so the prepared statement is cached (the hottest read).
+    crate::on_backend!(conn, |c| agreements::table
         .find(id)
         .select(AgreementRow::as_select())
-        .first(conn)
+        .first(c))
 }
 
 /// One agreement the actor may see; anything else is 404.
