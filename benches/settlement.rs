@@ -60,5 +60,23 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// The parts, to see where the time goes.
+fn parts(c: &mut Criterion) {
+    let first_due = NaiveDate::from_ymd_opt(2027, 1, 31).expect("a date");
+    let mut g = c.benchmark_group("settlement-parts");
+    g.bench_function("schedule-36", |b| {
+        b.iter(|| installments(black_box(1_234_567_891), 36, 1, first_due, Rounding::HalfUp))
+    });
+    let (i, v, m) = (d("0.6"), d("0.3"), d("0.1"));
+    g.bench_function("distribute-1", |b| {
+        b.iter(|| distribute(black_box(34_293_553), i, v, m, Rounding::HalfUp))
+    });
+    let vat = Tax::Rate { rate: "0.1".into() };
+    g.bench_function("tax-1", |b| {
+        b.iter(|| tax(black_box(34_293_553), &vat, Rounding::HalfUp))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, parts);
 criterion_main!(benches);

@@ -71,18 +71,42 @@ pub fn allocate(
     if weights.iter().any(|w| w.is_sign_negative() && !w.is_zero()) {
         return Err(AllocError::NegativeWeight);
     }
+    if weights.iter().all(|w| w.is_zero()) {
+        return Err(AllocError::ZeroWeights);
+    }
+    if let Some(parts) = by_integers(total, weights, rounding) {
+        return parts;
+    }
     let sum = weights
         .iter()
         .try_fold(Decimal::ZERO, |acc, w| acc.checked_add(*w))
         .ok_or(AllocError::Overflow)?;
-    if sum.is_zero() {
-        return Err(AllocError::ZeroWeights);
-    }
-    let parts = match by_integers(total, weights, rounding) {
-        Some(result) => result?,
-        None => by_decimals(total, weights, sum, rounding)?,
+    by_decimals(total, weights, sum, rounding)
+}
+
+/// `numerator ÷ denominator` (both ≥ 0, denominator > 0) rounded to a whole number by
+/// `rounding`, with what rounding took: `(rounded, numerator − rounded × denominator)`. The
+/// second is negative when the value was rounded up.
+pub(crate) fn round_fraction(
+    numerator: i128,
+    denominator: i128,
+    rounding: Rounding,
+) -> (i128, i128) {
+    // Ordinary amounts fit in 64 bits, where division is one instruction instead of a call.
+    let (quotient, remainder) = match (u64::try_from(numerator), u64::try_from(denominator)) {
+        (Ok(n), Ok(d)) => (i128::from(n / d), i128::from(n % d)),
+        _ => (numerator / denominator, numerator % denominator),
     };
-    Ok(parts)
+    let twice = 2 * remainder;
+    let up = match rounding {
+        Rounding::HalfUp => twice >= denominator,
+        Rounding::HalfEven => twice > denominator || (twice == denominator && quotient % 2 == 1),
+    };
+    if up {
+        (quotient + 1, remainder - denominator)
+    } else {
+        (quotient, remainder)
+    }
 }
 
 /// The split in exact integer arithmetic: with every weight written as an integer `m` at one
@@ -96,37 +120,23 @@ fn by_integers(
     rounding: Rounding,
 ) -> Option<Result<Vec<i64>, AllocError>> {
     let scale = weights.iter().map(|w| w.scale()).max()?;
-    let mut scaled = Vec::with_capacity(weights.len());
+    // The scaled weights first, then, in the same places, what rounding left of each share.
+    let mut residuals = Vec::with_capacity(weights.len());
     for w in weights {
         let factor = 10i128.checked_pow(scale - w.scale())?;
         let m = w.mantissa().checked_mul(factor)?;
         if m > i128::from(i64::MAX) {
             return None;
         }
-        scaled.push(m);
+        residuals.push(m);
     }
     // At most len × 2^63, and every product total × m below 2^126: no i128 overflow.
-    let denominator: i128 = scaled.iter().sum();
+    let denominator: i128 = residuals.iter().sum();
     let mut parts = Vec::with_capacity(weights.len());
-    // part − exact share, in units of 1/denominator: ranks what rounding took or gave.
-    let mut residuals = Vec::with_capacity(weights.len());
-    for m in scaled {
-        let numerator = i128::from(total) * m;
-        let (quotient, remainder) = (numerator / denominator, numerator % denominator);
-        let twice = 2 * remainder;
-        let up = match rounding {
-            Rounding::HalfUp => twice >= denominator,
-            Rounding::HalfEven => {
-                twice > denominator || (twice == denominator && quotient % 2 == 1)
-            }
-        };
-        let (part, residual) = if up {
-            (quotient + 1, remainder - denominator)
-        } else {
-            (quotient, remainder)
-        };
-        // residual here is exact − part (positive when the part fell short).
-        residuals.push(residual);
+    for m in residuals.iter_mut() {
+        // part − exact share, in units of 1/denominator, ranks what rounding took or gave.
+        let (part, residual) = round_fraction(i128::from(total) * *m, denominator, rounding);
+        *m = residual;
         match i64::try_from(part) {
             Ok(p) => parts.push(p),
             Err(_) => return Some(Err(AllocError::Overflow)),

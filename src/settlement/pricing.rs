@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::settlement::allocate::{allocate, AllocError, Rounding};
+use crate::settlement::allocate::{allocate, round_fraction, AllocError, Rounding};
 
 /// Why a price cannot be computed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,12 +33,21 @@ fn check(amount: i64, rate: Decimal) -> Result<(), PriceError> {
     Ok(())
 }
 
-/// `amount × factor`, rounded to minor units, with overflow as an error.
+/// `amount × factor`, rounded to minor units, with overflow as an error. Exact integer
+/// arithmetic (`amount × m ÷ 10^scale`) when the factor's digits fit in 63 bits, as every
+/// rate does; decimal arithmetic otherwise.
 fn times(amount: i64, factor: Decimal, rounding: Rounding) -> Result<i64, PriceError> {
+    let overflow = || PriceError::Split(AllocError::Overflow);
+    let m = factor.mantissa();
+    if amount >= 0 && (0..=i128::from(i64::MAX)).contains(&m) {
+        let denominator = 10i128.pow(factor.scale());
+        let (rounded, _) = round_fraction(i128::from(amount) * m, denominator, rounding);
+        return i64::try_from(rounded).map_err(|_| overflow());
+    }
     let exact = Decimal::from(amount)
         .checked_mul(factor)
         .ok_or(AllocError::Overflow)?;
-    i64::try_from(rounding.round(exact)).map_err(|_| PriceError::Split(AllocError::Overflow))
+    i64::try_from(rounding.round(exact)).map_err(|_| overflow())
 }
 
 /// The price after an early-conversion discount of `rate` (e.g. 0.05 for 5%).
@@ -297,6 +306,18 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 10_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// The integer product equals the decimal one wherever the decimal product is exact
+        /// (up to 23 digits here), in both rounding modes.
+        #[test]
+        fn integer_products_equal_decimal_products(amount in 0i64..1_000_000_000_000_000, m in 0i64..100_000_000, scale in 0u32..9, half_even in any::<bool>()) {
+            let rounding = if half_even { Rounding::HalfEven } else { Rounding::HalfUp };
+            let factor = Decimal::new(m, scale);
+            match i64::try_from(rounding.round(Decimal::from(amount) * factor)) {
+                Ok(by_decimal) => prop_assert_eq!(times(amount, factor, rounding).unwrap(), by_decimal),
+                Err(_) => prop_assert!(times(amount, factor, rounding).is_err(), "overflow is an error"),
+            }
+        }
 
         /// Interest is zero up to the due date and never decreases as days pass.
         #[test]
