@@ -37,7 +37,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP service (the default).
     Serve {
-        /// Do not run the time-driven transitions in this instance.
+        /// Run no scheduled jobs in this instance (others sharing the database may).
         #[arg(long)]
         no_scheduler: bool,
     },
@@ -66,6 +66,12 @@ pub enum Command {
     },
     /// Walk the audit chain; exit status 1 if a link is broken.
     VerifyAudit,
+    /// Run one scheduled job now (advance, verify-audit), recorded as a manual run; exit
+    /// status 1 if it failed.
+    RunJob {
+        /// The job's name, as in `[scheduler.jobs.NAME]`.
+        name: String,
+    },
 }
 
 /// Sets up logging once.
@@ -128,6 +134,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 .await?
                 .map(|_| 0)
         }
+        Command::RunJob { name } => {
+            let kind = crate::scheduler::JobKind::parse(&name).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no job named {name:?} (known: {})",
+                    crate::scheduler::JobKind::ALL
+                        .iter()
+                        .map(|k| k.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            let scheduler = crate::scheduler::Scheduler::new(&state.cfg, state.clock.now())?;
+            let report = actix_web::web::block(move || scheduler.run_now(&state, kind)).await??;
+            println!(
+                "{} (manual run at {}): {} {}",
+                report.job,
+                report
+                    .slot
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                report.status,
+                report
+                    .error
+                    .as_deref()
+                    .unwrap_or(&report.counts.to_string())
+            );
+            Ok(if report.status == "ok" { 0 } else { 1 })
+        }
         Command::VerifyAudit => {
             let v = {
                 let mut conn = state.db.reader()?;
@@ -166,7 +199,20 @@ async fn serve(state: AppState, no_scheduler: bool) -> anyhow::Result<()> {
     let workers = state.cfg.server.workers;
     let state = actix_web::web::Data::new(state);
     if !no_scheduler {
-        actix_web::rt::spawn(crate::advance_loop(state.clone()));
+        let scheduler = crate::scheduler::Scheduler::new(&state.cfg, state.clock.now())?;
+        let names: Vec<&str> = scheduler
+            .jobs()
+            .iter()
+            .filter(|j| j.enabled)
+            .map(|j| j.kind.name())
+            .collect();
+        tracing::info!(jobs = ?names, "scheduler started");
+        actix_web::rt::spawn(crate::scheduler::run_loop(
+            state.clone(),
+            std::sync::Arc::new(scheduler),
+        ));
+    } else {
+        tracing::info!("scheduler off in this instance (--no-scheduler)");
     }
     crate::server(state, listener, workers)?.await?;
     Ok(())

@@ -64,7 +64,25 @@ pub struct AuthConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SchedulerConfig {
-    pub advance_interval_seconds: u64,
+    /// How often the scheduler looks for a due slot, in seconds.
+    pub tick_seconds: u64,
+    /// Jobs by name, each with its cron expression.
+    pub jobs: std::collections::BTreeMap<String, JobConfig>,
+}
+
+/// One scheduled job.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobConfig {
+    /// `sec min hour day-of-month month day-of-week [year]`, the `cron` crate's syntax,
+    /// evaluated in `app.time_zone`.
+    pub cron: String,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -143,10 +161,26 @@ impl Config {
         if self.auth.max_failed_logins <= 0 || self.auth.failed_login_window_minutes <= 0 {
             bail!("invalid configuration at `auth.max_failed_logins`: limits must be positive");
         }
-        if self.scheduler.advance_interval_seconds == 0 {
-            bail!(
-                "invalid configuration at `scheduler.advance_interval_seconds`: must be positive"
-            );
+        if self.scheduler.tick_seconds == 0 {
+            bail!("invalid configuration at `scheduler.tick_seconds`: must be positive");
+        }
+        for (name, job) in &self.scheduler.jobs {
+            if crate::scheduler::JobKind::parse(name).is_none() {
+                bail!(
+                    "invalid configuration at `scheduler.jobs.{name}`: no such job (known: {})",
+                    crate::scheduler::JobKind::ALL
+                        .iter()
+                        .map(|k| k.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            if let Err(e) = job.cron.parse::<cron::Schedule>() {
+                bail!(
+                    "invalid configuration at `scheduler.jobs.{name}.cron`: {:?} is not a cron expression ({e})",
+                    job.cron
+                );
+            }
         }
         Ok(())
     }
@@ -194,6 +228,16 @@ mod tests {
             ("server.listen", "nowhere", "server.listen"),
             ("database.pool_size", "0", "database.pool_size"),
             ("settlement.rounding", "half_down", "settlement.rounding"),
+            (
+                "scheduler.jobs.advance.cron",
+                "every minute",
+                "scheduler.jobs.advance.cron",
+            ),
+            (
+                "scheduler.jobs.tidy-up.cron",
+                "0 * * * * *",
+                "scheduler.jobs.tidy-up",
+            ),
         ] {
             let fig = Figment::from(Toml::string(DEFAULTS)).merge(Serialized::default(key, value));
             let err = Config::from_figment(fig).unwrap_err().to_string();

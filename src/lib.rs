@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod insurance;
 pub mod openapi;
+pub mod scheduler;
 pub mod seed;
 pub mod settlement;
 pub mod technologies;
@@ -117,7 +118,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(accounts::handlers::get_organisation)
                 .service(accounts::handlers::create_user)
                 .service(accounts::handlers::list_users)
-                .service(audit::handlers::verify),
+                .service(audit::handlers::verify)
+                .service(scheduler::handlers::runs),
         )
         .service(openapi::document)
         .service(openapi::docs_index)
@@ -221,28 +223,4 @@ pub fn server(
     .workers(workers)
     .worker_max_blocking_threads(blocking_threads);
     Ok(server.run())
-}
-
-/// The time-driven transitions, checked every `scheduler.advance_interval_seconds`.
-pub async fn advance_loop(state: web::Data<AppState>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(
-        state.cfg.scheduler.advance_interval_seconds,
-    ));
-    loop {
-        tick.tick().await;
-        let s = state.clone();
-        match web::block(move || agreements::store::advance_due(&s.db, s.clock.now())).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(transitions = n, "advanced agreements"),
-            Ok(Err(e)) => tracing::error!(error = %e, "advancing agreements failed"),
-            Err(e) => tracing::error!(error = %e, "advancing agreements failed"),
-        }
-        let s = state.clone();
-        match web::block(move || contracts::royalty_years::close_due(&s.db, s.clock.now())).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(years = n, "closed royalty contract years"),
-            Ok(Err(e)) => tracing::error!(error = %e, "closing royalty years failed"),
-            Err(e) => tracing::error!(error = %e, "closing royalty years failed"),
-        }
-    }
 }

@@ -45,6 +45,7 @@ impl Modify for BearerAuth {
     crate::contracts::handlers::record_payment,
     crate::contracts::handlers::report_sales,
     crate::audit::handlers::verify,
+    crate::scheduler::handlers::runs,
 ))]
 struct V1;
 

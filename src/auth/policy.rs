@@ -15,6 +15,8 @@ pub enum Act {
     ReadAccounts,
     /// Walk the audit chain.
     VerifyAudit,
+    /// See the scheduler's job runs (admins).
+    ReadJobRuns,
     /// List a new technology (institutes).
     CreateTechnology,
     /// Read a technology.
@@ -64,6 +66,7 @@ pub fn authorize(actor: &Actor, act: Act, on: On<'_>) -> Decision {
         Act::ManageAccounts => role == Role::Admin,
         Act::ReadAccounts => role.sees_everything(),
         Act::VerifyAudit => role.sees_everything(),
+        Act::ReadJobRuns => role == Role::Admin,
         Act::CreateTechnology => role == Role::Institute,
         Act::ReadTechnology | Act::ReadAgreement => true,
         Act::EditTechnology => {

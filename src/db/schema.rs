@@ -288,3 +288,18 @@ diesel::table! {
     }
 }
 diesel::allow_tables_to_appear_in_same_query!(insurance_policies, agreements);
+
+diesel::table! {
+    job_runs (id) {
+        id -> Text,
+        job -> Text,
+        slot -> Timestamp,
+        triggered_by -> Text,
+        instance -> Text,
+        status -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        counts -> Nullable<Text>,
+        error -> Nullable<Text>,
+    }
+}

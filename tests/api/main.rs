@@ -8,5 +8,6 @@ mod bad_input;
 mod concurrency;
 mod helpers;
 mod lifecycle;
+mod scheduler;
 mod settlement;
 mod smoke;

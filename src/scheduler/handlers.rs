@@ -1,0 +1,93 @@
+//! `GET /scheduler/runs`: the scheduler's runs, newest first, for admins.
+
+use actix_web::{get, web, HttpResponse};
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::policy::{authorize, Act, Decision, On};
+use crate::auth::session::Actor;
+use crate::db::schema::job_runs;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::{blocking, Page, PageQuery};
+use crate::scheduler::{JobKind, JobRun};
+use crate::AppState;
+
+/// Which runs to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RunsQuery {
+    /// Only this job (`advance`, `verify-audit`).
+    pub job: Option<String>,
+    /// Only runs in this state: `running`, `ok`, `failed`, `abandoned`.
+    pub status: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// The scheduler's runs, newest first: when each started and ended, its outcome and counts.
+#[utoipa::path(tag = "scheduler", params(RunsQuery),
+    responses((status = 200, body = Page<JobRun>), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/scheduler/runs")]
+pub async fn runs(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<RunsQuery>,
+) -> AppResult<HttpResponse> {
+    if authorize(&actor, Act::ReadJobRuns, On::Platform) != Decision::Allow {
+        return Err(AppError::NotFound);
+    }
+    let RunsQuery {
+        job,
+        status,
+        page,
+        per_page,
+    } = query.into_inner();
+    let mut errors = Vec::new();
+    if let Some(j) = &job {
+        if JobKind::parse(j).is_none() {
+            errors.push(FieldError::new("job", format!("no job named {j:?}")));
+        }
+    }
+    if let Some(s) = &status {
+        if !["running", "ok", "failed", "abandoned"].contains(&s.as_str()) {
+            errors.push(FieldError::new(
+                "status",
+                "one of running, ok, failed, abandoned",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let (page, per_page, offset) = PageQuery { page, per_page }.resolve()?;
+    let result = blocking(move || {
+        let mut conn = state.db.reader()?;
+        let filtered = || {
+            let mut q = job_runs::table.into_boxed();
+            if let Some(j) = &job {
+                q = q.filter(job_runs::job.eq(j.clone()));
+            }
+            if let Some(s) = &status {
+                q = q.filter(job_runs::status.eq(s.clone()));
+            }
+            q
+        };
+        let total: i64 = filtered().count().get_result(&mut conn)?;
+        let items: Vec<JobRun> = filtered()
+            .order((job_runs::started_at.desc(), job_runs::id.desc()))
+            .limit(per_page)
+            .offset(offset)
+            .select(JobRun::as_select())
+            .load(&mut conn)?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
