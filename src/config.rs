@@ -23,6 +23,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub scheduler: SchedulerConfig,
     pub settlement: SettlementConfig,
+    pub mail: MailConfig,
     pub log: LogConfig,
 }
 
@@ -83,6 +84,27 @@ pub struct JobConfig {
 
 fn enabled() -> bool {
     true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// `smtp://host:port` (add `?tls=required` for STARTTLS), `smtps://host:port`, with
+    /// `user:password@` if the server wants it. Empty: mail is written as `.eml` files.
+    pub smtp_url: String,
+    /// The sender, `Name <address>`.
+    pub from: String,
+    /// Where `.eml` files go when there is no SMTP server.
+    pub outbox_dir: String,
+    /// Attempts before a message is marked failed.
+    pub max_attempts: i32,
+    /// The first retry waits this long; each further one twice as long (at most a day).
+    pub retry_base_seconds: u64,
+    /// Messages sent at once over the pooled connections.
+    pub concurrency: usize,
+    /// Messages one delivery run takes.
+    pub batch_size: i64,
+    pub timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -160,6 +182,20 @@ impl Config {
         }
         if self.auth.max_failed_logins <= 0 || self.auth.failed_login_window_minutes <= 0 {
             bail!("invalid configuration at `auth.max_failed_logins`: limits must be positive");
+        }
+        if self.mail.max_attempts < 1 || self.mail.concurrency == 0 || self.mail.batch_size < 1 {
+            bail!("invalid configuration at `mail`: max_attempts, concurrency and batch_size must be at least 1");
+        }
+        if let Err(e) = self.mail.from.parse::<lettre::message::Mailbox>() {
+            bail!(
+                "invalid configuration at `mail.from`: {:?} ({e})",
+                self.mail.from
+            );
+        }
+        if !self.mail.smtp_url.trim().is_empty() {
+            if let Err(e) = lettre::SmtpTransport::from_url(&self.mail.smtp_url) {
+                bail!("invalid configuration at `mail.smtp_url`: {e}");
+            }
         }
         if self.scheduler.tick_seconds == 0 {
             bail!("invalid configuration at `scheduler.tick_seconds`: must be positive");

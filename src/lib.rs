@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod insurance;
+pub mod mail;
 pub mod openapi;
 pub mod scheduler;
 pub mod seed;
@@ -119,7 +120,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(accounts::handlers::create_user)
                 .service(accounts::handlers::list_users)
                 .service(audit::handlers::verify)
-                .service(scheduler::handlers::runs),
+                .service(scheduler::handlers::runs)
+                .service(mail::handlers::list)
+                .service(mail::handlers::retry),
         )
         .service(openapi::document)
         .service(openapi::docs_index)

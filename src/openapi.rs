@@ -46,6 +46,8 @@ impl Modify for BearerAuth {
     crate::contracts::handlers::report_sales,
     crate::audit::handlers::verify,
     crate::scheduler::handlers::runs,
+    crate::mail::handlers::list,
+    crate::mail::handlers::retry,
 ))]
 struct V1;
 

@@ -324,7 +324,9 @@ pub fn request(
                       "institute_id": tech.institute_id, "terms_version": terms.version, "requested_start": req.requested_start}
         }),
     )?;
-    Ok(get(conn, &id)?)
+    let row = get(conn, &id)?;
+    crate::mail::enqueue_agreement(conn, now, "requested", &row, serde_json::json!({}))?;
+    Ok(row)
 }
 
 /// Extra inputs some actions take.
@@ -566,7 +568,33 @@ pub fn transition(
             "after": after,
         }),
     )?;
-    Ok(get(conn, &row.id)?)
+    let updated = get(conn, &row.id)?;
+    let reason = input.reason.clone().unwrap_or_default();
+    crate::mail::enqueue_agreement(
+        conn,
+        now,
+        mail_kind(action),
+        &updated,
+        serde_json::json!({ "reason": reason }),
+    )?;
+    Ok(updated)
+}
+
+/// The message each action sends to the parties.
+fn mail_kind(action: Action) -> &'static str {
+    match action {
+        Action::Approve => "approved",
+        Action::Reject => "rejected",
+        Action::Withdraw => "withdrawn",
+        Action::Sign => "signed",
+        Action::Start => "started",
+        Action::EndTrial => "trial_ended",
+        Action::Convert => "converted",
+        Action::Decline => "declined",
+        Action::Lapse => "lapsed",
+        Action::Terminate => "terminated",
+        Action::Extend => "extended",
+    }
 }
 
 /// Filters for listing.

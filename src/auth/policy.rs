@@ -17,6 +17,8 @@ pub enum Act {
     VerifyAudit,
     /// See the scheduler's job runs (admins).
     ReadJobRuns,
+    /// See the mail outbox and retry failed messages (admins).
+    ManageMail,
     /// List a new technology (institutes).
     CreateTechnology,
     /// Read a technology.
@@ -66,7 +68,7 @@ pub fn authorize(actor: &Actor, act: Act, on: On<'_>) -> Decision {
         Act::ManageAccounts => role == Role::Admin,
         Act::ReadAccounts => role.sees_everything(),
         Act::VerifyAudit => role.sees_everything(),
-        Act::ReadJobRuns => role == Role::Admin,
+        Act::ReadJobRuns | Act::ManageMail => role == Role::Admin,
         Act::CreateTechnology => role == Role::Institute,
         Act::ReadTechnology | Act::ReadAgreement => true,
         Act::EditTechnology => {

@@ -523,6 +523,18 @@ pub fn record_payment(
         agreement_id,
         &serde_json::json!({"after": record}),
     )?;
+    let agreement = crate::agreements::store::get(conn, agreement_id)?;
+    crate::mail::enqueue_agreement(
+        conn,
+        now,
+        "payment_recorded",
+        &agreement,
+        serde_json::json!({
+            "amount": format!("{} {currency}", cur.format_amount(amount)),
+            "received_on": input.received_on.to_string(),
+            "reference": reference,
+        }),
+    )?;
     Ok(record)
 }
 

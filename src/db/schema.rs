@@ -303,3 +303,24 @@ diesel::table! {
         error -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        message_id -> Text,
+        kind -> Text,
+        agreement_id -> Nullable<Text>,
+        recipient_email -> Text,
+        recipient_name -> Text,
+        locale -> Text,
+        subject -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}

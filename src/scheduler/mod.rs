@@ -33,15 +33,18 @@ pub enum JobKind {
     Advance,
     /// Walk the audit chain.
     VerifyAudit,
+    /// Deliver the mail outbox.
+    DeliverMail,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 2] = [JobKind::Advance, JobKind::VerifyAudit];
+    pub const ALL: [JobKind; 3] = [JobKind::Advance, JobKind::VerifyAudit, JobKind::DeliverMail];
 
     pub fn name(self) -> &'static str {
         match self {
             JobKind::Advance => "advance",
             JobKind::VerifyAudit => "verify-audit",
+            JobKind::DeliverMail => "deliver-mail",
         }
     }
 
@@ -281,6 +284,10 @@ fn run(state: &AppState, kind: JobKind) -> Result<serde_json::Value, String> {
             let years = crate::contracts::royalty_years::close_due(&state.db, now)
                 .map_err(|e| format!("closing royalty years: {e}"))?;
             Ok(serde_json::json!({"transitions": transitions, "royalty_years_closed": years}))
+        }
+        JobKind::DeliverMail => {
+            let c = crate::mail::deliver_due(state).map_err(|e| format!("delivering mail: {e}"))?;
+            Ok(serde_json::json!({"sent": c.sent, "retrying": c.retrying, "failed": c.failed}))
         }
         JobKind::VerifyAudit => {
             let mut conn = state.db.reader().map_err(|e| e.to_string())?;

@@ -215,6 +215,7 @@ impl TestApp {
             "sales_reports",
             "royalty_years",
             "insurance_policies",
+            "outbox",
         ]
         .iter()
         .map(|t| (t.to_string(), self.count(t)))

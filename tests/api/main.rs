@@ -8,6 +8,8 @@ mod bad_input;
 mod concurrency;
 mod helpers;
 mod lifecycle;
+mod mail;
 mod scheduler;
 mod settlement;
 mod smoke;
+mod smtp_sink;

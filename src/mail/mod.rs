@@ -1,0 +1,540 @@
+//! Mail: a transactional outbox and its delivery.
+//!
+//! Every message is a row of `outbox`, written in the same transaction as the change that
+//! causes it ([`enqueue_agreement`]), one per recipient, in the recipient's locale, from the
+//! templates in `mail-templates/{vi,en}.toml`. The `deliver-mail` job ([`deliver_due`]) claims
+//! due rows one by one (a lease, so two instances never send the same row at once), sends them
+//! over SMTP with lettre's pooled transport from several threads, and records the outcome:
+//! `sent`, or a retry with exponential backoff, or `failed` after `mail.max_attempts`. With no
+//! SMTP server configured each message is written as an `.eml` file under `mail.outbox_dir`.
+//! The Message-ID is derived from the row, so a retried message keeps its identity.
+
+pub mod handlers;
+
+use std::collections::BTreeMap;
+use std::sync::{LazyLock, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::agreements::store::AgreementRow;
+use crate::db::schema::{organisations, outbox, technologies, users};
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::AppState;
+
+/// The kinds of message, each with a template per locale.
+pub const KINDS: [&str; 13] = [
+    "requested",
+    "approved",
+    "rejected",
+    "withdrawn",
+    "signed",
+    "started",
+    "trial_ended",
+    "converted",
+    "declined",
+    "lapsed",
+    "terminated",
+    "extended",
+    "payment_recorded",
+];
+
+/// The locales messages are written in.
+pub const LOCALES: [&str; 2] = ["vi", "en"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Template {
+    subject: String,
+    body: String,
+}
+
+/// The templates, parsed and checked once.
+pub struct Templates {
+    env: minijinja::Environment<'static>,
+}
+
+impl Templates {
+    /// Parses the templates of every locale; each must have every kind, and nothing else.
+    pub fn parse(sources: &[(&str, &str)]) -> anyhow::Result<Templates> {
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // Plain-text mail: nothing to escape.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        for (locale, text) in sources {
+            let file = format!("mail-templates/{locale}.toml");
+            let parsed: BTreeMap<String, Template> =
+                toml::from_str(text).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+            for kind in KINDS {
+                if !parsed.contains_key(kind) {
+                    anyhow::bail!("{file}: no template for [{kind}]");
+                }
+            }
+            for (kind, t) in parsed {
+                if !KINDS.contains(&kind.as_str()) {
+                    anyhow::bail!("{file}: [{kind}] is not a kind of message");
+                }
+                for (part, source) in [("subject", t.subject), ("body", t.body)] {
+                    env.add_template_owned(format!("{locale}/{kind}/{part}"), source)
+                        .map_err(|e| anyhow::anyhow!("{file}: [{kind}] {part}: {e}"))?;
+                }
+            }
+        }
+        Ok(Templates { env })
+    }
+
+    /// Subject and body of `kind` in `locale` (English when the locale has no templates).
+    pub fn render(
+        &self,
+        locale: &str,
+        kind: &str,
+        ctx: &serde_json::Value,
+    ) -> Result<(String, String), minijinja::Error> {
+        let locale = if LOCALES.contains(&locale) {
+            locale
+        } else {
+            "en"
+        };
+        let subject = self
+            .env
+            .get_template(&format!("{locale}/{kind}/subject"))?
+            .render(ctx)?;
+        let body = self
+            .env
+            .get_template(&format!("{locale}/{kind}/body"))?
+            .render(ctx)?;
+        Ok((subject.trim().to_string(), format!("{}\n", body.trim())))
+    }
+}
+
+/// The templates shipped with usefirst.
+pub static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| {
+    Templates::parse(&[
+        ("vi", include_str!("../../mail-templates/vi.toml")),
+        ("en", include_str!("../../mail-templates/en.toml")),
+    ])
+    .expect("the shipped mail templates are checked by tests")
+});
+
+/// One message to write.
+struct Recipient {
+    email: String,
+    name: String,
+    locale: String,
+}
+
+/// Writes one message of `kind` about `agreement` to every active user of the organisations
+/// party to it (and of its insurer), inside the caller's transaction. `extra` adds template
+/// variables (`reason`, `amount`, …). Returns how many messages were written.
+pub fn enqueue_agreement(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    kind: &str,
+    agreement: &AgreementRow,
+    extra: serde_json::Value,
+) -> Result<usize, AppError> {
+    let mut orgs = vec![agreement.sme_id.clone(), agreement.institute_id.clone()];
+    orgs.extend(agreement.insurer_id.clone());
+    let recipients: Vec<Recipient> = users::table
+        .filter(users::organisation_id.eq_any(&orgs))
+        .filter(users::active.eq(true))
+        .order(users::email.asc())
+        .select((users::email, users::display_name, users::locale))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(email, name, locale)| Recipient {
+            email,
+            name,
+            locale,
+        })
+        .collect();
+    if recipients.is_empty() {
+        return Ok(0);
+    }
+    let names: BTreeMap<String, String> = organisations::table
+        .filter(organisations::id.eq_any(&orgs))
+        .select((organisations::id, organisations::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let (title_vi, title_en): (String, String) = technologies::table
+        .find(&agreement.technology_id)
+        .select((technologies::title_vi, technologies::title_en))
+        .first(conn)?;
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let mut ctx = serde_json::json!({
+        "number": agreement.number,
+        "sme": names.get(&agreement.sme_id).cloned().unwrap_or_default(),
+        "institute": names.get(&agreement.institute_id).cloned().unwrap_or_default(),
+        "status": agreement.status,
+        "trial_start": date(agreement.trial_start.or(Some(agreement.requested_start))),
+        "trial_end": date(agreement.trial_end),
+        "decision_deadline": date(agreement.decision_deadline),
+        "reason": agreement.closed_reason.clone().unwrap_or_default(),
+    });
+    if let (Some(ctx), serde_json::Value::Object(extra)) = (ctx.as_object_mut(), extra) {
+        ctx.extend(extra);
+    }
+    let mut written = 0;
+    for r in recipients {
+        ctx["recipient"] = r.name.clone().into();
+        ctx["technology"] = if r.locale == "vi" {
+            &title_vi
+        } else {
+            &title_en
+        }
+        .clone()
+        .into();
+        let (subject, body) = TEMPLATES
+            .render(&r.locale, kind, &ctx)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("mail template {kind}: {e}")))?;
+        let id = uuid::Uuid::now_v7().to_string();
+        diesel::insert_into(outbox::table)
+            .values((
+                outbox::id.eq(&id),
+                outbox::message_id.eq(format!("{id}@usefirst")),
+                outbox::kind.eq(kind),
+                outbox::agreement_id.eq(Some(&agreement.id)),
+                outbox::recipient_email.eq(&r.email),
+                outbox::recipient_name.eq(&r.name),
+                outbox::locale.eq(&r.locale),
+                outbox::subject.eq(&subject),
+                outbox::body.eq(&body),
+                outbox::status.eq("pending"),
+                outbox::attempts.eq(0),
+                outbox::next_attempt_at.eq(now.naive_utc()),
+                outbox::created_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// A claimed message.
+#[derive(Debug, Clone, Queryable)]
+struct Pending {
+    id: String,
+    message_id: String,
+    recipient_email: String,
+    recipient_name: String,
+    subject: String,
+    body: String,
+    attempts: i32,
+    created_at: chrono::NaiveDateTime,
+}
+
+/// What one delivery run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryCounts {
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+}
+
+/// How long a claimed message is reserved for the instance that claimed it.
+const LEASE_SECONDS: i64 = 300;
+
+/// The wait before attempt `attempts + 1`: `retry_base_seconds × 2^(attempts − 1)`, at most
+/// a day.
+pub fn backoff(base_seconds: u64, attempts: i32) -> Duration {
+    let exp = attempts.clamp(1, 20) as u32 - 1;
+    let secs = base_seconds.saturating_mul(1u64 << exp).min(86_400);
+    Duration::seconds(secs as i64)
+}
+
+/// Delivers the messages that are due; returns what happened to them.
+pub fn deliver_due(state: &AppState) -> Result<DeliveryCounts, AppError> {
+    let cfg = &state.cfg.mail;
+    let now = state.clock.now();
+    let candidates: Vec<String> = {
+        let mut conn = state.db.reader()?;
+        outbox::table
+            .filter(outbox::status.eq("pending"))
+            .filter(outbox::next_attempt_at.le(now.naive_utc()))
+            .filter(
+                outbox::claimed_until
+                    .is_null()
+                    .or(outbox::claimed_until.lt(now.naive_utc())),
+            )
+            .order(outbox::created_at.asc())
+            .limit(cfg.batch_size)
+            .select(outbox::id)
+            .load(&mut conn)?
+    };
+    let lease = (now + Duration::seconds(LEASE_SECONDS)).naive_utc();
+    let mut claimed: Vec<Pending> = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        let row = state.db.write(|conn| {
+            let won = diesel::update(
+                outbox::table
+                    .find(&id)
+                    .filter(outbox::status.eq("pending"))
+                    .filter(
+                        outbox::claimed_until
+                            .is_null()
+                            .or(outbox::claimed_until.lt(now.naive_utc())),
+                    ),
+            )
+            .set(outbox::claimed_until.eq(Some(lease)))
+            .execute(conn)?;
+            if won == 0 {
+                return Ok::<_, AppError>(None);
+            }
+            Ok(Some(
+                outbox::table
+                    .find(&id)
+                    .select((
+                        outbox::id,
+                        outbox::message_id,
+                        outbox::recipient_email,
+                        outbox::recipient_name,
+                        outbox::subject,
+                        outbox::body,
+                        outbox::attempts,
+                        outbox::created_at,
+                    ))
+                    .first::<Pending>(conn)?,
+            ))
+        })?;
+        claimed.extend(row);
+    }
+    if claimed.is_empty() {
+        return Ok(DeliveryCounts::default());
+    }
+    let outcomes = send_all(state, &claimed)?;
+    let mut counts = DeliveryCounts::default();
+    let done = state.clock.now();
+    for (msg, outcome) in claimed.iter().zip(outcomes) {
+        state.db.write(|conn| {
+            match &outcome {
+                Ok(()) => {
+                    counts.sent += 1;
+                    diesel::update(outbox::table.find(&msg.id))
+                        .set((
+                            outbox::status.eq("sent"),
+                            outbox::attempts.eq(msg.attempts + 1),
+                            outbox::sent_at.eq(Some(done.naive_utc())),
+                            outbox::claimed_until.eq(None::<chrono::NaiveDateTime>),
+                            outbox::last_error.eq(None::<String>),
+                        ))
+                        .execute(conn)?;
+                }
+                Err(e) => {
+                    let attempts = msg.attempts + 1;
+                    let give_up = attempts >= cfg.max_attempts || e.permanent;
+                    if give_up {
+                        counts.failed += 1;
+                    } else {
+                        counts.retrying += 1;
+                    }
+                    let next = done + backoff(cfg.retry_base_seconds, attempts);
+                    diesel::update(outbox::table.find(&msg.id))
+                        .set((
+                            outbox::status.eq(if give_up { "failed" } else { "pending" }),
+                            outbox::attempts.eq(attempts),
+                            outbox::next_attempt_at.eq(next.naive_utc()),
+                            outbox::claimed_until.eq(None::<chrono::NaiveDateTime>),
+                            outbox::last_error.eq(Some(e.message.clone())),
+                        ))
+                        .execute(conn)?;
+                }
+            }
+            Ok::<_, AppError>(())
+        })?;
+    }
+    if counts.failed > 0 {
+        tracing::error!(failed = counts.failed, "mail given up after retries");
+    }
+    if counts.retrying > 0 {
+        tracing::warn!(
+            retrying = counts.retrying,
+            "mail delivery failed; will retry"
+        );
+    }
+    Ok(counts)
+}
+
+/// Why a message was not delivered.
+#[derive(Debug, Clone)]
+struct SendError {
+    message: String,
+    /// Retrying cannot help (a malformed address).
+    permanent: bool,
+}
+
+fn build(state: &AppState, msg: &Pending) -> Result<lettre::Message, SendError> {
+    use lettre::message::{header::ContentType, Mailbox};
+    let permanent = |what: String| SendError {
+        message: what,
+        permanent: true,
+    };
+    let from: Mailbox = state
+        .cfg
+        .mail
+        .from
+        .parse()
+        .map_err(|e| permanent(format!("mail.from: {e}")))?;
+    let to = Mailbox::new(
+        Some(msg.recipient_name.clone()),
+        msg.recipient_email
+            .parse()
+            .map_err(|e| permanent(format!("recipient {}: {e}", msg.recipient_email)))?,
+    );
+    lettre::Message::builder()
+        .from(from)
+        .to(to)
+        .subject(msg.subject.clone())
+        .message_id(Some(format!("<{}>", msg.message_id)))
+        .date(msg.created_at.and_utc().into())
+        .header(ContentType::TEXT_PLAIN)
+        .body(msg.body.clone())
+        .map_err(|e| permanent(e.to_string()))
+}
+
+/// Sends every message, `mail.concurrency` at a time over one pooled SMTP transport (or to
+/// `.eml` files); the outcomes are in the order of `messages`.
+fn send_all(
+    state: &AppState,
+    messages: &[Pending],
+) -> Result<Vec<Result<(), SendError>>, AppError> {
+    let cfg = &state.cfg.mail;
+    if cfg.smtp_url.trim().is_empty() {
+        let dir = std::path::Path::new(&cfg.outbox_dir);
+        std::fs::create_dir_all(dir)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
+        let outcomes: Vec<_> = messages
+            .iter()
+            .map(|m| {
+                let mail = build(state, m)?;
+                let path = dir.join(format!("{}.eml", m.id));
+                std::fs::write(&path, mail.formatted()).map_err(|e| SendError {
+                    message: format!("writing {}: {e}", path.display()),
+                    permanent: false,
+                })
+            })
+            .collect();
+        tracing::info!(
+            count = messages.len(),
+            folder = %dir.display(),
+            "no SMTP server configured (mail.smtp_url): mail written as .eml files"
+        );
+        return Ok(outcomes);
+    }
+    let transport = smtp_transport(cfg)?;
+    let queue: Mutex<std::vec::IntoIter<(usize, &Pending)>> =
+        Mutex::new(messages.iter().enumerate().collect::<Vec<_>>().into_iter());
+    let results: Mutex<Vec<Option<Result<(), SendError>>>> = Mutex::new(vec![None; messages.len()]);
+    let workers = cfg.concurrency.clamp(1, 64).min(messages.len());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
+                let Some((i, msg)) = next else { break };
+                let outcome = build(state, msg).and_then(|mail| {
+                    use lettre::Transport;
+                    transport.send(&mail).map(|_| ()).map_err(|e| SendError {
+                        permanent: e.is_permanent(),
+                        message: e.to_string(),
+                    })
+                });
+                if let Ok(mut r) = results.lock() {
+                    r[i] = Some(outcome);
+                }
+            });
+        }
+    });
+    let results = results
+        .into_inner()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("a mail sender panicked")))?;
+    Ok(results
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(SendError {
+                    message: "not attempted".into(),
+                    permanent: false,
+                })
+            })
+        })
+        .collect())
+}
+
+/// The pooled SMTP transport for `mail.smtp_url` (`smtp://host:port` plain, `?tls=required`
+/// for STARTTLS, `smtps://` for TLS; credentials as `user:password@`).
+pub fn smtp_transport(cfg: &crate::config::MailConfig) -> Result<lettre::SmtpTransport, AppError> {
+    use lettre::transport::smtp::PoolConfig;
+    Ok(lettre::SmtpTransport::from_url(&cfg.smtp_url)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("mail.smtp_url: {e}")))?
+        .timeout(Some(std::time::Duration::from_secs(cfg.timeout_seconds)))
+        .pool_config(PoolConfig::new().max_size(cfg.concurrency.clamp(1, 64) as u32))
+        .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> serde_json::Value {
+        serde_json::json!({
+            "recipient": "Nguyễn Văn An", "number": "UF-2026-000001", "technology": "Máy sấy nông sản",
+            "sme": "Công ty TNHH Hòa Bình", "institute": "Viện Cơ điện", "status": "signed",
+            "trial_start": "2026-03-10", "trial_end": "2026-06-07", "decision_deadline": "2026-07-07",
+            "reason": "—", "amount": "1.500.000 VND", "received_on": "2026-08-01", "reference": "UNC-1",
+        })
+    }
+
+    #[test]
+    fn every_kind_renders_in_every_locale() {
+        for locale in LOCALES {
+            for kind in KINDS {
+                let (subject, body) = TEMPLATES.render(locale, kind, &context()).unwrap();
+                assert!(
+                    !subject.is_empty() && !subject.contains('\n'),
+                    "{locale}/{kind}"
+                );
+                assert!(body.contains("UF-2026-000001"), "{locale}/{kind}: {body}");
+                assert!(!body.contains("{{"), "{locale}/{kind}");
+            }
+        }
+        let (subject, _) = TEMPLATES.render("vi", "approved", &context()).unwrap();
+        assert!(subject.starts_with("Đã chấp thuận"), "{subject}");
+        let (subject, _) = TEMPLATES.render("en", "approved", &context()).unwrap();
+        assert!(subject.starts_with("Trial approved"), "{subject}");
+    }
+
+    #[test]
+    fn broken_templates_are_refused_by_name() {
+        let err = Templates::parse(&[("en", "[approved]\nsubject = \"x\"\nbody = \"y\"\n")])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("mail-templates/en.toml") && err.contains("[requested]"),
+            "{err}"
+        );
+        let mut all: String = KINDS
+            .iter()
+            .map(|k| format!("[{k}]\nsubject = \"s\"\nbody = \"b\"\n"))
+            .collect();
+        all.push_str("[greeting]\nsubject = \"s\"\nbody = \"b\"\n");
+        let err = Templates::parse(&[("en", &all)]).err().unwrap().to_string();
+        assert!(err.contains("[greeting]"), "{err}");
+        // A variable nobody provides fails loudly instead of printing nothing.
+        let typo = all
+            .replace("[greeting]\nsubject = \"s\"\nbody = \"b\"\n", "")
+            .replacen("body = \"b\"", "body = \"{{ numbr }}\"", 1);
+        let t = Templates::parse(&[("en", &typo)]).unwrap();
+        assert!(t.render("en", "requested", &context()).is_err());
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_a_day() {
+        assert_eq!(backoff(30, 1), Duration::seconds(30));
+        assert_eq!(backoff(30, 2), Duration::seconds(60));
+        assert_eq!(backoff(30, 5), Duration::seconds(480));
+        assert_eq!(backoff(30, 40), Duration::seconds(86_400));
+    }
+}
