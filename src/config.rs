@@ -69,6 +69,21 @@ pub struct SchedulerConfig {
     pub tick_seconds: u64,
     /// Jobs by name, each with its cron expression.
     pub jobs: std::collections::BTreeMap<String, JobConfig>,
+    pub reminders: RemindersConfig,
+}
+
+/// When the `remind` job writes to the parties.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemindersConfig {
+    /// Days before the trial's last day.
+    pub trial_end_days: Vec<u32>,
+    /// Days before the decision deadline.
+    pub decision_days: Vec<u32>,
+    /// Days before an installment (or other schedule line) falls due.
+    pub installment_days: Vec<u32>,
+    /// Also remind once when a line is overdue.
+    pub overdue: bool,
 }
 
 /// One scheduled job.

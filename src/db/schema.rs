@@ -324,3 +324,14 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    reminders (agreement_id, kind, offset_days, line_number) {
+        agreement_id -> Text,
+        kind -> Text,
+        offset_days -> Integer,
+        line_number -> Integer,
+        sent_at -> Timestamp,
+    }
+}
+diesel::allow_tables_to_appear_in_same_query!(reminders, schedule_lines);

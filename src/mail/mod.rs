@@ -25,7 +25,7 @@ use crate::error::AppError;
 use crate::AppState;
 
 /// The kinds of message, each with a template per locale.
-pub const KINDS: [&str; 13] = [
+pub const KINDS: [&str; 17] = [
     "requested",
     "approved",
     "rejected",
@@ -39,6 +39,10 @@ pub const KINDS: [&str; 13] = [
     "terminated",
     "extended",
     "payment_recorded",
+    "reminder_trial_end",
+    "reminder_decision",
+    "reminder_installment",
+    "reminder_overdue",
 ];
 
 /// The locales messages are written in.
@@ -483,6 +487,7 @@ mod tests {
             "sme": "Công ty TNHH Hòa Bình", "institute": "Viện Cơ điện", "status": "signed",
             "trial_start": "2026-03-10", "trial_end": "2026-06-07", "decision_deadline": "2026-07-07",
             "reason": "—", "amount": "1.500.000 VND", "received_on": "2026-08-01", "reference": "UNC-1",
+            "days": 7, "due": "2026-09-01", "line": 2,
         })
     }
 

@@ -10,6 +10,7 @@
 //! `abandoned`.
 
 pub mod handlers;
+pub mod remind;
 
 use std::str::FromStr;
 
@@ -35,16 +36,24 @@ pub enum JobKind {
     VerifyAudit,
     /// Deliver the mail outbox.
     DeliverMail,
+    /// Remind the parties of dates ahead and of overdue payments.
+    Remind,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 3] = [JobKind::Advance, JobKind::VerifyAudit, JobKind::DeliverMail];
+    pub const ALL: [JobKind; 4] = [
+        JobKind::Advance,
+        JobKind::Remind,
+        JobKind::DeliverMail,
+        JobKind::VerifyAudit,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             JobKind::Advance => "advance",
             JobKind::VerifyAudit => "verify-audit",
             JobKind::DeliverMail => "deliver-mail",
+            JobKind::Remind => "remind",
         }
     }
 
@@ -284,6 +293,10 @@ fn run(state: &AppState, kind: JobKind) -> Result<serde_json::Value, String> {
             let years = crate::contracts::royalty_years::close_due(&state.db, now)
                 .map_err(|e| format!("closing royalty years: {e}"))?;
             Ok(serde_json::json!({"transitions": transitions, "royalty_years_closed": years}))
+        }
+        JobKind::Remind => {
+            let sent = remind::run(state, now).map_err(|e| format!("reminding: {e}"))?;
+            serde_json::to_value(sent).map_err(|e| e.to_string())
         }
         JobKind::DeliverMail => {
             let c = crate::mail::deliver_due(state).map_err(|e| format!("delivering mail: {e}"))?;

@@ -72,6 +72,7 @@ impl TestApp {
             None => dir.path().join("test.db").to_string_lossy().into_owned(),
         };
         cfg.database.pool_size = 4;
+        cfg.mail.outbox_dir = dir.path().join("mail").to_string_lossy().into_owned();
         tweak(&mut cfg);
         let db = Db::connect(&cfg.database).unwrap();
         db.migrate().unwrap();

@@ -39,6 +39,14 @@ fn runs(app: &TestApp) -> Vec<(String, NaiveDateTime, String, String)> {
     .unwrap()
 }
 
+/// One scheduler tick off the test's thread, so the server (on this thread) keeps serving.
+async fn tick(app: &TestApp, scheduler: &Scheduler) -> Vec<usefirst::scheduler::RunReport> {
+    let (state, scheduler, now) = (app.state.clone(), scheduler.clone(), app.clock.now());
+    tokio::task::spawn_blocking(move || scheduler.tick(&state, now).unwrap())
+        .await
+        .unwrap()
+}
+
 fn at(h: u32, m: u32) -> NaiveDateTime {
     Utc.with_ymd_and_hms(2026, 3, 2, h, m, 0)
         .unwrap()
@@ -50,7 +58,7 @@ async fn each_slot_runs_once_and_missed_slots_collapse_into_one_run() {
     let app = TestApp::spawn_with(|c| c.scheduler.jobs = jobs(&[("advance", "0 0 * * * *")])).await;
     let scheduler = Scheduler::new(&app.state.cfg, app.clock.now()).unwrap();
     // 02:00 UTC: the slot of this very instant is due.
-    let r = scheduler.tick(&app.state, app.clock.now()).unwrap();
+    let r = tick(&app, &scheduler).await;
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].status, "ok");
     assert!(
@@ -69,31 +77,56 @@ async fn each_slot_runs_once_and_missed_slots_collapse_into_one_run() {
         "03:00 not yet"
     );
     app.clock.advance(Duration::minutes(1));
-    assert_eq!(
-        scheduler.tick(&app.state, app.clock.now()).unwrap().len(),
-        1
-    );
+    assert_eq!(tick(&app, &scheduler).await.len(), 1);
     // Five hours with no instance running: one catch-up run, for the latest slot.
     app.clock
         .advance(Duration::hours(5) + Duration::minutes(10));
-    let r = scheduler.tick(&app.state, app.clock.now()).unwrap();
+    let r = tick(&app, &scheduler).await;
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].slot.naive_utc(), at(8, 0));
     let slots: Vec<NaiveDateTime> = runs(&app).into_iter().map(|r| r.1).collect();
     assert_eq!(slots, vec![at(2, 0), at(3, 0), at(8, 0)]);
     // A fresh instance on the same database does not redo what is recorded.
     let other = Scheduler::new(&app.state.cfg, app.clock.now()).unwrap();
-    assert!(other.tick(&app.state, app.clock.now()).unwrap().is_empty());
+    assert!(tick(&app, &other).await.is_empty());
 }
 
-/// Two instances ticking at the same moments against one database, every hour for 30 days:
-/// every slot runs exactly once, none is missed.
+/// Two instances ticking at the same moments against one database, every hour for 30 days,
+/// with the advance, remind, deliver-mail and verify-audit jobs: every slot runs exactly once,
+/// none is missed, each reminder is recorded and mailed once, and every mail reaches the SMTP
+/// server once.
 #[actix_web::test]
 async fn two_instances_over_a_month_run_every_slot_exactly_once() {
-    let app = TestApp::spawn_with(|c| {
-        c.scheduler.jobs = jobs(&[("advance", "0 0 * * * *"), ("verify-audit", "0 30 2 * * *")])
+    let sink = crate::smtp_sink::SmtpSink::start();
+    let url = sink.url();
+    let app = TestApp::spawn_with(move |c| {
+        c.scheduler.jobs = jobs(&[
+            ("advance", "0 0 * * * *"),
+            ("remind", "0 0 8 * * *"),
+            ("deliver-mail", "0 0 * * * *"),
+            ("verify-audit", "0 30 2 * * *"),
+        ]);
+        c.mail.smtp_url = url;
     })
     .await;
+    let w = app.world().await;
+    // A 60-day trial from 3 March (last day 1 May, decision by 15 May), watched from 15 April.
+    let mut a = app.request(&w.sme_b, &w.tech_b, "2026-03-03").await;
+    let id = id_of(&a);
+    for (token, action, body) in [
+        (
+            &w.inst_b.token,
+            "approve",
+            json!({"insurer_id": w.insurer_a.org}),
+        ),
+        (&w.sme_b.token, "sign", json!({})),
+        (&w.inst_b.token, "sign", json!({})),
+    ] {
+        let (s, next) = app.act(token, &id, action, version_of(&a), body).await;
+        assert_eq!(s, 200, "{action}: {next}");
+        a = next;
+    }
+    app.clock.advance(Duration::days(44));
     let start = app.clock.now();
     let a = Arc::new(Scheduler::new(&app.state.cfg, start).unwrap());
     let b = Arc::new(Scheduler::new(&app.state.cfg, start).unwrap());
@@ -127,25 +160,68 @@ async fn two_instances_over_a_month_run_every_slot_exactly_once() {
     .await
     .unwrap();
     let all = runs(&app);
-    let advance: Vec<_> = all.iter().filter(|r| r.0 == "advance").collect();
-    let verify: Vec<_> = all.iter().filter(|r| r.0 == "verify-audit").collect();
-    // The first tick is at 03:00 (start 02:00 + 1 h): 720 hourly slots, 03:00 to 02:00 a month on.
-    assert_eq!(advance.len(), hours as usize, "one run per hourly slot");
-    for (i, r) in advance.iter().enumerate() {
-        assert_eq!(
-            r.1,
-            (start + Duration::hours(i as i64 + 1)).naive_utc(),
-            "slot {i}"
-        );
-        assert_eq!(r.2, "ok");
+    let of = |job: &str| all.iter().filter(|r| r.0 == job).collect::<Vec<_>>();
+    // The first tick is one hour after the start: 720 hourly slots.
+    for job in ["advance", "deliver-mail"] {
+        let list = of(job);
+        assert_eq!(list.len(), hours as usize, "{job}: one run per hourly slot");
+        for (i, r) in list.iter().enumerate() {
+            assert_eq!(
+                r.1,
+                (start + Duration::hours(i as i64 + 1)).naive_utc(),
+                "{job} slot {i}"
+            );
+            assert_eq!(r.2, "ok", "{job} slot {i}");
+        }
     }
-    // 02:30 Ho Chi Minh is 19:30 UTC the day before: 30 nightly slots in the month.
-    assert_eq!(verify.len(), 30, "{verify:?}");
+    // Daily jobs: 30 slots each in the month (08:00 and 02:30 local).
+    assert_eq!(of("remind").len(), 30);
+    assert_eq!(of("verify-audit").len(), 30);
     assert_eq!(
         won[0] + won[1],
         all.len(),
         "every run was claimed by exactly one instance"
     );
+
+    // Reminders: trial end (30 days, sent on the first morning, 16 days ahead; then 7 and 1)
+    // and decision (7 and 1), once each.
+    use usefirst::db::schema::{outbox, reminders};
+    let sent: Vec<(String, i32)> = app
+        .db(|c| {
+            usefirst::on_backend!(c, |c| reminders::table
+                .filter(reminders::agreement_id.eq(&id))
+                .order((reminders::kind.desc(), reminders::offset_days.desc()))
+                .select((reminders::kind, reminders::offset_days))
+                .load(c))
+        })
+        .unwrap();
+    let expected: Vec<(String, i32)> = [
+        ("trial_end", 30),
+        ("trial_end", 7),
+        ("trial_end", 1),
+        ("decision", 7),
+        ("decision", 1),
+    ]
+    .iter()
+    .map(|(k, o)| (k.to_string(), *o))
+    .collect();
+    assert_eq!(sent, expected);
+    let mails: Vec<(String, String)> = app
+        .db(|c| {
+            usefirst::on_backend!(c, |c| outbox::table
+                .select((outbox::message_id, outbox::status))
+                .load(c))
+        })
+        .unwrap();
+    assert!(mails.iter().all(|m| m.1 == "sent"), "all delivered");
+    let delivered: Vec<String> = sink
+        .messages()
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap())
+        .collect();
+    let unique: std::collections::BTreeSet<&String> = delivered.iter().collect();
+    assert_eq!(delivered.len(), mails.len(), "every mail once, none twice");
+    assert_eq!(unique.len(), mails.len());
 }
 
 /// A run that died after claiming its slot leaves the work to the next slot's run, which also
@@ -187,7 +263,7 @@ async fn a_crashed_run_is_picked_up_by_the_next_slot() {
     assert_eq!(seen["status"], "signed", "the crashed run did nothing");
     // The instance is back two hours later: one catch-up run does the work.
     app.clock.advance(Duration::hours(2));
-    let r = scheduler.tick(&app.state, app.clock.now()).unwrap();
+    let r = tick(&app, &scheduler).await;
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].counts["transitions"], 1, "{:?}", r[0]);
     let (_, seen) = app
@@ -231,7 +307,7 @@ async fn the_advance_job_moves_a_trial_on_the_right_local_days() {
     let mut seen = Vec::new();
     for _ in 0..130 {
         app.clock.advance(Duration::days(1));
-        scheduler.tick(&app.state, app.clock.now()).unwrap();
+        tick(&app, &scheduler).await;
         let (_, now) = app
             .get(&w.sme_b.token, &format!("/api/v1/agreements/{id}"))
             .await;
@@ -338,4 +414,179 @@ async fn manual_runs_and_the_audit_job_report_their_outcome() {
         let (s, _) = app.get(&user.token, "/api/v1/scheduler/runs").await;
         assert_eq!(s, 404, "{who}");
     }
+}
+
+/// Day by day at 08:00 local through the scheduler with its default jobs: a 90-day trial
+/// that lapses gets its trial-end reminders 30, 7 and 1 days ahead and its decision
+/// reminders 7 and 1 days ahead; a converted one gets its first installment's reminders 7
+/// and 1 days ahead and one overdue reminder. Each once, to every party, never again.
+#[actix_web::test]
+async fn reminders_arrive_once_each_on_their_days() {
+    use usefirst::db::schema::{outbox, reminders};
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let walk = |sme: &User, start: &str| {
+        let (app, w, sme, start) = (&app, &w, sme.clone(), start.to_string());
+        async move {
+            let mut a = app.request(&sme, &w.tech_b, &start).await;
+            let id = id_of(&a);
+            for (token, action, body) in [
+                (
+                    &w.inst_b.token,
+                    "approve",
+                    json!({"insurer_id": w.insurer_a.org}),
+                ),
+                (&sme.token, "sign", json!({})),
+                (&w.inst_b.token, "sign", json!({})),
+            ] {
+                let (s, next) = app.act(token, &id, action, version_of(&a), body).await;
+                assert_eq!(s, 200, "{action}: {next}");
+                a = next;
+            }
+            id
+        }
+    };
+    let lapsing = walk(&w.sme_b, "2026-03-10").await;
+    let converting = walk(&w.sme_a, "2026-03-05").await;
+    let scheduler = Scheduler::new(&app.state.cfg, app.clock.now()).unwrap();
+    let tz: chrono_tz::Tz = "Asia/Ho_Chi_Minh".parse().unwrap();
+    app.clock.advance(Duration::hours(23)); // 2026-03-03 08:00 local
+    let mut converted = false;
+    let mut reminded_on: Vec<(String, String, i32, i32, String)> = Vec::new();
+    for _ in 0..140 {
+        tick(&app, &scheduler).await;
+        let today = app.clock.now().with_timezone(&tz).date_naive().to_string();
+        if !converted && today == "2026-03-06" {
+            let (_, a) = app
+                .get(&w.sme_a.token, &format!("/api/v1/agreements/{converting}"))
+                .await;
+            assert_eq!(a["status"], "active");
+            let (s, a) = app
+                .act(
+                    &w.sme_a.token,
+                    &converting,
+                    "convert",
+                    version_of(&a),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(s, 200, "{a}");
+            converted = true;
+        }
+        let new: Vec<(String, String, i32, i32)> = app
+            .db(|c| {
+                usefirst::on_backend!(c, |c| reminders::table
+                    .order((
+                        reminders::agreement_id,
+                        reminders::kind,
+                        reminders::offset_days.desc()
+                    ))
+                    .select((
+                        reminders::agreement_id,
+                        reminders::kind,
+                        reminders::offset_days,
+                        reminders::line_number
+                    ))
+                    .load(c))
+            })
+            .unwrap();
+        for r in new {
+            if !reminded_on.iter().any(|k| {
+                (k.0.as_str(), k.1.as_str(), k.2, k.3) == (r.0.as_str(), r.1.as_str(), r.2, r.3)
+            }) {
+                reminded_on.push((r.0, r.1, r.2, r.3, today.clone()));
+            }
+        }
+        app.clock.advance(Duration::days(1));
+    }
+    let got = |id: &str| -> Vec<(String, i32, i32, String)> {
+        reminded_on
+            .iter()
+            .filter(|r| r.0 == id)
+            .map(|r| (r.1.clone(), r.2, r.3, r.4.clone()))
+            .collect()
+    };
+    let r = |k: &str, o: i32, l: i32, d: &str| (k.to_string(), o, l, d.to_string());
+    // tech_b: 60-day trial from 10 March (last day 8 May), 14 days to decide (until 22 May).
+    let (_, a) = app
+        .get(&w.sme_b.token, &format!("/api/v1/agreements/{lapsing}"))
+        .await;
+    assert_eq!(a["status"], "lapsed");
+    let end =
+        chrono::NaiveDate::parse_from_str(a["trial_end"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let deadline =
+        chrono::NaiveDate::parse_from_str(a["decision_deadline"].as_str().unwrap(), "%Y-%m-%d")
+            .unwrap();
+    let before = |d: chrono::NaiveDate, n: i64| (d - Duration::days(n)).to_string();
+    assert_eq!(
+        got(&lapsing),
+        vec![
+            r("trial_end", 30, 0, &before(end, 30)),
+            r("trial_end", 7, 0, &before(end, 7)),
+            r("trial_end", 1, 0, &before(end, 1)),
+            r("decision", 7, 0, &before(deadline, 7)),
+            r("decision", 1, 0, &before(deadline, 1)),
+        ]
+    );
+    // Converted on 6 March: the first of four quarterly installments is due 30 days later.
+    let (_, st) = app
+        .get(
+            &w.sme_a.token,
+            &format!("/api/v1/agreements/{converting}/settlement"),
+        )
+        .await;
+    let first_due =
+        chrono::NaiveDate::parse_from_str(st["lines"][0]["due"].as_str().unwrap(), "%Y-%m-%d")
+            .unwrap();
+    let second_due =
+        chrono::NaiveDate::parse_from_str(st["lines"][1]["due"].as_str().unwrap(), "%Y-%m-%d")
+            .unwrap();
+    // The walk ends on 20 July: the first two lines (due 5 April and 5 July) go through all
+    // their reminders; the third (October) is not yet near.
+    assert_eq!(
+        (first_due.to_string(), second_due.to_string()),
+        ("2026-04-05".into(), "2026-07-05".into())
+    );
+    let expected = vec![
+        r("installment", 7, 1, &before(first_due, 7)),
+        r("installment", 1, 1, &before(first_due, 1)),
+        r(
+            "overdue",
+            0,
+            1,
+            &(first_due + Duration::days(1)).to_string(),
+        ),
+        r("installment", 7, 2, &before(second_due, 7)),
+        r("installment", 1, 2, &before(second_due, 1)),
+        r(
+            "overdue",
+            0,
+            2,
+            &(second_due + Duration::days(1)).to_string(),
+        ),
+    ];
+    let mut converting_got = got(&converting);
+    converting_got.sort_by(|a, b| a.3.cmp(&b.3));
+    assert_eq!(converting_got, expected);
+    // Each reminder reached every party once: the SME's, the institute's and the insurer's users.
+    let mails: Vec<(Option<String>, String)> = app
+        .db(|c| {
+            usefirst::on_backend!(c, |c| outbox::table
+                .filter(outbox::kind.like("reminder_%"))
+                .select((outbox::agreement_id, outbox::kind))
+                .load(c))
+        })
+        .unwrap();
+    let per_reminder = mails.len() / reminded_on.len();
+    assert!(
+        per_reminder >= 3,
+        "{} mails for {} reminders",
+        mails.len(),
+        reminded_on.len()
+    );
+    assert_eq!(
+        mails.len(),
+        per_reminder * reminded_on.len(),
+        "the same parties each time"
+    );
 }
