@@ -63,6 +63,10 @@ pub enum Command {
     SeedSynthetic {
         #[arg(long)]
         agreements: u32,
+        /// Of those, how many are signed trials due to start today (for scheduler benchmarks);
+        /// the rest are never due on the day they are made.
+        #[arg(long, default_value_t = 0)]
+        due: u32,
     },
     /// Walk the audit chain; exit status 1 if a link is broken.
     VerifyAudit,
@@ -129,8 +133,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::SeedDemo => actix_web::web::block(move || crate::seed::demo(&state))
             .await?
             .map(|_| 0),
-        Command::SeedSynthetic { agreements } => {
-            actix_web::web::block(move || crate::seed::synthetic(&state, agreements))
+        Command::SeedSynthetic { agreements, due } => {
+            if due > agreements {
+                anyhow::bail!("--due {due} is more than --agreements {agreements}");
+            }
+            actix_web::web::block(move || crate::seed::synthetic(&state, agreements, due))
                 .await?
                 .map(|_| 0)
         }
@@ -148,11 +155,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let scheduler = crate::scheduler::Scheduler::new(&state.cfg, state.clock.now())?;
             let report = actix_web::web::block(move || scheduler.run_now(&state, kind)).await??;
             println!(
-                "{} (manual run at {}): {} {}",
+                "{} (manual run at {}, {:.1} ms): {} {}",
                 report.job,
                 report
                     .slot
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                report.elapsed.as_secs_f64() * 1000.0,
                 report.status,
                 report
                     .error

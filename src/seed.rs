@@ -502,7 +502,7 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
 }
 
 /// Adds `n` agreements between the demo organisations, in batches, each with its audit event.
-pub fn synthetic(state: &AppState, n: u32) -> anyhow::Result<()> {
+pub fn synthetic(state: &AppState, n: u32, due: u32) -> anyhow::Result<()> {
     const BATCH: u32 = 500;
     let now = state.clock.now();
     let tz = state.tz;
@@ -545,6 +545,7 @@ pub fn synthetic(state: &AppState, n: u32) -> anyhow::Result<()> {
         Status::Lapsed,
         Status::Rejected,
     ];
+    let seeding_day = now.with_timezone(&tz).date_naive();
     let mut made = 0u32;
     while made < n {
         let batch = BATCH.min(n - made);
@@ -552,19 +553,22 @@ pub fn synthetic(state: &AppState, n: u32) -> anyhow::Result<()> {
             for i in made..made + batch {
                 let (user_id, sme_id) = &smes[i as usize % smes.len()];
                 let (tech_id, inst_id, terms_id, terms_version, body) = &techs[(i as usize / smes.len()) % techs.len()];
-                let status = statuses[i as usize % statuses.len()];
+                // The last `due` agreements are signed trials starting today: due to start.
+                let is_due = i >= n - due;
+                let status = if is_due { Status::Signed } else { statuses[i as usize % statuses.len()] };
                 let created = now - Duration::minutes(i64::from(n - i));
                 let today = created.with_timezone(&tz).date_naive();
                 let number = store::next_number(conn, &prefix, chrono::Datelike::year(&today))?;
                 let id = uuid::Uuid::now_v7().to_string();
                 let dated = !matches!(status, Status::Requested | Status::Rejected);
-                // Trials that have begun started in the past; decided ones ended in it.
+                // Open trials are dated from the day of seeding, so none of them is due then
+                // (except the `due` ones); decided ones ended in the past of their request.
                 let start = match status {
-                    Status::Active => today - Duration::days(10),
-                    Status::AwaitingDecision | Status::Converted | Status::Declined | Status::Lapsed => {
-                        today - Duration::days(100)
-                    }
-                    _ => today + Duration::days(7),
+                    Status::Active => seeding_day - Duration::days(10),
+                    Status::AwaitingDecision => seeding_day - Duration::days(100),
+                    Status::Converted | Status::Declined | Status::Lapsed => today - Duration::days(100),
+                    _ if is_due => seeding_day,
+                    _ => seeding_day + Duration::days(7),
                 };
                 let trial_end = start + Duration::days(89);
                 diesel::insert_into(agreements::table)

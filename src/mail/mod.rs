@@ -269,12 +269,14 @@ pub fn deliver_due(state: &AppState) -> Result<DeliveryCounts, AppError> {
             .load(&mut conn)?
     };
     let lease = (now + Duration::seconds(LEASE_SECONDS)).naive_utc();
-    let mut claimed: Vec<Pending> = Vec::with_capacity(candidates.len());
-    for id in candidates {
-        let row = state.db.write(|conn| {
+    // One transaction claims the batch; each row is claimed only if no other instance holds
+    // it, so two instances never send the same message at once.
+    let claimed: Vec<Pending> = state.db.write(|conn| {
+        let mut claimed = Vec::with_capacity(candidates.len());
+        for id in &candidates {
             let won = diesel::update(
                 outbox::table
-                    .find(&id)
+                    .find(id)
                     .filter(outbox::status.eq("pending"))
                     .filter(
                         outbox::claimed_until
@@ -284,36 +286,36 @@ pub fn deliver_due(state: &AppState) -> Result<DeliveryCounts, AppError> {
             )
             .set(outbox::claimed_until.eq(Some(lease)))
             .execute(conn)?;
-            if won == 0 {
-                return Ok::<_, AppError>(None);
+            if won == 1 {
+                claimed.push(
+                    outbox::table
+                        .find(id)
+                        .select((
+                            outbox::id,
+                            outbox::message_id,
+                            outbox::recipient_email,
+                            outbox::recipient_name,
+                            outbox::subject,
+                            outbox::body,
+                            outbox::attempts,
+                            outbox::created_at,
+                        ))
+                        .first::<Pending>(conn)?,
+                );
             }
-            Ok(Some(
-                outbox::table
-                    .find(&id)
-                    .select((
-                        outbox::id,
-                        outbox::message_id,
-                        outbox::recipient_email,
-                        outbox::recipient_name,
-                        outbox::subject,
-                        outbox::body,
-                        outbox::attempts,
-                        outbox::created_at,
-                    ))
-                    .first::<Pending>(conn)?,
-            ))
-        })?;
-        claimed.extend(row);
-    }
+        }
+        Ok::<_, AppError>(claimed)
+    })?;
     if claimed.is_empty() {
         return Ok(DeliveryCounts::default());
     }
     let outcomes = send_all(state, &claimed)?;
     let mut counts = DeliveryCounts::default();
     let done = state.clock.now();
-    for (msg, outcome) in claimed.iter().zip(outcomes) {
-        state.db.write(|conn| {
-            match &outcome {
+    // One transaction records every outcome.
+    state.db.write(|conn| {
+        for (msg, outcome) in claimed.iter().zip(&outcomes) {
+            match outcome {
                 Ok(()) => {
                     counts.sent += 1;
                     diesel::update(outbox::table.find(&msg.id))
@@ -346,9 +348,9 @@ pub fn deliver_due(state: &AppState) -> Result<DeliveryCounts, AppError> {
                         .execute(conn)?;
                 }
             }
-            Ok::<_, AppError>(())
-        })?;
-    }
+        }
+        Ok::<_, AppError>(())
+    })?;
     if counts.failed > 0 {
         tracing::error!(failed = counts.failed, "mail given up after retries");
     }

@@ -71,7 +71,7 @@ pub struct Job {
 }
 
 /// What one run did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RunReport {
     pub job: &'static str,
     pub slot: DateTime<Utc>,
@@ -79,6 +79,8 @@ pub struct RunReport {
     pub status: &'static str,
     pub counts: serde_json::Value,
     pub error: Option<String>,
+    /// How long the job's work took (the claim and the record excluded).
+    pub elapsed: std::time::Duration,
 }
 
 /// A run as admins see it.
@@ -226,7 +228,9 @@ impl Scheduler {
             return Ok(None);
         }
         tracing::debug!(job = kind.name(), %slot, "job run claimed");
+        let began = std::time::Instant::now();
         let outcome = run(state, kind);
+        let elapsed = began.elapsed();
         let finished = state.clock.now();
         let (status, counts, error) = match outcome {
             Ok(counts) => ("ok", counts, None),
@@ -265,6 +269,7 @@ impl Scheduler {
             status,
             counts,
             error,
+            elapsed,
         }))
     }
 }

@@ -1,0 +1,3 @@
+DROP INDEX agreements_status_deadline;
+DROP INDEX agreements_status_trial_end;
+DROP INDEX agreements_status_trial_start;
