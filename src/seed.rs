@@ -612,6 +612,9 @@ pub fn synthetic(state: &AppState, n: u32, due: u32) -> anyhow::Result<()> {
         }).map_err(anyhow_of)?;
         made += batch;
     }
-    println!("added {n} synthetic agreements");
+    // Leave the database as a running scheduler would have: contract years of old royalty
+    // contracts closed (with their true-ups), so the only work due is what is due today.
+    let closed = crate::contracts::royalty_years::close_due(&state.db, now).map_err(anyhow_of)?;
+    println!("added {n} synthetic agreements ({closed} past royalty contract years closed)");
     Ok(())
 }
