@@ -25,7 +25,7 @@ use crate::error::AppError;
 use crate::AppState;
 
 /// The kinds of message, each with a template per locale.
-pub const KINDS: [&str; 17] = [
+pub const KINDS: [&str; 18] = [
     "requested",
     "approved",
     "rejected",
@@ -43,6 +43,7 @@ pub const KINDS: [&str; 17] = [
     "reminder_decision",
     "reminder_installment",
     "reminder_overdue",
+    "audit_broken",
 ];
 
 /// The locales messages are written in.
@@ -215,6 +216,48 @@ pub fn enqueue_agreement(
         written += 1;
     }
     Ok(written)
+}
+
+/// Writes one message of `kind` to every active platform administrator, inside the caller's
+/// transaction. Returns how many were written.
+pub fn enqueue_admins(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    kind: &str,
+    ctx: serde_json::Value,
+) -> Result<usize, AppError> {
+    let admins: Vec<(String, String, String)> = users::table
+        .filter(users::role.eq("admin"))
+        .filter(users::active.eq(true))
+        .order(users::email.asc())
+        .select((users::email, users::display_name, users::locale))
+        .load(conn)?;
+    let mut ctx = ctx;
+    for (email, name, locale) in &admins {
+        ctx["recipient"] = name.clone().into();
+        let (subject, body) = TEMPLATES
+            .render(locale, kind, &ctx)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("mail template {kind}: {e}")))?;
+        let id = uuid::Uuid::now_v7().to_string();
+        diesel::insert_into(outbox::table)
+            .values((
+                outbox::id.eq(&id),
+                outbox::message_id.eq(format!("{id}@usefirst")),
+                outbox::kind.eq(kind),
+                outbox::agreement_id.eq(None::<String>),
+                outbox::recipient_email.eq(email),
+                outbox::recipient_name.eq(name),
+                outbox::locale.eq(locale),
+                outbox::subject.eq(&subject),
+                outbox::body.eq(&body),
+                outbox::status.eq("pending"),
+                outbox::attempts.eq(0),
+                outbox::next_attempt_at.eq(now.naive_utc()),
+                outbox::created_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(admins.len())
 }
 
 /// A claimed message.
@@ -489,7 +532,7 @@ mod tests {
             "sme": "Công ty TNHH Hòa Bình", "institute": "Viện Cơ điện", "status": "signed",
             "trial_start": "2026-03-10", "trial_end": "2026-06-07", "decision_deadline": "2026-07-07",
             "reason": "—", "amount": "1.500.000 VND", "received_on": "2026-08-01", "reference": "UNC-1",
-            "days": 7, "due": "2026-09-01", "line": 2,
+            "days": 7, "due": "2026-09-01", "line": 2, "seq": 42, "reason": "hash mismatch",
         })
     }
 
@@ -502,7 +545,12 @@ mod tests {
                     !subject.is_empty() && !subject.contains('\n'),
                     "{locale}/{kind}"
                 );
-                assert!(body.contains("UF-2026-000001"), "{locale}/{kind}: {body}");
+                let expect = if kind == "audit_broken" {
+                    "42"
+                } else {
+                    "UF-2026-000001"
+                };
+                assert!(body.contains(expect), "{locale}/{kind}: {body}");
                 assert!(!body.contains("{{"), "{locale}/{kind}");
             }
         }

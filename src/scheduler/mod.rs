@@ -312,10 +312,24 @@ fn run(state: &AppState, kind: JobKind) -> Result<serde_json::Value, String> {
             let v = crate::audit::verify(&mut conn).map_err(|e| e.to_string())?;
             match v.first_broken {
                 None => Ok(serde_json::json!({"events": v.events_checked})),
-                Some(link) => Err(format!(
-                    "the audit chain is broken at event {}: {}",
-                    link.seq, link.reason
-                )),
+                Some(link) => {
+                    // The admins hear of it by mail, every night until it is dealt with.
+                    let mailed = state
+                        .db
+                        .write(|conn| {
+                            crate::mail::enqueue_admins(
+                                conn,
+                                now,
+                                "audit_broken",
+                                serde_json::json!({"seq": link.seq, "reason": link.reason}),
+                            )
+                        })
+                        .map_err(|e| format!("mailing the admins: {e}"))?;
+                    Err(format!(
+                        "the audit chain is broken at event {}: {} ({mailed} admins mailed)",
+                        link.seq, link.reason
+                    ))
+                }
             }
         }
     }

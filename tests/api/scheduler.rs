@@ -368,6 +368,17 @@ async fn manual_runs_and_the_audit_job_report_their_outcome() {
         broken.error.as_deref().unwrap().contains("event 3"),
         "{broken:?}"
     );
+    // The admins are told by mail (and nobody else).
+    let alerts: Vec<(String, Option<String>)> = app
+        .db(|c| {
+            use usefirst::db::schema::outbox;
+            usefirst::on_backend!(c, |c| outbox::table
+                .filter(outbox::kind.eq("audit_broken"))
+                .select((outbox::recipient_email, outbox::agreement_id))
+                .load(c))
+        })
+        .unwrap();
+    assert_eq!(alerts, vec![(w.admin.email.clone(), None)]);
     let all = runs(&app);
     assert_eq!(
         all.iter()
