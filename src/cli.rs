@@ -146,9 +146,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 anyhow::anyhow!(
                     "no job named {name:?} (known: {})",
                     crate::scheduler::JobKind::ALL
-                        .iter()
-                        .map(|k| k.name())
-                        .collect::<Vec<_>>()
+                        .map(crate::scheduler::JobKind::name)
                         .join(", ")
                 )
             })?;

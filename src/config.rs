@@ -216,22 +216,7 @@ impl Config {
             bail!("invalid configuration at `scheduler.tick_seconds`: must be positive");
         }
         for (name, job) in &self.scheduler.jobs {
-            if crate::scheduler::JobKind::parse(name).is_none() {
-                bail!(
-                    "invalid configuration at `scheduler.jobs.{name}`: no such job (known: {})",
-                    crate::scheduler::JobKind::ALL
-                        .iter()
-                        .map(|k| k.name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-            if let Err(e) = job.cron.parse::<cron::Schedule>() {
-                bail!(
-                    "invalid configuration at `scheduler.jobs.{name}.cron`: {:?} is not a cron expression ({e})",
-                    job.cron
-                );
-            }
+            crate::scheduler::Job::from_config(name, job)?;
         }
         Ok(())
     }

@@ -569,13 +569,13 @@ pub fn transition(
         }),
     )?;
     let updated = get(conn, &row.id)?;
-    let reason = input.reason.clone().unwrap_or_default();
+    // The messages that name a reason are for final states, which record it as closed_reason.
     crate::mail::enqueue_agreement(
         conn,
         now,
         mail_kind(action),
         &updated,
-        serde_json::json!({ "reason": reason }),
+        serde_json::json!({}),
     )?;
     Ok(updated)
 }

@@ -3,9 +3,9 @@
 use actix_web::{get, web, HttpResponse};
 
 use crate::audit::{self, Verification};
-use crate::auth::policy::{authorize, Act, Decision, On};
+use crate::auth::policy::{require_or_hide, Act};
 use crate::auth::session::Actor;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::blocking;
 use crate::AppState;
 
@@ -13,9 +13,7 @@ use crate::AppState;
 #[utoipa::path(tag = "audit", responses((status = 200, body = Verification), (status = 404, body = crate::error::Problem)), security(("bearer" = [])))]
 #[get("/audit/verify")]
 pub async fn verify(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
-    if authorize(&actor, Act::VerifyAudit, On::Platform) != Decision::Allow {
-        return Err(AppError::NotFound);
-    }
+    require_or_hide(&actor, Act::VerifyAudit)?;
     let v = blocking(move || {
         let mut conn = state.db.reader()?;
         Ok(audit::verify(&mut conn)?)

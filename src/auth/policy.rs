@@ -56,6 +56,15 @@ pub enum Decision {
     Hide,
 }
 
+/// For platform-wide reads that only some roles have at all (the audit chain, job runs, the
+/// outbox): allowed, or 404 as if the resource did not exist.
+pub fn require_or_hide(actor: &Actor, act: Act) -> Result<(), crate::error::AppError> {
+    match authorize(actor, act, On::Platform) {
+        Decision::Allow => Ok(()),
+        Decision::Forbid | Decision::Hide => Err(crate::error::AppError::NotFound),
+    }
+}
+
 /// May `actor` do `act` on `on`?
 pub fn authorize(actor: &Actor, act: Act, on: On<'_>) -> Decision {
     let role = actor.role;

@@ -538,6 +538,32 @@ pub fn record_payment(
     Ok(record)
 }
 
+/// Appends a line to a contract's schedule after its last; returns its number.
+pub(crate) fn add_line(
+    conn: &mut DbConn,
+    agreement_id: &str,
+    kind: &str,
+    due: NaiveDate,
+    amount_minor: i64,
+) -> QueryResult<i32> {
+    let last: Option<i32> = schedule_lines::table
+        .filter(schedule_lines::agreement_id.eq(agreement_id))
+        .select(diesel::dsl::max(schedule_lines::number))
+        .first(conn)?;
+    let number = last.unwrap_or(0) + 1;
+    diesel::insert_into(schedule_lines::table)
+        .values((
+            schedule_lines::agreement_id.eq(agreement_id),
+            schedule_lines::number.eq(number),
+            schedule_lines::kind.eq(kind),
+            schedule_lines::due.eq(due),
+            schedule_lines::amount_minor.eq(amount_minor),
+            schedule_lines::paid_minor.eq(0i64),
+        ))
+        .execute(conn)?;
+    Ok(number)
+}
+
 /// Net sales for one royalty period (a calendar quarter).
 #[derive(Debug, Clone, serde::Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -639,24 +665,10 @@ pub fn report_sales(
     }
     let royalty = crate::settlement::pricing::royalty(net_sales, rate, rounding)
         .map_err(|e| AppError::field("net_sales", e.to_string()))?;
-    let last: Option<i32> = schedule_lines::table
-        .filter(schedule_lines::agreement_id.eq(agreement_id))
-        .select(diesel::dsl::max(schedule_lines::number))
-        .first(conn)?;
-    let number = last.unwrap_or(0) + 1;
     let due = end
         .checked_add_days(chrono::Days::new(ROYALTY_DUE_DAYS))
         .ok_or_else(|| AppError::field("period_start", "is outside the calendar"))?;
-    diesel::insert_into(schedule_lines::table)
-        .values((
-            schedule_lines::agreement_id.eq(agreement_id),
-            schedule_lines::number.eq(number),
-            schedule_lines::kind.eq("royalty"),
-            schedule_lines::due.eq(due),
-            schedule_lines::amount_minor.eq(royalty),
-            schedule_lines::paid_minor.eq(0i64),
-        ))
-        .execute(conn)?;
+    let number = add_line(conn, agreement_id, "royalty", due, royalty)?;
     diesel::insert_into(sales_reports::table)
         .values((
             sales_reports::agreement_id.eq(agreement_id),

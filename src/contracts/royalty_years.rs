@@ -17,9 +17,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::audit::{self, Who};
-use crate::db::schema::{
-    agreements, conversion_contracts, royalty_years, sales_reports, schedule_lines,
-};
+use crate::db::schema::{agreements, conversion_contracts, royalty_years, sales_reports};
 use crate::db::{Db, DbConn};
 use crate::error::AppError;
 use crate::settlement::money::Currency;
@@ -232,25 +230,13 @@ fn close_contract(
         let shortfall =
             true_up(royalties, Some(minimum)).map_err(|e| internal(format!("true-up: {e}")))?;
         let line = if shortfall > 0 {
-            let last_line: Option<i32> = schedule_lines::table
-                .filter(schedule_lines::agreement_id.eq(agreement_id))
-                .select(diesel::dsl::max(schedule_lines::number))
-                .first(conn)?;
-            let number = last_line.unwrap_or(0) + 1;
             let due = closes
                 .checked_add_days(Days::new(super::ROYALTY_DUE_DAYS))
                 .ok_or_else(calendar)?;
-            diesel::insert_into(schedule_lines::table)
-                .values((
-                    schedule_lines::agreement_id.eq(agreement_id),
-                    schedule_lines::number.eq(number),
-                    schedule_lines::kind.eq("true_up"),
-                    schedule_lines::due.eq(due),
-                    schedule_lines::amount_minor.eq(shortfall),
-                    schedule_lines::paid_minor.eq(0i64),
-                ))
-                .execute(conn)?;
-            Some((number, due))
+            Some((
+                super::add_line(conn, agreement_id, "true_up", due, shortfall)?,
+                due,
+            ))
         } else {
             None
         };

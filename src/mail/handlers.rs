@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::policy::{authorize, Act, Decision, On};
+use crate::auth::policy::{require_or_hide, Act};
 use crate::auth::session::Actor;
 use crate::db::schema::outbox;
 use crate::error::{AppError, AppResult, FieldError};
@@ -48,13 +48,6 @@ pub struct OutboxQuery {
     pub per_page: Option<i64>,
 }
 
-fn admin_only(actor: &Actor) -> Result<(), AppError> {
-    match authorize(actor, Act::ManageMail, On::Platform) {
-        Decision::Allow => Ok(()),
-        _ => Err(AppError::NotFound),
-    }
-}
-
 /// The outbox, newest first.
 #[utoipa::path(tag = "mail", params(OutboxQuery),
     responses((status = 200, body = Page<OutboxMessage>), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
@@ -65,7 +58,7 @@ pub async fn list(
     actor: Actor,
     query: web::Query<OutboxQuery>,
 ) -> AppResult<HttpResponse> {
-    admin_only(&actor)?;
+    require_or_hide(&actor, Act::ManageMail)?;
     let OutboxQuery {
         status,
         page,
@@ -117,7 +110,7 @@ pub async fn retry(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    admin_only(&actor)?;
+    require_or_hide(&actor, Act::ManageMail)?;
     let message = blocking(move || {
         let now = state.clock.now().naive_utc();
         state.db.write(|conn| {

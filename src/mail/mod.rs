@@ -12,7 +12,7 @@
 pub mod handlers;
 
 use std::collections::BTreeMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -142,19 +142,7 @@ pub fn enqueue_agreement(
 ) -> Result<usize, AppError> {
     let mut orgs = vec![agreement.sme_id.clone(), agreement.institute_id.clone()];
     orgs.extend(agreement.insurer_id.clone());
-    let recipients: Vec<Recipient> = users::table
-        .filter(users::organisation_id.eq_any(&orgs))
-        .filter(users::active.eq(true))
-        .order(users::email.asc())
-        .select((users::email, users::display_name, users::locale))
-        .load::<(String, String, String)>(conn)?
-        .into_iter()
-        .map(|(email, name, locale)| Recipient {
-            email,
-            name,
-            locale,
-        })
-        .collect();
+    let recipients = recipients(conn, Audience::Organisations(&orgs))?;
     if recipients.is_empty() {
         return Ok(0);
     }
@@ -182,9 +170,7 @@ pub fn enqueue_agreement(
     if let (Some(ctx), serde_json::Value::Object(extra)) = (ctx.as_object_mut(), extra) {
         ctx.extend(extra);
     }
-    let mut written = 0;
-    for r in recipients {
-        ctx["recipient"] = r.name.clone().into();
+    for r in &recipients {
         ctx["technology"] = if r.locale == "vi" {
             &title_vi
         } else {
@@ -192,30 +178,44 @@ pub fn enqueue_agreement(
         }
         .clone()
         .into();
-        let (subject, body) = TEMPLATES
-            .render(&r.locale, kind, &ctx)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("mail template {kind}: {e}")))?;
-        let id = uuid::Uuid::now_v7().to_string();
-        diesel::insert_into(outbox::table)
-            .values((
-                outbox::id.eq(&id),
-                outbox::message_id.eq(format!("{id}@usefirst")),
-                outbox::kind.eq(kind),
-                outbox::agreement_id.eq(Some(&agreement.id)),
-                outbox::recipient_email.eq(&r.email),
-                outbox::recipient_name.eq(&r.name),
-                outbox::locale.eq(&r.locale),
-                outbox::subject.eq(&subject),
-                outbox::body.eq(&body),
-                outbox::status.eq("pending"),
-                outbox::attempts.eq(0),
-                outbox::next_attempt_at.eq(now.naive_utc()),
-                outbox::created_at.eq(now.naive_utc()),
-            ))
-            .execute(conn)?;
-        written += 1;
+        write_message(conn, now, kind, Some(&agreement.id), r, &mut ctx)?;
     }
-    Ok(written)
+    Ok(recipients.len())
+}
+
+/// Renders `kind` for `to` in their locale (with `recipient` set in `ctx`) and writes it to
+/// the outbox, due now, inside the caller's transaction.
+fn write_message(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    kind: &str,
+    agreement_id: Option<&str>,
+    to: &Recipient,
+    ctx: &mut serde_json::Value,
+) -> Result<(), AppError> {
+    ctx["recipient"] = to.name.clone().into();
+    let (subject, body) = TEMPLATES
+        .render(&to.locale, kind, ctx)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("mail template {kind}: {e}")))?;
+    let id = uuid::Uuid::now_v7().to_string();
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(&id),
+            outbox::message_id.eq(format!("{id}@usefirst")),
+            outbox::kind.eq(kind),
+            outbox::agreement_id.eq(agreement_id),
+            outbox::recipient_email.eq(&to.email),
+            outbox::recipient_name.eq(&to.name),
+            outbox::locale.eq(&to.locale),
+            outbox::subject.eq(&subject),
+            outbox::body.eq(&body),
+            outbox::status.eq("pending"),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now.naive_utc()),
+            outbox::created_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Writes one message of `kind` to every active platform administrator, inside the caller's
@@ -226,38 +226,38 @@ pub fn enqueue_admins(
     kind: &str,
     ctx: serde_json::Value,
 ) -> Result<usize, AppError> {
-    let admins: Vec<(String, String, String)> = users::table
-        .filter(users::role.eq("admin"))
-        .filter(users::active.eq(true))
-        .order(users::email.asc())
-        .select((users::email, users::display_name, users::locale))
-        .load(conn)?;
+    let admins = recipients(conn, Audience::Admins)?;
     let mut ctx = ctx;
-    for (email, name, locale) in &admins {
-        ctx["recipient"] = name.clone().into();
-        let (subject, body) = TEMPLATES
-            .render(locale, kind, &ctx)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("mail template {kind}: {e}")))?;
-        let id = uuid::Uuid::now_v7().to_string();
-        diesel::insert_into(outbox::table)
-            .values((
-                outbox::id.eq(&id),
-                outbox::message_id.eq(format!("{id}@usefirst")),
-                outbox::kind.eq(kind),
-                outbox::agreement_id.eq(None::<String>),
-                outbox::recipient_email.eq(email),
-                outbox::recipient_name.eq(name),
-                outbox::locale.eq(locale),
-                outbox::subject.eq(&subject),
-                outbox::body.eq(&body),
-                outbox::status.eq("pending"),
-                outbox::attempts.eq(0),
-                outbox::next_attempt_at.eq(now.naive_utc()),
-                outbox::created_at.eq(now.naive_utc()),
-            ))
-            .execute(conn)?;
+    for to in &admins {
+        write_message(conn, now, kind, None, to, &mut ctx)?;
     }
     Ok(admins.len())
+}
+
+/// Whose active users a message goes to.
+enum Audience<'a> {
+    Organisations(&'a [String]),
+    Admins,
+}
+
+/// The active users of `audience`, as recipients, in e-mail order.
+fn recipients(conn: &mut DbConn, audience: Audience<'_>) -> Result<Vec<Recipient>, AppError> {
+    let query = users::table.filter(users::active.eq(true)).into_boxed();
+    let query = match audience {
+        Audience::Organisations(orgs) => query.filter(users::organisation_id.eq_any(orgs)),
+        Audience::Admins => query.filter(users::role.eq("admin")),
+    };
+    Ok(query
+        .order(users::email.asc())
+        .select((users::email, users::display_name, users::locale))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(email, name, locale)| Recipient {
+            email,
+            name,
+            locale,
+        })
+        .collect())
 }
 
 /// A claimed message.
@@ -315,9 +315,9 @@ pub fn deliver_due(state: &AppState) -> Result<DeliveryCounts, AppError> {
     // One transaction claims the batch; each row is claimed only if no other instance holds
     // it, so two instances never send the same message at once.
     let claimed: Vec<Pending> = state.db.write(|conn| {
-        let mut claimed = Vec::with_capacity(candidates.len());
+        let mut won = Vec::with_capacity(candidates.len());
         for id in &candidates {
-            let won = diesel::update(
+            let claimed = diesel::update(
                 outbox::table
                     .find(id)
                     .filter(outbox::status.eq("pending"))
@@ -329,25 +329,26 @@ pub fn deliver_due(state: &AppState) -> Result<DeliveryCounts, AppError> {
             )
             .set(outbox::claimed_until.eq(Some(lease)))
             .execute(conn)?;
-            if won == 1 {
-                claimed.push(
-                    outbox::table
-                        .find(id)
-                        .select((
-                            outbox::id,
-                            outbox::message_id,
-                            outbox::recipient_email,
-                            outbox::recipient_name,
-                            outbox::subject,
-                            outbox::body,
-                            outbox::attempts,
-                            outbox::created_at,
-                        ))
-                        .first::<Pending>(conn)?,
-                );
+            if claimed == 1 {
+                won.push(id);
             }
         }
-        Ok::<_, AppError>(claimed)
+        Ok::<_, AppError>(
+            outbox::table
+                .filter(outbox::id.eq_any(won))
+                .order(outbox::created_at.asc())
+                .select((
+                    outbox::id,
+                    outbox::message_id,
+                    outbox::recipient_email,
+                    outbox::recipient_name,
+                    outbox::subject,
+                    outbox::body,
+                    outbox::attempts,
+                    outbox::created_at,
+                ))
+                .load::<Pending>(conn)?,
+        )
     })?;
     if claimed.is_empty() {
         return Ok(DeliveryCounts::default());
@@ -473,37 +474,44 @@ fn send_all(
         return Ok(outcomes);
     }
     let transport = smtp_transport(cfg)?;
-    let queue: Mutex<std::vec::IntoIter<(usize, &Pending)>> =
-        Mutex::new(messages.iter().enumerate().collect::<Vec<_>>().into_iter());
-    let results: Mutex<Vec<Option<Result<(), SendError>>>> = Mutex::new(vec![None; messages.len()]);
+    // Each worker takes the next unsent message until none is left.
+    let next = std::sync::atomic::AtomicUsize::new(0);
     let workers = cfg.concurrency.clamp(1, 64).min(messages.len());
+    let mut outcomes: Vec<Option<Result<(), SendError>>> = vec![None; messages.len()];
     std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
-                let Some((i, msg)) = next else { break };
-                let outcome = build(state, msg).and_then(|mail| {
-                    use lettre::Transport;
-                    transport.send(&mail).map(|_| ()).map_err(|e| SendError {
-                        permanent: e.is_permanent(),
-                        message: e.to_string(),
-                    })
-                });
-                if let Ok(mut r) = results.lock() {
-                    r[i] = Some(outcome);
-                }
-            });
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(msg) = messages.get(i) else { break };
+                        let outcome = build(state, msg).and_then(|mail| {
+                            use lettre::Transport;
+                            transport.send(&mail).map(|_| ()).map_err(|e| SendError {
+                                permanent: e.is_permanent(),
+                                message: e.to_string(),
+                            })
+                        });
+                        done.push((i, outcome));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for handle in handles {
+            for (i, outcome) in handle.join().unwrap_or_default() {
+                outcomes[i] = Some(outcome);
+            }
         }
     });
-    let results = results
-        .into_inner()
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("a mail sender panicked")))?;
-    Ok(results
+    // A message whose sender thread died is retried like any failed one.
+    Ok(outcomes
         .into_iter()
-        .map(|r| {
-            r.unwrap_or_else(|| {
+        .map(|o| {
+            o.unwrap_or_else(|| {
                 Err(SendError {
-                    message: "not attempted".into(),
+                    message: "the sending thread stopped".into(),
                     permanent: false,
                 })
             })

@@ -12,7 +12,9 @@
 pub mod handlers;
 pub mod remind;
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -70,6 +72,30 @@ pub struct Job {
     pub enabled: bool,
 }
 
+impl Job {
+    /// `[scheduler.jobs.NAME]`, checked: a known job and a valid cron expression, or an error
+    /// naming the key (configuration validation reports it at start).
+    pub fn from_config(name: &str, cfg: &crate::config::JobConfig) -> anyhow::Result<Job> {
+        let kind = JobKind::parse(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "invalid configuration at `scheduler.jobs.{name}`: no such job (known: {})",
+                JobKind::ALL.map(JobKind::name).join(", ")
+            )
+        })?;
+        let schedule = cron::Schedule::from_str(&cfg.cron).map_err(|e| {
+            anyhow::anyhow!(
+                "invalid configuration at `scheduler.jobs.{name}.cron`: {:?} is not a cron expression ({e})",
+                cfg.cron
+            )
+        })?;
+        Ok(Job {
+            kind,
+            schedule,
+            enabled: cfg.enabled,
+        })
+    }
+}
+
 /// What one run did.
 #[derive(Debug, Clone)]
 pub struct RunReport {
@@ -118,29 +144,21 @@ pub struct Scheduler {
     /// With no run recorded yet, slots before this are not due (a fresh database does not
     /// catch up on its past).
     started: DateTime<Utc>,
+    /// Per job, the latest slot this instance knows to be taken (by it or another): ticks
+    /// with no slot after it read nothing from the database.
+    known: Arc<Mutex<HashMap<&'static str, DateTime<Utc>>>>,
 }
 
 impl Scheduler {
     /// The jobs of `cfg`; `started` is when this instance began.
     pub fn new(cfg: &crate::config::Config, started: DateTime<Utc>) -> anyhow::Result<Scheduler> {
         let tz = cfg.time_zone()?;
-        let mut jobs = Vec::new();
-        for (name, job) in &cfg.scheduler.jobs {
-            let kind = JobKind::parse(name).ok_or_else(|| {
-                anyhow::anyhow!("invalid configuration at `scheduler.jobs.{name}`: no such job")
-            })?;
-            let schedule = cron::Schedule::from_str(&job.cron).map_err(|e| {
-                anyhow::anyhow!(
-                    "invalid configuration at `scheduler.jobs.{name}.cron`: {:?} ({e})",
-                    job.cron
-                )
-            })?;
-            jobs.push(Job {
-                kind,
-                schedule,
-                enabled: job.enabled,
-            });
-        }
+        let jobs = cfg
+            .scheduler
+            .jobs
+            .iter()
+            .map(|(name, job)| Job::from_config(name, job))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
         Ok(Scheduler {
             jobs,
@@ -151,6 +169,7 @@ impl Scheduler {
                 uuid::Uuid::new_v4().simple()
             ),
             started,
+            known: Arc::default(),
         })
     }
 
@@ -162,6 +181,12 @@ impl Scheduler {
     pub fn tick(&self, state: &AppState, now: DateTime<Utc>) -> Result<Vec<RunReport>, AppError> {
         let mut reports = Vec::new();
         for job in self.jobs.iter().filter(|j| j.enabled) {
+            let name = job.kind.name();
+            let known = self.known.lock().ok().and_then(|k| k.get(name).copied());
+            if known.is_some_and(|k| latest_slot(&job.schedule, self.tz, k, now).is_none()) {
+                continue;
+            }
+            // A slot may be due: what the database says was taken last decides.
             let last: Option<chrono::NaiveDateTime> = {
                 let mut conn = state.db.reader()?;
                 job_runs::table
@@ -172,7 +197,12 @@ impl Scheduler {
             let from = last
                 .map(|l| l.and_utc())
                 .unwrap_or(self.started - Duration::seconds(1));
-            let Some(slot) = latest_slot(&job.schedule, self.tz, from, now) else {
+            let slot = latest_slot(&job.schedule, self.tz, from, now);
+            // Claimed here or by another instance, the slot is taken either way.
+            if let Ok(mut k) = self.known.lock() {
+                k.insert(name, slot.unwrap_or(from));
+            }
+            let Some(slot) = slot else {
                 continue;
             };
             if let Some(report) = self.claim_and_run(state, job.kind, slot, "schedule")? {

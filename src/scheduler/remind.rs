@@ -58,52 +58,43 @@ pub fn run(state: &AppState, now: DateTime<Utc>) -> Result<Sent, AppError> {
             "trial_end" => row.trial_end,
             _ => row.decision_deadline,
         };
-        let ids: Vec<String> = {
+        let window = (earliest, latest + Duration::days(max(offsets)));
+        let rows: Vec<AgreementRow> = {
             let mut conn = state.db.reader()?;
             let q = agreements::table
                 .filter(agreements::status.eq(status.as_str()))
-                .select(agreements::id);
+                .select(AgreementRow::as_select());
             match kind {
                 "trial_end" => q
-                    .filter(
-                        agreements::trial_end
-                            .between(earliest, latest + Duration::days(max(offsets))),
-                    )
+                    .filter(agreements::trial_end.between(window.0, window.1))
                     .load(&mut conn)?,
                 _ => q
-                    .filter(
-                        agreements::decision_deadline
-                            .between(earliest, latest + Duration::days(max(offsets))),
-                    )
+                    .filter(agreements::decision_deadline.between(window.0, window.1))
                     .load(&mut conn)?,
             }
         };
-        for id in ids {
-            if !worth_a_look(state, &id, now, kind, offsets, date_col)? {
+        for row in rows {
+            let Some(due) = due_reminder(&row, now, offsets, date_col) else {
+                continue;
+            };
+            if already_sent(state, &row.id, kind, due.0)? {
                 continue;
             }
             let did = state.db.write(|conn| {
-                let row = store::get(conn, &id)?;
-                if row.status != status.as_str() {
+                // Still in that state and still due: another instance may have moved it.
+                let row = store::get(conn, &row.id)?;
+                if row.status != status.as_str()
+                    || due_reminder(&row, now, offsets, date_col) != Some(due)
+                    || !claim(conn, now, &row.id, kind, due.0, 0)?
+                {
                     return Ok::<_, AppError>(false);
-                }
-                let today = now.with_timezone(&row.tz()).date_naive();
-                let Some(date) = date_col(&row) else {
-                    return Ok(false);
-                };
-                let days = (date - today).num_days();
-                let Some(offset) = due_offset(offsets, days).filter(|_| days >= 0) else {
-                    return Ok(false);
-                };
-                if !claim(conn, now, &id, kind, offset, 0)? {
-                    return Ok(false);
                 }
                 crate::mail::enqueue_agreement(
                     conn,
                     now,
                     &format!("reminder_{kind}"),
                     &row,
-                    serde_json::json!({ "days": days }),
+                    serde_json::json!({ "days": due.1 }),
                 )?;
                 Ok(true)
             })?;
@@ -200,31 +191,27 @@ pub fn run(state: &AppState, now: DateTime<Utc>) -> Result<Sent, AppError> {
     Ok(sent)
 }
 
-/// Is a reminder of `kind` due for agreement `id` and not yet sent? A read, so that the
-/// agreements between two offsets cost no write transaction.
-fn worth_a_look(
-    state: &AppState,
-    id: &str,
+/// The reminder due today for `row` on the date `date_of` gives: `(offset, days left)`.
+fn due_reminder(
+    row: &AgreementRow,
     now: DateTime<Utc>,
-    kind: &str,
     offsets: &[u32],
     date_of: impl Fn(&AgreementRow) -> Option<NaiveDate>,
-) -> Result<bool, AppError> {
+) -> Option<(u32, i64)> {
+    let days = (date_of(row)? - now.with_timezone(&row.tz()).date_naive()).num_days();
+    let offset = due_offset(offsets, days).filter(|_| days >= 0)?;
+    Some((offset, days))
+}
+
+/// Was this reminder sent already? A read, so that agreements between two offsets cost no
+/// write transaction.
+fn already_sent(state: &AppState, id: &str, kind: &str, offset: u32) -> Result<bool, AppError> {
     let mut conn = state.db.reader()?;
-    let row = store::get(&mut conn, id)?;
-    let today = now.with_timezone(&row.tz()).date_naive();
-    let Some(date) = date_of(&row) else {
-        return Ok(false);
-    };
-    let days = (date - today).num_days();
-    let Some(offset) = due_offset(offsets, days).filter(|_| days >= 0) else {
-        return Ok(false);
-    };
     let sent: i64 = reminders::table
         .find((id, kind, offset as i32, 0))
         .count()
         .get_result(&mut conn)?;
-    Ok(sent == 0)
+    Ok(sent > 0)
 }
 
 /// Records a reminder; `false` when it was already sent.
