@@ -469,6 +469,28 @@ impl TestApp {
         body
     }
 
+    /// `sme` requests a trial of `tech_b` (institute B, insured by insurer A) from `start`,
+    /// and it is approved and signed by both sides. Returns the signed agreement.
+    pub async fn signed_insured(&self, w: &World, sme: &User, start: &str) -> Value {
+        let mut a = self.request(sme, &w.tech_b, start).await;
+        let id = id_of(&a);
+        for (token, action, body) in [
+            (
+                &w.inst_b.token,
+                "approve",
+                json!({"insurer_id": w.insurer_a.org}),
+            ),
+            (&sme.token, "sign", json!({})),
+            (&w.inst_b.token, "sign", json!({})),
+        ] {
+            let (s, next) = self.act(token, &id, action, version_of(&a), body).await;
+            assert_eq!(s, 200, "{action}: {next}");
+            a = next;
+        }
+        assert_eq!(a["status"], "signed");
+        a
+    }
+
     /// Requests, approves and has both sides sign an agreement on `tech_a` between
     /// `sme_a` and `inst_a`, starting on the request day + 1. Returns the signed agreement.
     pub async fn signed_agreement(&self, w: &World) -> Value {

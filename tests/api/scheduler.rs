@@ -111,21 +111,7 @@ async fn two_instances_over_a_month_run_every_slot_exactly_once() {
     .await;
     let w = app.world().await;
     // A 60-day trial from 3 March (last day 1 May, decision by 15 May), watched from 15 April.
-    let mut a = app.request(&w.sme_b, &w.tech_b, "2026-03-03").await;
-    let id = id_of(&a);
-    for (token, action, body) in [
-        (
-            &w.inst_b.token,
-            "approve",
-            json!({"insurer_id": w.insurer_a.org}),
-        ),
-        (&w.sme_b.token, "sign", json!({})),
-        (&w.inst_b.token, "sign", json!({})),
-    ] {
-        let (s, next) = app.act(token, &id, action, version_of(&a), body).await;
-        assert_eq!(s, 200, "{action}: {next}");
-        a = next;
-    }
+    let id = id_of(&app.signed_insured(&w, &w.sme_b, "2026-03-03").await);
     app.clock.advance(Duration::days(44));
     let start = app.clock.now();
     let a = Arc::new(Scheduler::new(&app.state.cfg, start).unwrap());
@@ -282,22 +268,8 @@ async fn a_crashed_run_is_picked_up_by_the_next_slot() {
 async fn the_advance_job_moves_a_trial_on_the_right_local_days() {
     let app = TestApp::spawn_long_sessions().await;
     let w = app.world().await;
-    let a = app.request(&w.sme_b, &w.tech_b, "2026-03-10").await;
+    let a = app.signed_insured(&w, &w.sme_b, "2026-03-10").await;
     let id = id_of(&a);
-    let mut a = a;
-    for (token, action, body) in [
-        (
-            &w.inst_b.token,
-            "approve",
-            json!({"insurer_id": w.insurer_a.org}),
-        ),
-        (&w.sme_b.token, "sign", json!({})),
-        (&w.inst_b.token, "sign", json!({})),
-    ] {
-        let (s, next) = app.act(token, &id, action, version_of(&a), body).await;
-        assert_eq!(s, 200, "{action}: {next}");
-        a = next;
-    }
     let trial_end = a["trial_end"].as_str().unwrap().to_string();
     let deadline = a["decision_deadline"].as_str().unwrap().to_string();
     let scheduler = Scheduler::new(&app.state.cfg, app.clock.now()).unwrap();
@@ -436,29 +408,8 @@ async fn reminders_arrive_once_each_on_their_days() {
     use usefirst::db::schema::{outbox, reminders};
     let app = TestApp::spawn_long_sessions().await;
     let w = app.world().await;
-    let walk = |sme: &User, start: &str| {
-        let (app, w, sme, start) = (&app, &w, sme.clone(), start.to_string());
-        async move {
-            let mut a = app.request(&sme, &w.tech_b, &start).await;
-            let id = id_of(&a);
-            for (token, action, body) in [
-                (
-                    &w.inst_b.token,
-                    "approve",
-                    json!({"insurer_id": w.insurer_a.org}),
-                ),
-                (&sme.token, "sign", json!({})),
-                (&w.inst_b.token, "sign", json!({})),
-            ] {
-                let (s, next) = app.act(token, &id, action, version_of(&a), body).await;
-                assert_eq!(s, 200, "{action}: {next}");
-                a = next;
-            }
-            id
-        }
-    };
-    let lapsing = walk(&w.sme_b, "2026-03-10").await;
-    let converting = walk(&w.sme_a, "2026-03-05").await;
+    let lapsing = id_of(&app.signed_insured(&w, &w.sme_b, "2026-03-10").await);
+    let converting = id_of(&app.signed_insured(&w, &w.sme_a, "2026-03-05").await);
     let scheduler = Scheduler::new(&app.state.cfg, app.clock.now()).unwrap();
     let tz: chrono_tz::Tz = "Asia/Ho_Chi_Minh".parse().unwrap();
     app.clock.advance(Duration::hours(23)); // 2026-03-03 08:00 local

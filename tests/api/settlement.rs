@@ -419,11 +419,9 @@ async fn payments_allocate_to_the_oldest_installments_and_are_distributed() {
     assert_eq!(v["ok"], true);
 }
 
-#[actix_web::test]
-async fn sales_reports_add_royalty_lines() {
-    let app = TestApp::spawn_long_sessions().await;
-    let w = app.world().await;
-    // tech_a moves to royalty terms: 3.5% of quarterly net sales, VND.
+/// tech_a moved to royalty terms (3.5% of quarterly net sales, a minimum of 5,000,000 VND a
+/// year); sme_a's trial of it, signed and converted on 2026-03-04 local. Returns its id.
+async fn converted_on_royalty_terms(app: &TestApp, w: &World) -> String {
     let (s, t) = app
         .post(
             &w.inst_a.token,
@@ -436,18 +434,7 @@ async fn sales_reports_add_royalty_lines() {
         )
         .await;
     assert_eq!(s, 201, "{t}");
-    let a = app.request(&w.sme_a, &w.tech_a, "2026-03-03").await;
-    let id = id_of(&a);
-    let (_, a) = app
-        .act(&w.inst_a.token, &id, "approve", version_of(&a), json!({}))
-        .await;
-    let (_, a) = app
-        .act(&w.sme_a.token, &id, "sign", version_of(&a), json!({}))
-        .await;
-    let (_, a) = app
-        .act(&w.inst_a.token, &id, "sign", version_of(&a), json!({}))
-        .await;
-    assert_eq!(a["status"], "signed");
+    let id = id_of(&app.signed_agreement(w).await);
     app.pass_days(2);
     let (_, a) = app
         .get(&w.sme_a.token, &format!("/api/v1/agreements/{id}"))
@@ -456,6 +443,14 @@ async fn sales_reports_add_royalty_lines() {
         .act(&w.sme_a.token, &id, "convert", version_of(&a), json!({}))
         .await;
     assert_eq!(s, 200, "{a}");
+    id
+}
+
+#[actix_web::test]
+async fn sales_reports_add_royalty_lines() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let id = converted_on_royalty_terms(&app, &w).await;
     let report = |start: &str, sales: &str, token: String| {
         let app = &app;
         let id = id.clone();
@@ -627,38 +622,8 @@ async fn the_tax_stated_at_conversion_is_on_the_statement() {
 async fn royalty_minimum_is_trued_up_when_the_contract_year_closes() {
     let app = TestApp::spawn_long_sessions().await;
     let w = app.world().await;
-    let (s, t) = app
-        .post(
-            &w.inst_a.token,
-            &format!("/api/v1/technologies/{}/terms", w.tech_a),
-            json!({
-                "trial_days": 30, "decision_days": 30, "currency": "VND",
-                "price": {"model": "royalty", "rate": "0.035", "min_per_year": "5000000"},
-                "insurance_required": false
-            }),
-        )
-        .await;
-    assert_eq!(s, 201, "{t}");
-    let a = app.request(&w.sme_a, &w.tech_a, "2026-03-03").await;
-    let id = id_of(&a);
-    let mut a = a;
-    for (token, action) in [
-        (&w.inst_a.token, "approve"),
-        (&w.sme_a.token, "sign"),
-        (&w.inst_a.token, "sign"),
-    ] {
-        let (s, next) = app.act(token, &id, action, version_of(&a), json!({})).await;
-        assert_eq!(s, 200, "{action}: {next}");
-        a = next;
-    }
-    app.pass_days(2); // 2026-03-04 local: converts on day one of contract year 1
-    let (_, a) = app
-        .get(&w.sme_a.token, &format!("/api/v1/agreements/{id}"))
-        .await;
-    let (s, a) = app
-        .act(&w.sme_a.token, &id, "convert", version_of(&a), json!({}))
-        .await;
-    assert_eq!(s, 200, "{a}");
+    // Converted on 2026-03-04 local: day one of contract year 1.
+    let id = converted_on_royalty_terms(&app, &w).await;
     let settlement = format!("/api/v1/agreements/{id}/settlement");
     let reports = format!("/api/v1/agreements/{id}/sales-reports");
     let (_, st) = app.get(&w.sme_a.token, &settlement).await;
