@@ -177,9 +177,11 @@ pub fn server(
     workers: usize,
 ) -> anyhow::Result<Server> {
     let max_body = state.cfg.server.max_body_bytes;
-    // Database work runs on each worker's blocking threads. More threads than pooled
-    // connections only adds threads queueing for a connection (and context switches), so
-    // size them to the pool, shared out across the workers.
+    // Database work runs on each worker's blocking threads. On PostgreSQL, more threads than
+    // pooled connections only add threads queueing for a connection (and context switches), so
+    // they match the pool. On SQLite a thread that writes waits, parked, for its batch's
+    // COMMIT (`db::writer`), and a batch can hold only as many writes as there are threads
+    // waiting: 32 in all lets batches grow to where a COMMIT's cost is shared out.
     let workers = if workers == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -187,9 +189,11 @@ pub fn server(
     } else {
         workers
     };
-    let blocking_threads = (state.cfg.database.pool_size as usize)
-        .div_ceil(workers)
-        .max(2);
+    let db_threads = match state.db.backend() {
+        db::Backend::Sqlite => (state.cfg.database.pool_size as usize).max(32),
+        db::Backend::Postgres => state.cfg.database.pool_size as usize,
+    };
+    let blocking_threads = db_threads.div_ceil(workers).max(2);
     let server = HttpServer::new(move || {
         App::new()
             .wrap_fn(|req, srv| {

@@ -7,6 +7,7 @@
 //! of failing with "database is locked"), an ordinary transaction on PostgreSQL.
 
 pub mod schema;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -116,7 +117,7 @@ impl ManageConnection for Manager {
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                      PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456; PRAGMA cache_size = -16384; \
-                     PRAGMA wal_autocheckpoint = 8000;",
+                     PRAGMA wal_autocheckpoint = 8000; PRAGMA temp_store = MEMORY;",
                     self.busy_timeout_ms
                 ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
@@ -132,8 +133,10 @@ impl ManageConnection for Manager {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection still inside a transaction (one that a panic cut short and that could
+    /// not be rolled back) is closed rather than handed out again.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        in_transaction(conn)
     }
 }
 
@@ -189,6 +192,8 @@ pub struct Db {
     backend: Backend,
     read: Pool<Manager>,
     write: Pool<Manager>,
+    /// SQLite only: the thread that owns the writer connection and commits in batches.
+    writer: Option<std::sync::Arc<writer::Writer>>,
 }
 
 impl Db {
@@ -237,10 +242,18 @@ impl Db {
                 (pool.clone(), pool)
             }
         };
+        let writer = match backend {
+            Backend::Sqlite => Some(std::sync::Arc::new(
+                writer::Writer::start(write.clone(), Duration::from_millis(cfg.busy_timeout_ms))
+                    .context("starting the database writer")?,
+            )),
+            Backend::Postgres => None,
+        };
         Ok(Db {
             backend,
             read,
             write,
+            writer,
         })
     }
 
@@ -253,13 +266,25 @@ impl Db {
         self.read.get()
     }
 
-    /// Runs `f` in one write transaction; any error rolls everything back.
-    pub fn write<T, E>(&self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+    /// Runs `f` in a write transaction and returns once its changes are committed; an error
+    /// from `f` rolls back everything `f` did.
+    ///
+    /// On SQLite, `f` runs on the writer thread in its own savepoint, batched with the writes
+    /// of other callers under one COMMIT (see [`writer`]); on PostgreSQL, in its own
+    /// transaction on a pooled connection. Either way, `f` must not call `write` itself.
+    pub fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        E: From<diesel::result::Error> + From<diesel::r2d2::PoolError>,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send,
+        T: Send,
+        E: From<diesel::result::Error> + From<diesel::r2d2::PoolError> + Send,
     {
-        let mut conn = self.write.get()?;
-        transaction(&mut conn, f)
+        match &self.writer {
+            Some(writer) => writer.run(f),
+            None => {
+                let mut conn = self.write.get()?;
+                transaction(&mut conn, f)
+            }
+        }
     }
 
     /// Applies pending migrations; returns how many ran.
@@ -305,7 +330,9 @@ impl Db {
 }
 
 /// One transaction on `conn`: `BEGIN IMMEDIATE` on SQLite (take the write lock up front, so
-/// a transaction never fails half-way on a lock upgrade), an ordinary one on PostgreSQL.
+/// a transaction never fails half-way on a lock upgrade), an ordinary one on PostgreSQL. A
+/// panic in `f` rolls the transaction back before it goes on unwinding, so a pooled
+/// connection never carries a half-done transaction into its next use.
 pub fn transaction<T, E>(
     conn: &mut DbConn,
     f: impl FnOnce(&mut DbConn) -> Result<T, E>,
@@ -313,7 +340,7 @@ pub fn transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    match conn {
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match conn {
         DbConn::Postgres(_) => conn.transaction(f),
         DbConn::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
@@ -338,7 +365,47 @@ where
                 }
             }
         }
+    }));
+    match run {
+        Ok(result) => result,
+        Err(panic) => {
+            roll_back_all(conn);
+            std::panic::resume_unwind(panic)
+        }
     }
+}
+
+/// Is `conn` inside a transaction (or unsure of it)?
+fn in_transaction(conn: &mut DbConn) -> bool {
+    fn depth<C>(c: &mut C) -> bool
+    where
+        C: Connection<TransactionManager = AnsiTransactionManager>,
+    {
+        !matches!(
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+            Ok(None)
+        )
+    }
+    on_backend!(conn, |c| depth(c))
+}
+
+/// Rolls back every open transaction level on `conn`; stops at the first failure (the pool
+/// then discards the connection, see `has_broken`).
+fn roll_back_all(conn: &mut DbConn) {
+    fn unwind<C>(c: &mut C)
+    where
+        C: Connection<TransactionManager = AnsiTransactionManager>,
+    {
+        while matches!(
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+            Ok(Some(_))
+        ) {
+            if <AnsiTransactionManager as TransactionManager<C>>::rollback_transaction(c).is_err() {
+                break;
+            }
+        }
+    }
+    on_backend!(conn, |c| unwind(c))
 }
 
 /// Serialises transactions that use the same `key` until the caller's transaction ends.

@@ -146,21 +146,27 @@ pub fn enqueue_agreement(
     if recipients.is_empty() {
         return Ok(0);
     }
-    let names: BTreeMap<String, String> = organisations::table
-        .filter(organisations::id.eq_any(&orgs))
-        .select((organisations::id, organisations::name))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
-    let (title_vi, title_en): (String, String) = technologies::table
-        .find(&agreement.technology_id)
-        .select((technologies::title_vi, technologies::title_en))
-        .first(conn)?;
+    // Key lookups on the concrete connection, so their statements are prepared once: this runs
+    // inside every agreement write.
+    let mut names: BTreeMap<&str, String> = BTreeMap::new();
+    for org in &orgs {
+        let name: String = crate::on_backend!(&mut *conn, |c| organisations::table
+            .find(org)
+            .select(organisations::name)
+            .first(c))?;
+        names.insert(org.as_str(), name);
+    }
+    let (title_vi, title_en): (String, String) = crate::on_backend!(&mut *conn, |c| {
+        technologies::table
+            .find(&agreement.technology_id)
+            .select((technologies::title_vi, technologies::title_en))
+            .first(c)
+    })?;
     let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     let mut ctx = serde_json::json!({
         "number": agreement.number,
-        "sme": names.get(&agreement.sme_id).cloned().unwrap_or_default(),
-        "institute": names.get(&agreement.institute_id).cloned().unwrap_or_default(),
+        "sme": names.get(agreement.sme_id.as_str()).cloned().unwrap_or_default(),
+        "institute": names.get(agreement.institute_id.as_str()).cloned().unwrap_or_default(),
         "status": agreement.status,
         "trial_start": date(agreement.trial_start.or(Some(agreement.requested_start))),
         "trial_end": date(agreement.trial_end),
@@ -198,7 +204,7 @@ fn write_message(
         .render(&to.locale, kind, ctx)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("mail template {kind}: {e}")))?;
     let id = uuid::Uuid::now_v7().to_string();
-    diesel::insert_into(outbox::table)
+    crate::on_backend!(conn, |c| diesel::insert_into(outbox::table)
         .values((
             outbox::id.eq(&id),
             outbox::message_id.eq(format!("{id}@usefirst")),
@@ -214,7 +220,7 @@ fn write_message(
             outbox::next_attempt_at.eq(now.naive_utc()),
             outbox::created_at.eq(now.naive_utc()),
         ))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(())
 }
 
@@ -242,15 +248,30 @@ enum Audience<'a> {
 
 /// The active users of `audience`, as recipients, in e-mail order.
 fn recipients(conn: &mut DbConn, audience: Audience<'_>) -> Result<Vec<Recipient>, AppError> {
-    let query = users::table.filter(users::active.eq(true)).into_boxed();
-    let query = match audience {
-        Audience::Organisations(orgs) => query.filter(users::organisation_id.eq_any(orgs)),
-        Audience::Admins => query.filter(users::role.eq("admin")),
+    let columns = (users::email, users::display_name, users::locale);
+    let active = users::table.filter(users::active.eq(true));
+    let rows: Vec<(String, String, String)> = match audience {
+        // One cached lookup per organisation (this runs inside every agreement write), merged
+        // into e-mail order.
+        Audience::Organisations(orgs) => {
+            let mut rows = Vec::new();
+            for org in orgs {
+                rows.extend(crate::on_backend!(&mut *conn, |c| active
+                    .filter(users::organisation_id.eq(org))
+                    .select(columns)
+                    .load::<(String, String, String)>(c))?);
+            }
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            rows.dedup_by(|a, b| a.0 == b.0);
+            rows
+        }
+        Audience::Admins => active
+            .filter(users::role.eq("admin"))
+            .order(users::email.asc())
+            .select(columns)
+            .load(conn)?,
     };
-    Ok(query
-        .order(users::email.asc())
-        .select((users::email, users::display_name, users::locale))
-        .load::<(String, String, String)>(conn)?
+    Ok(rows
         .into_iter()
         .map(|(email, name, locale)| Recipient {
             email,

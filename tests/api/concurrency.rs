@@ -122,3 +122,134 @@ async fn a_locked_database_answers_503_and_changes_nothing() {
     let (status, created) = app.post(&w.sme_a.token, "/api/v1/agreements", body).await;
     assert_eq!(status, 201, "{created}");
 }
+
+/// Writes a `counters` row named `name`, then fails when `fail` is set.
+fn write_counter(
+    state: &usefirst::AppState,
+    name: &str,
+    fail: bool,
+) -> Result<String, usefirst::error::AppError> {
+    use diesel::RunQueryDsl;
+    state.db.write(|conn| {
+        diesel::sql_query("INSERT INTO counters (name, value) VALUES ($1, 1)")
+            .bind::<diesel::sql_types::Text, _>(name)
+            .execute(conn)?;
+        if fail {
+            return Err(usefirst::error::AppError::field(
+                "name",
+                "refused after writing",
+            ));
+        }
+        Ok(name.to_string())
+    })
+}
+
+fn counter_names(app: &TestApp, prefix: &str) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let mut conn = app.state.db.reader().unwrap();
+    let mut names: Vec<String> =
+        diesel::sql_query("SELECT name FROM counters WHERE name LIKE $1 ORDER BY name")
+            .bind::<diesel::sql_types::Text, _>(format!("{prefix}%"))
+            .load::<Name>(&mut *conn)
+            .unwrap()
+            .into_iter()
+            .map(|n| n.name)
+            .collect();
+    names.sort();
+    names
+}
+
+/// Many writers at once, every third failing after it wrote: on SQLite they share COMMITs
+/// (each in its own savepoint), yet each failure undoes only its own row, and each success is
+/// readable the moment its caller has its answer.
+#[actix_web::test]
+async fn concurrent_writes_fail_alone_and_succeed_durably() {
+    let app = TestApp::spawn().await;
+    let mut threads = Vec::new();
+    for i in 0..60 {
+        let state = app.state.clone();
+        threads.push(std::thread::spawn(move || {
+            let name = format!("batch-{i:02}");
+            let result = write_counter(&state, &name, i % 3 == 0);
+            if result.is_ok() {
+                // Committed before the answer: a fresh reader sees it.
+                use diesel::RunQueryDsl;
+                #[derive(diesel::QueryableByName)]
+                struct N {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    n: i64,
+                }
+                let mut conn = state.db.reader().unwrap();
+                let seen = diesel::sql_query("SELECT COUNT(*) AS n FROM counters WHERE name = $1")
+                    .bind::<diesel::sql_types::Text, _>(&name)
+                    .get_result::<N>(&mut *conn)
+                    .unwrap();
+                assert_eq!(seen.n, 1, "{name} is visible once written");
+            }
+            (i, result)
+        }));
+    }
+    for t in threads {
+        let (i, result) = t.join().unwrap();
+        match result {
+            Ok(name) => assert!(i % 3 != 0, "{name}"),
+            Err(usefirst::error::AppError::Validation(_)) => assert_eq!(i % 3, 0),
+            Err(other) => panic!("write {i}: {other:?}"),
+        }
+    }
+    let expected: Vec<String> = (0..60)
+        .filter(|i| i % 3 != 0)
+        .map(|i| format!("batch-{i:02}"))
+        .collect();
+    assert_eq!(counter_names(&app, "batch-"), expected);
+}
+
+/// A write that panics part-way is undone and its caller sees the panic; writes around it
+/// commit as if it had never run.
+#[actix_web::test]
+async fn a_panicking_write_is_undone_and_others_commit() {
+    let app = TestApp::spawn().await;
+    let mut threads = Vec::new();
+    for i in 0..12 {
+        let state = app.state.clone();
+        threads.push(std::thread::spawn(move || {
+            let name = format!("panic-{i:02}");
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                use diesel::RunQueryDsl;
+                state.db.write(|conn| {
+                    diesel::sql_query("INSERT INTO counters (name, value) VALUES ($1, 1)")
+                        .bind::<diesel::sql_types::Text, _>(&name)
+                        .execute(conn)?;
+                    if i == 5 {
+                        panic!("write {i} gives up half-way");
+                    }
+                    Ok::<_, usefirst::error::AppError>(())
+                })
+            }))
+            .map_err(|_| i)
+        }));
+    }
+    let mut panicked = Vec::new();
+    for t in threads {
+        match t.join().unwrap() {
+            Ok(result) => result.unwrap(),
+            Err(i) => panicked.push(i),
+        }
+    }
+    assert_eq!(panicked, vec![5]);
+    let expected: Vec<String> = (0..12)
+        .filter(|i| *i != 5)
+        .map(|i| format!("panic-{i:02}"))
+        .collect();
+    assert_eq!(counter_names(&app, "panic-"), expected);
+    // The writer goes on serving.
+    assert_eq!(
+        write_counter(&app.state, "panic-after", false).unwrap(),
+        "panic-after"
+    );
+}
