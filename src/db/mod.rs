@@ -87,6 +87,8 @@ pub struct Manager {
     backend: Backend,
     url: String,
     busy_timeout_ms: u64,
+    /// SQLite's page cache per connection, in KiB.
+    cache_kib: u32,
 }
 
 impl ManageConnection for Manager {
@@ -114,11 +116,15 @@ impl ManageConnection for Manager {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 // busy_timeout first, so the pragmas below already wait instead of failing.
+                // No memory-mapped I/O: every page a connection had read through a mapping
+                // stayed in the server's resident set (a mail run reading the outbox pushed
+                // it past 250 MB), while a bounded page cache per connection holds the pages
+                // that matter.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456; PRAGMA cache_size = -16384; \
+                     PRAGMA foreign_keys = ON; PRAGMA mmap_size = 0; PRAGMA cache_size = -{}; \
                      PRAGMA wal_autocheckpoint = 8000; PRAGMA temp_store = MEMORY;",
-                    self.busy_timeout_ms
+                    self.busy_timeout_ms, self.cache_kib
                 ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))
@@ -183,6 +189,12 @@ fn stable_query_plans() {
     });
 }
 
+/// SQLite page cache of the writer connection: the pages every write touches (the last leaves
+/// of tables and indexes, the audit head) stay cached.
+const WRITER_CACHE_KIB: u32 = 16 * 1024;
+/// SQLite page cache of each reader connection: point reads and pages of lists.
+const READER_CACHE_KIB: u32 = 4 * 1024;
+
 /// A pooled connection.
 pub type Conn = PooledConnection<Manager>;
 
@@ -211,6 +223,7 @@ impl Db {
             backend,
             url: cfg.url.clone(),
             busy_timeout_ms: cfg.busy_timeout_ms,
+            cache_kib: READER_CACHE_KIB,
         };
         let timeout = Duration::from_millis(cfg.busy_timeout_ms.max(1000));
         // Connections open only while someone waits for one (`min_idle = 0`); the first is
@@ -218,13 +231,13 @@ impl Db {
         // pool up from its own threads after every check-out, unwaited for, and a process that
         // exits while such a thread is inside libpq's TLS handshake can crash in OpenSSL's exit
         // handlers (seen as a segfault at the end of `usefirst migrate` on PostgreSQL).
-        let build = |size: u32| -> anyhow::Result<Pool<Manager>> {
+        let build = |size: u32, manager: Manager| -> anyhow::Result<Pool<Manager>> {
             let pool = Pool::builder()
                 .max_size(size)
                 .min_idle(Some(0))
                 .connection_timeout(timeout)
                 .test_on_check_out(false)
-                .build_unchecked(manager.clone());
+                .build_unchecked(manager);
             drop(
                 pool.get()
                     .with_context(|| format!("connecting to the {} database", backend.name()))?,
@@ -234,11 +247,17 @@ impl Db {
         let (read, write) = match backend {
             Backend::Sqlite => {
                 // The writer opens first so the WAL switch happens before readers exist.
-                let write = build(1)?;
-                (build(cfg.pool_size)?, write)
+                let write = build(
+                    1,
+                    Manager {
+                        cache_kib: WRITER_CACHE_KIB,
+                        ..manager.clone()
+                    },
+                )?;
+                (build(cfg.pool_size, manager)?, write)
             }
             Backend::Postgres => {
-                let pool = build(cfg.pool_size)?;
+                let pool = build(cfg.pool_size, manager)?;
                 (pool.clone(), pool)
             }
         };
