@@ -112,6 +112,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
+    // A broken contract template stops everything before the database is touched.
+    crate::documents::load_templates(&cfg)?;
     let db = Db::connect(&cfg.database)?;
     if cfg.database.migrate_on_start || !matches!(command, Command::Serve { .. }) {
         let n = db.migrate()?;

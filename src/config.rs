@@ -24,7 +24,18 @@ pub struct Config {
     pub scheduler: SchedulerConfig,
     pub settlement: SettlementConfig,
     pub mail: MailConfig,
+    pub documents: DocumentsConfig,
     pub log: LogConfig,
+}
+
+/// Agreements as documents.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentsConfig {
+    /// Folder of the contract templates (`KIND.LANG.txt`), read and checked at start. Empty:
+    /// `contract-templates/` in the working directory if there is one, else the copies built
+    /// into the binary.
+    pub templates_dir: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

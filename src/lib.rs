@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod contracts;
 pub mod db;
+pub mod documents;
 pub mod error;
 pub mod http;
 pub mod insurance;
@@ -42,12 +43,17 @@ pub struct AppState {
     pub tz: Tz,
     /// Recently authenticated sessions.
     pub sessions: auth::session::SessionCache,
+    /// The checked contract templates.
+    pub templates: Arc<documents::ContractTemplates>,
 }
 
 impl AppState {
     pub fn new(cfg: Config, db: Db, clock: Clock) -> anyhow::Result<AppState> {
         let tz = cfg.time_zone()?;
+        let templates = documents::load_templates(&cfg)?;
+        tracing::debug!(origin = templates.origin(), "contract templates checked");
         Ok(AppState {
+            templates: Arc::new(templates),
             cfg: Arc::new(cfg),
             db,
             clock,

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod concurrency;
+mod documents;
 mod helpers;
 mod lifecycle;
 mod mail;
