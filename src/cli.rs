@@ -113,7 +113,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         return Ok(0);
     }
     // A broken contract template stops everything before the database is touched.
-    crate::documents::load_templates(&cfg)?;
+    let templates = crate::documents::load_templates(&cfg)?;
     let db = Db::connect(&cfg.database)?;
     if cfg.database.migrate_on_start || !matches!(command, Command::Serve { .. }) {
         let n = db.migrate()?;
@@ -123,7 +123,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     } else if db.pending_migrations()? > 0 {
         bail!("the database has pending migrations: run `usefirst migrate`");
     }
-    let state = AppState::new(cfg, db, Clock::system())?;
+    let state = AppState::with_templates(cfg, db, Clock::system(), templates)?;
     match command {
         Command::Serve { no_scheduler } => serve(state, no_scheduler).await.map(|_| 0),
         Command::Migrate { .. } => Ok(0),

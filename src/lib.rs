@@ -20,6 +20,7 @@ pub mod scheduler;
 pub mod seed;
 pub mod settlement;
 pub mod technologies;
+pub mod templating;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -43,15 +44,25 @@ pub struct AppState {
     pub tz: Tz,
     /// Recently authenticated sessions.
     pub sessions: auth::session::SessionCache,
-    /// The checked contract templates.
+    /// The checked contract templates, for the agreement documents (PDF) built on them.
     pub templates: Arc<documents::ContractTemplates>,
 }
 
 impl AppState {
+    /// The state for `cfg`, with its contract templates loaded and checked.
     pub fn new(cfg: Config, db: Db, clock: Clock) -> anyhow::Result<AppState> {
-        let tz = cfg.time_zone()?;
         let templates = documents::load_templates(&cfg)?;
-        tracing::debug!(origin = templates.origin(), "contract templates checked");
+        AppState::with_templates(cfg, db, clock, templates)
+    }
+
+    /// The state for `cfg`, with contract templates the caller has already checked.
+    pub fn with_templates(
+        cfg: Config,
+        db: Db,
+        clock: Clock,
+        templates: documents::ContractTemplates,
+    ) -> anyhow::Result<AppState> {
+        let tz = cfg.time_zone()?;
         Ok(AppState {
             templates: Arc::new(templates),
             cfg: Arc::new(cfg),

@@ -21,29 +21,29 @@ fn group(digits: &str, sep: char) -> String {
     out
 }
 
-/// An amount of minor units in the currency's convention: VND `1.500.000 ₫`, CNY
-/// `¥1,500.00`, USD `US$1,500.00`, EUR `€1,500.00`. The same in every language, as the
-/// currency's own users write it.
+/// An amount of minor units in the currency's own convention, the same in every language:
+/// VND `1.500.000 ₫`, CNY `¥1,500.00`, USD `US$1,500.00`, EUR `€1,500.00`.
 pub fn money(currency: Currency, minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    let scale = 10u64.pow(currency.exponent);
-    let (whole, frac) = (abs / scale, abs % scale);
-    match currency.code {
-        "VND" => format!("{sign}{} ₫", group(&whole.to_string(), '.')),
-        code => {
-            let symbol = match code {
-                "CNY" => "¥",
-                "USD" => "US$",
-                "EUR" => "€",
-                other => other,
-            };
-            format!(
-                "{sign}{symbol}{}.{frac:0width$}",
-                group(&whole.to_string(), ','),
-                width = currency.exponent as usize
-            )
-        }
+    // `format_amount` writes the canonical major-unit form ("-1500.50"); only the grouping
+    // and the symbol are the document's.
+    let plain = currency.format_amount(minor);
+    let (sign, plain) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.as_str()),
+    };
+    let (whole, frac) = match plain.split_once('.') {
+        Some((whole, frac)) => (whole, Some(frac)),
+        None => (plain, None),
+    };
+    let mut number = group(whole, currency.group);
+    if let Some(frac) = frac {
+        number.push('.');
+        number.push_str(frac);
+    }
+    if currency.symbol_after {
+        format!("{sign}{number} {}", currency.symbol)
+    } else {
+        format!("{sign}{}{number}", currency.symbol)
     }
 }
 

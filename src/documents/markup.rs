@@ -9,6 +9,11 @@
 //! [signatures]              the parties' signature blocks
 //! ```
 //!
+//! A value inserted by a template can hold neither a line break nor an unescaped `|`: the
+//! templates write `\|` and `\\` for them ([`escape`]), so a party's name cannot split a table
+//! cell or start a heading. Lines of a paragraph are joined with a space, except between two
+//! CJK characters (Chinese is written without spaces).
+//!
 //! Every piece of text is NFC-normalised: decomposed Vietnamese marks (a base letter followed
 //! by combining accents) would otherwise be placed as separate glyphs.
 
@@ -34,57 +39,119 @@ pub struct MarkupError {
     pub message: String,
 }
 
-fn nfc(text: &str) -> String {
-    text.nfc().collect()
+/// Writes `value` so that markup reads it back as it is: line breaks become spaces, `|` and
+/// `\` are escaped.
+pub fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '|' => out.push_str("\\|"),
+            '\r' | '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
+/// Undoes [`escape`] and NFC-normalises.
+fn text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(next) = chars.next() {
+                out.push(next);
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out.nfc().collect()
+}
+
+/// The cells of a table row, split at unescaped `|`.
 fn cells(line: &str) -> Vec<String> {
-    let inner = line.trim();
-    let inner = inner.strip_prefix('|').unwrap_or(inner);
-    let inner = inner.strip_suffix('|').unwrap_or(inner);
-    inner.split('|').map(|c| nfc(c.trim())).collect()
+    let mut cells = Vec::new();
+    let mut cell = String::new();
+    let mut chars = line.trim().chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                cell.push(c);
+                if let Some(next) = chars.next() {
+                    cell.push(next);
+                }
+            }
+            '|' => cells.push(std::mem::take(&mut cell)),
+            c => cell.push(c),
+        }
+    }
+    cells.push(cell);
+    // The row's leading and trailing `|` leave an empty first and last piece.
+    let inner = &cells[1..cells.len().saturating_sub(1).max(1)];
+    inner.iter().map(|c| text(c.trim())).collect()
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3000..=0x303F | 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
+        | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x2FFFF)
+}
+
+/// The lines of one paragraph as one text.
+fn join(lines: &[&str]) -> String {
+    let mut out = String::new();
+    for line in lines {
+        let cjk_seam =
+            out.chars().next_back().is_some_and(is_cjk) && line.chars().next().is_some_and(is_cjk);
+        if !out.is_empty() && !cjk_seam {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    text(&out)
 }
 
 /// Reads rendered markup into blocks.
-pub fn parse(text: &str) -> Result<Vec<Block>, MarkupError> {
+pub fn parse(source: &str) -> Result<Vec<Block>, MarkupError> {
     let mut blocks = Vec::new();
     let mut paragraph: Vec<&str> = Vec::new();
-    let mut table: Option<(usize, Vec<Vec<String>>)> = None;
+    let mut table: Vec<Vec<String>> = Vec::new();
 
     fn end_paragraph(paragraph: &mut Vec<&str>, blocks: &mut Vec<Block>) {
         if !paragraph.is_empty() {
-            blocks.push(Block::Paragraph(nfc(&paragraph.join(" "))));
+            blocks.push(Block::Paragraph(join(paragraph)));
             paragraph.clear();
         }
     }
-    fn end_table(table: &mut Option<(usize, Vec<Vec<String>>)>, blocks: &mut Vec<Block>) {
-        if let Some((_, mut rows)) = table.take() {
+    fn end_table(table: &mut Vec<Vec<String>>, blocks: &mut Vec<Block>) {
+        if !table.is_empty() {
+            let mut rows = std::mem::take(table);
             let header = rows.remove(0);
             blocks.push(Block::Table { header, rows });
         }
     }
 
-    for (i, raw) in text.lines().enumerate() {
+    for (i, raw) in source.lines().enumerate() {
         let line_no = i + 1;
         let line = raw.trim();
         if line.starts_with('|') {
             end_paragraph(&mut paragraph, &mut blocks);
             let row = cells(line);
-            match &mut table {
-                Some((width, rows)) => {
-                    if row.len() != *width {
-                        return Err(MarkupError {
-                            line: line_no,
-                            message: format!(
-                                "table row has {} cells, the table's first row has {width}",
-                                row.len()
-                            ),
-                        });
-                    }
-                    rows.push(row);
+            if let Some(first) = table.first() {
+                if row.len() != first.len() {
+                    return Err(MarkupError {
+                        line: line_no,
+                        message: format!(
+                            "table row has {} cells, the table's first row has {}",
+                            row.len(),
+                            first.len()
+                        ),
+                    });
                 }
-                None => table = Some((row.len(), vec![row])),
             }
+            table.push(row);
             continue;
         }
         end_table(&mut table, &mut blocks);
@@ -92,10 +159,10 @@ pub fn parse(text: &str) -> Result<Vec<Block>, MarkupError> {
             end_paragraph(&mut paragraph, &mut blocks);
         } else if let Some(title) = line.strip_prefix("# ") {
             end_paragraph(&mut paragraph, &mut blocks);
-            blocks.push(Block::Title(nfc(title.trim())));
+            blocks.push(Block::Title(text(title.trim())));
         } else if let Some(heading) = line.strip_prefix("## ") {
             end_paragraph(&mut paragraph, &mut blocks);
-            blocks.push(Block::Heading(nfc(heading.trim())));
+            blocks.push(Block::Heading(text(heading.trim())));
         } else if line == "[signatures]" {
             end_paragraph(&mut paragraph, &mut blocks);
             blocks.push(Block::Signatures);
@@ -117,6 +184,21 @@ pub fn parse(text: &str) -> Result<Vec<Block>, MarkupError> {
         });
     }
     Ok(blocks)
+}
+
+impl Block {
+    /// The block's text, cells joined by tabs and rows by line breaks (empty for signatures).
+    pub fn text(&self) -> String {
+        match self {
+            Block::Title(t) | Block::Heading(t) | Block::Paragraph(t) => t.clone(),
+            Block::Table { header, rows } => std::iter::once(header)
+                .chain(rows)
+                .map(|row| row.join("\t"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Block::Signatures => String::new(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -151,6 +233,34 @@ mod tests {
         };
         assert_eq!(title, "Hợp");
         assert_eq!(title.chars().count(), 3);
+    }
+
+    #[test]
+    fn escaped_values_keep_their_pipes_and_stay_on_their_line() {
+        let name = escape("A | B \\ C\n# not a title");
+        let text = format!("# T\n| Party | Name |\n| A | {name} |\n{name}\n");
+        let blocks = parse(&text).unwrap();
+        assert_eq!(
+            blocks[1],
+            Block::Table {
+                header: vec!["Party".into(), "Name".into()],
+                rows: vec![vec!["A".into(), "A | B \\ C # not a title".into()]],
+            }
+        );
+        assert_eq!(
+            blocks[2],
+            Block::Paragraph("A | B \\ C # not a title".into())
+        );
+    }
+
+    #[test]
+    fn chinese_lines_join_without_a_space() {
+        let blocks = parse("# 协议\n甲方应当\n按时付款\nUS$1,500.00\n即可。\n").unwrap();
+        // Between CJK characters no space; where Latin text meets CJK, one space as usual.
+        assert_eq!(
+            blocks[1],
+            Block::Paragraph("甲方应当按时付款 US$1,500.00 即可。".into())
+        );
     }
 
     #[test]

@@ -12,5 +12,7 @@ pub fn load_templates(cfg: &crate::config::Config) -> anyhow::Result<ContractTem
     let dir = Some(cfg.documents.templates_dir.as_str())
         .filter(|d| !d.is_empty())
         .map(std::path::Path::new);
-    ContractTemplates::load(dir)
+    let templates = ContractTemplates::load(dir)?;
+    tracing::info!(origin = templates.origin(), "contract templates checked");
+    Ok(templates)
 }

@@ -64,10 +64,7 @@ pub struct Templates {
 impl Templates {
     /// Parses the templates of every locale; each must have every kind, and nothing else.
     pub fn parse(sources: &[(&str, &str)]) -> anyhow::Result<Templates> {
-        let mut env = minijinja::Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        // Plain-text mail: nothing to escape.
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        let mut env = crate::templating::text_environment();
         for (locale, text) in sources {
             let file = format!("mail-templates/{locale}.toml");
             let parsed: BTreeMap<String, Template> =

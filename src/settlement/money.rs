@@ -12,24 +12,42 @@ pub struct Currency {
     pub code: &'static str,
     /// Decimal places of the minor unit (VND 0, CNY/USD/EUR 2).
     pub exponent: u32,
+    /// How documents write an amount: the symbol, and whether it follows the number
+    /// (`1.500.000 ₫`) or precedes it (`¥1,500.00`).
+    pub symbol: &'static str,
+    pub symbol_after: bool,
+    /// Digit grouping separator in the currency's own convention.
+    pub group: char,
 }
 
 pub const CURRENCIES: [Currency; 4] = [
     Currency {
         code: "VND",
         exponent: 0,
+        symbol: "₫",
+        symbol_after: true,
+        group: '.',
     },
     Currency {
         code: "CNY",
         exponent: 2,
+        symbol: "¥",
+        symbol_after: false,
+        group: ',',
     },
     Currency {
         code: "USD",
         exponent: 2,
+        symbol: "US$",
+        symbol_after: false,
+        group: ',',
     },
     Currency {
         code: "EUR",
         exponent: 2,
+        symbol: "€",
+        symbol_after: false,
+        group: ',',
     },
 ];
 
