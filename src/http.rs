@@ -224,20 +224,23 @@ where
     web::block(f).await?
 }
 
-/// Runs a point read (one or two indexed lookups). On SQLite it runs right here on the
-/// worker: in WAL mode a reader never waits for the writer, and the lookup takes a few
-/// microseconds, far less than handing it to a blocking thread and back (measured in
-/// docs/PERFORMANCE.md). On PostgreSQL it is a network round trip, so it goes to the
-/// blocking pool like every other database call.
-pub async fn point_read<T, F>(state: &AppState, f: F) -> Result<T, AppError>
+/// Runs a point read (one or two indexed lookups) on a reader connection. On SQLite it runs
+/// right here on the worker when a reader connection is idle: in WAL mode a reader never
+/// waits for the writer, and the lookup takes a few microseconds, far less than handing it to
+/// a blocking thread and back (see docs/PERFORMANCE.md). When every reader is taken (list
+/// reads on the blocking threads), or on PostgreSQL (a network round trip), it goes to the
+/// blocking pool, which may wait for a connection without stalling the worker.
+pub async fn point_read<T, F>(state: web::Data<AppState>, f: F) -> Result<T, AppError>
 where
-    F: FnOnce() -> Result<T, AppError> + Send + 'static,
+    F: FnOnce(&mut crate::db::DbConn) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
-    match state.db.backend() {
-        crate::db::Backend::Sqlite => f(),
-        crate::db::Backend::Postgres => blocking(f).await,
+    if state.db.backend() == crate::db::Backend::Sqlite {
+        if let Some(mut conn) = state.db.idle_reader() {
+            return f(&mut conn);
+        }
     }
+    blocking(move || f(&mut *state.db.reader()?)).await
 }
 
 #[cfg(test)]

@@ -247,10 +247,8 @@ pub async fn get(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let db = state.clone();
-    let agreement = point_read(&state, move || {
-        let mut conn = db.db.reader()?;
-        let row = store::get_visible(&mut conn, &actor, &id)?;
+    let agreement = point_read(state, move |conn| {
+        let row = store::get_visible(conn, &actor, &id)?;
         Agreement::from_row(row, Some(&actor))
     })
     .await?;

@@ -1,10 +1,12 @@
 //! Storage plumbing: the connection type for both backends, pools, SQLite pragmas, the one
-//! transaction entry point, and embedded migrations.
+//! write entry point, and embedded migrations.
 //!
 //! Every per-backend difference lives in this folder. Elsewhere code is written once against
-//! [`DbConn`]. Writes go through [`Db::write`], which runs one transaction: `BEGIN IMMEDIATE`
-//! on SQLite over a single dedicated writer connection (so concurrent writers queue instead
-//! of failing with "database is locked"), an ordinary transaction on PostgreSQL.
+//! [`DbConn`]. Writes go through [`Db::write`]. On SQLite the writer thread (`writer.rs`)
+//! owns the single writer connection and runs queued writes in savepoints under one
+//! `BEGIN IMMEDIATE` … COMMIT per batch, so concurrent writers queue instead of failing with
+//! "database is locked"; on PostgreSQL each write is an ordinary transaction on a pooled
+//! connection.
 
 pub mod schema;
 mod writer;
@@ -112,7 +114,6 @@ impl ManageConnection for Manager {
             }
             Backend::Sqlite => {
                 let path = sqlite_path(&self.url);
-                stable_query_plans();
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 // busy_timeout first, so the pragmas below already wait instead of failing.
@@ -147,7 +148,7 @@ impl ManageConnection for Manager {
 }
 
 /// Turns on SQLite's query planner stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`) for
-/// every connection this process opens, before the first one opens.
+/// every connection this process opens; called once, before the first one opens.
 ///
 /// Without it, the bundled SQLite (built with STAT4) marks a statement whose WHERE compares an
 /// indexed column with a bound parameter as "plan depends on the value", and re-prepares it on
@@ -198,7 +199,8 @@ const READER_CACHE_KIB: u32 = 4 * 1024;
 /// A pooled connection.
 pub type Conn = PooledConnection<Manager>;
 
-/// The database: a reader pool and a writer pool (the same pool on PostgreSQL).
+/// The database. SQLite: a reader pool, and a one-connection writer pool that the writer
+/// thread (and `migrate`) take the writer connection from. PostgreSQL: one pool for both.
 #[derive(Clone)]
 pub struct Db {
     backend: Backend,
@@ -213,6 +215,7 @@ impl Db {
     pub fn connect(cfg: &DatabaseConfig) -> anyhow::Result<Db> {
         let backend = Backend::of(&cfg.url);
         if backend == Backend::Sqlite {
+            stable_query_plans();
             let path = sqlite_path(&cfg.url);
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
@@ -285,6 +288,11 @@ impl Db {
         self.read.get()
     }
 
+    /// A reader connection if one is idle right now, without waiting.
+    pub fn idle_reader(&self) -> Option<Conn> {
+        self.read.try_get()
+    }
+
     /// Runs `f` in a write transaction and returns once its changes are committed; an error
     /// from `f` rolls back everything `f` did.
     ///
@@ -299,11 +307,15 @@ impl Db {
     {
         match &self.writer {
             Some(writer) => writer.run(f),
-            None => {
-                let mut conn = self.write.get()?;
-                transaction(&mut conn, f)
-            }
+            // A panic in `f` leaves the transaction open; the pool then closes the connection
+            // instead of reusing it (`has_broken`), which rolls the transaction back.
+            None => (*self.write.get()?).transaction(f),
         }
+    }
+
+    /// SQLite: how many batches (COMMITs) the writer thread has run; None on PostgreSQL.
+    pub fn write_batches(&self) -> Option<u64> {
+        self.writer.as_ref().map(|w| w.batches())
     }
 
     /// Applies pending migrations; returns how many ran.
@@ -348,52 +360,6 @@ impl Db {
     }
 }
 
-/// One transaction on `conn`: `BEGIN IMMEDIATE` on SQLite (take the write lock up front, so
-/// a transaction never fails half-way on a lock upgrade), an ordinary one on PostgreSQL. A
-/// panic in `f` rolls the transaction back before it goes on unwinding, so a pooled
-/// connection never carries a half-done transaction into its next use.
-pub fn transaction<T, E>(
-    conn: &mut DbConn,
-    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
-) -> Result<T, E>
-where
-    E: From<diesel::result::Error>,
-{
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match conn {
-        DbConn::Postgres(_) => conn.transaction(f),
-        DbConn::Sqlite(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
-            let result = f(conn);
-            let DbConn::Sqlite(inner) = conn else {
-                unreachable!("backend cannot change")
-            };
-            match result {
-                Ok(value) => match <AnsiTransactionManager as TransactionManager<
-                    SqliteConnection,
-                >>::commit_transaction(inner)
-                {
-                    Ok(()) => Ok(value),
-                    Err(err) => {
-                        let _ = <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(inner);
-                        Err(err.into())
-                    }
-                },
-                Err(err) => {
-                    <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(inner)?;
-                    Err(err)
-                }
-            }
-        }
-    }));
-    match run {
-        Ok(result) => result,
-        Err(panic) => {
-            roll_back_all(conn);
-            std::panic::resume_unwind(panic)
-        }
-    }
-}
-
 /// Is `conn` inside a transaction (or unsure of it)?
 fn in_transaction(conn: &mut DbConn) -> bool {
     fn depth<C>(c: &mut C) -> bool
@@ -408,23 +374,29 @@ fn in_transaction(conn: &mut DbConn) -> bool {
     on_backend!(conn, |c| depth(c))
 }
 
-/// Rolls back every open transaction level on `conn`; stops at the first failure (the pool
-/// then discards the connection, see `has_broken`).
-fn roll_back_all(conn: &mut DbConn) {
-    fn unwind<C>(c: &mut C)
+/// Rolls back open transaction levels on `conn` until `depth` levels are left; false if
+/// that failed (the pool then discards the connection, see `has_broken`).
+fn roll_back_to(conn: &mut DbConn, depth: u32) -> bool {
+    fn unwind<C>(c: &mut C, depth: u32) -> bool
     where
         C: Connection<TransactionManager = AnsiTransactionManager>,
     {
-        while matches!(
-            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
-            Ok(Some(_))
-        ) {
+        loop {
+            let open = match AnsiTransactionManager::transaction_manager_status_mut(c)
+                .transaction_depth()
+            {
+                Ok(open) => open.map_or(0, |d| d.get()),
+                Err(_) => return false,
+            };
+            if open <= depth {
+                return open == depth;
+            }
             if <AnsiTransactionManager as TransactionManager<C>>::rollback_transaction(c).is_err() {
-                break;
+                return false;
             }
         }
     }
-    on_backend!(conn, |c| unwind(c))
+    on_backend!(conn, |c| unwind(c, depth))
 }
 
 /// Serialises transactions that use the same `key` until the caller's transaction ends.

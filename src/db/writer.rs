@@ -13,12 +13,15 @@
 //! holds its changes has succeeded; if that COMMIT fails, every caller in the batch gets the
 //! error and nothing of the batch is kept. A batch holds what has queued up while the thread
 //! was busy, up to [`MAX_BATCH`] closures: under a light load each write is its own batch.
+//!
+//! A caller whose write has not started within `database.busy_timeout_ms` takes it back out
+//! of its slot and answers "busy"; the writer thread finds the slot empty and moves on.
 
 use std::any::Any;
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -27,7 +30,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 
-use super::{DbConn, Manager};
+use super::{roll_back_to, DbConn, Manager};
 
 /// The most closures one COMMIT covers. Each is a request's worth of statements (well under a
 /// millisecond), so a full batch holds the write lock for a few milliseconds at most.
@@ -45,18 +48,16 @@ type Finish<'a> = Box<dyn FnOnce(Result<(), &DieselError>) + Send + 'a>;
 /// Given no connection (no transaction could be opened), it fails without running.
 type Job<'a> = Box<dyn FnOnce(Option<&mut DbConn>) -> Finish<'a> + Send + 'a>;
 
-/// A job as queued, with the state its caller and the writer thread agree on.
-struct Queued {
-    state: Arc<AtomicU8>,
-    job: Job<'static>,
-}
+/// Where a queued job waits. The writer thread takes the job out to run it; a caller that
+/// gives up waiting takes it back out first. Whoever takes it owns it, so a job is dropped
+/// either by the writer thread while its caller waits, or by the caller itself.
+type Slot = Arc<Mutex<Option<Job<'static>>>>;
 
-/// Waiting in the queue; the writer may start it or its caller may give up on it.
-const QUEUED: u8 = 0;
-/// Taken by the writer thread: its caller waits for the outcome, however long.
-const STARTED: u8 = 1;
-/// Its caller gave up waiting; the writer thread must not touch it.
-const CANCELLED: u8 = 2;
+fn take(slot: &Slot) -> Option<Job<'static>> {
+    // A poisoned lock only means a panic elsewhere while holding it; the Option is intact.
+    let mut guard: MutexGuard<'_, _> = slot.lock().unwrap_or_else(|e| e.into_inner());
+    guard.take()
+}
 
 /// What the writer thread sends back to a waiting caller.
 enum Outcome<T, E> {
@@ -66,9 +67,11 @@ enum Outcome<T, E> {
 
 /// The handle callers queue work on; the thread ends when the last handle is dropped.
 pub struct Writer {
-    queue: mpsc::Sender<Queued>,
+    queue: mpsc::Sender<Slot>,
     /// How long a caller waits for its write to start before answering "busy".
     patience: Duration,
+    /// COMMITs (batches) so far.
+    batches: Arc<AtomicU64>,
 }
 
 impl Writer {
@@ -76,11 +79,22 @@ impl Writer {
     /// whose write has not started after `patience` (`database.busy_timeout_ms`) gets a busy
     /// error, as it would waiting for SQLite's lock, and its write never runs.
     pub fn start(pool: Pool<Manager>, patience: Duration) -> std::io::Result<Writer> {
-        let (queue, jobs) = mpsc::channel::<Queued>();
+        let (queue, jobs) = mpsc::channel::<Slot>();
+        let batches = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&batches);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run_batches(&pool, &jobs))?;
-        Ok(Writer { queue, patience })
+            .spawn(move || run_batches(&pool, &jobs, &counted))?;
+        Ok(Writer {
+            queue,
+            patience,
+            batches,
+        })
+    }
+
+    /// How many batches (COMMITs) the writer thread has run.
+    pub fn batches(&self) -> u64 {
+        self.batches.load(Ordering::Relaxed)
     }
 
     /// Runs `f` in the next batch and returns its result once that batch is committed.
@@ -120,37 +134,30 @@ impl Writer {
         };
         let job: Job<'_> = Box::new(job);
         // SAFETY: the job borrows from this stack frame (through `f`, `T` and `E`), and is
-        // made `'static` only to cross the channel. This frame does not return while the
-        // writer thread may still touch the job: it either waits for `done`, which the job
-        // sends on only after `f` has run and been dropped, or it cancels the job while it is
-        // still queued, after which the writer thread neither runs nor drops it
-        // (`next_job`). A job dropped unrun because the thread is gone drops `done` with it,
-        // which ends the wait. The writer thread never unwinds through a job: panics in `f`
-        // are caught above and resumed here, on the caller's thread.
+        // made `'static` only to cross the channel. This frame does not return while anyone
+        // else may hold the job: either it takes the job back out of the slot itself (and
+        // drops it here), or the writer thread took it, and then this frame waits for
+        // `answer`, which ends only once the job and its finish have been consumed or
+        // dropped (`done` goes with them). Panics in `f` are caught above and resumed here,
+        // on the caller's thread.
         let job: Job<'static> = unsafe { std::mem::transmute::<Job<'_>, Job<'static>>(job) };
-        let state = Arc::new(AtomicU8::new(QUEUED));
-        let queued = Queued {
-            state: Arc::clone(&state),
-            job,
-        };
-        if self.queue.send(queued).is_err() {
+        let slot: Slot = Arc::new(Mutex::new(Some(job)));
+        if self.queue.send(Arc::clone(&slot)).is_err() {
+            drop(take(&slot));
             return Err(E::from(writer_gone()));
         }
         let outcome = match answer.recv_timeout(self.patience) {
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                if state
-                    .compare_exchange(QUEUED, CANCELLED, Ordering::AcqRel, Ordering::Acquire)
-                    .is_ok()
-                {
-                    // The writer thread will leave the job alone: see `run_batches`.
+            Err(mpsc::RecvTimeoutError::Timeout) => match take(&slot) {
+                Some(job) => {
+                    drop(job);
                     return Err(E::from(busy(format!(
                         "database is busy: no turn to write within {} ms",
                         self.patience.as_millis()
                     ))));
                 }
                 // Already started: its outcome comes, and this frame must outlive it.
-                answer.recv()
-            }
+                None => answer.recv(),
+            },
             other => other.map_err(|_| mpsc::RecvError),
         };
         match outcome {
@@ -163,29 +170,22 @@ impl Writer {
 
 /// Takes the next job that its caller still waits for, or None when the queue is empty (or,
 /// with `block`, closed).
-fn next_job(jobs: &mpsc::Receiver<Queued>, block: bool) -> Option<Job<'static>> {
+fn next_job(jobs: &mpsc::Receiver<Slot>, block: bool) -> Option<Job<'static>> {
     loop {
-        let queued = if block {
+        let slot = if block {
             jobs.recv().ok()?
         } else {
             jobs.try_recv().ok()?
         };
-        if queued
-            .state
-            .compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-        {
-            return Some(queued.job);
+        // An empty slot: its caller gave up and took the job back.
+        if let Some(job) = take(&slot) {
+            return Some(job);
         }
-        // Its caller gave up and has returned: whatever the job borrowed may be gone, so it
-        // is neither run nor dropped (dropping could run a destructor that reaches into that
-        // frame). This leaks one closure per write that timed out in the queue.
-        std::mem::forget(queued.job);
     }
 }
 
 /// The writer thread: one transaction per batch of whatever has queued up.
-fn run_batches(pool: &Pool<Manager>, jobs: &mpsc::Receiver<Queued>) {
+fn run_batches(pool: &Pool<Manager>, jobs: &mpsc::Receiver<Slot>, batches: &AtomicU64) {
     ON_WRITER.set(true);
     let mut finishes: Vec<Finish<'static>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = next_job(jobs, true) {
@@ -193,8 +193,7 @@ fn run_batches(pool: &Pool<Manager>, jobs: &mpsc::Receiver<Queued>) {
             Ok(conn) => conn,
             Err(err) => {
                 // Someone else (a migration) holds the writer for longer than the pool waits.
-                let err = busy(format!("database is busy: {err}"));
-                run_unwritten(first, &err);
+                run_unwritten(first, &busy(format!("database is busy: {err}")));
                 continue;
             }
         };
@@ -208,9 +207,12 @@ fn run_batches(pool: &Pool<Manager>, jobs: &mpsc::Receiver<Queued>) {
         let mut next = Some(first);
         let mut intact = true;
         while let Some(job) = next.take() {
-            finishes.push(job(Some(&mut conn)));
+            match catch_unwind(AssertUnwindSafe(|| job(Some(&mut conn)))) {
+                Ok(finish) => finishes.push(finish),
+                Err(_) => intact = false,
+            }
             // A closure that panicked left its savepoint open: roll it back like an error.
-            intact = back_to_batch_level(&mut conn);
+            intact = intact && roll_back_to(&mut conn, 1);
             if intact && finishes.len() < MAX_BATCH {
                 next = next_job(jobs, false);
             }
@@ -223,12 +225,16 @@ fn run_batches(pool: &Pool<Manager>, jobs: &mpsc::Receiver<Queued>) {
                 sqlite,
             )
         } else {
-            Err(DieselError::RollbackTransaction)
+            Err(busy(
+                "database is busy: the batch was rolled back after a write could not be undone"
+                    .into(),
+            ))
         };
         if commit.is_err() {
-            let _ = <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(sqlite);
+            roll_back_to(&mut conn, 0);
         }
         drop(conn);
+        batches.fetch_add(1, Ordering::Relaxed);
         let outcome = commit.as_ref().map(|_| ());
         for finish in finishes.drain(..) {
             let _ = catch_unwind(AssertUnwindSafe(|| finish(outcome)));
@@ -238,44 +244,20 @@ fn run_batches(pool: &Pool<Manager>, jobs: &mpsc::Receiver<Queued>) {
 
 /// Fails a job without running it: no transaction could be opened for it.
 fn run_unwritten(job: Job<'static>, err: &DieselError) {
-    let finish = job(None);
-    let _ = catch_unwind(AssertUnwindSafe(|| finish(Err(err))));
-}
-
-/// Rolls back savepoints a panicking closure left open; false if the batch cannot go on.
-fn back_to_batch_level(conn: &mut DbConn) -> bool {
-    let DbConn::Sqlite(sqlite) = conn else {
-        return false;
-    };
-    loop {
-        let depth = match AnsiTransactionManager::transaction_manager_status_mut(sqlite)
-            .transaction_depth()
-        {
-            Ok(depth) => depth.map_or(0, |d| d.get()),
-            Err(_) => return false,
-        };
-        match depth {
-            1 => return true,
-            0 => return false,
-            _ => {
-                if <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(sqlite).is_err() {
-                    return false;
-                }
-            }
-        }
-    }
+    let _ = catch_unwind(AssertUnwindSafe(|| job(None)(Err(err))));
 }
 
 fn busy(message: String) -> DieselError {
     DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message))
 }
 
-/// The writer thread has stopped (only while the process shuts down).
+/// The writer thread is gone: only after a panic outside any write, which it guards against.
 fn writer_gone() -> DieselError {
     busy("database is busy: the writer has stopped".into())
 }
 
-/// A fresh copy of a COMMIT error for each caller of the batch.
+/// A fresh copy of a COMMIT error for each caller of the batch. Callers whose own writes
+/// succeeded answer "busy" (retry), whatever sank the batch.
 fn copy_error(err: &DieselError) -> DieselError {
     match err {
         DieselError::DatabaseError(kind, info) => {
@@ -291,6 +273,8 @@ fn copy_error(err: &DieselError) -> DieselError {
             };
             DieselError::DatabaseError(kind, Box::new(info.message().to_string()))
         }
-        other => busy(format!("the batch's commit failed: {other}")),
+        other => busy(format!(
+            "database is busy: the batch's commit failed: {other}"
+        )),
     }
 }

@@ -172,10 +172,8 @@ pub async fn get(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let db = state.clone();
-    let tech: Technology = point_read(&state, move || {
-        let mut conn = db.db.reader()?;
-        Ok(load_for(&mut conn, &actor, &id, Act::ReadTechnology)?.into())
+    let tech: Technology = point_read(state, move |conn| {
+        Ok(load_for(conn, &actor, &id, Act::ReadTechnology)?.into())
     })
     .await?;
     Ok(HttpResponse::Ok()

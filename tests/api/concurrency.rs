@@ -1,6 +1,7 @@
-//! Many writers at once: on SQLite they queue on the single writer connection instead of
-//! failing with "database is locked"; on PostgreSQL they run side by side. Either way every
-//! request succeeds, numbers stay unique and the audit chain stays whole.
+//! Many writers at once: on SQLite they queue for the writer thread, which commits them in
+//! batches, instead of failing with "database is locked"; on PostgreSQL they run side by
+//! side. Either way every request succeeds, numbers stay unique and the audit chain stays
+//! whole.
 
 use std::collections::HashSet;
 
@@ -91,7 +92,7 @@ async fn a_locked_database_answers_503_and_changes_nothing() {
                     diesel::sql_query("LOCK TABLE agreements IN ACCESS EXCLUSIVE MODE")
                         .execute(conn)?;
                 }
-                // SQLite: holding the single writer connection is the lock.
+                // SQLite: a write running on the writer thread holds up every other one.
                 locked_tx.send(()).unwrap();
                 std::thread::sleep(std::time::Duration::from_millis(2500));
                 Ok::<_, usefirst::error::AppError>(())
@@ -152,55 +153,107 @@ fn counter_names(app: &TestApp, prefix: &str) -> Vec<String> {
         name: String,
     }
     let mut conn = app.state.db.reader().unwrap();
-    let mut names: Vec<String> =
-        diesel::sql_query("SELECT name FROM counters WHERE name LIKE $1 ORDER BY name")
-            .bind::<diesel::sql_types::Text, _>(format!("{prefix}%"))
-            .load::<Name>(&mut *conn)
-            .unwrap()
-            .into_iter()
-            .map(|n| n.name)
-            .collect();
-    names.sort();
-    names
+    diesel::sql_query("SELECT name FROM counters WHERE name LIKE $1 ORDER BY name")
+        .bind::<diesel::sql_types::Text, _>(format!("{prefix}%"))
+        .load::<Name>(&mut *conn)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect()
 }
 
-/// Many writers at once, every third failing after it wrote: on SQLite they share COMMITs
-/// (each in its own savepoint), yet each failure undoes only its own row, and each success is
-/// readable the moment its caller has its answer.
+/// A write to run on its own thread, given the app's state.
+type Writer<T> = Box<dyn FnOnce(&usefirst::AppState) -> T + Send>;
+
+/// Runs `writers` on their own threads so that, on SQLite, they queue up together behind one
+/// write that waits until all of them have been started: the writer thread then takes them
+/// as one batch. Returns their results in order and how many COMMITs they took (SQLite).
+fn in_one_batch<T: Send + 'static>(
+    app: &TestApp,
+    writers: Vec<Writer<T>>,
+) -> (Vec<T>, Option<u64>) {
+    let n = writers.len();
+    let started = std::sync::Arc::new(std::sync::Barrier::new(n + 1));
+    let before = app.state.db.write_batches();
+    let gate = {
+        let state = app.state.clone();
+        let started = started.clone();
+        std::thread::spawn(move || {
+            state
+                .db
+                .write(|_| {
+                    started.wait();
+                    // Each writer queues right after the barrier; give them all time to.
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    Ok::<_, usefirst::error::AppError>(())
+                })
+                .unwrap()
+        })
+    };
+    let threads: Vec<_> = writers
+        .into_iter()
+        .map(|w| {
+            let state = app.state.clone();
+            let started = started.clone();
+            std::thread::spawn(move || {
+                started.wait();
+                w(&state)
+            })
+        })
+        .collect();
+    gate.join().unwrap();
+    let results = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let batches = app
+        .state
+        .db
+        .write_batches()
+        .zip(before)
+        .map(|(after, before)| after - before - 1);
+    (results, batches)
+}
+
+/// Many writers at once, every third failing after it wrote: on SQLite they share one or two
+/// COMMITs (each in its own savepoint), yet each failure undoes only its own row, and each
+/// success is readable the moment its caller has its answer. On PostgreSQL each is its own
+/// transaction, with the same outcome.
 #[actix_web::test]
 async fn concurrent_writes_fail_alone_and_succeed_durably() {
     let app = TestApp::spawn().await;
-    let mut threads = Vec::new();
-    for i in 0..60 {
-        let state = app.state.clone();
-        threads.push(std::thread::spawn(move || {
-            let name = format!("batch-{i:02}");
-            let result = write_counter(&state, &name, i % 3 == 0);
-            if result.is_ok() {
-                // Committed before the answer: a fresh reader sees it.
-                use diesel::RunQueryDsl;
-                #[derive(diesel::QueryableByName)]
-                struct N {
-                    #[diesel(sql_type = diesel::sql_types::BigInt)]
-                    n: i64,
+    let writers = (0..60)
+        .map(|i| {
+            Box::new(move |state: &usefirst::AppState| {
+                let name = format!("batch-{i:02}");
+                let result = write_counter(state, &name, i % 3 == 0);
+                if result.is_ok() {
+                    // Committed before the answer: a fresh reader sees it.
+                    use diesel::RunQueryDsl;
+                    #[derive(diesel::QueryableByName)]
+                    struct N {
+                        #[diesel(sql_type = diesel::sql_types::BigInt)]
+                        n: i64,
+                    }
+                    let mut conn = state.db.reader().unwrap();
+                    let seen =
+                        diesel::sql_query("SELECT COUNT(*) AS n FROM counters WHERE name = $1")
+                            .bind::<diesel::sql_types::Text, _>(&name)
+                            .get_result::<N>(&mut *conn)
+                            .unwrap();
+                    assert_eq!(seen.n, 1, "{name} is visible once written");
                 }
-                let mut conn = state.db.reader().unwrap();
-                let seen = diesel::sql_query("SELECT COUNT(*) AS n FROM counters WHERE name = $1")
-                    .bind::<diesel::sql_types::Text, _>(&name)
-                    .get_result::<N>(&mut *conn)
-                    .unwrap();
-                assert_eq!(seen.n, 1, "{name} is visible once written");
-            }
-            (i, result)
-        }));
-    }
-    for t in threads {
-        let (i, result) = t.join().unwrap();
+                result
+            }) as Writer<_>
+        })
+        .collect();
+    let (results, batches) = in_one_batch(&app, writers);
+    for (i, result) in results.into_iter().enumerate() {
         match result {
             Ok(name) => assert!(i % 3 != 0, "{name}"),
             Err(usefirst::error::AppError::Validation(_)) => assert_eq!(i % 3, 0),
             Err(other) => panic!("write {i}: {other:?}"),
         }
+    }
+    if let Some(batches) = batches {
+        assert!(batches <= 2, "60 queued writes took {batches} COMMITs");
     }
     let expected: Vec<String> = (0..60)
         .filter(|i| i % 3 != 0)
@@ -209,39 +262,44 @@ async fn concurrent_writes_fail_alone_and_succeed_durably() {
     assert_eq!(counter_names(&app, "batch-"), expected);
 }
 
-/// A write that panics part-way is undone and its caller sees the panic; writes around it
-/// commit as if it had never run.
+/// A write that panics part-way is undone and its caller sees the panic; writes around it (on
+/// SQLite, in the same batch) commit as if it had never run.
 #[actix_web::test]
 async fn a_panicking_write_is_undone_and_others_commit() {
     let app = TestApp::spawn().await;
-    let mut threads = Vec::new();
-    for i in 0..12 {
-        let state = app.state.clone();
-        threads.push(std::thread::spawn(move || {
-            let name = format!("panic-{i:02}");
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                use diesel::RunQueryDsl;
-                state.db.write(|conn| {
-                    diesel::sql_query("INSERT INTO counters (name, value) VALUES ($1, 1)")
-                        .bind::<diesel::sql_types::Text, _>(&name)
-                        .execute(conn)?;
-                    if i == 5 {
-                        panic!("write {i} gives up half-way");
-                    }
-                    Ok::<_, usefirst::error::AppError>(())
-                })
-            }))
-            .map_err(|_| i)
-        }));
-    }
+    type Outcome = Result<Result<(), usefirst::error::AppError>, i32>;
+    let writers = (0..12)
+        .map(|i| {
+            Box::new(move |state: &usefirst::AppState| {
+                let name = format!("panic-{i:02}");
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    use diesel::RunQueryDsl;
+                    state.db.write(|conn| {
+                        diesel::sql_query("INSERT INTO counters (name, value) VALUES ($1, 1)")
+                            .bind::<diesel::sql_types::Text, _>(&name)
+                            .execute(conn)?;
+                        if i == 5 {
+                            panic!("write {i} gives up half-way");
+                        }
+                        Ok::<_, usefirst::error::AppError>(())
+                    })
+                }))
+                .map_err(|_| i)
+            }) as Writer<Outcome>
+        })
+        .collect();
+    let (results, batches) = in_one_batch(&app, writers);
     let mut panicked = Vec::new();
-    for t in threads {
-        match t.join().unwrap() {
+    for result in results {
+        match result {
             Ok(result) => result.unwrap(),
             Err(i) => panicked.push(i),
         }
     }
     assert_eq!(panicked, vec![5]);
+    if let Some(batches) = batches {
+        assert!(batches <= 2, "12 queued writes took {batches} COMMITs");
+    }
     let expected: Vec<String> = (0..12)
         .filter(|i| *i != 5)
         .map(|i| format!("panic-{i:02}"))
