@@ -187,6 +187,13 @@ impl PageQuery {
     }
 }
 
+/// A filter that must be one of `allowed`, when given: the field error otherwise.
+pub fn one_of(field: &str, value: Option<&str>, allowed: &[&str]) -> Option<FieldError> {
+    value
+        .filter(|v| !allowed.contains(v))
+        .map(|_| FieldError::new(field, format!("must be one of {}", allowed.join(", "))))
+}
+
 /// A page of results.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {

@@ -46,6 +46,8 @@ pub struct AppState {
     pub sessions: auth::session::SessionCache,
     /// The checked contract templates, for the agreement documents (PDF) built on them.
     pub templates: Arc<documents::ContractTemplates>,
+    /// The pooled SMTP transport, built on the first delivery (`mail::deliver_due`).
+    pub mail_transport: std::sync::OnceLock<lettre::SmtpTransport>,
 }
 
 impl AppState {
@@ -70,6 +72,7 @@ impl AppState {
             clock,
             tz,
             sessions: Default::default(),
+            mail_transport: std::sync::OnceLock::new(),
         })
     }
 }

@@ -447,7 +447,10 @@ pub fn record_payment(
             schedule_lines::paid_minor,
         ))
         .load(conn)?;
-    let outstanding: i64 = open.iter().map(|(_, a, p)| a - p).sum();
+    let outstanding = open
+        .iter()
+        .try_fold(0i64, |sum, (_, a, p)| sum.checked_add(a.checked_sub(*p)?))
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("outstanding amount overflows")))?;
     if amount > outstanding {
         return Err(AppError::field(
             "amount",

@@ -157,19 +157,31 @@ pub fn closed_year_of(
 /// time zone); returns how many years were closed. Idempotent: a closed year is never closed
 /// again, and each contract is closed in its own transaction.
 pub fn close_due(db: &Db, now: DateTime<Utc>) -> Result<usize, AppError> {
-    // No zone is more than 14 h ahead of UTC: this bound finds every candidate, and the exact
-    // day is checked per contract below.
+    // No zone is more than 14 h ahead of UTC: this bound finds every candidate; each one's own
+    // day is then checked here, so a contract not yet due where it is costs no write.
     let latest_today = (now + chrono::Duration::hours(14)).date_naive();
-    let ids: Vec<String> = {
+    let candidates: Vec<(String, Option<NaiveDate>, String)> = {
         let mut conn = db.reader()?;
         conversion_contracts::table
+            .inner_join(agreements::table.on(agreements::id.eq(conversion_contracts::agreement_id)))
             .filter(conversion_contracts::royalty_next_close.le(latest_today))
-            .select(conversion_contracts::agreement_id)
+            .select((
+                conversion_contracts::agreement_id,
+                conversion_contracts::royalty_next_close,
+                agreements::time_zone,
+            ))
             .load(&mut conn)?
     };
     let mut closed = 0;
-    for id in ids {
-        closed += db.write(|conn| close_contract(conn, now, &id))?;
+    for (id, next_close, zone) in candidates {
+        // An unreadable zone is reported by `close_contract`.
+        let due = match (next_close, zone.parse::<chrono_tz::Tz>()) {
+            (Some(next), Ok(tz)) => next <= now.with_timezone(&tz).date_naive(),
+            _ => true,
+        };
+        if due {
+            closed += db.write(|conn| close_contract(conn, now, &id))?;
+        }
     }
     Ok(closed)
 }

@@ -208,6 +208,9 @@ pub fn bind(
     if terms.deductible_minor < 0 {
         return Err(AppError::field("deductible", "must not be negative"));
     }
+    if terms.subsidy_cap_minor.is_some_and(|cap| cap < 0) {
+        return Err(AppError::field("subsidy_cap", "must not be negative"));
+    }
     // Two policies of one SME bound at once must not both use the same remaining subsidy.
     crate::db::lock_key(conn, &format!("subsidy\u{1f}{sme_id}\u{1f}{subsidy_year}"))?;
     let currency = terms.currency.code;
@@ -221,6 +224,7 @@ pub fn bind(
         .into_iter()
         .try_fold(0i64, i64::checked_add)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("subsidy sum overflows")))?;
+    // Both non-negative, so the difference cannot overflow.
     let remaining = terms.subsidy_cap_minor.map(|cap| (cap - used).max(0));
     let split = split_premium(
         terms.coverage_minor,

@@ -8,8 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::policy::{require_or_hide, Act};
 use crate::auth::session::Actor;
 use crate::db::schema::outbox;
-use crate::error::{AppError, AppResult, FieldError};
-use crate::http::{blocking, Page, PageQuery};
+use crate::error::{AppError, AppResult};
+use crate::http::{blocking, one_of, Page, PageQuery};
 use crate::AppState;
 
 /// A message as admins see it.
@@ -64,13 +64,8 @@ pub async fn list(
         page,
         per_page,
     } = query.into_inner();
-    if let Some(s) = &status {
-        if !["pending", "sent", "failed"].contains(&s.as_str()) {
-            return Err(AppError::Validation(vec![FieldError::new(
-                "status",
-                "one of pending, sent, failed",
-            )]));
-        }
+    if let Some(error) = one_of("status", status.as_deref(), &super::STATUSES) {
+        return Err(AppError::Validation(vec![error]));
     }
     let (page, per_page, offset) = PageQuery { page, per_page }.resolve()?;
     let result = blocking(move || {

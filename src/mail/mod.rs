@@ -120,6 +120,9 @@ pub static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| {
     .expect("the shipped mail templates are checked by tests")
 });
 
+/// The states of an outbox message.
+pub const STATUSES: [&str; 3] = ["pending", "sent", "failed"];
+
 /// One message to write.
 struct Recipient {
     email: String,
@@ -145,14 +148,14 @@ pub fn enqueue_agreement(
     }
     // Key lookups on the concrete connection, so their statements are prepared once: this runs
     // inside every agreement write.
-    let mut names: BTreeMap<&str, String> = BTreeMap::new();
-    for org in &orgs {
-        let name: String = crate::on_backend!(&mut *conn, |c| organisations::table
+    let mut name_of = |org: &str| -> diesel::QueryResult<String> {
+        crate::on_backend!(&mut *conn, |c| organisations::table
             .find(org)
             .select(organisations::name)
-            .first(c))?;
-        names.insert(org.as_str(), name);
-    }
+            .first(c))
+    };
+    let sme = name_of(&agreement.sme_id)?;
+    let institute = name_of(&agreement.institute_id)?;
     let (title_vi, title_en): (String, String) = crate::on_backend!(&mut *conn, |c| {
         technologies::table
             .find(&agreement.technology_id)
@@ -162,8 +165,8 @@ pub fn enqueue_agreement(
     let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     let mut ctx = serde_json::json!({
         "number": agreement.number,
-        "sme": names.get(agreement.sme_id.as_str()).cloned().unwrap_or_default(),
-        "institute": names.get(agreement.institute_id.as_str()).cloned().unwrap_or_default(),
+        "sme": sme,
+        "institute": institute,
         "status": agreement.status,
         "trial_start": date(agreement.trial_start.or(Some(agreement.requested_start))),
         "trial_end": date(agreement.trial_end),
@@ -258,8 +261,8 @@ fn recipients(conn: &mut DbConn, audience: Audience<'_>) -> Result<Vec<Recipient
                     .select(columns)
                     .load::<(String, String, String)>(c))?);
             }
+            // E-mail addresses are unique, and each user is of one organisation.
             rows.sort_by(|a, b| a.0.cmp(&b.0));
-            rows.dedup_by(|a, b| a.0 == b.0);
             rows
         }
         Audience::Admins => active
@@ -433,18 +436,12 @@ struct SendError {
     permanent: bool,
 }
 
-fn build(state: &AppState, msg: &Pending) -> Result<lettre::Message, SendError> {
+fn build(from: &lettre::message::Mailbox, msg: &Pending) -> Result<lettre::Message, SendError> {
     use lettre::message::{header::ContentType, Mailbox};
     let permanent = |what: String| SendError {
         message: what,
         permanent: true,
     };
-    let from: Mailbox = state
-        .cfg
-        .mail
-        .from
-        .parse()
-        .map_err(|e| permanent(format!("mail.from: {e}")))?;
     let to = Mailbox::new(
         Some(msg.recipient_name.clone()),
         msg.recipient_email
@@ -452,7 +449,7 @@ fn build(state: &AppState, msg: &Pending) -> Result<lettre::Message, SendError> 
             .map_err(|e| permanent(format!("recipient {}: {e}", msg.recipient_email)))?,
     );
     lettre::Message::builder()
-        .from(from)
+        .from(from.clone())
         .to(to)
         .subject(msg.subject.clone())
         .message_id(Some(format!("<{}>", msg.message_id)))
@@ -469,6 +466,11 @@ fn send_all(
     messages: &[Pending],
 ) -> Result<Vec<Result<(), SendError>>, AppError> {
     let cfg = &state.cfg.mail;
+    // Checked at start (`Config::validate`).
+    let from: lettre::message::Mailbox = cfg
+        .from
+        .parse()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("mail.from: {e}")))?;
     if cfg.smtp_url.trim().is_empty() {
         let dir = std::path::Path::new(&cfg.outbox_dir);
         std::fs::create_dir_all(dir)
@@ -476,7 +478,7 @@ fn send_all(
         let outcomes: Vec<_> = messages
             .iter()
             .map(|m| {
-                let mail = build(state, m)?;
+                let mail = build(&from, m)?;
                 let path = dir.join(format!("{}.eml", m.id));
                 std::fs::write(&path, mail.formatted()).map_err(|e| SendError {
                     message: format!("writing {}: {e}", path.display()),
@@ -491,7 +493,7 @@ fn send_all(
         );
         return Ok(outcomes);
     }
-    let transport = smtp_transport(cfg)?;
+    let transport = transport(state)?;
     // Each worker takes the next unsent message until none is left.
     let next = std::sync::atomic::AtomicUsize::new(0);
     let workers = cfg.concurrency.clamp(1, 64).min(messages.len());
@@ -504,7 +506,7 @@ fn send_all(
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(msg) = messages.get(i) else { break };
-                        let outcome = build(state, msg).and_then(|mail| {
+                        let outcome = build(&from, msg).and_then(|mail| {
                             use lettre::Transport;
                             transport.send(&mail).map(|_| ()).map_err(|e| SendError {
                                 permanent: e.is_permanent(),
@@ -535,6 +537,16 @@ fn send_all(
             })
         })
         .collect())
+}
+
+/// The process's pooled SMTP transport, built on first use: its connections stay open
+/// between delivery runs instead of being opened again every `deliver-mail` run.
+fn transport(state: &AppState) -> Result<&lettre::SmtpTransport, AppError> {
+    if let Some(transport) = state.mail_transport.get() {
+        return Ok(transport);
+    }
+    let built = smtp_transport(&state.cfg.mail)?;
+    Ok(state.mail_transport.get_or_init(|| built))
 }
 
 /// The pooled SMTP transport for `mail.smtp_url` (`smtp://host:port` plain, `?tls=required`

@@ -9,7 +9,7 @@ use crate::auth::policy::{require_or_hide, Act};
 use crate::auth::session::Actor;
 use crate::db::schema::job_runs;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::{blocking, Page, PageQuery};
+use crate::http::{blocking, one_of, Page, PageQuery};
 use crate::scheduler::{JobKind, JobRun};
 use crate::AppState;
 
@@ -17,7 +17,8 @@ use crate::AppState;
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct RunsQuery {
-    /// Only this job (`advance`, `verify-audit`).
+    /// Only this job (a name of `[scheduler.jobs]`: `advance`, `remind`, `deliver-mail`,
+    /// `verify-audit`).
     pub job: Option<String>,
     /// Only runs in this state: `running`, `ok`, `failed`, `abandoned`.
     pub status: Option<String>,
@@ -48,14 +49,7 @@ pub async fn runs(
             errors.push(FieldError::new("job", format!("no job named {j:?}")));
         }
     }
-    if let Some(s) = &status {
-        if !["running", "ok", "failed", "abandoned"].contains(&s.as_str()) {
-            errors.push(FieldError::new(
-                "status",
-                "one of running, ok, failed, abandoned",
-            ));
-        }
-    }
+    errors.extend(one_of("status", status.as_deref(), &super::RUN_STATUSES));
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }

@@ -29,6 +29,9 @@ use crate::AppState;
 /// A run still `running` this long after it started is taken to have died with its instance.
 pub const STALE_AFTER_MINUTES: i64 = 60;
 
+/// The states of a job run.
+pub const RUN_STATUSES: [&str; 4] = ["running", "ok", "failed", "abandoned"];
+
 /// The jobs usefirst knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {

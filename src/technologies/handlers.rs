@@ -12,7 +12,7 @@ use crate::auth::session::Actor;
 use crate::db::schema::technologies as tech_table;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::http::{blocking, if_match, point_read, JsonBody, Page, PageQuery};
+use crate::http::{blocking, if_match, one_of, point_read, JsonBody, Page, PageQuery};
 use crate::technologies::terms::Terms;
 use crate::technologies::{self, fold, Technology, TechnologyInput, TechnologyRow, TermsVersion};
 use crate::AppState;
@@ -99,13 +99,8 @@ pub async fn list(
         per_page: q.per_page,
     }
     .resolve()?;
-    if let Some(s) = &q.status {
-        if !technologies::STATUSES.contains(&s.as_str()) {
-            return Err(AppError::field(
-                "status",
-                format!("must be one of {:?}", technologies::STATUSES),
-            ));
-        }
+    if let Some(error) = one_of("status", q.status.as_deref(), &technologies::STATUSES) {
+        return Err(AppError::Validation(vec![error]));
     }
     let res = blocking(move || {
         let mut conn = state.db.reader()?;

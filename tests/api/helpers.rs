@@ -122,11 +122,12 @@ impl TestApp {
         usefirst::contracts::royalty_years::close_due(&self.state.db, self.clock.now()).unwrap()
     }
 
-    /// Moves the clock by whole days and runs the time-driven work, as the scheduler would.
-    pub fn pass_days(&self, days: i64) {
+    /// Moves the clock by whole days and runs the time-driven work, as the scheduler would;
+    /// returns how many contract years that closed.
+    pub fn pass_days(&self, days: i64) -> usize {
         self.clock.advance(chrono::Duration::days(days));
         self.advance();
-        self.close_royalty_years();
+        self.close_royalty_years()
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {

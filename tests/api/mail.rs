@@ -101,8 +101,13 @@ async fn the_parties_get_each_change_once_in_their_own_language() {
     );
     let got = sink.messages();
     assert_eq!(got.len(), 4);
-    for (message_id, recipient, _locale, subject, status) in &rows {
+    for (message_id, recipient, locale, subject, status) in &rows {
         assert_eq!(status, "pending", "read before delivery");
+        let expected = if *recipient == sme_email { "en" } else { "vi" };
+        assert_eq!(
+            locale, expected,
+            "{recipient} is written to in their locale"
+        );
         let m = got
             .iter()
             .find(|m| m.header("Message-ID").as_deref() == Some(&format!("<{message_id}>")))
@@ -131,6 +136,10 @@ async fn the_parties_get_each_change_once_in_their_own_language() {
         .find(|m| m.to == vec![sme_email.clone()] && m.data.contains("approved the trial"))
         .expect("the English body");
     assert!(english.data.contains("Dear "), "{}", english.data);
+    // The technology by its English title, and the agreement by its number.
+    assert!(english.data.contains("Technology A"), "{}", english.data);
+    let number = a["number"].as_str().unwrap();
+    assert!(english.data.contains(number), "{}", english.data);
 
     // Delivered once: another run finds nothing, and the rows say sent.
     assert_eq!(deliver_due(&app.state).unwrap(), DeliveryCounts::default());
@@ -157,9 +166,9 @@ async fn while_smtp_is_down_mail_waits_and_then_arrives_exactly_once() {
     let w = app.world().await;
     let a = app.signed_agreement(&w).await;
     let expected = outbox(&app).len();
-    assert!(
-        expected >= 6,
-        "requested, approved and two signatures, to two parties"
+    assert_eq!(
+        expected, 8,
+        "requested, approved and two signatures, to one user of each of the two parties"
     );
     let counts = deliver_due(&app.state).unwrap();
     assert_eq!(
@@ -269,6 +278,12 @@ async fn mail_given_up_on_is_visible_to_admins_who_can_retry_it() {
     assert_eq!(s, 404);
     assert_eq!(deliver_due(&app.state).unwrap().sent, 1);
     assert_eq!(sink.messages().len(), 1);
+    // Sent again under the Message-ID it was first given.
+    let message_id = page["items"][0]["message_id"].as_str().unwrap();
+    assert_eq!(
+        sink.messages()[0].header("Message-ID").as_deref(),
+        Some(format!("<{message_id}>").as_str())
+    );
     let (s, p) = app
         .post(
             &w.admin.token,
