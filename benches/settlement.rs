@@ -1,6 +1,8 @@
-//! The settlement computation of one conversion, as `POST …/payments` and the statement run it:
-//! a 36-installment schedule, the insurance premium split, and the distribution of every
-//! installment between institute, inventors and intermediary, plus tax on each.
+//! The settlement computations of one conversion at the largest size a contract has: a
+//! 36-installment schedule, the insurance premium split, and the distribution of every
+//! installment between institute, inventors and intermediary, plus tax on each. One payment
+//! computes less than this (the distribution of one amount and late interest on its open
+//! lines), so the figure bounds the computation behind a payment from above.
 //!
 //! `scripts/bench-settlement.sh` runs this and compares its median with the median round trip
 //! of one `POST /api/v1/agreements/{id}/payments` measured by `scripts/bench-api.sh`.

@@ -61,7 +61,13 @@ say "advance over $LARGE: $out"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 scripts/smtp-sink.py "$port" "$work/count" &
 sink_pid=$!
-sleep 0.5
+# Wait until the sink accepts connections (at most 10 s).
+for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    kill -0 "$sink_pid" 2>/dev/null || die "the SMTP sink exited at start-up"
+    sleep 0.1
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || die "the SMTP sink did not listen on $port"
 pending=$(sqlite3 "$work/small.db" "SELECT count(*) FROM outbox WHERE status = 'pending'")
 [ "$pending" -ge "$MAILS" ] || die "only $pending messages pending, need $MAILS"
 deliver() {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Settlement benchmark (a measurement, not a test: it never fails on speed unless BENCH_STRICT=1).
 #
-# 1. `cargo bench --bench settlement`: criterion times the settlement computation of one
-#    conversion (a 36-installment schedule, the premium split, the distribution and tax of every
-#    installment) and reports its median.
+# 1. `cargo bench --bench settlement`: criterion times the settlement computations of one
+#    conversion at the largest size (a 36-installment schedule, the premium split, the
+#    distribution and tax of every installment), more than one payment computes, and reports
+#    its median.
 # 2. `scripts/bench-api.sh`: among its scenarios, one client records payments on a converted
 #    agreement; the median round trip of `POST /api/v1/agreements/{id}/payments` is the reference.
 # Prints both medians and the computation's cost as a share of one request (target: under 1%).

@@ -5,23 +5,12 @@ use diesel::prelude::*;
 
 use crate::accounts::{self, NewOrganisation, NewUser, Organisation, User};
 use crate::audit::Who;
-use crate::auth::policy::{authorize, Act, Decision, On};
+use crate::auth::policy::{require, Act};
 use crate::auth::session::Actor;
 use crate::db::schema::{organisations, users};
 use crate::error::{AppError, AppResult};
 use crate::http::{blocking, JsonBody, Page, PageQuery};
 use crate::AppState;
-
-fn require(actor: &Actor, act: Act) -> AppResult<()> {
-    match authorize(actor, act, On::Platform) {
-        Decision::Allow => Ok(()),
-        Decision::Forbid => Err(AppError::Forbidden(format!(
-            "role {} may not do this",
-            actor.role.as_str()
-        ))),
-        Decision::Hide => Err(AppError::NotFound),
-    }
-}
 
 /// Register an organisation (admin).
 #[utoipa::path(tag = "accounts", request_body = NewOrganisation,

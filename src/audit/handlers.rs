@@ -3,7 +3,7 @@
 use actix_web::{get, web, HttpResponse};
 
 use crate::audit::{self, Verification};
-use crate::auth::policy::{require_or_hide, Act};
+use crate::auth::policy::{require, Act};
 use crate::auth::session::Actor;
 use crate::error::AppResult;
 use crate::http::blocking;
@@ -13,7 +13,7 @@ use crate::AppState;
 #[utoipa::path(tag = "audit", responses((status = 200, body = Verification), (status = 404, body = crate::error::Problem)), security(("bearer" = [])))]
 #[get("/audit/verify")]
 pub async fn verify(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
-    require_or_hide(&actor, Act::VerifyAudit)?;
+    require(&actor, Act::VerifyAudit)?;
     let v = blocking(move || {
         let mut conn = state.db.reader()?;
         Ok(audit::verify(&mut conn)?)

@@ -56,12 +56,24 @@ pub enum Decision {
     Hide,
 }
 
-/// For platform-wide reads that only some roles have at all (the audit chain, job runs, the
-/// outbox): allowed, or 404 as if the resource did not exist.
-pub fn require_or_hide(actor: &Actor, act: Act) -> Result<(), crate::error::AppError> {
+/// Allowed, or the refusal `authorize` decides: 403 for an action the actor can see but not
+/// take, 404 for what is not theirs to see.
+pub fn require(actor: &Actor, act: Act) -> Result<(), crate::error::AppError> {
     match authorize(actor, act, On::Platform) {
         Decision::Allow => Ok(()),
-        Decision::Forbid | Decision::Hide => Err(crate::error::AppError::NotFound),
+        Decision::Forbid => Err(crate::error::AppError::Forbidden(format!(
+            "role {} may not do this",
+            actor.role.as_str()
+        ))),
+        Decision::Hide => Err(crate::error::AppError::NotFound),
+    }
+}
+
+impl Act {
+    /// Platform-wide resources only some roles have at all (the audit chain, job runs, the
+    /// outbox): to everyone else they do not exist, so a refusal is 404, not 403.
+    fn hidden_from_others(self) -> bool {
+        matches!(self, Act::VerifyAudit | Act::ReadJobRuns | Act::ManageMail)
     }
 }
 
@@ -87,6 +99,8 @@ pub fn authorize(actor: &Actor, act: Act, on: On<'_>) -> Decision {
     };
     if allowed {
         Decision::Allow
+    } else if act.hidden_from_others() {
+        Decision::Hide
     } else {
         Decision::Forbid
     }
@@ -243,6 +257,30 @@ mod tests {
                 authorize(&a, Act::VerifyAudit, On::Platform) == Decision::Allow,
                 role.sees_everything()
             );
+            // The audit chain, job runs and the outbox do not exist for the other roles.
+            for (act, allowed) in [
+                (Act::VerifyAudit, role.sees_everything()),
+                (Act::ReadJobRuns, role == Role::Admin),
+                (Act::ManageMail, role == Role::Admin),
+            ] {
+                let expected = if allowed {
+                    Decision::Allow
+                } else {
+                    Decision::Hide
+                };
+                assert_eq!(
+                    authorize(&a, act, On::Platform),
+                    expected,
+                    "{role:?} {act:?}"
+                );
+            }
+            // Other refusals of what the actor can see are 403.
+            if role != Role::Admin {
+                assert_eq!(
+                    authorize(&a, Act::ManageAccounts, On::Platform),
+                    Decision::Forbid
+                );
+            }
             assert_eq!(
                 authorize(&a, Act::RequestTrial, On::Platform) == Decision::Allow,
                 role == Role::Sme

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::policy::{require_or_hide, Act};
+use crate::auth::policy::{require, Act};
 use crate::auth::session::Actor;
 use crate::db::schema::outbox;
 use crate::error::{AppError, AppResult};
@@ -58,7 +58,7 @@ pub async fn list(
     actor: Actor,
     query: web::Query<OutboxQuery>,
 ) -> AppResult<HttpResponse> {
-    require_or_hide(&actor, Act::ManageMail)?;
+    require(&actor, Act::ManageMail)?;
     let OutboxQuery {
         status,
         page,
@@ -105,7 +105,7 @@ pub async fn retry(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    require_or_hide(&actor, Act::ManageMail)?;
+    require(&actor, Act::ManageMail)?;
     let message = blocking(move || {
         let now = state.clock.now().naive_utc();
         state.db.write(|conn| {

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::policy::{require_or_hide, Act};
+use crate::auth::policy::{require, Act};
 use crate::auth::session::Actor;
 use crate::db::schema::job_runs;
 use crate::error::{AppError, AppResult, FieldError};
@@ -36,7 +36,7 @@ pub async fn runs(
     actor: Actor,
     query: web::Query<RunsQuery>,
 ) -> AppResult<HttpResponse> {
-    require_or_hide(&actor, Act::ReadJobRuns)?;
+    require(&actor, Act::ReadJobRuns)?;
     let RunsQuery {
         job,
         status,

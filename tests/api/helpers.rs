@@ -25,6 +25,12 @@ pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap()
 }
 
+/// Sessions that outlive the clock moves of a test (ten years).
+pub fn long_sessions(c: &mut Config) {
+    c.auth.session_idle_minutes = 10 * 366 * 24 * 60;
+    c.auth.session_absolute_hours = 10 * 366 * 24;
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -95,11 +101,7 @@ impl TestApp {
     /// An app whose sessions outlive the months the manual clock jumps through (the default
     /// idle timeout would sign everyone out on the first `pass_days`).
     pub async fn spawn_long_sessions() -> TestApp {
-        Self::spawn_with(|c| {
-            c.auth.session_idle_minutes = 10 * 366 * 24 * 60;
-            c.auth.session_absolute_hours = 10 * 366 * 24;
-        })
-        .await
+        Self::spawn_with(long_sessions).await
     }
 
     pub fn url(&self, path: &str) -> String {

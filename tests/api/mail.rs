@@ -159,8 +159,7 @@ async fn while_smtp_is_down_mail_waits_and_then_arrives_exactly_once() {
         c.mail.smtp_url = format!("smtp://127.0.0.1:{port}");
         c.mail.retry_base_seconds = 30;
         c.mail.timeout_seconds = 2;
-        c.auth.session_idle_minutes = 7 * 24 * 60;
-        c.auth.session_absolute_hours = 7 * 24;
+        long_sessions(c);
     })
     .await;
     let w = app.world().await;
@@ -224,8 +223,7 @@ async fn mail_given_up_on_is_visible_to_admins_who_can_retry_it() {
         c.mail.max_attempts = 2;
         c.mail.retry_base_seconds = 10;
         c.mail.timeout_seconds = 2;
-        c.auth.session_idle_minutes = 7 * 24 * 60;
-        c.auth.session_absolute_hours = 7 * 24;
+        long_sessions(c);
     })
     .await;
     let w = app.world().await;

@@ -61,21 +61,9 @@ async fn each_slot_runs_once_and_missed_slots_collapse_into_one_run() {
     let r = tick(&app, &scheduler).await;
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].status, "ok");
-    assert!(
-        scheduler
-            .tick(&app.state, app.clock.now())
-            .unwrap()
-            .is_empty(),
-        "claimed once"
-    );
+    assert!(tick(&app, &scheduler).await.is_empty(), "claimed once");
     app.clock.advance(Duration::minutes(59));
-    assert!(
-        scheduler
-            .tick(&app.state, app.clock.now())
-            .unwrap()
-            .is_empty(),
-        "03:00 not yet"
-    );
+    assert!(tick(&app, &scheduler).await.is_empty(), "03:00 not yet");
     app.clock.advance(Duration::minutes(1));
     assert_eq!(tick(&app, &scheduler).await.len(), 1);
     // Five hours with no instance running: one catch-up run, for the latest slot.
@@ -216,8 +204,7 @@ async fn two_instances_over_a_month_run_every_slot_exactly_once() {
 async fn a_crashed_run_is_picked_up_by_the_next_slot() {
     let app = TestApp::spawn_with(|c| {
         c.scheduler.jobs = jobs(&[("advance", "0 0 * * * *")]);
-        c.auth.session_idle_minutes = 7 * 24 * 60;
-        c.auth.session_absolute_hours = 7 * 24;
+        long_sessions(c);
     })
     .await;
     let w = app.world().await;
