@@ -6,12 +6,13 @@
 #   libpq-dev, pkg-config   diesel's PostgreSQL backend (links libpq)
 #   postgresql-client       psql/createdb/dropdb for the PostgreSQL test run and migration check
 #   sqlite3                 inspecting SQLite databases (migration check)
-#   poppler-utils           pdftotext/pdffonts, used by the document tests
+#   poppler-utils           pdftotext/pdffonts/pdfinfo, used by the document tests
+#   fonts-noto-cjk          Noto Sans CJK SC, the font of Chinese documents
 #   wrk                     HTTP load generator for scripts/bench-*.sh
 #   curl, jq                scripts/bench-*.sh sign in and pick ids through the API
 set -euo pipefail
 
-PACKAGES=(libpq-dev pkg-config postgresql-client sqlite3 poppler-utils wrk curl jq)
+PACKAGES=(libpq-dev pkg-config postgresql-client sqlite3 poppler-utils fonts-noto-cjk wrk curl jq)
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
