@@ -1,6 +1,7 @@
 //! Agreements as documents: contract templates (`contract-templates/`), the markup they
 //! render to, and how values are written per language. The PDF layout builds on these.
 
+pub mod context;
 pub mod format;
 pub mod markup;
 pub mod templates;
