@@ -36,6 +36,14 @@ pub struct DocumentsConfig {
     /// `contract-templates/` in the working directory if there is one, else the copies built
     /// into the binary.
     pub templates_dir: String,
+    /// The CJK font Chinese documents are set in (a `.ttc` collection or a `.ttf`/`.otf`).
+    /// Empty: no Chinese documents (`zh` requests answer 503).
+    pub cjk_font: String,
+    /// The face in `cjk_font` when it is a collection: 2 is Simplified Chinese in Noto Sans CJK.
+    pub cjk_font_index: usize,
+    /// Documents set at the same time at most; further requests wait their turn, so memory
+    /// stays bounded however many arrive at once.
+    pub max_concurrent_renders: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -196,6 +204,9 @@ impl Config {
         }
         if self.database.pool_size == 0 {
             bail!("invalid configuration at `database.pool_size`: must be at least 1");
+        }
+        if !(1..=64).contains(&self.documents.max_concurrent_renders) {
+            bail!("invalid configuration at `documents.max_concurrent_renders`: 1 to 64");
         }
         if self.server.max_body_bytes < 1024 {
             bail!("invalid configuration at `server.max_body_bytes`: must be at least 1024");

@@ -62,6 +62,9 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("the database is busy; try again")]
     Busy,
+    /// A part the request needs is not installed (a font, say); the detail names it.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -105,6 +108,7 @@ impl AppError {
             AppError::PreconditionRequired => "precondition-required",
             AppError::TooManyRequests { .. } => "too-many-requests",
             AppError::Busy => "busy",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -124,6 +128,7 @@ impl AppError {
             AppError::PreconditionRequired => "If-Match required",
             AppError::TooManyRequests { .. } => "Too many requests",
             AppError::Busy => "Service busy",
+            AppError::Unavailable(_) => "Not available on this server",
             AppError::Internal(_) => "Internal error",
         }
     }
@@ -166,7 +171,7 @@ impl ResponseError for AppError {
             AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Busy | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

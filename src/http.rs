@@ -51,26 +51,36 @@ impl FromRequest for LimitedBody {
             .app_data::<web::Data<AppState>>()
             .map(|s| s.cfg.server.max_body_bytes)
             .unwrap_or(65536);
-        let declared_len = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if declared_len.is_some_and(|n| n > limit) {
+        let read = read_limited(req, payload.take(), limit);
+        Box::pin(async move { read.await.map(LimitedBody) })
+    }
+}
+
+/// Reads a request body of at most `limit` bytes; 413 beyond, before reading when the
+/// declared length already says so.
+pub fn read_limited(
+    req: &HttpRequest,
+    mut payload: actix_web::dev::Payload,
+    limit: usize,
+) -> impl Future<Output = Result<web::Bytes, AppError>> {
+    let declared_len = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    async move {
+        if declared_len.is_some_and(|n| n > limit) {
+            return Err(AppError::PayloadTooLarge { limit });
+        }
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| AppError::MalformedBody(e.to_string()))?;
+            if body.len() + chunk.len() > limit {
                 return Err(AppError::PayloadTooLarge { limit });
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| AppError::MalformedBody(e.to_string()))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge { limit });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(LimitedBody(body.freeze()))
-        })
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
 }
 

@@ -48,6 +48,10 @@ pub struct AppState {
     pub templates: Arc<documents::ContractTemplates>,
     /// The pooled SMTP transport, built on the first delivery (`mail::deliver_due`).
     pub mail_transport: std::sync::OnceLock<lettre::SmtpTransport>,
+    /// The fonts documents are set in.
+    pub fonts: Arc<documents::pdf::Fonts>,
+    /// Documents being set at once (`documents.max_concurrent_renders`).
+    pub renders: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -66,6 +70,10 @@ impl AppState {
     ) -> anyhow::Result<AppState> {
         let tz = cfg.time_zone()?;
         Ok(AppState {
+            fonts: documents::load_fonts(&cfg),
+            renders: Arc::new(tokio::sync::Semaphore::new(
+                cfg.documents.max_concurrent_renders,
+            )),
             templates: Arc::new(templates),
             cfg: Arc::new(cfg),
             db,
@@ -118,6 +126,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(agreements::handlers::create)
                 .service(agreements::handlers::events)
                 .service(agreements::handlers::quote)
+                .service(documents::handlers::get)
+                .service(documents::handlers::verify)
                 .service(contracts::handlers::statement)
                 .service(contracts::handlers::record_payment)
                 .service(contracts::handlers::report_sales)

@@ -41,6 +41,8 @@ impl Modify for BearerAuth {
     agreements::get,
     agreements::events,
     agreements::quote,
+    crate::documents::handlers::get,
+    crate::documents::handlers::verify,
     crate::contracts::handlers::statement,
     crate::contracts::handlers::record_payment,
     crate::contracts::handlers::report_sales,
@@ -75,6 +77,7 @@ struct V1;
         (name = "accounts", description = "Organisations and users"),
         (name = "technologies", description = "The catalogue and conversion terms"),
         (name = "agreements", description = "Trial agreements and their lifecycle"),
+        (name = "documents", description = "Agreements as PDF documents, and which agreement a document is"),
         (name = "audit", description = "The tamper-evident record"),
         (name = "health", description = "Probes"),
     )

@@ -335,3 +335,18 @@ diesel::table! {
     }
 }
 diesel::allow_tables_to_appear_in_same_query!(reminders, schedule_lines);
+
+diesel::table! {
+    agreement_documents (agreement_id, version, kind, lang) {
+        agreement_id -> Text,
+        version -> BigInt,
+        kind -> Text,
+        lang -> Text,
+        sha256 -> Text,
+        pages -> Integer,
+        pdf -> Binary,
+        generated_at -> Timestamp,
+    }
+}
+diesel::joinable!(agreement_documents -> agreements (agreement_id));
+diesel::allow_tables_to_appear_in_same_query!(agreement_documents, agreements);

@@ -387,7 +387,7 @@ pub fn context(facts: &Facts, kind: &str, lang: &str) -> Value {
             "lang": lang,
             "number": row.number,
             "terms_version": row.terms_version,
-            "date": day(doc_date(facts, kind)),
+            "date": day(document_date(facts, kind)),
         },
         "institute": party(&facts.institute),
         "sme": party(&facts.sme),
@@ -423,7 +423,7 @@ pub fn context(facts: &Facts, kind: &str, lang: &str) -> Value {
 }
 
 /// The day a document is dated; see [`context`].
-fn doc_date(facts: &Facts, kind: &str) -> NaiveDate {
+pub fn document_date(facts: &Facts, kind: &str) -> NaiveDate {
     let tz = facts.agreement.tz();
     if kind == "conversion-contract" {
         if let Some(c) = &facts.contract {

@@ -1,9 +1,13 @@
 //! Agreements as documents: contract templates (`contract-templates/`), the markup they
-//! render to, and how values are written per language. The PDF layout builds on these.
+//! render to, how values are written per language, the context built from an agreement, the
+//! PDF layout, and the stored documents with their hashes.
 
 pub mod context;
 pub mod format;
+pub mod handlers;
 pub mod markup;
+pub mod pdf;
+pub mod service;
 pub mod templates;
 
 pub use templates::ContractTemplates;
@@ -16,4 +20,22 @@ pub fn load_templates(cfg: &crate::config::Config) -> anyhow::Result<ContractTem
     let templates = ContractTemplates::load(dir)?;
     tracing::info!(origin = templates.origin(), "contract templates checked");
     Ok(templates)
+}
+
+/// The fonts documents are set in. A missing CJK font does not stop the service: it is
+/// logged here, and Chinese documents answer 503 naming it.
+pub fn load_fonts(cfg: &crate::config::Config) -> std::sync::Arc<pdf::Fonts> {
+    let d = &cfg.documents;
+    let source = Some(d.cjk_font.as_str())
+        .filter(|p| !p.is_empty())
+        .map(|p| pdf::CjkSource {
+            path: p.into(),
+            index: d.cjk_font_index,
+        });
+    let fonts = pdf::Fonts::new(source);
+    match fonts.cjk_status() {
+        Ok(path) => tracing::info!(cjk_font = %path.display(), "document fonts found"),
+        Err(why) => tracing::warn!("Chinese documents unavailable: {why}"),
+    }
+    fonts
 }

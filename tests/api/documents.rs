@@ -1,8 +1,13 @@
-//! Contract templates are read from the configured folder and checked at start: a template
-//! that names a field the documents do not provide stops `usefirst serve` before it listens,
-//! naming the file and line.
+//! Agreements as documents over HTTP: each kind and language generated once per agreement
+//! version, read back with poppler's tools, stored with its hash in the audit chain, found
+//! again by `verify`; and the contract templates checked at start (a template that names a
+//! field the documents do not provide stops `usefirst serve` before it listens).
 
 use std::process::Command;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{id_of, version_of, TestApp, World};
 
 #[test]
 fn serve_refuses_to_start_on_a_template_with_an_unknown_field() {
@@ -95,4 +100,465 @@ fn run_for_at_most(command: &mut Command) -> std::process::Output {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     child.wait_with_output().unwrap()
+}
+
+/// Runs a poppler tool (`pdftotext`, `pdffonts`, `pdfinfo`) on `pdf`.
+fn poppler(tool: &str, pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let mut cmd = Command::new(tool);
+    cmd.arg(&path);
+    if tool == "pdftotext" {
+        cmd.arg("-");
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} (poppler-utils, scripts/install-deps.sh): {e}"));
+    assert!(out.status.success(), "{tool} failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The text of a PDF with its lines joined by spaces.
+fn text_of(pdf: &[u8]) -> String {
+    poppler("pdftotext", pdf)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `sme_b`'s trial of `tech_b` (USD installments, insurance required), approved with
+/// insurer A's cover bound and signed by both parties.
+async fn insured_and_signed(app: &TestApp, w: &World) -> Value {
+    use usefirst::insurance::{bind, Insured, PolicyTerms, Risk};
+    use usefirst::settlement::allocate::Rounding;
+    use usefirst::settlement::insurance::PremiumShares;
+    use usefirst::settlement::money::Currency;
+
+    let a = app.request(&w.sme_b, &w.tech_b, "2026-03-10").await;
+    let id = id_of(&a);
+    let (s, a) = app
+        .act(
+            &w.inst_b.token,
+            &id,
+            "approve",
+            version_of(&a),
+            json!({"insurer_id": w.insurer_a.org}),
+        )
+        .await;
+    assert_eq!(s, 200, "{a}");
+    let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+    let terms = PolicyTerms {
+        insurer_id: w.insurer_a.org.clone(),
+        product_id: None,
+        product_version: None,
+        risks: vec![Risk::ImplementationFailure],
+        currency: Currency::parse("USD").unwrap(),
+        coverage_minor: 1_000_000,
+        premium_rate: d("0.015"),
+        deductible_minor: 50_000,
+        shares: PremiumShares {
+            sme: d("0.3"),
+            institute: d("0.2"),
+            subsidy: d("0.5"),
+        },
+        subsidy_cap_minor: None,
+    };
+    app.state
+        .db
+        .write(|conn| {
+            let insured = Insured {
+                agreement_id: &id,
+                sme_id: &w.sme_b.org,
+                subsidy_year: 2026,
+            };
+            bind(
+                conn,
+                app.clock.now(),
+                usefirst::audit::Who::SYSTEM,
+                insured,
+                &terms,
+                Rounding::HalfUp,
+            )
+        })
+        .unwrap();
+    let (_, a) = app
+        .act(&w.sme_b.token, &id, "sign", version_of(&a), json!({}))
+        .await;
+    let (s, a) = app
+        .act(&w.inst_b.token, &id, "sign", version_of(&a), json!({}))
+        .await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(a["status"], "signed");
+    a
+}
+
+#[actix_web::test]
+async fn each_language_holds_the_agreement_and_is_generated_once_per_version() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let a = insured_and_signed(&app, &w).await;
+    let id = id_of(&a);
+    let number = a["number"].as_str().unwrap().to_string();
+    let path =
+        |kind: &str, lang: &str| format!("/api/v1/agreements/{id}/documents/{kind}?lang={lang}");
+
+    let events_before = app.count("audit_events");
+    let mut hashes = Vec::new();
+    for (lang, values) in [
+        (
+            "vi",
+            vec![
+                "10/03/2026",
+                "08/05/2026",
+                "US$12,000.00",
+                "US$150.00",
+                "US$45.00",
+                "US$30.00",
+                "US$75.00",
+                "60%",
+            ],
+        ),
+        (
+            "en",
+            vec![
+                "10 March 2026",
+                "8 May 2026",
+                "US$12,000.00",
+                "US$150.00",
+                "60%",
+            ],
+        ),
+        (
+            "zh",
+            vec![
+                "2026年3月10日",
+                "2026年5月8日",
+                "US$12,000.00",
+                "US$150.00",
+                "60%",
+            ],
+        ),
+    ] {
+        let (s, headers, pdf) = app
+            .get_bytes(&w.sme_b.token, &path("trial-agreement", lang))
+            .await;
+        assert_eq!(s, 200, "{lang}: {}", String::from_utf8_lossy(&pdf));
+        assert_eq!(headers["content-type"], "application/pdf");
+        assert!(pdf.starts_with(b"%PDF-"));
+        let sha = headers["x-document-sha256"].to_str().unwrap().to_string();
+        use sha2::Digest;
+        assert_eq!(sha, hex::encode(sha2::Sha256::digest(&pdf)), "{lang}");
+        assert_eq!(headers["etag"].to_str().unwrap(), format!("\"{sha}\""));
+
+        let text = text_of(&pdf);
+        for value in values.iter().copied().chain([
+            number.as_str(),
+            "Tổ chức inst_b",
+            "REG-003",
+            "Tổ chức sme_b",
+            "REG-005",
+            "Tổ chức insurer_a",
+            "Nhà máy Cao Lãnh",
+            "VN 1-B",
+            "Người dùng sme_b",
+            "Người dùng inst_b",
+        ]) {
+            assert!(text.contains(value), "{lang}: {value} missing from {text}");
+        }
+        let fonts = poppler("pdffonts", &pdf);
+        for line in fonts.lines().skip(2) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let n = cols.len();
+            assert_eq!(
+                &cols[n - 5..n - 3],
+                ["yes", "yes"],
+                "{lang}: not embedded and subset: {line}"
+            );
+        }
+
+        // Asked again: the same bytes, from storage.
+        let (s, again_headers, again) = app
+            .get_bytes(&w.inst_b.token, &path("trial-agreement", lang))
+            .await;
+        assert_eq!(s, 200);
+        assert!(again == pdf, "{lang}: a second request gave other bytes");
+        assert_eq!(again_headers["etag"], headers["etag"]);
+        hashes.push(sha);
+    }
+    assert_eq!(app.count("agreement_documents"), 3);
+    // One audit event per generated document, with its hash and the agreement version.
+    assert_eq!(app.count("audit_events"), events_before + 3);
+    let (_, events) = app
+        .get(&w.sme_b.token, &format!("/api/v1/agreements/{id}/events"))
+        .await;
+    let generated: Vec<Value> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "document.generated")
+        .map(|e| serde_json::from_str(e["data"].as_str().unwrap()).unwrap())
+        .collect();
+    let logged: Vec<&str> = generated
+        .iter()
+        .map(|d| d["sha256"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        logged,
+        hashes.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert!(generated
+        .iter()
+        .all(|d| d["version"] == a["version"] && d["kind"] == "trial-agreement"));
+
+    // Verify by file and by hash; a file changed in one byte is no document of ours.
+    let (s, headers, pdf) = app
+        .get_bytes(&w.sme_b.token, &path("trial-agreement", "en"))
+        .await;
+    assert_eq!(s, 200);
+    let res = app
+        .client
+        .post(app.url("/api/v1/documents/verify"))
+        .bearer_auth(&w.auditor.token)
+        .header("content-type", "application/pdf")
+        .body(pdf.clone())
+        .send()
+        .await
+        .unwrap();
+    let (s, found) = crate::helpers::read(res).await;
+    assert_eq!(s, 200, "{found}");
+    assert_eq!(
+        (
+            found["agreement_id"].as_str(),
+            found["number"].as_str(),
+            found["kind"].as_str(),
+            found["lang"].as_str()
+        ),
+        (
+            Some(id.as_str()),
+            Some(number.as_str()),
+            Some("trial-agreement"),
+            Some("en")
+        )
+    );
+    assert_eq!(found["version"], a["version"]);
+    assert_eq!(found["current_version"], a["version"]);
+    let mut changed = pdf.clone();
+    let at = changed.len() / 2;
+    changed[at] ^= 0x01;
+    let res = app
+        .client
+        .post(app.url("/api/v1/documents/verify"))
+        .bearer_auth(&w.auditor.token)
+        .header("content-type", "application/pdf")
+        .body(changed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+    let sha = headers["x-document-sha256"].to_str().unwrap();
+    let (s, found) = app
+        .post(
+            &w.inst_b.token,
+            "/api/v1/documents/verify",
+            json!({"sha256": sha.to_uppercase()}),
+        )
+        .await;
+    assert_eq!((s, found["lang"].as_str()), (200, Some("en")), "{found}");
+    // Not a party to it: as if it did not exist.
+    let (s, _) = app
+        .post(
+            &w.sme_a.token,
+            "/api/v1/documents/verify",
+            json!({"sha256": sha}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, p) = app
+        .post(
+            &w.sme_b.token,
+            "/api/v1/documents/verify",
+            json!({"sha256": "abc"}),
+        )
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("sha256")),
+        "{p}"
+    );
+
+    // The agreement moves on (the trial starts): a new version, a new document and hash; the
+    // earlier one still verifies, as that version.
+    app.pass_days(8);
+    let (_, now) = app
+        .get(&w.sme_b.token, &format!("/api/v1/agreements/{id}"))
+        .await;
+    assert_eq!(now["status"], "active");
+    let (s, headers, _) = app
+        .get_bytes(&w.sme_b.token, &path("trial-agreement", "en"))
+        .await;
+    assert_eq!(s, 200);
+    assert_ne!(headers["x-document-sha256"].to_str().unwrap(), sha);
+    let (s, found) = app
+        .post(
+            &w.sme_b.token,
+            "/api/v1/documents/verify",
+            json!({"sha256": sha}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(found["version"], a["version"]);
+    assert_eq!(found["current_version"], now["version"]);
+
+    // The conversion contract exists once the SME converts, with its schedule.
+    let (s, p) = app
+        .get(&w.sme_b.token, &path("conversion-contract", "vi"))
+        .await;
+    assert_eq!(
+        (s, p["type"].as_str()),
+        (409, Some("urn:usefirst:problem:invalid-transition")),
+        "{p}"
+    );
+    let (s, converted) = app
+        .act(&w.sme_b.token, &id, "convert", version_of(&now), json!({}))
+        .await;
+    assert_eq!(s, 200, "{converted}");
+    let (s, _, pdf) = app
+        .get_bytes(&w.inst_b.token, &path("conversion-contract", "vi"))
+        .await;
+    assert_eq!(s, 200);
+    let text = text_of(&pdf);
+    for value in [
+        "US$3,000.00",
+        "Kỳ 1/4",
+        "Kỳ 4/4",
+        number.as_str(),
+        "Người dùng sme_b",
+    ] {
+        assert!(text.contains(value), "{value} missing from {text}");
+    }
+}
+
+#[actix_web::test]
+async fn documents_are_only_for_those_who_see_the_agreement_and_bad_requests_are_refused() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let a = insured_and_signed(&app, &w).await;
+    let id = id_of(&a);
+    let path = format!("/api/v1/agreements/{id}/documents/trial-agreement?lang=vi");
+    for (who, user, expected) in [
+        ("sme_b", &w.sme_b, 200),
+        ("inst_b", &w.inst_b, 200),
+        ("insurer_a (covers it)", &w.insurer_a, 200),
+        ("admin", &w.admin, 200),
+        ("auditor", &w.auditor, 200),
+        ("sme_a", &w.sme_a, 404),
+        ("inst_a", &w.inst_a, 404),
+        ("insurer_b", &w.insurer_b, 404),
+    ] {
+        let (s, _, _) = app.get_bytes(&user.token, &path).await;
+        assert_eq!(s, expected, "{who}");
+    }
+    let (s, _, _) = app.get_bytes("not-a-token", &path).await;
+    assert_eq!(s, 401);
+    let before = app.count("agreement_documents");
+    let (s, p) = app
+        .get(
+            &w.sme_b.token,
+            &format!("/api/v1/agreements/{id}/documents/trial-agreement?lang=fr"),
+        )
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("lang")),
+        "{p}"
+    );
+    let (s, _) = app
+        .get(
+            &w.sme_b.token,
+            &format!("/api/v1/agreements/{id}/documents/invoice?lang=vi"),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app
+        .get(
+            &w.sme_b.token,
+            "/api/v1/agreements/nope/documents/trial-agreement",
+        )
+        .await;
+    assert_eq!(s, 404);
+    // Before approval there is no trial agreement to print.
+    let requested = app.request(&w.sme_a, &w.tech_a, "2026-04-01").await;
+    let (s, p) = app
+        .get(
+            &w.sme_a.token,
+            &format!(
+                "/api/v1/agreements/{}/documents/trial-agreement",
+                id_of(&requested)
+            ),
+        )
+        .await;
+    assert_eq!(
+        (s, p["current_state"].as_str()),
+        (409, Some("requested")),
+        "{p}"
+    );
+    assert_eq!(app.count("agreement_documents"), before);
+    // Verify takes a PDF or JSON, nothing else.
+    let res = app
+        .client
+        .post(app.url("/api/v1/documents/verify"))
+        .bearer_auth(&w.sme_b.token)
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 415);
+    // Without a language the caller's own is used (vi for these users).
+    let (s, headers, _) = app
+        .get_bytes(
+            &w.sme_b.token,
+            &format!("/api/v1/agreements/{id}/documents/trial-agreement"),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .ends_with("-trial-agreement-vi.pdf\""));
+}
+
+#[actix_web::test]
+async fn without_the_cjk_font_chinese_answers_503_naming_it_and_the_rest_works() {
+    let app = TestApp::spawn_with(|c| {
+        crate::helpers::long_sessions(c);
+        c.documents.cjk_font = "/nonexistent/fonts/NotoSansCJK-Regular.ttc".into();
+    })
+    .await;
+    let w = app.world().await;
+    let id = id_of(&insured_and_signed(&app, &w).await);
+    let (s, p) = app
+        .get(
+            &w.sme_b.token,
+            &format!("/api/v1/agreements/{id}/documents/trial-agreement?lang=zh"),
+        )
+        .await;
+    assert_eq!(s, 503, "{p}");
+    assert_eq!(p["type"], "urn:usefirst:problem:unavailable");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent/fonts/NotoSansCJK-Regular.ttc"),
+        "{p}"
+    );
+    assert_eq!(app.count("agreement_documents"), 0);
+    let (s, _, _) = app
+        .get_bytes(
+            &w.sme_b.token,
+            &format!("/api/v1/agreements/{id}/documents/trial-agreement?lang=en"),
+        )
+        .await;
+    assert_eq!(s, 200);
 }

@@ -143,6 +143,24 @@ impl TestApp {
         read(res).await
     }
 
+    /// GETs `path` and returns the status, the headers and the body as bytes (documents).
+    pub async fn get_bytes(
+        &self,
+        token: &str,
+        path: &str,
+    ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let res = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        (status, headers, res.bytes().await.unwrap().to_vec())
+    }
+
     pub async fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
         let res = self
             .client

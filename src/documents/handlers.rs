@@ -1,0 +1,237 @@
+//! `GET /api/v1/agreements/{id}/documents/{kind}` and `POST /api/v1/documents/verify`.
+//!
+//! A document is generated the first time it is asked for at an agreement version and stored;
+//! later requests answer the stored bytes. Setting a PDF runs on the blocking pool, at most
+//! `documents.max_concurrent_renders` at a time.
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::format::LANGS;
+use super::service::{self, Identified};
+use super::templates::KINDS;
+use crate::agreements::store;
+use crate::audit::Who;
+use crate::auth::session::Actor;
+use crate::error::{AppError, AppResult};
+use crate::http::{blocking, one_of, point_read, read_limited};
+use crate::AppState;
+
+/// The document's language.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LangQuery {
+    /// `vi`, `en` or `zh` (default: the caller's own language if it is one of them, else `vi`).
+    pub lang: Option<String>,
+}
+
+/// A generation attempt that found the agreement changed under it is repeated this often.
+const ATTEMPTS: usize = 3;
+
+fn pdf_response(
+    req: &HttpRequest,
+    number: &str,
+    kind: &str,
+    lang: &str,
+    sha256: &str,
+    pdf: Vec<u8>,
+) -> HttpResponse {
+    let etag = format!("\"{sha256}\"");
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut res = if unchanged {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::ETAG, etag))
+        .insert_header(("X-Document-SHA256", sha256.to_string()))
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"));
+    if unchanged {
+        return res.finish();
+    }
+    res.content_type("application/pdf")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"{number}-{kind}-{lang}.pdf\""),
+        ))
+        .body(pdf)
+}
+
+/// The agreement's trial agreement or conversion contract as a PDF, generated on the first
+/// request for the agreement's current version and stored; its SHA-256 is the `ETag` (and in
+/// the audit chain).
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = String, Path), ("kind" = String, Path, description = "trial-agreement | conversion-contract"), LangQuery),
+    responses(
+        (status = 200, content_type = "application/pdf", description = "The document"),
+        (status = 304, description = "Unchanged (If-None-Match)"),
+        (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem, description = "The agreement has no such document yet"),
+        (status = 422, body = crate::error::Problem),
+        (status = 503, body = crate::error::Problem, description = "A font the language needs is not installed"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/agreements/{id}/documents/{kind}")]
+pub async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+    query: web::Query<LangQuery>,
+) -> AppResult<HttpResponse> {
+    let (id, kind) = path.into_inner();
+    if !KINDS.contains(&kind.as_str()) {
+        return Err(AppError::NotFound);
+    }
+    let lang = match query.into_inner().lang {
+        Some(lang) => {
+            if let Some(err) = one_of("lang", Some(&lang), &LANGS) {
+                return Err(AppError::Validation(vec![err]));
+            }
+            lang
+        }
+        None if LANGS.contains(&actor.locale.as_str()) => actor.locale.clone(),
+        None => "vi".to_string(),
+    };
+    for _ in 0..ATTEMPTS {
+        let (id2, kind2, lang2) = (id.clone(), kind.clone(), lang.clone());
+        let actor2 = actor.clone();
+        let (row, stored) = point_read(state.clone(), move |conn| {
+            let row = store::get_visible(conn, &actor2, &id2)?;
+            service::available(&row, &kind2)?;
+            let stored = service::find(conn, &row, &kind2, &lang2)?;
+            Ok((row, stored))
+        })
+        .await?;
+        if let Some(doc) = stored {
+            return Ok(pdf_response(
+                &req,
+                &row.number,
+                &kind,
+                &lang,
+                &doc.sha256,
+                doc.pdf,
+            ));
+        }
+
+        // Not generated yet at this version: set it, one of a bounded number at a time.
+        let _permit = state.renders.acquire().await.map_err(|_| AppError::Busy)?;
+        let (st, kind2, lang2, actor2) = (state.clone(), kind.clone(), lang.clone(), actor.clone());
+        let generated = blocking(move || {
+            let facts = {
+                let mut conn = st.db.reader()?;
+                super::context::load(&mut conn, row)?
+            };
+            let doc = service::generate(&st.templates, &st.fonts, &facts, &kind2, &lang2)?;
+            let row = facts.agreement;
+            let now = st.clock.now();
+            let who = Who {
+                user_id: Some(&actor2.user_id),
+                organisation_id: Some(&actor2.organisation_id),
+            };
+            let stored = st
+                .db
+                .write(|conn| service::store(conn, now, who, &row, &kind2, &lang2, &doc))?;
+            Ok(stored.then_some((row, doc)))
+        })
+        .await?;
+        if let Some((row, doc)) = generated {
+            return Ok(pdf_response(
+                &req,
+                &row.number,
+                &kind,
+                &lang,
+                &doc.sha256,
+                doc.pdf,
+            ));
+        }
+    }
+    Err(AppError::Busy)
+}
+
+/// What to verify: a document's SHA-256 (the PDF itself may be sent instead, as
+/// `application/pdf`).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    /// 64 hexadecimal digits.
+    pub sha256: String,
+}
+
+/// PDFs sent for verification are read up to this size.
+const MAX_PDF_BYTES: usize = 16 * 1024 * 1024;
+
+/// Which agreement, kind, language and version a PDF (or its SHA-256) is. 404 when it is no
+/// document usefirst generated, or when it belongs to an agreement the caller may not see; a
+/// file changed in any byte matches nothing.
+#[utoipa::path(
+    tag = "documents",
+    request_body(content(
+        (VerifyBody = "application/json"),
+        (Vec<u8> = "application/pdf"),
+    )),
+    responses(
+        (status = 200, body = Identified),
+        (status = 404, body = crate::error::Problem),
+        (status = 413, body = crate::error::Problem),
+        (status = 415, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/documents/verify")]
+pub async fn verify(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Actor,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let sha256 = if content_type == "application/pdf" {
+        let body = read_limited(&req, payload.into_inner(), MAX_PDF_BYTES).await?;
+        if body.is_empty() {
+            return Err(AppError::field("body", "the PDF is empty"));
+        }
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&body))
+    } else if crate::http::is_json(&req) {
+        let limit = state.cfg.server.max_body_bytes;
+        let body = read_limited(&req, payload.into_inner(), limit).await?;
+        let body: VerifyBody = crate::http::parse_json(&body)?;
+        let hash = body.sha256.trim().to_ascii_lowercase();
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(AppError::field("sha256", "must be 64 hexadecimal digits"));
+        }
+        hash
+    } else {
+        return Err(AppError::UnsupportedMediaType);
+    };
+    let found = blocking(move || {
+        let mut conn = state.db.reader()?;
+        let found = service::by_hash(&mut conn, &sha256)?;
+        found
+            .into_iter()
+            .find(|(_, row)| crate::auth::policy::sees(&actor, row.on()))
+            .map(|(identified, _)| identified)
+            .ok_or(AppError::NotFound)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(found))
+}

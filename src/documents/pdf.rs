@@ -1,0 +1,1282 @@
+//! The PDF layout of a document: the blocks a contract template renders to, set on A4 pages
+//! with printpdf. Word wrap, page breaks between lines (a heading is never left alone at the
+//! foot of a page, a table row or a signature block never split), tables with a repeated
+//! header row, a footer with the agreement number, the terms version and "page n of N".
+//!
+//! Text is set glyph by glyph without shaping, so it must be NFC (the markup normalises it).
+//! Each character is drawn with the first font that has a glyph for it: Noto Sans, then the
+//! CJK font; a character neither has is an error, never a blank box.
+//!
+//! The bytes depend only on the input: fonts are registered under fixed ids, the document
+//! dates are the agreement's, and the trailer `/ID` is derived from the caller's seed.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use chrono::NaiveDate;
+use printpdf::{
+    Color, FontId, Line, LinePoint, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle,
+    PdfPage, PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem, TextRenderingMode,
+};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::markup::Block;
+
+const NOTO_SANS_REGULAR: &[u8] = include_bytes!("fonts/NotoSans-Regular.ttf");
+const NOTO_SANS_BOLD: &[u8] = include_bytes!("fonts/NotoSans-Bold.ttf");
+
+/// Why a document could not be set.
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    /// The CJK font is not installed or not readable.
+    #[error("{0}")]
+    FontMissing(String),
+    /// No font has a glyph for a character of the text.
+    #[error("no font has a glyph for {ch:?} (U+{code:04X})", code = *.ch as u32)]
+    NoGlyph { ch: char },
+    /// lopdf could not write the document.
+    #[error("writing the PDF failed: {0}")]
+    Write(String),
+}
+
+/// One font face registered in every document under a fixed id (also its subset tag).
+struct Face {
+    id: &'static str,
+    font: ParsedFont,
+    units_per_em: f32,
+}
+
+impl Face {
+    fn parse(id: &'static str, bytes: &[u8], index: usize) -> Result<Face, String> {
+        let mut warnings = Vec::new();
+        let font = ParsedFont::from_bytes(bytes, index, &mut warnings)
+            .ok_or_else(|| format!("not a font face (index {index})"))?;
+        let units_per_em = f32::from(font.pdf_font_metrics.units_per_em.max(1));
+        Ok(Face {
+            id,
+            font,
+            units_per_em,
+        })
+    }
+
+    fn glyph(&self, c: char) -> Option<u16> {
+        self.font.lookup_glyph_index(c as u32).filter(|g| *g != 0)
+    }
+
+    /// The advance of `c` in points at `size`, if the face has it.
+    fn advance(&self, c: char, size: f32) -> Option<f32> {
+        self.glyph(c)
+            .map(|g| f32::from(self.font.get_horizontal_advance(g)) * size / self.units_per_em)
+    }
+}
+
+/// Where the CJK face comes from.
+#[derive(Debug, Clone)]
+pub struct CjkSource {
+    pub path: PathBuf,
+    /// The face in a collection (`.ttc`): 2 is Simplified Chinese in Noto Sans CJK.
+    pub index: usize,
+}
+
+/// The faces documents are set in. Noto Sans is built in; the CJK face is read from disk the
+/// first time a document needs it (it is about 20 MB) and kept for the life of the process.
+pub struct Fonts {
+    sans: OnceLock<(Face, Face)>,
+    cjk_source: Option<CjkSource>,
+    cjk: OnceLock<Result<Face, String>>,
+}
+
+impl std::fmt::Debug for Fonts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fonts")
+            .field("cjk_source", &self.cjk_source)
+            .finish()
+    }
+}
+
+impl Fonts {
+    pub fn new(cjk_source: Option<CjkSource>) -> Arc<Fonts> {
+        Arc::new(Fonts {
+            sans: OnceLock::new(),
+            cjk_source,
+            cjk: OnceLock::new(),
+        })
+    }
+
+    /// Whether the CJK font file is there to be read (checked at start, without parsing it).
+    pub fn cjk_status(&self) -> Result<&Path, String> {
+        match &self.cjk_source {
+            None => Err("no CJK font is configured (documents.cjk_font)".into()),
+            Some(src) if src.path.is_file() => Ok(&src.path),
+            Some(src) => Err(format!(
+                "the CJK font {} is missing (install fonts-noto-cjk or set documents.cjk_font)",
+                src.path.display()
+            )),
+        }
+    }
+
+    fn sans(&self) -> &(Face, Face) {
+        self.sans.get_or_init(|| {
+            (
+                Face::parse("NOTOSR", NOTO_SANS_REGULAR, 0).expect("the built-in Noto Sans parses"),
+                Face::parse("NOTOSB", NOTO_SANS_BOLD, 0).expect("the built-in Noto Sans parses"),
+            )
+        })
+    }
+
+    /// The CJK face, read on first use.
+    fn cjk(&self) -> Result<&Face, PdfError> {
+        let loaded = self.cjk.get_or_init(|| {
+            let path = self.cjk_status()?;
+            let index = self.cjk_source.as_ref().map_or(0, |s| s.index);
+            let bytes = std::fs::read(path)
+                .map_err(|e| format!("the CJK font {} is unreadable: {e}", path.display()))?;
+            Face::parse("NOTOCJ", &bytes, index)
+                .map_err(|e| format!("the CJK font {}: {e}", path.display()))
+        });
+        loaded
+            .as_ref()
+            .map_err(|e| PdfError::FontMissing(e.clone()))
+    }
+}
+
+/// One party's signature block, as the document context gives it.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Signature {
+    pub party: String,
+    pub organisation: String,
+    /// Empty until the party has signed.
+    pub signed_by: String,
+    pub signed_at: String,
+}
+
+/// What a document shows besides its blocks.
+#[derive(Debug, Clone)]
+pub struct Layout<'a> {
+    pub lang: &'a str,
+    pub blocks: &'a [Block],
+    pub signatures: &'a [Signature],
+    /// The agreement number and terms version, in every page's footer.
+    pub number: &'a str,
+    pub terms_version: i64,
+    /// The document's date (its metadata dates).
+    pub date: NaiveDate,
+    /// Distinguishes this document from every other in the trailer `/ID`: agreement, version,
+    /// kind and language.
+    pub id_seed: &'a str,
+}
+
+/// Labels the layout writes itself, per language.
+struct Labels {
+    footer: fn(&str, i64) -> String,
+    page: fn(usize, usize) -> String,
+    signed: &'static str,
+    signed_at: &'static str,
+    unsigned: &'static str,
+}
+
+fn labels(lang: &str) -> Labels {
+    match lang {
+        "vi" => Labels {
+            footer: |n, v| format!("Số {n} — Điều khoản chuyển đổi phiên bản {v}"),
+            page: |p, t| format!("Trang {p}/{t}"),
+            signed: "Đã ký điện tử",
+            signed_at: "Ngày ký:",
+            unsigned: "(Chưa ký)",
+        },
+        "zh" => Labels {
+            footer: |n, v| format!("编号 {n} — 转化条款第 {v} 版"),
+            page: |p, t| format!("第 {p} 页，共 {t} 页"),
+            signed: "已电子签署",
+            signed_at: "签署日期：",
+            unsigned: "（尚未签署）",
+        },
+        _ => Labels {
+            footer: |n, v| format!("No. {n} — Conversion terms version {v}"),
+            page: |p, t| format!("Page {p} of {t}"),
+            signed: "Signed electronically",
+            signed_at: "Date:",
+            unsigned: "(Not yet signed)",
+        },
+    }
+}
+
+// A4 in points, and the page's geometry.
+const PAGE_W: f32 = 595.276;
+const PAGE_H: f32 = 841.89;
+const MM: f32 = 2.834_646;
+const LEFT: f32 = 25.0 * MM;
+const RIGHT: f32 = 20.0 * MM;
+const TOP: f32 = 20.0 * MM;
+const BOTTOM: f32 = 22.0 * MM;
+const FOOTER_Y: f32 = 12.0 * MM;
+const WIDTH: f32 = PAGE_W - LEFT - RIGHT;
+
+const BODY: f32 = 10.5;
+const LEADING: f32 = 1.45;
+const TITLE: f32 = 14.5;
+const HEADING: f32 = 11.0;
+const TABLE: f32 = 10.0;
+const FOOTER: f32 = 8.0;
+const PARAGRAPH_GAP: f32 = 5.0;
+const HEADING_GAP: f32 = 9.0;
+const CELL_PAD_X: f32 = 4.0;
+const CELL_PAD_Y: f32 = 3.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Regular,
+    Bold,
+}
+
+/// A run of text drawn in one face.
+struct Run {
+    face: usize,
+    text: String,
+    width: f32,
+}
+
+/// The faces of one document, in fallback order, per style.
+struct Faces<'f> {
+    /// 0: Noto Sans Regular, 1: Noto Sans Bold, 2: CJK (if the text needs it).
+    faces: Vec<&'f Face>,
+}
+
+impl<'f> Faces<'f> {
+    /// The faces `text` needs; the CJK face only when some character is not in Noto Sans.
+    fn for_text<'a>(
+        fonts: &'f Fonts,
+        text: impl Iterator<Item = &'a str>,
+    ) -> Result<Faces<'f>, PdfError> {
+        let (regular, bold) = fonts.sans();
+        let mut faces = vec![regular, bold];
+        for s in text {
+            for c in s.chars() {
+                if c.is_control() || regular.glyph(c).is_some() && bold.glyph(c).is_some() {
+                    continue;
+                }
+                if faces.len() == 2 {
+                    faces.push(fonts.cjk()?);
+                }
+                if faces[2].glyph(c).is_none() {
+                    return Err(PdfError::NoGlyph { ch: c });
+                }
+            }
+        }
+        Ok(Faces { faces })
+    }
+
+    /// The face index that draws `c` in `style`.
+    fn face_of(&self, c: char, style: Style) -> usize {
+        let first = match style {
+            Style::Regular => 0,
+            Style::Bold => 1,
+        };
+        if self.faces[first].glyph(c).is_some() || self.faces.len() < 3 {
+            first
+        } else {
+            2
+        }
+    }
+
+    fn advance(&self, c: char, style: Style, size: f32) -> f32 {
+        let face = self.face_of(c, style);
+        self.faces[face].advance(c, size).unwrap_or(0.0)
+    }
+
+    fn width(&self, text: &str, style: Style, size: f32) -> f32 {
+        text.chars().map(|c| self.advance(c, style, size)).sum()
+    }
+
+    /// `text` split into runs of one face each.
+    fn runs(&self, text: &str, style: Style, size: f32) -> Vec<Run> {
+        let mut runs: Vec<Run> = Vec::new();
+        for c in text.chars() {
+            let face = self.face_of(c, style);
+            let w = self.faces[face].advance(c, size).unwrap_or(0.0);
+            match runs.last_mut() {
+                Some(run) if run.face == face => {
+                    run.text.push(c);
+                    run.width += w;
+                }
+                _ => runs.push(Run {
+                    face,
+                    text: c.to_string(),
+                    width: w,
+                }),
+            }
+        }
+        runs
+    }
+}
+
+/// Is `c` written without spaces around it (a line may break before or after it)?
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFFEF
+        | 0x20000..=0x2FA1F)
+}
+
+/// Punctuation a line must not start with.
+fn no_break_before(c: char) -> bool {
+    matches!(
+        c,
+        '，' | '。'
+            | '、'
+            | '；'
+            | '：'
+            | '？'
+            | '！'
+            | '）'
+            | '」'
+            | '』'
+            | '》'
+            | '〉'
+            | '】'
+            | '”'
+            | '’'
+            | '%'
+            | '％'
+            | ','
+            | '.'
+            | ';'
+            | ':'
+            | ')'
+            | '!'
+            | '?'
+    )
+}
+
+/// A currency sign written after its amount.
+fn is_currency_sign(c: char) -> bool {
+    matches!(c, '₫' | '€' | '¥' | '$' | '₩' | '฿' | '₭' | '៛')
+}
+
+/// Punctuation a line must not end with.
+fn no_break_after(c: char) -> bool {
+    matches!(c, '（' | '「' | '『' | '《' | '〈' | '【' | '“' | '‘' | '(')
+}
+
+/// The unbreakable pieces of `text`: words, single CJK characters with the punctuation that
+/// clings to them, each with whether a space precedes it.
+fn pieces(text: &str) -> Vec<(bool, String)> {
+    let mut out: Vec<(bool, String)> = Vec::new();
+    let mut space = false;
+    let mut word = String::new();
+    let push = |out: &mut Vec<(bool, String)>, space: &mut bool, word: &mut String| {
+        if !word.is_empty() {
+            out.push((*space, std::mem::take(word)));
+            *space = false;
+        }
+    };
+    for c in text.chars() {
+        if c == ' ' {
+            push(&mut out, &mut space, &mut word);
+            space = true;
+            continue;
+        }
+        // An amount stays on one line with its currency sign: `1.500.000 ₫`.
+        if space && word.is_empty() && is_currency_sign(c) {
+            if let Some((spaced, last)) = out.pop() {
+                word = last;
+                word.push(' ');
+                space = spaced;
+            }
+        }
+        // Without a space, a line breaks only between two CJK characters (never inside a
+        // number or a Latin word next to them: `2027年4月14日` stays whole).
+        let last = word.chars().last();
+        let glue_to_previous = no_break_before(c)
+            || last.is_some_and(no_break_after)
+            || !(is_cjk(c) && last.is_some_and(is_cjk));
+        if !glue_to_previous {
+            push(&mut out, &mut space, &mut word);
+        }
+        word.push(c);
+    }
+    push(&mut out, &mut space, &mut word);
+    out
+}
+
+/// `text` broken into lines no wider than `width`.
+fn wrap(faces: &Faces<'_>, text: &str, style: Style, size: f32, width: f32) -> Vec<String> {
+    let space = faces.advance(' ', style, size);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut line_w = 0.0;
+    for (spaced, piece) in pieces(text) {
+        let w = faces.width(&piece, style, size);
+        let gap = if spaced && !line.is_empty() {
+            space
+        } else {
+            0.0
+        };
+        if !line.is_empty() && line_w + gap + w > width {
+            lines.push(std::mem::take(&mut line));
+            line_w = 0.0;
+        } else if gap > 0.0 {
+            line.push(' ');
+            line_w += gap;
+        }
+        if w <= width {
+            line.push_str(&piece);
+            line_w += w;
+            continue;
+        }
+        // A piece wider than the line (a long address): broken between characters.
+        for c in piece.chars() {
+            let cw = faces.advance(c, style, size);
+            if !line.is_empty() && line_w + cw > width {
+                lines.push(std::mem::take(&mut line).trim_end().to_string());
+                line_w = 0.0;
+            }
+            if line.is_empty() && c == ' ' {
+                continue;
+            }
+            line.push(c);
+            line_w += cw;
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Align {
+    Left,
+    Center,
+    Right,
+}
+
+/// Pages being filled, top to bottom.
+struct Pages<'f> {
+    faces: &'f Faces<'f>,
+    done: Vec<Vec<Op>>,
+    ops: Vec<Op>,
+    /// Distance from the top of the page to the top of the next thing drawn.
+    y: f32,
+}
+
+impl<'f> Pages<'f> {
+    fn new(faces: &'f Faces<'f>) -> Pages<'f> {
+        Pages {
+            faces,
+            done: Vec::new(),
+            ops: Vec::new(),
+            y: TOP,
+        }
+    }
+
+    fn room(&self) -> f32 {
+        PAGE_H - BOTTOM - self.y
+    }
+
+    fn new_page(&mut self) {
+        self.done.push(std::mem::take(&mut self.ops));
+        self.y = TOP;
+    }
+
+    /// Starts a new page unless `height` fits on this one (or this one is still empty).
+    fn ensure(&mut self, height: f32) {
+        if height > self.room() && self.y > TOP {
+            self.new_page();
+        }
+    }
+
+    /// Skips `gap` down, unless at the top of a page.
+    fn gap(&mut self, gap: f32) {
+        if self.y > TOP {
+            self.y += gap;
+        }
+    }
+
+    /// Draws one line of text whose top is at `top` (from the page top), starting at `x`.
+    fn text(&mut self, x: f32, top: f32, text: &str, style: Style, size: f32, align: Align) {
+        let runs = self.faces.runs(text, style, size);
+        let total: f32 = runs.iter().map(|r| r.width).sum();
+        let x = match align {
+            Align::Left => x,
+            Align::Center => x - total / 2.0,
+            Align::Right => x - total,
+        };
+        // Baseline: the line's top plus the ascent, taken as 0.8 of the size plus half the
+        // extra leading.
+        let baseline = PAGE_H - top - size * (0.8 + (LEADING - 1.0) / 2.0);
+        self.ops.push(Op::StartTextSection);
+        let mut first = true;
+        let mut prev_width = 0.0;
+        for run in runs {
+            let face = self.faces.faces[run.face];
+            // The CJK face has no bold weight: bold CJK text is drawn filled and stroked.
+            let faux_bold = style == Style::Bold && run.face == 2;
+            self.ops.push(Op::SetFont {
+                font: PdfFontHandle::External(FontId(face.id.into())),
+                size: Pt(size),
+            });
+            if faux_bold {
+                self.ops.push(Op::SetTextRenderingMode {
+                    mode: TextRenderingMode::FillStroke,
+                });
+                self.ops.push(Op::SetOutlineThickness {
+                    pt: Pt(size / 30.0),
+                });
+            }
+            // The cursor moves relative to the start of the previous run.
+            let pos = if first {
+                Point {
+                    x: Pt(x),
+                    y: Pt(baseline),
+                }
+            } else {
+                Point {
+                    x: Pt(prev_width),
+                    y: Pt(0.0),
+                }
+            };
+            self.ops.push(Op::SetTextCursor { pos });
+            self.ops.push(Op::ShowText {
+                items: vec![TextItem::Text(run.text)],
+            });
+            if faux_bold {
+                self.ops.push(Op::SetTextRenderingMode {
+                    mode: TextRenderingMode::Fill,
+                });
+            }
+            first = false;
+            prev_width = run.width;
+        }
+        self.ops.push(Op::EndTextSection);
+    }
+
+    fn rule(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, thickness: f32) {
+        self.ops.push(Op::SetOutlineThickness { pt: Pt(thickness) });
+        self.ops.push(Op::DrawLine {
+            line: Line {
+                points: vec![
+                    LinePoint {
+                        p: Point {
+                            x: Pt(x1),
+                            y: Pt(PAGE_H - y1),
+                        },
+                        bezier: false,
+                    },
+                    LinePoint {
+                        p: Point {
+                            x: Pt(x2),
+                            y: Pt(PAGE_H - y2),
+                        },
+                        bezier: false,
+                    },
+                ],
+                is_closed: false,
+            },
+        });
+    }
+
+    fn shade(&mut self, x: f32, top: f32, width: f32, height: f32) {
+        self.ops.push(Op::SetFillColor { col: grey(0.92) });
+        self.ops.push(Op::DrawRectangle {
+            rectangle: Rect {
+                x: Pt(x),
+                y: Pt(PAGE_H - top - height),
+                width: Pt(width),
+                height: Pt(height),
+                mode: Some(PaintMode::Fill),
+                winding_order: None,
+            },
+        });
+        self.ops.push(Op::SetFillColor { col: grey(0.0) });
+    }
+
+    fn frame(&mut self, x: f32, top: f32, width: f32, height: f32) {
+        self.ops.push(Op::SetOutlineThickness { pt: Pt(0.5) });
+        self.ops.push(Op::DrawRectangle {
+            rectangle: Rect {
+                x: Pt(x),
+                y: Pt(PAGE_H - top - height),
+                width: Pt(width),
+                height: Pt(height),
+                mode: Some(PaintMode::Stroke),
+                winding_order: None,
+            },
+        });
+    }
+
+    /// Lines of one style set one after another, breaking pages between lines.
+    fn lines(&mut self, lines: &[String], style: Style, size: f32, align: Align) {
+        let h = size * LEADING;
+        for line in lines {
+            self.ensure(h);
+            let x = match align {
+                Align::Left => LEFT,
+                Align::Center => LEFT + WIDTH / 2.0,
+                Align::Right => LEFT + WIDTH,
+            };
+            self.text(x, self.y, line, style, size, align);
+            self.y += h;
+        }
+    }
+
+    fn finish(mut self) -> Vec<Vec<Op>> {
+        if !self.ops.is_empty() || self.done.is_empty() {
+            self.done.push(self.ops);
+        }
+        self.done
+    }
+}
+
+fn grey(level: f32) -> Color {
+    Color::Rgb(Rgb::new(level, level, level, None))
+}
+
+/// Column widths for a table: each column's natural width, shared out to the full width.
+fn column_widths(faces: &Faces<'_>, header: &[String], rows: &[Vec<String>]) -> Vec<f32> {
+    let n = header.len().max(1);
+    let pad = 2.0 * CELL_PAD_X;
+    let mut natural = vec![0.0f32; n];
+    let mut longest_word = vec![0.0f32; n];
+    for (i, cell) in header.iter().enumerate() {
+        natural[i] = natural[i].max(faces.width(cell, Style::Bold, TABLE) + pad);
+    }
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(n) {
+            natural[i] = natural[i].max(faces.width(cell, Style::Regular, TABLE) + pad);
+            for (_, word) in pieces(cell) {
+                let w = faces.width(&word, Style::Regular, TABLE) + pad;
+                longest_word[i] = longest_word[i].max(w);
+            }
+        }
+    }
+    let total: f32 = natural.iter().sum();
+    if total <= WIDTH {
+        let extra = (WIDTH - total) / n as f32;
+        return natural.iter().map(|w| w + extra).collect();
+    }
+    // Too wide: every column keeps room for its longest word (as far as the page allows),
+    // the rest is shared in proportion to the natural widths.
+    let floor: Vec<f32> = longest_word
+        .iter()
+        .map(|w| w.min(WIDTH / n as f32))
+        .collect();
+    let left = WIDTH - floor.iter().sum::<f32>();
+    let want: Vec<f32> = natural
+        .iter()
+        .zip(&floor)
+        .map(|(n, f)| (n - f).max(0.0))
+        .collect();
+    let want_total: f32 = want.iter().sum::<f32>().max(1.0);
+    floor
+        .iter()
+        .zip(&want)
+        .map(|(f, w)| f + left * w / want_total)
+        .collect()
+}
+
+/// Sets a table, repeating its header row at the top of each page it continues on.
+fn table(pages: &mut Pages<'_>, header: &[String], rows: &[Vec<String>]) {
+    let faces = pages.faces;
+    let widths = column_widths(faces, header, rows);
+    let h = TABLE * LEADING;
+    let wrap_row = |cells: &[String], style: Style| -> Vec<Vec<String>> {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| wrap(faces, cell, style, TABLE, w - 2.0 * CELL_PAD_X))
+            .collect()
+    };
+    let head = wrap_row(header, Style::Bold);
+    let height_of = |cells: &[Vec<String>]| {
+        cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * h + 2.0 * CELL_PAD_Y
+    };
+    let head_h = height_of(&head);
+    let draw = |pages: &mut Pages<'_>, cells: &[Vec<String>], style: Style| {
+        let row_h = height_of(cells);
+        let mut x = LEFT;
+        if style == Style::Bold {
+            pages.shade(LEFT, pages.y, WIDTH, row_h);
+        }
+        for (lines, w) in cells.iter().zip(&widths) {
+            pages.frame(x, pages.y, *w, row_h);
+            for (i, line) in lines.iter().enumerate() {
+                let top = pages.y + CELL_PAD_Y + i as f32 * h;
+                pages.text(x + CELL_PAD_X, top, line, style, TABLE, Align::Left);
+            }
+            x += w;
+        }
+        pages.y += row_h;
+    };
+    let body: Vec<Vec<Vec<String>>> = rows.iter().map(|r| wrap_row(r, Style::Regular)).collect();
+    // A short table is kept on one page; a long one at least never leaves its header alone.
+    let whole: f32 = head_h + body.iter().map(|r| height_of(r)).sum::<f32>();
+    let first_h = body.first().map_or(0.0, |r| height_of(r));
+    if whole <= (PAGE_H - TOP - BOTTOM) / 3.0 {
+        pages.ensure(whole);
+    } else {
+        pages.ensure(head_h + first_h);
+    }
+    draw(pages, &head, Style::Bold);
+    for cells in &body {
+        let row_h = height_of(cells);
+        if row_h > pages.room() && pages.y > TOP {
+            pages.new_page();
+            draw(pages, &head, Style::Bold);
+        }
+        draw(pages, cells, Style::Regular);
+    }
+}
+
+/// The parties' signature blocks side by side, kept on one page.
+fn signatures(pages: &mut Pages<'_>, lang: &str, signatures: &[Signature]) {
+    if signatures.is_empty() {
+        return;
+    }
+    let faces = pages.faces;
+    let l = labels(lang);
+    let gap = 10.0 * MM;
+    let n = signatures.len() as f32;
+    let col = (WIDTH - gap * (n - 1.0)) / n;
+    let h = BODY * LEADING;
+    let columns: Vec<Vec<(String, Style)>> = signatures
+        .iter()
+        .map(|s| {
+            let mut lines = vec![(s.party.to_uppercase(), Style::Bold)];
+            for line in wrap(faces, &s.organisation, Style::Regular, BODY, col) {
+                lines.push((line, Style::Regular));
+            }
+            lines.push((String::new(), Style::Regular));
+            if s.signed_by.is_empty() {
+                lines.push((l.unsigned.to_string(), Style::Regular));
+                lines.push((String::new(), Style::Regular));
+                lines.push((String::new(), Style::Regular));
+            } else {
+                lines.push((l.signed.to_string(), Style::Regular));
+                for line in wrap(faces, &s.signed_by, Style::Bold, BODY, col) {
+                    lines.push((line, Style::Bold));
+                }
+                lines.push((format!("{} {}", l.signed_at, s.signed_at), Style::Regular));
+            }
+            lines
+        })
+        .collect();
+    let tallest = columns.iter().map(Vec::len).max().unwrap_or(0) as f32 * h;
+    pages.gap(3.0 * PARAGRAPH_GAP);
+    pages.ensure(tallest);
+    let top = pages.y;
+    for (i, lines) in columns.iter().enumerate() {
+        let centre = LEFT + i as f32 * (col + gap) + col / 2.0;
+        for (j, (line, style)) in lines.iter().enumerate() {
+            if !line.is_empty() {
+                pages.text(
+                    centre,
+                    top + j as f32 * h,
+                    line,
+                    *style,
+                    BODY,
+                    Align::Center,
+                );
+            }
+        }
+    }
+    pages.y = top + tallest;
+}
+
+/// Footers on every page, now that the page count is known.
+fn footers(pages: &mut [Vec<Op>], faces: &Faces<'_>, layout: &Layout<'_>) {
+    let l = labels(layout.lang);
+    let total = pages.len();
+    let left = (l.footer)(layout.number, layout.terms_version);
+    let top = PAGE_H - FOOTER_Y - FOOTER * LEADING;
+    for (i, ops) in pages.iter_mut().enumerate() {
+        let mut p = Pages {
+            faces,
+            done: Vec::new(),
+            ops: std::mem::take(ops),
+            y: 0.0,
+        };
+        let rule_y = top - 2.0;
+        p.ops.push(Op::SetOutlineColor { col: grey(0.6) });
+        p.rule(LEFT, rule_y, LEFT + WIDTH, rule_y, 0.4);
+        p.ops.push(Op::SetOutlineColor { col: grey(0.0) });
+        p.ops.push(Op::SetFillColor { col: grey(0.35) });
+        p.text(LEFT, top, &left, Style::Regular, FOOTER, Align::Left);
+        let page = (l.page)(i + 1, total);
+        p.text(
+            LEFT + WIDTH,
+            top,
+            &page,
+            Style::Regular,
+            FOOTER,
+            Align::Right,
+        );
+        p.ops.push(Op::SetFillColor { col: grey(0.0) });
+        *ops = p.ops;
+    }
+}
+
+/// Sets the blocks on pages and returns the ops of each page.
+fn set(faces: &Faces<'_>, layout: &Layout<'_>) -> Vec<Vec<Op>> {
+    let mut pages = Pages::new(faces);
+    let mut after_title = false;
+    for (i, block) in layout.blocks.iter().enumerate() {
+        match block {
+            Block::Title(text) => {
+                let lines = wrap(faces, text, Style::Bold, TITLE, WIDTH);
+                pages.gap(HEADING_GAP);
+                pages.lines(&lines, Style::Bold, TITLE, Align::Center);
+                pages.y += PARAGRAPH_GAP / 2.0;
+                after_title = true;
+                continue;
+            }
+            Block::Heading(text) => {
+                let lines = wrap(faces, text, Style::Bold, HEADING, WIDTH);
+                // Keep the heading with the first two lines of what follows.
+                let next = match layout.blocks.get(i + 1) {
+                    Some(Block::Paragraph(_)) => 2.0 * BODY * LEADING,
+                    Some(Block::Table { .. }) => 2.0 * (TABLE * LEADING + 2.0 * CELL_PAD_Y),
+                    _ => 0.0,
+                };
+                pages.gap(HEADING_GAP);
+                pages.ensure(lines.len() as f32 * HEADING * LEADING + 3.0 + next);
+                pages.lines(&lines, Style::Bold, HEADING, Align::Left);
+                pages.y += 3.0;
+            }
+            Block::Paragraph(text) => {
+                // The line right under the title (the agreement number) is centred with it.
+                let align = if after_title {
+                    Align::Center
+                } else {
+                    Align::Left
+                };
+                let lines = wrap(faces, text, Style::Regular, BODY, WIDTH);
+                pages.lines(&lines, Style::Regular, BODY, align);
+                pages.y += if after_title {
+                    2.0 * PARAGRAPH_GAP
+                } else {
+                    PARAGRAPH_GAP
+                };
+            }
+            Block::Table { header, rows } => {
+                table(&mut pages, header, rows);
+                pages.y += PARAGRAPH_GAP;
+            }
+            Block::Signatures => signatures(&mut pages, layout.lang, layout.signatures),
+        }
+        after_title = false;
+    }
+    pages.finish()
+}
+
+/// Every piece of text the document will draw (to find the faces it needs).
+fn all_text<'a>(layout: &'a Layout<'_>, footer: &'a [String]) -> Vec<&'a str> {
+    let l = labels(layout.lang);
+    let mut out: Vec<&str> = footer.iter().map(String::as_str).collect();
+    out.extend([l.signed, l.signed_at, l.unsigned]);
+    for b in layout.blocks {
+        match b {
+            Block::Title(t) | Block::Heading(t) | Block::Paragraph(t) => out.push(t),
+            Block::Table { header, rows } => {
+                out.extend(header.iter().map(String::as_str));
+                out.extend(rows.iter().flatten().map(String::as_str));
+            }
+            Block::Signatures => {}
+        }
+    }
+    for s in layout.signatures {
+        out.extend([
+            s.party.as_str(),
+            s.organisation.as_str(),
+            s.signed_by.as_str(),
+            s.signed_at.as_str(),
+        ]);
+    }
+    out
+}
+
+fn pdf_date(d: NaiveDate) -> printpdf::OffsetDateTime {
+    let midnight = d
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp())
+        .unwrap_or(0);
+    printpdf::OffsetDateTime::from_unix_timestamp(midnight)
+        .unwrap_or_else(|_| printpdf::OffsetDateTime::epoch())
+}
+
+/// A set document: its bytes and page count.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub bytes: Vec<u8>,
+    pub pages: usize,
+}
+
+/// Sets `layout` with `fonts` and writes the PDF.
+pub fn render(fonts: &Fonts, layout: &Layout<'_>) -> Result<Rendered, PdfError> {
+    let l = labels(layout.lang);
+    // The footer texts of the longest page label (for the glyph check).
+    let footer = [
+        (l.footer)(layout.number, layout.terms_version),
+        (l.page)(1, 1),
+    ];
+    let faces = Faces::for_text(fonts, all_text(layout, &footer).into_iter())?;
+    let mut page_ops = set(&faces, layout);
+    footers(&mut page_ops, &faces, layout);
+    let count = page_ops.len();
+
+    let title = layout
+        .blocks
+        .iter()
+        .find_map(|b| match b {
+            Block::Title(t) => Some(t.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let mut doc = PdfDocument::new(&title);
+    let date = pdf_date(layout.date);
+    doc.metadata.info.creation_date = date;
+    doc.metadata.info.modification_date = date;
+    doc.metadata.info.metadata_date = date;
+    doc.metadata.info.subject = layout.number.to_string();
+    doc.metadata.info.producer = "usefirst".into();
+    doc.metadata.info.creator = "usefirst".into();
+    for face in &faces.faces {
+        doc.resources
+            .fonts
+            .map
+            .insert(FontId(face.id.into()), PdfFont::new(face.font.clone()));
+    }
+    doc.pages = page_ops
+        .into_iter()
+        .map(|ops| PdfPage::new(printpdf::Mm(210.0), printpdf::Mm(297.0), ops))
+        .collect();
+
+    let opts = PdfSaveOptions {
+        optimize: true,
+        subset_fonts: true,
+        secure: true,
+        image_optimization: None,
+    };
+    let mut warnings = Vec::new();
+    let mut pdf = doc.to_lopdf_document(&opts, &mut warnings);
+    drop(doc);
+    let id = Sha256::digest(layout.id_seed.as_bytes());
+    let id = lopdf::Object::String(id[..16].to_vec(), lopdf::StringFormat::Hexadecimal);
+    pdf.trailer
+        .set("ID", lopdf::Object::Array(vec![id.clone(), id]));
+    if let Ok(info) = pdf
+        .trailer
+        .get(b"Info")
+        .and_then(lopdf::Object::as_reference)
+    {
+        if let Ok(dict) = pdf
+            .get_object_mut(info)
+            .and_then(lopdf::Object::as_dict_mut)
+        {
+            dict.remove(b"GTS_PDFXVersion");
+        }
+    }
+    pdf.compress();
+    let mut bytes = Vec::new();
+    pdf.save_to(&mut bytes)
+        .map_err(|e| PdfError::Write(e.to_string()))?;
+    Ok(Rendered {
+        bytes,
+        pages: count,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    use super::*;
+    use crate::documents::format::LANGS;
+    use crate::documents::templates::{sample_context, ContractTemplates, KINDS};
+
+    const CJK: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
+
+    fn fonts() -> Arc<Fonts> {
+        Fonts::new(Some(CjkSource {
+            path: CJK.into(),
+            index: 2,
+        }))
+    }
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2027, 1, 15).unwrap()
+    }
+
+    /// The blocks and signatures of the shipped template for `kind` and `lang`.
+    fn sample(kind: &str, lang: &str) -> (Vec<Block>, Vec<Signature>) {
+        let templates = ContractTemplates::load(Some(Path::new("contract-templates"))).unwrap();
+        let ctx = sample_context(kind, lang, true);
+        let blocks = templates.render(kind, lang, &ctx).unwrap();
+        let signatures = serde_json::from_value(ctx["signatures"].clone()).unwrap();
+        (blocks, signatures)
+    }
+
+    fn layout<'a>(lang: &'a str, blocks: &'a [Block], signatures: &'a [Signature]) -> Layout<'a> {
+        Layout {
+            lang,
+            blocks,
+            signatures,
+            number: "UF-2026-000123",
+            terms_version: 2,
+            date: day(),
+            id_seed: "agreement-1:7:trial-agreement",
+        }
+    }
+
+    /// Runs a poppler tool on `pdf` and returns what it printed.
+    fn poppler(tool: &str, args: &[&str], pdf: &[u8]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("doc.pdf");
+        std::fs::write(&path, pdf).unwrap();
+        let out = Command::new(tool)
+            .args(args)
+            .arg(&path)
+            .args(if tool == "pdftotext" {
+                &["-"][..]
+            } else {
+                &[][..]
+            })
+            .output()
+            .unwrap_or_else(|e| panic!("{tool} (poppler-utils, scripts/install-deps.sh): {e}"));
+        assert!(
+            out.status.success(),
+            "{tool}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// The PDF's text in reading order with the footers taken out and the lines joined as
+    /// the markup joins them (no space between two CJK characters).
+    fn text_of(pdf: &[u8], lang: &str) -> String {
+        let raw = poppler("pdftotext", &[], pdf);
+        let l = labels(lang);
+        let footer = (l.footer)("UF-2026-000123", 2);
+        let mut out = String::new();
+        for line in raw.lines().map(str::trim) {
+            let is_page_label = (1..=99).any(|t| (1..=t).any(|p| line == (l.page)(p, t)));
+            if line.is_empty() || line == footer || is_page_label {
+                continue;
+            }
+            let joins_cjk =
+                out.chars().last().is_some_and(is_cjk) && line.chars().next().is_some_and(is_cjk);
+            if !out.is_empty() && !joins_cjk {
+                out.push(' ');
+            }
+            out.push_str(line);
+        }
+        out
+    }
+
+    fn page_count(pdf: &[u8]) -> usize {
+        let info = poppler("pdfinfo", &[], pdf);
+        info.lines()
+            .find_map(|l| l.strip_prefix("Pages:"))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("pdfinfo prints the page count")
+    }
+
+    #[test]
+    fn every_kind_and_language_holds_its_text_in_embedded_subset_fonts() {
+        let fonts = fonts();
+        for kind in KINDS {
+            for lang in LANGS {
+                let (blocks, signatures) = sample(kind, lang);
+                let rendered = render(&fonts, &layout(lang, &blocks, &signatures)).unwrap();
+                let at = format!("{kind}.{lang}");
+                let text = text_of(&rendered.bytes, lang);
+                // Every block, every table cell, every value inserted into them.
+                for block in &blocks {
+                    match block {
+                        Block::Table { header, rows } => {
+                            for cell in header.iter().chain(rows.iter().flatten()) {
+                                assert!(
+                                    text.contains(cell.as_str()),
+                                    "{at}: cell {cell:?} missing"
+                                );
+                            }
+                        }
+                        Block::Signatures => {}
+                        b => {
+                            let t = b.text();
+                            assert!(text.contains(&t), "{at}: {t:?} missing from\n{text}");
+                        }
+                    }
+                }
+                for value in [
+                    "UF-2026-000123",
+                    "Viện Nghiên cứu Cơ khí",
+                    "Công ty TNHH Cơ khí Bình Dương",
+                    "0100100079",
+                    "1.500.000.000 ₫",
+                    "5.000.000 ₫",
+                    "Nguyễn Văn An",
+                ] {
+                    assert!(text.contains(value), "{at}: {value} missing");
+                }
+                let date = crate::documents::format::date(lang, day());
+                assert!(text.contains(&date), "{at}: {date} missing");
+                let signed = crate::documents::format::date(
+                    lang,
+                    NaiveDate::from_ymd_opt(2027, 1, 10).unwrap(),
+                );
+                assert!(
+                    text.contains(&format!("{} {signed}", labels(lang).signed_at)),
+                    "{at}"
+                );
+                assert!(
+                    text.contains(labels(lang).unsigned),
+                    "{at}: the unsigned party"
+                );
+                // Footer on every page: the number, the terms version, page n of N.
+                let raw = poppler("pdftotext", &[], &rendered.bytes);
+                let l = labels(lang);
+                for p in 1..=rendered.pages {
+                    assert!(raw.contains(&(l.page)(p, rendered.pages)), "{at}: page {p}");
+                }
+                assert_eq!(
+                    raw.matches(&(l.footer)("UF-2026-000123", 2)).count(),
+                    rendered.pages,
+                    "{at}: a footer on every page"
+                );
+                assert_eq!(page_count(&rendered.bytes), rendered.pages, "{at}");
+
+                let listing = poppler("pdffonts", &[], &rendered.bytes);
+                let fonts: Vec<&str> = listing.lines().skip(2).collect();
+                let expected = if lang == "zh" { 3 } else { 2 };
+                assert_eq!(fonts.len(), expected, "{at}: {listing}");
+                for font in fonts {
+                    let cols: Vec<&str> = font.split_whitespace().collect();
+                    // name, type (one or more words), encoding, emb, sub, uni, object, gen
+                    let n = cols.len();
+                    assert_eq!(&cols[n - 5..n - 2], ["yes", "yes", "yes"], "{at}: {font}");
+                    assert!(
+                        cols[0].len() > 7 && cols[0].as_bytes()[6] == b'+',
+                        "{at}: {font}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_same_input_gives_the_same_bytes_and_another_seed_others() {
+        let (blocks, signatures) = sample("trial-agreement", "zh");
+        let one = render(&fonts(), &layout("zh", &blocks, &signatures)).unwrap();
+        let two = render(&fonts(), &layout("zh", &blocks, &signatures)).unwrap();
+        assert!(one.bytes == two.bytes, "two renders differ");
+        let mut other = layout("zh", &blocks, &signatures);
+        other.id_seed = "agreement-1:8:trial-agreement";
+        let three = render(&fonts(), &other).unwrap();
+        assert!(three.bytes != one.bytes);
+        let text = String::from_utf8_lossy(&one.bytes);
+        assert!(!text.contains("GTS_PDFXVersion"));
+    }
+
+    #[test]
+    fn sixty_clauses_wrap_across_pages_without_losing_a_line() {
+        let fonts = fonts();
+        let mut blocks = vec![Block::Title("HỢP ĐỒNG DÙNG THỬ CÔNG NGHỆ".into())];
+        let mut lines = 0;
+        for i in 1..=60 {
+            blocks.push(Block::Heading(format!("Điều {i}. Điều khoản số {i}")));
+            // Paragraphs of one to eight lines.
+            let words = 14 * (1 + i % 8);
+            let text: Vec<String> = (0..words)
+                .map(|w| format!("từ{i}x{w} trách nhiệm"))
+                .collect();
+            let text = text.join(" ");
+            let faces = Faces::for_text(&fonts, [text.as_str()].into_iter()).unwrap();
+            lines += wrap(&faces, &text, Style::Regular, BODY, WIDTH).len() + 1;
+            blocks.push(Block::Paragraph(text));
+        }
+        blocks.push(Block::Signatures);
+        let (_, signatures) = sample("trial-agreement", "vi");
+        let rendered = render(&fonts, &layout("vi", &blocks, &signatures)).unwrap();
+        // The page count pdfinfo reads is the one laid out, and about what the lines need.
+        assert_eq!(page_count(&rendered.bytes), rendered.pages);
+        let per_page = ((PAGE_H - TOP - BOTTOM) / (BODY * LEADING)) as usize;
+        let least = lines.div_ceil(per_page);
+        assert!(
+            (least..=least + least / 3 + 1).contains(&rendered.pages),
+            "{} pages for {lines} lines ({per_page} a page)",
+            rendered.pages
+        );
+        let text = text_of(&rendered.bytes, "vi");
+        for block in &blocks[1..blocks.len() - 1] {
+            let t = block.text();
+            assert!(text.contains(&t), "lost: {t}");
+        }
+        // No heading is the last thing on a page.
+        let raw = poppler("pdftotext", &[], &rendered.bytes);
+        for page in raw.split('\u{c}').filter(|p| !p.trim().is_empty()) {
+            let body: Vec<&str> = page
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("Số UF-") && !l.starts_with("Trang "))
+                .collect();
+            let last = body.last().copied().unwrap_or_default();
+            assert!(
+                !last.starts_with("Điều "),
+                "a heading alone at a page foot: {last}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_character_no_font_has_is_refused_and_a_missing_cjk_font_named() {
+        let blocks = vec![Block::Paragraph("Ký hiệu 𓀀 không có trong phông".into())];
+        let err = render(&fonts(), &layout("vi", &blocks, &[])).unwrap_err();
+        assert!(matches!(err, PdfError::NoGlyph { ch: '𓀀' }), "{err}");
+
+        let without = Fonts::new(Some(CjkSource {
+            path: "/nonexistent/NotoSansCJK.ttc".into(),
+            index: 2,
+        }));
+        assert!(without.cjk_status().is_err());
+        let (blocks, signatures) = sample("trial-agreement", "zh");
+        let err = render(&without, &layout("zh", &blocks, &signatures)).unwrap_err();
+        assert!(
+            matches!(&err, PdfError::FontMissing(m) if m.contains("/nonexistent/NotoSansCJK.ttc")),
+            "{err}"
+        );
+        // Vietnamese and English need only the built-in fonts.
+        let (blocks, signatures) = sample("trial-agreement", "vi");
+        assert!(render(&without, &layout("vi", &blocks, &signatures)).is_ok());
+    }
+
+    #[test]
+    fn lines_break_between_words_and_keep_amounts_and_cjk_punctuation_whole() {
+        let fonts = fonts();
+        let text = "phí bảo hiểm 500.000.000 ₫，保费 10.000.000 ₫，分担如下：甲方、乙方。";
+        let faces = Faces::for_text(&fonts, [text].into_iter()).unwrap();
+        for width in [100.0, 120.0, 150.0, 200.0, 400.0] {
+            let lines = wrap(&faces, text, Style::Regular, BODY, width);
+            for line in &lines {
+                assert!(
+                    !line.starts_with('₫') && !line.starts_with('，') && !line.starts_with('。'),
+                    "{lines:?}"
+                );
+                let w = faces.width(line, Style::Regular, BODY);
+                assert!(w <= width + 0.01, "{line:?} is {w} wide, more than {width}");
+            }
+            // Nothing lost: joined back as the markup joins lines, the text is whole.
+            let mut joined = String::new();
+            for line in &lines {
+                let cjk = joined.chars().last().is_some_and(is_cjk)
+                    || line.chars().next().is_some_and(is_cjk)
+                    || line.starts_with(['，', '：', '、', '。']);
+                if !joined.is_empty() && !cjk {
+                    joined.push(' ');
+                }
+                joined.push_str(line);
+            }
+            assert_eq!(joined.replace(' ', ""), text.replace(' ', ""), "{lines:?}");
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! An agreement's documents: generated on first request for each agreement version, kind
+//! and language, stored with their SHA-256 (and an audit event), and answered from storage
+//! afterwards; and the way back from a PDF or its hash to the agreement it belongs to.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::context;
+use super::pdf::{self, Fonts, Layout, PdfError, Signature};
+use super::templates::ContractTemplates;
+use crate::agreements::store::AgreementRow;
+use crate::audit::{self, Who};
+use crate::db::schema::{agreement_documents, agreements};
+use crate::db::DbConn;
+use crate::error::AppError;
+
+/// A document as stored.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub sha256: String,
+    pub pdf: Vec<u8>,
+}
+
+/// What a document is, as `verify` answers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Identified {
+    pub agreement_id: String,
+    /// The agreement's number, as printed on every page.
+    pub number: String,
+    pub kind: String,
+    pub lang: String,
+    /// The agreement version the document was generated from.
+    pub version: i64,
+    pub sha256: String,
+    pub pages: i32,
+    #[serde(serialize_with = "crate::http::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub generated_at: NaiveDateTime,
+    /// The agreement's version now; equal to `version` when nothing has changed since.
+    pub current_version: i64,
+}
+
+/// Whether `row` has the document `kind` yet: the trial agreement once the trial is approved
+/// (its dates and terms are fixed), the conversion contract once the SME has converted.
+pub fn available(row: &AgreementRow, kind: &str) -> Result<(), AppError> {
+    let missing = match kind {
+        "conversion-contract" => row.status != "converted",
+        _ => row.trial_start.is_none() || row.terms_snapshot.is_none(),
+    };
+    if missing {
+        let when = match kind {
+            "conversion-contract" => "once the agreement has converted",
+            _ => "once the trial has been approved",
+        };
+        return Err(AppError::InvalidTransition {
+            detail: format!("the {kind} document exists {when}"),
+            current_state: row.status.clone(),
+            current_version: row.version,
+        });
+    }
+    Ok(())
+}
+
+/// The stored document of `row`'s current version, if it was generated already.
+pub fn find(
+    conn: &mut DbConn,
+    row: &AgreementRow,
+    kind: &str,
+    lang: &str,
+) -> QueryResult<Option<Stored>> {
+    crate::on_backend!(conn, |c| agreement_documents::table
+        .find((&row.id, row.version, kind, lang))
+        .select((agreement_documents::sha256, agreement_documents::pdf))
+        .first::<(String, Vec<u8>)>(c)
+        .optional())
+    .map(|found| found.map(|(sha256, pdf)| Stored { sha256, pdf }))
+}
+
+/// A freshly set document.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub sha256: String,
+    pub pdf: Vec<u8>,
+    pub pages: usize,
+}
+
+/// Sets `kind` in `lang` for the agreement `facts` describe.
+pub fn generate(
+    templates: &ContractTemplates,
+    fonts: &Fonts,
+    facts: &context::Facts,
+    kind: &str,
+    lang: &str,
+) -> Result<Generated, AppError> {
+    let row = &facts.agreement;
+    let ctx = context::context(facts, kind, lang);
+    let blocks = templates.render(kind, lang, &ctx).map_err(|e| {
+        AppError::Internal(e.context(format!("rendering {kind}.{lang} for {}", row.id)))
+    })?;
+    let signatures: Vec<Signature> = serde_json::from_value(ctx["signatures"].clone())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("document signatures: {e}")))?;
+    let date = context::document_date(facts, kind);
+    let seed = format!("{}:{}:{kind}:{lang}", row.id, row.version);
+    let layout = Layout {
+        lang,
+        blocks: &blocks,
+        signatures: &signatures,
+        number: &row.number,
+        terms_version: i64::from(row.terms_version),
+        date,
+        id_seed: &seed,
+    };
+    let rendered = pdf::render(fonts, &layout).map_err(|e| match e {
+        PdfError::FontMissing(msg) => AppError::Unavailable(format!(
+            "documents in {lang} cannot be generated on this server: {msg}"
+        )),
+        other => AppError::Internal(anyhow::anyhow!(
+            "setting {kind}.{lang} for {}: {other}",
+            row.id
+        )),
+    })?;
+    Ok(Generated {
+        sha256: hex::encode(Sha256::digest(&rendered.bytes)),
+        pages: rendered.pages,
+        pdf: rendered.bytes,
+    })
+}
+
+/// Stores `doc` for the agreement version it was generated from and appends its hash to the
+/// audit chain, in one transaction. When the agreement has moved on since (a transition
+/// between reading and storing), nothing is stored and `Ok(false)` says to generate again.
+/// A document someone else stored first is left as it is (the bytes are the same).
+#[allow(clippy::too_many_arguments)]
+pub fn store(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    who: Who<'_>,
+    row: &AgreementRow,
+    kind: &str,
+    lang: &str,
+    doc: &Generated,
+) -> Result<bool, AppError> {
+    let current: i64 = crate::on_backend!(conn, |c| agreements::table
+        .find(&row.id)
+        .select(agreements::version)
+        .first(c))?;
+    if current != row.version {
+        return Ok(false);
+    }
+    let pages = i32::try_from(doc.pages)
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("{} pages", doc.pages)))?;
+    let inserted = crate::on_backend!(conn, |c| diesel::insert_into(agreement_documents::table)
+        .values((
+            agreement_documents::agreement_id.eq(&row.id),
+            agreement_documents::version.eq(row.version),
+            agreement_documents::kind.eq(kind),
+            agreement_documents::lang.eq(lang),
+            agreement_documents::sha256.eq(&doc.sha256),
+            agreement_documents::pages.eq(pages),
+            agreement_documents::pdf.eq(&doc.pdf),
+            agreement_documents::generated_at.eq(now.naive_utc()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    if inserted == 1 {
+        audit::append(
+            conn,
+            now,
+            who,
+            "document.generated",
+            "agreement",
+            &row.id,
+            &serde_json::json!({
+                "kind": kind, "lang": lang, "version": row.version, "number": row.number,
+                "sha256": doc.sha256, "pages": doc.pages, "bytes": doc.pdf.len(),
+            }),
+        )?;
+    }
+    Ok(true)
+}
+
+/// The stored documents whose SHA-256 is `sha256` (normally one).
+pub fn by_hash(conn: &mut DbConn, sha256: &str) -> QueryResult<Vec<(Identified, AgreementRow)>> {
+    type Found = (String, i64, String, String, String, i32, NaiveDateTime);
+    let found: Vec<Found> = crate::on_backend!(conn, |c| agreement_documents::table
+        .filter(agreement_documents::sha256.eq(sha256))
+        .select((
+            agreement_documents::agreement_id,
+            agreement_documents::version,
+            agreement_documents::kind,
+            agreement_documents::lang,
+            agreement_documents::sha256,
+            agreement_documents::pages,
+            agreement_documents::generated_at,
+        ))
+        .order((
+            agreement_documents::agreement_id,
+            agreement_documents::version,
+            agreement_documents::kind,
+            agreement_documents::lang,
+        ))
+        .load(c))?;
+    let mut out = Vec::with_capacity(found.len());
+    for (agreement_id, version, kind, lang, sha256, pages, generated_at) in found {
+        let row = crate::agreements::store::get(conn, &agreement_id)?;
+        out.push((
+            Identified {
+                number: row.number.clone(),
+                current_version: row.version,
+                agreement_id,
+                kind,
+                lang,
+                version,
+                sha256,
+                pages,
+                generated_at,
+            },
+            row,
+        ));
+    }
+    Ok(out)
+}
