@@ -10,13 +10,14 @@
 //! The bytes depend only on the input: fonts are registered under fixed ids, the document
 //! dates are the agreement's, and the trailer `/ID` is derived from the caller's seed.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use chrono::NaiveDate;
 use printpdf::{
-    Color, FontId, Line, LinePoint, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle,
-    PdfPage, PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem, TextRenderingMode,
+    Codepoint, Color, FontId, Line, LinePoint, Op, PaintMode, ParsedFont, PdfDocument, PdfFont,
+    PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem, TextRenderingMode,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -45,6 +46,10 @@ struct Face {
     id: &'static str,
     font: ParsedFont,
     units_per_em: f32,
+    /// Glyph id and advance (font units) of each character met so far, or none when the face
+    /// lacks it. A cmap lookup in a CJK face costs microseconds; documents look up the same
+    /// few hundred characters again and again.
+    glyphs: RwLock<HashMap<char, Option<(u16, u16)>>>,
 }
 
 impl Face {
@@ -57,17 +62,34 @@ impl Face {
             id,
             font,
             units_per_em,
+            glyphs: RwLock::new(HashMap::new()),
         })
     }
 
+    /// The glyph id and advance (font units) of `c`, if the face has it.
+    fn metrics(&self, c: char) -> Option<(u16, u16)> {
+        if let Some(known) = self.glyphs.read().ok().and_then(|g| g.get(&c).copied()) {
+            return known;
+        }
+        let found = self
+            .font
+            .lookup_glyph_index(c as u32)
+            .filter(|g| *g != 0)
+            .map(|g| (g, self.font.get_horizontal_advance(g)));
+        if let Ok(mut glyphs) = self.glyphs.write() {
+            glyphs.insert(c, found);
+        }
+        found
+    }
+
     fn glyph(&self, c: char) -> Option<u16> {
-        self.font.lookup_glyph_index(c as u32).filter(|g| *g != 0)
+        self.metrics(c).map(|(g, _)| g)
     }
 
     /// The advance of `c` in points at `size`, if the face has it.
     fn advance(&self, c: char, size: f32) -> Option<f32> {
-        self.glyph(c)
-            .map(|g| f32::from(self.font.get_horizontal_advance(g)) * size / self.units_per_em)
+        self.metrics(c)
+            .map(|(_, a)| f32::from(a) * size / self.units_per_em)
     }
 }
 
@@ -230,10 +252,11 @@ enum Style {
     Bold,
 }
 
-/// A run of text drawn in one face.
+/// A run of text drawn in one face, as glyphs (each with the text it stands for, for the
+/// PDF's ToUnicode map, so the text can be searched and copied).
 struct Run {
     face: usize,
-    text: String,
+    glyphs: Vec<Codepoint>,
     width: f32,
 }
 
@@ -294,15 +317,19 @@ impl<'f> Faces<'f> {
         let mut runs: Vec<Run> = Vec::new();
         for c in text.chars() {
             let face = self.face_of(c, style);
-            let w = self.faces[face].advance(c, size).unwrap_or(0.0);
+            let Some((gid, advance)) = self.faces[face].metrics(c) else {
+                continue;
+            };
+            let w = f32::from(advance) * size / self.faces[face].units_per_em;
+            let glyph = Codepoint::with_cid(gid, 0.0, c.to_string());
             match runs.last_mut() {
                 Some(run) if run.face == face => {
-                    run.text.push(c);
+                    run.glyphs.push(glyph);
                     run.width += w;
                 }
                 _ => runs.push(Run {
                     face,
-                    text: c.to_string(),
+                    glyphs: vec![glyph],
                     width: w,
                 }),
             }
@@ -538,7 +565,7 @@ impl<'f> Pages<'f> {
             };
             self.ops.push(Op::SetTextCursor { pos });
             self.ops.push(Op::ShowText {
-                items: vec![TextItem::Text(run.text)],
+                items: vec![TextItem::GlyphIds(run.glyphs)],
             });
             if faux_bold {
                 self.ops.push(Op::SetTextRenderingMode {
@@ -904,6 +931,33 @@ fn pdf_date(d: NaiveDate) -> printpdf::OffsetDateTime {
         .unwrap_or_else(|_| printpdf::OffsetDateTime::epoch())
 }
 
+/// Deflates every stream not compressed yet (page contents, font programs, ToUnicode maps)
+/// at zlib's fastest level. lopdf's own `compress` uses the best level, which took a third of
+/// a document's time; the fast level halves a Vietnamese document's time for about 13% more
+/// bytes (`benches/pdf.rs`), well inside the size targets.
+fn compress(pdf: &mut lopdf::Document) -> Result<(), PdfError> {
+    use std::io::Write;
+    for object in pdf.objects.values_mut() {
+        let lopdf::Object::Stream(stream) = object else {
+            continue;
+        };
+        if !stream.allows_compression || stream.dict.get(b"Filter").is_ok() {
+            continue;
+        }
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&stream.content)
+            .and_then(|_| z.finish())
+            .map_err(|e| PdfError::Write(e.to_string()))
+            .map(|deflated| {
+                if deflated.len() < stream.content.len() {
+                    stream.dict.set("Filter", "FlateDecode");
+                    stream.set_content(deflated);
+                }
+            })?;
+    }
+    Ok(())
+}
+
 /// A set document: its bytes and page count.
 #[derive(Debug, Clone)]
 pub struct Rendered {
@@ -976,7 +1030,7 @@ pub fn render(fonts: &Fonts, layout: &Layout<'_>) -> Result<Rendered, PdfError> 
             dict.remove(b"GTS_PDFXVersion");
         }
     }
-    pdf.compress();
+    compress(&mut pdf)?;
     let mut bytes = Vec::new();
     pdf.save_to(&mut bytes)
         .map_err(|e| PdfError::Write(e.to_string()))?;
