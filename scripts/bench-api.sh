@@ -56,98 +56,18 @@ case "$SECONDS_PER_RUN$WARMUP$CONNECTIONS$THREADS$AGREEMENTS" in
 esac
 [ "$SECONDS_PER_RUN" -gt 0 ] || die "BENCH_SECONDS must be at least 1"
 
-# --- build -----------------------------------------------------------------------------------
+# --- build, a fresh database, the server (scripts/lib/bench-server.sh) -----------------------
 
-BIN=${CARGO_TARGET_DIR:-target}/release/usefirst
-if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-    say "cargo build --release"
-    cargo build --release --bin usefirst >&2
-fi
-[ -x "$BIN" ] || die "no executable at $BIN"
-
-# --- a fresh server ---------------------------------------------------------------------------
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/uf-bench.XXXXXX")
-server_pid=""
-stop_server() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    server_pid=""
-}
-cleanup() {
-    stop_server
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-if [ -n "${BENCH_PORT:-}" ]; then
-    PORT=$BENCH_PORT
-    port_free "$PORT" || die "port $PORT is taken"
-else
-    PORT=""
-    for _ in $(seq 1 50); do
-        candidate=$((20000 + RANDOM % 20000))
-        if port_free "$candidate"; then PORT=$candidate; break; fi
-    done
-    [ -n "$PORT" ] || die "found no free port"
-fi
-
-export USEFIRST_DATABASE__URL="$work/usefirst.db"
-export USEFIRST_SERVER__LISTEN="127.0.0.1:$PORT"
-export USEFIRST_LOG__FILTER=warn
-BASE="http://127.0.0.1:$PORT"
-
-run_cli() {
-    local what=$1
-    shift
-    local started=$SECONDS
-    if ! "$BIN" "$@" </dev/null >"$work/cli.log" 2>&1; then
-        cat "$work/cli.log" >&2
-        die "usefirst $* failed"
-    fi
-    say "$what done in $((SECONDS - started)) s"
-}
+# shellcheck source=lib/bench-server.sh
+. scripts/lib/bench-server.sh
 
 say "fresh SQLite database in $work"
 run_cli "migrate" migrate
 run_cli "seed-demo" seed-demo
 run_cli "seed-synthetic ($AGREEMENTS agreements)" seed-synthetic --agreements "$AGREEMENTS"
-
-"$BIN" serve </dev/null >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 300); do
-    curl -fsS -o /dev/null "$BASE/health/live" 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; die "the server exited at start-up"; }
-    sleep 0.1
-done
-curl -fsS -o /dev/null "$BASE/health/live" || { cat "$work/server.log" >&2; die "the server did not answer /health/live within 30 s"; }
-say "server pid $server_pid listening on $BASE"
+start_server
 
 # --- ids and a session, through the API as a client would ------------------------------------
-
-# api METHOD PATH [BODY] -> prints the body; dies with the answer when the status is not 2xx.
-api() {
-    local method=$1 path=$2 body=${3:-}
-    local args=(-sS -o "$work/answer" -w '%{http_code}' -X "$method" -H 'Accept: application/json')
-    [ -n "${TOKEN:-}" ] && args+=(-H "Authorization: Bearer $TOKEN")
-    [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
-    local status
-    status=$(curl "${args[@]}" "$BASE$path") || die "$method $path: no answer"
-    case "$status" in
-        2??) cat "$work/answer" ;;
-        *) cat "$work/answer" >&2; echo >&2; die "$method $path answered $status" ;;
-    esac
-}
 
 TOKEN=""
 login=$(jq -cn --arg email "$SME_EMAIL" --arg password "$DEMO_PASSWORD" '{email: $email, password: $password}')
