@@ -1,6 +1,7 @@
 //! The plain-text markup contract templates render to, read into blocks the PDF layout sets.
 //!
 //! ```text
+//! ^ A banner line           centred above the title (the national motto of Vietnamese contracts)
 //! # Title of the document
 //! ## 1. A clause heading
 //! A paragraph: lines up to the next blank line or block are joined with one space.
@@ -22,6 +23,7 @@ use unicode_normalization::UnicodeNormalization;
 /// One block of a document, in reading order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Block {
+    Banner(String),
     Title(String),
     Heading(String),
     Paragraph(String),
@@ -157,6 +159,15 @@ pub fn parse(source: &str) -> Result<Vec<Block>, MarkupError> {
         end_table(&mut table, &mut blocks);
         if line.is_empty() {
             end_paragraph(&mut paragraph, &mut blocks);
+        } else if let Some(banner) = line.strip_prefix("^ ") {
+            end_paragraph(&mut paragraph, &mut blocks);
+            if blocks.iter().any(|b| matches!(b, Block::Title(_))) {
+                return Err(MarkupError {
+                    line: line_no,
+                    message: "banner lines (\"^ …\") come before the title".into(),
+                });
+            }
+            blocks.push(Block::Banner(text(banner.trim())));
         } else if let Some(title) = line.strip_prefix("# ") {
             end_paragraph(&mut paragraph, &mut blocks);
             blocks.push(Block::Title(text(title.trim())));
@@ -177,12 +188,15 @@ pub fn parse(source: &str) -> Result<Vec<Block>, MarkupError> {
     }
     end_table(&mut table, &mut blocks);
     end_paragraph(&mut paragraph, &mut blocks);
-    if !matches!(blocks.first(), Some(Block::Title(_))) {
+    let first = blocks.iter().find(|b| !matches!(b, Block::Banner(_)));
+    if !matches!(first, Some(Block::Title(_))) {
         return Err(MarkupError {
             line: 1,
-            message: "a document starts with its title (\"# …\")".into(),
+            message: "a document starts with its title (\"# …\"), after any banner lines (\"^ …\")"
+                .into(),
         });
     }
+
     Ok(blocks)
 }
 
@@ -190,7 +204,9 @@ impl Block {
     /// The block's text, cells joined by tabs and rows by line breaks (empty for signatures).
     pub fn text(&self) -> String {
         match self {
-            Block::Title(t) | Block::Heading(t) | Block::Paragraph(t) => t.clone(),
+            Block::Banner(t) | Block::Title(t) | Block::Heading(t) | Block::Paragraph(t) => {
+                t.clone()
+            }
             Block::Table { header, rows } => std::iter::once(header)
                 .chain(rows)
                 .map(|row| row.join("\t"))
@@ -207,10 +223,12 @@ mod tests {
 
     #[test]
     fn reads_every_kind_of_block() {
-        let text = "# HỢP ĐỒNG\n\n## 1. Các bên\nDòng một\ndòng hai.\n\nĐoạn khác.\n| A | B |\n|1|2|\n| 3 | |\n[signatures]\n";
+        let text = "^ CỘNG HÒA\n^ Độc lập\n# HỢP ĐỒNG\n\n## 1. Các bên\nDòng một\ndòng hai.\n\nĐoạn khác.\n| A | B |\n|1|2|\n| 3 | |\n[signatures]\n";
         assert_eq!(
             parse(text).unwrap(),
             vec![
+                Block::Banner("CỘNG HÒA".into()),
+                Block::Banner("Độc lập".into()),
                 Block::Title("HỢP ĐỒNG".into()),
                 Block::Heading("1. Các bên".into()),
                 Block::Paragraph("Dòng một dòng hai.".into()),
@@ -271,5 +289,12 @@ mod tests {
         assert_eq!(parse("# T\n[stamp]\n").unwrap_err().line, 2);
         assert_eq!(parse("### T\n").unwrap_err().line, 1);
         assert!(parse("Just text\n").unwrap_err().message.contains("title"));
+        assert!(parse("^ Banner only\n")
+            .unwrap_err()
+            .message
+            .contains("title"));
+        let err = parse("# T\n^ late banner\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("before the title"), "{}", err.message);
     }
 }

@@ -634,8 +634,25 @@ impl<'f> Pages<'f> {
 
     /// Lines of one style set one after another, breaking pages between lines.
     fn lines(&mut self, lines: &[String], style: Style, size: f32, align: Align) {
+        self.lines_keeping(lines, style, size, align, 0.0);
+    }
+
+    /// As [`Pages::lines`], with the last two lines kept on the page of what follows them,
+    /// which needs `after` of room (signature blocks never stand alone on a page).
+    fn lines_keeping(
+        &mut self,
+        lines: &[String],
+        style: Style,
+        size: f32,
+        align: Align,
+        after: f32,
+    ) {
         let h = size * LEADING;
-        for line in lines {
+        let tail = lines.len().saturating_sub(2);
+        for (j, line) in lines.iter().enumerate() {
+            if j == tail && after > 0.0 {
+                self.ensure((lines.len() - j) as f32 * h + PARAGRAPH_GAP + after);
+            }
             self.ensure(h);
             let x = match align {
                 Align::Left => LEFT,
@@ -755,17 +772,17 @@ fn table(pages: &mut Pages<'_>, header: &[String], rows: &[Vec<String>]) {
     }
 }
 
-/// The parties' signature blocks side by side, kept on one page.
-fn signatures(pages: &mut Pages<'_>, lang: &str, signatures: &[Signature]) {
-    if signatures.is_empty() {
-        return;
-    }
-    let faces = pages.faces;
+const SIGNATURE_GAP: f32 = 10.0 * MM;
+
+/// The lines of each party's signature block, and the height of the tallest.
+fn signature_columns(
+    faces: &Faces<'_>,
+    lang: &str,
+    signatures: &[Signature],
+) -> (Vec<Vec<(String, Style)>>, f32) {
     let l = labels(lang);
-    let gap = 10.0 * MM;
-    let n = signatures.len() as f32;
-    let col = (WIDTH - gap * (n - 1.0)) / n;
-    let h = BODY * LEADING;
+    let n = signatures.len().max(1) as f32;
+    let col = (WIDTH - SIGNATURE_GAP * (n - 1.0)) / n;
     let columns: Vec<Vec<(String, Style)>> = signatures
         .iter()
         .map(|s| {
@@ -783,17 +800,46 @@ fn signatures(pages: &mut Pages<'_>, lang: &str, signatures: &[Signature]) {
                 for line in wrap(faces, &s.signed_by, Style::Bold, BODY, col) {
                     lines.push((line, Style::Bold));
                 }
-                lines.push((format!("{} {}", l.signed_at, s.signed_at), Style::Regular));
+                // "Date: 10 January 2027", "签署日期：2027年1月10日" (no space after "：").
+                let sep = if l.signed_at.ends_with('：') {
+                    ""
+                } else {
+                    " "
+                };
+                lines.push((
+                    format!("{}{sep}{}", l.signed_at, s.signed_at),
+                    Style::Regular,
+                ));
             }
             lines
         })
         .collect();
-    let tallest = columns.iter().map(Vec::len).max().unwrap_or(0) as f32 * h;
+    let tallest = columns.iter().map(Vec::len).max().unwrap_or(0) as f32 * BODY * LEADING;
+    (columns, tallest)
+}
+
+/// The room the signature blocks take, with the space above them.
+fn signatures_height(faces: &Faces<'_>, lang: &str, signatures: &[Signature]) -> f32 {
+    if signatures.is_empty() {
+        return 0.0;
+    }
+    3.0 * PARAGRAPH_GAP + signature_columns(faces, lang, signatures).1
+}
+
+/// The parties' signature blocks side by side, kept on one page.
+fn signatures(pages: &mut Pages<'_>, lang: &str, signatures: &[Signature]) {
+    if signatures.is_empty() {
+        return;
+    }
+    let (columns, tallest) = signature_columns(pages.faces, lang, signatures);
+    let n = signatures.len() as f32;
+    let col = (WIDTH - SIGNATURE_GAP * (n - 1.0)) / n;
+    let h = BODY * LEADING;
     pages.gap(3.0 * PARAGRAPH_GAP);
     pages.ensure(tallest);
     let top = pages.y;
     for (i, lines) in columns.iter().enumerate() {
-        let centre = LEFT + i as f32 * (col + gap) + col / 2.0;
+        let centre = LEFT + i as f32 * (col + SIGNATURE_GAP) + col / 2.0;
         for (j, (line, style)) in lines.iter().enumerate() {
             if !line.is_empty() {
                 pages.text(
@@ -849,6 +895,19 @@ fn set(faces: &Faces<'_>, layout: &Layout<'_>) -> Vec<Vec<Op>> {
     let mut after_title = false;
     for (i, block) in layout.blocks.iter().enumerate() {
         match block {
+            Block::Banner(text) => {
+                let lines = wrap(faces, text, Style::Bold, HEADING, WIDTH);
+                pages.lines(&lines, Style::Bold, HEADING, Align::Center);
+                // A short rule under the last banner line, as under a national motto.
+                if !matches!(layout.blocks.get(i + 1), Some(Block::Banner(_))) {
+                    let y = pages.y + 2.0;
+                    let half = 22.0 * MM;
+                    let centre = LEFT + WIDTH / 2.0;
+                    pages.rule(centre - half, y, centre + half, y, 0.6);
+                    pages.y += 2.0 * PARAGRAPH_GAP;
+                }
+                continue;
+            }
             Block::Title(text) => {
                 let lines = wrap(faces, text, Style::Bold, TITLE, WIDTH);
                 pages.gap(HEADING_GAP);
@@ -878,7 +937,13 @@ fn set(faces: &Faces<'_>, layout: &Layout<'_>) -> Vec<Vec<Op>> {
                     Align::Left
                 };
                 let lines = wrap(faces, text, Style::Regular, BODY, WIDTH);
-                pages.lines(&lines, Style::Regular, BODY, align);
+                let after = match layout.blocks.get(i + 1) {
+                    Some(Block::Signatures) => {
+                        signatures_height(faces, layout.lang, layout.signatures)
+                    }
+                    _ => 0.0,
+                };
+                pages.lines_keeping(&lines, Style::Regular, BODY, align, after);
                 pages.y += if after_title {
                     2.0 * PARAGRAPH_GAP
                 } else {
@@ -903,7 +968,9 @@ fn all_text<'a>(layout: &'a Layout<'_>, footer: &'a [String]) -> Vec<&'a str> {
     out.extend([l.signed, l.signed_at, l.unsigned]);
     for b in layout.blocks {
         match b {
-            Block::Title(t) | Block::Heading(t) | Block::Paragraph(t) => out.push(t),
+            Block::Banner(t) | Block::Title(t) | Block::Heading(t) | Block::Paragraph(t) => {
+                out.push(t)
+            }
             Block::Table { header, rows } => {
                 out.extend(header.iter().map(String::as_str));
                 out.extend(rows.iter().flatten().map(String::as_str));
@@ -1179,10 +1246,9 @@ mod tests {
                     lang,
                     NaiveDate::from_ymd_opt(2027, 1, 10).unwrap(),
                 );
-                assert!(
-                    text.contains(&format!("{} {signed}", labels(lang).signed_at)),
-                    "{at}"
-                );
+                let sep = if lang == "zh" { "" } else { " " };
+                let signed_on = format!("{}{sep}{signed}", labels(lang).signed_at);
+                assert!(text.contains(&signed_on), "{at}: {signed_on}");
                 assert!(
                     text.contains(labels(lang).unsigned),
                     "{at}: the unsigned party"
@@ -1266,8 +1332,14 @@ mod tests {
             let t = block.text();
             assert!(text.contains(&t), "lost: {t}");
         }
-        // No heading is the last thing on a page.
         let raw = poppler("pdftotext", &[], &rendered.bytes);
+        // The signature blocks share their page with the end of the last clause.
+        let last_page = raw.split('\u{c}').rfind(|p| !p.trim().is_empty()).unwrap();
+        assert!(
+            last_page.contains("từ60x69"),
+            "signatures alone: {last_page}"
+        );
+        // No heading is the last thing on a page.
         for page in raw.split('\u{c}').filter(|p| !p.trim().is_empty()) {
             let body: Vec<&str> = page
                 .lines()
@@ -1278,6 +1350,32 @@ mod tests {
             assert!(
                 !last.starts_with("Điều "),
                 "a heading alone at a page foot: {last}"
+            );
+        }
+    }
+
+    #[test]
+    fn signature_blocks_never_stand_alone_on_a_page() {
+        let fonts = fonts();
+        let (_, signatures) = sample("trial-agreement", "vi");
+        // However the clauses before them fall, the last one ends on the signatures' page.
+        for n in 10..=45 {
+            let mut blocks = vec![Block::Title("HỢP ĐỒNG".into())];
+            for i in 0..n {
+                blocks.push(Block::Paragraph(format!("Dòng số {i} của hợp đồng.")));
+            }
+            blocks.push(Block::Paragraph(
+                "Hợp đồng có hiệu lực khi cả hai bên ký, và mỗi bên giữ một bản điện tử có giá trị như nhau; mã băm của văn bản được lưu để đối chiếu khi cần. Điều khoản cuối cùng kết thúc tại đây."
+                    .into(),
+            ));
+            blocks.push(Block::Signatures);
+            let rendered = render(&fonts, &layout("vi", &blocks, &signatures)).unwrap();
+            let raw = poppler("pdftotext", &[], &rendered.bytes);
+            let last_page = raw.split('\u{c}').rfind(|p| !p.trim().is_empty()).unwrap();
+            assert!(
+                last_page.contains("kết thúc tại đây"),
+                "{n} lines: the signatures are alone on page {}: {last_page}",
+                rendered.pages
             );
         }
     }
