@@ -30,19 +30,20 @@ DEMO_PASSWORD=trial-demo-2026
 say() { echo "bench-pdf: $*" >&2; }
 die() { echo "bench-pdf: FAILED: $*" >&2; exit 1; }
 
-for tool in curl jq xargs; do
+for tool in curl jq xargs sqlite3; do
     command -v "$tool" >/dev/null || die "$tool is not installed (bash scripts/install-deps.sh)"
 done
 case "$CONCURRENT$AGREEMENTS" in
     *[!0-9]*) die "BENCH_CONCURRENT and BENCH_AGREEMENTS must be whole numbers" ;;
 esac
+[ "$CONCURRENT" -ge 1 ] || die "BENCH_CONCURRENT must be at least 1"
 
 # --- 1. the generator alone ---------------------------------------------------------------------
 
 say "cargo bench --bench pdf"
 bench_log=$(mktemp)
 trap 'rm -f "$bench_log"' EXIT
-BENCH_STRICT=0 cargo bench --bench pdf 2>/dev/null | tee "$bench_log"
+BENCH_STRICT=0 cargo bench --bench pdf | tee "$bench_log"
 generator_missed=$(grep -c '^MISSED' "$bench_log" || true)
 rm -f "$bench_log"
 trap - EXIT
@@ -62,23 +63,26 @@ TOKEN=""
 login=$(jq -cn --arg email "$ADMIN_EMAIL" --arg password "$DEMO_PASSWORD" '{email: $email, password: $password}')
 TOKEN=$(api POST /api/v1/auth/login "$login" | jq -er '.token') || die "the login answer has no token"
 
-# Agreements past approval have a trial agreement to print.
+# Agreements past approval have a trial agreement to print: one for a request by hand, the
+# others for the simultaneous ones.
 ids=()
 for status in active converted declined signed lapsed terminated; do
     page=1
-    while [ "${#ids[@]}" -lt "$CONCURRENT" ]; do
+    while [ "${#ids[@]}" -le "$CONCURRENT" ]; do
         got=$(api GET "/api/v1/agreements?status=$status&per_page=100&page=$page" | jq -r '.items[].id')
         [ -n "$got" ] || break
         while read -r id; do ids+=("$id"); done <<<"$got"
         page=$((page + 1))
     done
 done
-[ "${#ids[@]}" -ge "$CONCURRENT" ] || die "only ${#ids[@]} agreements past approval; raise BENCH_AGREEMENTS"
+[ "${#ids[@]}" -gt "$CONCURRENT" ] || die "only ${#ids[@]} agreements past approval; raise BENCH_AGREEMENTS"
+by_hand=${ids[$CONCURRENT]}
 ids=("${ids[@]:0:$CONCURRENT}")
 
-# One by hand first, so a broken endpoint shows its answer instead of a wall of failures.
+# One by hand first (another agreement), so a broken endpoint shows its answer instead of a
+# wall of failures.
 code=$(curl -sS -o "$work/first.pdf" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
-    "$BASE/api/v1/agreements/${ids[0]}/documents/trial-agreement?lang=vi")
+    "$BASE/api/v1/agreements/$by_hand/documents/trial-agreement?lang=vi")
 [ "$code" = 200 ] || { cat "$work/first.pdf" >&2; die "the first document answered $code"; }
 
 rss_before_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status")
@@ -111,7 +115,7 @@ all_ok=met
 echo
 echo "documents through the API, ${CONCURRENT} requests at once ($((CONCURRENT / 2)) vi, $((CONCURRENT - CONCURRENT / 2)) zh), each a new document"
 echo "  answered 200:        $ok of $answered ($all_ok)"
-echo "  stored afterwards:   $stored documents"
+echo "  stored afterwards:   $stored documents (one made by hand before)"
 echo "  wall time:           ${elapsed} s (documents set ${USEFIRST_DOCUMENTS__MAX_CONCURRENT_RENDERS:-2} at a time: documents.max_concurrent_renders)"
 echo "  per request:         median ${median} ms, p95 ${p95} ms (waiting included), ${avg_kb} KB on average"
 echo "  server RSS:          ${rss_before_kb} kB before, peak ${rss_peak_kb} kB = ${rss_peak_mb} MB (target < ${RSS_MAX_MB} MB: $rss_verdict)"

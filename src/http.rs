@@ -56,6 +56,14 @@ impl FromRequest for LimitedBody {
     }
 }
 
+/// The body length the request declares (`Content-Length`), if it does.
+pub fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
 /// Reads a request body of at most `limit` bytes; 413 beyond, before reading when the
 /// declared length already says so.
 pub fn read_limited(
@@ -63,11 +71,7 @@ pub fn read_limited(
     mut payload: actix_web::dev::Payload,
     limit: usize,
 ) -> impl Future<Output = Result<web::Bytes, AppError>> {
-    let declared_len = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared_len = declared_length(req);
     async move {
         if declared_len.is_some_and(|n| n > limit) {
             return Err(AppError::PayloadTooLarge { limit });

@@ -25,10 +25,7 @@ pub async fn create_organisation(
     require(&actor, Act::ManageAccounts)?;
     let org = blocking(move || {
         let now = state.clock.now();
-        let who = Who {
-            user_id: Some(&actor.user_id),
-            organisation_id: Some(&actor.organisation_id),
-        };
+        let who = Who::from(&actor);
         state
             .db
             .write(|conn| accounts::create_organisation(conn, now, who, &body.0))
@@ -103,10 +100,7 @@ pub async fn create_user(
     require(&actor, Act::ManageAccounts)?;
     let user = blocking(move || {
         let now = state.clock.now();
-        let who = Who {
-            user_id: Some(&actor.user_id),
-            organisation_id: Some(&actor.organisation_id),
-        };
+        let who = Who::from(&actor);
         let locale = state.cfg.app.locale.clone();
         state
             .db

@@ -308,10 +308,7 @@ pub fn request(
             agreements::updated_at.eq(now.naive_utc()),
         ))
         .execute(c))?;
-    let who = Who {
-        user_id: Some(&actor.user_id),
-        organisation_id: Some(&actor.organisation_id),
-    };
+    let who = Who::from(actor);
     audit::append(
         conn,
         now,

@@ -28,6 +28,16 @@ pub struct Who<'a> {
     pub organisation_id: Option<&'a str>,
 }
 
+impl<'a> From<&'a crate::auth::session::Actor> for Who<'a> {
+    /// A signed-in user acting for their organisation.
+    fn from(actor: &'a crate::auth::session::Actor) -> Who<'a> {
+        Who {
+            user_id: Some(&actor.user_id),
+            organisation_id: Some(&actor.organisation_id),
+        }
+    }
+}
+
 impl<'a> Who<'a> {
     /// A scheduler or command-line step made by the platform itself.
     pub const SYSTEM: Who<'static> = Who {

@@ -119,10 +119,7 @@ where
                 .ok_or_else(|| AppError::Conflict("the agreement has not converted".into()))?;
             let tz: chrono_tz::Tz = agreement.time_zone.parse().unwrap_or(state.tz);
             let today = now.with_timezone(&tz).date_naive();
-            let who = Who {
-                user_id: Some(&actor.user_id),
-                organisation_id: Some(&actor.organisation_id),
-            };
+            let who = Who::from(&actor);
             record(conn, now, today, who, &agreement.id, terms)?;
             contracts::statement(conn, &agreement.id, terms, today)?.ok_or_else(|| {
                 AppError::Internal(anyhow::anyhow!(

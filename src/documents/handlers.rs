@@ -39,11 +39,14 @@ fn pdf_response(
     pdf: Vec<u8>,
 ) -> HttpResponse {
     let etag = format!("\"{sha256}\"");
+    // RFC 9110: any listed tag that matches weakly, or `*`.
     let unchanged = req
         .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag);
     let mut res = if unchanged {
         HttpResponse::NotModified()
     } else {
@@ -122,31 +125,39 @@ pub async fn get(
             ));
         }
 
-        // Not generated yet at this version: set it, one of a bounded number at a time.
-        let _permit = state.renders.acquire().await.map_err(|_| AppError::Busy)?;
+        // Not generated yet at this version: set it, one of a bounded number at a time. The
+        // permit goes with the work, so it is held until the work ends even if this request
+        // is dropped meanwhile.
+        let permit = state
+            .renders
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| AppError::Busy)?;
         let (st, kind2, lang2, actor2) = (state.clone(), kind.clone(), lang.clone(), actor.clone());
-        let generated = blocking(move || {
+        let number = row.number.clone();
+        let stored = blocking(move || {
+            let _permit = permit;
             let facts = {
                 let mut conn = st.db.reader()?;
+                // Another request may have made it while this one waited for its turn.
+                if let Some(doc) = service::find(&mut conn, &row, &kind2, &lang2)? {
+                    return Ok(Some(doc));
+                }
                 super::context::load(&mut conn, row)?
             };
             let doc = service::generate(&st.templates, &st.fonts, &facts, &kind2, &lang2)?;
-            let row = facts.agreement;
             let now = st.clock.now();
-            let who = Who {
-                user_id: Some(&actor2.user_id),
-                organisation_id: Some(&actor2.organisation_id),
-            };
-            let stored = st
-                .db
-                .write(|conn| service::store(conn, now, who, &row, &kind2, &lang2, &doc))?;
-            Ok(stored.then_some((row, doc)))
+            let who = Who::from(&actor2);
+            st.db.write(|conn| {
+                service::store(conn, now, who, &facts.agreement, &kind2, &lang2, &doc)
+            })
         })
         .await?;
-        if let Some((row, doc)) = generated {
+        if let Some(doc) = stored {
             return Ok(pdf_response(
                 &req,
-                &row.number,
+                &number,
                 &kind,
                 &lang,
                 &doc.sha256,
@@ -168,6 +179,34 @@ pub struct VerifyBody {
 
 /// PDFs sent for verification are read up to this size.
 const MAX_PDF_BYTES: usize = 16 * 1024 * 1024;
+
+/// The SHA-256 of a PDF sent as the body, hashed as it arrives (nothing is kept, and no large
+/// hash runs at the end); 413 beyond [`MAX_PDF_BYTES`], 422 when empty.
+async fn hash_body(
+    req: &HttpRequest,
+    mut payload: actix_web::dev::Payload,
+) -> Result<String, AppError> {
+    use futures_util::StreamExt;
+    use sha2::Digest;
+    let limit = MAX_PDF_BYTES;
+    if crate::http::declared_length(req).is_some_and(|n| n > limit) {
+        return Err(AppError::PayloadTooLarge { limit });
+    }
+    let mut hasher = sha2::Sha256::new();
+    let mut read = 0usize;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| AppError::MalformedBody(e.to_string()))?;
+        read += chunk.len();
+        if read > limit {
+            return Err(AppError::PayloadTooLarge { limit });
+        }
+        hasher.update(&chunk);
+    }
+    if read == 0 {
+        return Err(AppError::field("body", "the PDF is empty"));
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
 
 /// Which agreement, kind, language and version a PDF (or its SHA-256) is. 404 when it is no
 /// document usefirst generated, or when it belongs to an agreement the caller may not see; a
@@ -205,12 +244,7 @@ pub async fn verify(
         .trim()
         .to_ascii_lowercase();
     let sha256 = if content_type == "application/pdf" {
-        let body = read_limited(&req, payload.into_inner(), MAX_PDF_BYTES).await?;
-        if body.is_empty() {
-            return Err(AppError::field("body", "the PDF is empty"));
-        }
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(&body))
+        hash_body(&req, payload.into_inner()).await?
     } else if crate::http::is_json(&req) {
         let limit = state.cfg.server.max_body_bytes;
         let body = read_limited(&req, payload.into_inner(), limit).await?;
@@ -225,12 +259,7 @@ pub async fn verify(
     };
     let found = blocking(move || {
         let mut conn = state.db.reader()?;
-        let found = service::by_hash(&mut conn, &sha256)?;
-        found
-            .into_iter()
-            .find(|(_, row)| crate::auth::policy::sees(&actor, row.on()))
-            .map(|(identified, _)| identified)
-            .ok_or(AppError::NotFound)
+        service::by_hash(&mut conn, &actor, &sha256)?.ok_or(AppError::NotFound)
     })
     .await?;
     Ok(HttpResponse::Ok().json(found))

@@ -95,10 +95,13 @@ fn cells(line: &str) -> Vec<String> {
     inner.iter().map(|c| text(c.trim())).collect()
 }
 
-fn is_cjk(c: char) -> bool {
+/// Is `c` written without spaces around it (CJK ideographs, kana, Hangul, CJK punctuation,
+/// full-width forms)? Lines join, and break, without a space between two such characters.
+pub fn is_cjk(c: char) -> bool {
     matches!(c as u32,
-        0x3000..=0x303F | 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
-        | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x2FFFF)
+        0x2E80..=0x2FFF | 0x3000..=0x303F | 0x3040..=0x30FF | 0x3100..=0x31FF | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFFEF
+        | 0x20000..=0x2FFFF)
 }
 
 /// The lines of one paragraph as one text.

@@ -338,12 +338,7 @@ impl<'f> Faces<'f> {
     }
 }
 
-/// Is `c` written without spaces around it (a line may break before or after it)?
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFFEF
-        | 0x20000..=0x2FA1F)
-}
+use super::markup::is_cjk;
 
 /// Punctuation a line must not start with.
 fn no_break_before(c: char) -> bool {
@@ -719,30 +714,56 @@ fn column_widths(faces: &Faces<'_>, header: &[String], rows: &[Vec<String>]) -> 
         .collect()
 }
 
+/// A table's rows wrapped to its columns.
+struct TableLayout {
+    widths: Vec<f32>,
+    head: Vec<Vec<String>>,
+    body: Vec<Vec<Vec<String>>>,
+}
+
+impl TableLayout {
+    fn new(faces: &Faces<'_>, header: &[String], rows: &[Vec<String>]) -> TableLayout {
+        let widths = column_widths(faces, header, rows);
+        let wrap_row = |cells: &[String], style: Style| -> Vec<Vec<String>> {
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(cell, w)| wrap(faces, cell, style, TABLE, w - 2.0 * CELL_PAD_X))
+                .collect()
+        };
+        let head = wrap_row(header, Style::Bold);
+        let body = rows.iter().map(|r| wrap_row(r, Style::Regular)).collect();
+        TableLayout { widths, head, body }
+    }
+
+    fn row_height(cells: &[Vec<String>]) -> f32 {
+        cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * TABLE * LEADING + 2.0 * CELL_PAD_Y
+    }
+
+    /// What must stay together at the table's start: all of a short table (under a third of
+    /// a page), else the header row with the first row.
+    fn keep(&self) -> f32 {
+        let head = Self::row_height(&self.head);
+        let whole: f32 = head + self.body.iter().map(|r| Self::row_height(r)).sum::<f32>();
+        if whole <= (PAGE_H - TOP - BOTTOM) / 3.0 {
+            whole
+        } else {
+            head + self.body.first().map_or(0.0, |r| Self::row_height(r))
+        }
+    }
+}
+
 /// Sets a table, repeating its header row at the top of each page it continues on.
 fn table(pages: &mut Pages<'_>, header: &[String], rows: &[Vec<String>]) {
-    let faces = pages.faces;
-    let widths = column_widths(faces, header, rows);
+    let t = TableLayout::new(pages.faces, header, rows);
     let h = TABLE * LEADING;
-    let wrap_row = |cells: &[String], style: Style| -> Vec<Vec<String>> {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| wrap(faces, cell, style, TABLE, w - 2.0 * CELL_PAD_X))
-            .collect()
-    };
-    let head = wrap_row(header, Style::Bold);
-    let height_of = |cells: &[Vec<String>]| {
-        cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * h + 2.0 * CELL_PAD_Y
-    };
-    let head_h = height_of(&head);
     let draw = |pages: &mut Pages<'_>, cells: &[Vec<String>], style: Style| {
-        let row_h = height_of(cells);
+        let row_h = TableLayout::row_height(cells);
         let mut x = LEFT;
         if style == Style::Bold {
             pages.shade(LEFT, pages.y, WIDTH, row_h);
         }
-        for (lines, w) in cells.iter().zip(&widths) {
+        for (lines, w) in cells.iter().zip(&t.widths) {
             pages.frame(x, pages.y, *w, row_h);
             for (i, line) in lines.iter().enumerate() {
                 let top = pages.y + CELL_PAD_Y + i as f32 * h;
@@ -752,23 +773,36 @@ fn table(pages: &mut Pages<'_>, header: &[String], rows: &[Vec<String>]) {
         }
         pages.y += row_h;
     };
-    let body: Vec<Vec<Vec<String>>> = rows.iter().map(|r| wrap_row(r, Style::Regular)).collect();
-    // A short table is kept on one page; a long one at least never leaves its header alone.
-    let whole: f32 = head_h + body.iter().map(|r| height_of(r)).sum::<f32>();
-    let first_h = body.first().map_or(0.0, |r| height_of(r));
-    if whole <= (PAGE_H - TOP - BOTTOM) / 3.0 {
-        pages.ensure(whole);
-    } else {
-        pages.ensure(head_h + first_h);
-    }
-    draw(pages, &head, Style::Bold);
-    for cells in &body {
-        let row_h = height_of(cells);
-        if row_h > pages.room() && pages.y > TOP {
+    pages.ensure(t.keep());
+    draw(pages, &t.head, Style::Bold);
+    for cells in &t.body {
+        if TableLayout::row_height(cells) > pages.room() && pages.y > TOP {
             pages.new_page();
-            draw(pages, &head, Style::Bold);
+            draw(pages, &t.head, Style::Bold);
         }
         draw(pages, cells, Style::Regular);
+    }
+}
+
+/// What must stay on one page at the start of block `i`: a heading above it keeps this much
+/// with it, so it is never left alone at a page foot.
+fn keep_at_start(faces: &Faces<'_>, layout: &Layout<'_>, i: usize) -> f32 {
+    match layout.blocks.get(i) {
+        Some(Block::Paragraph(text)) => {
+            let lines = wrap(faces, text, Style::Regular, BODY, WIDTH).len();
+            let h = BODY * LEADING;
+            // A paragraph of two lines or fewer before the signatures goes with them.
+            if lines <= 2 && matches!(layout.blocks.get(i + 1), Some(Block::Signatures)) {
+                lines as f32 * h
+                    + PARAGRAPH_GAP
+                    + signatures_height(faces, layout.lang, layout.signatures)
+            } else {
+                lines.min(2) as f32 * h
+            }
+        }
+        Some(Block::Table { header, rows }) => TableLayout::new(faces, header, rows).keep(),
+        Some(Block::Signatures) => signatures_height(faces, layout.lang, layout.signatures),
+        _ => 0.0,
     }
 }
 
@@ -791,7 +825,7 @@ fn signature_columns(
                 lines.push((line, Style::Regular));
             }
             lines.push((String::new(), Style::Regular));
-            if s.signed_by.is_empty() {
+            if s.signed_at.is_empty() {
                 lines.push((l.unsigned.to_string(), Style::Regular));
                 lines.push((String::new(), Style::Regular));
                 lines.push((String::new(), Style::Regular));
@@ -918,12 +952,8 @@ fn set(faces: &Faces<'_>, layout: &Layout<'_>) -> Vec<Vec<Op>> {
             }
             Block::Heading(text) => {
                 let lines = wrap(faces, text, Style::Bold, HEADING, WIDTH);
-                // Keep the heading with the first two lines of what follows.
-                let next = match layout.blocks.get(i + 1) {
-                    Some(Block::Paragraph(_)) => 2.0 * BODY * LEADING,
-                    Some(Block::Table { .. }) => 2.0 * (TABLE * LEADING + 2.0 * CELL_PAD_Y),
-                    _ => 0.0,
-                };
+                // Keep the heading with the start of what follows.
+                let next = keep_at_start(faces, layout, i + 1);
                 pages.gap(HEADING_GAP);
                 pages.ensure(lines.len() as f32 * HEADING * LEADING + 3.0 + next);
                 pages.lines(&lines, Style::Bold, HEADING, Align::Left);
@@ -1377,6 +1407,65 @@ mod tests {
                 "{n} lines: the signatures are alone on page {}: {last_page}",
                 rendered.pages
             );
+        }
+    }
+
+    /// The last line of each page's body (footer left out).
+    fn page_feet(pdf: &[u8]) -> Vec<String> {
+        let raw = poppler("pdftotext", &[], pdf);
+        raw.split('\u{c}')
+            .filter(|p| !p.trim().is_empty())
+            .map(|page| {
+                let body: Vec<&str> = page
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| {
+                        !l.is_empty() && !l.starts_with("Số UF-") && !l.starts_with("Trang ")
+                    })
+                    .collect();
+                body.last().copied().unwrap_or_default().to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_heading_stays_with_a_short_table_and_with_the_closing_clause() {
+        let fonts = fonts();
+        let (_, signatures) = sample("trial-agreement", "vi");
+        let table = Block::Table {
+            header: vec!["Hạn thanh toán".into(), "Khoản".into(), "Số tiền".into()],
+            rows: (1..=6)
+                .map(|k| {
+                    vec![
+                        format!("20/0{k}/2027"),
+                        format!("Kỳ {k}/6"),
+                        "250.000.000 ₫".into(),
+                    ]
+                })
+                .collect(),
+        };
+        for n in 10..=45 {
+            let mut blocks = vec![Block::Title("HỢP ĐỒNG".into())];
+            for i in 0..n {
+                blocks.push(Block::Paragraph(format!("Dòng số {i} của hợp đồng.")));
+            }
+            blocks.push(Block::Heading("Điều 4. Lịch thanh toán".into()));
+            blocks.push(table.clone());
+            for i in 0..n {
+                blocks.push(Block::Paragraph(format!("Dòng tiếp theo số {i}.")));
+            }
+            blocks.push(Block::Heading("Điều 11. Hiệu lực".into()));
+            blocks.push(Block::Paragraph(
+                "Hợp đồng có hiệu lực khi cả hai bên ký.".into(),
+            ));
+            blocks.push(Block::Signatures);
+            let rendered = render(&fonts, &layout("vi", &blocks, &signatures)).unwrap();
+            for foot in page_feet(&rendered.bytes) {
+                assert!(
+                    !foot.starts_with("Điều "),
+                    "{n} lines: a heading alone at a page foot"
+                );
+            }
         }
     }
 

@@ -13,6 +13,8 @@ use super::pdf::{self, Fonts, Layout, PdfError, Signature};
 use super::templates::ContractTemplates;
 use crate::agreements::store::AgreementRow;
 use crate::audit::{self, Who};
+use crate::auth::policy::{agreement_scope, AgreementScope};
+use crate::auth::session::Actor;
 use crate::db::schema::{agreement_documents, agreements};
 use crate::db::DbConn;
 use crate::error::AppError;
@@ -117,6 +119,13 @@ pub fn generate(
         PdfError::FontMissing(msg) => AppError::Unavailable(format!(
             "documents in {lang} cannot be generated on this server: {msg}"
         )),
+        // Text entered for the agreement (a name, a place) that no document font can draw:
+        // the document cannot be made until that text is corrected.
+        PdfError::NoGlyph { ch } => AppError::Conflict(format!(
+            "the agreement's text holds {ch:?} (U+{:04X}), which documents cannot print; \
+             correct the name, title or place that holds it",
+            ch as u32
+        )),
         other => AppError::Internal(anyhow::anyhow!(
             "setting {kind}.{lang} for {}: {other}",
             row.id
@@ -130,9 +139,10 @@ pub fn generate(
 }
 
 /// Stores `doc` for the agreement version it was generated from and appends its hash to the
-/// audit chain, in one transaction. When the agreement has moved on since (a transition
-/// between reading and storing), nothing is stored and `Ok(false)` says to generate again.
-/// A document someone else stored first is left as it is (the bytes are the same).
+/// audit chain, in one transaction, and answers the document as stored. When the agreement
+/// has moved on since (a transition between reading and storing), nothing is stored and
+/// `Ok(None)` says to generate again. A document another request stored first stays, and is
+/// the answer: the stored bytes are the record.
 #[allow(clippy::too_many_arguments)]
 pub fn store(
     conn: &mut DbConn,
@@ -142,13 +152,13 @@ pub fn store(
     kind: &str,
     lang: &str,
     doc: &Generated,
-) -> Result<bool, AppError> {
+) -> Result<Option<Stored>, AppError> {
     let current: i64 = crate::on_backend!(conn, |c| agreements::table
         .find(&row.id)
         .select(agreements::version)
         .first(c))?;
     if current != row.version {
-        return Ok(false);
+        return Ok(None);
     }
     let pages = i32::try_from(doc.pages)
         .map_err(|_| AppError::Internal(anyhow::anyhow!("{} pages", doc.pages)))?;
@@ -178,16 +188,41 @@ pub fn store(
                 "sha256": doc.sha256, "pages": doc.pages, "bytes": doc.pdf.len(),
             }),
         )?;
+        return Ok(Some(Stored {
+            sha256: doc.sha256.clone(),
+            pdf: doc.pdf.clone(),
+        }));
     }
-    Ok(true)
+    Ok(find(conn, row, kind, lang)?)
 }
 
-/// The stored documents whose SHA-256 is `sha256` (normally one).
-pub fn by_hash(conn: &mut DbConn, sha256: &str) -> QueryResult<Vec<(Identified, AgreementRow)>> {
-    type Found = (String, i64, String, String, String, i32, NaiveDateTime);
-    let found: Vec<Found> = crate::on_backend!(conn, |c| agreement_documents::table
-        .filter(agreement_documents::sha256.eq(sha256))
-        .select((
+/// The stored document whose SHA-256 is `sha256`, among those of agreements `actor` may see
+/// (the first by agreement, version, kind and language, should one file be stored twice).
+pub fn by_hash(conn: &mut DbConn, actor: &Actor, sha256: &str) -> QueryResult<Option<Identified>> {
+    type Found = (
+        String,
+        i64,
+        String,
+        String,
+        String,
+        i32,
+        NaiveDateTime,
+        String,
+        i64,
+    );
+    let scope = agreement_scope(actor);
+    let found: Option<Found> = crate::on_backend!(conn, |c| {
+        let mut q = agreement_documents::table
+            .inner_join(agreements::table)
+            .filter(agreement_documents::sha256.eq(sha256))
+            .into_boxed();
+        q = match &scope {
+            AgreementScope::All => q,
+            AgreementScope::Sme(org) => q.filter(agreements::sme_id.eq(org)),
+            AgreementScope::Institute(org) => q.filter(agreements::institute_id.eq(org)),
+            AgreementScope::Insurer(org) => q.filter(agreements::insurer_id.eq(org)),
+        };
+        q.select((
             agreement_documents::agreement_id,
             agreement_documents::version,
             agreement_documents::kind,
@@ -195,6 +230,8 @@ pub fn by_hash(conn: &mut DbConn, sha256: &str) -> QueryResult<Vec<(Identified, 
             agreement_documents::sha256,
             agreement_documents::pages,
             agreement_documents::generated_at,
+            agreements::number,
+            agreements::version,
         ))
         .order((
             agreement_documents::agreement_id,
@@ -202,24 +239,32 @@ pub fn by_hash(conn: &mut DbConn, sha256: &str) -> QueryResult<Vec<(Identified, 
             agreement_documents::kind,
             agreement_documents::lang,
         ))
-        .load(c))?;
-    let mut out = Vec::with_capacity(found.len());
-    for (agreement_id, version, kind, lang, sha256, pages, generated_at) in found {
-        let row = crate::agreements::store::get(conn, &agreement_id)?;
-        out.push((
+        .first(c)
+        .optional()
+    })?;
+    Ok(found.map(
+        |(
+            agreement_id,
+            version,
+            kind,
+            lang,
+            sha256,
+            pages,
+            generated_at,
+            number,
+            current_version,
+        )| {
             Identified {
-                number: row.number.clone(),
-                current_version: row.version,
                 agreement_id,
+                number,
                 kind,
                 lang,
                 version,
                 sha256,
                 pages,
                 generated_at,
-            },
-            row,
-        ));
-    }
-    Ok(out)
+                current_version,
+            }
+        },
+    ))
 }

@@ -17,13 +17,6 @@ use crate::technologies::terms::Terms;
 use crate::technologies::{self, fold, Technology, TechnologyInput, TechnologyRow, TermsVersion};
 use crate::AppState;
 
-fn who(actor: &Actor) -> Who<'_> {
-    Who {
-        user_id: Some(&actor.user_id),
-        organisation_id: Some(&actor.organisation_id),
-    }
-}
-
 /// Loads a technology the actor may `act` on, answering 404/403 as the policy says.
 fn load_for(conn: &mut DbConn, actor: &Actor, id: &str, act: Act) -> AppResult<TechnologyRow> {
     let row = technologies::get(conn, id)
@@ -62,7 +55,13 @@ pub async fn create(
     let tech = blocking(move || {
         let now = state.clock.now();
         state.db.write(|conn| {
-            technologies::create(conn, now, who(&actor), &actor.organisation_id, &body.0)
+            technologies::create(
+                conn,
+                now,
+                Who::from(&actor),
+                &actor.organisation_id,
+                &body.0,
+            )
         })
     })
     .await?;
@@ -194,7 +193,7 @@ pub async fn update(
         let now = state.clock.now();
         state.db.write(|conn| {
             let row = load_for(conn, &actor, &id, Act::EditTechnology)?;
-            technologies::update(conn, now, who(&actor), &row, expected, &body.0)
+            technologies::update(conn, now, Who::from(&actor), &row, expected, &body.0)
         })
     })
     .await?;
@@ -217,7 +216,7 @@ pub async fn add_terms(
         let now = state.clock.now();
         state.db.write(|conn| {
             let row = load_for(conn, &actor, &id, Act::EditTechnology)?;
-            technologies::add_terms(conn, now, who(&actor), &row.id, body.0)
+            technologies::add_terms(conn, now, Who::from(&actor), &row.id, body.0)
         })
     })
     .await?;

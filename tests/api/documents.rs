@@ -267,6 +267,8 @@ async fn each_language_holds_the_agreement_and_is_generated_once_per_version() {
             assert!(text.contains(value), "{lang}: {value} missing from {text}");
         }
         let fonts = poppler("pdffonts", &pdf);
+        let expected = if lang == "zh" { 3 } else { 2 };
+        assert_eq!(fonts.lines().skip(2).count(), expected, "{lang}: {fonts}");
         for line in fonts.lines().skip(2) {
             let cols: Vec<&str> = line.split_whitespace().collect();
             let n = cols.len();
@@ -561,4 +563,96 @@ async fn without_the_cjk_font_chinese_answers_503_naming_it_and_the_rest_works()
         )
         .await;
     assert_eq!(s, 200);
+}
+
+#[actix_web::test]
+async fn simultaneous_first_requests_store_one_document_and_etags_answer_304() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let id = id_of(&insured_and_signed(&app, &w).await);
+    let path = format!("/api/v1/agreements/{id}/documents/trial-agreement?lang=en");
+    let events_before = app.count("audit_events");
+    let answers = futures_util::future::join_all((0..8).map(|i| {
+        app.get_bytes(
+            if i % 2 == 0 {
+                &w.sme_b.token
+            } else {
+                &w.inst_b.token
+            },
+            &path,
+        )
+    }))
+    .await;
+    let first = &answers[0].2;
+    for (status, headers, pdf) in &answers {
+        assert_eq!(*status, 200);
+        assert!(pdf == first, "simultaneous requests got different bytes");
+        assert_eq!(headers["etag"], answers[0].1["etag"]);
+    }
+    assert_eq!(app.count("agreement_documents"), 1);
+    assert_eq!(app.count("audit_events"), events_before + 1);
+
+    let etag = answers[0].1["etag"].to_str().unwrap().to_string();
+    for tag in [
+        etag.clone(),
+        format!("W/{etag}"),
+        "*".to_string(),
+        format!("\"other\", {etag}"),
+    ] {
+        let res = app
+            .client
+            .get(app.url(&path))
+            .bearer_auth(&w.sme_b.token)
+            .header("if-none-match", &tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 304, "{tag}");
+        assert_eq!(res.headers()["etag"].to_str().unwrap(), etag);
+    }
+    let res = app
+        .client
+        .get(app.url(&path))
+        .bearer_auth(&w.sme_b.token)
+        .header("if-none-match", "\"something-else\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+}
+
+#[actix_web::test]
+async fn text_no_font_can_print_answers_409_naming_the_character() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let (s, a) = app
+        .post(&w.sme_a.token, "/api/v1/agreements", json!({
+            "technology_id": w.tech_a, "place_of_use": "Xưởng 🏭 Cao Lãnh", "requested_start": "2026-03-10"
+        }))
+        .await;
+    assert_eq!(s, 201, "{a}");
+    let (s, a) = app
+        .act(
+            &w.inst_a.token,
+            &id_of(&a),
+            "approve",
+            version_of(&a),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{a}");
+    let before = app.count("audit_events");
+    let (s, p) = app
+        .get(
+            &w.sme_a.token,
+            &format!(
+                "/api/v1/agreements/{}/documents/trial-agreement?lang=vi",
+                id_of(&a)
+            ),
+        )
+        .await;
+    assert_eq!(s, 409, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("U+1F3ED"), "{p}");
+    assert_eq!(app.count("agreement_documents"), 0);
+    assert_eq!(app.count("audit_events"), before);
 }
