@@ -77,6 +77,36 @@ fn serve_refuses_to_start_on_a_template_with_an_unknown_field() {
     );
 }
 
+#[test]
+fn start_up_names_a_missing_cjk_font_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_for_at_most(
+        Command::new(env!("CARGO_BIN_EXE_usefirst"))
+            .arg("verify-audit")
+            .env("USEFIRST_DATABASE__URL", dir.path().join("u.db"))
+            .env(
+                "USEFIRST_DOCUMENTS__CJK_FONT",
+                "/nonexistent/NotoSansCJK-Regular.ttc",
+            )
+            .env("USEFIRST_LOG__FILTER", "info"),
+    );
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{log}");
+    let line = log
+        .lines()
+        .find(|l| l.contains("Chinese documents unavailable"))
+        .unwrap_or_else(|| panic!("no font line in {log}"));
+    assert!(
+        line.contains("/nonexistent/NotoSansCJK-Regular.ttc"),
+        "{line}"
+    );
+    assert!(line.contains("WARN"), "{line}");
+}
+
 /// Runs `command` to its end, or kills it after 60 s and fails (a server that started by
 /// mistake would otherwise hang the test).
 fn run_for_at_most(command: &mut Command) -> std::process::Output {
