@@ -394,7 +394,7 @@ pub fn context(facts: &Facts, kind: &str, lang: &str) -> Value {
         "technology": {
             "title": title,
             "field": tech.field,
-            "ip_type": tech.ip_type,
+            "ip_type": ip_type(&tech.ip_type, lang),
             "ip_reference": tech.ip_reference,
         },
         "trial": {
@@ -615,6 +615,33 @@ fn risk<'a>(code: &'a str, lang: &str) -> &'a str {
         "implementation_failure" => Label::ImplementationFailure.text(lang),
         "non_payment" => Label::NonPayment.text(lang),
         other => other,
+    }
+}
+
+/// The kind of intellectual property (`technologies::IP_TYPES`) named in the document's
+/// language; anything else as it was entered.
+fn ip_type<'a>(code: &'a str, lang: &str) -> &'a str {
+    let [vi, en, zh] = match code {
+        "patent" => ["Bằng độc quyền sáng chế", "Patent", "发明专利"],
+        "utility_solution" => [
+            "Bằng độc quyền giải pháp hữu ích",
+            "Utility solution patent",
+            "实用新型专利",
+        ],
+        "software" => ["Phần mềm", "Software", "软件"],
+        "know_how" => ["Bí quyết kỹ thuật", "Know-how", "技术秘密"],
+        "plant_variety" => [
+            "Bằng bảo hộ giống cây trồng",
+            "Plant variety protection",
+            "植物新品种权",
+        ],
+        "other" => ["Đối tượng khác", "Other", "其他"],
+        other => return other,
+    };
+    match lang {
+        "vi" => vi,
+        "zh" => zh,
+        _ => en,
     }
 }
 
@@ -1024,6 +1051,21 @@ mod tests {
 
     #[test]
     fn values_are_written_for_the_language() {
+        for (lang, patent) in [
+            ("vi", "Bằng độc quyền sáng chế"),
+            ("en", "Patent"),
+            ("zh", "发明专利"),
+        ] {
+            assert_eq!(ip_type("patent", lang), patent);
+        }
+        assert_eq!(
+            ip_type("Giấy chứng nhận riêng", "zh"),
+            "Giấy chứng nhận riêng"
+        );
+        for code in crate::technologies::IP_TYPES {
+            assert_ne!(ip_type(code, "zh"), code, "{code} has no Chinese name");
+        }
+
         let f = converted();
         let vi = context(&f, "trial-agreement", "vi");
         assert_eq!(vi["terms"]["model"], "Trả góp");
