@@ -498,13 +498,7 @@ pub fn transition(
             current: current.version,
         });
     }
-    let who = match actor {
-        Some(a) => Who {
-            user_id: Some(&a.user_id),
-            organisation_id: Some(&a.organisation_id),
-        },
-        None => Who::SYSTEM,
-    };
+    let who = actor.map_or(Who::SYSTEM, Who::from);
     let mut after = serde_json::json!({
         "status": next.status.as_str(), "version": row.version + 1,
         "trial_start": next.trial_start, "trial_end": next.trial_end, "decision_deadline": next.decision_deadline,
@@ -512,6 +506,10 @@ pub fn transition(
     if action == Action::Approve {
         after["terms_version"] = terms_version.into();
         after["insurer_id"] = insurer_id.clone().into();
+        // The parties and the technology as they were when the terms were fixed: what the
+        // agreement's documents print, however the catalogue or the organisations change
+        // later (documents/context.rs).
+        after["document"] = document_facts(conn, &row)?;
     }
     if let Some(reason) = &input.reason {
         after["reason"] = reason.clone().into();
@@ -552,6 +550,8 @@ pub fn transition(
     }
     if action == Action::Sign {
         after["signed_by"] = actor.map(|a| a.role.as_str()).into();
+        // The name the signature block prints, as it was when the user signed.
+        after["signer_name"] = actor.map(|a| a.display_name.clone()).into();
     }
     audit::append(
         conn,
@@ -575,6 +575,35 @@ pub fn transition(
         serde_json::json!({}),
     )?;
     Ok(updated)
+}
+
+/// The parties and the technology of `row` as documents print them, for the approval event.
+fn document_facts(conn: &mut DbConn, row: &AgreementRow) -> Result<serde_json::Value, AppError> {
+    let party = |conn: &mut DbConn, id: &str| -> Result<serde_json::Value, AppError> {
+        let (name, registration_no, province, contact_email): (String, String, String, String) =
+            organisations::table
+                .find(id)
+                .select((
+                    organisations::name,
+                    organisations::registration_no,
+                    organisations::province,
+                    organisations::contact_email,
+                ))
+                .first(conn)?;
+        Ok(serde_json::json!({
+            "name": name, "registration_no": registration_no, "province": province,
+            "contact_email": contact_email,
+        }))
+    };
+    let tech = technologies::get(conn, &row.technology_id)?;
+    Ok(serde_json::json!({
+        "institute": party(conn, &row.institute_id)?,
+        "sme": party(conn, &row.sme_id)?,
+        "technology": {
+            "title_vi": tech.title_vi, "title_en": tech.title_en, "field": tech.field,
+            "ip_type": tech.ip_type, "ip_reference": tech.ip_reference,
+        },
+    }))
 }
 
 /// The message each action sends to the parties.

@@ -42,7 +42,7 @@ pub struct Facts {
 }
 
 /// A party as documents name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Party {
     pub name: String,
     pub registration_no: String,
@@ -62,7 +62,7 @@ impl From<crate::accounts::Organisation> for Party {
 }
 
 /// The technology as documents name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Technology {
     pub title_vi: String,
     pub title_en: String,
@@ -114,6 +114,14 @@ pub struct Signature {
     pub by: String,
 }
 
+/// What the approval event recorded of the parties and the technology.
+#[derive(Debug, serde::Deserialize)]
+struct FixedAtApproval {
+    institute: Party,
+    sme: Party,
+    technology: Technology,
+}
+
 /// Schedule line kinds fixed at conversion. Royalty lines added by sales reports and true-ups
 /// added when a contract year closes belong to the statement, not to the contract signed.
 const CONTRACT_LINE_KINDS: [&str; 3] = ["lump_sum", "entry_fee", "installment"];
@@ -137,15 +145,44 @@ pub fn load(conn: &mut DbConn, row: AgreementRow) -> Result<Facts, AppError> {
     };
     check_figures(&terms).map_err(|e| internal(format!("terms unreadable: {e}")))?;
 
-    let tech = crate::technologies::get(conn, &row.technology_id)
-        .optional()?
-        .ok_or_else(|| internal(format!("technology {} not found", row.technology_id)))?;
-    let technology = Technology {
-        title_vi: tech.title_vi,
-        title_en: tech.title_en,
-        field: tech.field,
-        ip_type: tech.ip_type,
-        ip_reference: tech.ip_reference,
+    // Approval and signatures as the agreement's audit events record them (the transition
+    // path appends `agreement.<action>` with the acting user and organisation). The approval
+    // event holds the parties and the technology as they were when the terms were fixed.
+    let events = crate::audit::for_entity(conn, "agreement", &row.id)?;
+    let action = |a: Action| format!("agreement.{}", a.as_str());
+    let (approve, sign) = (action(Action::Approve), action(Action::Sign));
+    let approval = events.iter().rev().find(|e| e.action == approve);
+    let approved_at = approval.map(|e| e.at);
+    let fixed: Option<FixedAtApproval> = match approval {
+        Some(e) => {
+            let data: serde_json::Value = serde_json::from_str(&e.data)
+                .map_err(|err| internal(format!("approval event unreadable: {err}")))?;
+            match data["after"].get("document") {
+                Some(doc) => Some(
+                    serde_json::from_value(doc.clone())
+                        .map_err(|err| internal(format!("approval event unreadable: {err}")))?,
+                ),
+                // Approved before approvals recorded them: read as they are now.
+                None => None,
+            }
+        }
+        None => None,
+    };
+
+    let technology = match &fixed {
+        Some(f) => f.technology.clone(),
+        None => {
+            let tech = crate::technologies::get(conn, &row.technology_id)
+                .optional()?
+                .ok_or_else(|| internal(format!("technology {} not found", row.technology_id)))?;
+            Technology {
+                title_vi: tech.title_vi,
+                title_en: tech.title_en,
+                field: tech.field,
+                ip_type: tech.ip_type,
+                ip_reference: tech.ip_reference,
+            }
+        }
     };
 
     let policy = crate::insurance::for_agreement(conn, &row.id)?.pop();
@@ -163,8 +200,13 @@ pub fn load(conn: &mut DbConn, row: AgreementRow) -> Result<Facts, AppError> {
             .cloned()
             .ok_or_else(|| internal(format!("organisation {id} not found")))
     };
-    let institute = Party::from(org(&row.institute_id)?);
-    let sme = Party::from(org(&row.sme_id)?);
+    let (institute, sme) = match fixed {
+        Some(f) => (f.institute, f.sme),
+        None => (
+            Party::from(org(&row.institute_id)?),
+            Party::from(org(&row.sme_id)?),
+        ),
+    };
     let insurance = match policy {
         Some(p) => Some(Cover {
             insurer: org(&p.insurer_id)?.name,
@@ -224,25 +266,27 @@ pub fn load(conn: &mut DbConn, row: AgreementRow) -> Result<Facts, AppError> {
         None => None,
     };
 
-    // Approval and signatures as the agreement's audit events record them (the transition
-    // path appends `agreement.<action>` with the acting user and organisation).
-    let events = crate::audit::for_entity(conn, "agreement", &row.id)?;
-    let action = |a: Action| format!("agreement.{}", a.as_str());
-    let (approve, sign) = (action(Action::Approve), action(Action::Sign));
-    let approved_at = events
-        .iter()
-        .rev()
-        .find(|e| e.action == approve)
-        .map(|e| e.at);
+    // The signer of each party: the name the sign event recorded, else (events recorded
+    // before they carried it) the user's name now.
     let signer = |party: &str| {
         events
             .iter()
             .rev()
             .find(|e| e.action == sign && e.actor_organisation_id.as_deref() == Some(party))
-            .and_then(|e| e.actor_user_id.clone())
+            .map(|e| {
+                let recorded = serde_json::from_str::<serde_json::Value>(&e.data)
+                    .ok()
+                    .and_then(|d| d["after"]["signer_name"].as_str().map(str::to_string));
+                (e.actor_user_id.clone(), recorded)
+            })
     };
     let (institute_signer, sme_signer) = (signer(&row.institute_id), signer(&row.sme_id));
-    let signer_ids: Vec<&String> = institute_signer.iter().chain(&sme_signer).collect();
+    let signer_ids: Vec<&String> = [&institute_signer, &sme_signer]
+        .into_iter()
+        .flatten()
+        .filter(|(_, recorded)| recorded.is_none())
+        .filter_map(|(user, _)| user.as_ref())
+        .collect();
     let names: Vec<(String, String)> = if signer_ids.is_empty() {
         Vec::new()
     } else {
@@ -251,17 +295,19 @@ pub fn load(conn: &mut DbConn, row: AgreementRow) -> Result<Facts, AppError> {
             .select((users::id, users::display_name))
             .load(conn)?
     };
-    let signature = |at: Option<NaiveDateTime>, user: Option<String>| {
+    let signature = |at: Option<NaiveDateTime>,
+                     signer: Option<(Option<String>, Option<String>)>| {
         at.map(|at| Signature {
             at,
-            by: user
-                .and_then(|u| {
-                    names
-                        .iter()
-                        .find(|(id, _)| *id == u)
-                        .map(|(_, n)| n.clone())
-                })
-                .unwrap_or_default(),
+            by: match signer {
+                Some((_, Some(recorded))) => recorded,
+                Some((Some(user), None)) => names
+                    .iter()
+                    .find(|(id, _)| *id == user)
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_default(),
+                _ => String::new(),
+            },
         })
     };
     let institute_signature = signature(row.institute_signed_at, institute_signer);

@@ -598,33 +598,29 @@ impl<'f> Pages<'f> {
         });
     }
 
-    fn shade(&mut self, x: f32, top: f32, width: f32, height: f32) {
-        self.ops.push(Op::SetFillColor { col: grey(0.92) });
+    /// A rectangle whose top-left corner is `top` below the page top, filled or stroked.
+    fn rect(&mut self, x: f32, top: f32, width: f32, height: f32, mode: PaintMode) {
         self.ops.push(Op::DrawRectangle {
             rectangle: Rect {
                 x: Pt(x),
                 y: Pt(PAGE_H - top - height),
                 width: Pt(width),
                 height: Pt(height),
-                mode: Some(PaintMode::Fill),
+                mode: Some(mode),
                 winding_order: None,
             },
         });
+    }
+
+    fn shade(&mut self, x: f32, top: f32, width: f32, height: f32) {
+        self.ops.push(Op::SetFillColor { col: grey(0.92) });
+        self.rect(x, top, width, height, PaintMode::Fill);
         self.ops.push(Op::SetFillColor { col: grey(0.0) });
     }
 
     fn frame(&mut self, x: f32, top: f32, width: f32, height: f32) {
         self.ops.push(Op::SetOutlineThickness { pt: Pt(0.5) });
-        self.ops.push(Op::DrawRectangle {
-            rectangle: Rect {
-                x: Pt(x),
-                y: Pt(PAGE_H - top - height),
-                width: Pt(width),
-                height: Pt(height),
-                mode: Some(PaintMode::Stroke),
-                winding_order: None,
-            },
-        });
+        self.rect(x, top, width, height, PaintMode::Stroke);
     }
 
     /// Lines of one style set one after another, breaking pages between lines.

@@ -61,11 +61,7 @@ fn serve_refuses_to_start_on_a_template_with_an_unknown_field() {
             .env("USEFIRST_DOCUMENTS__TEMPLATES_DIR", &templates)
             .env("USEFIRST_LOG__FILTER", "info"),
     );
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let log = printed(&out);
     assert!(out.status.success(), "{log}");
     let checked = log
         .lines()
@@ -90,11 +86,7 @@ fn start_up_names_a_missing_cjk_font_and_goes_on() {
             )
             .env("USEFIRST_LOG__FILTER", "info"),
     );
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let log = printed(&out);
     assert!(out.status.success(), "{log}");
     let line = log
         .lines()
@@ -105,6 +97,15 @@ fn start_up_names_a_missing_cjk_font_and_goes_on() {
         "{line}"
     );
     assert!(line.contains("WARN"), "{line}");
+}
+
+/// What a command printed, standard output then standard error.
+fn printed(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Runs `command` to its end, or kills it after 60 s and fails (a server that started by
@@ -685,4 +686,59 @@ async fn text_no_font_can_print_answers_409_naming_the_character() {
     assert!(p["detail"].as_str().unwrap().contains("U+1F3ED"), "{p}");
     assert_eq!(app.count("agreement_documents"), 0);
     assert_eq!(app.count("audit_events"), before);
+}
+
+/// The parties and the technology are printed as they were when the terms were fixed, and
+/// signers as they were named when they signed: edits made later to the catalogue, the
+/// organisations or the users change no document of the agreement.
+#[actix_web::test]
+async fn documents_print_what_was_fixed_at_approval_and_signing() {
+    use diesel::prelude::*;
+    use usefirst::db::schema::{organisations, technologies, users};
+
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let id = id_of(&insured_and_signed(&app, &w).await);
+    app.state
+        .db
+        .write(|conn| {
+            diesel::update(technologies::table.find(&w.tech_b))
+                .set((
+                    technologies::title_vi.eq("Tên mới của công nghệ"),
+                    technologies::ip_reference.eq("VN 9-EDITED"),
+                ))
+                .execute(conn)?;
+            diesel::update(organisations::table.find(&w.inst_b.org))
+                .set(organisations::name.eq("Viện đã đổi tên"))
+                .execute(conn)?;
+            diesel::update(users::table.find(&w.sme_b.id))
+                .set(users::display_name.eq("Tên người ký đã đổi"))
+                .execute(conn)?;
+            Ok::<_, usefirst::error::AppError>(())
+        })
+        .unwrap();
+    let (s, _, pdf) = app
+        .get_bytes(
+            &w.sme_b.token,
+            &format!("/api/v1/agreements/{id}/documents/trial-agreement?lang=vi"),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let text = text_of(&pdf);
+    for kept in [
+        "Công nghệ B",
+        "VN 1-B",
+        "Tổ chức inst_b",
+        "Người dùng sme_b",
+    ] {
+        assert!(text.contains(kept), "{kept} missing from {text}");
+    }
+    for edited in [
+        "Tên mới",
+        "VN 9-EDITED",
+        "Viện đã đổi tên",
+        "Tên người ký đã đổi",
+    ] {
+        assert!(!text.contains(edited), "{edited} printed: {text}");
+    }
 }
