@@ -43,7 +43,6 @@ POST_MIN_PCT=5
 RSS_MAX_MB=100
 
 SME_EMAIL=sme1@usefirst.demo
-DEMO_PASSWORD=trial-demo-2026
 
 say() { echo "bench: $*" >&2; }
 die() { echo "bench: FAILED: $*" >&2; exit 1; }
@@ -61,17 +60,11 @@ esac
 # shellcheck source=lib/bench-server.sh
 . scripts/lib/bench-server.sh
 
-say "fresh SQLite database in $work"
-run_cli "migrate" migrate
-run_cli "seed-demo" seed-demo
-run_cli "seed-synthetic ($AGREEMENTS agreements)" seed-synthetic --agreements "$AGREEMENTS"
-start_server
+fresh_server "$AGREEMENTS"
 
 # --- ids and a session, through the API as a client would ------------------------------------
 
-TOKEN=""
-login=$(jq -cn --arg email "$SME_EMAIL" --arg password "$DEMO_PASSWORD" '{email: $email, password: $password}')
-TOKEN=$(api POST /api/v1/auth/login "$login" | jq -er '.token') || die "the login answer has no token"
+TOKEN=$(sign_in "$SME_EMAIL")
 
 page=$(api GET '/api/v1/agreements?per_page=1')
 AGREEMENT_ID=$(jq -er '.items[0].id' <<<"$page") || die "the SME sees no agreement: $page"
@@ -95,9 +88,7 @@ SME_TOKEN=$TOKEN
 INSTITUTE_TOKEN=""
 PAY_IDS=()
 for email in institute1@usefirst.demo institute2@usefirst.demo; do
-    TOKEN=""
-    login=$(jq -cn --arg email "$email" --arg password "$DEMO_PASSWORD" '{email: $email, password: $password}')
-    TOKEN=$(api POST /api/v1/auth/login "$login" | jq -er '.token') || die "no token for $email"
+    TOKEN=$(sign_in "$email")
     for id in $(api GET '/api/v1/agreements?status=converted&per_page=100' | jq -r '.items[].id'); do
         # Synthetic agreements are inserted in their final state without a contract (409).
         code=$(curl -sS -o "$work/settlement" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \

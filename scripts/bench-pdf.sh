@@ -25,7 +25,6 @@ AGREEMENTS=${BENCH_AGREEMENTS:-2000}
 STRICT=${BENCH_STRICT:-0}
 RSS_MAX_MB=150
 ADMIN_EMAIL=admin@usefirst.demo
-DEMO_PASSWORD=trial-demo-2026
 
 say() { echo "bench-pdf: $*" >&2; }
 die() { echo "bench-pdf: FAILED: $*" >&2; exit 1; }
@@ -53,15 +52,9 @@ trap - EXIT
 # shellcheck source=lib/bench-server.sh
 . scripts/lib/bench-server.sh
 
-say "fresh SQLite database in $work"
-run_cli "migrate" migrate
-run_cli "seed-demo" seed-demo
-run_cli "seed-synthetic ($AGREEMENTS agreements)" seed-synthetic --agreements "$AGREEMENTS"
-start_server
+fresh_server "$AGREEMENTS"
 
-TOKEN=""
-login=$(jq -cn --arg email "$ADMIN_EMAIL" --arg password "$DEMO_PASSWORD" '{email: $email, password: $password}')
-TOKEN=$(api POST /api/v1/auth/login "$login" | jq -er '.token') || die "the login answer has no token"
+TOKEN=$(sign_in "$ADMIN_EMAIL")
 
 # Agreements past approval have a trial agreement to print: one for a request by hand, the
 # others for the simultaneous ones.

@@ -90,19 +90,20 @@ pub fn read_limited(
 
 /// Is the request's content type JSON (`application/json` or `*+json`)?
 pub fn is_json(req: &HttpRequest) -> bool {
+    let mime = media_type(req);
+    mime == "application/json" || mime.ends_with("+json")
+}
+
+/// The request's media type, lower case, without parameters (`application/pdf`); empty when
+/// it has none.
+pub fn media_type(req: &HttpRequest) -> String {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            let mime = v
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            mime == "application/json" || mime.ends_with("+json")
-        })
-        .unwrap_or(false)
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// Parses JSON, classifying errors: syntax → 400, shape/type → 422 naming the field.

@@ -1,7 +1,8 @@
 # Shared by the scripts/bench-*.sh that load a running server: builds the release binary,
 # prepares a fresh SQLite database in a temp folder, starts and stops `usefirst serve`, and calls
 # the API with curl. Source it after defining `say` and `die`; it sets BIN, work, PORT, BASE and
-# server_pid, and installs the clean-up traps.
+# server_pid, and installs the clean-up traps. `fresh_server N` migrates, loads the demo data
+# and N synthetic agreements and starts the server; `sign_in EMAIL` prints a demo user's token.
 #
 #   BENCH_PORT        port to listen on (default: a free one)
 #   BENCH_SKIP_BUILD  1: use target/release/usefirst as it is
@@ -95,3 +96,20 @@ api() {
     esac
 }
 
+# fresh_server N: a fresh SQLite database with the demo data and N synthetic agreements, served.
+fresh_server() {
+    say "fresh SQLite database in $work"
+    run_cli "migrate" migrate
+    run_cli "seed-demo" seed-demo
+    run_cli "seed-synthetic ($1 agreements)" seed-synthetic --agreements "$1"
+    start_server
+}
+
+DEMO_PASSWORD=trial-demo-2026
+
+# sign_in EMAIL: prints the bearer token of a demo user.
+sign_in() {
+    local login
+    login=$(jq -cn --arg email "$1" --arg password "$DEMO_PASSWORD" '{email: $email, password: $password}')
+    TOKEN="" api POST /api/v1/auth/login "$login" | jq -er '.token' || die "no token for $1"
+}

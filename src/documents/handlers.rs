@@ -233,17 +233,7 @@ pub async fn verify(
     actor: Actor,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let sha256 = if content_type == "application/pdf" {
+    let sha256 = if crate::http::media_type(&req) == "application/pdf" {
         hash_body(&req, payload.into_inner()).await?
     } else if crate::http::is_json(&req) {
         let limit = state.cfg.server.max_body_bytes;

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::context;
 use super::pdf::{self, Fonts, Layout, PdfError, Signature};
 use super::templates::ContractTemplates;
+use crate::agreements::lifecycle::Status;
 use crate::agreements::store::AgreementRow;
 use crate::audit::{self, Who};
 use crate::auth::policy::{agreement_scope, AgreementScope};
@@ -49,7 +50,7 @@ pub struct Identified {
 /// (its dates and terms are fixed), the conversion contract once the SME has converted.
 pub fn available(row: &AgreementRow, kind: &str) -> Result<(), AppError> {
     let missing = match kind {
-        "conversion-contract" => row.status != "converted",
+        "conversion-contract" => row.status()? != Status::Converted,
         _ => row.trial_start.is_none() || row.terms_snapshot.is_none(),
     };
     if missing {

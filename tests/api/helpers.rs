@@ -132,15 +132,17 @@ impl TestApp {
         self.close_royalty_years()
     }
 
-    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
-        let res = self
-            .client
+    async fn send_get(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
             .get(self.url(path))
             .bearer_auth(token)
             .send()
             .await
-            .unwrap();
-        read(res).await
+            .unwrap()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        read(self.send_get(token, path).await).await
     }
 
     /// GETs `path` and returns the status, the headers and the body as bytes (documents).
@@ -149,13 +151,7 @@ impl TestApp {
         token: &str,
         path: &str,
     ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
-        let res = self
-            .client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let res = self.send_get(token, path).await;
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         (status, headers, res.bytes().await.unwrap().to_vec())
