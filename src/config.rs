@@ -23,6 +23,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub scheduler: SchedulerConfig,
     pub settlement: SettlementConfig,
+    pub insurance: InsuranceConfig,
     pub mail: MailConfig,
     pub documents: DocumentsConfig,
     pub log: LogConfig,
@@ -148,6 +149,14 @@ pub struct SettlementConfig {
     pub rounding: crate::settlement::allocate::Rounding,
 }
 
+/// Insurance claims.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsuranceConfig {
+    /// Days an installment must be overdue before the institute may file a non-payment claim.
+    pub non_payment_grace_days: u32,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
@@ -207,6 +216,9 @@ impl Config {
         }
         if !(1..=64).contains(&self.documents.max_concurrent_renders) {
             bail!("invalid configuration at `documents.max_concurrent_renders`: 1 to 64");
+        }
+        if self.insurance.non_payment_grace_days > 3660 {
+            bail!("invalid configuration at `insurance.non_payment_grace_days`: at most 3660");
         }
         if self.server.max_body_bytes < 1024 {
             bail!("invalid configuration at `server.max_body_bytes`: must be at least 1024");

@@ -131,6 +131,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(contracts::handlers::statement)
                 .service(contracts::handlers::record_payment)
                 .service(contracts::handlers::report_sales)
+                .service(insurance::handlers::create_product)
+                .service(insurance::handlers::list_products)
+                .service(insurance::handlers::get_product)
+                .service(insurance::handlers::revise_product)
+                .service(insurance::handlers::choose_product)
+                .service(insurance::handlers::covered_list)
+                .service(insurance::handlers::covered_get)
+                .service(insurance::handlers::dashboard)
+                .service(insurance::handlers::policies)
+                .service(insurance::handlers::file_claim)
+                .service(insurance::handlers::list_claims)
+                .service(insurance::handlers::get_claim)
+                .service(insurance::handlers::claim_action)
                 .route(
                     "/agreements/{id}/{action}",
                     web::post().to(agreements::handlers::take_action),

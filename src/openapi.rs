@@ -50,6 +50,19 @@ impl Modify for BearerAuth {
     crate::scheduler::handlers::runs,
     crate::mail::handlers::list,
     crate::mail::handlers::retry,
+    crate::insurance::handlers::create_product,
+    crate::insurance::handlers::list_products,
+    crate::insurance::handlers::get_product,
+    crate::insurance::handlers::revise_product,
+    crate::insurance::handlers::choose_product,
+    crate::insurance::handlers::covered_list,
+    crate::insurance::handlers::covered_get,
+    crate::insurance::handlers::dashboard,
+    crate::insurance::handlers::policies,
+    crate::insurance::handlers::file_claim,
+    crate::insurance::handlers::list_claims,
+    crate::insurance::handlers::get_claim,
+    crate::insurance::handlers::claim_action,
 ))]
 struct V1;
 
@@ -78,6 +91,8 @@ struct V1;
         (name = "technologies", description = "The catalogue and conversion terms"),
         (name = "agreements", description = "Trial agreements and their lifecycle"),
         (name = "documents", description = "Agreements as PDF documents, and which agreement a document is"),
+        (name = "insurance", description = "Insurance products, the cover chosen for a trial, the insurer's view and policies"),
+        (name = "claims", description = "Insurance claims and their decisions"),
         (name = "audit", description = "The tamper-evident record"),
         (name = "health", description = "Probes"),
     )

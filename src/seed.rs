@@ -379,7 +379,66 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
         }
         Ok(())
     })?;
-    let insurer = org_ids[7].clone();
+    // The insurer's products: implementation-failure cover for SMEs, and cover of both risks
+    // (non-payment for the institute too), both part-subsidised.
+    let products: Vec<String> = state.db.write(|conn| -> anyhow::Result<Vec<String>> {
+        let owner = actor_for(conn, "insurer@usefirst.demo")?;
+        let who = Who {
+            user_id: Some(&owner.user_id),
+            organisation_id: Some(&owner.organisation_id),
+        };
+        let mut ids = Vec::new();
+        for (vi, en, risks, rate, max, deductible) in [
+            (
+                "Bảo hiểm chi phí triển khai công nghệ thất bại",
+                "Implementation failure cost cover",
+                vec!["implementation_failure"],
+                "0.015",
+                "500000000",
+                "5000000",
+            ),
+            (
+                "Bảo hiểm dùng thử và thanh toán chuyển giao",
+                "Trial and transfer payment cover",
+                vec!["implementation_failure", "non_payment"],
+                "0.022",
+                "1000000000",
+                "10000000",
+            ),
+        ] {
+            let input = crate::insurance::products::ProductInput {
+                name: Localized {
+                    vi: vi.into(),
+                    en: en.into(),
+                },
+                risks: risks.into_iter().map(String::from).collect(),
+                currency: "VND".into(),
+                premium_rate: rate.into(),
+                max_coverage: max.into(),
+                deductible: deductible.into(),
+                shares: crate::insurance::products::SharesText {
+                    sme: "0.3".into(),
+                    institute: "0.2".into(),
+                    subsidy: "0.5".into(),
+                },
+                subsidy_cap: Some("20000000".into()),
+                active_from: past(200).with_timezone(&state.tz).date_naive(),
+                active_until: None,
+            };
+            ids.push(
+                crate::insurance::products::create(
+                    conn,
+                    past(200),
+                    who,
+                    &owner.organisation_id,
+                    &input,
+                )
+                .map_err(anyhow_of)?
+                .id,
+            );
+        }
+        Ok(ids)
+    })?;
     // Agreements in every state, each walked through the real lifecycle at past dates.
     // (target, sme user, technology, days ago requested, trial start offset from request)
     let plans: [(Status, &str, usize, i64); 13] = [
@@ -438,7 +497,8 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
                 _ => {}
             }
             let needs_insurance = terms_for(*tech, TECHS[*tech].6).insurance_required;
-            step(conn, day(1), Some(&inst), Action::Approve, ActionInput { insurer_id: needs_insurance.then(|| insurer.clone()), ..Default::default() })?;
+            let product = needs_insurance.then(|| products[n % products.len()].clone());
+            step(conn, day(1), Some(&inst), Action::Approve, ActionInput { insurance_product_id: product, ..Default::default() })?;
             if *target == Status::Approved {
                 return Ok(());
             }

@@ -174,7 +174,7 @@ fn parse_json_request<T: serde::de::DeserializeOwned>(
     parse_json(body)
 }
 
-fn check_json_body(req: &HttpRequest) -> AppResult<()> {
+pub(crate) fn check_json_body(req: &HttpRequest) -> AppResult<()> {
     if is_json(req) {
         Ok(())
     } else {
@@ -347,8 +347,14 @@ async fn act(
 pub struct ApproveBody {
     /// Trial start; the SME's requested start when absent.
     pub trial_start: Option<NaiveDate>,
-    /// The insurer covering the trial (required when the terms require insurance).
+    /// The insurer covering the trial (required when the terms require insurance, unless
+    /// `insurance_product_id` names it).
     pub insurer_id: Option<String>,
+    /// The insurance product chosen now (a party may also choose it later, before signing);
+    /// its insurer covers the trial.
+    pub insurance_product_id: Option<String>,
+    /// The cover asked of that product, major units (default: the product's maximum).
+    pub insurance_coverage: Option<String>,
 }
 
 /// A reason, required for reject and terminate.
@@ -478,6 +484,8 @@ pub async fn take_action(
             ActionInput {
                 trial_start: b.trial_start,
                 insurer_id: b.insurer_id,
+                insurance_product_id: b.insurance_product_id,
+                insurance_coverage: b.insurance_coverage,
                 ..Default::default()
             }
         }

@@ -221,27 +221,32 @@ pub fn get_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Agreeme
 
 /// The next agreement number for `year`: PREFIX-YEAR-NNNNNN, gap-free per year.
 pub fn next_number(conn: &mut DbConn, prefix: &str, year: i32) -> QueryResult<String> {
+    let value = bump_counter(conn, &format!("agreement-{year}"))?;
+    Ok(format!("{prefix}-{year}-{value:06}"))
+}
+
+/// Adds one to counter `name` (created at 0 on first use, once even if two writers race) and
+/// returns its new value; inside the caller's transaction, so numbers are gap-free.
+/// `name` must be built from fixed text and integers (it is inlined in the creating SQL).
+pub fn bump_counter(conn: &mut DbConn, name: &str) -> QueryResult<i64> {
     use crate::db::schema::counters;
-    let name = format!("agreement-{year}");
+    debug_assert!(name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
     let bump = |conn: &mut DbConn| {
-        crate::on_backend!(conn, |c| diesel::update(counters::table.find(&name))
+        crate::on_backend!(conn, |c| diesel::update(counters::table.find(name))
             .set(counters::value.eq(counters::value + 1))
             .execute(c))
     };
     if bump(conn)? == 0 {
-        // The year's first agreement: create its counter (once, even if two requests race).
-        // `name` is built from an integer, so inlining it cannot inject SQL.
         diesel::sql_query(format!(
             "INSERT INTO counters (name, value) VALUES ('{name}', 0) ON CONFLICT (name) DO NOTHING"
         ))
         .execute(conn)?;
         bump(conn)?;
     }
-    let value: i64 = crate::on_backend!(conn, |c| counters::table
-        .find(&name)
+    crate::on_backend!(conn, |c| counters::table
+        .find(name)
         .select(counters::value)
-        .first(c))?;
-    Ok(format!("{prefix}-{year}-{value:06}"))
+        .first(c))
 }
 
 /// What an SME asks for.
@@ -332,6 +337,10 @@ pub struct ActionInput {
     pub reason: Option<String>,
     pub trial_start: Option<NaiveDate>,
     pub insurer_id: Option<String>,
+    /// The insurance product chosen at approval (its insurer covers the trial).
+    pub insurance_product_id: Option<String>,
+    /// The cover asked of that product, major units (default: its maximum).
+    pub insurance_coverage: Option<String>,
     pub days: Option<u32>,
     /// How conversion money is rounded (`settlement.rounding`).
     pub rounding: crate::settlement::allocate::Rounding,
@@ -394,6 +403,7 @@ pub fn transition(
     let facts = row.facts()?;
     let mut snapshot: Option<(String, i32, String)> = None;
     let mut insurer_id = row.insurer_id.clone();
+    let mut chosen: Option<(crate::insurance::products::ProductRow, i64)> = None;
     let command = match action {
         Action::Approve => {
             let terms =
@@ -410,6 +420,33 @@ pub fn transition(
                     return Err(AppError::field("insurer_id", "no insurer with this id"));
                 }
                 insurer_id = Some(ins.clone());
+            }
+            if let Some(product_id) = &input.insurance_product_id {
+                let (product, cover) = crate::insurance::cover::check_choice(
+                    conn,
+                    product_id,
+                    input.insurance_coverage.as_deref(),
+                    &terms.terms.currency,
+                    today,
+                    "insurance_",
+                )?;
+                if input
+                    .insurer_id
+                    .as_ref()
+                    .is_some_and(|ins| *ins != product.insurer_id)
+                {
+                    return Err(AppError::field(
+                        "insurer_id",
+                        "the chosen insurance product is another insurer's",
+                    ));
+                }
+                insurer_id = Some(product.insurer_id.clone());
+                chosen = Some((product, cover));
+            } else if input.insurance_coverage.is_some() {
+                return Err(AppError::field(
+                    "insurance_coverage",
+                    "name the insurance product it is asked of (insurance_product_id)",
+                ));
             }
             if terms.terms.insurance_required
                 && insurer_id.is_none()
@@ -444,6 +481,17 @@ pub fn transition(
         Action::Lapse => Command::Lapse,
     };
     let next = lifecycle::decide(&facts, by, &command, today).map_err(|r| refusal(r, &row))?;
+    let fully_signed = action == Action::Sign && next.status == Status::Signed;
+    if fully_signed
+        && insurance_required(&row)?
+        && crate::insurance::cover::choice(conn, &row.id)?.is_none()
+    {
+        return Err(AppError::InvalidTransition {
+            detail: "these terms require insurance: a party chooses the insurance product (POST /api/v1/insurance/agreements/{id}/product) before the last signature".into(),
+            current_state: row.status.clone(),
+            current_version: row.version,
+        });
+    }
     let stamp = now.naive_utc();
     let sme_signed_at = if next.sme_signed && !facts.sme_signed {
         Some(stamp)
@@ -499,6 +547,10 @@ pub fn transition(
         });
     }
     let who = actor.map_or(Who::SYSTEM, Who::from);
+    if let Some((product, cover)) = &chosen {
+        let by_org = actor.map_or(row.institute_id.as_str(), |a| a.organisation_id.as_str());
+        crate::insurance::cover::record_choice(conn, now, &row.id, product, *cover, by_org)?;
+    }
     let mut after = serde_json::json!({
         "status": next.status.as_str(), "version": row.version + 1,
         "trial_start": next.trial_start, "trial_end": next.trial_end, "decision_deadline": next.decision_deadline,
@@ -548,6 +600,11 @@ pub fn transition(
             "tax": input.tax,
         });
     }
+    if let Some((product, cover)) = &chosen {
+        after["insurance"] = serde_json::json!({
+            "product_id": product.id, "product_version": product.version, "coverage_minor": cover,
+        });
+    }
     if action == Action::Sign {
         after["signed_by"] = actor.map(|a| a.role.as_str()).into();
         // The name the signature block prints, as it was when the user signed.
@@ -566,6 +623,27 @@ pub fn transition(
         }),
     )?;
     let updated = get(conn, &row.id)?;
+    // The policy is bound on the chosen product when both parties have signed, and ends
+    // with the agreement (cover for non-payment lasts through the payment schedule).
+    if fully_signed {
+        crate::insurance::cover::bind_chosen(conn, now, who, &updated, today, input.rounding)?;
+    }
+    match next.status {
+        Status::Declined | Status::Lapsed | Status::Terminated => {
+            crate::insurance::cover::end_policies(
+                conn,
+                now,
+                who,
+                &row.id,
+                next.status.as_str(),
+                false,
+            )?;
+        }
+        Status::Converted if action == Action::Convert => {
+            crate::insurance::cover::end_policies(conn, now, who, &row.id, "converted", true)?;
+        }
+        _ => {}
+    }
     // The messages that name a reason are for final states, which record it as closed_reason.
     crate::mail::enqueue_agreement(
         conn,
@@ -575,6 +653,120 @@ pub fn transition(
         serde_json::json!({}),
     )?;
     Ok(updated)
+}
+
+/// Whether the agreement's fixed terms require insurance.
+fn insurance_required(row: &AgreementRow) -> Result<bool, AppError> {
+    let Some(text) = row.terms_snapshot.as_deref() else {
+        return Ok(false);
+    };
+    let terms: Terms = serde_json::from_str(text).map_err(|e| {
+        AppError::Internal(anyhow::anyhow!(
+            "agreement {} terms snapshot unreadable: {e}",
+            row.id
+        ))
+    })?;
+    Ok(terms.insurance_required)
+}
+
+/// A party (the SME or the institute) chooses the insurance product and cover of an approved
+/// agreement before either has signed; the product's insurer becomes the agreement's. One
+/// transaction: the choice, the agreement's new version and the audit event.
+pub fn choose_insurance(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: &str,
+    expected_version: i64,
+    product_id: &str,
+    coverage: Option<&str>,
+) -> Result<AgreementRow, AppError> {
+    use crate::auth::roles::Role;
+    let row = get_visible(conn, actor, id)?;
+    if row.version != expected_version {
+        return Err(AppError::PreconditionFailed {
+            expected: expected_version.to_string(),
+            current: row.version,
+        });
+    }
+    let party = match actor.role {
+        Role::Sme => row.sme_id == actor.organisation_id,
+        Role::Institute => row.institute_id == actor.organisation_id,
+        _ => false,
+    };
+    if !party {
+        return Err(AppError::Forbidden(
+            "the agreement's SME or institute chooses its insurance".into(),
+        ));
+    }
+    if row.status()? != Status::Approved
+        || row.sme_signed_at.is_some()
+        || row.institute_signed_at.is_some()
+    {
+        return Err(AppError::InvalidTransition {
+            detail: "insurance is chosen after approval and before either party signs".into(),
+            current_state: row.status.clone(),
+            current_version: row.version,
+        });
+    }
+    let terms: Terms = row
+        .terms_snapshot
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("agreement {} terms: {e}", row.id)))?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("approved without terms")))?;
+    let today = now.with_timezone(&row.tz()).date_naive();
+    let (product, cover) = crate::insurance::cover::check_choice(
+        conn,
+        product_id,
+        coverage,
+        &terms.currency,
+        today,
+        "",
+    )?;
+    let stamp = now.naive_utc();
+    let updated = diesel::update(
+        agreements::table
+            .find(&row.id)
+            .filter(agreements::version.eq(row.version)),
+    )
+    .set((
+        agreements::version.eq(row.version + 1),
+        agreements::insurer_id.eq(&product.insurer_id),
+        agreements::updated_at.eq(stamp),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        let current = get(conn, &row.id)?;
+        return Err(AppError::PreconditionFailed {
+            expected: row.version.to_string(),
+            current: current.version,
+        });
+    }
+    crate::insurance::cover::record_choice(
+        conn,
+        now,
+        &row.id,
+        &product,
+        cover,
+        &actor.organisation_id,
+    )?;
+    audit::append(
+        conn,
+        now,
+        Who::from(actor),
+        "agreement.insurance_chosen",
+        "agreement",
+        &row.id,
+        &serde_json::json!({
+            "before": {"version": row.version, "insurer_id": row.insurer_id},
+            "after": {"version": row.version + 1, "insurer_id": product.insurer_id,
+                      "product_id": product.id, "product_version": product.version,
+                      "coverage_minor": cover},
+        }),
+    )?;
+    Ok(get(conn, &row.id)?)
 }
 
 /// The parties and the technology of `row` as documents print them, for the approval event.

@@ -538,6 +538,17 @@ pub fn record_payment(
             "reference": reference,
         }),
     )?;
+    // Non-payment cover ends with the payment schedule.
+    if crate::insurance::cover::schedule_paid(conn, agreement_id)? {
+        crate::insurance::cover::end_policies(
+            conn,
+            now,
+            who,
+            agreement_id,
+            "schedule_paid",
+            false,
+        )?;
+    }
     Ok(record)
 }
 

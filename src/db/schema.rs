@@ -285,9 +285,75 @@ diesel::table! {
         status -> Text,
         bound_at -> Timestamp,
         ended_at -> Nullable<Timestamp>,
+        ended_reason -> Nullable<Text>,
     }
 }
 diesel::allow_tables_to_appear_in_same_query!(insurance_policies, agreements);
+
+diesel::table! {
+    insurance_products (id, version) {
+        id -> Text,
+        version -> Integer,
+        insurer_id -> Text,
+        name_vi -> Text,
+        name_en -> Text,
+        risks -> Text,
+        currency -> Text,
+        premium_rate -> Text,
+        max_coverage_minor -> BigInt,
+        deductible_minor -> BigInt,
+        share_sme -> Text,
+        share_institute -> Text,
+        share_subsidy -> Text,
+        subsidy_cap_minor -> Nullable<BigInt>,
+        active_from -> Date,
+        active_until -> Nullable<Date>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agreement_insurance (agreement_id) {
+        agreement_id -> Text,
+        product_id -> Text,
+        product_version -> Integer,
+        coverage_minor -> BigInt,
+        chosen_by_org -> Text,
+        chosen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    insurance_claims (id) {
+        id -> Text,
+        number -> Text,
+        agreement_id -> Text,
+        policy_id -> Text,
+        insurer_id -> Text,
+        claimant_org -> Text,
+        risk -> Text,
+        currency -> Text,
+        amount_minor -> BigInt,
+        reason -> Text,
+        evidence -> Text,
+        status -> Text,
+        version -> BigInt,
+        payout_minor -> Nullable<BigInt>,
+        decision_reason -> Nullable<Text>,
+        payment_reference -> Nullable<Text>,
+        filed_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        paid_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+diesel::allow_tables_to_appear_in_same_query!(insurance_claims, agreements);
+diesel::allow_tables_to_appear_in_same_query!(insurance_claims, insurance_policies);
+diesel::allow_tables_to_appear_in_same_query!(agreement_insurance, insurance_products);
+diesel::allow_tables_to_appear_in_same_query!(agreement_insurance, agreements);
+diesel::allow_tables_to_appear_in_same_query!(insurance_products, agreements);
+diesel::allow_tables_to_appear_in_same_query!(organisations, insurance_policies);
+diesel::allow_tables_to_appear_in_same_query!(organisations, insurance_claims);
 
 diesel::table! {
     job_runs (id) {

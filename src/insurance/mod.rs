@@ -4,6 +4,12 @@
 //! calendar year: what earlier policies of the same SME in that year already drew from the
 //! subsidy is taken off the cap before the split, and the capped remainder falls to the SME.
 
+pub mod claims;
+pub mod cover;
+pub mod handlers;
+pub mod portfolio;
+pub mod products;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
@@ -100,6 +106,20 @@ pub struct Policy {
     pub institute_pays_minor: i64,
     pub subsidy_minor: i64,
     pub subsidy_capped_minor: i64,
+    /// When and why it ended: `declined`, `lapsed`, `terminated`, `converted` (cover without
+    /// non-payment) or `schedule_paid`.
+    #[serde(serialize_with = "crate::http::utc_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ended_at: Option<NaiveDateTime>,
+    pub ended_reason: Option<String>,
+    /// What approved and paid claims pay out, together (major units).
+    pub paid_out: String,
+    pub paid_out_minor: i64,
+    /// The coverage earlier payouts leave.
+    pub coverage_remaining: String,
+    pub coverage_remaining_minor: i64,
+    /// The claims on it, oldest first.
+    pub claims: Vec<claims::Claim>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -128,10 +148,20 @@ struct PolicyRow {
     subsidy_capped_minor: i64,
     status: String,
     bound_at: NaiveDateTime,
+    ended_at: Option<NaiveDateTime>,
+    ended_reason: Option<String>,
 }
 
 impl PolicyRow {
-    fn view(self) -> Result<Policy, AppError> {
+    /// The policy with its claims and what they pay out.
+    fn view(self, conn: &mut DbConn) -> Result<Policy, AppError> {
+        let claims: Vec<claims::Claim> = claims::for_policy(conn, &self.id)?;
+        let paid_out = claims
+            .iter()
+            .filter(|c| claims::ClaimStatus::parse(&c.status).is_some_and(|s| s.pays()))
+            .filter_map(|c| c.payout_minor)
+            .try_fold(0i64, i64::checked_add)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payouts overflow")))?;
         let cur = Currency::parse(&self.currency).ok_or_else(|| {
             AppError::Internal(anyhow::anyhow!(
                 "policy {} has unknown currency {}",
@@ -140,7 +170,15 @@ impl PolicyRow {
             ))
         })?;
         let f = |v: i64| cur.format_amount(v);
+        let remaining = (self.coverage_minor - paid_out).max(0);
         Ok(Policy {
+            paid_out: f(paid_out),
+            paid_out_minor: paid_out,
+            coverage_remaining: f(remaining),
+            coverage_remaining_minor: remaining,
+            claims,
+            ended_at: self.ended_at,
+            ended_reason: self.ended_reason,
             risks: self.risks.split(',').map(str::to_string).collect(),
             coverage: f(self.coverage_minor),
             deductible: f(self.deductible_minor),
@@ -288,7 +326,7 @@ pub fn bind(
         .find(&id)
         .select(PolicyRow::as_select())
         .first(conn)?;
-    row.view()
+    row.view(conn)
 }
 
 /// The policies bound on an agreement, oldest first.
@@ -301,5 +339,53 @@ pub fn for_agreement(conn: &mut DbConn, agreement_id: &str) -> Result<Vec<Policy
         ))
         .select(PolicyRow::as_select())
         .load(conn)?;
-    rows.into_iter().map(PolicyRow::view).collect()
+    rows.into_iter().map(|r| r.view(conn)).collect()
+}
+
+/// The policies `actor` may see (its own as an insurer; its agreements' as a party; all for
+/// admins and auditors), newest first, optionally of one agreement.
+pub fn visible_policies(
+    conn: &mut DbConn,
+    actor: &crate::auth::session::Actor,
+    agreement_id: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Policy>, i64), AppError> {
+    use crate::auth::roles::Role;
+    use crate::db::schema::agreements;
+    let org = actor.organisation_id.clone();
+    let filtered = || {
+        let mut q = insurance_policies::table.into_boxed();
+        q = match actor.role {
+            Role::Admin | Role::Auditor => q,
+            Role::Insurer => q.filter(insurance_policies::insurer_id.eq(org.clone())),
+            Role::Sme => q.filter(insurance_policies::sme_id.eq(org.clone())),
+            Role::Institute => q.filter(
+                insurance_policies::agreement_id.eq_any(
+                    agreements::table
+                        .filter(agreements::institute_id.eq(org.clone()))
+                        .select(agreements::id),
+                ),
+            ),
+        };
+        if let Some(a) = agreement_id {
+            q = q.filter(insurance_policies::agreement_id.eq(a.to_string()));
+        }
+        q
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let rows: Vec<PolicyRow> = filtered()
+        .order((
+            insurance_policies::bound_at.desc(),
+            insurance_policies::id.desc(),
+        ))
+        .limit(limit)
+        .offset(offset)
+        .select(PolicyRow::as_select())
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|r| r.view(conn))
+        .collect::<Result<_, _>>()?;
+    Ok((items, total))
 }

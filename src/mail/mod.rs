@@ -25,7 +25,7 @@ use crate::error::AppError;
 use crate::AppState;
 
 /// The kinds of message, each with a template per locale.
-pub const KINDS: [&str; 18] = [
+pub const KINDS: [&str; 23] = [
     "requested",
     "approved",
     "rejected",
@@ -44,6 +44,11 @@ pub const KINDS: [&str; 18] = [
     "reminder_installment",
     "reminder_overdue",
     "audit_broken",
+    "claim_filed",
+    "claim_approved",
+    "claim_rejected",
+    "claim_withdrawn",
+    "claim_paid",
 ];
 
 /// The locales messages are written in.
@@ -571,6 +576,8 @@ mod tests {
             "trial_start": "2026-03-10", "trial_end": "2026-06-07", "decision_deadline": "2026-07-07",
             "reason": "—", "amount": "1.500.000 VND", "received_on": "2026-08-01", "reference": "UNC-1",
             "days": 7, "due": "2026-09-01", "line": 2, "seq": 42, "reason": "hash mismatch",
+            "claim": "CL-2026-000001", "risk": "implementation_failure", "payout": "95.000.000 VND",
+            "decision_reason": "", "payment_reference": "",
         })
     }
 

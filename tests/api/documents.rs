@@ -159,13 +159,9 @@ fn text_of(pdf: &[u8]) -> String {
 }
 
 /// `sme_b`'s trial of `tech_b` (USD installments, insurance required), approved with
-/// insurer A's cover bound and signed by both parties.
+/// insurer A's product chosen (10,000.00 of cover at 1.5%, shared 30/20/50), signed by both
+/// parties, which binds the policy.
 async fn insured_and_signed(app: &TestApp, w: &World) -> Value {
-    use usefirst::insurance::{bind, Insured, PolicyTerms, Risk};
-    use usefirst::settlement::allocate::Rounding;
-    use usefirst::settlement::insurance::PremiumShares;
-    use usefirst::settlement::money::Currency;
-
     let a = app.request(&w.sme_b, &w.tech_b, "2026-03-10").await;
     let id = id_of(&a);
     let (s, a) = app
@@ -174,45 +170,10 @@ async fn insured_and_signed(app: &TestApp, w: &World) -> Value {
             &id,
             "approve",
             version_of(&a),
-            json!({"insurer_id": w.insurer_a.org}),
+            json!({"insurance_product_id": w.product_a, "insurance_coverage": "10000.00"}),
         )
         .await;
     assert_eq!(s, 200, "{a}");
-    let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
-    let terms = PolicyTerms {
-        insurer_id: w.insurer_a.org.clone(),
-        product_id: None,
-        product_version: None,
-        risks: vec![Risk::ImplementationFailure],
-        currency: Currency::parse("USD").unwrap(),
-        coverage_minor: 1_000_000,
-        premium_rate: d("0.015"),
-        deductible_minor: 50_000,
-        shares: PremiumShares {
-            sme: d("0.3"),
-            institute: d("0.2"),
-            subsidy: d("0.5"),
-        },
-        subsidy_cap_minor: None,
-    };
-    app.state
-        .db
-        .write(|conn| {
-            let insured = Insured {
-                agreement_id: &id,
-                sme_id: &w.sme_b.org,
-                subsidy_year: 2026,
-            };
-            bind(
-                conn,
-                app.clock.now(),
-                usefirst::audit::Who::SYSTEM,
-                insured,
-                &terms,
-                Rounding::HalfUp,
-            )
-        })
-        .unwrap();
     let (_, a) = app
         .act(&w.sme_b.token, &id, "sign", version_of(&a), json!({}))
         .await;

@@ -190,6 +190,27 @@ impl TestApp {
         read(res).await
     }
 
+    /// A request with a JSON body and `If-Match: "version"`.
+    pub async fn send_matching(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        version: i64,
+        body: Value,
+    ) -> (u16, Value) {
+        let res = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .header("If-Match", format!("\"{version}\""))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        read(res).await
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> (u16, Value) {
         let res = self
             .client
@@ -233,6 +254,10 @@ impl TestApp {
             "sales_reports",
             "royalty_years",
             "insurance_policies",
+            "insurance_products",
+            "agreement_insurance",
+            "insurance_claims",
+            "counters",
             "outbox",
         ]
         .iter()
@@ -302,6 +327,9 @@ pub struct World {
     pub tech_a: String,
     pub tech_b: String,
     pub tech_draft: String,
+    /// Insurer A's product for USD trials: both risks, up to 10,000.00 of cover at 1.5%,
+    /// 500.00 deductible, premium shared 30/20/50 (SME / institute / subsidy).
+    pub product_a: String,
 }
 
 impl World {
@@ -327,6 +355,17 @@ pub fn lump_sum_terms() -> Terms {
         "insurance_required": false
     }))
     .unwrap()
+}
+
+/// A USD product covering both risks (the body of `POST /insurance/products`).
+pub fn usd_product() -> Value {
+    json!({
+        "name": {"vi": "Bảo hiểm dùng thử công nghệ", "en": "Technology trial cover"},
+        "risks": ["implementation_failure", "non_payment"], "currency": "USD",
+        "premium_rate": "0.015", "max_coverage": "10000.00", "deductible": "500.00",
+        "shares": {"sme": "0.3", "institute": "0.2", "subsidy": "0.5"},
+        "subsidy_cap": "100.00", "active_from": "2026-01-01"
+    })
 }
 
 pub fn installment_terms() -> Terms {
@@ -460,7 +499,25 @@ impl TestApp {
         let tech_a = tech(&inst_a, "A", "listed", lump_sum_terms());
         let tech_b = tech(&inst_b, "B", "listed", installment_terms());
         let tech_draft = tech(&inst_a, "Draft", "draft", lump_sum_terms());
+        let product_a = self
+            .state
+            .db
+            .write(|conn| {
+                usefirst::insurance::products::create(
+                    conn,
+                    now,
+                    Who {
+                        user_id: Some(&insurer_a.id),
+                        organisation_id: Some(&insurer_a.org),
+                    },
+                    &insurer_a.org,
+                    &serde_json::from_value(usd_product()).unwrap(),
+                )
+            })
+            .unwrap()
+            .id;
         World {
+            product_a,
             admin,
             auditor,
             inst_a,
@@ -495,7 +552,7 @@ impl TestApp {
             (
                 &w.inst_b.token,
                 "approve",
-                json!({"insurer_id": w.insurer_a.org}),
+                json!({"insurance_product_id": w.product_a}),
             ),
             (&sme.token, "sign", json!({})),
             (&w.inst_b.token, "sign", json!({})),
@@ -546,4 +603,23 @@ impl TestApp {
         assert_eq!(a["status"], "signed");
         a
     }
+}
+
+/// `body` is the problem `slug`.
+pub fn assert_problem(body: &Value, slug: &str) {
+    assert_eq!(
+        body["type"],
+        format!("urn:usefirst:problem:{slug}"),
+        "expected {slug}: {body}"
+    );
+}
+
+/// `body` is a validation problem naming `field`.
+pub fn assert_field_error(body: &Value, field: &str) {
+    assert_problem(body, "validation-failed");
+    let errors = body["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(|e| e["field"] == field),
+        "no error on {field}: {body}"
+    );
 }

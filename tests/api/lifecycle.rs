@@ -156,23 +156,6 @@ async fn step(app: &TestApp, user: &User, current: &Value, action: &str, body: V
     a
 }
 
-fn assert_problem(body: &Value, slug: &str) {
-    assert_eq!(
-        body["type"],
-        format!("urn:usefirst:problem:{slug}"),
-        "expected {slug}: {body}"
-    );
-}
-
-fn assert_field_error(body: &Value, field: &str) {
-    assert_problem(body, "validation-failed");
-    let errors = body["errors"].as_array().unwrap();
-    assert!(
-        errors.iter().any(|e| e["field"] == field),
-        "no error on {field}: {body}"
-    );
-}
-
 /// How the agreement looks to every party: SME and institute with their actions, admin
 /// (may terminate a running trial), auditor (reads, no actions), everyone else 404.
 async fn check_views(

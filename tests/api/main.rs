@@ -8,6 +8,7 @@ mod bad_input;
 mod concurrency;
 mod documents;
 mod helpers;
+mod insurance;
 mod lifecycle;
 mod mail;
 mod scheduler;

@@ -15,7 +15,7 @@ async fn approved_b(app: &TestApp, w: &World) -> Value {
             &id_of(&a),
             "approve",
             version_of(&a),
-            json!({"insurer_id": w.insurer_a.org}),
+            json!({"insurance_product_id": w.product_a}),
         )
         .await;
     assert_eq!(s, 200, "{a}");
@@ -834,7 +834,11 @@ async fn premiums_and_their_shares_are_on_the_statement_with_the_subsidy_cap() {
             })
             .unwrap()
     };
-    let first = bound(Risk::ImplementationFailure, 2026);
+    // The policy bound at the signature on insurer A's product: 150.00, 45/30/75, within
+    // the SME's 100.00 subsidy cap for 2026.
+    let first = usefirst::insurance::for_agreement(&mut app.state.db.reader().unwrap(), &id)
+        .unwrap()
+        .remove(0);
     assert_eq!(
         (
             first.premium_minor,

@@ -1,0 +1,807 @@
+//! Claims on bound policies. The SME files an implementation-failure claim during the trial or
+//! within the decision window; the institute files a non-payment claim when an installment is
+//! overdue past `insurance.non_payment_grace_days`. The insurer approves (the payout is
+//! computed by `settlement::insurance::payout`: min(claim, coverage) − deductible, never more
+//! than the coverage earlier payouts left) or rejects with a reason, and records the payment;
+//! the claimant may withdraw a claim not yet decided. Every step is one transaction with its
+//! audit event and a message to the parties and the insurer through the outbox.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::agreements::lifecycle::Status as AgreementStatus;
+use crate::agreements::store::{self as agreements_store, AgreementRow};
+use crate::audit::{self, Who};
+use crate::auth::roles::Role;
+use crate::auth::session::Actor;
+use crate::db::schema::{agreements, insurance_claims as claims, insurance_policies};
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::insurance::Risk;
+use crate::settlement::insurance::payout;
+use crate::settlement::money::Currency;
+
+/// Where a claim stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimStatus {
+    Filed,
+    Approved,
+    Rejected,
+    Withdrawn,
+    Paid,
+}
+
+impl ClaimStatus {
+    pub const ALL: [ClaimStatus; 5] = [
+        ClaimStatus::Filed,
+        ClaimStatus::Approved,
+        ClaimStatus::Rejected,
+        ClaimStatus::Withdrawn,
+        ClaimStatus::Paid,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimStatus::Filed => "filed",
+            ClaimStatus::Approved => "approved",
+            ClaimStatus::Rejected => "rejected",
+            ClaimStatus::Withdrawn => "withdrawn",
+            ClaimStatus::Paid => "paid",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ClaimStatus> {
+        ClaimStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether the claim's payout is owed or paid (it counts against the coverage).
+    pub fn pays(self) -> bool {
+        matches!(self, ClaimStatus::Approved | ClaimStatus::Paid)
+    }
+}
+
+/// What can be done to a filed claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimAction {
+    Approve,
+    Reject,
+    Withdraw,
+    Pay,
+}
+
+impl ClaimAction {
+    pub const ALL: [ClaimAction; 4] = [
+        ClaimAction::Approve,
+        ClaimAction::Reject,
+        ClaimAction::Withdraw,
+        ClaimAction::Pay,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimAction::Approve => "approve",
+            ClaimAction::Reject => "reject",
+            ClaimAction::Withdraw => "withdraw",
+            ClaimAction::Pay => "pay",
+        }
+    }
+}
+
+/// Who acts on a claim, relative to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimParty {
+    /// The party that filed it.
+    Claimant,
+    /// The agreement's other party.
+    Counterparty,
+    /// The insurer covering the agreement.
+    Insurer,
+    Admin,
+    Auditor,
+}
+
+impl ClaimParty {
+    pub const ALL: [ClaimParty; 5] = [
+        ClaimParty::Claimant,
+        ClaimParty::Counterparty,
+        ClaimParty::Insurer,
+        ClaimParty::Admin,
+        ClaimParty::Auditor,
+    ];
+}
+
+/// Why an action on a claim was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimRefusal {
+    /// This party never takes this action.
+    NotPermitted,
+    /// The action does not leave from the claim's state.
+    WrongState,
+}
+
+/// The claim state machine: the state `action` by `party` leads to from `status`.
+pub fn decide(
+    status: ClaimStatus,
+    action: ClaimAction,
+    party: ClaimParty,
+) -> Result<ClaimStatus, ClaimRefusal> {
+    use ClaimAction as A;
+    use ClaimStatus as S;
+    let allowed = match action {
+        A::Approve | A::Reject | A::Pay => party == ClaimParty::Insurer,
+        A::Withdraw => party == ClaimParty::Claimant,
+    };
+    if !allowed {
+        return Err(ClaimRefusal::NotPermitted);
+    }
+    match (status, action) {
+        (S::Filed, A::Approve) => Ok(S::Approved),
+        (S::Filed, A::Reject) => Ok(S::Rejected),
+        (S::Filed, A::Withdraw) => Ok(S::Withdrawn),
+        (S::Approved, A::Pay) => Ok(S::Paid),
+        _ => Err(ClaimRefusal::WrongState),
+    }
+}
+
+/// A claim as the API shows it. It names organisations, never users.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Claim {
+    pub id: String,
+    /// Human-readable, e.g. `CL-2026-000012`.
+    pub number: String,
+    pub agreement_id: String,
+    pub policy_id: String,
+    pub insurer_id: String,
+    /// The organisation that filed it.
+    pub claimant_org: String,
+    pub risk: String,
+    pub currency: String,
+    /// Major units of `currency`.
+    pub amount: String,
+    pub amount_minor: i64,
+    pub reason: String,
+    pub evidence: String,
+    /// `filed`, `approved`, `rejected`, `withdrawn` or `paid`.
+    pub status: String,
+    pub version: i64,
+    /// Set on approval.
+    pub payout: Option<String>,
+    pub payout_minor: Option<i64>,
+    /// The insurer's reason (a rejection's, or a note with the approval).
+    pub decision_reason: Option<String>,
+    pub payment_reference: Option<String>,
+    #[serde(serialize_with = "crate::http::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub filed_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::http::utc_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub decided_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::http::utc_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub paid_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = claims)]
+pub struct ClaimRow {
+    pub id: String,
+    pub number: String,
+    pub agreement_id: String,
+    pub policy_id: String,
+    pub insurer_id: String,
+    pub claimant_org: String,
+    pub risk: String,
+    pub currency: String,
+    pub amount_minor: i64,
+    pub reason: String,
+    pub evidence: String,
+    pub status: String,
+    pub version: i64,
+    pub payout_minor: Option<i64>,
+    pub decision_reason: Option<String>,
+    pub payment_reference: Option<String>,
+    pub filed_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+    pub paid_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ClaimRow {
+    fn currency(&self) -> Result<Currency, AppError> {
+        Currency::parse(&self.currency)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("claim {} currency", self.id)))
+    }
+
+    fn status(&self) -> Result<ClaimStatus, AppError> {
+        ClaimStatus::parse(&self.status).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("claim {} status {}", self.id, self.status))
+        })
+    }
+
+    pub fn view(self) -> Result<Claim, AppError> {
+        let cur = self.currency()?;
+        Ok(Claim {
+            amount: cur.format_amount(self.amount_minor),
+            payout: self.payout_minor.map(|v| cur.format_amount(v)),
+            id: self.id,
+            number: self.number,
+            agreement_id: self.agreement_id,
+            policy_id: self.policy_id,
+            insurer_id: self.insurer_id,
+            claimant_org: self.claimant_org,
+            risk: self.risk,
+            currency: self.currency,
+            amount_minor: self.amount_minor,
+            reason: self.reason,
+            evidence: self.evidence,
+            status: self.status,
+            version: self.version,
+            payout_minor: self.payout_minor,
+            decision_reason: self.decision_reason,
+            payment_reference: self.payment_reference,
+            filed_at: self.filed_at,
+            decided_at: self.decided_at,
+            paid_at: self.paid_at,
+        })
+    }
+}
+
+/// A claim as its claimant files it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimInput {
+    pub agreement_id: String,
+    /// `implementation_failure` (the SME) or `non_payment` (the institute).
+    pub risk: String,
+    /// Major units of the policy's currency, e.g. "120000000".
+    pub amount: String,
+    pub reason: String,
+    /// What supports it: reports, invoices, correspondence (described; up to 10,000 characters).
+    #[serde(default)]
+    pub evidence: String,
+}
+
+/// What an insurer's decision or payment carries.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimStep {
+    /// Required to reject; a note with an approval.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The payment's reference (pay).
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// The claims `actor` may see: its insurer's, the agreement parties', everything for admins
+/// and auditors.
+fn scoped<'a>(actor: &Actor) -> claims::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend> {
+    let q = claims::table.into_boxed();
+    let org = actor.organisation_id.clone();
+    match actor.role {
+        Role::Admin | Role::Auditor => q,
+        Role::Insurer => q.filter(claims::insurer_id.eq(org)),
+        Role::Sme => q.filter(
+            claims::agreement_id.eq_any(
+                agreements::table
+                    .filter(agreements::sme_id.eq(org))
+                    .select(agreements::id),
+            ),
+        ),
+        Role::Institute => q.filter(
+            claims::agreement_id.eq_any(
+                agreements::table
+                    .filter(agreements::institute_id.eq(org))
+                    .select(agreements::id),
+            ),
+        ),
+    }
+}
+
+/// One claim `actor` may see (404 otherwise).
+pub fn get_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<ClaimRow, AppError> {
+    scoped(actor)
+        .filter(claims::id.eq(id.to_string()))
+        .select(ClaimRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)
+}
+
+/// Filters for listing claims.
+#[derive(Debug, Default, Clone)]
+pub struct ClaimFilter {
+    pub status: Option<ClaimStatus>,
+    pub agreement_id: Option<String>,
+    pub risk: Option<Risk>,
+}
+
+/// A page of the claims `actor` may see, newest first, and the total.
+pub fn list(
+    conn: &mut DbConn,
+    actor: &Actor,
+    filter: &ClaimFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Claim>, i64), AppError> {
+    let filtered = || {
+        let mut q = scoped(actor);
+        if let Some(s) = filter.status {
+            q = q.filter(claims::status.eq(s.as_str()));
+        }
+        if let Some(a) = &filter.agreement_id {
+            q = q.filter(claims::agreement_id.eq(a.clone()));
+        }
+        if let Some(r) = filter.risk {
+            q = q.filter(claims::risk.eq(r.as_str()));
+        }
+        q
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let rows: Vec<ClaimRow> = filtered()
+        .order((claims::filed_at.desc(), claims::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(ClaimRow::as_select())
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(ClaimRow::view)
+        .collect::<Result<_, _>>()?;
+    Ok((items, total))
+}
+
+/// The claims on an agreement, oldest first (callers have checked the agreement is visible).
+pub fn for_agreement(conn: &mut DbConn, agreement_id: &str) -> Result<Vec<Claim>, AppError> {
+    let rows: Vec<ClaimRow> = claims::table
+        .filter(claims::agreement_id.eq(agreement_id))
+        .order((claims::filed_at.asc(), claims::id.asc()))
+        .select(ClaimRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(ClaimRow::view).collect()
+}
+
+/// The claims on a policy, oldest first.
+pub fn for_policy(conn: &mut DbConn, policy_id: &str) -> Result<Vec<Claim>, AppError> {
+    let rows: Vec<ClaimRow> = claims::table
+        .filter(claims::policy_id.eq(policy_id))
+        .order((claims::filed_at.asc(), claims::id.asc()))
+        .select(ClaimRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(ClaimRow::view).collect()
+}
+
+/// What approved and paid claims on `policy_id` pay out, together.
+pub fn paid_out(conn: &mut DbConn, policy_id: &str) -> Result<i64, AppError> {
+    let payouts: Vec<Option<i64>> = claims::table
+        .filter(claims::policy_id.eq(policy_id))
+        .filter(claims::status.eq_any([ClaimStatus::Approved.as_str(), ClaimStatus::Paid.as_str()]))
+        .select(claims::payout_minor)
+        .load(conn)?;
+    payouts
+        .into_iter()
+        .flatten()
+        .try_fold(0i64, i64::checked_add)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payouts overflow")))
+}
+
+fn next_number(conn: &mut DbConn, year: i32) -> Result<String, AppError> {
+    let value = agreements_store::bump_counter(conn, &format!("claim-{year}"))?;
+    Ok(format!("CL-{year}-{value:06}"))
+}
+
+fn text_field(field: &str, text: &str, max: usize, required: bool) -> Result<String, AppError> {
+    let t = text.trim();
+    let n = t.chars().count();
+    if (required && n == 0) || n > max {
+        let least = if required { 1 } else { 0 };
+        return Err(AppError::field(
+            field,
+            format!("must be {least} to {max} characters"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+fn wrong_window(row: &AgreementRow, detail: String) -> AppError {
+    AppError::InvalidTransition {
+        detail,
+        current_state: row.status.clone(),
+        current_version: row.version,
+    }
+}
+
+/// Files a claim as `actor`; one transaction with its audit event and messages.
+pub fn file(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    input: &ClaimInput,
+    grace_days: u32,
+) -> Result<Claim, AppError> {
+    let row =
+        agreements_store::get_visible(conn, actor, &input.agreement_id).map_err(|e| match e {
+            AppError::NotFound => AppError::field("agreement_id", "no agreement with this id"),
+            e => e,
+        })?;
+    let risk = Risk::parse(&input.risk)
+        .ok_or_else(|| AppError::field("risk", "must be implementation_failure or non_payment"))?;
+    let (role, org) = match risk {
+        Risk::ImplementationFailure => (Role::Sme, &row.sme_id),
+        Risk::NonPayment => (Role::Institute, &row.institute_id),
+    };
+    if !matches!(actor.role, Role::Sme | Role::Institute) {
+        return Err(AppError::Forbidden(
+            "claims are filed by the covered party to the agreement".into(),
+        ));
+    }
+    if actor.role != role || actor.organisation_id != *org {
+        return Err(AppError::field(
+            "risk",
+            match risk {
+                Risk::ImplementationFailure => {
+                    "implementation-failure claims are filed by the agreement's SME"
+                }
+                Risk::NonPayment => "non-payment claims are filed by the agreement's institute",
+            },
+        ));
+    }
+    let reason = text_field("reason", &input.reason, 2000, true)?;
+    let evidence = text_field("evidence", &input.evidence, 10_000, false)?;
+    // The bound policy that covers the risk.
+    let policies: Vec<(String, String, String, i64)> = insurance_policies::table
+        .filter(insurance_policies::agreement_id.eq(&row.id))
+        .filter(insurance_policies::status.eq("bound"))
+        .order(insurance_policies::bound_at.desc())
+        .select((
+            insurance_policies::id,
+            insurance_policies::risks,
+            insurance_policies::currency,
+            insurance_policies::coverage_minor,
+        ))
+        .load(conn)?;
+    let Some((policy_id, _, currency, coverage)) = policies
+        .into_iter()
+        .find(|(_, risks, _, _)| risks.split(',').any(|r| r == risk.as_str()))
+    else {
+        return Err(wrong_window(
+            &row,
+            format!(
+                "no policy in force on this agreement covers {}",
+                risk.as_str()
+            ),
+        ));
+    };
+    let cur = Currency::parse(&currency)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("policy {policy_id} currency")))?;
+    let amount = cur
+        .parse_amount(&input.amount)
+        .map_err(|e| AppError::field("amount", e))?;
+    if amount == 0 {
+        return Err(AppError::field("amount", "must be more than 0"));
+    }
+    if amount > coverage {
+        return Err(AppError::field(
+            "amount",
+            format!(
+                "exceeds the policy's coverage of {} {}",
+                cur.format_amount(coverage),
+                cur.code
+            ),
+        ));
+    }
+    let today = now.with_timezone(&row.tz()).date_naive();
+    let status = row.status()?;
+    match risk {
+        Risk::ImplementationFailure => {
+            let in_window = matches!(
+                status,
+                AgreementStatus::Active | AgreementStatus::AwaitingDecision
+            ) && row.decision_deadline.is_some_and(|d| today <= d);
+            if !in_window {
+                return Err(wrong_window(
+                    &row,
+                    "an implementation-failure claim is filed during the trial or within the decision window".into(),
+                ));
+            }
+        }
+        Risk::NonPayment => {
+            let overdue_since = if status == AgreementStatus::Converted {
+                crate::insurance::cover::oldest_unpaid_due(conn, &row.id)?
+            } else {
+                None
+            };
+            let past_grace = overdue_since
+                .and_then(|due| due.checked_add_days(chrono::Days::new(grace_days.into())))
+                .is_some_and(|end: NaiveDate| today > end);
+            if !past_grace {
+                return Err(wrong_window(
+                    &row,
+                    format!("a non-payment claim is filed when an installment is overdue by more than {grace_days} days"),
+                ));
+            }
+        }
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let number = next_number(conn, chrono::Datelike::year(&today))?;
+    let insurer_id: String = insurance_policies::table
+        .find(&policy_id)
+        .select(insurance_policies::insurer_id)
+        .first(conn)?;
+    let stamp = now.naive_utc();
+    diesel::insert_into(claims::table)
+        .values((
+            claims::id.eq(&id),
+            claims::number.eq(&number),
+            claims::agreement_id.eq(&row.id),
+            claims::policy_id.eq(&policy_id),
+            claims::insurer_id.eq(&insurer_id),
+            claims::claimant_org.eq(&actor.organisation_id),
+            claims::risk.eq(risk.as_str()),
+            claims::currency.eq(cur.code),
+            claims::amount_minor.eq(amount),
+            claims::reason.eq(&reason),
+            claims::evidence.eq(&evidence),
+            claims::status.eq(ClaimStatus::Filed.as_str()),
+            claims::version.eq(1i64),
+            claims::filed_at.eq(stamp),
+            claims::updated_at.eq(stamp),
+        ))
+        .execute(conn)?;
+    audit::append(
+        conn,
+        now,
+        Who::from(actor),
+        "claim.filed",
+        "claim",
+        &id,
+        &serde_json::json!({"after": {
+            "number": number, "agreement": row.id, "policy": policy_id, "risk": risk.as_str(),
+            "currency": cur.code, "amount_minor": amount, "status": "filed",
+        }}),
+    )?;
+    let claim = claims::table
+        .find(&id)
+        .select(ClaimRow::as_select())
+        .first(conn)?;
+    notify(conn, now, "claim_filed", &row, &claim)?;
+    claim.view()
+}
+
+fn notify(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    kind: &str,
+    agreement: &AgreementRow,
+    claim: &ClaimRow,
+) -> Result<usize, AppError> {
+    let cur = claim.currency()?;
+    crate::mail::enqueue_agreement(
+        conn,
+        now,
+        kind,
+        agreement,
+        serde_json::json!({
+            "claim": claim.number,
+            "risk": claim.risk,
+            "amount": format!("{} {}", cur.format_amount(claim.amount_minor), cur.code),
+            "payout": claim.payout_minor.map(|v| format!("{} {}", cur.format_amount(v), cur.code)).unwrap_or_default(),
+            "decision_reason": claim.decision_reason.clone().unwrap_or_default(),
+            "payment_reference": claim.payment_reference.clone().unwrap_or_default(),
+        }),
+    )
+}
+
+/// Takes `action` on claim `id` as `actor`, if it is still at `expected_version`; one
+/// transaction with its audit event and messages.
+pub fn act(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: &str,
+    expected_version: i64,
+    action: ClaimAction,
+    step: &ClaimStep,
+) -> Result<Claim, AppError> {
+    let row = get_visible(conn, actor, id)?;
+    if row.version != expected_version {
+        return Err(AppError::PreconditionFailed {
+            expected: expected_version.to_string(),
+            current: row.version,
+        });
+    }
+    let agreement = agreements_store::get(conn, &row.agreement_id)?;
+    let party = match actor.role {
+        Role::Admin => ClaimParty::Admin,
+        Role::Auditor => ClaimParty::Auditor,
+        Role::Insurer => ClaimParty::Insurer,
+        _ if actor.organisation_id == row.claimant_org => ClaimParty::Claimant,
+        _ => ClaimParty::Counterparty,
+    };
+    let status = row.status()?;
+    let next = decide(status, action, party).map_err(|r| match r {
+        ClaimRefusal::NotPermitted => AppError::Forbidden(format!(
+            "a {} may not {} this claim",
+            actor.role.as_str(),
+            action.as_str()
+        )),
+        ClaimRefusal::WrongState => AppError::InvalidTransition {
+            detail: format!(
+                "a {} claim cannot be {}d",
+                status.as_str(),
+                action.as_str().trim_end_matches('e')
+            ),
+            current_state: status.as_str().to_string(),
+            current_version: row.version,
+        },
+    })?;
+    let reason = match &step.reason {
+        Some(text) => Some(text_field(
+            "reason",
+            text,
+            2000,
+            action == ClaimAction::Reject,
+        )?),
+        None if action == ClaimAction::Reject => {
+            return Err(AppError::field("reason", "a rejection states its reason"))
+        }
+        None => None,
+    }
+    .filter(|r| !r.is_empty());
+    let reference = match &step.reference {
+        Some(text) => Some(text_field("reference", text, 200, false)?).filter(|r| !r.is_empty()),
+        None => None,
+    };
+    let stamp = now.naive_utc();
+    let mut payout_minor = row.payout_minor;
+    let mut decided_at = row.decided_at;
+    let mut paid_at = row.paid_at;
+    let mut decision_reason = row.decision_reason.clone();
+    let mut payment_reference = row.payment_reference.clone();
+    match action {
+        ClaimAction::Approve => {
+            // Approvals on one policy queue behind each other, so two cannot both use the
+            // same remaining coverage (PostgreSQL; SQLite has one writer).
+            crate::db::lock_key(conn, &format!("claims\u{1f}{}", row.policy_id))?;
+            let (coverage, deductible): (i64, i64) = insurance_policies::table
+                .find(&row.policy_id)
+                .select((
+                    insurance_policies::coverage_minor,
+                    insurance_policies::deductible_minor,
+                ))
+                .first(conn)?;
+            let already = paid_out(conn, &row.policy_id)?;
+            let pay = payout(row.amount_minor, coverage, deductible, already)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("payout of {}: {e}", row.id)))?;
+            payout_minor = Some(pay);
+            decided_at = Some(stamp);
+            decision_reason = reason;
+        }
+        ClaimAction::Reject => {
+            decided_at = Some(stamp);
+            decision_reason = reason;
+        }
+        ClaimAction::Withdraw => {
+            decision_reason = reason;
+        }
+        ClaimAction::Pay => {
+            paid_at = Some(stamp);
+            payment_reference = reference;
+        }
+    }
+    let updated = diesel::update(
+        claims::table
+            .find(&row.id)
+            .filter(claims::version.eq(row.version)),
+    )
+    .set((
+        claims::status.eq(next.as_str()),
+        claims::version.eq(row.version + 1),
+        claims::payout_minor.eq(payout_minor),
+        claims::decided_at.eq(decided_at),
+        claims::paid_at.eq(paid_at),
+        claims::decision_reason.eq(&decision_reason),
+        claims::payment_reference.eq(&payment_reference),
+        claims::updated_at.eq(stamp),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        let current: i64 = claims::table
+            .find(&row.id)
+            .select(claims::version)
+            .first(conn)?;
+        return Err(AppError::PreconditionFailed {
+            expected: expected_version.to_string(),
+            current,
+        });
+    }
+    audit::append(
+        conn,
+        now,
+        Who::from(actor),
+        &format!("claim.{}", next.as_str()),
+        "claim",
+        &row.id,
+        &serde_json::json!({
+            "before": {"status": status.as_str(), "version": row.version},
+            "after": {"status": next.as_str(), "version": row.version + 1,
+                      "payout_minor": payout_minor, "reason": decision_reason,
+                      "reference": payment_reference},
+        }),
+    )?;
+    let claim = claims::table
+        .find(&row.id)
+        .select(ClaimRow::as_select())
+        .first(conn)?;
+    notify(
+        conn,
+        now,
+        &format!("claim_{}", next.as_str()),
+        &agreement,
+        &claim,
+    )?;
+    claim.view()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ClaimAction as A;
+    use ClaimParty as P;
+    use ClaimStatus as S;
+
+    /// Every (state, action, party): where it leads, or why it is refused.
+    #[test]
+    fn every_transition_and_party() {
+        let expected = |s: S, a: A, p: P| -> Result<S, ClaimRefusal> {
+            let rows: &[(S, A, P, S)] = &[
+                (S::Filed, A::Approve, P::Insurer, S::Approved),
+                (S::Filed, A::Reject, P::Insurer, S::Rejected),
+                (S::Filed, A::Withdraw, P::Claimant, S::Withdrawn),
+                (S::Approved, A::Pay, P::Insurer, S::Paid),
+            ];
+            if let Some((_, _, _, to)) = rows.iter().find(|r| (r.0, r.1, r.2) == (s, a, p)) {
+                return Ok(*to);
+            }
+            let permitted = match a {
+                A::Approve | A::Reject | A::Pay => p == P::Insurer,
+                A::Withdraw => p == P::Claimant,
+            };
+            Err(if permitted {
+                ClaimRefusal::WrongState
+            } else {
+                ClaimRefusal::NotPermitted
+            })
+        };
+        let mut allowed = 0;
+        for s in S::ALL {
+            for a in A::ALL {
+                for p in P::ALL {
+                    let got = decide(s, a, p);
+                    assert_eq!(got, expected(s, a, p), "{s:?} {a:?} by {p:?}");
+                    allowed += usize::from(got.is_ok());
+                }
+            }
+        }
+        assert_eq!(allowed, 4);
+        // Final states leave nowhere.
+        for s in [S::Rejected, S::Withdrawn, S::Paid] {
+            for a in A::ALL {
+                for p in P::ALL {
+                    assert!(decide(s, a, p).is_err());
+                }
+            }
+        }
+        // Neither the other party, admins nor auditors ever move a claim.
+        for p in [P::Counterparty, P::Admin, P::Auditor] {
+            for s in S::ALL {
+                for a in A::ALL {
+                    assert_eq!(decide(s, a, p), Err(ClaimRefusal::NotPermitted));
+                }
+            }
+        }
+    }
+}

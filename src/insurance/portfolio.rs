@@ -1,0 +1,394 @@
+//! The insurer's view: the agreements it covers, with what an insurer needs (the parties'
+//! organisations and contact addresses, the technology, the dates, the cover, the premium and
+//! the claims) and nothing about the people who use usefirst; and the figures of its
+//! dashboard. Insurers see only their own; admins and auditors see every insured agreement.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::agreements::lifecycle::Status;
+use crate::agreements::store::{self as agreements_store, AgreementRow};
+use crate::auth::roles::Role;
+use crate::auth::session::Actor;
+use crate::db::schema::{
+    agreements, insurance_claims, insurance_policies, organisations, technologies,
+};
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::insurance::claims::ClaimStatus;
+use crate::insurance::cover::{self, Choice};
+use crate::insurance::{for_agreement, Policy, Risk};
+use crate::settlement::money::Currency;
+
+/// A party as an insurer sees it: the organisation, never its users.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Party {
+    pub id: String,
+    pub name: String,
+    pub registration_no: String,
+    pub province: String,
+    /// The organisation's contact address.
+    pub contact_email: String,
+}
+
+/// The technology of a covered agreement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CoveredTechnology {
+    pub id: String,
+    pub title_vi: String,
+    pub title_en: String,
+    pub field: String,
+}
+
+/// An agreement an insurer covers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CoveredAgreement {
+    pub id: String,
+    pub number: String,
+    pub status: String,
+    pub version: i64,
+    pub insurer_id: Option<String>,
+    pub institute: Party,
+    pub sme: Party,
+    pub technology: CoveredTechnology,
+    pub place_of_use: String,
+    pub requested_start: NaiveDate,
+    pub trial_start: Option<NaiveDate>,
+    pub trial_end: Option<NaiveDate>,
+    pub decision_deadline: Option<NaiveDate>,
+    /// The product chosen before signing (until the policy is bound, the cover to come).
+    pub insurance_choice: Option<Choice>,
+    /// Policies bound on it, with their premium, shares and claims.
+    pub policies: Vec<Policy>,
+}
+
+/// Filters of the insurer's list.
+#[derive(Debug, Default, Clone)]
+pub struct CoveredFilter {
+    pub status: Option<Status>,
+    pub risk: Option<Risk>,
+    /// Trials starting (or, before approval, requested to start) on or after this day.
+    pub from: Option<NaiveDate>,
+    /// … and on or before this day.
+    pub to: Option<NaiveDate>,
+    pub institute_id: Option<String>,
+    /// The SME's province.
+    pub province: Option<String>,
+    /// Admins and auditors: one insurer's.
+    pub insurer_id: Option<String>,
+}
+
+/// Whether `actor` has an insurer's view at all (insurers, admins, auditors).
+pub fn check_viewer(actor: &Actor) -> Result<(), AppError> {
+    match actor.role {
+        Role::Insurer | Role::Admin | Role::Auditor => Ok(()),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+fn party(conn: &mut DbConn, id: &str) -> Result<Party, AppError> {
+    let (name, registration_no, province, contact_email): (String, String, String, String) =
+        organisations::table
+            .find(id)
+            .select((
+                organisations::name,
+                organisations::registration_no,
+                organisations::province,
+                organisations::contact_email,
+            ))
+            .first(conn)?;
+    Ok(Party {
+        id: id.to_string(),
+        name,
+        registration_no,
+        province,
+        contact_email,
+    })
+}
+
+fn covered(conn: &mut DbConn, row: AgreementRow) -> Result<CoveredAgreement, AppError> {
+    let (title_vi, title_en, field): (String, String, String) = technologies::table
+        .find(&row.technology_id)
+        .select((
+            technologies::title_vi,
+            technologies::title_en,
+            technologies::field,
+        ))
+        .first(conn)?;
+    Ok(CoveredAgreement {
+        institute: party(conn, &row.institute_id)?,
+        sme: party(conn, &row.sme_id)?,
+        technology: CoveredTechnology {
+            id: row.technology_id.clone(),
+            title_vi,
+            title_en,
+            field,
+        },
+        insurance_choice: cover::choice(conn, &row.id)?,
+        policies: for_agreement(conn, &row.id)?,
+        id: row.id,
+        number: row.number,
+        status: row.status,
+        version: row.version,
+        insurer_id: row.insurer_id,
+        place_of_use: row.place_of_use,
+        requested_start: row.requested_start,
+        trial_start: row.trial_start,
+        trial_end: row.trial_end,
+        decision_deadline: row.decision_deadline,
+    })
+}
+
+/// One covered agreement (404 when `actor` does not cover it).
+pub fn get(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<CoveredAgreement, AppError> {
+    check_viewer(actor)?;
+    let row = agreements_store::get(conn, id)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    let sees = match actor.role {
+        Role::Insurer => row.insurer_id.as_deref() == Some(actor.organisation_id.as_str()),
+        _ => row.insurer_id.is_some(),
+    };
+    if !sees {
+        return Err(AppError::NotFound);
+    }
+    covered(conn, row)
+}
+
+/// A page of the agreements `actor` covers, newest first, and the total.
+pub fn list(
+    conn: &mut DbConn,
+    actor: &Actor,
+    filter: &CoveredFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<CoveredAgreement>, i64), AppError> {
+    check_viewer(actor)?;
+    let filtered = || {
+        let mut q = agreements::table.into_boxed();
+        q = match actor.role {
+            Role::Insurer => q.filter(agreements::insurer_id.eq(actor.organisation_id.clone())),
+            _ => match &filter.insurer_id {
+                Some(ins) => q.filter(agreements::insurer_id.eq(ins.clone())),
+                None => q.filter(agreements::insurer_id.is_not_null()),
+            },
+        };
+        if let Some(s) = filter.status {
+            q = q.filter(agreements::status.eq(s.as_str()));
+        }
+        if let Some(i) = &filter.institute_id {
+            q = q.filter(agreements::institute_id.eq(i.clone()));
+        }
+        if let Some(p) = &filter.province {
+            q = q.filter(
+                agreements::sme_id.eq_any(
+                    organisations::table
+                        .filter(organisations::province.eq(p.clone()))
+                        .select(organisations::id),
+                ),
+            );
+        }
+        if let Some(from) = filter.from {
+            q = q.filter(
+                agreements::trial_start.ge(from).or(agreements::trial_start
+                    .is_null()
+                    .and(agreements::requested_start.ge(from))),
+            );
+        }
+        if let Some(to) = filter.to {
+            q = q.filter(
+                agreements::trial_start.le(to).or(agreements::trial_start
+                    .is_null()
+                    .and(agreements::requested_start.le(to))),
+            );
+        }
+        if let Some(r) = filter.risk {
+            // Covering the risk: a policy bound with it, or (before binding) a chosen product.
+            let pattern = format!("%{}%", r.as_str());
+            q = q.filter(
+                agreements::id
+                    .eq_any(
+                        insurance_policies::table
+                            .filter(insurance_policies::risks.like(pattern.clone()))
+                            .select(insurance_policies::agreement_id),
+                    )
+                    .or(agreements::id.eq_any({
+                        use crate::db::schema::{agreement_insurance, insurance_products};
+                        agreement_insurance::table
+                            .filter(
+                                agreement_insurance::product_id.eq_any(
+                                    insurance_products::table
+                                        .filter(insurance_products::risks.like(pattern))
+                                        .select(insurance_products::id),
+                                ),
+                            )
+                            .select(agreement_insurance::agreement_id)
+                    })),
+            );
+        }
+        q
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let rows: Vec<AgreementRow> = filtered()
+        .order((agreements::created_at.desc(), agreements::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(AgreementRow::as_select())
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|r| covered(conn, r))
+        .collect::<Result<_, _>>()?;
+    Ok((items, total))
+}
+
+/// Money figures of a dashboard in one currency.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct CurrencyFigures {
+    pub currency: String,
+    pub policies: i64,
+    /// Premiums of every policy bound (major units).
+    pub premiums_written: String,
+    pub premiums_written_minor: i64,
+    /// The public subsidy's part of those premiums.
+    pub subsidy: String,
+    pub subsidy_minor: i64,
+    pub claims_filed: i64,
+    pub claimed: String,
+    pub claimed_minor: i64,
+    pub claims_approved: i64,
+    pub claims_rejected: i64,
+    pub claims_paid: i64,
+    /// Payouts of paid claims.
+    pub paid_out: String,
+    pub paid_out_minor: i64,
+    /// Payouts of approved and paid claims (what is owed or paid).
+    pub incurred: String,
+    pub incurred_minor: i64,
+    /// Incurred ÷ premiums written, 4 decimals (none before any premium).
+    pub loss_ratio: Option<String>,
+}
+
+/// An insurer's dashboard.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Dashboard {
+    /// The insurer (none: every insurer, for admins and auditors).
+    pub insurer_id: Option<String>,
+    /// Covered agreements by status.
+    pub covered_by_status: BTreeMap<String, i64>,
+    pub covered_total: i64,
+    /// Per currency, in code order.
+    pub by_currency: Vec<CurrencyFigures>,
+}
+
+/// The dashboard of `actor`'s insurer (or of `insurer_id`, or all, for admins and auditors).
+pub fn dashboard(
+    conn: &mut DbConn,
+    actor: &Actor,
+    insurer_id: Option<&str>,
+) -> Result<Dashboard, AppError> {
+    check_viewer(actor)?;
+    let insurer = match actor.role {
+        Role::Insurer => Some(actor.organisation_id.clone()),
+        _ => insurer_id.map(str::to_string),
+    };
+    let mut by_status = agreements::table
+        .group_by(agreements::status)
+        .select((agreements::status, diesel::dsl::count_star()))
+        .into_boxed();
+    let mut pol = insurance_policies::table
+        .select((
+            insurance_policies::currency,
+            insurance_policies::premium_minor,
+            insurance_policies::subsidy_minor,
+        ))
+        .into_boxed();
+    let mut cl = insurance_claims::table
+        .select((
+            insurance_claims::currency,
+            insurance_claims::status,
+            insurance_claims::amount_minor,
+            insurance_claims::payout_minor,
+        ))
+        .into_boxed();
+    match &insurer {
+        Some(ins) => {
+            by_status = by_status.filter(agreements::insurer_id.eq(ins.clone()));
+            pol = pol.filter(insurance_policies::insurer_id.eq(ins.clone()));
+            cl = cl.filter(insurance_claims::insurer_id.eq(ins.clone()));
+        }
+        None => by_status = by_status.filter(agreements::insurer_id.is_not_null()),
+    }
+    let statuses: Vec<(String, i64)> = by_status.load(conn)?;
+    let policies: Vec<(String, i64, i64)> = pol.load(conn)?;
+    let claims: Vec<(String, String, i64, Option<i64>)> = cl.load(conn)?;
+    let overflow = || AppError::Internal(anyhow::anyhow!("dashboard sums overflow"));
+    let add = |a: &mut i64, b: i64| -> Result<(), AppError> {
+        *a = a.checked_add(b).ok_or_else(overflow)?;
+        Ok(())
+    };
+    let mut figures: BTreeMap<String, CurrencyFigures> = BTreeMap::new();
+    let entry = |figures: &mut BTreeMap<String, CurrencyFigures>, cur: &str| {
+        figures
+            .entry(cur.to_string())
+            .or_insert_with(|| CurrencyFigures {
+                currency: cur.to_string(),
+                ..Default::default()
+            });
+    };
+    for (cur, premium, subsidy) in policies {
+        entry(&mut figures, &cur);
+        let f = figures.get_mut(&cur).ok_or_else(overflow)?;
+        f.policies += 1;
+        add(&mut f.premiums_written_minor, premium)?;
+        add(&mut f.subsidy_minor, subsidy)?;
+    }
+    for (cur, status, amount, payout) in claims {
+        entry(&mut figures, &cur);
+        let f = figures.get_mut(&cur).ok_or_else(overflow)?;
+        f.claims_filed += 1;
+        add(&mut f.claimed_minor, amount)?;
+        match ClaimStatus::parse(&status) {
+            Some(ClaimStatus::Approved) => {
+                f.claims_approved += 1;
+                add(&mut f.incurred_minor, payout.unwrap_or(0))?;
+            }
+            Some(ClaimStatus::Paid) => {
+                f.claims_approved += 1;
+                f.claims_paid += 1;
+                add(&mut f.incurred_minor, payout.unwrap_or(0))?;
+                add(&mut f.paid_out_minor, payout.unwrap_or(0))?;
+            }
+            Some(ClaimStatus::Rejected) => f.claims_rejected += 1,
+            _ => {}
+        }
+    }
+    let mut by_currency = Vec::new();
+    for (code, mut f) in figures {
+        let cur = Currency::parse(&code)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown currency {code}")))?;
+        f.premiums_written = cur.format_amount(f.premiums_written_minor);
+        f.subsidy = cur.format_amount(f.subsidy_minor);
+        f.claimed = cur.format_amount(f.claimed_minor);
+        f.paid_out = cur.format_amount(f.paid_out_minor);
+        f.incurred = cur.format_amount(f.incurred_minor);
+        f.loss_ratio = (f.premiums_written_minor > 0).then(|| {
+            (Decimal::from(f.incurred_minor) / Decimal::from(f.premiums_written_minor))
+                .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+                .to_string()
+        });
+        by_currency.push(f);
+    }
+    let covered_total = statuses.iter().map(|(_, n)| n).sum();
+    Ok(Dashboard {
+        insurer_id: insurer,
+        covered_by_status: statuses.into_iter().collect(),
+        covered_total,
+        by_currency,
+    })
+}
