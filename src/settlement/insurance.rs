@@ -191,6 +191,70 @@ mod tests {
         assert_eq!((s.premium, s.sme, s.institute, s.subsidy), (5, 3, 2, 0));
     }
 
+    /// Claims on one policy in turn, each paying min(claim, coverage) − deductible within
+    /// the coverage the earlier payouts left; worked by hand. VND has no minor unit; CNY
+    /// amounts are in fen.
+    #[test]
+    fn golden_payout_tables_with_the_cap_from_earlier_payouts() {
+        struct Case {
+            currency: &'static str,
+            coverage: i64,
+            deductible: i64,
+            /// (claimed, expected payout), in filing order.
+            claims: &'static [(i64, i64)],
+        }
+        let cases = [
+            // VND 500,000,000 cover, 5,000,000 deductible.
+            Case {
+                currency: "VND",
+                coverage: 500_000_000,
+                deductible: 5_000_000,
+                claims: &[
+                    (120_000_000, 115_000_000), // 120m − 5m
+                    (4_999_999, 0),             // below the deductible
+                    (600_000_000, 385_000_000), // 500m − 5m = 495m, but 385m left
+                    (50_000_000, 0),            // the coverage is used up
+                ],
+            },
+            // VND 200,000,000 cover, no deductible: claims fill it exactly.
+            Case {
+                currency: "VND",
+                coverage: 200_000_000,
+                deductible: 0,
+                claims: &[(150_000_000, 150_000_000), (50_000_000, 50_000_000), (1, 0)],
+            },
+            // CNY ¥80,000.00 cover, ¥1,000.00 deductible.
+            Case {
+                currency: "CNY",
+                coverage: 8_000_000,
+                deductible: 100_000,
+                claims: &[
+                    (2_550_050, 2_450_050), // ¥25,500.50 − ¥1,000.00
+                    (100_001, 1),           // one fen over the deductible
+                    (9_000_000, 5_549_949), // ¥79,000.00, but ¥55,499.49 left
+                    (200_000, 0),
+                ],
+            },
+            // CNY ¥5,000.00 cover, ¥500.00 deductible: a claim over the cover pays the cover less
+            // the deductible.
+            Case {
+                currency: "CNY",
+                coverage: 500_000,
+                deductible: 50_000,
+                claims: &[(1_000_000, 450_000), (1_000_000, 50_000)],
+            },
+        ];
+        for case in cases {
+            let mut paid = 0i64;
+            for (i, &(claimed, expected)) in case.claims.iter().enumerate() {
+                let got = payout(claimed, case.coverage, case.deductible, paid).unwrap();
+                assert_eq!(got, expected, "{} claim {i}", case.currency);
+                paid += got;
+                assert!(paid <= case.coverage, "{} claim {i}", case.currency);
+            }
+        }
+    }
+
     #[test]
     fn golden_payouts() {
         // Claim 80m VND on 50m cover with 5m deductible: 45m.
