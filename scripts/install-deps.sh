@@ -10,9 +10,10 @@
 #   fonts-noto-cjk          Noto Sans CJK SC, the font of Chinese documents
 #   wrk                     HTTP load generator for scripts/bench-*.sh
 #   curl, jq                scripts/bench-*.sh sign in and pick ids through the API
+#   python3-openpyxl        openpyxl, which the XLSX report test opens the workbook with
 set -euo pipefail
 
-PACKAGES=(libpq-dev pkg-config postgresql-client sqlite3 poppler-utils fonts-noto-cjk wrk curl jq)
+PACKAGES=(libpq-dev pkg-config postgresql-client sqlite3 poppler-utils fonts-noto-cjk wrk curl jq python3-openpyxl)
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'

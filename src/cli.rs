@@ -68,6 +68,21 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         due: u32,
     },
+    /// Write a month's conversion report (figures in the configured time zone) to a file.
+    Report {
+        /// The calendar month, yyyy-mm (default: the month before this one).
+        #[arg(long)]
+        month: Option<String>,
+        /// json, csv (a ZIP of one file per table), xlsx or pdf.
+        #[arg(long, default_value = "pdf")]
+        format: String,
+        /// vi or en (the PDF's language and the XLSX headings).
+        #[arg(long, default_value = "vi")]
+        lang: String,
+        /// The file to write; `-` writes to standard output.
+        #[arg(long)]
+        out: String,
+    },
     /// Walk the audit chain; exit status 1 if a link is broken.
     VerifyAudit,
     /// Run one scheduled job now (advance, verify-audit), recorded as a manual run; exit
@@ -168,6 +183,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     .unwrap_or(&report.counts.to_string())
             );
             Ok(if report.status == "ok" { 0 } else { 1 })
+        }
+        Command::Report { month, format, lang, out } => {
+            use crate::reports::{stored, Format, Month};
+            let month = match month {
+                Some(m) => Month::parse(&m).ok_or_else(|| anyhow::anyhow!("--month {m:?} is not a calendar month as yyyy-mm"))?,
+                None => stored::previous_month(state.tz, state.clock.now()),
+            };
+            let format = Format::parse(&format)
+                .ok_or_else(|| anyhow::anyhow!("--format {format:?}: json, csv, xlsx or pdf"))?;
+            if !["vi", "en"].contains(&lang.as_str()) {
+                anyhow::bail!("--lang {lang:?}: vi or en");
+            }
+            let written = actix_web::web::block(move || {
+                let report = stored::figures(&state, month)?;
+                stored::write(&state, &report, format, &lang).map(|w| (w, report.provisional))
+            })
+            .await?
+            .map_err(|e| anyhow::anyhow!("making the {month} report: {e}"))?;
+            let (written, provisional) = written;
+            if out == "-" {
+                use std::io::Write;
+                std::io::stdout().write_all(&written.bytes)?;
+            } else {
+                std::fs::write(&out, &written.bytes).with_context(|| format!("writing {out}"))?;
+                eprintln!(
+                    "wrote the {month} report{} to {out} ({} bytes)",
+                    if provisional { " (provisional: the month has not ended)" } else { "" },
+                    written.bytes.len()
+                );
+            }
+            Ok(0)
         }
         Command::VerifyAudit => {
             let v = {

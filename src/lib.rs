@@ -20,6 +20,7 @@ pub mod scheduler;
 pub mod seed;
 pub mod settlement;
 pub mod technologies;
+pub mod reports;
 pub mod templating;
 
 use std::net::TcpListener;
@@ -165,7 +166,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(audit::handlers::verify)
                 .service(scheduler::handlers::runs)
                 .service(mail::handlers::list)
-                .service(mail::handlers::retry),
+                .service(mail::handlers::retry)
+                .service(reports::handlers::monthly),
         )
         .service(openapi::document)
         .service(openapi::docs_index)

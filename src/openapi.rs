@@ -50,6 +50,7 @@ impl Modify for BearerAuth {
     crate::scheduler::handlers::runs,
     crate::mail::handlers::list,
     crate::mail::handlers::retry,
+    crate::reports::handlers::monthly,
     crate::insurance::handlers::create_product,
     crate::insurance::handlers::list_products,
     crate::insurance::handlers::get_product,
@@ -94,6 +95,7 @@ struct V1;
         (name = "insurance", description = "Insurance products, the cover chosen for a trial, the insurer's view and policies"),
         (name = "claims", description = "Insurance claims and their decisions"),
         (name = "audit", description = "The tamper-evident record"),
+        (name = "reports", description = "Monthly conversion reports (admins, auditors)"),
         (name = "health", description = "Probes"),
     )
 )]

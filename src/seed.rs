@@ -448,7 +448,7 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
         (Status::Withdrawn, "sme1@usefirst.demo", 8, 25),
         (Status::Signed, "sme2@usefirst.demo", 2, 6),
         (Status::Active, "sme1@usefirst.demo", 3, 30),
-        (Status::Active, "sme3@usefirst.demo", 9, 40),
+        (Status::Active, "sme3@usefirst.demo", 1, 40),
         (Status::AwaitingDecision, "sme2@usefirst.demo", 4, 100),
         (Status::Converted, "sme1@usefirst.demo", 5, 130),
         (Status::Converted, "sme3@usefirst.demo", 10, 110),
@@ -539,6 +539,18 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
                 }
                 Status::Active if n == 6 => {
                     step(conn, at, Some(&inst), Action::Extend, ActionInput { days: Some(30), ..Default::default() })?;
+                    // An insured trial with claims: one approved and paid, one awaiting the insurer.
+                    use crate::insurance::claims::{self, ClaimAction, ClaimInput, ClaimStep};
+                    let insurer = actor_for(conn, "insurer@usefirst.demo")?;
+                    let grace = state.cfg.insurance.non_payment_grace_days;
+                    let claim = |conn: &mut crate::db::DbConn, amount: &str, reason: &str, evidence: &str| {
+                        let input = ClaimInput { agreement_id: id.clone(), risk: "implementation_failure".into(), amount: amount.into(), reason: reason.into(), evidence: evidence.into() };
+                        claims::file(conn, at, &sme, &input, grace).map_err(anyhow_of)
+                    };
+                    let first = claim(conn, "45000000", "Hệ thống không đạt công suất thiết kế sau 3 tuần vận hành; chi phí lắp đặt lại thiết bị.", "Biên bản đo công suất; hóa đơn lắp đặt số 0012345.")?;
+                    claims::act(conn, at, &insurer, &first.id, first.version, ClaimAction::Approve, &ClaimStep { reason: Some("Đã giám định tại cơ sở.".into()), reference: None }).map_err(anyhow_of)?;
+                    claims::act(conn, at, &insurer, &first.id, first.version + 1, ClaimAction::Pay, &ClaimStep { reason: None, reference: Some("BH-CT-2026-0088".into()) }).map_err(anyhow_of)?;
+                    claim(conn, "18000000", "Chi phí hiệu chỉnh quy trình lần hai.", "Báo cáo kỹ thuật của viện ngày gần nhất.")?;
                 }
                 _ => {}
             }

@@ -266,7 +266,12 @@ pub async fn events(
     let events = blocking(move || {
         let mut conn = state.db.reader()?;
         let row = store::get_visible(&mut conn, &actor, &id)?;
-        Ok(audit::for_entity(&mut conn, "agreement", &row.id)?)
+        let mut events = audit::for_entity(&mut conn, "agreement", &row.id)?;
+        if actor.role == crate::auth::roles::Role::Insurer {
+            // Insurers learn organisations, never the people who acted for them.
+            events.iter_mut().for_each(audit::without_people);
+        }
+        Ok(events)
     })
     .await?;
     Ok(HttpResponse::Ok().json(events))
@@ -307,11 +312,12 @@ pub async fn quote(
         let mut conn = state.db.reader()?;
         let row = store::get_visible(&mut conn, &actor, &id)?;
         let agreement = Agreement::from_row(row, Some(&actor))?;
-        let terms = agreement.terms.as_ref().ok_or_else(|| AppError::InvalidTransition {
+        let fixed = agreement.terms.as_ref().ok_or_else(|| AppError::InvalidTransition {
             detail: "the conversion terms are fixed when the institute approves; there is nothing to quote yet".into(),
             current_state: agreement.status.as_str().to_string(),
             current_version: agreement.version,
         })?;
+        let terms = &fixed.parse()?;
         let tz: chrono_tz::Tz = agreement.time_zone.parse().unwrap_or(state.tz);
         let convert_on = convert_on.unwrap_or_else(|| state.clock.today(tz));
         settlement::quote::quote(terms, convert_on, agreement.trial_end, state.cfg.settlement.rounding)

@@ -46,6 +46,17 @@ pub struct AgreementRow {
     pub requested_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the institute approved (UTC).
+    pub approved_at: Option<NaiveDateTime>,
+    /// The trial's first day, once it started.
+    pub started_on: Option<NaiveDate>,
+    /// The trial's last day, once it ended (its end date, or the day it was cut short).
+    pub trial_ended_on: Option<NaiveDate>,
+    /// When the agreement reached a final state (UTC).
+    pub closed_at: Option<NaiveDateTime>,
+    /// Days from the trial's end to the decision (converted, declined, lapsed); 0 when it
+    /// converted before the end.
+    pub decision_days: Option<i32>,
 }
 
 impl AgreementRow {
@@ -102,7 +113,8 @@ pub struct Agreement {
     pub version: i64,
     pub terms_version: i32,
     /// The conversion terms fixed at approval; absent before.
-    pub terms: Option<Terms>,
+    #[schema(value_type = Option<Terms>)]
+    pub terms: Option<FixedTerms>,
     pub place_of_use: String,
     pub message: String,
     /// Calendar dates below are days in this time zone.
@@ -127,6 +139,21 @@ pub struct Agreement {
     pub updated_at: NaiveDateTime,
     /// What the caller may do now.
     pub actions: Vec<Action>,
+}
+
+/// The conversion terms fixed at approval, as stored: answered as they are, without decoding
+/// and encoding them again on every read (the agreement read is the hottest answer).
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct FixedTerms(Box<serde_json::value::RawValue>);
+
+impl FixedTerms {
+    /// The terms, decoded.
+    pub fn parse(&self) -> Result<Terms, AppError> {
+        serde_json::from_str(self.0.get()).map_err(|e| {
+            AppError::Internal(anyhow::anyhow!("stored terms snapshot unreadable: {e}"))
+        })
+    }
 }
 
 /// The actions `actor` could take on `row` now (ignoring dates), for clients to offer.
@@ -159,20 +186,22 @@ fn available_actions(row: &AgreementRow, actor: Option<&Actor>) -> Vec<Action> {
 
 impl Agreement {
     pub fn from_row(row: AgreementRow, actor: Option<&Actor>) -> Result<Agreement, AppError> {
+        let actions = available_actions(&row, actor);
+        let status = row.status()?;
+        // Checked as JSON (it is copied into the answer as it is), not decoded.
         let terms = row
             .terms_snapshot
-            .as_deref()
-            .map(serde_json::from_str)
+            .map(serde_json::value::RawValue::from_string)
             .transpose()
             .map_err(|e| {
                 AppError::Internal(anyhow::anyhow!(
                     "agreement {} terms snapshot unreadable: {e}",
                     row.id
                 ))
-            })?;
-        let actions = available_actions(&row, actor);
+            })?
+            .map(FixedTerms);
         Ok(Agreement {
-            status: row.status()?,
+            status,
             id: row.id,
             number: row.number,
             technology_id: row.technology_id,
@@ -482,12 +511,14 @@ pub fn transition(
     };
     let next = lifecycle::decide(&facts, by, &command, today).map_err(|r| refusal(r, &row))?;
     let fully_signed = action == Action::Sign && next.status == Status::Signed;
-    if fully_signed
+    // Both parties sign the same cover: with insurance required, the product is chosen
+    // before the first signature (and cannot change after it).
+    if action == Action::Sign
         && insurance_required(&row)?
         && crate::insurance::cover::choice(conn, &row.id)?.is_none()
     {
         return Err(AppError::InvalidTransition {
-            detail: "these terms require insurance: a party chooses the insurance product (POST /api/v1/insurance/agreements/{id}/product) before the last signature".into(),
+            detail: "these terms require insurance: a party chooses the insurance product (POST /api/v1/insurance/agreements/{id}/product) before signing".into(),
             current_state: row.status.clone(),
             current_version: row.version,
         });
@@ -508,6 +539,7 @@ pub fn transition(
     } else {
         row.closed_reason.clone()
     };
+    let m = milestones(&row, action, next.status, stamp, today);
     let (terms_id, terms_version, terms_snapshot) = match snapshot {
         Some((tid, tv, body)) => (tid, tv, Some(body)),
         None => (
@@ -536,6 +568,13 @@ pub fn transition(
         agreements::terms_version.eq(terms_version),
         agreements::terms_snapshot.eq(&terms_snapshot),
         agreements::updated_at.eq(stamp),
+        (
+            agreements::approved_at.eq(m.approved_at),
+            agreements::started_on.eq(m.started_on),
+            agreements::trial_ended_on.eq(m.trial_ended_on),
+            agreements::closed_at.eq(m.closed_at),
+            agreements::decision_days.eq(m.decision_days),
+        ),
     ))
     .execute(conn)?;
     if updated == 0 {
@@ -653,6 +692,51 @@ pub fn transition(
         serde_json::json!({}),
     )?;
     Ok(updated)
+}
+
+/// When the steps the monthly reports count happened.
+struct Milestones {
+    approved_at: Option<NaiveDateTime>,
+    started_on: Option<NaiveDate>,
+    trial_ended_on: Option<NaiveDate>,
+    closed_at: Option<NaiveDateTime>,
+    decision_days: Option<i32>,
+}
+
+/// The milestones after `action` takes `row` to `next` at `stamp` (`today` in its zone). A
+/// scheduler step that catches up late still dates the trial by its own calendar: it started
+/// on its start day and ended on its end day.
+fn milestones(row: &AgreementRow, action: Action, next: Status, stamp: NaiveDateTime, today: NaiveDate) -> Milestones {
+    let was = row.status().ok();
+    let mut m = Milestones {
+        approved_at: row.approved_at,
+        started_on: row.started_on,
+        trial_ended_on: row.trial_ended_on,
+        closed_at: row.closed_at,
+        decision_days: row.decision_days,
+    };
+    if action == Action::Approve && m.approved_at.is_none() {
+        m.approved_at = Some(stamp);
+    }
+    if action == Action::Start {
+        m.started_on = row.trial_start.or(Some(today));
+    }
+    if was == Some(Status::Active) && next != Status::Active {
+        // The trial ran to its end, or was cut short by a conversion or a termination today.
+        m.trial_ended_on = match action {
+            Action::EndTrial => row.trial_end.or(Some(today)),
+            _ => Some(row.trial_end.map_or(today, |end| end.min(today))),
+        };
+    }
+    if next.is_final() && !was.is_some_and(Status::is_final) {
+        m.closed_at = Some(stamp);
+        if matches!(next, Status::Converted | Status::Declined | Status::Lapsed) {
+            m.decision_days = row
+                .trial_end
+                .map(|end| (today - end).num_days().clamp(0, i64::from(i32::MAX)) as i32);
+        }
+    }
+    m
 }
 
 /// Whether the agreement's fixed terms require insurance.

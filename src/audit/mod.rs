@@ -65,6 +65,31 @@ pub struct Event {
     pub hash: String,
 }
 
+/// `event` without the people in it (the acting user, a signer's name), for readers who may
+/// see organisations only. Its `hash` still covers the stored event, which auditors verify.
+pub fn without_people(event: &mut Event) {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                map.retain(|k, _| {
+                    !matches!(
+                        k.as_str(),
+                        "signer_name" | "user_id" | "email" | "display_name"
+                    )
+                });
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    event.actor_user_id = None;
+    if let Ok(mut data) = serde_json::from_str::<serde_json::Value>(&event.data) {
+        strip(&mut data);
+        event.data = data.to_string();
+    }
+}
+
 /// The hash of an event: SHA-256 over a canonical JSON array of its fields and the previous
 /// hash. `data` is hashed as stored text, so no re-serialisation can change it.
 #[allow(clippy::too_many_arguments)]

@@ -29,6 +29,8 @@ pub enum Act {
     RequestTrial,
     /// Read an agreement and its history.
     ReadAgreement,
+    /// Read the monthly conversion reports (admins and auditors).
+    ReadReports,
 }
 
 /// The resource the act is on: who owns it and who is party to it.
@@ -73,7 +75,10 @@ impl Act {
     /// Platform-wide resources only some roles have at all (the audit chain, job runs, the
     /// outbox): to everyone else they do not exist, so a refusal is 404, not 403.
     fn hidden_from_others(self) -> bool {
-        matches!(self, Act::VerifyAudit | Act::ReadJobRuns | Act::ManageMail)
+        matches!(
+            self,
+            Act::VerifyAudit | Act::ReadJobRuns | Act::ManageMail | Act::ReadReports
+        )
     }
 }
 
@@ -88,7 +93,7 @@ pub fn authorize(actor: &Actor, act: Act, on: On<'_>) -> Decision {
     let allowed = match act {
         Act::ManageAccounts => role == Role::Admin,
         Act::ReadAccounts => role.sees_everything(),
-        Act::VerifyAudit => role.sees_everything(),
+        Act::VerifyAudit | Act::ReadReports => role.sees_everything(),
         Act::ReadJobRuns | Act::ManageMail => role == Role::Admin,
         Act::CreateTechnology => role == Role::Institute,
         Act::ReadTechnology | Act::ReadAgreement => true,
@@ -262,6 +267,7 @@ mod tests {
                 (Act::VerifyAudit, role.sees_everything()),
                 (Act::ReadJobRuns, role == Role::Admin),
                 (Act::ManageMail, role == Role::Admin),
+                (Act::ReadReports, role.sees_everything()),
             ] {
                 let expected = if allowed {
                     Decision::Allow

@@ -54,7 +54,11 @@ pub async fn statement(
             current_state: agreement.status.as_str().to_string(),
             current_version: agreement.version,
         };
-        let terms = agreement.terms.as_ref().ok_or_else(not_converted)?;
+        let terms = &agreement
+            .terms
+            .as_ref()
+            .ok_or_else(not_converted)?
+            .parse()?;
         let tz: chrono_tz::Tz = agreement.time_zone.parse().unwrap_or(state.tz);
         let as_of = as_of.unwrap_or_else(|| state.clock.today(tz));
         contracts::statement(&mut conn, &agreement.id, terms, as_of)?.ok_or_else(not_converted)
@@ -113,10 +117,11 @@ where
                 return Err(AppError::Forbidden(what.into()));
             }
             let agreement = Agreement::from_row(row, Some(&actor))?;
-            let terms = agreement
+            let terms = &agreement
                 .terms
                 .as_ref()
-                .ok_or_else(|| AppError::Conflict("the agreement has not converted".into()))?;
+                .ok_or_else(|| AppError::Conflict("the agreement has not converted".into()))?
+                .parse()?;
             let tz: chrono_tz::Tz = agreement.time_zone.parse().unwrap_or(state.tz);
             let today = now.with_timezone(&tz).date_naive();
             let who = Who::from(&actor);

@@ -427,3 +427,55 @@ pub fn describe(url: &str) -> String {
         Backend::Sqlite => format!("SQLite file {}", Path::new(&sqlite_path(url)).display()),
     }
 }
+
+/// A parameter of a [`raw_query`].
+#[derive(Debug, Clone)]
+pub enum Param {
+    Date(chrono::NaiveDate),
+    Instant(chrono::NaiveDateTime),
+    Text(String),
+}
+
+/// Runs hand-written SQL (aggregates the query builder cannot say) on either backend: `sql`
+/// uses `?` for parameters, numbered `$1…` here for PostgreSQL. The SQL itself must be
+/// portable; columns are read by name.
+pub fn raw_query<T: 'static>(conn: &mut DbConn, sql: &str, params: &[Param]) -> diesel::QueryResult<Vec<T>>
+where
+    T: diesel::QueryableByName<diesel::pg::Pg> + diesel::QueryableByName<diesel::sqlite::Sqlite>,
+{
+    use diesel::sql_types::{Date, Text, Timestamp};
+    match conn {
+        DbConn::Postgres(c) => {
+            let mut numbered = String::with_capacity(sql.len() + 2 * params.len());
+            let mut n = 0;
+            for ch in sql.chars() {
+                if ch == '?' {
+                    n += 1;
+                    numbered.push_str(&format!("${n}"));
+                } else {
+                    numbered.push(ch);
+                }
+            }
+            let mut q = diesel::sql_query(numbered).into_boxed::<diesel::pg::Pg>();
+            for p in params {
+                q = match p.clone() {
+                    Param::Date(d) => q.bind::<Date, _>(d),
+                    Param::Instant(t) => q.bind::<Timestamp, _>(t),
+                    Param::Text(s) => q.bind::<Text, _>(s),
+                };
+            }
+            q.load(c)
+        }
+        DbConn::Sqlite(c) => {
+            let mut q = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
+            for p in params {
+                q = match p.clone() {
+                    Param::Date(d) => q.bind::<Date, _>(d),
+                    Param::Instant(t) => q.bind::<Timestamp, _>(t),
+                    Param::Text(s) => q.bind::<Text, _>(s),
+                };
+            }
+            q.load(c)
+        }
+    }
+}

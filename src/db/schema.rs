@@ -106,6 +106,11 @@ diesel::table! {
         requested_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        approved_at -> Nullable<Timestamp>,
+        started_on -> Nullable<Date>,
+        trial_ended_on -> Nullable<Date>,
+        closed_at -> Nullable<Timestamp>,
+        decision_days -> Nullable<Integer>,
     }
 }
 
@@ -388,6 +393,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        attachments -> Nullable<Text>,
     }
 }
 
@@ -416,3 +422,18 @@ diesel::table! {
 }
 diesel::joinable!(agreement_documents -> agreements (agreement_id));
 diesel::allow_tables_to_appear_in_same_query!(agreement_documents, agreements);
+
+diesel::table! {
+    monthly_reports (id) {
+        id -> Text,
+        month -> Text,
+        provisional -> Bool,
+        generated_at -> Timestamp,
+        json -> Text,
+        json_sha256 -> Text,
+        pdf -> Binary,
+        pdf_sha256 -> Text,
+        xlsx -> Binary,
+        xlsx_sha256 -> Text,
+    }
+}

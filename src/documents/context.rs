@@ -875,6 +875,11 @@ mod tests {
             requested_by: "u-sme".into(),
             created_at: utc(2027, 1, 2, 3, 0),
             updated_at: utc(2027, 4, 20, 4, 0),
+            approved_at: Some(utc(2027, 1, 5, 3, 0)),
+            started_on: Some(day(2027, 1, 15)),
+            trial_ended_on: Some(day(2027, 4, 14)),
+            closed_at: Some(utc(2027, 4, 20, 4, 0)),
+            decision_days: Some(6),
         };
         let lines = (1..=6)
             .map(|n| Line {

@@ -3,6 +3,10 @@
 //! foot of a page, a table row or a signature block never split), tables with a repeated
 //! header row, a footer with the agreement number, the terms version and "page n of N".
 //!
+//! Documents composed in code rather than from a template (the monthly reports) are set by
+//! the same engine from [`Part`]s: the markup's blocks plus a framed notice, tables aligned
+//! per column and a bar chart, with a footer text of their own ([`render_report`]).
+//!
 //! Text is set glyph by glyph without shaping, so it must be NFC (the markup normalises it).
 //! Each character is drawn with the first font that has a glyph for it: Noto Sans, then the
 //! CJK font; a character neither has is an error, never a blank box.
@@ -204,6 +208,107 @@ pub struct Layout<'a> {
     pub id_seed: &'a str,
 }
 
+/// One block of a document composed in code rather than from a template ([`ReportLayout`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// A block as the markup has it, set as in agreement documents.
+    Block(Block),
+    /// What a reader must not miss (figures that can still change): bold, centred, in a
+    /// tinted frame across the page.
+    Notice(String),
+    /// A table of figures, each column aligned its own way.
+    Table(Grid),
+    /// A bar chart, never split across pages (a heading above it keeps with it).
+    BarChart(BarChart),
+}
+
+/// A table whose columns are aligned each its own way (figures to the right), set a size
+/// smaller than an agreement's tables so that six columns of amounts fit across A4.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grid {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Per column; a column without one is aligned left.
+    pub align: Vec<Align>,
+}
+
+/// Bars side by side in each group, one colour per series, on a value axis from zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BarChart {
+    /// The series' names, for the legend, in the order of each group's values.
+    pub series: Vec<String>,
+    pub groups: Vec<BarGroup>,
+    /// Groups the digits of the axis' figures (`.` in Vietnamese, `,` in English).
+    pub digit_group: char,
+}
+
+/// One group of bars: a month, say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BarGroup {
+    /// Under the bars, with `note` (may be empty) on a second line beneath: a year where it
+    /// changes, so that twelve labels fit side by side.
+    pub label: String,
+    pub note: String,
+    /// One per series; a value below zero is drawn as zero.
+    pub values: Vec<i64>,
+}
+
+/// A document composed of [`Part`]s, with a footer text of its own.
+#[derive(Debug, Clone)]
+pub struct ReportLayout<'a> {
+    pub lang: &'a str,
+    pub parts: &'a [Part],
+    /// At the left of every page's footer ("page n of N" is at the right).
+    pub footer: &'a str,
+    /// The document's date (its metadata dates).
+    pub date: NaiveDate,
+    /// Distinguishes this document from every other in the trailer `/ID`.
+    pub id_seed: &'a str,
+}
+
+/// A block as the engine reads it: a template's blocks are borrowed as they are, so
+/// agreement documents are set without copying them into parts.
+#[derive(Debug, Clone, Copy)]
+enum Item<'a> {
+    Block(&'a Block),
+    Notice(&'a str),
+    Grid(&'a Grid),
+    Chart(&'a BarChart),
+}
+
+impl Part {
+    fn item(&self) -> Item<'_> {
+        match self {
+            Part::Block(b) => Item::Block(b),
+            Part::Notice(t) => Item::Notice(t),
+            Part::Table(g) => Item::Grid(g),
+            Part::BarChart(c) => Item::Chart(c),
+        }
+    }
+}
+
+/// Everything one render sets: the items, the signature blocks, the footer and metadata.
+struct Content<'a> {
+    lang: &'a str,
+    items: Vec<Item<'a>>,
+    signatures: &'a [Signature],
+    /// The footer's left text.
+    footer: String,
+    subject: &'a str,
+    date: NaiveDate,
+    id_seed: &'a str,
+}
+
+impl Content<'_> {
+    /// The markup block at `i`, if item `i` is one.
+    fn block(&self, i: usize) -> Option<&Block> {
+        match self.items.get(i) {
+            Some(Item::Block(b)) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
 /// Labels the layout writes itself, per language.
 struct Labels {
     footer: fn(&str, i64) -> String,
@@ -260,6 +365,16 @@ const PARAGRAPH_GAP: f32 = 5.0;
 const HEADING_GAP: f32 = 9.0;
 const CELL_PAD_X: f32 = 4.0;
 const CELL_PAD_Y: f32 = 3.0;
+/// The text size of a [`Grid`].
+const GRID: f32 = 9.0;
+const NOTICE_PAD: f32 = 6.0;
+/// A bar chart's height, legend and labels included, and the size of its text.
+const CHART_HEIGHT: f32 = 200.0;
+const CHART_TEXT: f32 = 7.5;
+/// The series' colours: a dark blue and an orange, told apart in grey print too (about 35%
+/// and 65% luminance).
+const CHART_COLOURS: [(f32, f32, f32); 3] =
+    [(0.16, 0.33, 0.56), (0.93, 0.58, 0.20), (0.6, 0.6, 0.6)];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Style {
@@ -481,8 +596,9 @@ fn wrap(faces: &Faces<'_>, text: &str, style: Style, size: f32, width: f32) -> V
     lines
 }
 
+/// Where a line sits: from the left edge, about the centre, or up to the right edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Align {
+pub enum Align {
     Left,
     Center,
     Right,
@@ -683,19 +799,30 @@ fn grey(level: f32) -> Color {
 }
 
 /// Column widths for a table: each column's natural width, shared out to the full width.
-fn column_widths(faces: &Faces<'_>, header: &[String], rows: &[Vec<String>]) -> Vec<f32> {
+fn column_widths(
+    faces: &Faces<'_>,
+    header: &[String],
+    rows: &[Vec<String>],
+    size: f32,
+) -> Vec<f32> {
     let n = header.len().max(1);
     let pad = 2.0 * CELL_PAD_X;
     let mut natural = vec![0.0f32; n];
     let mut longest_word = vec![0.0f32; n];
-    for (i, cell) in header.iter().enumerate() {
-        natural[i] = natural[i].max(faces.width(cell, Style::Bold, TABLE) + pad);
+    for (i, cell) in header.iter().enumerate().take(n) {
+        natural[i] = natural[i].max(faces.width(cell, Style::Bold, size) + pad);
+        // A heading's words count too: a narrow column of figures under "Hạng" must not
+        // break the word in two.
+        for (_, word) in pieces(cell) {
+            let w = faces.width(&word, Style::Bold, size) + pad;
+            longest_word[i] = longest_word[i].max(w);
+        }
     }
     for row in rows {
         for (i, cell) in row.iter().enumerate().take(n) {
-            natural[i] = natural[i].max(faces.width(cell, Style::Regular, TABLE) + pad);
+            natural[i] = natural[i].max(faces.width(cell, Style::Regular, size) + pad);
             for (_, word) in pieces(cell) {
-                let w = faces.width(&word, Style::Regular, TABLE) + pad;
+                let w = faces.width(&word, Style::Regular, size) + pad;
                 longest_word[i] = longest_word[i].max(w);
             }
         }
@@ -727,58 +854,78 @@ fn column_widths(faces: &Faces<'_>, header: &[String], rows: &[Vec<String>]) -> 
 
 /// A table's rows wrapped to its columns.
 struct TableLayout {
+    size: f32,
     widths: Vec<f32>,
     head: Vec<Vec<String>>,
     body: Vec<Vec<Vec<String>>>,
 }
 
 impl TableLayout {
-    fn new(faces: &Faces<'_>, header: &[String], rows: &[Vec<String>]) -> TableLayout {
-        let widths = column_widths(faces, header, rows);
+    fn new(faces: &Faces<'_>, header: &[String], rows: &[Vec<String>], size: f32) -> TableLayout {
+        let widths = column_widths(faces, header, rows, size);
         let wrap_row = |cells: &[String], style: Style| -> Vec<Vec<String>> {
             cells
                 .iter()
                 .zip(&widths)
-                .map(|(cell, w)| wrap(faces, cell, style, TABLE, w - 2.0 * CELL_PAD_X))
+                .map(|(cell, w)| wrap(faces, cell, style, size, w - 2.0 * CELL_PAD_X))
                 .collect()
         };
         let head = wrap_row(header, Style::Bold);
         let body = rows.iter().map(|r| wrap_row(r, Style::Regular)).collect();
-        TableLayout { widths, head, body }
+        TableLayout {
+            size,
+            widths,
+            head,
+            body,
+        }
     }
 
-    fn row_height(cells: &[Vec<String>]) -> f32 {
-        cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * TABLE * LEADING + 2.0 * CELL_PAD_Y
+    fn row_height(&self, cells: &[Vec<String>]) -> f32 {
+        cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * self.size * LEADING
+            + 2.0 * CELL_PAD_Y
     }
 
     /// What must stay together at the table's start: all of a short table (under a third of
     /// a page), else the header row with the first row.
     fn keep(&self) -> f32 {
-        let head = Self::row_height(&self.head);
-        let whole: f32 = head + self.body.iter().map(|r| Self::row_height(r)).sum::<f32>();
+        let head = self.row_height(&self.head);
+        let whole: f32 = head + self.body.iter().map(|r| self.row_height(r)).sum::<f32>();
         if whole <= (PAGE_H - TOP - BOTTOM) / 3.0 {
             whole
         } else {
-            head + self.body.first().map_or(0.0, |r| Self::row_height(r))
+            head + self.body.first().map_or(0.0, |r| self.row_height(r))
         }
     }
 }
 
-/// Sets a table, repeating its header row at the top of each page it continues on.
-fn table(pages: &mut Pages<'_>, header: &[String], rows: &[Vec<String>]) {
-    let t = TableLayout::new(pages.faces, header, rows);
-    let h = TABLE * LEADING;
+/// Sets a table, repeating its header row at the top of each page it continues on. Column
+/// `i` is aligned as `align[i]`, left where `align` has no entry.
+fn table(
+    pages: &mut Pages<'_>,
+    header: &[String],
+    rows: &[Vec<String>],
+    align: &[Align],
+    size: f32,
+) {
+    let t = TableLayout::new(pages.faces, header, rows, size);
+    let h = size * LEADING;
     let draw = |pages: &mut Pages<'_>, cells: &[Vec<String>], style: Style| {
-        let row_h = TableLayout::row_height(cells);
+        let row_h = t.row_height(cells);
         let mut x = LEFT;
         if style == Style::Bold {
             pages.shade(LEFT, pages.y, WIDTH, row_h);
         }
-        for (lines, w) in cells.iter().zip(&t.widths) {
+        for (c, (lines, w)) in cells.iter().zip(&t.widths).enumerate() {
             pages.frame(x, pages.y, *w, row_h);
+            let align = align.get(c).copied().unwrap_or(Align::Left);
+            let at = match align {
+                Align::Left => x + CELL_PAD_X,
+                Align::Center => x + w / 2.0,
+                Align::Right => x + w - CELL_PAD_X,
+            };
             for (i, line) in lines.iter().enumerate() {
                 let top = pages.y + CELL_PAD_Y + i as f32 * h;
-                pages.text(x + CELL_PAD_X, top, line, style, TABLE, Align::Left);
+                pages.text(at, top, line, style, size, align);
             }
             x += w;
         }
@@ -787,7 +934,7 @@ fn table(pages: &mut Pages<'_>, header: &[String], rows: &[Vec<String>]) {
     pages.ensure(t.keep());
     draw(pages, &t.head, Style::Bold);
     for cells in &t.body {
-        if TableLayout::row_height(cells) > pages.room() && pages.y > TOP {
+        if t.row_height(cells) > pages.room() && pages.y > TOP {
             pages.new_page();
             draw(pages, &t.head, Style::Bold);
         }
@@ -795,24 +942,232 @@ fn table(pages: &mut Pages<'_>, header: &[String], rows: &[Vec<String>]) {
     }
 }
 
-/// What must stay on one page at the start of block `i`: a heading above it keeps this much
+fn rgb((r, g, b): (f32, f32, f32)) -> Color {
+    Color::Rgb(Rgb::new(r, g, b, None))
+}
+
+/// The lines of a notice.
+fn notice_lines(faces: &Faces<'_>, text: &str) -> Vec<String> {
+    wrap(faces, text, Style::Bold, BODY, WIDTH - 2.0 * NOTICE_PAD)
+}
+
+fn notice_height(faces: &Faces<'_>, text: &str) -> f32 {
+    notice_lines(faces, text).len() as f32 * BODY * LEADING + 2.0 * NOTICE_PAD
+}
+
+/// A notice: bold lines, centred in an amber frame across the page, kept on one page.
+fn notice(pages: &mut Pages<'_>, text: &str) {
+    let lines = notice_lines(pages.faces, text);
+    let height = notice_height(pages.faces, text);
+    pages.ensure(height);
+    let top = pages.y;
+    pages.ops.push(Op::SetFillColor {
+        col: rgb((1.0, 0.94, 0.78)),
+    });
+    pages.ops.push(Op::SetOutlineColor {
+        col: rgb((0.80, 0.45, 0.0)),
+    });
+    pages.ops.push(Op::SetOutlineThickness { pt: Pt(1.2) });
+    pages.rect(LEFT, top, WIDTH, height, PaintMode::FillStroke);
+    pages.ops.push(Op::SetOutlineColor { col: grey(0.0) });
+    pages.ops.push(Op::SetFillColor {
+        col: rgb((0.45, 0.2, 0.0)),
+    });
+    for (j, line) in lines.iter().enumerate() {
+        let line_top = top + NOTICE_PAD + j as f32 * BODY * LEADING;
+        pages.text(
+            LEFT + WIDTH / 2.0,
+            line_top,
+            line,
+            Style::Bold,
+            BODY,
+            Align::Center,
+        );
+    }
+    pages.ops.push(Op::SetFillColor { col: grey(0.0) });
+    pages.y = top + height;
+}
+
+/// `n` with its digits grouped by `sep` in threes: `1.811`, `-12,500`.
+pub fn grouped(n: i64, sep: char) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The axis step for values up to `max`: the smallest 1, 2 or 5 × 10^k that reaches `max`
+/// in at most six steps, so the chart has between two and seven gridlines.
+fn axis_step(max: i64) -> i64 {
+    let mut magnitude: i64 = 1;
+    loop {
+        for m in [1, 2, 5] {
+            let step = magnitude.saturating_mul(m);
+            if max <= step.saturating_mul(6) {
+                return step;
+            }
+        }
+        magnitude = magnitude.saturating_mul(10);
+    }
+}
+
+/// A bar chart: a legend above, the value axis with its gridlines at the left, the groups'
+/// labels under their bars. It needs [`CHART_HEIGHT`] and is never split across pages.
+fn bar_chart(pages: &mut Pages<'_>, chart: &BarChart) {
+    let faces = pages.faces;
+    pages.ensure(CHART_HEIGHT);
+    let top = pages.y;
+    let line_h = CHART_TEXT * LEADING;
+    let colour = |j: usize| rgb(CHART_COLOURS[j % CHART_COLOURS.len()]);
+
+    // The legend, a swatch before each name, from the left edge.
+    let swatch = CHART_TEXT;
+    let mut x = LEFT;
+    for (j, name) in chart.series.iter().enumerate() {
+        pages.ops.push(Op::SetFillColor { col: colour(j) });
+        pages.rect(
+            x,
+            top + (line_h - swatch) / 2.0,
+            swatch,
+            swatch,
+            PaintMode::Fill,
+        );
+        pages.ops.push(Op::SetFillColor { col: grey(0.0) });
+        x += swatch + 4.0;
+        pages.text(x, top, name, Style::Regular, CHART_TEXT, Align::Left);
+        x += faces.width(name, Style::Regular, CHART_TEXT) + 14.0;
+    }
+
+    let max = chart
+        .groups
+        .iter()
+        .flat_map(|g| g.values.iter().copied())
+        .max()
+        .unwrap_or(0)
+        .max(0);
+    let step = axis_step(max);
+    let steps = (max / step + i64::from(max % step != 0)).max(1);
+    let axis_top = step.saturating_mul(steps);
+    let ticks: Vec<(i64, String)> = (0..=steps)
+        .map(|k| {
+            let v = step.saturating_mul(k);
+            (v, grouped(v, chart.digit_group))
+        })
+        .collect();
+    let axis_w = ticks
+        .iter()
+        .map(|(_, t)| faces.width(t, Style::Regular, CHART_TEXT))
+        .fold(0.0, f32::max)
+        + 6.0;
+    let plot_left = LEFT + axis_w;
+    let plot_w = WIDTH - axis_w;
+    let plot_top = top + line_h + 10.0;
+    let plot_bottom = top + CHART_HEIGHT - 2.0 * line_h - 4.0;
+    let plot_h = plot_bottom - plot_top;
+    let y_of = |v: i64| plot_bottom - plot_h * (v.max(0) as f32 / axis_top as f32);
+
+    pages.ops.push(Op::SetOutlineColor { col: grey(0.82) });
+    for (v, label) in &ticks {
+        let y = y_of(*v);
+        if *v > 0 {
+            pages.rule(plot_left, y, plot_left + plot_w, y, 0.4);
+        }
+        pages.ops.push(Op::SetFillColor { col: grey(0.35) });
+        pages.text(
+            plot_left - 4.0,
+            y - line_h / 2.0,
+            label,
+            Style::Regular,
+            CHART_TEXT,
+            Align::Right,
+        );
+        pages.ops.push(Op::SetFillColor { col: grey(0.0) });
+    }
+
+    let n = chart.groups.len().max(1) as f32;
+    let group_w = plot_w / n;
+    let series = chart.series.len().max(1) as f32;
+    // Bars fill about three quarters of their group's width, never wider than 18 pt each.
+    let bar_w = (group_w * 0.75 / series).min(18.0);
+    for (i, g) in chart.groups.iter().enumerate() {
+        let centre = plot_left + (i as f32 + 0.5) * group_w;
+        let first = centre - bar_w * series / 2.0;
+        for (j, v) in g.values.iter().enumerate() {
+            let y = y_of(*v);
+            if y < plot_bottom {
+                pages.ops.push(Op::SetFillColor { col: colour(j) });
+                pages.rect(
+                    first + j as f32 * bar_w,
+                    y,
+                    bar_w,
+                    plot_bottom - y,
+                    PaintMode::Fill,
+                );
+            }
+        }
+        pages.ops.push(Op::SetFillColor { col: grey(0.0) });
+        pages.text(
+            centre,
+            plot_bottom + 3.0,
+            &g.label,
+            Style::Regular,
+            CHART_TEXT,
+            Align::Center,
+        );
+        if !g.note.is_empty() {
+            pages.ops.push(Op::SetFillColor { col: grey(0.35) });
+            pages.text(
+                centre,
+                plot_bottom + 3.0 + line_h,
+                &g.note,
+                Style::Regular,
+                CHART_TEXT,
+                Align::Center,
+            );
+            pages.ops.push(Op::SetFillColor { col: grey(0.0) });
+        }
+    }
+    // The axes over the bars' feet.
+    pages.ops.push(Op::SetOutlineColor { col: grey(0.3) });
+    pages.rule(plot_left, plot_bottom, plot_left + plot_w, plot_bottom, 0.8);
+    pages.rule(plot_left, plot_top, plot_left, plot_bottom, 0.8);
+    pages.ops.push(Op::SetOutlineColor { col: grey(0.0) });
+    pages.y = top + CHART_HEIGHT;
+}
+
+/// What must stay on one page at the start of item `i`: a heading above it keeps this much
 /// with it, so it is never left alone at a page foot.
-fn keep_at_start(faces: &Faces<'_>, layout: &Layout<'_>, i: usize) -> f32 {
-    match layout.blocks.get(i) {
-        Some(Block::Paragraph(text)) => {
+fn keep_at_start(faces: &Faces<'_>, content: &Content<'_>, i: usize) -> f32 {
+    match content.items.get(i) {
+        Some(Item::Block(Block::Paragraph(text))) => {
             let lines = wrap(faces, text, Style::Regular, BODY, WIDTH).len();
             let h = BODY * LEADING;
             // A paragraph of two lines or fewer before the signatures goes with them.
-            if lines <= 2 && matches!(layout.blocks.get(i + 1), Some(Block::Signatures)) {
+            if lines <= 2 && matches!(content.block(i + 1), Some(Block::Signatures)) {
                 lines as f32 * h
                     + PARAGRAPH_GAP
-                    + signatures_height(faces, layout.lang, layout.signatures)
+                    + signatures_height(faces, content.lang, content.signatures)
             } else {
                 lines.min(2) as f32 * h
             }
         }
-        Some(Block::Table { header, rows }) => TableLayout::new(faces, header, rows).keep(),
-        Some(Block::Signatures) => signatures_height(faces, layout.lang, layout.signatures),
+        Some(Item::Block(Block::Table { header, rows })) => {
+            TableLayout::new(faces, header, rows, TABLE).keep()
+        }
+        Some(Item::Block(Block::Signatures)) => {
+            signatures_height(faces, content.lang, content.signatures)
+        }
+        Some(Item::Grid(g)) => TableLayout::new(faces, &g.header, &g.rows, GRID).keep(),
+        Some(Item::Notice(text)) => notice_height(faces, text),
+        Some(Item::Chart(_)) => CHART_HEIGHT,
         _ => 0.0,
     }
 }
@@ -902,10 +1257,9 @@ fn signatures(pages: &mut Pages<'_>, lang: &str, signatures: &[Signature]) {
 }
 
 /// Footers on every page, now that the page count is known.
-fn footers(pages: &mut [Vec<Op>], faces: &Faces<'_>, layout: &Layout<'_>) {
-    let l = labels(layout.lang);
+fn footers(pages: &mut [Vec<Op>], faces: &Faces<'_>, lang: &str, left: &str) {
+    let l = labels(lang);
     let total = pages.len();
-    let left = (l.footer)(layout.number, layout.terms_version);
     let top = PAGE_H - FOOTER_Y - FOOTER * LEADING;
     for (i, ops) in pages.iter_mut().enumerate() {
         let mut p = Pages {
@@ -919,7 +1273,7 @@ fn footers(pages: &mut [Vec<Op>], faces: &Faces<'_>, layout: &Layout<'_>) {
         p.rule(LEFT, rule_y, LEFT + WIDTH, rule_y, 0.4);
         p.ops.push(Op::SetOutlineColor { col: grey(0.0) });
         p.ops.push(Op::SetFillColor { col: grey(0.35) });
-        p.text(LEFT, top, &left, Style::Regular, FOOTER, Align::Left);
+        p.text(LEFT, top, left, Style::Regular, FOOTER, Align::Left);
         let page = (l.page)(i + 1, total);
         p.text(
             LEFT + WIDTH,
@@ -934,17 +1288,38 @@ fn footers(pages: &mut [Vec<Op>], faces: &Faces<'_>, layout: &Layout<'_>) {
     }
 }
 
-/// Sets the blocks on pages and returns the ops of each page.
-fn set(faces: &Faces<'_>, layout: &Layout<'_>) -> Vec<Vec<Op>> {
+/// Sets the items on pages and returns the ops of each page.
+fn set(faces: &Faces<'_>, content: &Content<'_>) -> Vec<Vec<Op>> {
     let mut pages = Pages::new(faces);
     let mut after_title = false;
-    for (i, block) in layout.blocks.iter().enumerate() {
+    for (i, item) in content.items.iter().enumerate() {
+        let block = match *item {
+            Item::Block(block) => block,
+            Item::Notice(text) => {
+                notice(&mut pages, text);
+                pages.y += 2.0 * PARAGRAPH_GAP;
+                after_title = false;
+                continue;
+            }
+            Item::Grid(grid) => {
+                table(&mut pages, &grid.header, &grid.rows, &grid.align, GRID);
+                pages.y += PARAGRAPH_GAP;
+                after_title = false;
+                continue;
+            }
+            Item::Chart(chart) => {
+                bar_chart(&mut pages, chart);
+                pages.y += PARAGRAPH_GAP;
+                after_title = false;
+                continue;
+            }
+        };
         match block {
             Block::Banner(text) => {
                 let lines = wrap(faces, text, Style::Bold, HEADING, WIDTH);
                 pages.lines(&lines, Style::Bold, HEADING, Align::Center);
                 // A short rule under the last banner line, as under a national motto.
-                if !matches!(layout.blocks.get(i + 1), Some(Block::Banner(_))) {
+                if !matches!(content.block(i + 1), Some(Block::Banner(_))) {
                     let y = pages.y + 2.0;
                     let half = 22.0 * MM;
                     let centre = LEFT + WIDTH / 2.0;
@@ -964,7 +1339,7 @@ fn set(faces: &Faces<'_>, layout: &Layout<'_>) -> Vec<Vec<Op>> {
             Block::Heading(text) => {
                 let lines = wrap(faces, text, Style::Bold, HEADING, WIDTH);
                 // Keep the heading with the start of what follows.
-                let next = keep_at_start(faces, layout, i + 1);
+                let next = keep_at_start(faces, content, i + 1);
                 pages.gap(HEADING_GAP);
                 pages.ensure(lines.len() as f32 * HEADING * LEADING + 3.0 + next);
                 pages.lines(&lines, Style::Bold, HEADING, Align::Left);
@@ -978,9 +1353,9 @@ fn set(faces: &Faces<'_>, layout: &Layout<'_>) -> Vec<Vec<Op>> {
                     Align::Left
                 };
                 let lines = wrap(faces, text, Style::Regular, BODY, WIDTH);
-                let after = match layout.blocks.get(i + 1) {
+                let after = match content.block(i + 1) {
                     Some(Block::Signatures) => {
-                        signatures_height(faces, layout.lang, layout.signatures)
+                        signatures_height(faces, content.lang, content.signatures)
                     }
                     _ => 0.0,
                 };
@@ -992,10 +1367,10 @@ fn set(faces: &Faces<'_>, layout: &Layout<'_>) -> Vec<Vec<Op>> {
                 };
             }
             Block::Table { header, rows } => {
-                table(&mut pages, header, rows);
+                table(&mut pages, header, rows, &[], TABLE);
                 pages.y += PARAGRAPH_GAP;
             }
-            Block::Signatures => signatures(&mut pages, layout.lang, layout.signatures),
+            Block::Signatures => signatures(&mut pages, content.lang, content.signatures),
         }
         after_title = false;
     }
@@ -1003,23 +1378,42 @@ fn set(faces: &Faces<'_>, layout: &Layout<'_>) -> Vec<Vec<Op>> {
 }
 
 /// Every piece of text the document will draw (to find the faces it needs).
-fn all_text<'a>(layout: &'a Layout<'_>, footer: &'a [String]) -> Vec<&'a str> {
-    let l = labels(layout.lang);
+fn all_text<'a>(content: &'a Content<'_>, footer: &'a [String]) -> Vec<&'a str> {
+    let l = labels(content.lang);
     let mut out: Vec<&str> = footer.iter().map(String::as_str).collect();
-    out.extend([l.signed, l.signed_at, l.unsigned]);
-    for b in layout.blocks {
-        match b {
-            Block::Banner(t) | Block::Title(t) | Block::Heading(t) | Block::Paragraph(t) => {
-                out.push(t)
-            }
-            Block::Table { header, rows } => {
+    if !content.signatures.is_empty()
+        || content
+            .items
+            .iter()
+            .any(|it| matches!(it, Item::Block(Block::Signatures)))
+    {
+        out.extend([l.signed, l.signed_at, l.unsigned]);
+    }
+    for item in &content.items {
+        match *item {
+            Item::Block(
+                Block::Banner(t) | Block::Title(t) | Block::Heading(t) | Block::Paragraph(t),
+            ) => out.push(t),
+            Item::Block(Block::Table { header, rows }) => {
                 out.extend(header.iter().map(String::as_str));
                 out.extend(rows.iter().flatten().map(String::as_str));
             }
-            Block::Signatures => {}
+            Item::Block(Block::Signatures) => {}
+            Item::Notice(t) => out.push(t),
+            Item::Grid(g) => {
+                out.extend(g.header.iter().map(String::as_str));
+                out.extend(g.rows.iter().flatten().map(String::as_str));
+            }
+            Item::Chart(c) => {
+                out.extend(c.series.iter().map(String::as_str));
+                for g in &c.groups {
+                    out.extend([g.label.as_str(), g.note.as_str()]);
+                }
+                // The axis' figures are digits and the separator: the sans face has them.
+            }
         }
     }
-    for s in layout.signatures {
+    for s in content.signatures {
         out.extend([
             s.party.as_str(),
             s.organisation.as_str(),
@@ -1076,30 +1470,56 @@ pub struct Rendered {
 /// Sets `layout` with `fonts` and writes the PDF.
 pub fn render(fonts: &Fonts, layout: &Layout<'_>) -> Result<Rendered, PdfError> {
     let l = labels(layout.lang);
+    let content = Content {
+        lang: layout.lang,
+        items: layout.blocks.iter().map(Item::Block).collect(),
+        signatures: layout.signatures,
+        footer: (l.footer)(layout.number, layout.terms_version),
+        subject: layout.number,
+        date: layout.date,
+        id_seed: layout.id_seed,
+    };
+    write(fonts, &content)
+}
+
+/// Sets a document composed of parts (a report) with `fonts` and writes the PDF: the same
+/// pages, fonts and determinism as an agreement's, with `layout.footer` in the footer.
+pub fn render_report(fonts: &Fonts, layout: &ReportLayout<'_>) -> Result<Rendered, PdfError> {
+    let content = Content {
+        lang: layout.lang,
+        items: layout.parts.iter().map(Part::item).collect(),
+        signatures: &[],
+        footer: layout.footer.to_string(),
+        subject: layout.footer,
+        date: layout.date,
+        id_seed: layout.id_seed,
+    };
+    write(fonts, &content)
+}
+
+fn write(fonts: &Fonts, content: &Content<'_>) -> Result<Rendered, PdfError> {
+    let l = labels(content.lang);
     // The footer texts of the longest page label (for the glyph check).
-    let footer = [
-        (l.footer)(layout.number, layout.terms_version),
-        (l.page)(1, 1),
-    ];
-    let faces = Faces::for_text(fonts, all_text(layout, &footer).into_iter())?;
-    let mut page_ops = set(&faces, layout);
-    footers(&mut page_ops, &faces, layout);
+    let footer = [content.footer.clone(), (l.page)(1, 1)];
+    let faces = Faces::for_text(fonts, all_text(content, &footer).into_iter())?;
+    let mut page_ops = set(&faces, content);
+    footers(&mut page_ops, &faces, content.lang, &content.footer);
     let count = page_ops.len();
 
-    let title = layout
-        .blocks
+    let title = content
+        .items
         .iter()
-        .find_map(|b| match b {
-            Block::Title(t) => Some(t.clone()),
+        .find_map(|it| match it {
+            Item::Block(Block::Title(t)) => Some(t.clone()),
             _ => None,
         })
         .unwrap_or_default();
     let mut doc = PdfDocument::new(&title);
-    let date = pdf_date(layout.date);
+    let date = pdf_date(content.date);
     doc.metadata.info.creation_date = date;
     doc.metadata.info.modification_date = date;
     doc.metadata.info.metadata_date = date;
-    doc.metadata.info.subject = layout.number.to_string();
+    doc.metadata.info.subject = content.subject.to_string();
     doc.metadata.info.producer = "usefirst".into();
     doc.metadata.info.creator = "usefirst".into();
     for face in &faces.faces {
@@ -1122,7 +1542,7 @@ pub fn render(fonts: &Fonts, layout: &Layout<'_>) -> Result<Rendered, PdfError> 
     let mut warnings = Vec::new();
     let mut pdf = doc.to_lopdf_document(&opts, &mut warnings);
     drop(doc);
-    let id = Sha256::digest(layout.id_seed.as_bytes());
+    let id = Sha256::digest(content.id_seed.as_bytes());
     let id = lopdf::Object::String(id[..16].to_vec(), lopdf::StringFormat::Hexadecimal);
     pdf.trailer
         .set("ID", lopdf::Object::Array(vec![id.clone(), id]));
@@ -1513,6 +1933,81 @@ mod tests {
         assert!(matches!(render(&fonts, &zh), Err(PdfError::FontMissing(_))));
         std::os::unix::fs::symlink(CJK, &later).unwrap();
         assert!(render(&fonts, &zh).is_ok());
+    }
+
+    #[test]
+    fn chart_axes_step_by_one_two_or_five_and_figures_are_grouped() {
+        for (max, step) in [
+            (0, 1),
+            (6, 1),
+            (7, 2),
+            (104, 20),
+            (120, 20),
+            (121, 50),
+            (2_412, 500),
+        ] {
+            assert_eq!(axis_step(max), step, "{max}");
+        }
+        assert!(axis_step(i64::MAX) > 0);
+        assert_eq!(grouped(1_811, '.'), "1.811");
+        assert_eq!(grouped(-1_234_567, ','), "-1,234,567");
+        assert_eq!(grouped(999, ','), "999");
+        assert_eq!(grouped(i64::MIN, '.'), "-9.223.372.036.854.775.808");
+    }
+
+    #[test]
+    fn a_bar_chart_keeps_with_its_heading_and_is_never_split() {
+        let fonts = fonts();
+        let chart = BarChart {
+            series: vec!["Bắt đầu dùng thử".into(), "Chuyển giao".into()],
+            groups: (1..=12)
+                .map(|m| BarGroup {
+                    label: format!("T{m}"),
+                    note: if m == 1 { "2026".into() } else { String::new() },
+                    values: vec![60 + 4 * m, 30 + 2 * m],
+                })
+                .collect(),
+            digit_group: '.',
+        };
+        let mut moved = 0;
+        for n in 20..=50 {
+            let mut parts = vec![Part::Block(Block::Title("Báo cáo".into()))];
+            for i in 0..n {
+                parts.push(Part::Block(Block::Paragraph(format!("Dòng số {i}."))));
+            }
+            parts.push(Part::Notice("Số liệu tạm tính".into()));
+            parts.push(Part::Block(Block::Heading("Theo tháng".into())));
+            parts.push(Part::BarChart(chart.clone()));
+            parts.push(Part::Block(Block::Paragraph("Dòng cuối.".into())));
+            let layout = ReportLayout {
+                lang: "vi",
+                parts: &parts,
+                footer: "Báo cáo tháng 10/2026",
+                date: day(),
+                id_seed: "report",
+            };
+            let rendered = render_report(&fonts, &layout).unwrap();
+            let raw = poppler("pdftotext", &[], &rendered.bytes);
+            assert_eq!(
+                raw.matches("Báo cáo tháng 10/2026").count(),
+                rendered.pages,
+                "{n}: the footer text on every page"
+            );
+            let page = raw
+                .split('\u{c}')
+                .find(|p| p.contains("Theo tháng"))
+                .unwrap();
+            // The heading, the legend, the axis and every label on one page.
+            for text in ["Bắt đầu dùng thử", "Chuyển giao", "T5", "T12", "100"] {
+                assert!(
+                    page.contains(text),
+                    "{n}: {text} not with the heading: {page}"
+                );
+            }
+            let first = raw.split('\u{c}').next().unwrap_or_default();
+            moved += usize::from(!first.contains("Theo tháng"));
+        }
+        assert!(moved > 0, "no chart was moved to the next page");
     }
 
     #[test]

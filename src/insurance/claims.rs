@@ -422,6 +422,10 @@ pub fn file(
     input: &ClaimInput,
     grace_days: u32,
 ) -> Result<Claim, AppError> {
+    // Filing queues behind whatever ends the agreement's cover (cover::end_policies takes the
+    // same key), so a claim is never filed on a policy that ended meanwhile (PostgreSQL;
+    // SQLite has one writer).
+    crate::db::lock_key(conn, &format!("cover\u{1f}{}", input.agreement_id))?;
     let row =
         agreements_store::get_visible(conn, actor, &input.agreement_id).map_err(|e| match e {
             AppError::NotFound => AppError::field("agreement_id", "no agreement with this id"),
@@ -451,21 +455,30 @@ pub fn file(
     }
     let reason = text_field("reason", &input.reason, 2000, true)?;
     let evidence = text_field("evidence", &input.evidence, 10_000, false)?;
-    // The bound policy that covers the risk.
-    let policies: Vec<(String, String, String, i64)> = insurance_policies::table
+    // The policy in force that covers the risk. A decline ends the cover, but what failed
+    // during the trial may still be claimed until the decision deadline.
+    type PolicyFacts = (String, String, String, i64, String, Option<String>);
+    let policies: Vec<PolicyFacts> = insurance_policies::table
         .filter(insurance_policies::agreement_id.eq(&row.id))
-        .filter(insurance_policies::status.eq("bound"))
         .order(insurance_policies::bound_at.desc())
         .select((
             insurance_policies::id,
             insurance_policies::risks,
             insurance_policies::currency,
             insurance_policies::coverage_minor,
+            insurance_policies::status,
+            insurance_policies::ended_reason,
         ))
         .load(conn)?;
-    let Some((policy_id, _, currency, coverage)) = policies
-        .into_iter()
-        .find(|(_, risks, _, _)| risks.split(',').any(|r| r == risk.as_str()))
+    let Some((policy_id, _, currency, coverage, _, _)) =
+        policies
+            .into_iter()
+            .find(|(_, risks, _, _, status, ended)| {
+                let in_force = status == "bound"
+                    || (risk == Risk::ImplementationFailure
+                        && ended.as_deref() == Some("declined"));
+                in_force && risks.split(',').any(|r| r == risk.as_str())
+            })
     else {
         return Err(wrong_window(
             &row,
@@ -499,7 +512,9 @@ pub fn file(
         Risk::ImplementationFailure => {
             let in_window = matches!(
                 status,
-                AgreementStatus::Active | AgreementStatus::AwaitingDecision
+                AgreementStatus::Active
+                    | AgreementStatus::AwaitingDecision
+                    | AgreementStatus::Declined
             ) && row.decision_deadline.is_some_and(|d| today <= d);
             if !in_window {
                 return Err(wrong_window(
@@ -509,18 +524,29 @@ pub fn file(
             }
         }
         Risk::NonPayment => {
-            let overdue_since = if status == AgreementStatus::Converted {
-                crate::insurance::cover::oldest_unpaid_due(conn, &row.id)?
-            } else {
-                None
+            // What is still unpaid of the installments due before `cutoff`.
+            let cutoff: Option<NaiveDate> =
+                today.checked_sub_days(chrono::Days::new(grace_days.into()));
+            let overdue = match (status, cutoff) {
+                (AgreementStatus::Converted, Some(cutoff)) => {
+                    crate::insurance::cover::unpaid_due_before(conn, &row.id, cutoff)?
+                }
+                _ => 0,
             };
-            let past_grace = overdue_since
-                .and_then(|due| due.checked_add_days(chrono::Days::new(grace_days.into())))
-                .is_some_and(|end: NaiveDate| today > end);
-            if !past_grace {
+            if overdue == 0 {
                 return Err(wrong_window(
                     &row,
                     format!("a non-payment claim is filed when an installment is overdue by more than {grace_days} days"),
+                ));
+            }
+            if amount > overdue {
+                return Err(AppError::field(
+                    "amount",
+                    format!(
+                        "exceeds what is overdue by more than {grace_days} days ({} {})",
+                        cur.format_amount(overdue),
+                        cur.code
+                    ),
                 ));
             }
         }

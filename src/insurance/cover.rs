@@ -176,6 +176,8 @@ pub fn end_policies(
     reason: &str,
     keep_non_payment: bool,
 ) -> Result<usize, AppError> {
+    // Claims being filed on the agreement finish first (claims::file takes the same key).
+    crate::db::lock_key(conn, &format!("cover\u{1f}{agreement_id}"))?;
     let bound: Vec<(String, String)> = insurance_policies::table
         .filter(insurance_policies::agreement_id.eq(agreement_id))
         .filter(insurance_policies::status.eq("bound"))
@@ -231,19 +233,20 @@ pub fn schedule_paid(conn: &mut DbConn, agreement_id: &str) -> QueryResult<bool>
     Ok(!open_ended && !lines.is_empty() && lines.iter().all(|(_, due, paid)| paid >= due))
 }
 
-/// The earliest day an installment of the agreement was due and is still unpaid, if any.
-pub fn oldest_unpaid_due(conn: &mut DbConn, agreement_id: &str) -> QueryResult<Option<NaiveDate>> {
-    let lines: Vec<(NaiveDate, i64, i64)> = schedule_lines::table
+/// What is still unpaid of the agreement's schedule lines due before `cutoff`.
+pub fn unpaid_due_before(
+    conn: &mut DbConn,
+    agreement_id: &str,
+    cutoff: NaiveDate,
+) -> Result<i64, AppError> {
+    let lines: Vec<(i64, i64)> = schedule_lines::table
         .filter(schedule_lines::agreement_id.eq(agreement_id))
-        .select((
-            schedule_lines::due,
-            schedule_lines::amount_minor,
-            schedule_lines::paid_minor,
-        ))
+        .filter(schedule_lines::due.lt(cutoff))
+        .select((schedule_lines::amount_minor, schedule_lines::paid_minor))
         .load(conn)?;
-    Ok(lines
+    lines
         .into_iter()
-        .filter(|(_, amount, paid)| paid < amount)
-        .map(|(due, _, _)| due)
-        .min())
+        .map(|(amount, paid)| (amount - paid).max(0))
+        .try_fold(0i64, i64::checked_add)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("overdue sum overflows")))
 }

@@ -112,10 +112,13 @@ pub struct Policy {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub ended_at: Option<NaiveDateTime>,
     pub ended_reason: Option<String>,
-    /// What approved and paid claims pay out, together (major units).
+    /// What the insurer has paid on claims (major units).
     pub paid_out: String,
     pub paid_out_minor: i64,
-    /// The coverage earlier payouts leave.
+    /// Payouts of approved claims, paid or not yet: what counts against the coverage.
+    pub incurred: String,
+    pub incurred_minor: i64,
+    /// The coverage the payouts leave.
     pub coverage_remaining: String,
     pub coverage_remaining_minor: i64,
     /// The claims on it, oldest first.
@@ -156,12 +159,16 @@ impl PolicyRow {
     /// The policy with its claims and what they pay out.
     fn view(self, conn: &mut DbConn) -> Result<Policy, AppError> {
         let claims: Vec<claims::Claim> = claims::for_policy(conn, &self.id)?;
-        let paid_out = claims
-            .iter()
-            .filter(|c| claims::ClaimStatus::parse(&c.status).is_some_and(|s| s.pays()))
-            .filter_map(|c| c.payout_minor)
-            .try_fold(0i64, i64::checked_add)
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payouts overflow")))?;
+        let sum = |pick: fn(claims::ClaimStatus) -> bool| {
+            claims
+                .iter()
+                .filter(|c| claims::ClaimStatus::parse(&c.status).is_some_and(pick))
+                .filter_map(|c| c.payout_minor)
+                .try_fold(0i64, i64::checked_add)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payouts overflow")))
+        };
+        let incurred = sum(claims::ClaimStatus::pays)?;
+        let paid_out = sum(|s| s == claims::ClaimStatus::Paid)?;
         let cur = Currency::parse(&self.currency).ok_or_else(|| {
             AppError::Internal(anyhow::anyhow!(
                 "policy {} has unknown currency {}",
@@ -170,10 +177,12 @@ impl PolicyRow {
             ))
         })?;
         let f = |v: i64| cur.format_amount(v);
-        let remaining = (self.coverage_minor - paid_out).max(0);
+        let remaining = (self.coverage_minor - incurred).max(0);
         Ok(Policy {
             paid_out: f(paid_out),
             paid_out_minor: paid_out,
+            incurred: f(incurred),
+            incurred_minor: incurred,
             coverage_remaining: f(remaining),
             coverage_remaining_minor: remaining,
             claims,

@@ -150,14 +150,58 @@ pub fn get(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<CoveredAgreemen
     let row = agreements_store::get(conn, id)
         .optional()?
         .ok_or(AppError::NotFound)?;
-    let sees = match actor.role {
+    let named = match actor.role {
         Role::Insurer => row.insurer_id.as_deref() == Some(actor.organisation_id.as_str()),
         _ => row.insurer_id.is_some(),
     };
+    // Covered: awaiting the parties' signatures on its cover, or with a policy bound.
+    let sees = named
+        && (row.status == Status::Approved.as_str() || {
+            let mut q = insurance_policies::table
+                .filter(insurance_policies::agreement_id.eq(&row.id))
+                .into_boxed();
+            if actor.role == Role::Insurer {
+                q = q.filter(insurance_policies::insurer_id.eq(actor.organisation_id.clone()));
+            }
+            q.count().get_result::<i64>(conn)? > 0
+        });
     if !sees {
         return Err(AppError::NotFound);
     }
     covered(conn, row)
+}
+
+/// The agreements whose cover includes `risk`: a bound policy with it, or (before binding)
+/// the exact product version chosen.
+fn covering(conn: &mut DbConn, risk: Risk) -> Result<Vec<String>, AppError> {
+    use crate::db::schema::{agreement_insurance, insurance_products};
+    let pattern = format!("%{}%", risk.as_str());
+    let mut ids: Vec<String> = insurance_policies::table
+        .filter(insurance_policies::risks.like(pattern.clone()))
+        .select(insurance_policies::agreement_id)
+        .load(conn)?;
+    let versions: Vec<(String, i32)> = insurance_products::table
+        .filter(insurance_products::risks.like(pattern))
+        .select((insurance_products::id, insurance_products::version))
+        .load(conn)?;
+    let product_ids: Vec<&String> = versions.iter().map(|(id, _)| id).collect();
+    let chosen: Vec<(String, String, i32)> = agreement_insurance::table
+        .filter(agreement_insurance::product_id.eq_any(product_ids))
+        .select((
+            agreement_insurance::agreement_id,
+            agreement_insurance::product_id,
+            agreement_insurance::product_version,
+        ))
+        .load(conn)?;
+    ids.extend(
+        chosen
+            .into_iter()
+            .filter(|(_, p, v)| versions.iter().any(|(id, ver)| id == p && ver == v))
+            .map(|(a, _, _)| a),
+    );
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// A page of the agreements `actor` covers, newest first, and the total.
@@ -169,14 +213,34 @@ pub fn list(
     offset: i64,
 ) -> Result<(Vec<CoveredAgreement>, i64), AppError> {
     check_viewer(actor)?;
+    let risk_ids = match filter.risk {
+        Some(r) => Some(covering(conn, r)?),
+        None => None,
+    };
     let filtered = || {
         let mut q = agreements::table.into_boxed();
-        q = match actor.role {
-            Role::Insurer => q.filter(agreements::insurer_id.eq(actor.organisation_id.clone())),
-            _ => match &filter.insurer_id {
-                Some(ins) => q.filter(agreements::insurer_id.eq(ins.clone())),
-                None => q.filter(agreements::insurer_id.is_not_null()),
-            },
+        let insurer = match actor.role {
+            Role::Insurer => Some(actor.organisation_id.clone()),
+            _ => filter.insurer_id.clone(),
+        };
+        q = match &insurer {
+            Some(ins) => q.filter(agreements::insurer_id.eq(ins.clone())),
+            None => q.filter(agreements::insurer_id.is_not_null()),
+        };
+        // Covered: awaiting the parties' signatures on its cover, or with a policy bound.
+        let approved = agreements::status.eq(Status::Approved.as_str());
+        q = match &insurer {
+            Some(ins) => q.filter(
+                approved.or(agreements::id.eq_any(
+                    insurance_policies::table
+                        .filter(insurance_policies::insurer_id.eq(ins.clone()))
+                        .select(insurance_policies::agreement_id),
+                )),
+            ),
+            None => q.filter(
+                approved.or(agreements::id
+                    .eq_any(insurance_policies::table.select(insurance_policies::agreement_id))),
+            ),
         };
         if let Some(s) = filter.status {
             q = q.filter(agreements::status.eq(s.as_str()));
@@ -207,29 +271,8 @@ pub fn list(
                     .and(agreements::requested_start.le(to))),
             );
         }
-        if let Some(r) = filter.risk {
-            // Covering the risk: a policy bound with it, or (before binding) a chosen product.
-            let pattern = format!("%{}%", r.as_str());
-            q = q.filter(
-                agreements::id
-                    .eq_any(
-                        insurance_policies::table
-                            .filter(insurance_policies::risks.like(pattern.clone()))
-                            .select(insurance_policies::agreement_id),
-                    )
-                    .or(agreements::id.eq_any({
-                        use crate::db::schema::{agreement_insurance, insurance_products};
-                        agreement_insurance::table
-                            .filter(
-                                agreement_insurance::product_id.eq_any(
-                                    insurance_products::table
-                                        .filter(insurance_products::risks.like(pattern))
-                                        .select(insurance_products::id),
-                                ),
-                            )
-                            .select(agreement_insurance::agreement_id)
-                    })),
-            );
+        if let Some(ids) = &risk_ids {
+            q = q.filter(agreements::id.eq_any(ids.clone()));
         }
         q
     };
@@ -316,6 +359,20 @@ pub fn dashboard(
             insurance_claims::payout_minor,
         ))
         .into_boxed();
+    let approved = agreements::status.eq(Status::Approved.as_str());
+    by_status = match &insurer {
+        Some(ins) => by_status.filter(
+            approved.or(agreements::id.eq_any(
+                insurance_policies::table
+                    .filter(insurance_policies::insurer_id.eq(ins.clone()))
+                    .select(insurance_policies::agreement_id),
+            )),
+        ),
+        None => by_status.filter(
+            approved.or(agreements::id
+                .eq_any(insurance_policies::table.select(insurance_policies::agreement_id))),
+        ),
+    };
     match &insurer {
         Some(ins) => {
             by_status = by_status.filter(agreements::insurer_id.eq(ins.clone()));

@@ -11,7 +11,7 @@
 
 pub mod handlers;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, Utc};
@@ -25,7 +25,7 @@ use crate::error::AppError;
 use crate::AppState;
 
 /// The kinds of message, each with a template per locale.
-pub const KINDS: [&str; 23] = [
+pub const KINDS: [&str; 24] = [
     "requested",
     "approved",
     "rejected",
@@ -44,6 +44,7 @@ pub const KINDS: [&str; 23] = [
     "reminder_installment",
     "reminder_overdue",
     "audit_broken",
+    "monthly_report",
     "claim_filed",
     "claim_approved",
     "claim_rejected",
@@ -189,7 +190,7 @@ pub fn enqueue_agreement(
         }
         .clone()
         .into();
-        write_message(conn, now, kind, Some(&agreement.id), r, &mut ctx)?;
+        write_message(conn, now, kind, Some(&agreement.id), r, &mut ctx, None)?;
     }
     Ok(recipients.len())
 }
@@ -203,6 +204,7 @@ fn write_message(
     agreement_id: Option<&str>,
     to: &Recipient,
     ctx: &mut serde_json::Value,
+    attachments: Option<&str>,
 ) -> Result<(), AppError> {
     ctx["recipient"] = to.name.clone().into();
     let (subject, body) = TEMPLATES
@@ -224,6 +226,7 @@ fn write_message(
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(now.naive_utc()),
             outbox::created_at.eq(now.naive_utc()),
+            outbox::attachments.eq(attachments),
         ))
         .execute(c))?;
     Ok(())
@@ -237,12 +240,94 @@ pub fn enqueue_admins(
     kind: &str,
     ctx: serde_json::Value,
 ) -> Result<usize, AppError> {
+    enqueue_admins_with(conn, now, kind, ctx, &[])
+}
+
+/// A file a message carries, read from where it is stored when the message is sent (the
+/// outbox row stays small and the file is written once however many receive it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    /// A stored monthly report (`monthly_reports.id`).
+    pub report_id: String,
+    /// `pdf` or `xlsx`.
+    pub format: String,
+}
+
+/// [`enqueue_admins`] with files attached.
+pub fn enqueue_admins_with(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    kind: &str,
+    ctx: serde_json::Value,
+    attachments: &[Attachment],
+) -> Result<usize, AppError> {
     let admins = recipients(conn, Audience::Admins)?;
     let mut ctx = ctx;
+    let files = if attachments.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(attachments).map_err(|e| AppError::Internal(e.into()))?)
+    };
     for to in &admins {
-        write_message(conn, now, kind, None, to, &mut ctx)?;
+        write_message(conn, now, kind, None, to, &mut ctx, files.as_deref())?;
     }
     Ok(admins.len())
+}
+
+/// The files of each claimed message, read once per stored report and format. A message
+/// whose files cannot be read fails on its own (named in its `last_error`); the others go.
+fn load_attachments(state: &AppState, messages: &[Pending]) -> Result<Vec<Files>, AppError> {
+    let mut cache: HashMap<(String, String), File> = HashMap::new();
+    let mut out = Vec::with_capacity(messages.len());
+    for m in messages {
+        let Some(text) = m.attachments.as_deref() else {
+            out.push(Ok(Vec::new()));
+            continue;
+        };
+        let wanted: Vec<Attachment> = match serde_json::from_str(text) {
+            Ok(w) => w,
+            Err(e) => {
+                out.push(Err(format!("attachments unreadable: {e}")));
+                continue;
+            }
+        };
+        let mut files = Ok(Vec::with_capacity(wanted.len()));
+        for a in wanted {
+            let key = (a.report_id.clone(), a.format.clone());
+            let file = match cache.get(&key) {
+                Some(f) => Some(f.clone()),
+                None => {
+                    let mut conn = state.db.reader()?;
+                    let f = crate::reports::stored::attachment(&mut conn, &a.report_id, &a.format)?;
+                    if let Some(f) = &f {
+                        cache.insert(key, f.clone());
+                    }
+                    f
+                }
+            };
+            match (file, &mut files) {
+                (Some(f), Ok(list)) => list.push(f),
+                (None, _) => {
+                    files = Err(format!("attachment {} of report {} is not stored", a.format, a.report_id));
+                    break;
+                }
+                _ => {}
+            }
+        }
+        out.push(files);
+    }
+    Ok(out)
+}
+
+/// A message's files, or why they cannot be attached.
+type Files = Result<Vec<File>, String>;
+
+/// A file attached to a message.
+#[derive(Debug, Clone)]
+pub struct File {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: std::sync::Arc<Vec<u8>>,
 }
 
 /// Whose active users a message goes to.
@@ -297,6 +382,7 @@ struct Pending {
     body: String,
     attempts: i32,
     created_at: chrono::NaiveDateTime,
+    attachments: Option<String>,
 }
 
 /// What one delivery run did.
@@ -372,6 +458,7 @@ pub fn deliver_due(state: &AppState) -> Result<DeliveryCounts, AppError> {
                     outbox::body,
                     outbox::attempts,
                     outbox::created_at,
+                    outbox::attachments,
                 ))
                 .load::<Pending>(conn)?,
         )
@@ -379,7 +466,8 @@ pub fn deliver_due(state: &AppState) -> Result<DeliveryCounts, AppError> {
     if claimed.is_empty() {
         return Ok(DeliveryCounts::default());
     }
-    let outcomes = send_all(state, &claimed)?;
+    let files = load_attachments(state, &claimed)?;
+    let outcomes = send_all(state, &claimed, &files)?;
     let mut counts = DeliveryCounts::default();
     let done = state.clock.now();
     // One transaction records every outcome.
@@ -441,8 +529,12 @@ struct SendError {
     permanent: bool,
 }
 
-fn build(from: &lettre::message::Mailbox, msg: &Pending) -> Result<lettre::Message, SendError> {
-    use lettre::message::{header::ContentType, Mailbox};
+fn build(
+    from: &lettre::message::Mailbox,
+    msg: &Pending,
+    files: &Files,
+) -> Result<lettre::Message, SendError> {
+    use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
     let permanent = |what: String| SendError {
         message: what,
         permanent: true,
@@ -453,15 +545,28 @@ fn build(from: &lettre::message::Mailbox, msg: &Pending) -> Result<lettre::Messa
             .parse()
             .map_err(|e| permanent(format!("recipient {}: {e}", msg.recipient_email)))?,
     );
-    lettre::Message::builder()
+    let builder = lettre::Message::builder()
         .from(from.clone())
         .to(to)
         .subject(msg.subject.clone())
         .message_id(Some(format!("<{}>", msg.message_id)))
-        .date(msg.created_at.and_utc().into())
-        .header(ContentType::TEXT_PLAIN)
-        .body(msg.body.clone())
-        .map_err(|e| permanent(e.to_string()))
+        .date(msg.created_at.and_utc().into());
+    let files = files.as_ref().map_err(|e| permanent(e.clone()))?;
+    if files.is_empty() {
+        return builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(msg.body.clone())
+            .map_err(|e| permanent(e.to_string()));
+    }
+    let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(msg.body.clone()));
+    for f in files {
+        let kind = ContentType::parse(&f.content_type)
+            .map_err(|e| permanent(format!("attachment {}: {e}", f.name)))?;
+        parts = parts.singlepart(
+            lettre::message::Attachment::new(f.name.clone()).body(f.bytes.as_ref().clone(), kind),
+        );
+    }
+    builder.multipart(parts).map_err(|e| permanent(e.to_string()))
 }
 
 /// Sends every message, `mail.concurrency` at a time over one pooled SMTP transport (or to
@@ -469,6 +574,7 @@ fn build(from: &lettre::message::Mailbox, msg: &Pending) -> Result<lettre::Messa
 fn send_all(
     state: &AppState,
     messages: &[Pending],
+    files: &[Files],
 ) -> Result<Vec<Result<(), SendError>>, AppError> {
     let cfg = &state.cfg.mail;
     // Checked at start (`Config::validate`).
@@ -482,8 +588,9 @@ fn send_all(
             .map_err(|e| AppError::Internal(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
         let outcomes: Vec<_> = messages
             .iter()
-            .map(|m| {
-                let mail = build(&from, m)?;
+            .zip(files)
+            .map(|(m, f)| {
+                let mail = build(&from, m, f)?;
                 let path = dir.join(format!("{}.eml", m.id));
                 std::fs::write(&path, mail.formatted()).map_err(|e| SendError {
                     message: format!("writing {}: {e}", path.display()),
@@ -511,7 +618,7 @@ fn send_all(
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(msg) = messages.get(i) else { break };
-                        let outcome = build(&from, msg).and_then(|mail| {
+                        let outcome = build(&from, msg, &files[i]).and_then(|mail| {
                             use lettre::Transport;
                             transport.send(&mail).map(|_| ()).map_err(|e| SendError {
                                 permanent: e.is_permanent(),
@@ -578,6 +685,8 @@ mod tests {
             "days": 7, "due": "2026-09-01", "line": 2, "seq": 42, "reason": "hash mismatch",
             "claim": "CL-2026-000001", "risk": "implementation_failure", "payout": "95.000.000 VND",
             "decision_reason": "", "payment_reference": "",
+            "month": "2026-10", "provisional": false, "requests": 148, "trials_started": 102,
+            "conversions": 51, "pdf_sha256": "ab12",
         })
     }
 
@@ -590,10 +699,10 @@ mod tests {
                     !subject.is_empty() && !subject.contains('\n'),
                     "{locale}/{kind}"
                 );
-                let expect = if kind == "audit_broken" {
-                    "42"
-                } else {
-                    "UF-2026-000001"
+                let expect = match kind {
+                    "audit_broken" => "42",
+                    "monthly_report" => "2026-10",
+                    _ => "UF-2026-000001",
                 };
                 assert!(body.contains(expect), "{locale}/{kind}: {body}");
                 assert!(!body.contains("{{"), "{locale}/{kind}");

@@ -43,14 +43,17 @@ pub enum JobKind {
     DeliverMail,
     /// Remind the parties of dates ahead and of overdue payments.
     Remind,
+    /// Make, store and mail the previous month's conversion report.
+    MonthlyReport,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 4] = [
+    pub const ALL: [JobKind; 5] = [
         JobKind::Advance,
         JobKind::Remind,
         JobKind::DeliverMail,
         JobKind::VerifyAudit,
+        JobKind::MonthlyReport,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +62,7 @@ impl JobKind {
             JobKind::VerifyAudit => "verify-audit",
             JobKind::DeliverMail => "deliver-mail",
             JobKind::Remind => "remind",
+            JobKind::MonthlyReport => "monthly-report",
         }
     }
 
@@ -335,6 +339,12 @@ fn run(state: &AppState, kind: JobKind) -> Result<serde_json::Value, String> {
         JobKind::Remind => {
             let sent = remind::run(state, now).map_err(|e| format!("reminding: {e}"))?;
             serde_json::to_value(sent).map_err(|e| e.to_string())
+        }
+        JobKind::MonthlyReport => {
+            let month = crate::reports::stored::previous_month(state.tz, now);
+            let stored = crate::reports::stored::generate(state, month)
+                .map_err(|e| format!("the {month} report: {e}"))?;
+            serde_json::to_value(stored).map_err(|e| e.to_string())
         }
         JobKind::DeliverMail => {
             let c = crate::mail::deliver_due(state).map_err(|e| format!("delivering mail: {e}"))?;

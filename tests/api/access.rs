@@ -141,7 +141,7 @@ async fn approved_a(app: &TestApp, w: &World) -> Agr {
     Agr::of(&a)
 }
 
-/// Agreement B: sme_b ↔ inst_b on tech_b, approved, insured by insurer_a.
+/// Agreement B: sme_b ↔ inst_b on tech_b, approved with insurer_a's product chosen.
 async fn approved_b(app: &TestApp, w: &World) -> Agr {
     let b = app.request(&w.sme_b, &w.tech_b, "2026-03-10").await;
     let (s, b) = app
@@ -150,7 +150,7 @@ async fn approved_b(app: &TestApp, w: &World) -> Agr {
             b["id"].as_str().unwrap(),
             "approve",
             b["version"].as_i64().unwrap(),
-            json!({"insurer_id": w.insurer_a.org}),
+            json!({"insurance_product_id": w.product_a}),
         )
         .await;
     assert_eq!(s, 200, "{b}");

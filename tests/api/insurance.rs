@@ -32,8 +32,15 @@ async fn create_product(app: &TestApp, insurer: &User, body: Value) -> String {
 
 /// `sme_b` requests `tech_b` (insurance required) from 2026-03-10; institute B approves
 /// naming insurer A; the SME chooses `product` with `coverage`. Returns the agreement.
-async fn approved_with_choice(app: &TestApp, w: &World, product: &str, coverage: &str) -> Value {
-    let a = app.request(&w.sme_b, &w.tech_b, "2026-03-10").await;
+async fn approved_with_choice(
+    app: &TestApp,
+    w: &World,
+    sme: &User,
+    start: &str,
+    product: &str,
+    coverage: &str,
+) -> Value {
+    let a = app.request(sme, &w.tech_b, start).await;
     let id = id_of(&a);
     let (s, a) = app
         .act(
@@ -48,7 +55,7 @@ async fn approved_with_choice(app: &TestApp, w: &World, product: &str, coverage:
     let (s, a) = app
         .send_matching(
             Method::POST,
-            &w.sme_b.token,
+            &sme.token,
             &format!("/api/v1/insurance/agreements/{id}/product"),
             version_of(&a),
             json!({"product_id": product, "coverage": coverage}),
@@ -59,10 +66,10 @@ async fn approved_with_choice(app: &TestApp, w: &World, product: &str, coverage:
     a
 }
 
-async fn sign_both(app: &TestApp, w: &World, a: Value) -> Value {
+async fn sign_both(app: &TestApp, w: &World, sme: &User, a: Value) -> Value {
     let id = id_of(&a);
     let (s, a) = app
-        .act(&w.sme_b.token, &id, "sign", version_of(&a), json!({}))
+        .act(&sme.token, &id, "sign", version_of(&a), json!({}))
         .await;
     assert_eq!(s, 200, "{a}");
     let (s, a) = app
@@ -140,7 +147,7 @@ async fn a_failure_claim_is_paid_and_the_payout_is_on_the_statement() {
     let app = TestApp::spawn_long_sessions().await;
     let w = app.world().await;
     let product = create_product(&app, &w.insurer_a, failure_product()).await;
-    let a = approved_with_choice(&app, &w, &product, "8000.00").await;
+    let a = approved_with_choice(&app, &w, &w.sme_b, "2026-03-10", &product, "8000.00").await;
     let id = id_of(&a);
     let (s, ins) = app
         .get(
@@ -153,7 +160,7 @@ async fn a_failure_claim_is_paid_and_the_payout_is_on_the_statement() {
     assert_eq!(ins["insurance_choice"]["product_version"], 1);
     assert_eq!(ins["policies"], json!([]));
 
-    sign_both(&app, &w, a).await;
+    sign_both(&app, &w, &w.sme_b, a).await;
     // 8,000.00 at 2%: 160.00, of which the SME pays 80.00, the institute 32.00, the subsidy 48.00.
     let (s, page) = app
         .get(
@@ -282,7 +289,8 @@ async fn a_failure_claim_is_paid_and_the_payout_is_on_the_statement() {
     assert_eq!(s, 200, "{st}");
     let on_statement = &st["insurance"][0];
     assert_eq!(on_statement["premium"], "160.00", "{st}");
-    assert_eq!(on_statement["paid_out"], "8000.00");
+    assert_eq!(on_statement["paid_out"], "2500.00");
+    assert_eq!(on_statement["incurred"], "8000.00");
     assert_eq!(on_statement["coverage_remaining"], "0.00");
     assert_eq!(on_statement["status"], "ended");
     assert_eq!(on_statement["ended_reason"], "converted");
@@ -340,8 +348,11 @@ async fn insurers_see_what_they_cover_and_no_personal_data() {
     let (s, claim) = file(&app, &w.sme_b, &id, "implementation_failure", "1200.00").await;
     assert_eq!(s, 201, "{claim}");
     let claim_id = id_of(&claim);
-    // Another covered trial, of sme_a, for the lists.
-    app.signed_insured(&w, &w.sme_a, "2026-03-20").await;
+    // Another covered trial, of sme_a, with implementation-failure cover only, for the lists.
+    let failure_only = create_product(&app, &w.insurer_a, failure_product()).await;
+    let other =
+        approved_with_choice(&app, &w, &w.sme_a, "2026-03-20", &failure_only, "8000.00").await;
+    sign_both(&app, &w, &w.sme_a, other).await;
 
     // Agreement, claim and policy reads, by everyone.
     let reads = [
@@ -416,6 +427,7 @@ async fn insurers_see_what_they_cover_and_no_personal_data() {
         "/api/v1/insurance/policies".to_string(),
         "/api/v1/claims".to_string(),
         format!("/api/v1/claims/{claim_id}"),
+        format!("/api/v1/agreements/{id}/events"),
     ] {
         let (s, body) = app.get(&w.insurer_a.token, &path).await;
         assert_eq!(s, 200, "{path}: {body}");
@@ -442,7 +454,7 @@ async fn insurers_see_what_they_cover_and_no_personal_data() {
         for u in &users {
             for s in &strings {
                 assert!(
-                    *s != u.email && *s != u.id && !s.contains("Người dùng"),
+                    !s.contains(&u.email) && !s.contains(&u.id) && !s.contains("Người dùng"),
                     "user data {s:?} in {body}"
                 );
             }
@@ -468,7 +480,8 @@ async fn insurers_see_what_they_cover_and_no_personal_data() {
     for (query, total) in [
         ("status=active", 1),
         ("status=signed", 1),
-        ("risk=non_payment", 2),
+        ("risk=non_payment", 1),
+        ("risk=implementation_failure", 2),
         ("from=2026-03-15", 1),
         ("to=2026-03-15", 1),
         (&format!("institute_id={}", w.inst_a.org) as &str, 0),
@@ -509,9 +522,9 @@ async fn bad_claims_and_decisions_are_refused_and_change_nothing() {
         (409, Some("signed")),
         "{p}"
     );
+    assert_eq!(app.snapshot(), before);
     app.pass_days(8);
     let before_active = app.snapshot();
-    assert_ne!(before, before_active);
     let cases: Vec<(&User, Value, u16, &str)> = vec![
         // Over the coverage (10,000.00).
         (
@@ -720,8 +733,13 @@ async fn the_institute_claims_non_payment_after_the_grace_period() {
     let (s, p) = file(&app, &w.inst_b, &id, "non_payment", "3000.00").await;
     assert_eq!(s, 409, "{p}");
     assert_eq!(app.snapshot(), before);
-    // Past it.
+    // Past it; but only what is overdue past the grace period can be claimed.
     app.pass_days(11);
+    let before = app.snapshot();
+    let (s, p) = file(&app, &w.inst_b, &id, "non_payment", "3000.01").await;
+    assert_eq!(s, 422, "{p}");
+    assert_field_error(&p, "amount");
+    assert_eq!(app.snapshot(), before);
     let (s, claim) = file(&app, &w.inst_b, &id, "non_payment", "3000.00").await;
     assert_eq!(s, 201, "{claim}");
     assert_eq!(claim["claimant_org"], w.inst_b.org.as_str());
@@ -743,7 +761,8 @@ async fn the_institute_claims_non_payment_after_the_grace_period() {
     assert_eq!(s, 201, "{st}");
     assert_eq!(st["insurance"][0]["status"], "ended", "{st}");
     assert_eq!(st["insurance"][0]["ended_reason"], "schedule_paid");
-    assert_eq!(st["insurance"][0]["paid_out"], "2500.00");
+    assert_eq!(st["insurance"][0]["incurred"], "2500.00");
+    assert_eq!(st["insurance"][0]["paid_out"], "0.00");
 }
 
 /// Products: checked field by field, insurers only, versioned; a choice keeps the version it
@@ -784,7 +803,7 @@ async fn products_are_checked_versioned_and_bound_as_chosen() {
         )
         .await;
     assert_eq!((s, p["version"].as_i64()), (200, Some(1)), "{p}");
-    let a = approved_with_choice(&app, &w, &product, "4000.00").await;
+    let a = approved_with_choice(&app, &w, &w.sme_b, "2026-03-10", &product, "4000.00").await;
 
     // The insurer raises the rate: version 2. Another insurer cannot touch it.
     let mut v2 = failure_product();
@@ -807,7 +826,7 @@ async fn products_are_checked_versioned_and_bound_as_chosen() {
 
     // Bound on version 1: 4,000.00 at 2% = 80.00.
     let id = id_of(&a);
-    sign_both(&app, &w, a).await;
+    sign_both(&app, &w, &w.sme_b, a).await;
     let (_, page) = app
         .get(
             &w.insurer_a.token,
@@ -881,7 +900,32 @@ async fn products_are_checked_versioned_and_bound_as_chosen() {
         .await;
     assert_eq!(s, 403, "an insurer is not a party: {p}");
     assert_eq!(app.snapshot(), before);
-    // The last signature needs a chosen product.
+    // No signature before the product is chosen, and no change of it after one.
+    let (s, p) = app
+        .act(
+            &w.sme_b.token,
+            &id_of(&b),
+            "sign",
+            version_of(&b),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, p["current_state"].as_str()),
+        (409, Some("approved")),
+        "{p}"
+    );
+    assert_eq!(app.snapshot(), before);
+    let (s, b) = app
+        .send_matching(
+            Method::POST,
+            &w.inst_b.token,
+            &choose,
+            version_of(&b),
+            json!({"product_id": product}),
+        )
+        .await;
+    assert_eq!(s, 200, "the institute may choose too: {b}");
     let (s, b) = app
         .act(
             &w.sme_b.token,
@@ -902,18 +946,48 @@ async fn products_are_checked_versioned_and_bound_as_chosen() {
         )
         .await;
     assert_eq!(s, 409, "after a signature: {p}");
-    let (s, p) = app
+}
+
+/// A decline ends the cover, but a failure during the trial may still be claimed until the
+/// decision deadline.
+#[actix_web::test]
+async fn a_declining_sme_claims_until_the_decision_deadline() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let a = app.signed_insured(&w, &w.sme_b, "2026-03-10").await;
+    let id = id_of(&a);
+    // The 60-day trial ends on 2026-05-08; the decision is due by 2026-05-22.
+    app.pass_days(8 + 61);
+    let (_, a) = app
+        .get(&w.sme_b.token, &format!("/api/v1/agreements/{id}"))
+        .await;
+    assert_eq!(a["status"], "awaiting_decision", "{a}");
+    let (s, a) = app
         .act(
-            &w.inst_b.token,
-            &id_of(&b),
-            "sign",
-            version_of(&b),
-            json!({}),
+            &w.sme_b.token,
+            &id,
+            "decline",
+            version_of(&a),
+            json!({"reason": "Không đạt công suất"}),
         )
         .await;
+    assert_eq!(s, 200, "{a}");
+    let (_, page) = app
+        .get(
+            &w.sme_b.token,
+            &format!("/api/v1/insurance/policies?agreement_id={id}"),
+        )
+        .await;
+    assert_eq!(page["items"][0]["ended_reason"], "declined", "{page}");
+    let (s, claim) = file(&app, &w.sme_b, &id, "implementation_failure", "2000.00").await;
     assert_eq!(
-        (s, p["current_state"].as_str()),
-        (409, Some("approved")),
-        "{p}"
+        (s, claim["status"].as_str()),
+        (201, Some("filed")),
+        "{claim}"
     );
+    app.pass_days(13);
+    let before = app.snapshot();
+    let (s, p) = file(&app, &w.sme_b, &id, "implementation_failure", "2000.00").await;
+    assert_eq!(s, 409, "after the deadline: {p}");
+    assert_eq!(app.snapshot(), before);
 }

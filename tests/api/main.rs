@@ -11,6 +11,7 @@ mod helpers;
 mod insurance;
 mod lifecycle;
 mod mail;
+mod reports;
 mod scheduler;
 mod settlement;
 mod smoke;

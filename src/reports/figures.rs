@@ -1,0 +1,513 @@
+//! The figures of a monthly report, read with a few aggregate queries.
+//!
+//! Every headline measure is one pass over its table that sorts each row into a bucket by
+//! when it happened: before the twelve-month series, or one of its twelve months (the last is
+//! the report's month); rows after the month are left out. The month, the month before, the
+//! cumulative total and the series all come from the same pass. Instants are compared with
+//! the UTC instants of local midnights, so an event at 23:30 local time on the last day
+//! belongs to that month whatever its UTC date; calendar dates are compared as they are.
+//! Breakdowns and the top tens are the report's month only, grouped by technology and the
+//! SME's province, and rolled up here.
+//!
+//! Reads only; never formats (the tables in `mod.rs` and the renderers do).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::*;
+use crate::db::schema::{organisations, technologies};
+use crate::db::{raw_query, DbConn, Param};
+use crate::error::AppError;
+
+/// Months in the series, the report's month last.
+pub const SERIES: usize = 12;
+
+/// The statuses a decision leaves.
+const DECIDED: &str = "('converted', 'declined', 'lapsed')";
+
+/// One bucket of one group of a pass.
+#[derive(Debug, QueryableByName)]
+struct Bucketed {
+    /// -1 before the series; 0 to 11 its months.
+    #[diesel(sql_type = Integer)]
+    bucket: i32,
+    #[diesel(sql_type = Text)]
+    k: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = BigInt)]
+    amount: i64,
+    #[diesel(sql_type = BigInt)]
+    amount2: i64,
+}
+
+/// The series' month starts and the report month's end, as parameters of one kind.
+struct Bounds {
+    /// 13 values: the first day of each series month, then the day after the report's month.
+    params: Vec<Param>,
+}
+
+/// The local midnight starting `day` in `tz`, in UTC.
+pub fn midnight(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
+    let local = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    // A zone that skips midnight (a DST change at 00:00) starts the day at the first instant.
+    tz.from_local_datetime(&local)
+        .earliest()
+        .or_else(|| tz.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&local))
+}
+
+/// The counts of one pass, by group: bucket → (rows, amount, amount2).
+#[derive(Debug, Default)]
+struct Pass {
+    groups: BTreeMap<String, [(i64, i64, i64); SERIES + 1]>,
+}
+
+impl Pass {
+    fn slot(bucket: i32) -> usize {
+        // Index 0 is "before the series"; 1..=12 the months.
+        (bucket + 1).clamp(0, SERIES as i32) as usize
+    }
+
+    fn of(rows: Vec<Bucketed>) -> Pass {
+        let mut p = Pass::default();
+        for r in rows {
+            let cell = &mut p.groups.entry(r.k).or_insert([(0, 0, 0); SERIES + 1])[Pass::slot(r.bucket)];
+            cell.0 += r.n;
+            cell.1 += r.amount;
+            cell.2 += r.amount2;
+        }
+        p
+    }
+
+    fn buckets(&self, group: &str) -> [(i64, i64, i64); SERIES + 1] {
+        self.groups.get(group).copied().unwrap_or([(0, 0, 0); SERIES + 1])
+    }
+
+    /// Rows of `group`: the month, the previous month, cumulative.
+    fn counted(&self, group: &str) -> Counted {
+        let b = self.buckets(group);
+        Counted::new(b[SERIES].0, b[SERIES - 1].0, b.iter().map(|c| c.0).sum())
+    }
+
+    /// Rows of all groups together.
+    fn counted_all(&self) -> Counted {
+        let mut c = Counted::default();
+        for k in self.groups.keys() {
+            let g = self.counted(k);
+            c = Counted::new(c.month + g.month, c.previous + g.previous, c.cumulative + g.cumulative);
+        }
+        c
+    }
+
+    /// Rows of all groups per series month.
+    fn series_all(&self) -> [i64; SERIES] {
+        let mut s = [0; SERIES];
+        for b in self.groups.values() {
+            for (i, v) in s.iter_mut().enumerate() {
+                *v += b[i + 1].0;
+            }
+        }
+        s
+    }
+}
+
+/// One pass over `from` (a `FROM … WHERE …` clause) bucketed by `column`.
+fn pass(
+    conn: &mut DbConn,
+    from: &str,
+    column: &str,
+    key: &str,
+    amount: &str,
+    amount2: &str,
+    bounds: &Bounds,
+) -> QueryResult<Pass> {
+    let mut case = String::from("CASE");
+    case.push_str(&format!(" WHEN {column} < ? THEN -1"));
+    for i in 1..SERIES {
+        case.push_str(&format!(" WHEN {column} < ? THEN {}", i - 1));
+    }
+    case.push_str(&format!(" ELSE {} END", SERIES - 1));
+    let sql = format!(
+        "SELECT {case} AS bucket, CAST({key} AS TEXT) AS k, COUNT(*) AS n, \
+         CAST(COALESCE(SUM({amount}), 0) AS BIGINT) AS amount, \
+         CAST(COALESCE(SUM({amount2}), 0) AS BIGINT) AS amount2 \
+         {from} AND {column} IS NOT NULL AND {column} < ? GROUP BY 1, 2"
+    );
+    let params: Vec<Param> = bounds.params.to_vec();
+    Ok(Pass::of(raw_query(conn, &sql, &params)?))
+}
+
+/// A month-only count grouped by technology and the SME's province.
+#[derive(Debug, QueryableByName)]
+struct Grouped {
+    #[diesel(sql_type = Text)]
+    technology_id: String,
+    #[diesel(sql_type = Text)]
+    province: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn month_groups(
+    conn: &mut DbConn,
+    column: &str,
+    condition: &str,
+    from: Param,
+    until: Param,
+) -> QueryResult<Vec<Grouped>> {
+    let sql = format!(
+        "SELECT a.technology_id AS technology_id, o.province AS province, COUNT(*) AS n \
+         FROM agreements a JOIN organisations o ON o.id = a.sme_id \
+         WHERE {condition} AND a.{column} >= ? AND a.{column} < ? GROUP BY a.technology_id, o.province"
+    );
+    raw_query(conn, &sql, &[from, until])
+}
+
+/// Nearest-rank percentile `p` (in percent) of a histogram of whole days.
+fn percentile(hist: &BTreeMap<i64, i64>, p: i64) -> Option<i64> {
+    let n: i64 = hist.values().sum();
+    if n == 0 {
+        return None;
+    }
+    // Rank ceil(p/100 × n), at least 1.
+    let rank = ((p * n) + 99) / 100;
+    let rank = rank.max(1);
+    let mut seen = 0;
+    for (days, count) in hist {
+        seen += count;
+        if seen >= rank {
+            return Some(*days);
+        }
+    }
+    hist.keys().next_back().copied()
+}
+
+/// Converted ÷ decided, exact to four places (half away from zero).
+pub fn rate(converted: i64, decided: i64) -> Option<String> {
+    if decided == 0 {
+        return None;
+    }
+    let r = (Decimal::from(converted) / Decimal::from(decided))
+        .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero);
+    Some(format!("{r:.4}"))
+}
+
+fn decisions(converted: i64, hist: &BTreeMap<i64, i64>) -> Decisions {
+    let decided = hist.values().sum();
+    Decisions {
+        decided,
+        converted,
+        conversion_rate: rate(converted, decided),
+        median_days: percentile(hist, 50),
+        p90_days: percentile(hist, 90),
+    }
+}
+
+fn overflow() -> AppError {
+    AppError::Internal(anyhow::anyhow!("a report amount overflows"))
+}
+
+/// The report of `month` in `tz`, as the database stands at `now`.
+pub fn monthly(conn: &mut DbConn, tz: Tz, month: Month, now: DateTime<Utc>) -> Result<MonthlyReport, AppError> {
+    let mut first = month;
+    for _ in 1..SERIES {
+        first = first.prev();
+    }
+    let mut starts = Vec::with_capacity(SERIES + 1);
+    let mut m = first;
+    for _ in 0..SERIES {
+        starts.push(m.first_day());
+        m = m.next();
+    }
+    starts.push(month.next().first_day());
+    let instants: Vec<NaiveDateTime> = starts.iter().map(|d| midnight(tz, *d).naive_utc()).collect();
+    let dates = Bounds { params: starts.iter().map(|d| Param::Date(*d)).collect() };
+    let times = Bounds { params: instants.iter().map(|t| Param::Instant(*t)).collect() };
+    let (month_start, month_end) = (instants[SERIES - 1], instants[SERIES]);
+
+    const ALL: &str = "FROM agreements a WHERE 1 = 1";
+    let requests = pass(conn, ALL, "a.created_at", "''", "0", "0", &times)?;
+    let approvals = pass(conn, ALL, "a.approved_at", "''", "0", "0", &times)?;
+    let closings = pass(conn, ALL, "a.closed_at", "a.status", "0", "0", &times)?;
+    let started = pass(conn, ALL, "a.started_on", "''", "0", "0", &dates)?;
+    let ended = pass(conn, ALL, "a.trial_ended_on", "''", "0", "0", &dates)?;
+    let days = pass(
+        conn,
+        &format!("FROM agreements a WHERE a.status IN {DECIDED}"),
+        "a.closed_at",
+        "a.decision_days",
+        "0",
+        "0",
+        &times,
+    )?;
+    let contracts = pass(
+        conn,
+        "FROM conversion_contracts c WHERE 1 = 1",
+        "c.converted_on",
+        "c.currency",
+        "c.total_minor",
+        "0",
+        &dates,
+    )?;
+    let payments = pass(
+        conn,
+        "FROM payments p JOIN conversion_contracts c ON c.agreement_id = p.agreement_id WHERE 1 = 1",
+        "p.received_on",
+        "c.currency",
+        "p.amount_minor",
+        "0",
+        &dates,
+    )?;
+    let policies = pass(
+        conn,
+        "FROM insurance_policies i WHERE 1 = 1",
+        "i.bound_at",
+        "i.currency",
+        "i.premium_minor",
+        "i.subsidy_minor",
+        &times,
+    )?;
+    let filed = pass(conn, "FROM insurance_claims c WHERE 1 = 1", "c.filed_at", "c.currency", "0", "0", &times)?;
+    let approved = pass(
+        conn,
+        "FROM insurance_claims c WHERE c.status IN ('approved', 'paid')",
+        "c.decided_at",
+        "c.currency",
+        "0",
+        "0",
+        &times,
+    )?;
+    let paid = pass(
+        conn,
+        "FROM insurance_claims c WHERE c.status = 'paid'",
+        "c.paid_at",
+        "c.currency",
+        "c.payout_minor",
+        "0",
+        &times,
+    )?;
+
+    // In trial after a month's last day: started by then and not ended by then.
+    let started_b = started.buckets("");
+    let ended_b = ended.buckets("");
+    let running = |upto: usize| -> i64 {
+        (0..=upto).map(|i| started_b[i].0 - ended_b[i].0).sum()
+    };
+    let active_now = running(SERIES);
+    let active_before = running(SERIES - 1);
+    let counts = Counts {
+        requests: requests.counted_all(),
+        approvals: approvals.counted_all(),
+        rejections: closings.counted("rejected"),
+        withdrawals: closings.counted("withdrawn"),
+        trials_started: started.counted(""),
+        trials_ended: ended.counted(""),
+        active_at_month_end: Counted::new(active_now, active_before, active_now),
+        conversions: closings.counted("converted"),
+        declines: closings.counted("declined"),
+        lapses: closings.counted("lapsed"),
+        terminations: closings.counted("terminated"),
+        claims_filed: filed.counted_all(),
+        claims_approved: approved.counted_all(),
+        claims_paid: paid.counted_all(),
+    };
+
+    // Decision days: histograms of the month, the month before and all of it.
+    let mut hist = [BTreeMap::new(), BTreeMap::new(), BTreeMap::new()];
+    for (k, b) in &days.groups {
+        let d: i64 = k.trim().parse().map_err(|_| {
+            AppError::Internal(anyhow::anyhow!("decision days {k:?} is not a number"))
+        })?;
+        let total: i64 = b.iter().map(|c| c.0).sum();
+        for (h, n) in [(0, b[SERIES].0), (1, b[SERIES - 1].0), (2, total)] {
+            if n > 0 {
+                *hist[h].entry(d).or_insert(0) += n;
+            }
+        }
+    }
+    let conv = closings.counted("converted");
+    let decisions = DecisionWindows {
+        month: decisions(conv.month, &hist[0]),
+        previous: decisions(conv.previous, &hist[1]),
+        cumulative: decisions(conv.cumulative, &hist[2]),
+    };
+
+    // Money, per measure and currency.
+    let mut amounts = Vec::new();
+    let mut add_money = |measure: &str, p: &Pass, second: bool| -> Result<(), AppError> {
+        for (currency, b) in &p.groups {
+            let pick = |c: &(i64, i64, i64)| if second { c.2 } else { c.1 };
+            let cumulative = b.iter().map(pick).try_fold(0i64, i64::checked_add).ok_or_else(overflow)?;
+            let (month, previous) = (pick(&b[SERIES]), pick(&b[SERIES - 1]));
+            if cumulative == 0 && month == 0 && previous == 0 {
+                continue;
+            }
+            amounts.push(Amount {
+                measure: measure.into(),
+                currency: currency.clone(),
+                month_minor: month,
+                previous_minor: previous,
+                change_minor: month.checked_sub(previous).ok_or_else(overflow)?,
+                cumulative_minor: cumulative,
+            });
+        }
+        Ok(())
+    };
+    add_money("conversion_value", &contracts, false)?;
+    add_money("payments_received", &payments, false)?;
+    add_money("premiums_written", &policies, false)?;
+    add_money("subsidy", &policies, true)?;
+    add_money("claims_paid", &paid, false)?;
+
+    // The month's breakdowns, from counts per (technology, province).
+    let (from_t, until_t) = (Param::Instant(month_start), Param::Instant(month_end));
+    let (from_d, until_d) = (Param::Date(month.first_day()), Param::Date(month.next().first_day()));
+    let g_requests = month_groups(conn, "created_at", "1 = 1", from_t.clone(), until_t.clone())?;
+    let g_started = month_groups(conn, "started_on", "1 = 1", from_d, until_d)?;
+    let g_converted = month_groups(conn, "closed_at", "a.status = 'converted'", from_t.clone(), until_t.clone())?;
+    let g_decided = month_groups(conn, "closed_at", &format!("a.status IN {DECIDED}"), from_t, until_t)?;
+    let techs: HashMap<String, (String, String, String, String)> = technologies::table
+        .select((
+            technologies::id,
+            technologies::institute_id,
+            technologies::field,
+            technologies::title_vi,
+            technologies::title_en,
+        ))
+        .load::<(String, String, String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, inst, field, vi, en)| (id, (inst, field, vi, en)))
+        .collect();
+    let institutes: HashMap<String, String> = organisations::table
+        .filter(organisations::kind.eq("institute"))
+        .select((organisations::id, organisations::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    type Tally = BTreeMap<String, [i64; 4]>;
+    let (mut by_inst, mut by_field, mut by_prov, mut by_tech) =
+        (Tally::new(), Tally::new(), Tally::new(), Tally::new());
+    for (i, rows) in [&g_requests, &g_started, &g_converted, &g_decided].into_iter().enumerate() {
+        for g in rows {
+            let (inst, field) = techs
+                .get(&g.technology_id)
+                .map_or(("", ""), |(inst, field, _, _)| (inst.as_str(), field.as_str()));
+            by_inst.entry(inst.to_string()).or_insert([0; 4])[i] += g.n;
+            by_field.entry(field.to_string()).or_insert([0; 4])[i] += g.n;
+            by_prov.entry(g.province.clone()).or_insert([0; 4])[i] += g.n;
+            by_tech.entry(g.technology_id.clone()).or_insert([0; 4])[i] += g.n;
+        }
+    }
+    let groups = |t: Tally, name: &dyn Fn(&str) -> String| -> Vec<Group> {
+        t.into_iter()
+            .map(|(key, c)| Group {
+                name: name(&key),
+                key,
+                requests: c[0],
+                trials_started: c[1],
+                conversions: c[2],
+                decided: c[3],
+            })
+            .collect()
+    };
+    let by_institute = groups(by_inst, &|k| institutes.get(k).cloned().unwrap_or_else(|| k.to_string()));
+    let by_field = groups(by_field, &|k| k.to_string());
+    let by_province = groups(by_prov, &|k| k.to_string());
+    let top = |i: usize| -> Vec<Ranked> {
+        let mut v: Vec<(&String, i64)> = by_tech.iter().map(|(id, c)| (id, c[i])).filter(|(_, n)| *n > 0).collect();
+        // Most first; ties by id, so the list is the same on every backend.
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        v.into_iter()
+            .take(10)
+            .enumerate()
+            .map(|(rank, (id, count))| {
+                let (inst, _, vi, en) = techs.get(id).cloned().unwrap_or_default();
+                Ranked {
+                    rank: rank as i64 + 1,
+                    technology_id: id.clone(),
+                    title_vi: vi,
+                    title_en: en,
+                    institute: institutes.get(&inst).cloned().unwrap_or(inst),
+                    count,
+                }
+            })
+            .collect()
+    };
+    let top_by_trials = top(1);
+    let top_by_conversions = top(2);
+
+    let trials_series = started.series_all();
+    let conv_b = closings.buckets("converted");
+    let mut by_month = Vec::with_capacity(SERIES);
+    let mut m = first;
+    for (i, trials) in trials_series.iter().enumerate() {
+        by_month.push(MonthPoint { month: m.to_string(), trials_started: *trials, conversions: conv_b[i + 1].0 });
+        m = m.next();
+    }
+
+    let ends_at = midnight(tz, month.next().first_day());
+    Ok(MonthlyReport {
+        month: month.to_string(),
+        time_zone: tz.name().to_string(),
+        first_day: month.first_day(),
+        last_day: month.last_day(),
+        starts_at: midnight(tz, month.first_day()),
+        ends_at,
+        provisional: now < ends_at,
+        generated_at: now,
+        counts,
+        decisions,
+        amounts,
+        by_institute,
+        by_field,
+        by_province,
+        top_by_trials,
+        top_by_conversions,
+        by_month,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let h: BTreeMap<i64, i64> = [(1, 1), (2, 1), (3, 1), (4, 1)].into_iter().collect();
+        assert_eq!(percentile(&h, 50), Some(2));
+        assert_eq!(percentile(&h, 90), Some(4));
+        let h: BTreeMap<i64, i64> = [(5, 9), (30, 1)].into_iter().collect();
+        assert_eq!(percentile(&h, 90), Some(5));
+        assert_eq!(percentile(&h, 91), Some(30));
+        assert_eq!(percentile(&BTreeMap::new(), 50), None);
+        let one: BTreeMap<i64, i64> = [(7, 1)].into_iter().collect();
+        assert_eq!((percentile(&one, 50), percentile(&one, 90)), (Some(7), Some(7)));
+    }
+
+    #[test]
+    fn rates_are_exact_to_four_places() {
+        assert_eq!(rate(2, 3).as_deref(), Some("0.6667"));
+        assert_eq!(rate(1, 8).as_deref(), Some("0.1250"));
+        assert_eq!(rate(0, 5).as_deref(), Some("0.0000"));
+        assert_eq!(rate(5, 5).as_deref(), Some("1.0000"));
+        assert_eq!(rate(0, 0), None);
+    }
+
+    #[test]
+    fn local_midnight_in_utc() {
+        let tz: Tz = "Asia/Ho_Chi_Minh".parse().unwrap();
+        let d = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        assert_eq!(midnight(tz, d).to_rfc3339(), "2026-10-31T17:00:00+00:00");
+        // Havana skips midnight when DST starts (2026-03-08): the day starts at 01:00.
+        let havana: Tz = "America/Havana".parse().unwrap();
+        let d = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+        assert_eq!(midnight(havana, d).to_rfc3339(), "2026-03-08T05:00:00+00:00");
+    }
+}

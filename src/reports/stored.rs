@@ -1,0 +1,161 @@
+//! Making a report in every format, and the reports the `monthly-report` job stores: each
+//! with the SHA-256 of every format in the audit chain, mailed to the admins (PDF and XLSX
+//! attached) through the outbox in the same transaction.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::{csv, figures, pdf, xlsx, Format, Month, MonthlyReport};
+use crate::audit::{self, Who};
+use crate::db::schema::monthly_reports;
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::mail::{Attachment, File};
+use crate::AppState;
+
+/// A report written in one format.
+pub struct Written {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    pub file_name: String,
+}
+
+/// `report` in `format` (`lang` for the PDF and the XLSX headings: `vi` or `en`).
+pub fn write(state: &AppState, report: &MonthlyReport, format: Format, lang: &str) -> Result<Written, AppError> {
+    let bytes = match format {
+        Format::Json => serde_json::to_vec(report).map_err(|e| AppError::Internal(e.into()))?,
+        Format::Csv => csv::zip(report).map_err(|e| AppError::Internal(e.context("writing the report's CSV files")))?,
+        Format::Xlsx => xlsx::workbook(report, lang).map_err(|e| AppError::Internal(e.context("writing the report's workbook")))?,
+        Format::Pdf => {
+            pdf::render(&state.fonts, report, lang)
+                .map_err(|e| match e {
+                    crate::documents::pdf::PdfError::FontMissing(msg) => {
+                        AppError::Unavailable(format!("reports cannot be set as PDF on this server: {msg}"))
+                    }
+                    other => AppError::Internal(anyhow::anyhow!("setting the {} report: {other}", report.month)),
+                })?
+                .bytes
+        }
+    };
+    Ok(Written { bytes, content_type: format.content_type(), file_name: format.file_name(&report.month, lang) })
+}
+
+/// The figures of `month` now.
+pub fn figures(state: &AppState, month: Month) -> Result<MonthlyReport, AppError> {
+    let mut conn = state.db.reader()?;
+    figures::monthly(&mut conn, state.tz, month, state.clock.now())
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// What the job stored.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoredReport {
+    pub id: String,
+    pub month: String,
+    pub provisional: bool,
+    pub json_sha256: String,
+    pub pdf_sha256: String,
+    pub xlsx_sha256: String,
+    pub admins_mailed: usize,
+}
+
+/// The month before the one `now` is in, in `tz`: what the job on the 1st reports.
+pub fn previous_month(tz: Tz, now: DateTime<Utc>) -> Month {
+    Month::of(now.with_timezone(&tz).date_naive()).prev()
+}
+
+/// Makes the report of `month`, stores it with its hashes in the audit chain and mails it to
+/// the admins, all in one transaction. Reading and setting happen before it.
+pub fn generate(state: &AppState, month: Month) -> Result<StoredReport, AppError> {
+    let report = figures(state, month)?;
+    let lang = if state.cfg.app.locale == "en" { "en" } else { "vi" };
+    let json = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?;
+    let pdf = write(state, &report, Format::Pdf, lang)?.bytes;
+    let xlsx = write(state, &report, Format::Xlsx, lang)?.bytes;
+    let stored = StoredReport {
+        id: uuid::Uuid::now_v7().to_string(),
+        month: report.month.clone(),
+        provisional: report.provisional,
+        json_sha256: sha256(json.as_bytes()),
+        pdf_sha256: sha256(&pdf),
+        xlsx_sha256: sha256(&xlsx),
+        admins_mailed: 0,
+    };
+    let now = report.generated_at;
+    let mailed = state.db.write(|conn| {
+        diesel::insert_into(monthly_reports::table)
+            .values((
+                monthly_reports::id.eq(&stored.id),
+                monthly_reports::month.eq(&stored.month),
+                monthly_reports::provisional.eq(stored.provisional),
+                monthly_reports::generated_at.eq(now.naive_utc()),
+                monthly_reports::json.eq(&json),
+                monthly_reports::json_sha256.eq(&stored.json_sha256),
+                monthly_reports::pdf.eq(&pdf),
+                monthly_reports::pdf_sha256.eq(&stored.pdf_sha256),
+                monthly_reports::xlsx.eq(&xlsx),
+                monthly_reports::xlsx_sha256.eq(&stored.xlsx_sha256),
+            ))
+            .execute(conn)?;
+        audit::append(
+            conn,
+            now,
+            Who::SYSTEM,
+            "report.generated",
+            "monthly_report",
+            &stored.id,
+            &serde_json::json!({
+                "month": stored.month, "provisional": stored.provisional, "time_zone": report.time_zone,
+                "json_sha256": stored.json_sha256, "pdf_sha256": stored.pdf_sha256,
+                "xlsx_sha256": stored.xlsx_sha256, "pdf_lang": lang,
+            }),
+        )?;
+        let attach = |format: &str| Attachment { report_id: stored.id.clone(), format: format.into() };
+        crate::mail::enqueue_admins_with(
+            conn,
+            now,
+            "monthly_report",
+            serde_json::json!({
+                "month": stored.month,
+                "provisional": stored.provisional,
+                "requests": report.counts.requests.month,
+                "trials_started": report.counts.trials_started.month,
+                "conversions": report.counts.conversions.month,
+                "pdf_sha256": stored.pdf_sha256,
+            }),
+            &[attach("pdf"), attach("xlsx")],
+        )
+    })?;
+    Ok(StoredReport { admins_mailed: mailed, ..stored })
+}
+
+/// A stored report's file, for a message that carries it; `None` when there is no such
+/// report or format.
+pub fn attachment(conn: &mut DbConn, report_id: &str, format: &str) -> Result<Option<File>, AppError> {
+    let row: Option<(String, Vec<u8>, Vec<u8>)> = monthly_reports::table
+        .find(report_id)
+        .select((monthly_reports::month, monthly_reports::pdf, monthly_reports::xlsx))
+        .first(conn)
+        .optional()?;
+    let Some((month, pdf, xlsx)) = row else {
+        return Ok(None);
+    };
+    let (bytes, kind) = match format {
+        "pdf" => (pdf, Format::Pdf),
+        "xlsx" => (xlsx, Format::Xlsx),
+        _ => return Ok(None),
+    };
+    Ok(Some(File {
+        name: match kind {
+            Format::Pdf => format!("usefirst-report-{month}.pdf"),
+            _ => kind.file_name(&month, ""),
+        },
+        content_type: kind.content_type().to_string(),
+        bytes: std::sync::Arc::new(bytes),
+    }))
+}
