@@ -59,7 +59,9 @@ pub enum Command {
     /// Fill the database with a believable demo: institutes, SMEs, an insurer, technologies
     /// and agreements in every state.
     SeedDemo,
-    /// Add many agreements between the demo organisations (after seed-demo), for load tests.
+    /// Add years of synthetic history (after seed-demo), for load tests and reports: more
+    /// organisations and technologies, then agreements in every state with their contracts,
+    /// payments, policies and claims.
     SeedSynthetic {
         #[arg(long)]
         agreements: u32,
@@ -67,6 +69,12 @@ pub enum Command {
         /// the rest are never due on the day they are made.
         #[arg(long, default_value_t = 0)]
         due: u32,
+        /// Years of history, ending now.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=30))]
+        years: u32,
+        /// Seed of the random draws (the same seed on the same database gives the same data).
+        #[arg(long, default_value_t = crate::seed::DEFAULT_SEED)]
+        seed: u64,
     },
     /// Write a month's conversion report (figures in the configured time zone) to a file.
     Report {
@@ -150,13 +158,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::SeedDemo => actix_web::web::block(move || crate::seed::demo(&state))
             .await?
             .map(|_| 0),
-        Command::SeedSynthetic { agreements, due } => {
+        Command::SeedSynthetic {
+            agreements,
+            due,
+            years,
+            seed,
+        } => {
             if due > agreements {
                 anyhow::bail!("--due {due} is more than --agreements {agreements}");
             }
-            actix_web::web::block(move || crate::seed::synthetic(&state, agreements, due))
-                .await?
-                .map(|_| 0)
+            let opts = crate::seed::SyntheticOptions {
+                agreements,
+                due,
+                years,
+                seed,
+            };
+            let s = actix_web::web::block(move || crate::seed::synthetic(&state, &opts)).await??;
+            let mix = s
+                .by_status
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            println!(
+                "added {} synthetic agreements over {years} years in {:.1} s (run {}, {:.0}/s): {mix}",
+                s.agreements,
+                s.seconds,
+                s.run,
+                s.agreements as f64 / s.seconds.max(1e-9)
+            );
+            println!(
+                "  {} organisations, {} technologies, {} contracts, {} payments ({} through record_payment), \
+                 {} policies, {} claims, {} royalty years closed, {} reminders, {} audit events",
+                s.organisations,
+                s.technologies,
+                s.contracts,
+                s.payments,
+                s.payments_via_record_payment,
+                s.policies,
+                s.claims,
+                s.royalty_years,
+                s.reminders,
+                s.audit_events
+            );
+            Ok(0)
         }
         Command::RunJob { name } => {
             let kind = crate::scheduler::JobKind::parse(&name).ok_or_else(|| {

@@ -558,9 +558,10 @@ mod tests {
         }
     }
 
+    /// Every page rasterises (poppler reads the whole document); set `USEFIRST_KEEP_PAGES=1`
+    /// to keep the PNGs in the temp folder and look at them.
     #[test]
-    #[ignore = "writes PNG pages to look at: cargo test --lib reports::pdf::tests::pages -- --ignored"]
-    fn pages() {
+    fn every_page_rasterises() {
         let mut provisional = sample::report();
         provisional.provisional = true;
         let mut empty = sample::report();
@@ -568,7 +569,12 @@ mod tests {
         empty.by_institute.clear();
         empty.top_by_trials.clear();
         empty.amounts.clear();
-        let dir = std::env::temp_dir().join("usefirst-report-pages");
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = if std::env::var_os("USEFIRST_KEEP_PAGES").is_some() {
+            std::env::temp_dir().join("usefirst-report-pages")
+        } else {
+            tmp.path().to_path_buf()
+        };
         std::fs::create_dir_all(&dir).unwrap();
         for (name, report) in [("report", &provisional), ("empty", &empty)] {
             for lang in ["vi", "en"] {
@@ -580,8 +586,17 @@ mod tests {
                     .arg(&pdf)
                     .arg(dir.join(format!("{name}-{lang}")))
                     .status()
-                    .unwrap();
+                    .expect("pdftoppm (poppler-utils, scripts/install-deps.sh)");
                 assert!(out.success());
+                let pngs = std::fs::read_dir(&dir)
+                    .unwrap()
+                    .filter_map(|e| e.ok())
+                    .filter(|e| {
+                        let n = e.file_name().to_string_lossy().into_owned();
+                        n.starts_with(&format!("{name}-{lang}-")) && n.ends_with(".png")
+                    })
+                    .count();
+                assert_eq!(pngs, rendered.pages, "{name}-{lang}");
             }
         }
     }
