@@ -101,6 +101,16 @@ pub enum Command {
     },
 }
 
+/// After migrating: the report milestones of agreements closed before they were kept.
+fn fill_milestones(db: &Db) -> anyhow::Result<()> {
+    let filled = crate::agreements::store::fill_milestones(db)
+        .map_err(|e| anyhow::anyhow!("filling the report milestones of older agreements: {e}"))?;
+    if filled > 0 {
+        tracing::info!(agreements = filled, "report milestones filled for older agreements");
+    }
+    Ok(())
+}
+
 /// Sets up logging once.
 pub fn init_tracing(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -132,6 +142,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 "applied {n} migrations on {}",
                 db::describe(&cfg.database.url)
             );
+            if n > 0 {
+                fill_milestones(&db)?;
+            }
         }
         return Ok(0);
     }
@@ -142,6 +155,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         let n = db.migrate()?;
         if n > 0 {
             tracing::info!(migrations = n, "database migrated");
+            fill_milestones(&db)?;
         }
     } else if db.pending_migrations()? > 0 {
         bail!("the database has pending migrations: run `usefirst migrate`");

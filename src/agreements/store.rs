@@ -739,6 +739,64 @@ fn milestones(row: &AgreementRow, action: Action, next: Status, stamp: NaiveDate
     m
 }
 
+/// Fills the milestones that need the local calendar day of the closing instant (when a trial
+/// cut short ended, the days to a decision) for agreements closed before the service kept
+/// them, as [`milestones`] would have stamped them. Run after migrating; does nothing when
+/// nothing is missing. Returns how many agreements it filled.
+pub fn fill_milestones(db: &crate::db::Db) -> Result<usize, AppError> {
+    type Missing = (String, String, String, Option<NaiveDate>, NaiveDateTime, Option<NaiveDate>, Option<NaiveDate>, Option<i32>);
+    let closed = ["converted", "declined", "lapsed", "terminated"];
+    let mut filled = 0;
+    loop {
+        let rows: Vec<Missing> = {
+            let mut conn = db.reader()?;
+            agreements::table
+                .filter(agreements::status.eq_any(closed))
+                .filter(agreements::trial_end.is_not_null())
+                .filter(
+                    agreements::started_on
+                        .is_not_null()
+                        .and(agreements::trial_ended_on.is_null())
+                        .or(agreements::status.ne("terminated").and(agreements::decision_days.is_null())),
+                )
+                .filter(agreements::closed_at.is_not_null())
+                .order(agreements::id)
+                .limit(1000)
+                .select((
+                    agreements::id,
+                    agreements::status,
+                    agreements::time_zone,
+                    agreements::trial_end,
+                    agreements::closed_at.assume_not_null(),
+                    agreements::started_on,
+                    agreements::trial_ended_on,
+                    agreements::decision_days,
+                ))
+                .load(&mut conn)?
+        };
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        filled += rows.len();
+        db.write(|conn| {
+            for (id, status, zone, trial_end, closed_at, started_on, ended, days) in &rows {
+                let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+                let day = chrono::TimeZone::from_utc_datetime(&tz, closed_at).date_naive();
+                let end = trial_end.unwrap_or(day);
+                let ended = ended.or(started_on.map(|_| end.min(day)));
+                let days = match status.as_str() {
+                    "terminated" => *days,
+                    _ => days.or(Some((day - end).num_days().clamp(0, i64::from(i32::MAX)) as i32)),
+                };
+                diesel::update(agreements::table.find(id))
+                    .set((agreements::trial_ended_on.eq(ended), agreements::decision_days.eq(days)))
+                    .execute(conn)?;
+            }
+            Ok::<_, AppError>(())
+        })?;
+    }
+}
+
 /// Whether the agreement's fixed terms require insurance.
 fn insurance_required(row: &AgreementRow) -> Result<bool, AppError> {
     let Some(text) = row.terms_snapshot.as_deref() else {

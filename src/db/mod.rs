@@ -428,6 +428,20 @@ pub fn describe(url: &str) -> String {
     }
 }
 
+/// Runs `f` in one read-only transaction that sees a single snapshot of the database:
+/// `REPEATABLE READ` on PostgreSQL; on SQLite (WAL) every transaction reads one snapshot.
+pub fn read_snapshot<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        if let DbConn::Postgres(pg) = conn {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(pg)?;
+        }
+        f(conn)
+    })
+}
+
 /// A parameter of a [`raw_query`].
 #[derive(Debug, Clone)]
 pub enum Param {

@@ -275,52 +275,48 @@ pub fn enqueue_admins_with(
 }
 
 /// The files of each claimed message, read once per stored report and format. A message
-/// whose files cannot be read fails on its own (named in its `last_error`); the others go.
-fn load_attachments(state: &AppState, messages: &[Pending]) -> Result<Vec<Files>, AppError> {
+/// whose files cannot be read fails on its own, retried when the store was only busy; the
+/// others go.
+fn load_attachments(state: &AppState, messages: &[Pending]) -> Vec<Files> {
     let mut cache: HashMap<(String, String), File> = HashMap::new();
-    let mut out = Vec::with_capacity(messages.len());
-    for m in messages {
-        let Some(text) = m.attachments.as_deref() else {
-            out.push(Ok(Vec::new()));
-            continue;
-        };
-        let wanted: Vec<Attachment> = match serde_json::from_str(text) {
-            Ok(w) => w,
-            Err(e) => {
-                out.push(Err(format!("attachments unreadable: {e}")));
-                continue;
-            }
-        };
-        let mut files = Ok(Vec::with_capacity(wanted.len()));
-        for a in wanted {
-            let key = (a.report_id.clone(), a.format.clone());
-            let file = match cache.get(&key) {
-                Some(f) => Some(f.clone()),
-                None => {
-                    let mut conn = state.db.reader()?;
-                    let f = crate::reports::stored::attachment(&mut conn, &a.report_id, &a.format)?;
-                    if let Some(f) = &f {
-                        cache.insert(key, f.clone());
-                    }
-                    f
-                }
+    messages
+        .iter()
+        .map(|m| {
+            let Some(text) = m.attachments.as_deref() else {
+                return Ok(Vec::new());
             };
-            match (file, &mut files) {
-                (Some(f), Ok(list)) => list.push(f),
-                (None, _) => {
-                    files = Err(format!("attachment {} of report {} is not stored", a.format, a.report_id));
-                    break;
+            let wanted: Vec<Attachment> = serde_json::from_str(text).map_err(|e| SendError {
+                message: format!("attachments unreadable: {e}"),
+                permanent: true,
+            })?;
+            let mut files = Vec::with_capacity(wanted.len());
+            for a in wanted {
+                let key = (a.report_id.clone(), a.format.clone());
+                if let Some(f) = cache.get(&key) {
+                    files.push(f.clone());
+                    continue;
                 }
-                _ => {}
+                let busy = |e: String| SendError {
+                    message: format!("reading attachment {} of report {}: {e}", a.format, a.report_id),
+                    permanent: false,
+                };
+                let mut conn = state.db.reader().map_err(|e| busy(e.to_string()))?;
+                let f = crate::reports::stored::attachment(&mut conn, &a.report_id, &a.format)
+                    .map_err(|e| busy(e.to_string()))?
+                    .ok_or_else(|| SendError {
+                        message: format!("attachment {} of report {} is not stored", a.format, a.report_id),
+                        permanent: true,
+                    })?;
+                cache.insert(key, f.clone());
+                files.push(f);
             }
-        }
-        out.push(files);
-    }
-    Ok(out)
+            Ok(files)
+        })
+        .collect()
 }
 
 /// A message's files, or why they cannot be attached.
-type Files = Result<Vec<File>, String>;
+type Files = Result<Vec<File>, SendError>;
 
 /// A file attached to a message.
 #[derive(Debug, Clone)]
@@ -466,7 +462,7 @@ pub fn deliver_due(state: &AppState) -> Result<DeliveryCounts, AppError> {
     if claimed.is_empty() {
         return Ok(DeliveryCounts::default());
     }
-    let files = load_attachments(state, &claimed)?;
+    let files = load_attachments(state, &claimed);
     let outcomes = send_all(state, &claimed, &files)?;
     let mut counts = DeliveryCounts::default();
     let done = state.clock.now();
@@ -551,7 +547,7 @@ fn build(
         .subject(msg.subject.clone())
         .message_id(Some(format!("<{}>", msg.message_id)))
         .date(msg.created_at.and_utc().into());
-    let files = files.as_ref().map_err(|e| permanent(e.clone()))?;
+    let files = files.as_ref().map_err(|e| e.clone())?;
     if files.is_empty() {
         return builder
             .header(ContentType::TEXT_PLAIN)

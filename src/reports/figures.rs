@@ -240,7 +240,7 @@ pub fn monthly(conn: &mut DbConn, tz: Tz, month: Month, now: DateTime<Utc>) -> R
     let ended = pass(conn, ALL, "a.trial_ended_on", "''", "0", "0", &dates)?;
     let days = pass(
         conn,
-        &format!("FROM agreements a WHERE a.status IN {DECIDED}"),
+        &format!("FROM agreements a WHERE a.status IN {DECIDED} AND a.decision_days IS NOT NULL"),
         "a.closed_at",
         "a.decision_days",
         "0",

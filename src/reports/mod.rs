@@ -34,7 +34,7 @@ pub struct Month {
 }
 
 impl Month {
-    /// `2026-10`; anything else (another shape, month 13, a year before 2000 or after 9999)
+    /// `2026-10`; anything else (another shape, month 13, a year before 2000 or after 9998)
     /// is refused.
     pub fn parse(text: &str) -> Option<Month> {
         let (y, m) = text.split_once('-')?;
@@ -42,7 +42,7 @@ impl Month {
             return None;
         }
         let (year, month) = (y.parse().ok()?, m.parse().ok()?);
-        ((2000..=9999).contains(&year) && (1..=12).contains(&month)).then_some(Month { year, month })
+        ((2000..=9998).contains(&year) && (1..=12).contains(&month)).then_some(Month { year, month })
     }
 
     /// The month a day is in.

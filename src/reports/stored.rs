@@ -45,7 +45,9 @@ pub fn write(state: &AppState, report: &MonthlyReport, format: Format, lang: &st
 /// The figures of `month` now.
 pub fn figures(state: &AppState, month: Month) -> Result<MonthlyReport, AppError> {
     let mut conn = state.db.reader()?;
-    figures::monthly(&mut conn, state.tz, month, state.clock.now())
+    let now = state.clock.now();
+    // One snapshot: a change committed meanwhile is in every figure or in none.
+    crate::db::read_snapshot(&mut conn, |c| figures::monthly(c, state.tz, month, now))
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -67,6 +69,35 @@ pub struct StoredReport {
 /// The month before the one `now` is in, in `tz`: what the job on the 1st reports.
 pub fn previous_month(tz: Tz, now: DateTime<Utc>) -> Month {
     Month::of(now.with_timezone(&tz).date_naive()).prev()
+}
+
+/// The months the job run of `slot` reports: the month before the slot's; when a stopped
+/// service missed some, every finished month after the last stored one too (at most twelve,
+/// oldest first). A month already stored is not made again, unless the run is `manual`.
+pub fn due_months(state: &AppState, slot: DateTime<Utc>, manual: bool) -> Result<Vec<Month>, AppError> {
+    let target = previous_month(state.tz, slot);
+    if manual {
+        return Ok(vec![target]);
+    }
+    let last: Option<String> = {
+        let mut conn = state.db.reader()?;
+        monthly_reports::table
+            .filter(monthly_reports::provisional.eq(false))
+            .select(diesel::dsl::max(monthly_reports::month))
+            .first(&mut conn)?
+    };
+    let Some(last) = last.as_deref().and_then(Month::parse) else {
+        return Ok(vec![target]);
+    };
+    let mut months = Vec::new();
+    let mut m = last.next();
+    while m <= target {
+        months.push(m);
+        m = m.next();
+    }
+    // After a very long stop, the most recent twelve.
+    let skip = months.len().saturating_sub(12);
+    Ok(months.split_off(skip))
 }
 
 /// Makes the report of `month`, stores it with its hashes in the audit chain and mails it to
@@ -137,20 +168,24 @@ pub fn generate(state: &AppState, month: Month) -> Result<StoredReport, AppError
 /// A stored report's file, for a message that carries it; `None` when there is no such
 /// report or format.
 pub fn attachment(conn: &mut DbConn, report_id: &str, format: &str) -> Result<Option<File>, AppError> {
-    let row: Option<(String, Vec<u8>, Vec<u8>)> = monthly_reports::table
-        .find(report_id)
-        .select((monthly_reports::month, monthly_reports::pdf, monthly_reports::xlsx))
-        .first(conn)
-        .optional()?;
-    let Some((month, pdf, xlsx)) = row else {
-        return Ok(None);
-    };
-    let (bytes, kind) = match format {
-        "pdf" => (pdf, Format::Pdf),
-        "xlsx" => (xlsx, Format::Xlsx),
+    let kind = match format {
+        "pdf" => Format::Pdf,
+        "xlsx" => Format::Xlsx,
         _ => return Ok(None),
     };
-    Ok(Some(File {
+    let row: Option<(String, Vec<u8>)> = match kind {
+        Format::Pdf => monthly_reports::table
+            .find(report_id)
+            .select((monthly_reports::month, monthly_reports::pdf))
+            .first(conn)
+            .optional()?,
+        _ => monthly_reports::table
+            .find(report_id)
+            .select((monthly_reports::month, monthly_reports::xlsx))
+            .first(conn)
+            .optional()?,
+    };
+    Ok(row.map(|(month, bytes)| File {
         name: match kind {
             Format::Pdf => format!("usefirst-report-{month}.pdf"),
             _ => kind.file_name(&month, ""),

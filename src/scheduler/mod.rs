@@ -266,7 +266,7 @@ impl Scheduler {
         }
         tracing::debug!(job = kind.name(), %slot, "job run claimed");
         let began = std::time::Instant::now();
-        let outcome = run(state, kind);
+        let outcome = run(state, kind, slot, triggered_by == "manual");
         let elapsed = began.elapsed();
         let finished = state.clock.now();
         let (status, counts, error) = match outcome {
@@ -326,7 +326,12 @@ pub fn latest_slot(
 }
 
 /// Does the job's work; returns what it counted, or why it failed.
-fn run(state: &AppState, kind: JobKind) -> Result<serde_json::Value, String> {
+fn run(
+    state: &AppState,
+    kind: JobKind,
+    slot: DateTime<Utc>,
+    manual: bool,
+) -> Result<serde_json::Value, String> {
     let now = state.clock.now();
     match kind {
         JobKind::Advance => {
@@ -341,10 +346,18 @@ fn run(state: &AppState, kind: JobKind) -> Result<serde_json::Value, String> {
             serde_json::to_value(sent).map_err(|e| e.to_string())
         }
         JobKind::MonthlyReport => {
-            let month = crate::reports::stored::previous_month(state.tz, now);
-            let stored = crate::reports::stored::generate(state, month)
-                .map_err(|e| format!("the {month} report: {e}"))?;
-            serde_json::to_value(stored).map_err(|e| e.to_string())
+            // The month before the slot's, and any finished month a stopped service missed
+            // since the last stored report; a manual run makes the previous month's again.
+            let months = crate::reports::stored::due_months(state, slot, manual)
+                .map_err(|e| format!("finding the months to report: {e}"))?;
+            let mut made = Vec::with_capacity(months.len());
+            for month in months {
+                made.push(
+                    crate::reports::stored::generate(state, month)
+                        .map_err(|e| format!("the {month} report: {e}"))?,
+                );
+            }
+            Ok(serde_json::json!({"reports": made}))
         }
         JobKind::DeliverMail => {
             let c = crate::mail::deliver_due(state).map_err(|e| format!("delivering mail: {e}"))?;

@@ -448,41 +448,7 @@ impl TestApp {
             });
         }
         let tech = |owner: &User, title: &str, status: &str, terms: Terms| -> String {
-            self.state
-                .db
-                .write(|conn| {
-                    let who = Who {
-                        user_id: Some(&owner.id),
-                        organisation_id: Some(&owner.org),
-                    };
-                    let t = technologies::create(
-                        conn,
-                        now,
-                        who,
-                        &owner.org,
-                        &TechnologyInput {
-                            title: Localized {
-                                vi: format!("Công nghệ {title}"),
-                                en: format!("Technology {title}"),
-                            },
-                            summary: Localized {
-                                vi: "Tóm tắt".into(),
-                                en: "Summary".into(),
-                            },
-                            field: "agriculture".into(),
-                            ip_type: "patent".into(),
-                            ip_reference: format!("VN 1-{title}"),
-                            valuation: usefirst::settlement::money::MoneyText {
-                                amount: "500000000".into(),
-                                currency: "VND".into(),
-                            },
-                            status: Some(status.into()),
-                        },
-                    )?;
-                    technologies::add_terms(conn, now, who, &t.id, terms)?;
-                    Ok::<_, usefirst::error::AppError>(t.id)
-                })
-                .unwrap()
+            self.add_technology(owner, title, "agriculture", status, terms)
         };
         let mut it = users.into_iter();
         let mut next = || it.next().unwrap();
@@ -530,6 +496,46 @@ impl TestApp {
             tech_b,
             tech_draft,
         }
+    }
+
+    /// A technology of `owner`'s institute in `field`, with `terms`; returns its id.
+    pub fn add_technology(&self, owner: &User, title: &str, field: &str, status: &str, terms: Terms) -> String {
+        let now = self.clock.now();
+        self.state
+            .db
+            .write(|conn| {
+                let who = Who {
+                    user_id: Some(&owner.id),
+                    organisation_id: Some(&owner.org),
+                };
+                let t = technologies::create(
+                    conn,
+                    now,
+                    who,
+                    &owner.org,
+                    &TechnologyInput {
+                        title: Localized {
+                            vi: format!("Công nghệ {title}"),
+                            en: format!("Technology {title}"),
+                        },
+                        summary: Localized {
+                            vi: "Tóm tắt".into(),
+                            en: "Summary".into(),
+                        },
+                        field: field.into(),
+                        ip_type: "patent".into(),
+                        ip_reference: format!("VN 1-{title}"),
+                        valuation: usefirst::settlement::money::MoneyText {
+                            amount: "500000000".into(),
+                            currency: "VND".into(),
+                        },
+                        status: Some(status.into()),
+                    },
+                )?;
+                technologies::add_terms(conn, now, who, &t.id, terms)?;
+                Ok::<_, usefirst::error::AppError>(t.id)
+            })
+            .unwrap()
     }
 
     /// An SME requests a trial of `tech` starting `start` (YYYY-MM-DD); returns the agreement.

@@ -330,43 +330,63 @@ async fn figures_equal_a_brute_force_count_over_random_trials() {
     let app = TestApp::spawn_long_sessions().await;
     let w = app.world().await;
     let mut rng = rand::rngs::StdRng::seed_from_u64(20261201);
-    let mut ids: Vec<String> = Vec::new();
+    // Three technologies of two institutes in three fields, priced in VND and CNY.
+    let lump = |currency: &str, amount: &str| -> usefirst::technologies::terms::Terms {
+        serde_json::from_value(json!({
+            "trial_days": 90, "decision_days": 30, "currency": currency,
+            "price": {"model": "lump_sum", "amount": amount, "due_days": 30}, "insurance_required": false
+        }))
+        .unwrap()
+    };
+    let tech_c = app.add_technology(&w.inst_b, "C", "manufacturing", "listed", lump("CNY", "120000.00"));
+    let tech_d = app.add_technology(&w.inst_a, "D", "environment", "listed", lump("VND", "90000000"));
+    let techs = [(&w.tech_a, &w.inst_a, "VND"), (&tech_c, &w.inst_b, "CNY"), (&tech_d, &w.inst_a, "VND")];
+    let mut ids: Vec<(String, usize)> = Vec::new();
     let smes = [&w.sme_a, &w.sme_b];
-    for step in 0..220 {
+    // About fifteen months: more than the report's twelve-month series.
+    for step in 0..480 {
         app.clock.advance(Duration::minutes(rng.gen_range(6 * 60..40 * 60)));
         app.advance();
         let today = app.clock.now().with_timezone(&tz()).date_naive();
-        if step < 150 && rng.gen_bool(0.6) {
+        if step < 380 && rng.gen_bool(0.5) {
             let sme = smes[rng.gen_range(0..2)];
-            let a = app.request(sme, &w.tech_a, &(today + Duration::days(rng.gen_range(2..12))).to_string()).await;
-            ids.push(id_of(&a));
+            let t = rng.gen_range(0..techs.len());
+            let a = app.request(sme, techs[t].0, &(today + Duration::days(rng.gen_range(2..12))).to_string()).await;
+            ids.push((id_of(&a), t));
         }
         if ids.is_empty() {
             continue;
         }
         for _ in 0..2 {
-            let id = ids[rng.gen_range(0..ids.len())].clone();
+            let (id, t) = ids[rng.gen_range(0..ids.len())].clone();
+            let (inst, currency) = (techs[t].1, techs[t].2);
             let (_, a) = app.get(&w.admin.token, &format!("/api/v1/agreements/{id}")).await;
             let sme = if a["sme_id"] == w.sme_a.org.as_str() { &w.sme_a } else { &w.sme_b };
             let r: f64 = rng.gen();
             let (token, action, body) = match a["status"].as_str().unwrap() {
-                "requested" if r < 0.7 => (&w.inst_a.token, "approve", json!({"trial_start": (today + Duration::days(2)).to_string()})),
-                "requested" if r < 0.85 => (&w.inst_a.token, "reject", json!({"reason": "Không phù hợp"})),
+                "requested" if r < 0.7 => (&inst.token, "approve", json!({"trial_start": (today + Duration::days(2)).to_string()})),
+                "requested" if r < 0.85 => (&inst.token, "reject", json!({"reason": "Không phù hợp"})),
                 "requested" => (&sme.token, "withdraw", json!({"reason": "Đổi kế hoạch"})),
-                "approved" if r < 0.9 => (if a["sme_signed_at"].is_null() { &sme.token } else { &w.inst_a.token }, "sign", json!({})),
+                "approved" if r < 0.9 => (if a["sme_signed_at"].is_null() { &sme.token } else { &inst.token }, "sign", json!({})),
                 "approved" => (&sme.token, "withdraw", json!({"reason": "Đổi kế hoạch"})),
-                "active" if r < 0.1 => (&sme.token, "convert", json!({})),
-                "active" if r < 0.15 => (&w.inst_a.token, "terminate", json!({"reason": "Vi phạm"})),
+                "active" if r < 0.08 => (&sme.token, "convert", json!({})),
+                "active" if r < 0.12 => (&inst.token, "terminate", json!({"reason": "Vi phạm"})),
+                "active" if r < 0.16 => (&sme.token, "decline", json!({"reason": "Không phù hợp"})),
+                "active" if r < 0.2 && a["extended"] == false => (&inst.token, "extend", json!({"days": 20})),
                 "awaiting_decision" if r < 0.55 => (&sme.token, "convert", json!({})),
                 "awaiting_decision" if r < 0.8 => (&sme.token, "decline", json!({"reason": "Không hiệu quả"})),
                 _ => continue,
             };
             let (s, after) = app.act(token, &id, action, version_of(&a), body).await;
-            assert!(s == 200 || s == 409, "{action} {s}: {after}");
-            if action == "convert" && s == 200 && rng.gen_bool(0.7) {
+            assert_eq!(s, 200, "{action}: {after}");
+            if action == "convert" && rng.gen_bool(0.7) {
+                let amount = match currency {
+                    "CNY" => format!("{}.00", rng.gen_range(1..50) * 100),
+                    _ => format!("{}", rng.gen_range(1..50) * 1_000_000),
+                };
                 let (s, p) = app
-                    .post(&w.inst_a.token, &format!("/api/v1/agreements/{id}/payments"), json!({
-                        "amount": format!("{}", rng.gen_range(1..50) * 1_000_000), "received_on": today.to_string(), "reference": format!("CK-{step}")
+                    .post(&inst.token, &format!("/api/v1/agreements/{id}/payments"), json!({
+                        "amount": amount, "received_on": today.to_string(), "reference": format!("CK-{step}")
                     }))
                     .await;
                 assert_eq!(s, 201, "{p}");
@@ -408,7 +428,15 @@ async fn figures_equal_a_brute_force_count_over_random_trials() {
         let next = NaiveDate::parse_from_str(&format!("{month}-28"), "%Y-%m-%d").unwrap() + Duration::days(4);
         month = month_of_day(next);
     }
-    assert!(checked >= 7, "{checked} months");
+    assert!(checked >= 14, "{checked} months");
+    // What the walk reached, so the comparison above covers each kind of figure.
+    let (_, last_report) = app.get(&w.admin.token, &format!("/api/v1/reports/monthly/{last}")).await;
+    let c = &last_report["counts"];
+    for k in ["approvals", "rejections", "withdrawals", "trials_started", "trials_ended", "conversions", "declines", "lapses", "terminations"] {
+        assert!(c[k]["cumulative"].as_i64().unwrap() > 0, "no {k}: {c}");
+    }
+    let currencies: Vec<&str> = last_report["amounts"].as_array().unwrap().iter().map(|a| a["currency"].as_str().unwrap()).collect();
+    assert!(currencies.contains(&"VND") && currencies.contains(&"CNY"), "{currencies:?}");
 }
 
 /// An event at 23:30 local time on a month's last day is that month's, whatever its UTC
@@ -417,23 +445,34 @@ async fn figures_equal_a_brute_force_count_over_random_trials() {
 async fn the_month_is_the_local_month() {
     let app = TestApp::spawn_long_sessions().await;
     let w = app.world().await;
-    // 2026-03-31 23:30 in Ho Chi Minh City is 16:30 UTC; 00:30 on 1 April is 17:30 UTC.
+    // 2026-03-31 23:30 in Ho Chi Minh City is 16:30 UTC; 00:00 on 1 April is 17:00 UTC.
     let at = |h, m| Utc.with_ymd_and_hms(2026, 3, 31, h, m, 0).unwrap();
     app.clock.set(at(16, 30));
     let a = app.request(&w.sme_a, &w.tech_a, "2026-04-10").await;
     let (s, _) = app.act(&w.inst_a.token, &id_of(&a), "approve", version_of(&a), json!({})).await;
     assert_eq!(s, 200);
+    let c = app.request(&w.sme_b, &w.tech_a, "2026-04-11").await;
+    // Withdrawn at 23:59 local: March's.
+    app.clock.set(at(16, 59));
+    let (s, _) = app.act(&w.sme_b.token, &id_of(&c), "withdraw", version_of(&c), json!({"reason": "x"})).await;
+    assert_eq!(s, 200);
+    // Requested at 00:00 and withdrawn at 00:30 on 1 April (UTC still 31 March): April's.
+    app.clock.set(at(17, 0));
+    let b = app.request(&w.sme_b, &w.tech_a, "2026-04-10").await;
     app.clock.set(at(17, 30));
-    app.request(&w.sme_b, &w.tech_a, "2026-04-10").await;
+    let (s, _) = app.act(&w.sme_b.token, &id_of(&b), "withdraw", version_of(&b), json!({"reason": "x"})).await;
+    assert_eq!(s, 200);
     let (_, march) = app.get(&w.admin.token, "/api/v1/reports/monthly/2026-03").await;
-    assert_eq!(march["counts"]["requests"], counted(1, 0, 1), "{march}");
-    assert_eq!(march["counts"]["approvals"]["month"], 1);
+    assert_eq!(march["counts"]["requests"], counted(2, 0, 2), "{march}");
+    assert_eq!(march["counts"]["approvals"], counted(1, 0, 1));
+    assert_eq!(march["counts"]["withdrawals"], counted(1, 0, 1));
     assert_eq!(march["starts_at"], "2026-02-28T17:00:00Z");
     assert_eq!(march["ends_at"], "2026-03-31T17:00:00Z");
     assert_eq!(march["provisional"], false);
     let (_, april) = app.get(&w.admin.token, "/api/v1/reports/monthly/2026-04").await;
-    assert_eq!(april["counts"]["requests"], counted(1, 1, 2), "{april}");
+    assert_eq!(april["counts"]["requests"], counted(1, 2, 3), "{april}");
     assert_eq!(april["counts"]["approvals"], counted(0, 1, 1));
+    assert_eq!(april["counts"]["withdrawals"], counted(1, 1, 2));
     assert_eq!(april["provisional"], true);
     assert_eq!(april["time_zone"], TZ);
 }
@@ -559,7 +598,7 @@ async fn the_monthly_job_stores_attests_and_mails_the_report() {
     let runs = tick(Utc.with_ymd_and_hms(2026, 3, 31, 23, 0, 20).unwrap()).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!((runs[0].job, runs[0].status), ("monthly-report", "ok"), "{:?}", runs[0].error);
-    assert_eq!(runs[0].counts["month"], "2026-03");
+    assert_eq!(runs[0].counts["reports"][0]["month"], "2026-03", "{}", runs[0].counts);
 
     let (id, provisional, json_text, pdf, xlsx, hashes): (String, bool, String, Vec<u8>, Vec<u8>, (String, String, String)) =
         app.db(|c| {
@@ -626,4 +665,84 @@ async fn the_monthly_job_stores_attests_and_mails_the_report() {
     // The same month on demand has the same figures.
     let (_, now) = app.get(&w.admin.token, "/api/v1/reports/monthly/2026-03").await;
     assert_eq!(now["counts"], stored["counts"]);
+
+    // The service was stopped through April and May: the run on 1 June makes both missed
+    // months, oldest first, and a later tick in the same slot makes nothing.
+    let runs = tick(Utc.with_ymd_and_hms(2026, 5, 31, 23, 5, 0).unwrap()).await.unwrap();
+    let months: Vec<&str> = runs[0].counts["reports"].as_array().unwrap().iter().map(|r| r["month"].as_str().unwrap()).collect();
+    assert_eq!(months, ["2026-04", "2026-05"], "{}", runs[0].counts);
+    assert!(tick(Utc.with_ymd_and_hms(2026, 5, 31, 23, 30, 0).unwrap()).await.unwrap().is_empty());
+    let stored: Vec<String> = app.db(|c| monthly_reports::table.order(monthly_reports::month).select(monthly_reports::month).load(c).unwrap());
+    assert_eq!(stored, ["2026-03", "2026-04", "2026-05"]);
+}
+
+/// Agreements closed before the milestones were kept get the ones that need a local day
+/// filled after migrating exactly as the live transitions stamp them, at hours when the
+/// local day is not the UTC one.
+#[actix_web::test]
+async fn older_agreements_get_the_same_milestones_after_migrating() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let a = app.request(&w.sme_a, &w.tech_a, "2026-03-05").await;
+        let id = id_of(&a);
+        let mut a = a;
+        for (token, action) in [(&w.inst_a.token, "approve"), (&w.sme_a.token, "sign"), (&w.inst_a.token, "sign")] {
+            let (s, next) = app.act(token, &id, action, version_of(&a), json!({})).await;
+            assert_eq!(s, 200, "{next}");
+            a = next;
+        }
+        ids.push(id);
+    }
+    let act = |i: usize, token: String, action: &'static str| {
+        let (app, id) = (&app, ids[i].clone());
+        async move {
+            let (_, a) = app.get(&token, &format!("/api/v1/agreements/{id}")).await;
+            let body = if action == "convert" { json!({}) } else { json!({"reason": "r"}) };
+            let (s, a) = app.act(&token, &id, action, version_of(&a), body).await;
+            assert_eq!(s, 200, "{action}: {a}");
+        }
+    };
+    // 20:00 UTC is 03:00 the next day in Ho Chi Minh City.
+    app.clock.set(Utc.with_ymd_and_hms(2026, 4, 20, 20, 0, 0).unwrap());
+    app.advance();
+    act(0, w.sme_a.token.clone(), "convert").await;
+    act(1, w.sme_a.token.clone(), "decline").await;
+    act(2, w.inst_a.token.clone(), "terminate").await;
+    app.clock.set(Utc.with_ymd_and_hms(2026, 6, 10, 19, 30, 0).unwrap());
+    app.advance();
+    act(3, w.sme_a.token.clone(), "convert").await;
+    app.clock.set(Utc.with_ymd_and_hms(2026, 7, 20, 18, 0, 0).unwrap());
+    app.advance();
+    type Stamped = (String, String, Option<NaiveDate>, Option<NaiveDate>, Option<i32>);
+    let read = || -> Vec<Stamped> {
+        app.db(|c| {
+            agreements::table
+                .order(agreements::id)
+                .select((agreements::id, agreements::status, agreements::started_on, agreements::trial_ended_on, agreements::decision_days))
+                .load(c)
+                .unwrap()
+        })
+    };
+    let live = read();
+    let statuses: Vec<&str> = live.iter().map(|r| r.1.as_str()).collect();
+    for s in ["converted", "declined", "terminated", "lapsed"] {
+        assert!(statuses.contains(&s), "{statuses:?}");
+    }
+    // The columns as migration 000014 leaves them for agreements it found closed.
+    app.state
+        .db
+        .write(|c| {
+            diesel::update(agreements::table)
+                .set((agreements::trial_ended_on.eq(None::<NaiveDate>), agreements::decision_days.eq(None::<i32>)))
+                .filter(agreements::status.ne("lapsed"))
+                .execute(c)
+                .map_err(usefirst::error::AppError::from)
+        })
+        .unwrap();
+    assert_ne!(read(), live);
+    assert_eq!(usefirst::agreements::store::fill_milestones(&app.state.db).unwrap(), 4);
+    assert_eq!(read(), live);
+    assert_eq!(usefirst::agreements::store::fill_milestones(&app.state.db).unwrap(), 0, "nothing left to fill");
 }

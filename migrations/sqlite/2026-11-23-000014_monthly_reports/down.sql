@@ -1,6 +1,8 @@
 ALTER TABLE outbox DROP COLUMN attachments;
 DROP INDEX monthly_reports_month;
 DROP TABLE monthly_reports;
+DROP INDEX agreements_started_on;
+DROP INDEX agreements_closed_at;
 ALTER TABLE agreements DROP COLUMN decision_days;
 ALTER TABLE agreements DROP COLUMN closed_at;
 ALTER TABLE agreements DROP COLUMN trial_ended_on;
