@@ -816,7 +816,8 @@ const TERMINATIONS: [&str; 2] = [
     "Hai bên thỏa thuận chấm dứt do thay đổi dây chuyền sản xuất.",
 ];
 
-/// Where an agreement stands today: its status, with the scheduler's due trials apart.
+/// Where an agreement stands today (its status, with the trials made due apart), or, for
+/// drawing, the path it takes: how it ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fate {
     Requested,
@@ -834,19 +835,16 @@ enum Fate {
     Terminated,
 }
 
-/// The status mix (per mille), open states included.
-const MIX: [(Fate, u32); 11] = [
-    (Fate::Requested, 30),
-    (Fate::Rejected, 100),
-    (Fate::Withdrawn, 40),
-    (Fate::Approved, 20),
-    (Fate::Signed, 20),
-    (Fate::Active, 80),
-    (Fate::AwaitingDecision, 30),
-    (Fate::Converted, 400),
-    (Fate::Declined, 200),
-    (Fate::Lapsed, 60),
-    (Fate::Terminated, 20),
+/// How agreements end, per mille of those that have: where each stands today follows from
+/// its path and its dates (about 18% are still open: requested, approved, signed, in trial
+/// or awaiting a decision).
+const PATHS: [(Fate, u32); 6] = [
+    (Fate::Rejected, 122),
+    (Fate::Withdrawn, 49),
+    (Fate::Converted, 488),
+    (Fate::Declined, 244),
+    (Fate::Lapsed, 73),
+    (Fate::Terminated, 24),
 ];
 
 impl Fate {
@@ -888,18 +886,14 @@ impl Fate {
         }
     }
 
-    /// Ages (days before now) among which its request is sought.
+    /// Ages (days before now) among which a request on this path is drawn: the whole
+    /// history, except for the trials made due today (requested in the last months).
     fn window(self, years: u32) -> (f64, f64) {
         let all = f64::from(years) * 365.25;
-        let (lo, hi): (f64, f64) = match self {
-            Fate::Requested => (0.0, 50.0),
-            Fate::Approved => (0.0, 90.0),
-            Fate::Signed | Fate::SignedDue => (0.0, 120.0),
-            Fate::Active => (0.0, 260.0),
-            Fate::AwaitingDecision => (40.0, 330.0),
+        match self {
+            Fate::SignedDue => (0.0, all.min(120.0)),
             _ => (0.0, all),
-        };
-        (lo.min(all), hi.min(all))
+        }
     }
 }
 
@@ -1120,20 +1114,22 @@ impl World {
         (!fits.is_empty()).then(|| fits[rng.gen_range(0..fits.len())])
     }
 
-    /// Days an institute or SME takes over a step: mostly a few, sometimes weeks.
-    fn delay(rng: &mut StdRng, typical: f64, tail: i64) -> i64 {
-        if rng.gen_bool(0.85) {
+    /// Days an institute or SME takes over a step: mostly a few (exponential around
+    /// `typical`), otherwise `lo..hi`.
+    fn delay(rng: &mut StdRng, short: f64, typical: f64, lo: i64, hi: i64) -> i64 {
+        if rng.gen_bool(short) {
             (-typical * (1.0 - rng.gen::<f64>()).ln()).floor() as i64
         } else {
-            rng.gen_range(3..tail.max(4))
+            rng.gen_range(lo..hi)
         }
     }
 
-    /// Draws agreement `idx` until its dates fit its fate and today.
-    fn plan(&self, seed: u64, fate: Fate) -> Plan {
+    /// Draws agreement `seed` on its path (how it ends, or `SignedDue`) and cuts it at now:
+    /// where it stands today is wherever that path has got to.
+    fn plan(&self, seed: u64, path: Fate) -> Plan {
         let mut rng = StdRng::seed_from_u64(seed);
         for _ in 0..4000 {
-            if let Some(p) = self.attempt(fate, &mut rng) {
+            if let Some(p) = self.attempt(path, &mut rng) {
                 return p;
             }
         }
@@ -1145,21 +1141,23 @@ impl World {
         }
     }
 
-    fn attempt(&self, fate: Fate, rng: &mut StdRng) -> Option<Plan> {
+    /// One draw of a path; `None` when the cut falls where the scheduler would have work
+    /// today (a trial starting tomorrow, ending today…), which is then drawn again.
+    fn attempt(&self, path: Fate, rng: &mut StdRng) -> Option<Plan> {
         let now = self.now;
         let today = self.today;
-        let (lo, hi) = fate.window(self.years);
+        let (lo, hi) = path.window(self.years);
         let c = self.created(lo, hi, rng)?;
         let sme = self.pick_sme(c, rng);
         let tech = self.pick_tech(c, rng);
         let t = &self.techs[tech];
         let cday = self.day(c);
         let mut p = Plan {
-            fate,
+            fate: Fate::Requested,
             sme,
             tech,
             created: c,
-            requested_start: cday + Duration::days(rng.gen_range(5..40)),
+            requested_start: cday + Duration::days(rng.gen_range(10..70)),
             approved_at: None,
             dates: None,
             extended: false,
@@ -1180,53 +1178,59 @@ impl World {
             message: rng.gen_range(0..MESSAGES.len()),
             extra: rng.gen(),
         };
-        let first_answer = self.after(c, Self::delay(rng, 2.5, 45), rng);
-        match fate {
-            Fate::Requested => return (first_answer > now).then_some(p),
-            Fate::Rejected => {
-                if first_answer >= now {
-                    return None;
-                }
-                p.closed_at = Some(first_answer);
-                p.closed_reason = Some(REJECTIONS[rng.gen_range(0..REJECTIONS.len())]);
-                p.version = 2;
-                p.updated_at = first_answer;
-                return Some(p);
+        let due = path == Fate::SignedDue;
+        // The institute's answer (approval or rejection).
+        let answer = self.after(c, Self::delay(rng, 0.75, 4.0, 7, 90), rng);
+        if path == Fate::Rejected || (path == Fate::Withdrawn && rng.gen_bool(0.7)) {
+            let at = if path == Fate::Rejected {
+                answer
+            } else {
+                self.after(c, Self::delay(rng, 0.8, 3.0, 3, 30), rng)
+            };
+            if at >= now {
+                return Some(p); // still requested
             }
-            Fate::Withdrawn if rng.gen_bool(0.7) => {
-                let at = self.after(c, Self::delay(rng, 3.0, 20), rng);
-                if at >= now {
-                    return None;
-                }
-                p.closed_at = Some(at);
-                p.closed_reason = Some(WITHDRAWALS[rng.gen_range(0..WITHDRAWALS.len())]);
-                p.version = 2;
-                p.updated_at = at;
-                return Some(p);
-            }
-            _ => {}
+            p.fate = path;
+            p.closed_at = Some(at);
+            p.closed_reason = Some(match path {
+                Fate::Rejected => REJECTIONS[rng.gen_range(0..REJECTIONS.len())],
+                _ => WITHDRAWALS[rng.gen_range(0..WITHDRAWALS.len())],
+            });
+            p.version = 2;
+            p.updated_at = at;
+            return Some(p);
         }
-        // Approved: the trial is dated from the requested start (not before tomorrow).
-        let approved = first_answer;
+        let approved = answer;
         if approved >= now {
-            return None;
+            return (!due).then_some(p);
         }
         let aday = self.day(approved);
-        if fate == Fate::SignedDue {
+        if due {
             if aday >= today {
                 return None;
             }
             p.requested_start = today.max(cday);
         }
+        // Approved: the trial is dated from the requested start (not before tomorrow).
         let planned_start = p.requested_start.max(aday + Duration::days(1));
         let trial_days = i64::from(t.terms.trial_days);
         let decision = i64::from(t.terms.decision_days);
+        let planned = (
+            planned_start,
+            planned_start + Duration::days(trial_days - 1),
+            planned_start + Duration::days(trial_days - 1 + decision),
+        );
+        p.approved_at = Some(approved);
+        p.version = 2;
+        p.updated_at = approved;
+        p.fate = Fate::Approved;
+        p.dates = Some(planned);
         // Insurance: required by the terms, or taken by about one in eight others.
         let required = t.terms.insurance_required;
         let insured = required || rng.gen_bool(0.12);
         let mut choice = None;
         let mut insurer = None;
-        if insured && fate != Fate::Withdrawn {
+        if insured && path != Fate::Withdrawn {
             let product = if required || rng.gen_bool(0.8) {
                 self.pick_product(&t.terms.currency, aday, rng)
             } else {
@@ -1258,65 +1262,46 @@ impl World {
             }
         }
         let base = choice.map_or(approved, |ch| ch.chosen_at);
-        let sig1 = self.after(base, Self::delay(rng, 2.0, 25), rng);
-        let sig2 = self.after(sig1, Self::delay(rng, 1.5, 15), rng);
+        let sig1 = self.after(base, Self::delay(rng, 0.6, 4.0, 5, 35), rng);
+        let sig2 = self.after(sig1, Self::delay(rng, 0.7, 2.0, 2, 12), rng);
         let sme_first = rng.gen_bool(0.5);
-        // A start date that passed while signatures were collected moves to the signing day.
-        let start = planned_start.max(self.day(sig2));
-        let mut ext = 0i64;
-        if rng.gen_bool(0.08) {
-            let room = 119 - (trial_days - 1);
-            ext = [15, 30][rng.gen_range(0..2)].min(room).max(0);
-        }
-        let end0 = start + Duration::days(trial_days - 1);
-        let ext_day = start + Duration::days(rng.gen_range((trial_days / 2).max(1)..trial_days.max(2)));
-        let mut extended_at = (ext > 0).then(|| self.office(ext_day.min(end0), rng));
-        let mut end = end0 + Duration::days(ext);
-        let mut deadline = end + Duration::days(decision);
-        let start_tick = self.tick(start, rng).max(sig2 + Duration::seconds(rng.gen_range(20..90)));
-
-        p.approved_at = Some(approved);
-        p.version = 2;
-        p.updated_at = approved;
         let mut steps: Vec<NaiveDateTime> = vec![approved];
-        let choose = |p: &mut Plan, steps: &mut Vec<NaiveDateTime>, upto: NaiveDateTime| {
-            if let Some(ch) = choice {
-                if ch.chosen_at <= upto {
-                    p.choice = Some(ch);
-                    p.insurer = insurer;
-                    if ch.by_sme {
-                        p.version += 1;
-                        steps.push(ch.chosen_at);
-                    }
-                } else if required {
-                    // The insurer is named at approval when the terms require cover.
-                    p.insurer = insurer;
-                }
-            } else {
+        // The choice made by now (an SME's choice is a step of its own); the insurer is named
+        // at approval when the terms require cover.
+        let choose = |p: &mut Plan, steps: &mut Vec<NaiveDateTime>| match choice {
+            Some(ch) if ch.chosen_at <= now => {
+                p.choice = Some(ch);
                 p.insurer = insurer;
+                if ch.by_sme {
+                    p.version += 1;
+                    steps.push(ch.chosen_at);
+                }
             }
+            Some(_) if required => p.insurer = insurer,
+            Some(_) => {}
+            None => p.insurer = insurer,
         };
-        if fate == Fate::Withdrawn {
-            let at = self.after(approved, Self::delay(rng, 2.0, 10), rng);
-            if at >= now || at >= sig1 {
-                return None;
+        if path == Fate::Withdrawn {
+            // Withdrawn after approval, before anyone signed.
+            let mut at = self.after(approved, Self::delay(rng, 0.7, 3.0, 3, 20), rng);
+            if at >= sig1 {
+                at = approved + (sig1 - approved) / 2;
             }
-            p.dates = Some((planned_start, planned_start + Duration::days(trial_days - 1),
-                planned_start + Duration::days(trial_days - 1 + decision)));
+            if at >= now {
+                return Some(p); // approved, not yet signed
+            }
+            p.fate = Fate::Withdrawn;
             p.closed_at = Some(at);
             p.closed_reason = Some(WITHDRAWALS[rng.gen_range(0..WITHDRAWALS.len())]);
             p.version = 3;
             p.updated_at = at;
-            p.insurer = None;
             return Some(p);
         }
-        if fate == Fate::Approved {
-            if sig2 <= now || planned_start <= today {
+        if sig2 >= now {
+            if due {
                 return None;
             }
-            choose(&mut p, &mut steps, now);
-            p.dates = Some((planned_start, planned_start + Duration::days(trial_days - 1),
-                planned_start + Duration::days(trial_days - 1 + decision)));
+            choose(&mut p, &mut steps);
             if sig1 < now {
                 if sme_first {
                     p.sme_signed_at = Some(sig1);
@@ -1329,94 +1314,72 @@ impl World {
             p.updated_at = steps.into_iter().max().unwrap_or(c);
             return Some(p);
         }
-        // Signed by both from here on.
-        if sig2 >= now {
-            return None;
-        }
-        choose(&mut p, &mut steps, now);
+        // Signed by both: a start date that passed while signatures were collected moves to
+        // the signing day.
+        choose(&mut p, &mut steps);
         let (s_at, i_at) = if sme_first { (sig1, sig2) } else { (sig2, sig1) };
         p.sme_signed_at = Some(s_at);
         p.institute_signed_at = Some(i_at);
         p.fully_signed_at = Some(sig2);
         p.version += 2;
         steps.push(sig2);
-        match fate {
-            Fate::Signed | Fate::SignedDue => {
-                let fits = match fate {
-                    Fate::SignedDue => start == today,
-                    // Not due, nor even read by the scheduler's sweep (which looks a day ahead).
-                    _ => start >= today + Duration::days(2),
-                };
-                if !fits {
-                    return None;
-                }
-                p.dates = Some((start, end0, end0 + Duration::days(decision)));
-                p.updated_at = sig2;
-                return Some(p);
-            }
-            _ => {}
+        p.updated_at = sig2;
+        p.fate = Fate::Signed;
+        let start = planned_start.max(self.day(sig2));
+        let start_tick = self.tick(start, rng).max(sig2 + Duration::seconds(rng.gen_range(20..90)));
+        p.dates = Some((start, planned.1 + (start - planned_start), planned.2 + (start - planned_start)));
+        if due {
+            return (start == today).then_some(p);
         }
-        // Started.
         if start_tick >= now {
-            return None;
+            // Not due, nor even read by the scheduler's sweep (which looks a day ahead).
+            return (start >= today + Duration::days(2)).then_some(p);
         }
+        // Started; extended once by some, while it runs.
         p.started_at = Some(start_tick);
         p.started_on = Some(start);
         p.version += 1;
         steps.push(start_tick);
-        if fate == Fate::Active {
-            if extended_at.is_some_and(|at| at >= now) {
-                extended_at = None;
-                end = end0;
-                deadline = end + Duration::days(decision);
-            }
-            // Ends after tomorrow: not due, nor read by the sweep.
-            if end < today + Duration::days(1) {
-                return None;
+        p.fate = Fate::Active;
+        let end0 = start + Duration::days(trial_days - 1);
+        let mut ext = 0i64;
+        let mut extended_at = None;
+        if rng.gen_bool(0.08) {
+            ext = [15, 30][rng.gen_range(0..2)].min(119 - (trial_days - 1)).max(0);
+            let day = start + Duration::days(rng.gen_range((trial_days / 2).max(1)..trial_days.max(2)));
+            let at = self.office(day.min(end0), rng).max(start_tick + Duration::minutes(5));
+            if ext > 0 && at < now {
+                extended_at = Some(at);
+            } else {
+                ext = 0;
             }
         }
+        let end = end0 + Duration::days(ext);
+        let deadline = end + Duration::days(decision);
+        p.dates = Some((start, end, deadline));
         if let Some(at) = extended_at {
             p.extended = true;
             p.version += 1;
             steps.push(at);
         }
-        p.dates = Some((start, end, deadline));
         let end_tick = self.tick(end + Duration::days(1), rng);
-        if fate == Fate::Active {
-            p.updated_at = steps.into_iter().max().unwrap_or(c);
-            return Some(p);
-        }
-        // How it closes (or, awaiting a decision, that it has not yet).
+        // How the path closes: during the trial (early), or after it.
         let early_ok = extended_at.is_none() && start + Duration::days(20) <= end;
         let in_trial = |rng: &mut StdRng, from: i64| -> NaiveDate {
             start + Duration::days(rng.gen_range(from..=(end - start).num_days()))
         };
         let deciding = |rng: &mut StdRng| -> NaiveDate {
             // Many decide near the deadline.
-            let k = 1 + ((decision as f64) * rng.gen::<f64>().powf(0.7)).floor() as i64;
+            let k = 1 + ((decision as f64) * rng.gen::<f64>().powf(0.5)).floor() as i64;
             end + Duration::days(k.min(decision))
         };
-        let (closing, from_active) = match fate {
-            Fate::AwaitingDecision => {
-                if end_tick >= now || deadline < today + Duration::days(1) {
-                    return None;
-                }
-                p.trial_ended_on = Some(end);
-                p.version += 1;
-                steps.push(end_tick);
-                p.updated_at = steps.into_iter().max().unwrap_or(c);
-                return Some(p);
-            }
+        let early = |rng: &mut StdRng| self.office(in_trial(rng, 20), rng).max(start_tick + Duration::minutes(1));
+        let (closing, from_active) = match path {
             Fate::Lapsed => (self.tick(deadline + Duration::days(1), rng), false),
-            Fate::Converted if early_ok && rng.gen_bool(0.15) => {
-                (self.office(in_trial(rng, 20), rng).max(start_tick + Duration::minutes(1)), true)
-            }
-            Fate::Declined if early_ok && rng.gen_bool(0.10) => {
-                (self.office(in_trial(rng, 20), rng).max(start_tick + Duration::minutes(1)), true)
-            }
+            Fate::Converted if early_ok && rng.gen_bool(0.15) => (early(rng), true),
+            Fate::Declined if early_ok && rng.gen_bool(0.10) => (early(rng), true),
             Fate::Terminated if start + Duration::days(7) <= end && rng.gen_bool(0.8) => {
-                let day = in_trial(rng, 7);
-                let at = self.office(day, rng);
+                let at = self.office(in_trial(rng, 7), rng);
                 let at = extended_at.map_or(at, |e| at.max(e + Duration::minutes(5)));
                 if self.day(at) > end {
                     return None;
@@ -1425,25 +1388,34 @@ impl World {
             }
             _ => (self.office(deciding(rng), rng).max(end_tick + Duration::minutes(1)), false),
         };
-        if closing >= now {
-            return None;
+        if (from_active && closing >= now) || (!from_active && end_tick >= now) {
+            // In trial today, ending after tomorrow: not due, nor read by the sweep.
+            p.updated_at = steps.into_iter().max().unwrap_or(c);
+            return (end >= today + Duration::days(1)).then_some(p);
         }
-        let cday_close = self.day(closing);
         if !from_active {
-            p.version += 1; // end of trial
+            p.trial_ended_on = Some(end);
+            p.version += 1;
             steps.push(end_tick);
+            if closing >= now {
+                p.fate = Fate::AwaitingDecision;
+                p.updated_at = steps.into_iter().max().unwrap_or(c);
+                return (deadline >= today + Duration::days(1)).then_some(p);
+            }
         }
-        p.trial_ended_on = Some(if from_active { cday_close.min(end) } else { end });
+        let closed_day = self.day(closing);
+        p.fate = path;
+        p.trial_ended_on = Some(if from_active { closed_day.min(end) } else { end });
         p.closed_at = Some(closing);
         p.version += 1;
         steps.push(closing);
-        p.closed_reason = match fate {
+        p.closed_reason = match path {
             Fate::Declined => Some(DECLINES[rng.gen_range(0..DECLINES.len())]),
             Fate::Terminated => Some(TERMINATIONS[rng.gen_range(0..TERMINATIONS.len())]),
             _ => None,
         };
-        if matches!(fate, Fate::Converted | Fate::Declined | Fate::Lapsed) {
-            p.decision_days = Some((cday_close - end).num_days().max(0) as i32);
+        if matches!(path, Fate::Converted | Fate::Declined | Fate::Lapsed) {
+            p.decision_days = Some((closed_day - end).num_days().max(0) as i32);
         }
         p.updated_at = steps.into_iter().max().unwrap_or(c);
         Some(p)
@@ -1646,7 +1618,7 @@ fn scaled(vnd_text: &str, factor: f64, currency: &str) -> String {
 fn terms_from(base: &Terms, factor: f64, currency: &str, rng: &mut StdRng) -> Terms {
     let mut t = base.clone();
     t.currency = currency.into();
-    t.trial_days = [60, 75, 90, 90][rng.gen_range(0..4)];
+    t.trial_days = [60, 60, 75, 90][rng.gen_range(0..4)];
     t.decision_days = [14, 21, 30, 30][rng.gen_range(0..4)];
     t.insurance_required = rng.gen_bool(0.15);
     t.price = match &base.price {
@@ -1676,45 +1648,17 @@ fn terms_from(base: &Terms, factor: f64, currency: &str, rng: &mut StdRng) -> Te
     t
 }
 
-/// Adds a synthetic programme of `opts.agreements` agreements over `opts.years` years ending
-/// now (see the section comment above); prints progress every 100,000 agreements.
-pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<SyntheticSummary> {
-    use crate::db::schema::counters;
-    let started = std::time::Instant::now();
-    anyhow::ensure!(opts.due <= opts.agreements, "--due {} is more than --agreements {}", opts.due, opts.agreements);
-    anyhow::ensure!((1..=30).contains(&opts.years), "--years must be between 1 and 30");
+/// Adds this run's organisations (a user each, in bulk, one audit event), 200 listed
+/// technologies with terms copied from `bases` (through the catalogue's functions) and the new
+/// insurers' products; returns how many organisations it made.
+fn add_catalogue(
+    state: &AppState,
+    run: i64,
+    rng: &mut StdRng,
+    history_start: NaiveDateTime,
+    bases: &[Terms],
+) -> anyhow::Result<usize> {
     let now_utc = state.clock.now();
-    let now = now_utc.naive_utc();
-    let tz = state.tz;
-    let rounding = state.cfg.settlement.rounding;
-    let mut summary = SyntheticSummary::default();
-    let history_start = now - Duration::seconds((f64::from(opts.years) * 365.25 * 86_400.0) as i64);
-
-    // Bases: the demo's terms bodies and its users.
-    let (bases, demo_ok): (Vec<Terms>, bool) = {
-        let mut conn = state.db.reader()?;
-        let bodies: Vec<String> = conversion_terms::table
-            .filter(conversion_terms::currency.eq("VND"))
-            .order(conversion_terms::created_at.asc())
-            .select(conversion_terms::body)
-            .limit(12)
-            .load(&mut conn)?;
-        let ok: i64 = users::table
-            .filter(users::email.eq("admin@usefirst.demo"))
-            .count()
-            .get_result(&mut conn)?;
-        (bodies.iter().filter_map(|b| serde_json::from_str(b).ok()).collect(), ok > 0)
-    };
-    if !demo_ok || bases.is_empty() {
-        bail!("no demo data (or no VND terms to copy): run `usefirst seed-demo` first");
-    }
-    // The run's number: names and registration numbers carry it, so runs never clash.
-    let run = state
-        .db
-        .write(|conn| -> Result<i64, AppError> { Ok(store::bump_counter(conn, "seed-synthetic-run")?) })
-        .map_err(anyhow_of)?;
-    summary.run = run;
-    let mut rng = StdRng::seed_from_u64(splitmix(opts.seed ^ (run as u64).rotate_left(40)));
     let tag = |name: &str| if run == 1 { name.to_string() } else { format!("{name} (đợt {run})") };
     let password_hash = crate::auth::password::hash(DEMO_PASSWORD)?;
     let org_at = history_start - Duration::days(400);
@@ -1750,12 +1694,12 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
         });
     };
     for (k, (name, province)) in INSTITUTES.iter().enumerate() {
-        push_org(&mut rng, "institute", "institute", tag(name), *province, k);
+        push_org(rng, "institute", "institute", tag(name), *province, k);
     }
     let field_cum = cumulative(FIELDS.iter().map(|f| f64::from(f.1)));
     for k in 0..300 {
-        let province = pick_weighted(&prov_cum, &mut rng);
-        let field = pick_weighted(&field_cum, &mut rng);
+        let province = pick_weighted(&prov_cum, rng);
+        let field = pick_weighted(&field_cum, rng);
         let name = format!(
             "{} {} {} {}",
             FORMS[rng.gen_range(0..FORMS.len())],
@@ -1763,10 +1707,10 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
             BRANDS[rng.gen_range(0..BRANDS.len())],
             PROVINCES[province].0
         );
-        push_org(&mut rng, "sme", "sme", tag(&name), province, 1000 + k);
+        push_org(rng, "sme", "sme", tag(&name), province, 1000 + k);
     }
     for (k, name) in ["Tổng Công ty Bảo hiểm Sao Việt", "Công ty Bảo hiểm Phú Hưng Khoa học"].iter().enumerate() {
-        push_org(&mut rng, "insurer", "insurer", tag(name), 0, 9000 + k);
+        push_org(rng, "insurer", "insurer", tag(name), 0, 9000 + k);
     }
     let org_ids: Vec<&str> = orgs.iter().map(|o| o.id.as_str()).collect();
     let org_digest = hex::encode(Sha256::digest(org_ids.join("\n").as_bytes()));
@@ -1810,8 +1754,6 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
                 "users": orgs.len(), "ids_sha256": org_digest}}))?;
         Ok(())
     }).map_err(anyhow_of)?;
-    summary.organisations = orgs.len();
-    summary.audit_events += 1;
 
     // Technologies with terms, through the catalogue's own functions (an event each).
     let tech_at = history_start - Duration::days(60);
@@ -1819,7 +1761,7 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
     let ip_types = ["patent", "patent", "utility_solution", "know_how", "software", "plant_variety", "other"];
     state.db.write(|conn| -> anyhow::Result<()> {
         for k in 0..200usize {
-            let field = pick_weighted(&field_cum, &mut rng);
+            let field = pick_weighted(&field_cum, rng);
             let (vi, en) = TITLES[field][rng.gen_range(0..4)];
             let (vv, ve) = VARIANTS[rng.gen_range(0..VARIANTS.len())];
             let inst = institutes[(k * 7 + rng.gen_range(0..3)) % institutes.len()];
@@ -1830,7 +1772,7 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
             };
             let factor = (rng.gen_range(0.25f64..4.0)).sqrt() * rng.gen_range(0.4..2.0);
             let base = &bases[k % bases.len()];
-            let terms = terms_from(base, factor, currency, &mut rng);
+            let terms = terms_from(base, factor, currency, rng);
             let valuation = scaled(&format!("{}", (1_000_000_000.0 * factor) as i64), 1.0, currency);
             let ip = if field == 7 { "software" } else { ip_types[rng.gen_range(0..ip_types.len())] };
             let who = Who { user_id: Some(&inst.user), organisation_id: Some(&inst.id) };
@@ -1851,8 +1793,6 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
         }
         Ok(())
     })?;
-    summary.technologies = 200;
-    summary.audit_events += 400;
 
     // Insurance products of the new insurers, in every currency the terms use.
     let product_from = history_start.date() - Duration::days(90);
@@ -1882,7 +1822,51 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
         }
         Ok(())
     })?;
-    summary.audit_events += 8;
+    Ok(orgs.len())
+}
+
+/// Adds a synthetic programme of `opts.agreements` agreements over `opts.years` years ending
+/// now (see the section comment above); prints progress every 100,000 agreements.
+pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<SyntheticSummary> {
+    let started = std::time::Instant::now();
+    anyhow::ensure!(opts.due <= opts.agreements, "--due {} is more than --agreements {}", opts.due, opts.agreements);
+    anyhow::ensure!((1..=30).contains(&opts.years), "--years must be between 1 and 30");
+    let now_utc = state.clock.now();
+    let now = now_utc.naive_utc();
+    let tz = state.tz;
+    let rounding = state.cfg.settlement.rounding;
+    let mut summary = SyntheticSummary::default();
+    let history_start = now - Duration::seconds((f64::from(opts.years) * 365.25 * 86_400.0) as i64);
+
+    // Bases: the demo's terms bodies and its users.
+    let (bases, demo_ok): (Vec<Terms>, bool) = {
+        let mut conn = state.db.reader()?;
+        let bodies: Vec<String> = conversion_terms::table
+            .filter(conversion_terms::currency.eq("VND"))
+            .order(conversion_terms::created_at.asc())
+            .select(conversion_terms::body)
+            .limit(12)
+            .load(&mut conn)?;
+        let ok: i64 = users::table
+            .filter(users::email.eq("admin@usefirst.demo"))
+            .count()
+            .get_result(&mut conn)?;
+        (bodies.iter().filter_map(|b| serde_json::from_str(b).ok()).collect(), ok > 0)
+    };
+    if !demo_ok || bases.is_empty() {
+        bail!("no demo data (or no VND terms to copy): run `usefirst seed-demo` first");
+    }
+    // The run's number: names and registration numbers carry it, so runs never clash.
+    let run = state
+        .db
+        .write(|conn| -> Result<i64, AppError> { Ok(store::bump_counter(conn, "seed-synthetic-run")?) })
+        .map_err(anyhow_of)?;
+    summary.run = run;
+    let mut rng = StdRng::seed_from_u64(splitmix(opts.seed ^ (run as u64).rotate_left(40)));
+    summary.organisations = add_catalogue(state, run, &mut rng, history_start, &bases)?;
+    summary.technologies = 200;
+    // One event for the organisations, one per technology and terms, one per product.
+    summary.audit_events += 1 + 400 + 8;
 
     // The world the draws read: every SME, listed technology and product there is now.
     let world = {
@@ -1934,7 +1918,7 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
             .into_iter()
             .filter(|p| seen.insert(p.id.clone()))
             .map(|row| {
-                let unit = if row.currency == "VND" { 1_000_000 } else { 100_00 };
+                let unit = if row.currency == "VND" { 1_000_000 } else { 10_000 };
                 ProductRef { row, unit }
             })
             .collect();
@@ -1977,12 +1961,12 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
     let n = opts.agreements as usize;
     let base_seed = splitmix(opts.seed ^ 0xA5A5_0000_0000 ^ (run as u64));
     let seed_of = |i: usize| splitmix(base_seed ^ (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
-    let mix_cum = cumulative(MIX.iter().map(|m| f64::from(m.1)));
+    let mix_cum = cumulative(PATHS.iter().map(|m| f64::from(m.1)));
     let mut order: Vec<(NaiveDateTime, u32, u8)> = Vec::with_capacity(n);
     {
         let mut mix_rng = StdRng::seed_from_u64(splitmix(base_seed ^ 0x5EED));
         for i in 0..n {
-            let fate = if i >= n - opts.due as usize { Fate::SignedDue } else { MIX[pick_weighted(&mix_cum, &mut mix_rng)].0 };
+            let fate = if i >= n - opts.due as usize { Fate::SignedDue } else { PATHS[pick_weighted(&mix_cum, &mut mix_rng)].0 };
             let p = world.plan(seed_of(i), fate);
             order.push((p.created, i as u32, fate.code()));
         }
@@ -1991,7 +1975,6 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
 
     let reminders_cfg = state.cfg.scheduler.reminders.clone();
     let prefix = state.cfg.app.agreement_prefix.clone();
-    let tz_name: &'static str = tz.name();
     // Subsidy already drawn per SME, year and currency (the cap is per SME per calendar year).
     let mut subsidy_used: std::collections::HashMap<(String, i32, String), i64> = {
         let mut conn = state.db.reader()?;
@@ -2044,472 +2027,25 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
                 non_payment: pr.risks.contains("non_payment"),
             });
         }
-        let mut numbers: Vec<String> = Vec::with_capacity(plans.len());
-        let written = state.db.write(|conn| -> Result<BatchCounts, AppError> {
-            let mut counts = BatchCounts::default();
-            // Agreement numbers: gap-free per year, reserved a year's block at a time.
-            let mut k = 0;
-            while k < plans.len() {
-                let year = world.day(plans[k].created).year();
-                let mut j = k;
-                while j < plans.len() && world.day(plans[j].created).year() == year {
-                    j += 1;
-                }
-                let name = format!("agreement-{year}");
-                let first = store::bump_counter(conn, &name)?;
-                let more = (j - k - 1) as i64;
-                if more > 0 {
-                    diesel::update(counters::table.find(&name)).set(counters::value.eq(counters::value + more)).execute(conn)?;
-                }
-                numbers.extend((0..(j - k) as i64).map(|m| format!("{prefix}-{year}-{:06}", first + m)));
-                k = j;
-            }
-            let rows: Vec<NewAgreement> = plans
-                .iter()
-                .enumerate()
-                .map(|(k, p)| {
-                    let t = &world.techs[p.tech];
-                    let s = &world.smes[p.sme];
-                    let (ts, te, dl) = match p.dates {
-                        Some((a, b, c)) => (Some(a), Some(b), Some(c)),
-                        None => (None, None, None),
-                    };
-                    NewAgreement {
-                        id: ids[k].clone(),
-                        number: numbers[k].clone(),
-                        technology_id: &t.id,
-                        institute_id: &t.institute_id,
-                        sme_id: &s.org_id,
-                        insurer_id: p.insurer.map(|i| world.insurers[i].as_str()),
-                        status: p.fate.status().as_str(),
-                        version: p.version,
-                        terms_id: &t.terms_id,
-                        terms_version: t.terms_version,
-                        terms_snapshot: p.approved_at.map(|_| t.body.as_str()),
-                        place_of_use: format!("{}, {}", ["Nhà máy sản xuất", "Xưởng chế biến", "Cơ sở sản xuất", "Trang trại"][p.place], s.province),
-                        message: MESSAGES[p.message],
-                        time_zone: tz_name,
-                        requested_start: p.requested_start,
-                        trial_start: ts,
-                        trial_end: te,
-                        decision_deadline: dl,
-                        extended: p.extended,
-                        sme_signed_at: p.sme_signed_at,
-                        institute_signed_at: p.institute_signed_at,
-                        closed_reason: p.closed_reason,
-                        requested_by: &s.user_id,
-                        created_at: p.created,
-                        updated_at: p.updated_at,
-                        approved_at: p.approved_at,
-                        started_on: p.started_on,
-                        trial_ended_on: p.trial_ended_on,
-                        closed_at: p.closed_at,
-                        decision_days: p.decision_days,
-                    }
+        let written = state
+            .db
+            .write(|conn| {
+                write_batch(conn, &Batch {
+                    world: &world,
+                    plans: &plans,
+                    ids: &ids,
+                    policies: &policies,
+                    terms_of: &terms_of,
+                    prefix: &prefix,
+                    rounding,
+                    reminders: &reminders_cfg,
+                    run,
+                    batch_no,
+                    base_seed,
+                    now_utc,
                 })
-                .collect();
-            insert_rows!(conn, agreements::table, rows, ROWS_AGREEMENTS);
-            drop(rows);
-            let choices: Vec<NewChoice> = plans
-                .iter()
-                .enumerate()
-                .filter_map(|(k, p)| {
-                    let ch = p.choice?;
-                    let pr = &world.products[ch.product].row;
-                    let t = &world.techs[p.tech];
-                    Some(NewChoice {
-                        agreement_id: &ids[k],
-                        product_id: &pr.id,
-                        product_version: pr.version,
-                        coverage_minor: ch.coverage,
-                        chosen_by_org: if ch.by_sme { &world.smes[p.sme].org_id } else { &t.institute_id },
-                        chosen_at: ch.chosen_at,
-                    })
-                })
-                .collect();
-            insert_rows!(conn, agreement_insurance::table, choices, ROWS_SMALL);
-
-            // Conversions: the contract and schedule as converting would make them.
-            let mut lines_of: std::collections::HashMap<usize, Vec<(i32, NaiveDate, i64)>> = std::collections::HashMap::new();
-            let mut new_lines: Vec<NewLine> = Vec::new();
-            let mut years: Vec<NewRoyaltyYear> = Vec::new();
-            let mut next_close: Vec<(usize, NaiveDate)> = Vec::new();
-            let mut contract_currency: std::collections::HashMap<usize, (String, bool)> = std::collections::HashMap::new();
-            for (k, p) in plans.iter().enumerate() {
-                if p.fate != Fate::Converted {
-                    continue;
-                }
-                let (Some(closed), Some((_, trial_end, _))) = (p.closed_at, p.dates) else { continue };
-                let mut x = StdRng::seed_from_u64(p.extra);
-                let tax = match x.gen_range(0..10) {
-                    0..=3 => Some(crate::settlement::pricing::Tax::Exempt {
-                        basis: "Miễn thuế thu nhập đối với thu nhập từ chuyển giao công nghệ ưu tiên (Luật Chuyển giao công nghệ 2017)".into(),
-                    }),
-                    4..=6 => Some(crate::settlement::pricing::Tax::Rate { rate: "0.1".into() }),
-                    _ => None,
-                };
-                let converted_on = world.day(closed);
-                let q = crate::contracts::create(conn, closed.and_utc(), &ids[k], &terms_of[p.tech], converted_on,
-                    Some(trial_end), rounding, tax.as_ref())?;
-                counts.contracts += 1;
-                let mut lines: Vec<(i32, NaiveDate, i64)> = q.lines.iter().map(|l| (l.number as i32, l.due, l.amount_minor)).collect();
-                let cur = crate::settlement::money::Currency::parse(&q.currency)
-                    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("currency {}", q.currency)))?;
-                // Contract years closed by now, as the scheduler closes them: with no sales
-                // reported, each falls short by the whole minimum (a true-up line).
-                if let Some(min) = q.royalty.as_ref().and_then(|r| r.min_per_year.as_ref()) {
-                    let min = cur.parse_amount(min).map_err(|e| AppError::Internal(anyhow::anyhow!("minimum royalty: {e}")))?;
-                    let mut year = 1u32;
-                    loop {
-                        let Some(closes) = crate::contracts::royalty_years::closes_on(converted_on, year) else { break };
-                        if closes > world.today {
-                            if year > 1 {
-                                next_close.push((k, closes));
-                            }
-                            break;
-                        }
-                        let Some((starts_on, ends_on)) = crate::settlement::schedule::contract_year(converted_on, year) else { break };
-                        let shortfall = crate::settlement::pricing::true_up(0, Some(min))
-                            .map_err(|e| AppError::Internal(anyhow::anyhow!("true-up: {e}")))?;
-                        let line = if shortfall > 0 {
-                            let number = lines.len() as i32 + 1;
-                            let due = closes + Duration::days(crate::contracts::ROYALTY_DUE_DAYS as i64);
-                            lines.push((number, due, shortfall));
-                            new_lines.push(NewLine { agreement_id: &ids[k], number, kind: "true_up", due, amount_minor: shortfall, paid_minor: 0 });
-                            Some(number)
-                        } else {
-                            None
-                        };
-                        years.push(NewRoyaltyYear {
-                            agreement_id: &ids[k],
-                            year: year as i32,
-                            starts_on,
-                            ends_on,
-                            royalties_minor: 0,
-                            minimum_minor: min,
-                            true_up_minor: shortfall,
-                            line_number: line,
-                            closed_at: world.tick(closes, &mut x).min(now - Duration::seconds(1)),
-                        });
-                        year += 1;
-                    }
-                }
-                contract_currency.insert(k, (q.currency.clone(), q.price_model.contains("royalty")));
-                lines_of.insert(k, lines);
-            }
-            insert_rows!(conn, schedule_lines::table, new_lines, ROWS_SMALL);
-            insert_rows!(conn, royalty_years::table, years, ROWS_SMALL);
-            counts.royalty_years += years.len() as u64;
-            for (k, closes) in &next_close {
-                crate::on_backend!(&mut *conn, |c| diesel::update(conversion_contracts::table.find(&ids[*k]))
-                    .set(conversion_contracts::royalty_next_close.eq(closes))
-                    .execute(c))?;
-            }
-
-            // Payments: most pay on time, some only the first line, some part of it, some
-            // nothing; each payment settles the oldest open line, as record_payment does.
-            struct Paid {
-                k: usize,
-                line: i32,
-                amount: i64,
-                on: NaiveDate,
-                at: NaiveDateTime,
-            }
-            let mut paid: Vec<Paid> = Vec::new();
-            let mut via_function: Vec<usize> = Vec::new();
-            let mut fully_paid_at: std::collections::HashMap<usize, NaiveDateTime> = std::collections::HashMap::new();
-            let mut open_lines: Vec<(usize, i32, NaiveDate)> = Vec::new();
-            let mut keys: Vec<usize> = lines_of.keys().copied().collect();
-            keys.sort_unstable();
-            for k in keys {
-                let lines = &lines_of[&k];
-                let p = &plans[k];
-                let mut x = StdRng::seed_from_u64(splitmix(p.extra));
-                let closed = p.closed_at.unwrap_or(now);
-                let converted_on = world.day(closed);
-                let profile = x.gen_range(0..100);
-                let mut last_on = converted_on;
-                let mut all_paid = !lines.is_empty();
-                let mut last_at = closed;
-                for (pos, (number, due, amount)) in lines.iter().enumerate() {
-                    let pays = match profile {
-                        0..=54 => Some(*amount),
-                        55..=74 if pos == 0 => Some(*amount),
-                        75..=84 if pos == 0 => Some((*amount / 2).max(1)),
-                        _ => None,
-                    };
-                    let on = if x.gen_bool(0.75) {
-                        *due - Duration::days(x.gen_range(0..25))
-                    } else {
-                        *due + Duration::days(x.gen_range(1..45))
-                    };
-                    let on = on.max(last_on).max(converted_on);
-                    let at = world.office(on, &mut x).max(last_at + Duration::minutes(1));
-                    match pays {
-                        Some(a) if on <= world.today && at < now => {
-                            paid.push(Paid { k, line: *number, amount: a, on, at });
-                            last_on = on;
-                            last_at = at;
-                            if a < *amount {
-                                all_paid = false;
-                                open_lines.push((k, *number, *due));
-                            }
-                        }
-                        _ => {
-                            all_paid = false;
-                            open_lines.push((k, *number, *due));
-                        }
-                    }
-                }
-                let royalty = contract_currency.get(&k).is_some_and(|c| c.1);
-                if all_paid && !royalty {
-                    fully_paid_at.insert(k, last_at);
-                }
-                if x.gen_bool(0.02) {
-                    via_function.push(k);
-                }
-            }
-            via_function.retain(|k| paid.iter().any(|pd| pd.k == *k));
-            // Policies, ended by now as the agreement's end or its last payment ended them.
-            let policy_rows: Vec<NewPolicy> = policies
-                .iter()
-                .map(|pp| {
-                    let p = &plans[pp.idx];
-                    let pr = &world.products[p.choice.map_or(0, |c| c.product)].row;
-                    let mut ended = pp.ended;
-                    if ended.is_none() && pp.non_payment && !via_function.contains(&pp.idx) {
-                        if let Some(at) = fully_paid_at.get(&pp.idx) {
-                            ended = Some((*at, "schedule_paid"));
-                        }
-                    }
-                    NewPolicy {
-                        id: pp.id.clone(),
-                        agreement_id: &ids[pp.idx],
-                        insurer_id: &pr.insurer_id,
-                        sme_id: &world.smes[p.sme].org_id,
-                        product_id: Some(&pr.id),
-                        product_version: Some(pr.version),
-                        risks: &pr.risks,
-                        currency: &pr.currency,
-                        coverage_minor: p.choice.map_or(0, |c| c.coverage),
-                        premium_rate: &pr.premium_rate,
-                        deductible_minor: pr.deductible_minor,
-                        share_sme: &pr.share_sme,
-                        share_institute: &pr.share_institute,
-                        share_subsidy: &pr.share_subsidy,
-                        subsidy_cap_minor: pr.subsidy_cap_minor,
-                        subsidy_year: pp.subsidy_year,
-                        rounding: rounding.as_str(),
-                        premium_minor: pp.split.premium,
-                        sme_pays_minor: pp.split.sme,
-                        institute_pays_minor: pp.split.institute,
-                        subsidy_minor: pp.split.subsidy,
-                        subsidy_capped_minor: pp.split.subsidy_capped,
-                        status: if ended.is_some() { "ended" } else { "bound" },
-                        bound_at: pp.bound_at,
-                        ended_at: ended.map(|e| e.0),
-                        ended_reason: ended.map(|e| e.1),
-                    }
-                })
-                .collect();
-            insert_rows!(conn, insurance_policies::table, policy_rows, 800);
-            counts.policies += policy_rows.len() as u64;
-
-            // Claims on some implementation-failure covers, filed during the trial.
-            let mut claims: Vec<NewClaim> = Vec::new();
-            for (pp, row) in policies.iter().zip(&policy_rows) {
-                let p = &plans[pp.idx];
-                if !row.risks.contains("implementation_failure") {
-                    continue;
-                }
-                let mut x = StdRng::seed_from_u64(splitmix(p.extra ^ 0xC1A1));
-                if !x.gen_bool(0.08) {
-                    continue;
-                }
-                let (Some(from), Some((_, end, _))) = (p.started_at, p.dates) else { continue };
-                let until = world.midnight(end + Duration::days(1)).min(p.closed_at.unwrap_or(now)).min(now);
-                if until <= from + Duration::hours(2) {
-                    continue;
-                }
-                let span = (until - from).num_seconds();
-                let filed = from + Duration::seconds(x.gen_range(span / 10..span));
-                let unit = world.products[p.choice.map_or(0, |c| c.product)].unit;
-                let coverage = row.coverage_minor;
-                let amount = (((coverage as f64 * x.gen_range(0.05..0.6)) as i64 / unit) * unit).clamp(unit.min(coverage), coverage);
-                let decided = world.after(filed, x.gen_range(2..25), &mut x);
-                let paid_at = world.after(decided, x.gen_range(2..15), &mut x);
-                let roll = x.gen_range(0..100);
-                let (status, version, payout, decided_at, paid_at, reason, updated) = if decided >= now {
-                    ("filed", 1, None, None, None, None, filed)
-                } else if roll < 65 {
-                    let pay = crate::settlement::insurance::payout(amount, coverage, pr_deductible(&world, p), 0)
-                        .map_err(|e| AppError::Internal(anyhow::anyhow!("payout: {e}")))?;
-                    if paid_at < now {
-                        ("paid", 3, Some(pay), Some(decided), Some(paid_at), Some("Đã giám định tại cơ sở."), paid_at)
-                    } else {
-                        ("approved", 2, Some(pay), Some(decided), None, Some("Đã giám định tại cơ sở."), decided)
-                    }
-                } else if roll < 95 {
-                    ("rejected", 2, None, Some(decided), None, Some("Thiệt hại nằm ngoài phạm vi bảo hiểm."), decided)
-                } else {
-                    ("withdrawn", 2, None, None, None, None, decided)
-                };
-                claims.push(NewClaim {
-                    id: uuid_at(filed, &mut x),
-                    number: String::new(),
-                    agreement_id: &ids[pp.idx],
-                    policy_id: pp.id.clone(),
-                    insurer_id: row.insurer_id,
-                    claimant_org: &world.smes[p.sme].org_id,
-                    risk: "implementation_failure",
-                    currency: row.currency,
-                    amount_minor: amount,
-                    reason: "Hệ thống không đạt công suất thiết kế trong thời gian dùng thử; chi phí khắc phục.",
-                    evidence: "Biên bản đo công suất; hóa đơn chi phí khắc phục.",
-                    status,
-                    version,
-                    payout_minor: payout,
-                    decision_reason: reason,
-                    payment_reference: paid_at.map(|at| format!("BH-{}-{:05}", at.year(), x.gen_range(0..100_000))),
-                    filed_at: filed,
-                    decided_at,
-                    paid_at,
-                    updated_at: updated,
-                });
-            }
-            claims.sort_by_key(|c| c.filed_at);
-            let mut k = 0;
-            while k < claims.len() {
-                let year = world.day(claims[k].filed_at).year();
-                let mut j = k;
-                while j < claims.len() && world.day(claims[j].filed_at).year() == year {
-                    j += 1;
-                }
-                let name = format!("claim-{year}");
-                let first = store::bump_counter(conn, &name)?;
-                if j - k > 1 {
-                    diesel::update(counters::table.find(&name)).set(counters::value.eq(counters::value + (j - k - 1) as i64)).execute(conn)?;
-                }
-                for (m, c) in claims[k..j].iter_mut().enumerate() {
-                    c.number = format!("CL-{year}-{:06}", first + m as i64);
-                }
-                k = j;
-            }
-            insert_rows!(conn, insurance_claims::table, claims, ROWS_SMALL);
-            counts.claims += claims.len() as u64;
-
-            // Payments in bulk, and a share through the function the API uses.
-            let mut pay_rows: Vec<NewPayment> = Vec::new();
-            let mut alloc_rows: Vec<NewAllocation> = Vec::new();
-            let mut pay_rng = StdRng::seed_from_u64(splitmix(base_seed ^ 0xFA ^ (batch_no as u64) << 24));
-            let mut bulk_ids: Vec<&str> = Vec::new();
-            for pd in paid.iter().filter(|pd| !via_function.contains(&pd.k)) {
-                let p = &plans[pd.k];
-                let t = &world.techs[p.tech];
-                let dist = match &terms_of[p.tech].distribution {
-                    Some(d) => {
-                        let share = |s: &str| crate::settlement::money::parse_rate(s)
-                            .map_err(|e| AppError::Internal(anyhow::anyhow!("share: {e}")));
-                        Some(crate::settlement::pricing::distribute(pd.amount, share(&d.institute)?, share(&d.inventors)?, share(&d.intermediary)?, rounding)
-                            .map_err(|e| AppError::Internal(anyhow::anyhow!("distribution: {e}")))?)
-                    }
-                    None => None,
-                };
-                let id = uuid_at(pd.at, &mut pay_rng);
-                alloc_rows.push(NewAllocation { payment_id: id.clone(), line_number: pd.line, amount_minor: pd.amount });
-                pay_rows.push(NewPayment {
-                    id,
-                    agreement_id: &ids[pd.k],
-                    amount_minor: pd.amount,
-                    received_on: pd.on,
-                    reference: format!("UNC-{}-{}", numbers[pd.k], pd.line),
-                    to_institute: dist.map(|d| d.institute),
-                    to_inventors: dist.map(|d| d.inventors),
-                    to_intermediary: dist.map(|d| d.intermediary),
-                    recorded_by: &t.institute_user,
-                    created_at: pd.at,
-                });
-                if bulk_ids.last() != Some(&ids[pd.k].as_str()) {
-                    bulk_ids.push(&ids[pd.k]);
-                }
-            }
-            insert_rows!(conn, payments::table, pay_rows, ROWS_SMALL);
-            insert_rows!(conn, payment_allocations::table, alloc_rows, ROWS_SMALL * 4);
-            counts.payments += pay_rows.len() as u64;
-            for chunk in bulk_ids.chunks(ROWS_SMALL) {
-                // Generated UUIDs only, so they are safe to inline.
-                let list = chunk.iter().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(",");
-                diesel::sql_query(format!(
-                    "UPDATE schedule_lines SET paid_minor = COALESCE((SELECT SUM(pa.amount_minor) FROM payment_allocations pa \
-                     JOIN payments p ON p.id = pa.payment_id WHERE p.agreement_id = schedule_lines.agreement_id \
-                     AND pa.line_number = schedule_lines.number), 0) WHERE agreement_id IN ({list})"
-                ))
-                .execute(conn)?;
-            }
-            for &k in &via_function {
-                let p = &plans[k];
-                let t = &world.techs[p.tech];
-                let cur = contract_currency.get(&k).and_then(|c| crate::settlement::money::Currency::parse(&c.0))
-                    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("contract currency")))?;
-                let who = Who { user_id: Some(&t.institute_user), organisation_id: Some(&t.institute_id) };
-                for pd in paid.iter().filter(|pd| pd.k == k) {
-                    crate::contracts::record_payment(conn, pd.at.and_utc(), world.today, who, &ids[k], &terms_of[p.tech],
-                        &crate::contracts::PaymentInput {
-                            amount: cur.format_amount(pd.amount),
-                            received_on: pd.on,
-                            reference: format!("UNC-{}-{}", numbers[k], pd.line),
-                        }, rounding)?;
-                    counts.payments += 1;
-                    counts.via_function += 1;
-                }
-            }
-            // Their messages went out long ago.
-            for chunk in via_function.chunks(ROWS_SMALL) {
-                let list = chunk.iter().map(|k| format!("'{}'", ids[*k])).collect::<Vec<_>>().join(",");
-                diesel::sql_query(format!(
-                    "UPDATE outbox SET status = 'sent', attempts = 1, sent_at = created_at \
-                     WHERE status = 'pending' AND agreement_id IN ({list})"
-                ))
-                .execute(conn)?;
-            }
-
-            // The reminders a running scheduler has already sent for what is open now.
-            let mut rem: Vec<NewReminder> = Vec::new();
-            let mut rrng = StdRng::seed_from_u64(splitmix(base_seed ^ 0x7E ^ (batch_no as u64) << 28));
-            for (k, p) in plans.iter().enumerate() {
-                let Some((_, end, deadline)) = p.dates else { continue };
-                match p.fate {
-                    Fate::Active => reminder(&world, &mut rem, &ids[k], "trial_end", &reminders_cfg.trial_end_days, end, 0, &mut rrng),
-                    Fate::AwaitingDecision => reminder(&world, &mut rem, &ids[k], "decision", &reminders_cfg.decision_days, deadline, 0, &mut rrng),
-                    _ => {}
-                }
-            }
-            for (k, number, due) in &open_lines {
-                if *due < world.today {
-                    if reminders_cfg.overdue {
-                        let at = world.office(*due + Duration::days(1), &mut rrng).min(now - Duration::seconds(1));
-                        rem.push(NewReminder { agreement_id: &ids[*k], kind: "overdue", offset_days: 0, line_number: *number, sent_at: at });
-                    }
-                } else {
-                    reminder(&world, &mut rem, &ids[*k], "installment", &reminders_cfg.installment_days, *due, *number, &mut rrng);
-                }
-            }
-            insert_rows!(conn, reminders::table, rem, ROWS_SMALL * 2);
-            counts.reminders += rem.len() as u64;
-
-            // One event for the batch: the agreements by number and the SHA-256 of their ids.
-            let digest = hex::encode(Sha256::digest(ids.join("\n").as_bytes()));
-            audit::append(conn, now_utc, Who::SYSTEM, "agreement.imported", "import",
-                &format!("seed-synthetic/{run}/{}", batch_no + 1),
-                &serde_json::json!({"after": {
-                    "source": "seed-synthetic", "run": run, "batch": batch_no + 1, "count": ids.len(),
-                    "first_number": numbers.first(), "last_number": numbers.last(), "ids_sha256": digest,
-                    "contracts": counts.contracts, "payments": counts.payments, "policies": counts.policies,
-                    "claims": counts.claims, "royalty_years": counts.royalty_years,
-                }}))?;
-            counts.audit_events += 1;
-            Ok(counts)
-        }).map_err(anyhow_of)?;
+            })
+            .map_err(anyhow_of)?;
         summary.contracts += written.contracts;
         summary.payments += written.payments;
         summary.payments_via_record_payment += written.via_function;
@@ -2538,6 +2074,499 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
     }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// What one batch is written with.
+struct Batch<'a> {
+    world: &'a World,
+    plans: &'a [Plan],
+    ids: &'a [String],
+    policies: &'a [PolicyPlan],
+    terms_of: &'a [Terms],
+    prefix: &'a str,
+    rounding: crate::settlement::allocate::Rounding,
+    reminders: &'a crate::config::RemindersConfig,
+    run: i64,
+    batch_no: usize,
+    base_seed: u64,
+    now_utc: DateTime<Utc>,
+}
+
+/// Writes one batch in the caller's transaction: the agreements, their insurance choices,
+/// contracts (through `contracts::create`), closed royalty years, policies, claims, payments
+/// (a share through `contracts::record_payment`), the reminders already sent, and the
+/// batch's one audit event.
+fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCounts, AppError> {
+    use crate::db::schema::counters;
+    let &Batch { world, plans, ids, policies, terms_of, prefix, rounding, reminders: reminders_cfg, run, batch_no, base_seed, now_utc } = b;
+    let now = now_utc.naive_utc();
+    let mut numbers: Vec<String> = Vec::with_capacity(plans.len());
+    let mut counts = BatchCounts::default();
+    // Agreement numbers: gap-free per year, reserved a year's block at a time.
+    let mut k = 0;
+    while k < plans.len() {
+        let year = world.day(plans[k].created).year();
+        let mut j = k;
+        while j < plans.len() && world.day(plans[j].created).year() == year {
+            j += 1;
+        }
+        let name = format!("agreement-{year}");
+        let first = store::bump_counter(conn, &name)?;
+        let more = (j - k - 1) as i64;
+        if more > 0 {
+            diesel::update(counters::table.find(&name)).set(counters::value.eq(counters::value + more)).execute(conn)?;
+        }
+        numbers.extend((0..(j - k) as i64).map(|m| format!("{prefix}-{year}-{:06}", first + m)));
+        k = j;
+    }
+    let rows: Vec<NewAgreement> = plans
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let t = &world.techs[p.tech];
+            let s = &world.smes[p.sme];
+            let (ts, te, dl) = match p.dates {
+                Some((a, b, c)) => (Some(a), Some(b), Some(c)),
+                None => (None, None, None),
+            };
+            NewAgreement {
+                id: ids[k].clone(),
+                number: numbers[k].clone(),
+                technology_id: &t.id,
+                institute_id: &t.institute_id,
+                sme_id: &s.org_id,
+                insurer_id: p.insurer.map(|i| world.insurers[i].as_str()),
+                status: p.fate.status().as_str(),
+                version: p.version,
+                terms_id: &t.terms_id,
+                terms_version: t.terms_version,
+                terms_snapshot: p.approved_at.map(|_| t.body.as_str()),
+                place_of_use: format!("{}, {}", ["Nhà máy sản xuất", "Xưởng chế biến", "Cơ sở sản xuất", "Trang trại"][p.place], s.province),
+                message: MESSAGES[p.message],
+                time_zone: world.tz.name(),
+                requested_start: p.requested_start,
+                trial_start: ts,
+                trial_end: te,
+                decision_deadline: dl,
+                extended: p.extended,
+                sme_signed_at: p.sme_signed_at,
+                institute_signed_at: p.institute_signed_at,
+                closed_reason: p.closed_reason,
+                requested_by: &s.user_id,
+                created_at: p.created,
+                updated_at: p.updated_at,
+                approved_at: p.approved_at,
+                started_on: p.started_on,
+                trial_ended_on: p.trial_ended_on,
+                closed_at: p.closed_at,
+                decision_days: p.decision_days,
+            }
+        })
+        .collect();
+    insert_rows!(conn, agreements::table, rows, ROWS_AGREEMENTS);
+    drop(rows);
+    let choices: Vec<NewChoice> = plans
+        .iter()
+        .enumerate()
+        .filter_map(|(k, p)| {
+            let ch = p.choice?;
+            let pr = &world.products[ch.product].row;
+            let t = &world.techs[p.tech];
+            Some(NewChoice {
+                agreement_id: &ids[k],
+                product_id: &pr.id,
+                product_version: pr.version,
+                coverage_minor: ch.coverage,
+                chosen_by_org: if ch.by_sme { &world.smes[p.sme].org_id } else { &t.institute_id },
+                chosen_at: ch.chosen_at,
+            })
+        })
+        .collect();
+    insert_rows!(conn, agreement_insurance::table, choices, ROWS_SMALL);
+
+    // Conversions: the contract and schedule as converting would make them.
+    let mut lines_of: std::collections::HashMap<usize, Vec<(i32, NaiveDate, i64)>> = std::collections::HashMap::new();
+    let mut new_lines: Vec<NewLine> = Vec::new();
+    let mut years: Vec<NewRoyaltyYear> = Vec::new();
+    let mut next_close: Vec<(usize, NaiveDate)> = Vec::new();
+    let mut contract_currency: std::collections::HashMap<usize, (String, bool)> = std::collections::HashMap::new();
+    for (k, p) in plans.iter().enumerate() {
+        if p.fate != Fate::Converted {
+            continue;
+        }
+        let (Some(closed), Some((_, trial_end, _))) = (p.closed_at, p.dates) else { continue };
+        let mut x = StdRng::seed_from_u64(p.extra);
+        let tax = match x.gen_range(0..10) {
+            0..=3 => Some(crate::settlement::pricing::Tax::Exempt {
+                basis: "Miễn thuế thu nhập đối với thu nhập từ chuyển giao công nghệ ưu tiên (Luật Chuyển giao công nghệ 2017)".into(),
+            }),
+            4..=6 => Some(crate::settlement::pricing::Tax::Rate { rate: "0.1".into() }),
+            _ => None,
+        };
+        let converted_on = world.day(closed);
+        let q = crate::contracts::create(conn, closed.and_utc(), &ids[k], &terms_of[p.tech], converted_on,
+            Some(trial_end), rounding, tax.as_ref())?;
+        counts.contracts += 1;
+        let mut lines: Vec<(i32, NaiveDate, i64)> = q.lines.iter().map(|l| (l.number as i32, l.due, l.amount_minor)).collect();
+        let cur = crate::settlement::money::Currency::parse(&q.currency)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("currency {}", q.currency)))?;
+        // Contract years closed by now, as the scheduler closes them: with no sales
+        // reported, each falls short by the whole minimum (a true-up line).
+        if let Some(min) = q.royalty.as_ref().and_then(|r| r.min_per_year.as_ref()) {
+            let min = cur.parse_amount(min).map_err(|e| AppError::Internal(anyhow::anyhow!("minimum royalty: {e}")))?;
+            let mut year = 1u32;
+            while let Some(closes) = crate::contracts::royalty_years::closes_on(converted_on, year) {
+                if closes > world.today {
+                    if year > 1 {
+                        next_close.push((k, closes));
+                    }
+                    break;
+                }
+                let Some((starts_on, ends_on)) = crate::settlement::schedule::contract_year(converted_on, year) else { break };
+                let shortfall = crate::settlement::pricing::true_up(0, Some(min))
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("true-up: {e}")))?;
+                let line = if shortfall > 0 {
+                    let number = lines.len() as i32 + 1;
+                    let due = closes + Duration::days(crate::contracts::ROYALTY_DUE_DAYS as i64);
+                    lines.push((number, due, shortfall));
+                    new_lines.push(NewLine { agreement_id: &ids[k], number, kind: "true_up", due, amount_minor: shortfall, paid_minor: 0 });
+                    Some(number)
+                } else {
+                    None
+                };
+                years.push(NewRoyaltyYear {
+                    agreement_id: &ids[k],
+                    year: year as i32,
+                    starts_on,
+                    ends_on,
+                    royalties_minor: 0,
+                    minimum_minor: min,
+                    true_up_minor: shortfall,
+                    line_number: line,
+                    closed_at: world.tick(closes, &mut x).min(now - Duration::seconds(1)),
+                });
+                year += 1;
+            }
+        }
+        contract_currency.insert(k, (q.currency.clone(), q.price_model.contains("royalty")));
+        lines_of.insert(k, lines);
+    }
+    insert_rows!(conn, schedule_lines::table, new_lines, ROWS_SMALL);
+    insert_rows!(conn, royalty_years::table, years, ROWS_SMALL);
+    counts.royalty_years += years.len() as u64;
+    for (k, closes) in &next_close {
+        crate::on_backend!(&mut *conn, |c| diesel::update(conversion_contracts::table.find(&ids[*k]))
+            .set(conversion_contracts::royalty_next_close.eq(closes))
+            .execute(c))?;
+    }
+
+    // Payments: most pay on time, some only the first line, some part of it, some
+    // nothing; each payment settles the oldest open line, as record_payment does.
+    struct Paid {
+        k: usize,
+        line: i32,
+        amount: i64,
+        on: NaiveDate,
+        at: NaiveDateTime,
+    }
+    let mut paid: Vec<Paid> = Vec::new();
+    let mut via_function: Vec<usize> = Vec::new();
+    let mut fully_paid_at: std::collections::HashMap<usize, NaiveDateTime> = std::collections::HashMap::new();
+    let mut open_lines: Vec<(usize, i32, NaiveDate)> = Vec::new();
+    let mut keys: Vec<usize> = lines_of.keys().copied().collect();
+    keys.sort_unstable();
+    for k in keys {
+        let lines = &lines_of[&k];
+        let p = &plans[k];
+        let mut x = StdRng::seed_from_u64(splitmix(p.extra));
+        let closed = p.closed_at.unwrap_or(now);
+        let converted_on = world.day(closed);
+        let profile = x.gen_range(0..100);
+        let mut last_on = converted_on;
+        let mut all_paid = !lines.is_empty();
+        let mut last_at = closed;
+        for (pos, (number, due, amount)) in lines.iter().enumerate() {
+            let pays = match profile {
+                0..=54 => Some(*amount),
+                55..=74 if pos == 0 => Some(*amount),
+                75..=84 if pos == 0 => Some((*amount / 2).max(1)),
+                _ => None,
+            };
+            let on = if x.gen_bool(0.75) {
+                *due - Duration::days(x.gen_range(0..25))
+            } else {
+                *due + Duration::days(x.gen_range(1..45))
+            };
+            let on = on.max(last_on).max(converted_on);
+            let at = world.office(on, &mut x).max(last_at + Duration::minutes(1));
+            match pays {
+                Some(a) if on <= world.today && at < now => {
+                    paid.push(Paid { k, line: *number, amount: a, on, at });
+                    last_on = on;
+                    last_at = at;
+                    if a < *amount {
+                        all_paid = false;
+                        open_lines.push((k, *number, *due));
+                    }
+                }
+                _ => {
+                    all_paid = false;
+                    open_lines.push((k, *number, *due));
+                }
+            }
+        }
+        let royalty = contract_currency.get(&k).is_some_and(|c| c.1);
+        if all_paid && !royalty {
+            fully_paid_at.insert(k, last_at);
+        }
+        if x.gen_bool(0.02) {
+            via_function.push(k);
+        }
+    }
+    via_function.retain(|k| paid.iter().any(|pd| pd.k == *k));
+    // Policies, ended by now as the agreement's end or its last payment ended them.
+    let policy_rows: Vec<NewPolicy> = policies
+        .iter()
+        .map(|pp| {
+            let p = &plans[pp.idx];
+            let pr = &world.products[p.choice.map_or(0, |c| c.product)].row;
+            let mut ended = pp.ended;
+            if ended.is_none() && pp.non_payment && !via_function.contains(&pp.idx) {
+                if let Some(at) = fully_paid_at.get(&pp.idx) {
+                    ended = Some((*at, "schedule_paid"));
+                }
+            }
+            NewPolicy {
+                id: pp.id.clone(),
+                agreement_id: &ids[pp.idx],
+                insurer_id: &pr.insurer_id,
+                sme_id: &world.smes[p.sme].org_id,
+                product_id: Some(&pr.id),
+                product_version: Some(pr.version),
+                risks: &pr.risks,
+                currency: &pr.currency,
+                coverage_minor: p.choice.map_or(0, |c| c.coverage),
+                premium_rate: &pr.premium_rate,
+                deductible_minor: pr.deductible_minor,
+                share_sme: &pr.share_sme,
+                share_institute: &pr.share_institute,
+                share_subsidy: &pr.share_subsidy,
+                subsidy_cap_minor: pr.subsidy_cap_minor,
+                subsidy_year: pp.subsidy_year,
+                rounding: rounding.as_str(),
+                premium_minor: pp.split.premium,
+                sme_pays_minor: pp.split.sme,
+                institute_pays_minor: pp.split.institute,
+                subsidy_minor: pp.split.subsidy,
+                subsidy_capped_minor: pp.split.subsidy_capped,
+                status: if ended.is_some() { "ended" } else { "bound" },
+                bound_at: pp.bound_at,
+                ended_at: ended.map(|e| e.0),
+                ended_reason: ended.map(|e| e.1),
+            }
+        })
+        .collect();
+    insert_rows!(conn, insurance_policies::table, policy_rows, 800);
+    counts.policies += policy_rows.len() as u64;
+
+    // Claims on some implementation-failure covers, filed during the trial.
+    let mut claims: Vec<NewClaim> = Vec::new();
+    for (pp, row) in policies.iter().zip(&policy_rows) {
+        let p = &plans[pp.idx];
+        if !row.risks.contains("implementation_failure") {
+            continue;
+        }
+        let mut x = StdRng::seed_from_u64(splitmix(p.extra ^ 0xC1A1));
+        if !x.gen_bool(0.08) {
+            continue;
+        }
+        let (Some(from), Some((_, end, _))) = (p.started_at, p.dates) else { continue };
+        let until = world.midnight(end + Duration::days(1)).min(p.closed_at.unwrap_or(now)).min(now);
+        if until <= from + Duration::hours(2) {
+            continue;
+        }
+        let span = (until - from).num_seconds();
+        let filed = from + Duration::seconds(x.gen_range(span / 10..span));
+        let unit = world.products[p.choice.map_or(0, |c| c.product)].unit;
+        let coverage = row.coverage_minor;
+        let amount = (((coverage as f64 * x.gen_range(0.05..0.6)) as i64 / unit) * unit).clamp(unit.min(coverage), coverage);
+        let decided = world.after(filed, x.gen_range(2..25), &mut x);
+        let paid_at = world.after(decided, x.gen_range(2..15), &mut x);
+        let roll = x.gen_range(0..100);
+        let (status, version, payout, decided_at, paid_at, reason, updated) = if decided >= now {
+            ("filed", 1, None, None, None, None, filed)
+        } else if roll < 65 {
+            let pay = crate::settlement::insurance::payout(amount, coverage, pr_deductible(world, p), 0)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("payout: {e}")))?;
+            if paid_at < now {
+                ("paid", 3, Some(pay), Some(decided), Some(paid_at), Some("Đã giám định tại cơ sở."), paid_at)
+            } else {
+                ("approved", 2, Some(pay), Some(decided), None, Some("Đã giám định tại cơ sở."), decided)
+            }
+        } else if roll < 95 {
+            ("rejected", 2, None, Some(decided), None, Some("Thiệt hại nằm ngoài phạm vi bảo hiểm."), decided)
+        } else {
+            ("withdrawn", 2, None, None, None, None, decided)
+        };
+        claims.push(NewClaim {
+            id: uuid_at(filed, &mut x),
+            number: String::new(),
+            agreement_id: &ids[pp.idx],
+            policy_id: pp.id.clone(),
+            insurer_id: row.insurer_id,
+            claimant_org: &world.smes[p.sme].org_id,
+            risk: "implementation_failure",
+            currency: row.currency,
+            amount_minor: amount,
+            reason: "Hệ thống không đạt công suất thiết kế trong thời gian dùng thử; chi phí khắc phục.",
+            evidence: "Biên bản đo công suất; hóa đơn chi phí khắc phục.",
+            status,
+            version,
+            payout_minor: payout,
+            decision_reason: reason,
+            payment_reference: paid_at.map(|at| format!("BH-{}-{:05}", at.year(), x.gen_range(0..100_000))),
+            filed_at: filed,
+            decided_at,
+            paid_at,
+            updated_at: updated,
+        });
+    }
+    claims.sort_by_key(|c| c.filed_at);
+    let mut k = 0;
+    while k < claims.len() {
+        let year = world.day(claims[k].filed_at).year();
+        let mut j = k;
+        while j < claims.len() && world.day(claims[j].filed_at).year() == year {
+            j += 1;
+        }
+        let name = format!("claim-{year}");
+        let first = store::bump_counter(conn, &name)?;
+        if j - k > 1 {
+            diesel::update(counters::table.find(&name)).set(counters::value.eq(counters::value + (j - k - 1) as i64)).execute(conn)?;
+        }
+        for (m, c) in claims[k..j].iter_mut().enumerate() {
+            c.number = format!("CL-{year}-{:06}", first + m as i64);
+        }
+        k = j;
+    }
+    insert_rows!(conn, insurance_claims::table, claims, ROWS_SMALL);
+    counts.claims += claims.len() as u64;
+
+    // Payments in bulk, and a share through the function the API uses.
+    let mut pay_rows: Vec<NewPayment> = Vec::new();
+    let mut alloc_rows: Vec<NewAllocation> = Vec::new();
+    let mut pay_rng = StdRng::seed_from_u64(splitmix(base_seed ^ 0xFA ^ (batch_no as u64) << 24));
+    let mut paid_sums: std::collections::BTreeMap<(usize, i32), i64> = std::collections::BTreeMap::new();
+    for pd in paid.iter().filter(|pd| !via_function.contains(&pd.k)) {
+        let p = &plans[pd.k];
+        let t = &world.techs[p.tech];
+        let dist = match &terms_of[p.tech].distribution {
+            Some(d) => {
+                let share = |s: &str| crate::settlement::money::parse_rate(s)
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("share: {e}")));
+                Some(crate::settlement::pricing::distribute(pd.amount, share(&d.institute)?, share(&d.inventors)?, share(&d.intermediary)?, rounding)
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("distribution: {e}")))?)
+            }
+            None => None,
+        };
+        let id = uuid_at(pd.at, &mut pay_rng);
+        alloc_rows.push(NewAllocation { payment_id: id.clone(), line_number: pd.line, amount_minor: pd.amount });
+        pay_rows.push(NewPayment {
+            id,
+            agreement_id: &ids[pd.k],
+            amount_minor: pd.amount,
+            received_on: pd.on,
+            reference: format!("UNC-{}-{}", numbers[pd.k], pd.line),
+            to_institute: dist.map(|d| d.institute),
+            to_inventors: dist.map(|d| d.inventors),
+            to_intermediary: dist.map(|d| d.intermediary),
+            recorded_by: &t.institute_user,
+            created_at: pd.at,
+        });
+        *paid_sums.entry((pd.k, pd.line)).or_insert(0) += pd.amount;
+    }
+    insert_rows!(conn, payments::table, pay_rows, ROWS_SMALL);
+    insert_rows!(conn, payment_allocations::table, alloc_rows, ROWS_SMALL * 4);
+    counts.payments += pay_rows.len() as u64;
+    // Each line's paid amount is the sum of the allocations just written to it (the
+    // lines are new, so nothing else was paid on them).
+    let sums: Vec<_> = paid_sums.into_iter().collect();
+    for chunk in sums.chunks(ROWS_SMALL) {
+        // Generated UUIDs and integers only, so they are safe to inline.
+        let values = chunk
+            .iter()
+            .map(|((k, line), sum)| format!("('{}', {line}, {sum})", ids[*k]))
+            .collect::<Vec<_>>()
+            .join(",");
+        diesel::sql_query(format!(
+            "WITH v (agreement_id, number, paid) AS (VALUES {values}) UPDATE schedule_lines SET paid_minor = v.paid \
+             FROM v WHERE schedule_lines.agreement_id = v.agreement_id AND schedule_lines.number = v.number"
+        ))
+        .execute(conn)?;
+    }
+    for &k in &via_function {
+        let p = &plans[k];
+        let t = &world.techs[p.tech];
+        let cur = contract_currency.get(&k).and_then(|c| crate::settlement::money::Currency::parse(&c.0))
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("contract currency")))?;
+        let who = Who { user_id: Some(&t.institute_user), organisation_id: Some(&t.institute_id) };
+        for pd in paid.iter().filter(|pd| pd.k == k) {
+            crate::contracts::record_payment(conn, pd.at.and_utc(), world.today, who, &ids[k], &terms_of[p.tech],
+                &crate::contracts::PaymentInput {
+                    amount: cur.format_amount(pd.amount),
+                    received_on: pd.on,
+                    reference: format!("UNC-{}-{}", numbers[k], pd.line),
+                }, rounding)?;
+            counts.payments += 1;
+            counts.via_function += 1;
+        }
+    }
+    // Their messages went out long ago.
+    for chunk in via_function.chunks(ROWS_SMALL) {
+        let list = chunk.iter().map(|k| format!("'{}'", ids[*k])).collect::<Vec<_>>().join(",");
+        diesel::sql_query(format!(
+            "UPDATE outbox SET status = 'sent', attempts = 1, sent_at = created_at \
+             WHERE status = 'pending' AND agreement_id IN ({list})"
+        ))
+        .execute(conn)?;
+    }
+
+    // The reminders a running scheduler has already sent for what is open now.
+    let mut rem: Vec<NewReminder> = Vec::new();
+    let mut rrng = StdRng::seed_from_u64(splitmix(base_seed ^ 0x7E ^ (batch_no as u64) << 28));
+    for (k, p) in plans.iter().enumerate() {
+        let Some((_, end, deadline)) = p.dates else { continue };
+        match p.fate {
+            Fate::Active => reminder(world, &mut rem, &ids[k], "trial_end", &reminders_cfg.trial_end_days, end, 0, &mut rrng),
+            Fate::AwaitingDecision => reminder(world, &mut rem, &ids[k], "decision", &reminders_cfg.decision_days, deadline, 0, &mut rrng),
+            _ => {}
+        }
+    }
+    for (k, number, due) in &open_lines {
+        if *due < world.today {
+            if reminders_cfg.overdue {
+                let at = world.office(*due + Duration::days(1), &mut rrng).min(now - Duration::seconds(1));
+                rem.push(NewReminder { agreement_id: &ids[*k], kind: "overdue", offset_days: 0, line_number: *number, sent_at: at });
+            }
+        } else {
+            reminder(world, &mut rem, &ids[*k], "installment", &reminders_cfg.installment_days, *due, *number, &mut rrng);
+        }
+    }
+    insert_rows!(conn, reminders::table, rem, ROWS_SMALL * 2);
+    counts.reminders += rem.len() as u64;
+
+    // One event for the batch: the agreements by number and the SHA-256 of their ids.
+    let digest = hex::encode(Sha256::digest(ids.join("\n").as_bytes()));
+    audit::append(conn, now_utc, Who::SYSTEM, "agreement.imported", "import",
+        &format!("seed-synthetic/{run}/{}", batch_no + 1),
+        &serde_json::json!({"after": {
+            "source": "seed-synthetic", "run": run, "batch": batch_no + 1, "count": ids.len(),
+            "first_number": numbers.first(), "last_number": numbers.last(), "ids_sha256": digest,
+            "contracts": counts.contracts, "payments": counts.payments, "policies": counts.policies,
+            "claims": counts.claims, "royalty_years": counts.royalty_years,
+        }}))?;
+    counts.audit_events += 1;
+    Ok(counts)
 }
 
 /// Records the reminder a running scheduler has sent by now for `date` (a trial's end, a

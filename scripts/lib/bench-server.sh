@@ -69,9 +69,10 @@ run_cli() {
     say "$what done in $((SECONDS - started)) s"
 }
 
-# start_server: runs `usefirst serve` on the prepared database and waits for /health/live.
+# start_server [ARGS]: runs `usefirst serve ARGS` on the prepared database and waits for
+# /health/live.
 start_server() {
-    "$BIN" serve </dev/null >"$work/server.log" 2>&1 &
+    "$BIN" serve "$@" </dev/null >"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 300); do
         curl -fsS -o /dev/null "$BASE/health/live" 2>/dev/null && break

@@ -16,3 +16,4 @@ mod scheduler;
 mod settlement;
 mod smoke;
 mod smtp_sink;
+mod synthetic;
