@@ -1,8 +1,13 @@
 ALTER TABLE outbox DROP COLUMN attachments;
 DROP INDEX monthly_reports_month;
 DROP TABLE monthly_reports;
+DROP INDEX insurance_policies_bound_at;
+DROP INDEX payments_received_on;
+DROP INDEX conversion_contracts_converted_on;
+DROP INDEX agreements_trial_ended_on;
 DROP INDEX agreements_started_on;
 DROP INDEX agreements_closed_at;
+DROP INDEX agreements_approved_at;
 ALTER TABLE agreements DROP COLUMN decision_days;
 ALTER TABLE agreements DROP COLUMN closed_at;
 ALTER TABLE agreements DROP COLUMN trial_ended_on;
