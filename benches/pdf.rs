@@ -192,6 +192,45 @@ fn main() {
             max_bytes / 1024
         ));
     }
+    // What the PDF of a monthly report adds to its JSON: setting the sample report (every
+    // table filled, the chart) against serialising the same report.
+    let report = usefirst::reports::sample::report();
+    let time = |f: &dyn Fn() -> usize| -> (Duration, Duration, usize) {
+        let bytes = f();
+        let mut t: Vec<Duration> = (0..runs / 3 + 10)
+            .map(|_| {
+                let start = Instant::now();
+                std::hint::black_box(f());
+                start.elapsed()
+            })
+            .collect();
+        t.sort();
+        (t[t.len() / 2], t[(t.len() * 95).div_ceil(100) - 1], bytes)
+    };
+    let json = time(&|| serde_json::to_vec(&report).expect("serialises").len());
+    println!("{:<32} {:>10.3} {:>10.3} {:>10}", "monthly report JSON", ms(json.0), ms(json.1), json.2);
+    for lang in ["vi", "en"] {
+        let pdf = time(&|| usefirst::reports::pdf::render(&fonts, &report, lang).expect("renders").bytes.len());
+        let added = ms(pdf.0) - ms(json.0);
+        println!(
+            "{:<32} {:>10.2} {:>10.2} {:>10}   adds {added:.2} ms to the JSON (target <= 100 ms)",
+            format!("monthly report PDF {lang}"),
+            ms(pdf.0),
+            ms(pdf.1),
+            pdf.2
+        );
+        if added > 100.0 {
+            missed.push(format!("monthly report PDF {lang}: adds {added:.2} ms"));
+        }
+        rows.push(format!(
+            "| monthly report PDF {lang} (sample) | {:.2} ms | {:.2} ms | {:.1} KB | JSON {:.3} ms | {:.1} KB | adds {added:.2} ms | ≤ 100 ms added |",
+            ms(pdf.0),
+            ms(pdf.1),
+            pdf.2 as f64 / 1024.0,
+            ms(json.0),
+            json.2 as f64 / 1024.0
+        ));
+    }
     println!();
     println!("| document | median | p95 | size | one-line floor median | floor size | time / floor | target |");
     println!("|---|---:|---:|---:|---:|---:|---:|---|");
