@@ -208,9 +208,20 @@ fn main() {
         (t[t.len() / 2], t[(t.len() * 95).div_ceil(100) - 1], bytes)
     };
     let json = time(&|| serde_json::to_vec(&report).expect("serialises").len());
-    println!("{:<32} {:>10.3} {:>10.3} {:>10}", "monthly report JSON", ms(json.0), ms(json.1), json.2);
+    println!(
+        "{:<32} {:>10.3} {:>10.3} {:>10}",
+        "monthly report JSON",
+        ms(json.0),
+        ms(json.1),
+        json.2
+    );
     for lang in ["vi", "en"] {
-        let pdf = time(&|| usefirst::reports::pdf::render(&fonts, &report, lang).expect("renders").bytes.len());
+        let pdf = time(&|| {
+            usefirst::reports::pdf::render(&fonts, &report, lang)
+                .expect("renders")
+                .bytes
+                .len()
+        });
         let added = ms(pdf.0) - ms(json.0);
         println!(
             "{:<32} {:>10.2} {:>10.2} {:>10}   adds {added:.2} ms to the JSON (target <= 100 ms)",

@@ -106,7 +106,10 @@ fn fill_milestones(db: &Db) -> anyhow::Result<()> {
     let filled = crate::agreements::store::fill_milestones(db)
         .map_err(|e| anyhow::anyhow!("filling the report milestones of older agreements: {e}"))?;
     if filled > 0 {
-        tracing::info!(agreements = filled, "report milestones filled for older agreements");
+        tracing::info!(
+            agreements = filled,
+            "report milestones filled for older agreements"
+        );
     }
     Ok(())
 }
@@ -243,10 +246,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             );
             Ok(if report.status == "ok" { 0 } else { 1 })
         }
-        Command::Report { month, format, lang, out } => {
+        Command::Report {
+            month,
+            format,
+            lang,
+            out,
+        } => {
             use crate::reports::{stored, Format, Month};
             let month = match month {
-                Some(m) => Month::parse(&m).ok_or_else(|| anyhow::anyhow!("--month {m:?} is not a calendar month as yyyy-mm"))?,
+                Some(m) => Month::parse(&m).ok_or_else(|| {
+                    anyhow::anyhow!("--month {m:?} is not a calendar month as yyyy-mm")
+                })?,
                 None => stored::previous_month(state.tz, state.clock.now()),
             };
             let format = Format::parse(&format)
@@ -268,7 +278,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 std::fs::write(&out, &written.bytes).with_context(|| format!("writing {out}"))?;
                 eprintln!(
                     "wrote the {month} report{} to {out} ({} bytes)",
-                    if provisional { " (provisional: the month has not ended)" } else { "" },
+                    if provisional {
+                        " (provisional: the month has not ended)"
+                    } else {
+                        ""
+                    },
                     written.bytes.len()
                 );
             }

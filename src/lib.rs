@@ -16,11 +16,11 @@ pub mod http;
 pub mod insurance;
 pub mod mail;
 pub mod openapi;
+pub mod reports;
 pub mod scheduler;
 pub mod seed;
 pub mod settlement;
 pub mod technologies;
-pub mod reports;
 pub mod templating;
 
 use std::net::TcpListener;

@@ -713,64 +713,163 @@ const FIELDS: [(&str, u32, &str); 10] = [
 /// Per field: (vi, en) titles; combined with the variants below.
 const TITLES: [[(&str, &str); 4]; 10] = [
     [
-        ("Chế phẩm vi sinh cải tạo đất trồng", "Microbial soil conditioner"),
-        ("Hệ thống tưới nhỏ giọt điều khiển theo độ ẩm", "Moisture-controlled drip irrigation"),
-        ("Quy trình nhân giống cây ăn quả sạch bệnh", "Disease-free fruit tree propagation"),
-        ("Máy sấy nông sản bằng năng lượng mặt trời", "Solar crop dryer"),
+        (
+            "Chế phẩm vi sinh cải tạo đất trồng",
+            "Microbial soil conditioner",
+        ),
+        (
+            "Hệ thống tưới nhỏ giọt điều khiển theo độ ẩm",
+            "Moisture-controlled drip irrigation",
+        ),
+        (
+            "Quy trình nhân giống cây ăn quả sạch bệnh",
+            "Disease-free fruit tree propagation",
+        ),
+        (
+            "Máy sấy nông sản bằng năng lượng mặt trời",
+            "Solar crop dryer",
+        ),
     ],
     [
-        ("Công nghệ bảo quản trái cây bằng màng sinh học", "Edible coating for fruit storage"),
-        ("Quy trình sản xuất bột gạo lứt nảy mầm", "Germinated brown rice flour"),
-        ("Dây chuyền chiết xuất tinh dầu sả", "Lemongrass essential oil extraction line"),
-        ("Công nghệ thanh trùng áp suất cao cho nước ép", "High-pressure pasteurisation of juices"),
+        (
+            "Công nghệ bảo quản trái cây bằng màng sinh học",
+            "Edible coating for fruit storage",
+        ),
+        (
+            "Quy trình sản xuất bột gạo lứt nảy mầm",
+            "Germinated brown rice flour",
+        ),
+        (
+            "Dây chuyền chiết xuất tinh dầu sả",
+            "Lemongrass essential oil extraction line",
+        ),
+        (
+            "Công nghệ thanh trùng áp suất cao cho nước ép",
+            "High-pressure pasteurisation of juices",
+        ),
     ],
     [
-        ("Hệ thống xử lý nước thải chăn nuôi", "Livestock wastewater treatment"),
-        ("Lò đốt rác thải sinh hoạt quy mô xã", "Commune-scale waste incinerator"),
+        (
+            "Hệ thống xử lý nước thải chăn nuôi",
+            "Livestock wastewater treatment",
+        ),
+        (
+            "Lò đốt rác thải sinh hoạt quy mô xã",
+            "Commune-scale waste incinerator",
+        ),
         ("Công nghệ ủ phân hữu cơ nhanh", "Rapid organic composting"),
-        ("Thiết bị quan trắc bụi mịn tự động", "Automatic fine-dust monitor"),
+        (
+            "Thiết bị quan trắc bụi mịn tự động",
+            "Automatic fine-dust monitor",
+        ),
     ],
     [
         ("Máy ép viên nén mùn cưa", "Sawdust pellet press"),
-        ("Hệ thống thị giác máy kiểm tra lỗi sản phẩm", "Machine-vision defect inspection"),
-        ("Khuôn đúc áp lực cho chi tiết nhôm", "Die-casting moulds for aluminium parts"),
-        ("Băng tải thông minh phân loại sản phẩm", "Smart sorting conveyor"),
+        (
+            "Hệ thống thị giác máy kiểm tra lỗi sản phẩm",
+            "Machine-vision defect inspection",
+        ),
+        (
+            "Khuôn đúc áp lực cho chi tiết nhôm",
+            "Die-casting moulds for aluminium parts",
+        ),
+        (
+            "Băng tải thông minh phân loại sản phẩm",
+            "Smart sorting conveyor",
+        ),
     ],
     [
-        ("Biến tần tiết kiệm điện cho bơm nước", "Energy-saving pump drive"),
+        (
+            "Biến tần tiết kiệm điện cho bơm nước",
+            "Energy-saving pump drive",
+        ),
         ("Hệ thống khí sinh học cho trang trại", "Farm biogas system"),
         ("Bộ lưu trữ điện mặt trời mái nhà", "Rooftop solar storage"),
-        ("Lò hơi đốt trấu hiệu suất cao", "High-efficiency rice-husk boiler"),
+        (
+            "Lò hơi đốt trấu hiệu suất cao",
+            "High-efficiency rice-husk boiler",
+        ),
     ],
     [
-        ("Gạch không nung từ tro xỉ nhiệt điện", "Unfired bricks from fly ash"),
-        ("Sơn chống nóng gốc nước", "Water-based heat-reflective paint"),
+        (
+            "Gạch không nung từ tro xỉ nhiệt điện",
+            "Unfired bricks from fly ash",
+        ),
+        (
+            "Sơn chống nóng gốc nước",
+            "Water-based heat-reflective paint",
+        ),
         ("Vật liệu composite sợi xơ dừa", "Coconut-fibre composite"),
-        ("Màng phủ nông nghiệp tự phân hủy", "Biodegradable mulch film"),
+        (
+            "Màng phủ nông nghiệp tự phân hủy",
+            "Biodegradable mulch film",
+        ),
     ],
     [
-        ("Chủng men vi sinh cho thức ăn thủy sản", "Probiotic strain for aquafeed"),
-        ("Quy trình nuôi cấy mô lan hồ điệp", "Phalaenopsis tissue culture"),
-        ("Vắc-xin thực vật phòng bệnh cho tôm", "Plant-made shrimp vaccine"),
-        ("Enzyme xử lý bã thải chế biến", "Enzymes for processing residues"),
+        (
+            "Chủng men vi sinh cho thức ăn thủy sản",
+            "Probiotic strain for aquafeed",
+        ),
+        (
+            "Quy trình nuôi cấy mô lan hồ điệp",
+            "Phalaenopsis tissue culture",
+        ),
+        (
+            "Vắc-xin thực vật phòng bệnh cho tôm",
+            "Plant-made shrimp vaccine",
+        ),
+        (
+            "Enzyme xử lý bã thải chế biến",
+            "Enzymes for processing residues",
+        ),
     ],
     [
-        ("Phần mềm quản lý truy xuất nguồn gốc", "Traceability management software"),
-        ("Nền tảng IoT giám sát nhà kính", "IoT greenhouse monitoring platform"),
-        ("Hệ thống ERP cho doanh nghiệp vừa và nhỏ", "ERP for small and medium enterprises"),
-        ("Phần mềm dự báo nhu cầu bán hàng", "Sales demand forecasting software"),
+        (
+            "Phần mềm quản lý truy xuất nguồn gốc",
+            "Traceability management software",
+        ),
+        (
+            "Nền tảng IoT giám sát nhà kính",
+            "IoT greenhouse monitoring platform",
+        ),
+        (
+            "Hệ thống ERP cho doanh nghiệp vừa và nhỏ",
+            "ERP for small and medium enterprises",
+        ),
+        (
+            "Phần mềm dự báo nhu cầu bán hàng",
+            "Sales demand forecasting software",
+        ),
     ],
     [
-        ("Bê tông nhẹ cốt sợi", "Fibre-reinforced lightweight concrete"),
+        (
+            "Bê tông nhẹ cốt sợi",
+            "Fibre-reinforced lightweight concrete",
+        ),
         ("Công nghệ gia cố nền đất yếu", "Soft-ground reinforcement"),
-        ("Tấm tường lắp ghép cách nhiệt", "Insulated prefabricated wall panels"),
-        ("Phụ gia chống thấm cho vữa", "Waterproofing mortar admixture"),
+        (
+            "Tấm tường lắp ghép cách nhiệt",
+            "Insulated prefabricated wall panels",
+        ),
+        (
+            "Phụ gia chống thấm cho vữa",
+            "Waterproofing mortar admixture",
+        ),
     ],
     [
-        ("Thiết bị lọc khuẩn không khí phòng mổ", "Operating-room air sterilizer"),
+        (
+            "Thiết bị lọc khuẩn không khí phòng mổ",
+            "Operating-room air sterilizer",
+        ),
         ("Bộ kit xét nghiệm nhanh", "Rapid test kit"),
-        ("Máy tạo oxy y tế gia đình", "Home medical oxygen concentrator"),
-        ("Phần mềm hỗ trợ đọc phim X-quang", "X-ray reading assistant"),
+        (
+            "Máy tạo oxy y tế gia đình",
+            "Home medical oxygen concentrator",
+        ),
+        (
+            "Phần mềm hỗ trợ đọc phim X-quang",
+            "X-ray reading assistant",
+        ),
     ],
 ];
 
@@ -783,13 +882,38 @@ const VARIANTS: [(&str, &str); 5] = [
 ];
 
 const BRANDS: [&str; 24] = [
-    "Minh Phát", "An Khang", "Thành Đạt", "Hưng Thịnh", "Phú Gia", "Tân Tiến", "Đại Việt",
-    "Sao Mai", "Hoàng Long", "Bình Minh", "Việt Xanh", "Trường Sơn", "Hải Âu", "Kim Ngân",
-    "Nam Việt", "Phương Đông", "Thiên Phú", "Hòa Bình", "Vạn Xuân", "Đông Á", "Quang Trung",
-    "Lạc Hồng", "Sông Hồng", "Cửu Long",
+    "Minh Phát",
+    "An Khang",
+    "Thành Đạt",
+    "Hưng Thịnh",
+    "Phú Gia",
+    "Tân Tiến",
+    "Đại Việt",
+    "Sao Mai",
+    "Hoàng Long",
+    "Bình Minh",
+    "Việt Xanh",
+    "Trường Sơn",
+    "Hải Âu",
+    "Kim Ngân",
+    "Nam Việt",
+    "Phương Đông",
+    "Thiên Phú",
+    "Hòa Bình",
+    "Vạn Xuân",
+    "Đông Á",
+    "Quang Trung",
+    "Lạc Hồng",
+    "Sông Hồng",
+    "Cửu Long",
 ];
 
-const FORMS: [&str; 4] = ["Công ty TNHH", "Công ty CP", "Công ty TNHH MTV", "Hợp tác xã"];
+const FORMS: [&str; 4] = [
+    "Công ty TNHH",
+    "Công ty CP",
+    "Công ty TNHH MTV",
+    "Hợp tác xã",
+];
 
 const MESSAGES: [&str; 4] = [
     "Chúng tôi muốn dùng thử công nghệ tại cơ sở sản xuất trước khi quyết định nhận chuyển giao.",
@@ -899,12 +1023,14 @@ impl Fate {
 
 /// Relative request volume by local hour: busy office hours, a few at night.
 const HOURS: [f64; 24] = [
-    0.6, 0.3, 0.2, 0.2, 0.2, 0.4, 1.0, 3.0, 8.0, 10.0, 10.0, 9.0, 5.0, 7.0, 10.0, 10.0, 9.0,
-    7.0, 4.0, 3.0, 2.5, 2.0, 1.5, 1.0,
+    0.6, 0.3, 0.2, 0.2, 0.2, 0.4, 1.0, 3.0, 8.0, 10.0, 10.0, 9.0, 5.0, 7.0, 10.0, 10.0, 9.0, 7.0,
+    4.0, 3.0, 2.5, 2.0, 1.5, 1.0,
 ];
 
 /// Relative volume by month (Tết in late January and February).
-const SEASON: [f64; 12] = [0.85, 0.6, 1.0, 1.0, 1.0, 0.95, 0.95, 1.0, 1.0, 1.0, 1.0, 0.95];
+const SEASON: [f64; 12] = [
+    0.85, 0.6, 1.0, 1.0, 1.0, 0.95, 0.95, 1.0, 1.0, 1.0, 1.0, 0.95,
+];
 
 /// Yearly growth of the request volume.
 const GROWTH_PER_YEAR: f64 = 1.7;
@@ -920,7 +1046,8 @@ fn splitmix(mut x: u64) -> u64 {
 fn pick_weighted(cum: &[f64], rng: &mut StdRng) -> usize {
     let total = cum.last().copied().unwrap_or(0.0);
     let u = rng.gen::<f64>() * total;
-    cum.partition_point(|&c| c <= u).min(cum.len().saturating_sub(1))
+    cum.partition_point(|&c| c <= u)
+        .min(cum.len().saturating_sub(1))
 }
 
 fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -1032,7 +1159,9 @@ struct Plan {
 
 impl World {
     fn day(&self, t: NaiveDateTime) -> NaiveDate {
-        Utc.from_utc_datetime(&t).with_timezone(&self.tz).date_naive()
+        Utc.from_utc_datetime(&t)
+            .with_timezone(&self.tz)
+            .date_naive()
     }
 
     fn midnight(&self, day: NaiveDate) -> NaiveDateTime {
@@ -1109,7 +1238,9 @@ impl World {
 
     fn pick_product(&self, currency: &str, day: NaiveDate, rng: &mut StdRng) -> Option<usize> {
         let fits: Vec<usize> = (0..self.products.len())
-            .filter(|&i| self.products[i].row.currency == currency && self.products[i].row.active_on(day))
+            .filter(|&i| {
+                self.products[i].row.currency == currency && self.products[i].row.active_on(day)
+            })
             .collect();
         (!fits.is_empty()).then(|| fits[rng.gen_range(0..fits.len())])
     }
@@ -1253,7 +1384,12 @@ impl World {
                     } else {
                         approved
                     };
-                    choice = Some(ChoicePlan { product: i, coverage, chosen_at, by_sme });
+                    choice = Some(ChoicePlan {
+                        product: i,
+                        coverage,
+                        chosen_at,
+                        by_sme,
+                    });
                     insurer = self.insurers.iter().position(|id| *id == pr.insurer_id);
                 }
                 // Terms that require insurance cannot be signed without a product.
@@ -1317,7 +1453,11 @@ impl World {
         // Signed by both: a start date that passed while signatures were collected moves to
         // the signing day.
         choose(&mut p, &mut steps);
-        let (s_at, i_at) = if sme_first { (sig1, sig2) } else { (sig2, sig1) };
+        let (s_at, i_at) = if sme_first {
+            (sig1, sig2)
+        } else {
+            (sig2, sig1)
+        };
         p.sme_signed_at = Some(s_at);
         p.institute_signed_at = Some(i_at);
         p.fully_signed_at = Some(sig2);
@@ -1326,8 +1466,14 @@ impl World {
         p.updated_at = sig2;
         p.fate = Fate::Signed;
         let start = planned_start.max(self.day(sig2));
-        let start_tick = self.tick(start, rng).max(sig2 + Duration::seconds(rng.gen_range(20..90)));
-        p.dates = Some((start, planned.1 + (start - planned_start), planned.2 + (start - planned_start)));
+        let start_tick = self
+            .tick(start, rng)
+            .max(sig2 + Duration::seconds(rng.gen_range(20..90)));
+        p.dates = Some((
+            start,
+            planned.1 + (start - planned_start),
+            planned.2 + (start - planned_start),
+        ));
         if due {
             return (start == today).then_some(p);
         }
@@ -1345,9 +1491,14 @@ impl World {
         let mut ext = 0i64;
         let mut extended_at = None;
         if rng.gen_bool(0.08) {
-            ext = [15, 30][rng.gen_range(0..2)].min(119 - (trial_days - 1)).max(0);
-            let day = start + Duration::days(rng.gen_range((trial_days / 2).max(1)..trial_days.max(2)));
-            let at = self.office(day.min(end0), rng).max(start_tick + Duration::minutes(5));
+            ext = [15, 30][rng.gen_range(0..2)]
+                .min(119 - (trial_days - 1))
+                .max(0);
+            let day =
+                start + Duration::days(rng.gen_range((trial_days / 2).max(1)..trial_days.max(2)));
+            let at = self
+                .office(day.min(end0), rng)
+                .max(start_tick + Duration::minutes(5));
             if ext > 0 && at < now {
                 extended_at = Some(at);
             } else {
@@ -1373,7 +1524,10 @@ impl World {
             let k = 1 + ((decision as f64) * rng.gen::<f64>().powf(0.5)).floor() as i64;
             end + Duration::days(k.min(decision))
         };
-        let early = |rng: &mut StdRng| self.office(in_trial(rng, 20), rng).max(start_tick + Duration::minutes(1));
+        let early = |rng: &mut StdRng| {
+            self.office(in_trial(rng, 20), rng)
+                .max(start_tick + Duration::minutes(1))
+        };
         let (closing, from_active) = match path {
             Fate::Lapsed => (self.tick(deadline + Duration::days(1), rng), false),
             Fate::Converted if early_ok && rng.gen_bool(0.15) => (early(rng), true),
@@ -1386,7 +1540,11 @@ impl World {
                 }
                 (at.max(start_tick + Duration::minutes(1)), true)
             }
-            _ => (self.office(deciding(rng), rng).max(end_tick + Duration::minutes(1)), false),
+            _ => (
+                self.office(deciding(rng), rng)
+                    .max(end_tick + Duration::minutes(1)),
+                false,
+            ),
         };
         if (from_active && closing >= now) || (!from_active && end_tick >= now) {
             // In trial today, ending after tomorrow: not due, nor read by the sweep.
@@ -1405,7 +1563,11 @@ impl World {
         }
         let closed_day = self.day(closing);
         p.fate = path;
-        p.trial_ended_on = Some(if from_active { closed_day.min(end) } else { end });
+        p.trial_ended_on = Some(if from_active {
+            closed_day.min(end)
+        } else {
+            end
+        });
         p.closed_at = Some(closing);
         p.version += 1;
         steps.push(closing);
@@ -1587,7 +1749,9 @@ struct NewReminder<'a> {
 macro_rules! insert_rows {
     ($conn:expr, $table:expr, $rows:expr, $per:expr) => {
         for chunk in $rows.chunks($per) {
-            crate::on_backend!(&mut *$conn, |c| diesel::insert_into($table).values(chunk).execute(c))?;
+            crate::on_backend!(&mut *$conn, |c| diesel::insert_into($table)
+                .values(chunk)
+                .execute(c))?;
         }
     };
 }
@@ -1608,8 +1772,14 @@ struct PolicyPlan {
 fn scaled(vnd_text: &str, factor: f64, currency: &str) -> String {
     let vnd: f64 = vnd_text.parse().unwrap_or(0.0) * factor;
     match currency {
-        "CNY" => format!("{}.00", ((vnd / 3_500.0 / 100.0).round() as i64).max(1) * 100),
-        "USD" => format!("{}.00", ((vnd / 25_400.0 / 10.0).round() as i64).max(1) * 10),
+        "CNY" => format!(
+            "{}.00",
+            ((vnd / 3_500.0 / 100.0).round() as i64).max(1) * 100
+        ),
+        "USD" => format!(
+            "{}.00",
+            ((vnd / 25_400.0 / 10.0).round() as i64).max(1) * 10
+        ),
         _ => (((vnd / 1_000_000.0).round() as i64).max(1) * 1_000_000).to_string(),
     }
 }
@@ -1626,7 +1796,12 @@ fn terms_from(base: &Terms, factor: f64, currency: &str, rng: &mut StdRng) -> Te
             amount: scaled(amount, factor, currency),
             due_days: *due_days,
         },
-        Price::Installments { total, interval_months, first_due_days, .. } => Price::Installments {
+        Price::Installments {
+            total,
+            interval_months,
+            first_due_days,
+            ..
+        } => Price::Installments {
             total: scaled(total, factor, currency),
             count: [2, 3, 4, 6][rng.gen_range(0..4)],
             interval_months: *interval_months,
@@ -1636,14 +1811,17 @@ fn terms_from(base: &Terms, factor: f64, currency: &str, rng: &mut StdRng) -> Te
             rate: rate.clone(),
             min_per_year: min_per_year.as_ref().map(|m| scaled(m, factor, currency)),
         },
-        Price::EntryFeePlusRoyalty { entry_fee, due_days, rate, min_per_year } => {
-            Price::EntryFeePlusRoyalty {
-                entry_fee: scaled(entry_fee, factor, currency),
-                due_days: *due_days,
-                rate: rate.clone(),
-                min_per_year: min_per_year.as_ref().map(|m| scaled(m, factor, currency)),
-            }
-        }
+        Price::EntryFeePlusRoyalty {
+            entry_fee,
+            due_days,
+            rate,
+            min_per_year,
+        } => Price::EntryFeePlusRoyalty {
+            entry_fee: scaled(entry_fee, factor, currency),
+            due_days: *due_days,
+            rate: rate.clone(),
+            min_per_year: min_per_year.as_ref().map(|m| scaled(m, factor, currency)),
+        },
     };
     t
 }
@@ -1659,7 +1837,13 @@ fn add_catalogue(
     bases: &[Terms],
 ) -> anyhow::Result<usize> {
     let now_utc = state.clock.now();
-    let tag = |name: &str| if run == 1 { name.to_string() } else { format!("{name} (đợt {run})") };
+    let tag = |name: &str| {
+        if run == 1 {
+            name.to_string()
+        } else {
+            format!("{name} (đợt {run})")
+        }
+    };
     let password_hash = crate::auth::password::hash(DEMO_PASSWORD)?;
     let org_at = history_start - Duration::days(400);
 
@@ -1677,7 +1861,12 @@ fn add_catalogue(
     }
     let prov_cum = cumulative(PROVINCES.iter().map(|p| f64::from(p.2)));
     let mut orgs: Vec<NewOrg> = Vec::new();
-    let mut push_org = |rng: &mut StdRng, kind: &'static str, role: &'static str, name: String, province: usize, k: usize| {
+    let mut push_org = |rng: &mut StdRng,
+                        kind: &'static str,
+                        role: &'static str,
+                        name: String,
+                        province: usize,
+                        k: usize| {
         let id = uuid_at(org_at, rng);
         let user = uuid_at(org_at, rng);
         let reg = format!("{}{:03}{:05}", PROVINCES[province].1, run % 1000, k);
@@ -1709,7 +1898,13 @@ fn add_catalogue(
         );
         push_org(rng, "sme", "sme", tag(&name), province, 1000 + k);
     }
-    for (k, name) in ["Tổng Công ty Bảo hiểm Sao Việt", "Công ty Bảo hiểm Phú Hưng Khoa học"].iter().enumerate() {
+    for (k, name) in [
+        "Tổng Công ty Bảo hiểm Sao Việt",
+        "Công ty Bảo hiểm Phú Hưng Khoa học",
+    ]
+    .iter()
+    .enumerate()
+    {
         push_org(rng, "insurer", "insurer", tag(name), 0, 9000 + k);
     }
     let org_ids: Vec<&str> = orgs.iter().map(|o| o.id.as_str()).collect();
@@ -1758,7 +1953,15 @@ fn add_catalogue(
     // Technologies with terms, through the catalogue's own functions (an event each).
     let tech_at = history_start - Duration::days(60);
     let institutes: Vec<&NewOrg> = orgs.iter().filter(|o| o.kind == "institute").collect();
-    let ip_types = ["patent", "patent", "utility_solution", "know_how", "software", "plant_variety", "other"];
+    let ip_types = [
+        "patent",
+        "patent",
+        "utility_solution",
+        "know_how",
+        "software",
+        "plant_variety",
+        "other",
+    ];
     state.db.write(|conn| -> anyhow::Result<()> {
         for k in 0..200usize {
             let field = pick_weighted(&field_cum, rng);
@@ -1798,26 +2001,78 @@ fn add_catalogue(
     let product_from = history_start.date() - Duration::days(90);
     state.db.write(|conn| -> anyhow::Result<()> {
         for ins in orgs.iter().filter(|o| o.kind == "insurer") {
-            let who = Who { user_id: Some(&ins.user), organisation_id: Some(&ins.id) };
+            let who = Who {
+                user_id: Some(&ins.user),
+                organisation_id: Some(&ins.id),
+            };
             for (vi, en, risks, currency, rate, max, deductible, cap) in [
-                ("Bảo hiểm rủi ro triển khai công nghệ", "Technology implementation cover", vec!["implementation_failure"], "VND", "0.018", "400000000", "4000000", Some("15000000")),
-                ("Bảo hiểm trọn gói dùng thử và thanh toán", "Trial and payment package", vec!["implementation_failure", "non_payment"], "VND", "0.025", "1200000000", "12000000", Some("25000000")),
-                ("技术试用与付款保险", "Trial and payment cover (CNY)", vec!["implementation_failure", "non_payment"], "CNY", "0.022", "300000.00", "3000.00", Some("6000.00")),
-                ("Technology trial cover (USD)", "Technology trial cover (USD)", vec!["implementation_failure"], "USD", "0.016", "40000.00", "400.00", None),
+                (
+                    "Bảo hiểm rủi ro triển khai công nghệ",
+                    "Technology implementation cover",
+                    vec!["implementation_failure"],
+                    "VND",
+                    "0.018",
+                    "400000000",
+                    "4000000",
+                    Some("15000000"),
+                ),
+                (
+                    "Bảo hiểm trọn gói dùng thử và thanh toán",
+                    "Trial and payment package",
+                    vec!["implementation_failure", "non_payment"],
+                    "VND",
+                    "0.025",
+                    "1200000000",
+                    "12000000",
+                    Some("25000000"),
+                ),
+                (
+                    "技术试用与付款保险",
+                    "Trial and payment cover (CNY)",
+                    vec!["implementation_failure", "non_payment"],
+                    "CNY",
+                    "0.022",
+                    "300000.00",
+                    "3000.00",
+                    Some("6000.00"),
+                ),
+                (
+                    "Technology trial cover (USD)",
+                    "Technology trial cover (USD)",
+                    vec!["implementation_failure"],
+                    "USD",
+                    "0.016",
+                    "40000.00",
+                    "400.00",
+                    None,
+                ),
             ] {
-                crate::insurance::products::create(conn, (product_from.and_hms_opt(9, 0, 0).unwrap_or_default()).and_utc(), who, &ins.id,
+                crate::insurance::products::create(
+                    conn,
+                    (product_from.and_hms_opt(9, 0, 0).unwrap_or_default()).and_utc(),
+                    who,
+                    &ins.id,
                     &crate::insurance::products::ProductInput {
-                        name: Localized { vi: vi.into(), en: en.into() },
+                        name: Localized {
+                            vi: vi.into(),
+                            en: en.into(),
+                        },
                         risks: risks.into_iter().map(String::from).collect(),
                         currency: currency.into(),
                         premium_rate: rate.into(),
                         max_coverage: max.into(),
                         deductible: deductible.into(),
-                        shares: crate::insurance::products::SharesText { sme: "0.3".into(), institute: "0.2".into(), subsidy: "0.5".into() },
+                        shares: crate::insurance::products::SharesText {
+                            sme: "0.3".into(),
+                            institute: "0.2".into(),
+                            subsidy: "0.5".into(),
+                        },
                         subsidy_cap: cap.map(String::from),
                         active_from: product_from,
                         active_until: None,
-                    }).map_err(anyhow_of)?;
+                    },
+                )
+                .map_err(anyhow_of)?;
             }
         }
         Ok(())
@@ -1829,8 +2084,16 @@ fn add_catalogue(
 /// now (see the section comment above); prints progress every 100,000 agreements.
 pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<SyntheticSummary> {
     let started = std::time::Instant::now();
-    anyhow::ensure!(opts.due <= opts.agreements, "--due {} is more than --agreements {}", opts.due, opts.agreements);
-    anyhow::ensure!((1..=30).contains(&opts.years), "--years must be between 1 and 30");
+    anyhow::ensure!(
+        opts.due <= opts.agreements,
+        "--due {} is more than --agreements {}",
+        opts.due,
+        opts.agreements
+    );
+    anyhow::ensure!(
+        (1..=30).contains(&opts.years),
+        "--years must be between 1 and 30"
+    );
     let now_utc = state.clock.now();
     let now = now_utc.naive_utc();
     let tz = state.tz;
@@ -1851,7 +2114,13 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
             .filter(users::email.eq("admin@usefirst.demo"))
             .count()
             .get_result(&mut conn)?;
-        (bodies.iter().filter_map(|b| serde_json::from_str(b).ok()).collect(), ok > 0)
+        (
+            bodies
+                .iter()
+                .filter_map(|b| serde_json::from_str(b).ok())
+                .collect(),
+            ok > 0,
+        )
     };
     if !demo_ok || bases.is_empty() {
         bail!("no demo data (or no VND terms to copy): run `usefirst seed-demo` first");
@@ -1859,7 +2128,9 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
     // The run's number: names and registration numbers carry it, so runs never clash.
     let run = state
         .db
-        .write(|conn| -> Result<i64, AppError> { Ok(store::bump_counter(conn, "seed-synthetic-run")?) })
+        .write(|conn| -> Result<i64, AppError> {
+            Ok(store::bump_counter(conn, "seed-synthetic-run")?)
+        })
         .map_err(anyhow_of)?;
     summary.run = run;
     let mut rng = StdRng::seed_from_u64(splitmix(opts.seed ^ (run as u64).rotate_left(40)));
@@ -1875,14 +2146,28 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
             .inner_join(organisations::table)
             .filter(organisations::kind.eq("sme"))
             .filter(users::role.eq("sme"))
-            .order((organisations::created_at.asc(), organisations::id.asc(), users::id.asc()))
-            .select((organisations::id, users::id, organisations::province, organisations::created_at))
+            .order((
+                organisations::created_at.asc(),
+                organisations::id.asc(),
+                users::id.asc(),
+            ))
+            .select((
+                organisations::id,
+                users::id,
+                organisations::province,
+                organisations::created_at,
+            ))
             .load(&mut conn)?;
         let mut seen = std::collections::HashSet::new();
         let smes: Vec<SmeRef> = rows
             .into_iter()
             .filter(|r| seen.insert(r.0.clone()))
-            .map(|(org_id, user_id, province, at)| SmeRef { org_id, user_id, province, from: at + Duration::days(1) })
+            .map(|(org_id, user_id, province, at)| SmeRef {
+                org_id,
+                user_id,
+                province,
+                from: at + Duration::days(1),
+            })
             .collect();
         let inst_users: std::collections::HashMap<String, String> = users::table
             .filter(users::role.eq("institute"))
@@ -1895,9 +2180,19 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
         let trows: Vec<(String, String, String, i32, String, NaiveDateTime)> = tech_table::table
             .inner_join(conversion_terms::table)
             .filter(tech_table::status.eq("listed"))
-            .order((tech_table::created_at.asc(), tech_table::id.asc(), conversion_terms::version.desc()))
-            .select((tech_table::id, tech_table::institute_id, conversion_terms::id, conversion_terms::version,
-                conversion_terms::body, conversion_terms::created_at))
+            .order((
+                tech_table::created_at.asc(),
+                tech_table::id.asc(),
+                conversion_terms::version.desc(),
+            ))
+            .select((
+                tech_table::id,
+                tech_table::institute_id,
+                conversion_terms::id,
+                conversion_terms::version,
+                conversion_terms::body,
+                conversion_terms::created_at,
+            ))
             .load(&mut conn)?;
         let mut seen = std::collections::HashSet::new();
         let mut techs = Vec::new();
@@ -1905,12 +2200,27 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
             if !seen.insert(id.clone()) {
                 continue; // an older version of terms already superseded
             }
-            let Some(institute_user) = inst_users.get(&institute_id).cloned() else { continue };
-            let terms: Terms = serde_json::from_str(&body).with_context(|| format!("terms {terms_id}"))?;
-            techs.push(TechRef { id, institute_id, institute_user, terms_id, terms_version, body, terms, from: at + Duration::days(1) });
+            let Some(institute_user) = inst_users.get(&institute_id).cloned() else {
+                continue;
+            };
+            let terms: Terms =
+                serde_json::from_str(&body).with_context(|| format!("terms {terms_id}"))?;
+            techs.push(TechRef {
+                id,
+                institute_id,
+                institute_user,
+                terms_id,
+                terms_version,
+                body,
+                terms,
+                from: at + Duration::days(1),
+            });
         }
         let prows: Vec<crate::insurance::products::ProductRow> = insurance_products::table
-            .order((insurance_products::id.asc(), insurance_products::version.desc()))
+            .order((
+                insurance_products::id.asc(),
+                insurance_products::version.desc(),
+            ))
             .select(crate::insurance::products::ProductRow::as_select())
             .load(&mut conn)?;
         let mut seen = std::collections::HashSet::new();
@@ -1918,7 +2228,11 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
             .into_iter()
             .filter(|p| seen.insert(p.id.clone()))
             .map(|row| {
-                let unit = if row.currency == "VND" { 1_000_000 } else { 10_000 };
+                let unit = if row.currency == "VND" {
+                    1_000_000
+                } else {
+                    10_000
+                };
                 ProductRef { row, unit }
             })
             .collect();
@@ -1927,12 +2241,25 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
             .order(organisations::id.asc())
             .select(organisations::id)
             .load(&mut conn)?;
-        let fresh = |ids: Vec<usize>| ids.first().copied().unwrap_or(0)..ids.last().map_or(1, |l| l + 1);
-        let fresh_smes = fresh((0..smes.len()).filter(|&i| smes[i].from <= history_start).collect());
-        let fresh_techs = fresh((0..techs.len()).filter(|&i| techs[i].from <= history_start).collect());
+        let fresh =
+            |ids: Vec<usize>| ids.first().copied().unwrap_or(0)..ids.last().map_or(1, |l| l + 1);
+        let fresh_smes = fresh(
+            (0..smes.len())
+                .filter(|&i| smes[i].from <= history_start)
+                .collect(),
+        );
+        let fresh_techs = fresh(
+            (0..techs.len())
+                .filter(|&i| techs[i].from <= history_start)
+                .collect(),
+        );
         // Popularity: a few SMEs and technologies account for much of the traffic.
-        let mut sme_w: Vec<f64> = (0..smes.len()).map(|k| 1.0 / ((k % 97) as f64 + 1.0).powf(0.6)).collect();
-        let mut tech_w: Vec<f64> = (0..techs.len()).map(|k| 1.0 / ((k * 37 % techs.len().max(1)) as f64 + 1.0).powf(0.7)).collect();
+        let mut sme_w: Vec<f64> = (0..smes.len())
+            .map(|k| 1.0 / ((k % 97) as f64 + 1.0).powf(0.6))
+            .collect();
+        let mut tech_w: Vec<f64> = (0..techs.len())
+            .map(|k| 1.0 / ((k * 37 % techs.len().max(1)) as f64 + 1.0).powf(0.7))
+            .collect();
         for w in sme_w.iter_mut().chain(tech_w.iter_mut()) {
             *w *= rng.gen_range(0.5..1.5);
         }
@@ -1954,7 +2281,10 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
             hours_cum: cumulative(HOURS.iter().copied()),
         }
     };
-    anyhow::ensure!(!world.smes.is_empty() && !world.techs.is_empty() && !world.insurers.is_empty(), "no SMEs, technologies or insurers");
+    anyhow::ensure!(
+        !world.smes.is_empty() && !world.techs.is_empty() && !world.insurers.is_empty(),
+        "no SMEs, technologies or insurers"
+    );
     let terms_of: Vec<Terms> = world.techs.iter().map(|t| t.terms.clone()).collect();
 
     // What each agreement is, and when it was requested: drawn for all, then sorted by time.
@@ -1966,7 +2296,11 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
     {
         let mut mix_rng = StdRng::seed_from_u64(splitmix(base_seed ^ 0x5EED));
         for i in 0..n {
-            let fate = if i >= n - opts.due as usize { Fate::SignedDue } else { PATHS[pick_weighted(&mix_cum, &mut mix_rng)].0 };
+            let fate = if i >= n - opts.due as usize {
+                Fate::SignedDue
+            } else {
+                PATHS[pick_weighted(&mix_cum, &mut mix_rng)].0
+            };
             let p = world.plan(seed_of(i), fate);
             order.push((p.created, i as u32, fate.code()));
         }
@@ -1979,7 +2313,12 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
     let mut subsidy_used: std::collections::HashMap<(String, i32, String), i64> = {
         let mut conn = state.db.reader()?;
         let rows: Vec<(String, i32, String, i64)> = insurance_policies::table
-            .select((insurance_policies::sme_id, insurance_policies::subsidy_year, insurance_policies::currency, insurance_policies::subsidy_minor))
+            .select((
+                insurance_policies::sme_id,
+                insurance_policies::subsidy_year,
+                insurance_policies::currency,
+                insurance_policies::subsidy_minor,
+            ))
             .load(&mut conn)?;
         let mut m = std::collections::HashMap::new();
         for (s, y, c, v) in rows {
@@ -1995,11 +2334,16 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
             .map(|&(_, i, code)| world.plan(seed_of(i as usize), Fate::from_code(code)))
             .collect();
         let mut id_rng = StdRng::seed_from_u64(splitmix(base_seed ^ (batch_no as u64 + 1) << 20));
-        let ids: Vec<String> = plans.iter().map(|p| uuid_at(p.created, &mut id_rng)).collect();
+        let ids: Vec<String> = plans
+            .iter()
+            .map(|p| uuid_at(p.created, &mut id_rng))
+            .collect();
         // Policies: premiums split by the product's shares, under the SME's yearly subsidy cap.
         let mut policies: Vec<PolicyPlan> = Vec::new();
         for (k, p) in plans.iter().enumerate() {
-            let (Some(ch), Some(bound_at)) = (p.choice, p.fully_signed_at) else { continue };
+            let (Some(ch), Some(bound_at)) = (p.choice, p.fully_signed_at) else {
+                continue;
+            };
             let pr = &world.products[ch.product].row;
             let terms = pr.policy_terms(ch.coverage).map_err(anyhow_of)?;
             let year = world.day(bound_at).year();
@@ -2007,14 +2351,22 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
             let key = (sme_id.clone(), year, pr.currency.clone());
             let used = subsidy_used.get(&key).copied().unwrap_or(0);
             let remaining = terms.subsidy_cap_minor.map(|cap| (cap - used).max(0));
-            let split = crate::settlement::insurance::split_premium(ch.coverage, terms.premium_rate, terms.shares, remaining, rounding)
-                .map_err(|e| anyhow::anyhow!("premium of a synthetic policy: {e}"))?;
+            let split = crate::settlement::insurance::split_premium(
+                ch.coverage,
+                terms.premium_rate,
+                terms.shares,
+                remaining,
+                rounding,
+            )
+            .map_err(|e| anyhow::anyhow!("premium of a synthetic policy: {e}"))?;
             *subsidy_used.entry(key).or_insert(0) += split.subsidy;
             let ended = match p.fate {
                 Fate::Declined | Fate::Lapsed | Fate::Terminated => {
                     p.closed_at.map(|at| (at, p.fate.status().as_str()))
                 }
-                Fate::Converted if !pr.risks.contains("non_payment") => p.closed_at.map(|at| (at, "converted")),
+                Fate::Converted if !pr.risks.contains("non_payment") => {
+                    p.closed_at.map(|at| (at, "converted"))
+                }
                 _ => None,
             };
             policies.push(PolicyPlan {
@@ -2030,20 +2382,23 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
         let written = state
             .db
             .write(|conn| {
-                write_batch(conn, &Batch {
-                    world: &world,
-                    plans: &plans,
-                    ids: &ids,
-                    policies: &policies,
-                    terms_of: &terms_of,
-                    prefix: &prefix,
-                    rounding,
-                    reminders: &reminders_cfg,
-                    run,
-                    batch_no,
-                    base_seed,
-                    now_utc,
-                })
+                write_batch(
+                    conn,
+                    &Batch {
+                        world: &world,
+                        plans: &plans,
+                        ids: &ids,
+                        policies: &policies,
+                        terms_of: &terms_of,
+                        prefix: &prefix,
+                        rounding,
+                        reminders: &reminders_cfg,
+                        run,
+                        batch_no,
+                        base_seed,
+                        now_utc,
+                    },
+                )
             })
             .map_err(anyhow_of)?;
         summary.contracts += written.contracts;
@@ -2055,22 +2410,32 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
         summary.reminders += written.reminders;
         summary.audit_events += written.audit_events;
         for p in &plans {
-            *summary.by_status.entry(p.fate.status().as_str().to_string()).or_insert(0) += 1;
+            *summary
+                .by_status
+                .entry(p.fate.status().as_str().to_string())
+                .or_insert(0) += 1;
         }
         made += plans.len();
         summary.agreements = made as u64;
         if made >= next_progress || made == n {
             let secs = started.elapsed().as_secs_f64();
-            println!("seed-synthetic: {made}/{n} agreements in {secs:.1} s ({:.0}/s)", made as f64 / secs.max(1e-9));
+            println!(
+                "seed-synthetic: {made}/{n} agreements in {secs:.1} s ({:.0}/s)",
+                made as f64 / secs.max(1e-9)
+            );
             while next_progress <= made {
                 next_progress += 100_000;
             }
         }
     }
     // Nothing of this run is left for the scheduler: contract years are closed above.
-    let closed = crate::contracts::royalty_years::close_due(&state.db, now_utc).map_err(anyhow_of)?;
+    let closed =
+        crate::contracts::royalty_years::close_due(&state.db, now_utc).map_err(anyhow_of)?;
     if closed > 0 {
-        tracing::warn!(closed, "seed-synthetic left royalty contract years to close; closed them");
+        tracing::warn!(
+            closed,
+            "seed-synthetic left royalty contract years to close; closed them"
+        );
     }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
@@ -2098,7 +2463,20 @@ struct Batch<'a> {
 /// batch's one audit event.
 fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCounts, AppError> {
     use crate::db::schema::counters;
-    let &Batch { world, plans, ids, policies, terms_of, prefix, rounding, reminders: reminders_cfg, run, batch_no, base_seed, now_utc } = b;
+    let &Batch {
+        world,
+        plans,
+        ids,
+        policies,
+        terms_of,
+        prefix,
+        rounding,
+        reminders: reminders_cfg,
+        run,
+        batch_no,
+        base_seed,
+        now_utc,
+    } = b;
     let now = now_utc.naive_utc();
     let mut numbers: Vec<String> = Vec::with_capacity(plans.len());
     let mut counts = BatchCounts::default();
@@ -2114,7 +2492,9 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
         let first = store::bump_counter(conn, &name)?;
         let more = (j - k - 1) as i64;
         if more > 0 {
-            diesel::update(counters::table.find(&name)).set(counters::value.eq(counters::value + more)).execute(conn)?;
+            diesel::update(counters::table.find(&name))
+                .set(counters::value.eq(counters::value + more))
+                .execute(conn)?;
         }
         numbers.extend((0..(j - k) as i64).map(|m| format!("{prefix}-{year}-{:06}", first + m)));
         k = j;
@@ -2141,7 +2521,16 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
                 terms_id: &t.terms_id,
                 terms_version: t.terms_version,
                 terms_snapshot: p.approved_at.map(|_| t.body.as_str()),
-                place_of_use: format!("{}, {}", ["Nhà máy sản xuất", "Xưởng chế biến", "Cơ sở sản xuất", "Trang trại"][p.place], s.province),
+                place_of_use: format!(
+                    "{}, {}",
+                    [
+                        "Nhà máy sản xuất",
+                        "Xưởng chế biến",
+                        "Cơ sở sản xuất",
+                        "Trang trại"
+                    ][p.place],
+                    s.province
+                ),
                 message: MESSAGES[p.message],
                 time_zone: world.tz.name(),
                 requested_start: p.requested_start,
@@ -2177,7 +2566,11 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
                 product_id: &pr.id,
                 product_version: pr.version,
                 coverage_minor: ch.coverage,
-                chosen_by_org: if ch.by_sme { &world.smes[p.sme].org_id } else { &t.institute_id },
+                chosen_by_org: if ch.by_sme {
+                    &world.smes[p.sme].org_id
+                } else {
+                    &t.institute_id
+                },
                 chosen_at: ch.chosen_at,
             })
         })
@@ -2185,16 +2578,20 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
     insert_rows!(conn, agreement_insurance::table, choices, ROWS_SMALL);
 
     // Conversions: the contract and schedule as converting would make them.
-    let mut lines_of: std::collections::HashMap<usize, Vec<(i32, NaiveDate, i64)>> = std::collections::HashMap::new();
+    let mut lines_of: std::collections::HashMap<usize, Vec<(i32, NaiveDate, i64)>> =
+        std::collections::HashMap::new();
     let mut new_lines: Vec<NewLine> = Vec::new();
     let mut years: Vec<NewRoyaltyYear> = Vec::new();
     let mut next_close: Vec<(usize, NaiveDate)> = Vec::new();
-    let mut contract_currency: std::collections::HashMap<usize, (String, bool)> = std::collections::HashMap::new();
+    let mut contract_currency: std::collections::HashMap<usize, (String, bool)> =
+        std::collections::HashMap::new();
     for (k, p) in plans.iter().enumerate() {
         if p.fate != Fate::Converted {
             continue;
         }
-        let (Some(closed), Some((_, trial_end, _))) = (p.closed_at, p.dates) else { continue };
+        let (Some(closed), Some((_, trial_end, _))) = (p.closed_at, p.dates) else {
+            continue;
+        };
         let mut x = StdRng::seed_from_u64(p.extra);
         let tax = match x.gen_range(0..10) {
             0..=3 => Some(crate::settlement::pricing::Tax::Exempt {
@@ -2204,32 +2601,58 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
             _ => None,
         };
         let converted_on = world.day(closed);
-        let q = crate::contracts::create(conn, closed.and_utc(), &ids[k], &terms_of[p.tech], converted_on,
-            Some(trial_end), rounding, tax.as_ref())?;
+        let q = crate::contracts::create(
+            conn,
+            closed.and_utc(),
+            &ids[k],
+            &terms_of[p.tech],
+            converted_on,
+            Some(trial_end),
+            rounding,
+            tax.as_ref(),
+        )?;
         counts.contracts += 1;
-        let mut lines: Vec<(i32, NaiveDate, i64)> = q.lines.iter().map(|l| (l.number as i32, l.due, l.amount_minor)).collect();
+        let mut lines: Vec<(i32, NaiveDate, i64)> = q
+            .lines
+            .iter()
+            .map(|l| (l.number as i32, l.due, l.amount_minor))
+            .collect();
         let cur = crate::settlement::money::Currency::parse(&q.currency)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("currency {}", q.currency)))?;
         // Contract years closed by now, as the scheduler closes them: with no sales
         // reported, each falls short by the whole minimum (a true-up line).
         if let Some(min) = q.royalty.as_ref().and_then(|r| r.min_per_year.as_ref()) {
-            let min = cur.parse_amount(min).map_err(|e| AppError::Internal(anyhow::anyhow!("minimum royalty: {e}")))?;
+            let min = cur
+                .parse_amount(min)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("minimum royalty: {e}")))?;
             let mut year = 1u32;
-            while let Some(closes) = crate::contracts::royalty_years::closes_on(converted_on, year) {
+            while let Some(closes) = crate::contracts::royalty_years::closes_on(converted_on, year)
+            {
                 if closes > world.today {
                     if year > 1 {
                         next_close.push((k, closes));
                     }
                     break;
                 }
-                let Some((starts_on, ends_on)) = crate::settlement::schedule::contract_year(converted_on, year) else { break };
+                let Some((starts_on, ends_on)) =
+                    crate::settlement::schedule::contract_year(converted_on, year)
+                else {
+                    break;
+                };
                 let shortfall = crate::settlement::pricing::true_up(0, Some(min))
                     .map_err(|e| AppError::Internal(anyhow::anyhow!("true-up: {e}")))?;
                 let line = if shortfall > 0 {
                     let number = lines.len() as i32 + 1;
                     let due = closes + Duration::days(crate::contracts::ROYALTY_DUE_DAYS as i64);
                     lines.push((number, due, shortfall));
-                    new_lines.push(NewLine { agreement_id: &ids[k], number, kind: "true_up", due, amount_minor: shortfall, paid_minor: 0 });
+                    new_lines.push(NewLine {
+                        agreement_id: &ids[k],
+                        number,
+                        kind: "true_up",
+                        due,
+                        amount_minor: shortfall,
+                        paid_minor: 0,
+                    });
                     Some(number)
                 } else {
                     None
@@ -2255,9 +2678,11 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
     insert_rows!(conn, royalty_years::table, years, ROWS_SMALL);
     counts.royalty_years += years.len() as u64;
     for (k, closes) in &next_close {
-        crate::on_backend!(&mut *conn, |c| diesel::update(conversion_contracts::table.find(&ids[*k]))
-            .set(conversion_contracts::royalty_next_close.eq(closes))
-            .execute(c))?;
+        crate::on_backend!(&mut *conn, |c| diesel::update(
+            conversion_contracts::table.find(&ids[*k])
+        )
+        .set(conversion_contracts::royalty_next_close.eq(closes))
+        .execute(c))?;
     }
 
     // Payments: most pay on time, some only the first line, some part of it, some
@@ -2271,7 +2696,8 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
     }
     let mut paid: Vec<Paid> = Vec::new();
     let mut via_function: Vec<usize> = Vec::new();
-    let mut fully_paid_at: std::collections::HashMap<usize, NaiveDateTime> = std::collections::HashMap::new();
+    let mut fully_paid_at: std::collections::HashMap<usize, NaiveDateTime> =
+        std::collections::HashMap::new();
     let mut open_lines: Vec<(usize, i32, NaiveDate)> = Vec::new();
     let mut keys: Vec<usize> = lines_of.keys().copied().collect();
     keys.sort_unstable();
@@ -2301,7 +2727,13 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
             let at = world.office(on, &mut x).max(last_at + Duration::minutes(1));
             match pays {
                 Some(a) if on <= world.today && at < now => {
-                    paid.push(Paid { k, line: *number, amount: a, on, at });
+                    paid.push(Paid {
+                        k,
+                        line: *number,
+                        amount: a,
+                        on,
+                        at,
+                    });
                     last_on = on;
                     last_at = at;
                     if a < *amount {
@@ -2380,8 +2812,13 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
         if !x.gen_bool(0.08) {
             continue;
         }
-        let (Some(from), Some((_, end, _))) = (p.started_at, p.dates) else { continue };
-        let until = world.midnight(end + Duration::days(1)).min(p.closed_at.unwrap_or(now)).min(now);
+        let (Some(from), Some((_, end, _))) = (p.started_at, p.dates) else {
+            continue;
+        };
+        let until = world
+            .midnight(end + Duration::days(1))
+            .min(p.closed_at.unwrap_or(now))
+            .min(now);
         if until <= from + Duration::hours(2) {
             continue;
         }
@@ -2389,22 +2826,48 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
         let filed = from + Duration::seconds(x.gen_range(span / 10..span));
         let unit = world.products[p.choice.map_or(0, |c| c.product)].unit;
         let coverage = row.coverage_minor;
-        let amount = (((coverage as f64 * x.gen_range(0.05..0.6)) as i64 / unit) * unit).clamp(unit.min(coverage), coverage);
+        let amount = (((coverage as f64 * x.gen_range(0.05..0.6)) as i64 / unit) * unit)
+            .clamp(unit.min(coverage), coverage);
         let decided = world.after(filed, x.gen_range(2..25), &mut x);
         let paid_at = world.after(decided, x.gen_range(2..15), &mut x);
         let roll = x.gen_range(0..100);
         let (status, version, payout, decided_at, paid_at, reason, updated) = if decided >= now {
             ("filed", 1, None, None, None, None, filed)
         } else if roll < 65 {
-            let pay = crate::settlement::insurance::payout(amount, coverage, pr_deductible(world, p), 0)
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("payout: {e}")))?;
+            let pay =
+                crate::settlement::insurance::payout(amount, coverage, pr_deductible(world, p), 0)
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("payout: {e}")))?;
             if paid_at < now {
-                ("paid", 3, Some(pay), Some(decided), Some(paid_at), Some("Đã giám định tại cơ sở."), paid_at)
+                (
+                    "paid",
+                    3,
+                    Some(pay),
+                    Some(decided),
+                    Some(paid_at),
+                    Some("Đã giám định tại cơ sở."),
+                    paid_at,
+                )
             } else {
-                ("approved", 2, Some(pay), Some(decided), None, Some("Đã giám định tại cơ sở."), decided)
+                (
+                    "approved",
+                    2,
+                    Some(pay),
+                    Some(decided),
+                    None,
+                    Some("Đã giám định tại cơ sở."),
+                    decided,
+                )
             }
         } else if roll < 95 {
-            ("rejected", 2, None, Some(decided), None, Some("Thiệt hại nằm ngoài phạm vi bảo hiểm."), decided)
+            (
+                "rejected",
+                2,
+                None,
+                Some(decided),
+                None,
+                Some("Thiệt hại nằm ngoài phạm vi bảo hiểm."),
+                decided,
+            )
         } else {
             ("withdrawn", 2, None, None, None, None, decided)
         };
@@ -2442,7 +2905,9 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
         let name = format!("claim-{year}");
         let first = store::bump_counter(conn, &name)?;
         if j - k > 1 {
-            diesel::update(counters::table.find(&name)).set(counters::value.eq(counters::value + (j - k - 1) as i64)).execute(conn)?;
+            diesel::update(counters::table.find(&name))
+                .set(counters::value.eq(counters::value + (j - k - 1) as i64))
+                .execute(conn)?;
         }
         for (m, c) in claims[k..j].iter_mut().enumerate() {
             c.number = format!("CL-{year}-{:06}", first + m as i64);
@@ -2456,21 +2921,36 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
     let mut pay_rows: Vec<NewPayment> = Vec::new();
     let mut alloc_rows: Vec<NewAllocation> = Vec::new();
     let mut pay_rng = StdRng::seed_from_u64(splitmix(base_seed ^ 0xFA ^ (batch_no as u64) << 24));
-    let mut paid_sums: std::collections::BTreeMap<(usize, i32), i64> = std::collections::BTreeMap::new();
+    let mut paid_sums: std::collections::BTreeMap<(usize, i32), i64> =
+        std::collections::BTreeMap::new();
     for pd in paid.iter().filter(|pd| !via_function.contains(&pd.k)) {
         let p = &plans[pd.k];
         let t = &world.techs[p.tech];
         let dist = match &terms_of[p.tech].distribution {
             Some(d) => {
-                let share = |s: &str| crate::settlement::money::parse_rate(s)
-                    .map_err(|e| AppError::Internal(anyhow::anyhow!("share: {e}")));
-                Some(crate::settlement::pricing::distribute(pd.amount, share(&d.institute)?, share(&d.inventors)?, share(&d.intermediary)?, rounding)
-                    .map_err(|e| AppError::Internal(anyhow::anyhow!("distribution: {e}")))?)
+                let share = |s: &str| {
+                    crate::settlement::money::parse_rate(s)
+                        .map_err(|e| AppError::Internal(anyhow::anyhow!("share: {e}")))
+                };
+                Some(
+                    crate::settlement::pricing::distribute(
+                        pd.amount,
+                        share(&d.institute)?,
+                        share(&d.inventors)?,
+                        share(&d.intermediary)?,
+                        rounding,
+                    )
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("distribution: {e}")))?,
+                )
             }
             None => None,
         };
         let id = uuid_at(pd.at, &mut pay_rng);
-        alloc_rows.push(NewAllocation { payment_id: id.clone(), line_number: pd.line, amount_minor: pd.amount });
+        alloc_rows.push(NewAllocation {
+            payment_id: id.clone(),
+            line_number: pd.line,
+            amount_minor: pd.amount,
+        });
         pay_rows.push(NewPayment {
             id,
             agreement_id: &ids[pd.k],
@@ -2507,23 +2987,40 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
     for &k in &via_function {
         let p = &plans[k];
         let t = &world.techs[p.tech];
-        let cur = contract_currency.get(&k).and_then(|c| crate::settlement::money::Currency::parse(&c.0))
+        let cur = contract_currency
+            .get(&k)
+            .and_then(|c| crate::settlement::money::Currency::parse(&c.0))
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("contract currency")))?;
-        let who = Who { user_id: Some(&t.institute_user), organisation_id: Some(&t.institute_id) };
+        let who = Who {
+            user_id: Some(&t.institute_user),
+            organisation_id: Some(&t.institute_id),
+        };
         for pd in paid.iter().filter(|pd| pd.k == k) {
-            crate::contracts::record_payment(conn, pd.at.and_utc(), world.today, who, &ids[k], &terms_of[p.tech],
+            crate::contracts::record_payment(
+                conn,
+                pd.at.and_utc(),
+                world.today,
+                who,
+                &ids[k],
+                &terms_of[p.tech],
                 &crate::contracts::PaymentInput {
                     amount: cur.format_amount(pd.amount),
                     received_on: pd.on,
                     reference: format!("UNC-{}-{}", numbers[k], pd.line),
-                }, rounding)?;
+                },
+                rounding,
+            )?;
             counts.payments += 1;
             counts.via_function += 1;
         }
     }
     // Their messages went out long ago.
     for chunk in via_function.chunks(ROWS_SMALL) {
-        let list = chunk.iter().map(|k| format!("'{}'", ids[*k])).collect::<Vec<_>>().join(",");
+        let list = chunk
+            .iter()
+            .map(|k| format!("'{}'", ids[*k]))
+            .collect::<Vec<_>>()
+            .join(",");
         diesel::sql_query(format!(
             "UPDATE outbox SET status = 'sent', attempts = 1, sent_at = created_at \
              WHERE status = 'pending' AND agreement_id IN ({list})"
@@ -2535,21 +3032,58 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
     let mut rem: Vec<NewReminder> = Vec::new();
     let mut rrng = StdRng::seed_from_u64(splitmix(base_seed ^ 0x7E ^ (batch_no as u64) << 28));
     for (k, p) in plans.iter().enumerate() {
-        let Some((_, end, deadline)) = p.dates else { continue };
+        let Some((_, end, deadline)) = p.dates else {
+            continue;
+        };
         match p.fate {
-            Fate::Active => reminder(world, &mut rem, &ids[k], "trial_end", &reminders_cfg.trial_end_days, end, 0, &mut rrng),
-            Fate::AwaitingDecision => reminder(world, &mut rem, &ids[k], "decision", &reminders_cfg.decision_days, deadline, 0, &mut rrng),
+            Fate::Active => reminder(
+                world,
+                &mut rem,
+                &ids[k],
+                "trial_end",
+                &reminders_cfg.trial_end_days,
+                end,
+                0,
+                &mut rrng,
+            ),
+            Fate::AwaitingDecision => reminder(
+                world,
+                &mut rem,
+                &ids[k],
+                "decision",
+                &reminders_cfg.decision_days,
+                deadline,
+                0,
+                &mut rrng,
+            ),
             _ => {}
         }
     }
     for (k, number, due) in &open_lines {
         if *due < world.today {
             if reminders_cfg.overdue {
-                let at = world.office(*due + Duration::days(1), &mut rrng).min(now - Duration::seconds(1));
-                rem.push(NewReminder { agreement_id: &ids[*k], kind: "overdue", offset_days: 0, line_number: *number, sent_at: at });
+                let at = world
+                    .office(*due + Duration::days(1), &mut rrng)
+                    .min(now - Duration::seconds(1));
+                rem.push(NewReminder {
+                    agreement_id: &ids[*k],
+                    kind: "overdue",
+                    offset_days: 0,
+                    line_number: *number,
+                    sent_at: at,
+                });
             }
         } else {
-            reminder(world, &mut rem, &ids[*k], "installment", &reminders_cfg.installment_days, *due, *number, &mut rrng);
+            reminder(
+                world,
+                &mut rem,
+                &ids[*k],
+                "installment",
+                &reminders_cfg.installment_days,
+                *due,
+                *number,
+                &mut rrng,
+            );
         }
     }
     insert_rows!(conn, reminders::table, rem, ROWS_SMALL * 2);
@@ -2557,14 +3091,20 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
 
     // One event for the batch: the agreements by number and the SHA-256 of their ids.
     let digest = hex::encode(Sha256::digest(ids.join("\n").as_bytes()));
-    audit::append(conn, now_utc, Who::SYSTEM, "agreement.imported", "import",
+    audit::append(
+        conn,
+        now_utc,
+        Who::SYSTEM,
+        "agreement.imported",
+        "import",
         &format!("seed-synthetic/{run}/{}", batch_no + 1),
         &serde_json::json!({"after": {
             "source": "seed-synthetic", "run": run, "batch": batch_no + 1, "count": ids.len(),
             "first_number": numbers.first(), "last_number": numbers.last(), "ids_sha256": digest,
             "contracts": counts.contracts, "payments": counts.payments, "policies": counts.policies,
             "claims": counts.claims, "royalty_years": counts.royalty_years,
-        }}))?;
+        }}),
+    )?;
     counts.audit_events += 1;
     Ok(counts)
 }
@@ -2587,14 +3127,23 @@ fn reminder<'a>(
         return;
     }
     if let Some(o) = crate::scheduler::remind::due_offset(offsets, left) {
-        let at = world.office(date - Duration::days(i64::from(o)), x).min(world.now - Duration::seconds(1));
-        rem.push(NewReminder { agreement_id: id, kind, offset_days: o as i32, line_number: line, sent_at: at });
+        let at = world
+            .office(date - Duration::days(i64::from(o)), x)
+            .min(world.now - Duration::seconds(1));
+        rem.push(NewReminder {
+            agreement_id: id,
+            kind,
+            offset_days: o as i32,
+            line_number: line,
+            sent_at: at,
+        });
     }
 }
 
 /// The deductible of the product a plan chose.
 fn pr_deductible(world: &World, p: &Plan) -> i64 {
-    p.choice.map_or(0, |c| world.products[c.product].row.deductible_minor)
+    p.choice
+        .map_or(0, |c| world.products[c.product].row.deductible_minor)
 }
 
 /// What one batch wrote.

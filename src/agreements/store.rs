@@ -706,7 +706,13 @@ struct Milestones {
 /// The milestones after `action` takes `row` to `next` at `stamp` (`today` in its zone). A
 /// scheduler step that catches up late still dates the trial by its own calendar: it started
 /// on its start day and ended on its end day.
-fn milestones(row: &AgreementRow, action: Action, next: Status, stamp: NaiveDateTime, today: NaiveDate) -> Milestones {
+fn milestones(
+    row: &AgreementRow,
+    action: Action,
+    next: Status,
+    stamp: NaiveDateTime,
+    today: NaiveDate,
+) -> Milestones {
     let was = row.status().ok();
     let mut m = Milestones {
         approved_at: row.approved_at,
@@ -744,7 +750,16 @@ fn milestones(row: &AgreementRow, action: Action, next: Status, stamp: NaiveDate
 /// them, as [`milestones`] would have stamped them. Run after migrating; does nothing when
 /// nothing is missing. Returns how many agreements it filled.
 pub fn fill_milestones(db: &crate::db::Db) -> Result<usize, AppError> {
-    type Missing = (String, String, String, Option<NaiveDate>, NaiveDateTime, Option<NaiveDate>, Option<NaiveDate>, Option<i32>);
+    type Missing = (
+        String,
+        String,
+        String,
+        Option<NaiveDate>,
+        NaiveDateTime,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        Option<i32>,
+    );
     let closed = ["converted", "declined", "lapsed", "terminated"];
     let mut filled = 0;
     loop {
@@ -757,7 +772,9 @@ pub fn fill_milestones(db: &crate::db::Db) -> Result<usize, AppError> {
                     agreements::started_on
                         .is_not_null()
                         .and(agreements::trial_ended_on.is_null())
-                        .or(agreements::status.ne("terminated").and(agreements::decision_days.is_null())),
+                        .or(agreements::status
+                            .ne("terminated")
+                            .and(agreements::decision_days.is_null())),
                 )
                 .filter(agreements::closed_at.is_not_null())
                 .order(agreements::id)
@@ -786,10 +803,15 @@ pub fn fill_milestones(db: &crate::db::Db) -> Result<usize, AppError> {
                 let ended = ended.or(started_on.map(|_| end.min(day)));
                 let days = match status.as_str() {
                     "terminated" => *days,
-                    _ => days.or(Some((day - end).num_days().clamp(0, i64::from(i32::MAX)) as i32)),
+                    _ => days.or(Some(
+                        (day - end).num_days().clamp(0, i64::from(i32::MAX)) as i32
+                    )),
                 };
                 diesel::update(agreements::table.find(id))
-                    .set((agreements::trial_ended_on.eq(ended), agreements::decision_days.eq(days)))
+                    .set((
+                        agreements::trial_ended_on.eq(ended),
+                        agreements::decision_days.eq(days),
+                    ))
                     .execute(conn)?;
             }
             Ok::<_, AppError>(())

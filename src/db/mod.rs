@@ -430,13 +430,17 @@ pub fn describe(url: &str) -> String {
 
 /// Runs `f` in one read-only transaction that sees a single snapshot of the database:
 /// `REPEATABLE READ` on PostgreSQL; on SQLite (WAL) every transaction reads one snapshot.
-pub fn read_snapshot<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+pub fn read_snapshot<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
 where
     E: From<diesel::result::Error>,
 {
     conn.transaction(|conn| {
         if let DbConn::Postgres(pg) = conn {
-            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(pg)?;
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .execute(pg)?;
         }
         f(conn)
     })
@@ -453,7 +457,11 @@ pub enum Param {
 /// Runs hand-written SQL (aggregates the query builder cannot say) on either backend: `sql`
 /// uses `?` for parameters, numbered `$1…` here for PostgreSQL. The SQL itself must be
 /// portable; columns are read by name.
-pub fn raw_query<T: 'static>(conn: &mut DbConn, sql: &str, params: &[Param]) -> diesel::QueryResult<Vec<T>>
+pub fn raw_query<T: 'static>(
+    conn: &mut DbConn,
+    sql: &str,
+    params: &[Param],
+) -> diesel::QueryResult<Vec<T>>
 where
     T: diesel::QueryableByName<diesel::pg::Pg> + diesel::QueryableByName<diesel::sqlite::Sqlite>,
 {

@@ -297,14 +297,20 @@ fn load_attachments(state: &AppState, messages: &[Pending]) -> Vec<Files> {
                     continue;
                 }
                 let busy = |e: String| SendError {
-                    message: format!("reading attachment {} of report {}: {e}", a.format, a.report_id),
+                    message: format!(
+                        "reading attachment {} of report {}: {e}",
+                        a.format, a.report_id
+                    ),
                     permanent: false,
                 };
                 let mut conn = state.db.reader().map_err(|e| busy(e.to_string()))?;
                 let f = crate::reports::stored::attachment(&mut conn, &a.report_id, &a.format)
                     .map_err(|e| busy(e.to_string()))?
                     .ok_or_else(|| SendError {
-                        message: format!("attachment {} of report {} is not stored", a.format, a.report_id),
+                        message: format!(
+                            "attachment {} of report {} is not stored",
+                            a.format, a.report_id
+                        ),
                         permanent: true,
                     })?;
                 cache.insert(key, f.clone());
@@ -562,7 +568,9 @@ fn build(
             lettre::message::Attachment::new(f.name.clone()).body(f.bytes.as_ref().clone(), kind),
         );
     }
-    builder.multipart(parts).map_err(|e| permanent(e.to_string()))
+    builder
+        .multipart(parts)
+        .map_err(|e| permanent(e.to_string()))
 }
 
 /// Sends every message, `mail.concurrency` at a time over one pooled SMTP transport (or to

@@ -117,12 +117,19 @@ mod tests {
     fn every_table_parses_back_to_its_keys_and_cells() {
         let report = sample::report();
         let tables = report.tables();
-        assert!(tables.iter().any(|t| t.rows.iter().flatten().any(|c| matches!(c, Cell::Money(..)))));
+        assert!(tables.iter().any(|t| t
+            .rows
+            .iter()
+            .flatten()
+            .any(|c| matches!(c, Cell::Money(..)))));
         for table in &tables {
             let (headers, rows) = parse(&table_csv(table).unwrap());
             assert_eq!(headers, table.keys, "{}", table.name);
-            let want: Vec<Vec<String>> =
-                table.rows.iter().map(|r| r.iter().map(expected).collect()).collect();
+            let want: Vec<Vec<String>> = table
+                .rows
+                .iter()
+                .map(|r| r.iter().map(expected).collect())
+                .collect();
             assert_eq!(rows, want, "{}", table.name);
         }
     }
@@ -130,9 +137,16 @@ mod tests {
     #[test]
     fn money_is_integer_minor_units() {
         let report = sample::report();
-        let amounts = report.tables().into_iter().find(|t| t.name == "amounts").unwrap();
+        let amounts = report
+            .tables()
+            .into_iter()
+            .find(|t| t.name == "amounts")
+            .unwrap();
         let (_, rows) = parse(&table_csv(&amounts).unwrap());
-        let cny = rows.iter().find(|r| r[0] == "conversion_value" && r[1] == "CNY").unwrap();
+        let cny = rows
+            .iter()
+            .find(|r| r[0] == "conversion_value" && r[1] == "CNY")
+            .unwrap();
         assert_eq!(cny[2], "124500000");
         assert!(rows.iter().flatten().all(|f| !f.contains('.')), "{rows:?}");
     }
@@ -157,10 +171,23 @@ mod tests {
         };
         let bytes = table_csv(&table).unwrap();
         let (_, rows) = parse(&bytes);
-        assert_eq!(rows, vec![vec!["Viện Công nghệ Sinh học Hà Nội", awkward, "-3", "0.6220", ""]]);
+        assert_eq!(
+            rows,
+            vec![vec![
+                "Viện Công nghệ Sinh học Hà Nội",
+                awkward,
+                "-3",
+                "0.6220",
+                ""
+            ]]
+        );
         // The sample's own Vietnamese names survive too.
         let report = sample::report();
-        let by_institute = report.tables().into_iter().find(|t| t.name == "by_institute").unwrap();
+        let by_institute = report
+            .tables()
+            .into_iter()
+            .find(|t| t.name == "by_institute")
+            .unwrap();
         let (_, rows) = parse(&table_csv(&by_institute).unwrap());
         assert_eq!(rows[0][1], "Viện Công nghệ Sinh học Hà Nội");
     }
@@ -189,7 +216,12 @@ mod tests {
         let mut archive = zip::ZipArchive::new(Cursor::new(first)).unwrap();
         let modified = archive.by_index(0).unwrap().last_modified().unwrap();
         assert_eq!(
-            (modified.year(), modified.month(), modified.day(), modified.hour()),
+            (
+                modified.year(),
+                modified.month(),
+                modified.day(),
+                modified.hour()
+            ),
             (2026, 11, 1, 0)
         );
     }

@@ -58,7 +58,10 @@ pub fn midnight(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
     // A zone that skips midnight (a DST change at 00:00) starts the day at the first instant.
     tz.from_local_datetime(&local)
         .earliest()
-        .or_else(|| tz.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest())
+        .or_else(|| {
+            tz.from_local_datetime(&(local + chrono::Duration::hours(1)))
+                .earliest()
+        })
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(|| Utc.from_utc_datetime(&local))
 }
@@ -78,7 +81,8 @@ impl Pass {
     fn of(rows: Vec<Bucketed>) -> Pass {
         let mut p = Pass::default();
         for r in rows {
-            let cell = &mut p.groups.entry(r.k).or_insert([(0, 0, 0); SERIES + 1])[Pass::slot(r.bucket)];
+            let cell =
+                &mut p.groups.entry(r.k).or_insert([(0, 0, 0); SERIES + 1])[Pass::slot(r.bucket)];
             cell.0 += r.n;
             cell.1 += r.amount;
             cell.2 += r.amount2;
@@ -87,7 +91,10 @@ impl Pass {
     }
 
     fn buckets(&self, group: &str) -> [(i64, i64, i64); SERIES + 1] {
-        self.groups.get(group).copied().unwrap_or([(0, 0, 0); SERIES + 1])
+        self.groups
+            .get(group)
+            .copied()
+            .unwrap_or([(0, 0, 0); SERIES + 1])
     }
 
     /// Rows of `group`: the month, the previous month, cumulative.
@@ -101,7 +108,11 @@ impl Pass {
         let mut c = Counted::default();
         for k in self.groups.keys() {
             let g = self.counted(k);
-            c = Counted::new(c.month + g.month, c.previous + g.previous, c.cumulative + g.cumulative);
+            c = Counted::new(
+                c.month + g.month,
+                c.previous + g.previous,
+                c.cumulative + g.cumulative,
+            );
         }
         c
     }
@@ -215,7 +226,12 @@ fn overflow() -> AppError {
 }
 
 /// The report of `month` in `tz`, as the database stands at `now`.
-pub fn monthly(conn: &mut DbConn, tz: Tz, month: Month, now: DateTime<Utc>) -> Result<MonthlyReport, AppError> {
+pub fn monthly(
+    conn: &mut DbConn,
+    tz: Tz,
+    month: Month,
+    now: DateTime<Utc>,
+) -> Result<MonthlyReport, AppError> {
     let mut first = month;
     for _ in 1..SERIES {
         first = first.prev();
@@ -227,9 +243,16 @@ pub fn monthly(conn: &mut DbConn, tz: Tz, month: Month, now: DateTime<Utc>) -> R
         m = m.next();
     }
     starts.push(month.next().first_day());
-    let instants: Vec<NaiveDateTime> = starts.iter().map(|d| midnight(tz, *d).naive_utc()).collect();
-    let dates = Bounds { params: starts.iter().map(|d| Param::Date(*d)).collect() };
-    let times = Bounds { params: instants.iter().map(|t| Param::Instant(*t)).collect() };
+    let instants: Vec<NaiveDateTime> = starts
+        .iter()
+        .map(|d| midnight(tz, *d).naive_utc())
+        .collect();
+    let dates = Bounds {
+        params: starts.iter().map(|d| Param::Date(*d)).collect(),
+    };
+    let times = Bounds {
+        params: instants.iter().map(|t| Param::Instant(*t)).collect(),
+    };
     let (month_start, month_end) = (instants[SERIES - 1], instants[SERIES]);
 
     const ALL: &str = "FROM agreements a WHERE 1 = 1";
@@ -274,7 +297,15 @@ pub fn monthly(conn: &mut DbConn, tz: Tz, month: Month, now: DateTime<Utc>) -> R
         "i.subsidy_minor",
         &times,
     )?;
-    let filed = pass(conn, "FROM insurance_claims c WHERE 1 = 1", "c.filed_at", "c.currency", "0", "0", &times)?;
+    let filed = pass(
+        conn,
+        "FROM insurance_claims c WHERE 1 = 1",
+        "c.filed_at",
+        "c.currency",
+        "0",
+        "0",
+        &times,
+    )?;
     let approved = pass(
         conn,
         "FROM insurance_claims c WHERE c.status IN ('approved', 'paid')",
@@ -297,9 +328,7 @@ pub fn monthly(conn: &mut DbConn, tz: Tz, month: Month, now: DateTime<Utc>) -> R
     // In trial after a month's last day: started by then and not ended by then.
     let started_b = started.buckets("");
     let ended_b = ended.buckets("");
-    let running = |upto: usize| -> i64 {
-        (0..=upto).map(|i| started_b[i].0 - ended_b[i].0).sum()
-    };
+    let running = |upto: usize| -> i64 { (0..=upto).map(|i| started_b[i].0 - ended_b[i].0).sum() };
     let active_now = running(SERIES);
     let active_before = running(SERIES - 1);
     let counts = Counts {
@@ -344,7 +373,11 @@ pub fn monthly(conn: &mut DbConn, tz: Tz, month: Month, now: DateTime<Utc>) -> R
     let mut add_money = |measure: &str, p: &Pass, second: bool| -> Result<(), AppError> {
         for (currency, b) in &p.groups {
             let pick = |c: &(i64, i64, i64)| if second { c.2 } else { c.1 };
-            let cumulative = b.iter().map(pick).try_fold(0i64, i64::checked_add).ok_or_else(overflow)?;
+            let cumulative = b
+                .iter()
+                .map(pick)
+                .try_fold(0i64, i64::checked_add)
+                .ok_or_else(overflow)?;
             let (month, previous) = (pick(&b[SERIES]), pick(&b[SERIES - 1]));
             if cumulative == 0 && month == 0 && previous == 0 {
                 continue;
@@ -368,11 +401,26 @@ pub fn monthly(conn: &mut DbConn, tz: Tz, month: Month, now: DateTime<Utc>) -> R
 
     // The month's breakdowns, from counts per (technology, province).
     let (from_t, until_t) = (Param::Instant(month_start), Param::Instant(month_end));
-    let (from_d, until_d) = (Param::Date(month.first_day()), Param::Date(month.next().first_day()));
+    let (from_d, until_d) = (
+        Param::Date(month.first_day()),
+        Param::Date(month.next().first_day()),
+    );
     let g_requests = month_groups(conn, "created_at", "1 = 1", from_t.clone(), until_t.clone())?;
     let g_started = month_groups(conn, "started_on", "1 = 1", from_d, until_d)?;
-    let g_converted = month_groups(conn, "closed_at", "a.status = 'converted'", from_t.clone(), until_t.clone())?;
-    let g_decided = month_groups(conn, "closed_at", &format!("a.status IN {DECIDED}"), from_t, until_t)?;
+    let g_converted = month_groups(
+        conn,
+        "closed_at",
+        "a.status = 'converted'",
+        from_t.clone(),
+        until_t.clone(),
+    )?;
+    let g_decided = month_groups(
+        conn,
+        "closed_at",
+        &format!("a.status IN {DECIDED}"),
+        from_t,
+        until_t,
+    )?;
     let techs: HashMap<String, (String, String, String, String)> = technologies::table
         .select((
             technologies::id,
@@ -394,11 +442,16 @@ pub fn monthly(conn: &mut DbConn, tz: Tz, month: Month, now: DateTime<Utc>) -> R
     type Tally = BTreeMap<String, [i64; 4]>;
     let (mut by_inst, mut by_field, mut by_prov, mut by_tech) =
         (Tally::new(), Tally::new(), Tally::new(), Tally::new());
-    for (i, rows) in [&g_requests, &g_started, &g_converted, &g_decided].into_iter().enumerate() {
+    for (i, rows) in [&g_requests, &g_started, &g_converted, &g_decided]
+        .into_iter()
+        .enumerate()
+    {
         for g in rows {
             let (inst, field) = techs
                 .get(&g.technology_id)
-                .map_or(("", ""), |(inst, field, _, _)| (inst.as_str(), field.as_str()));
+                .map_or(("", ""), |(inst, field, _, _)| {
+                    (inst.as_str(), field.as_str())
+                });
             by_inst.entry(inst.to_string()).or_insert([0; 4])[i] += g.n;
             by_field.entry(field.to_string()).or_insert([0; 4])[i] += g.n;
             by_prov.entry(g.province.clone()).or_insert([0; 4])[i] += g.n;
@@ -417,11 +470,17 @@ pub fn monthly(conn: &mut DbConn, tz: Tz, month: Month, now: DateTime<Utc>) -> R
             })
             .collect()
     };
-    let by_institute = groups(by_inst, &|k| institutes.get(k).cloned().unwrap_or_else(|| k.to_string()));
+    let by_institute = groups(by_inst, &|k| {
+        institutes.get(k).cloned().unwrap_or_else(|| k.to_string())
+    });
     let by_field = groups(by_field, &|k| k.to_string());
     let by_province = groups(by_prov, &|k| k.to_string());
     let top = |i: usize| -> Vec<Ranked> {
-        let mut v: Vec<(&String, i64)> = by_tech.iter().map(|(id, c)| (id, c[i])).filter(|(_, n)| *n > 0).collect();
+        let mut v: Vec<(&String, i64)> = by_tech
+            .iter()
+            .map(|(id, c)| (id, c[i]))
+            .filter(|(_, n)| *n > 0)
+            .collect();
         // Most first; ties by id, so the list is the same on every backend.
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         v.into_iter()
@@ -448,7 +507,11 @@ pub fn monthly(conn: &mut DbConn, tz: Tz, month: Month, now: DateTime<Utc>) -> R
     let mut by_month = Vec::with_capacity(SERIES);
     let mut m = first;
     for (i, trials) in trials_series.iter().enumerate() {
-        by_month.push(MonthPoint { month: m.to_string(), trials_started: *trials, conversions: conv_b[i + 1].0 });
+        by_month.push(MonthPoint {
+            month: m.to_string(),
+            trials_started: *trials,
+            conversions: conv_b[i + 1].0,
+        });
         m = m.next();
     }
 
@@ -488,7 +551,10 @@ mod tests {
         assert_eq!(percentile(&h, 91), Some(30));
         assert_eq!(percentile(&BTreeMap::new(), 50), None);
         let one: BTreeMap<i64, i64> = [(7, 1)].into_iter().collect();
-        assert_eq!((percentile(&one, 50), percentile(&one, 90)), (Some(7), Some(7)));
+        assert_eq!(
+            (percentile(&one, 50), percentile(&one, 90)),
+            (Some(7), Some(7))
+        );
     }
 
     #[test]
@@ -508,6 +574,9 @@ mod tests {
         // Havana skips midnight when DST starts (2026-03-08): the day starts at 01:00.
         let havana: Tz = "America/Havana".parse().unwrap();
         let d = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
-        assert_eq!(midnight(havana, d).to_rfc3339(), "2026-03-08T05:00:00+00:00");
+        assert_eq!(
+            midnight(havana, d).to_rfc3339(),
+            "2026-03-08T05:00:00+00:00"
+        );
     }
 }

@@ -49,14 +49,25 @@ pub async fn monthly(
     let mut errors = Vec::new();
     let month = Month::parse(&path);
     if month.is_none() {
-        errors.push(FieldError::new("month", "a calendar month as yyyy-mm, from 2000-01"));
+        errors.push(FieldError::new(
+            "month",
+            "a calendar month as yyyy-mm, from 2000-01",
+        ));
     }
-    errors.extend(one_of("format", q.format.as_deref(), &["json", "csv", "xlsx", "pdf"]));
+    errors.extend(one_of(
+        "format",
+        q.format.as_deref(),
+        &["json", "csv", "xlsx", "pdf"],
+    ));
     errors.extend(one_of("lang", q.lang.as_deref(), &["vi", "en"]));
     let (Some(month), true) = (month, errors.is_empty()) else {
         return Err(AppError::Validation(errors));
     };
-    let format = q.format.as_deref().and_then(Format::parse).unwrap_or(Format::Json);
+    let format = q
+        .format
+        .as_deref()
+        .and_then(Format::parse)
+        .unwrap_or(Format::Json);
     let lang = match q.lang {
         Some(l) => l,
         None if actor.locale == "en" => "en".to_string(),
@@ -67,10 +78,17 @@ pub async fn monthly(
         stored::write(&state, &report, format, &lang)
     })
     .await?;
-    let disposition = if format == Format::Json { "inline" } else { "attachment" };
+    let disposition = if format == Format::Json {
+        "inline"
+    } else {
+        "attachment"
+    };
     Ok(HttpResponse::Ok()
         .content_type(written.content_type)
-        .insert_header((header::CONTENT_DISPOSITION, format!("{disposition}; filename=\"{}\"", written.file_name)))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("{disposition}; filename=\"{}\"", written.file_name),
+        ))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .body(written.bytes))
 }

@@ -42,12 +42,16 @@ impl Month {
             return None;
         }
         let (year, month) = (y.parse().ok()?, m.parse().ok()?);
-        ((2000..=9998).contains(&year) && (1..=12).contains(&month)).then_some(Month { year, month })
+        ((2000..=9998).contains(&year) && (1..=12).contains(&month))
+            .then_some(Month { year, month })
     }
 
     /// The month a day is in.
     pub fn of(day: NaiveDate) -> Month {
-        Month { year: day.year(), month: day.month() }
+        Month {
+            year: day.year(),
+            month: day.month(),
+        }
     }
 
     pub fn first_day(self) -> NaiveDate {
@@ -56,17 +60,29 @@ impl Month {
 
     pub fn next(self) -> Month {
         if self.month == 12 {
-            Month { year: self.year + 1, month: 1 }
+            Month {
+                year: self.year + 1,
+                month: 1,
+            }
         } else {
-            Month { year: self.year, month: self.month + 1 }
+            Month {
+                year: self.year,
+                month: self.month + 1,
+            }
         }
     }
 
     pub fn prev(self) -> Month {
         if self.month == 1 {
-            Month { year: self.year - 1, month: 12 }
+            Month {
+                year: self.year - 1,
+                month: 12,
+            }
         } else {
-            Month { year: self.year, month: self.month - 1 }
+            Month {
+                year: self.year,
+                month: self.month - 1,
+            }
         }
     }
 
@@ -93,7 +109,12 @@ pub struct Counted {
 
 impl Counted {
     pub fn new(month: i64, previous: i64, cumulative: i64) -> Counted {
-        Counted { month, previous, change: month - previous, cumulative }
+        Counted {
+            month,
+            previous,
+            change: month - previous,
+            cumulative,
+        }
     }
 }
 
@@ -271,11 +292,19 @@ pub struct Table {
 
 impl Table {
     pub fn title(&self, lang: &str) -> &'static str {
-        if lang == "vi" { self.title_vi } else { self.title_en }
+        if lang == "vi" {
+            self.title_vi
+        } else {
+            self.title_en
+        }
     }
 
     pub fn headings(&self, lang: &str) -> &[&'static str] {
-        if lang == "vi" { &self.headings_vi } else { &self.headings_en }
+        if lang == "vi" {
+            &self.headings_vi
+        } else {
+            &self.headings_en
+        }
     }
 }
 
@@ -303,17 +332,30 @@ pub fn measure_label(measure: &str, lang: &str) -> &'static str {
         "decided" => ("Đã quyết định", "Decided"),
         "conversion_rate" => ("Tỷ lệ chuyển giao", "Conversion rate"),
         "median_days" => ("Trung vị số ngày đến quyết định", "Median days to decision"),
-        "p90_days" => ("Phân vị 90 số ngày đến quyết định", "90th percentile days to decision"),
+        "p90_days" => (
+            "Phân vị 90 số ngày đến quyết định",
+            "90th percentile days to decision",
+        ),
         _ => ("", ""),
     };
-    if lang == "vi" { vi } else { en }
+    if lang == "vi" {
+        vi
+    } else {
+        en
+    }
 }
 
 impl MonthlyReport {
     /// The report as tables, in the order every format prints them.
     pub fn tables(&self) -> Vec<Table> {
         let count_headings_vi = vec!["Chỉ tiêu", "Tháng này", "Tháng trước", "Thay đổi", "Lũy kế"];
-        let count_headings_en = vec!["Measure", "This month", "Previous month", "Change", "Cumulative"];
+        let count_headings_en = vec![
+            "Measure",
+            "This month",
+            "Previous month",
+            "Change",
+            "Cumulative",
+        ];
         let summary = Table {
             name: "summary",
             title_vi: "Số liệu chính",
@@ -366,9 +408,30 @@ impl MonthlyReport {
             name: "amounts",
             title_vi: "Giá trị theo loại tiền",
             title_en: "Amounts by currency",
-            keys: vec!["measure", "currency", "month_minor", "previous_minor", "change_minor", "cumulative_minor"],
-            headings_vi: vec!["Chỉ tiêu", "Tiền tệ", "Tháng này", "Tháng trước", "Thay đổi", "Lũy kế"],
-            headings_en: vec!["Measure", "Currency", "This month", "Previous month", "Change", "Cumulative"],
+            keys: vec![
+                "measure",
+                "currency",
+                "month_minor",
+                "previous_minor",
+                "change_minor",
+                "cumulative_minor",
+            ],
+            headings_vi: vec![
+                "Chỉ tiêu",
+                "Tiền tệ",
+                "Tháng này",
+                "Tháng trước",
+                "Thay đổi",
+                "Lũy kế",
+            ],
+            headings_en: vec![
+                "Measure",
+                "Currency",
+                "This month",
+                "Previous month",
+                "Change",
+                "Cumulative",
+            ],
             rows: self
                 .amounts
                 .iter()
@@ -392,9 +455,30 @@ impl MonthlyReport {
             name,
             title_vi,
             title_en,
-            keys: vec!["key", "name", "requests", "trials_started", "conversions", "decided"],
-            headings_vi: vec!["Mã", key_vi, "Yêu cầu", "Bắt đầu dùng thử", "Chuyển giao", "Đã quyết định"],
-            headings_en: vec!["Key", key_en, "Requests", "Trials started", "Conversions", "Decided"],
+            keys: vec![
+                "key",
+                "name",
+                "requests",
+                "trials_started",
+                "conversions",
+                "decided",
+            ],
+            headings_vi: vec![
+                "Mã",
+                key_vi,
+                "Yêu cầu",
+                "Bắt đầu dùng thử",
+                "Chuyển giao",
+                "Đã quyết định",
+            ],
+            headings_en: vec![
+                "Key",
+                key_en,
+                "Requests",
+                "Trials started",
+                "Conversions",
+                "Decided",
+            ],
             rows: groups
                 .iter()
                 .map(|g| {
@@ -413,9 +497,30 @@ impl MonthlyReport {
             name,
             title_vi,
             title_en,
-            keys: vec!["rank", "technology_id", "title_vi", "title_en", "institute", "count"],
-            headings_vi: vec!["Hạng", "Mã công nghệ", "Công nghệ", "Technology", "Viện", "Số lượng"],
-            headings_en: vec!["Rank", "Technology id", "Công nghệ", "Technology", "Institute", "Count"],
+            keys: vec![
+                "rank",
+                "technology_id",
+                "title_vi",
+                "title_en",
+                "institute",
+                "count",
+            ],
+            headings_vi: vec![
+                "Hạng",
+                "Mã công nghệ",
+                "Công nghệ",
+                "Technology",
+                "Viện",
+                "Số lượng",
+            ],
+            headings_en: vec![
+                "Rank",
+                "Technology id",
+                "Công nghệ",
+                "Technology",
+                "Institute",
+                "Count",
+            ],
             rows: ranked
                 .iter()
                 .map(|r| {
@@ -440,18 +545,55 @@ impl MonthlyReport {
             rows: self
                 .by_month
                 .iter()
-                .map(|p| vec![Cell::Text(p.month.clone()), Cell::Int(p.trials_started), Cell::Int(p.conversions)])
+                .map(|p| {
+                    vec![
+                        Cell::Text(p.month.clone()),
+                        Cell::Int(p.trials_started),
+                        Cell::Int(p.conversions),
+                    ]
+                })
                 .collect(),
         };
         vec![
             summary,
             decisions,
             amounts,
-            group_table("by_institute", "Theo viện", "By institute", "Viện", "Institute", &self.by_institute),
-            group_table("by_field", "Theo lĩnh vực", "By field", "Lĩnh vực", "Field", &self.by_field),
-            group_table("by_province", "Theo tỉnh của doanh nghiệp", "By the SME's province", "Tỉnh", "Province", &self.by_province),
-            ranked_table("top_by_trials", "10 công nghệ nhiều lượt dùng thử nhất", "Top ten technologies by trials started", &self.top_by_trials),
-            ranked_table("top_by_conversions", "10 công nghệ nhiều chuyển giao nhất", "Top ten technologies by conversions", &self.top_by_conversions),
+            group_table(
+                "by_institute",
+                "Theo viện",
+                "By institute",
+                "Viện",
+                "Institute",
+                &self.by_institute,
+            ),
+            group_table(
+                "by_field",
+                "Theo lĩnh vực",
+                "By field",
+                "Lĩnh vực",
+                "Field",
+                &self.by_field,
+            ),
+            group_table(
+                "by_province",
+                "Theo tỉnh của doanh nghiệp",
+                "By the SME's province",
+                "Tỉnh",
+                "Province",
+                &self.by_province,
+            ),
+            ranked_table(
+                "top_by_trials",
+                "10 công nghệ nhiều lượt dùng thử nhất",
+                "Top ten technologies by trials started",
+                &self.top_by_trials,
+            ),
+            ranked_table(
+                "top_by_conversions",
+                "10 công nghệ nhiều chuyển giao nhất",
+                "Top ten technologies by conversions",
+                &self.top_by_conversions,
+            ),
             by_month,
         ]
     }
@@ -503,8 +645,25 @@ mod tests {
 
     #[test]
     fn months_parse_only_in_their_one_shape() {
-        assert_eq!(Month::parse("2026-10"), Some(Month { year: 2026, month: 10 }));
-        for bad in ["2026-13", "2026-00", "2026-1", "26-10", "2026/10", "2026-10-01", "", "1999-12", "２０２６-10", "+026-10"] {
+        assert_eq!(
+            Month::parse("2026-10"),
+            Some(Month {
+                year: 2026,
+                month: 10
+            })
+        );
+        for bad in [
+            "2026-13",
+            "2026-00",
+            "2026-1",
+            "26-10",
+            "2026/10",
+            "2026-10-01",
+            "",
+            "1999-12",
+            "２０２６-10",
+            "+026-10",
+        ] {
             assert_eq!(Month::parse(bad), None, "{bad}");
         }
     }
@@ -514,7 +673,10 @@ mod tests {
         let dec = Month::parse("2026-12").unwrap();
         assert_eq!(dec.next().to_string(), "2027-01");
         assert_eq!(dec.next().prev(), dec);
-        assert_eq!(dec.last_day(), NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+        assert_eq!(
+            dec.last_day(),
+            NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
+        );
         assert_eq!(Month::parse("2028-02").unwrap().last_day().day(), 29);
         assert_eq!(Month::parse("2026-02").unwrap().last_day().day(), 28);
     }

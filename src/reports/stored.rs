@@ -23,23 +23,37 @@ pub struct Written {
 }
 
 /// `report` in `format` (`lang` for the PDF and the XLSX headings: `vi` or `en`).
-pub fn write(state: &AppState, report: &MonthlyReport, format: Format, lang: &str) -> Result<Written, AppError> {
+pub fn write(
+    state: &AppState,
+    report: &MonthlyReport,
+    format: Format,
+    lang: &str,
+) -> Result<Written, AppError> {
     let bytes = match format {
         Format::Json => serde_json::to_vec(report).map_err(|e| AppError::Internal(e.into()))?,
-        Format::Csv => csv::zip(report).map_err(|e| AppError::Internal(e.context("writing the report's CSV files")))?,
-        Format::Xlsx => xlsx::workbook(report, lang).map_err(|e| AppError::Internal(e.context("writing the report's workbook")))?,
+        Format::Csv => csv::zip(report)
+            .map_err(|e| AppError::Internal(e.context("writing the report's CSV files")))?,
+        Format::Xlsx => xlsx::workbook(report, lang)
+            .map_err(|e| AppError::Internal(e.context("writing the report's workbook")))?,
         Format::Pdf => {
             pdf::render(&state.fonts, report, lang)
                 .map_err(|e| match e {
-                    crate::documents::pdf::PdfError::FontMissing(msg) => {
-                        AppError::Unavailable(format!("reports cannot be set as PDF on this server: {msg}"))
-                    }
-                    other => AppError::Internal(anyhow::anyhow!("setting the {} report: {other}", report.month)),
+                    crate::documents::pdf::PdfError::FontMissing(msg) => AppError::Unavailable(
+                        format!("reports cannot be set as PDF on this server: {msg}"),
+                    ),
+                    other => AppError::Internal(anyhow::anyhow!(
+                        "setting the {} report: {other}",
+                        report.month
+                    )),
                 })?
                 .bytes
         }
     };
-    Ok(Written { bytes, content_type: format.content_type(), file_name: format.file_name(&report.month, lang) })
+    Ok(Written {
+        bytes,
+        content_type: format.content_type(),
+        file_name: format.file_name(&report.month, lang),
+    })
 }
 
 /// The figures of `month` now.
@@ -74,7 +88,11 @@ pub fn previous_month(tz: Tz, now: DateTime<Utc>) -> Month {
 /// The months the job run of `slot` reports: the month before the slot's; when a stopped
 /// service missed some, every finished month after the last stored one too (at most twelve,
 /// oldest first). A month already stored is not made again, unless the run is `manual`.
-pub fn due_months(state: &AppState, slot: DateTime<Utc>, manual: bool) -> Result<Vec<Month>, AppError> {
+pub fn due_months(
+    state: &AppState,
+    slot: DateTime<Utc>,
+    manual: bool,
+) -> Result<Vec<Month>, AppError> {
     let target = previous_month(state.tz, slot);
     if manual {
         return Ok(vec![target]);
@@ -104,7 +122,11 @@ pub fn due_months(state: &AppState, slot: DateTime<Utc>, manual: bool) -> Result
 /// the admins, all in one transaction. Reading and setting happen before it.
 pub fn generate(state: &AppState, month: Month) -> Result<StoredReport, AppError> {
     let report = figures(state, month)?;
-    let lang = if state.cfg.app.locale == "en" { "en" } else { "vi" };
+    let lang = if state.cfg.app.locale == "en" {
+        "en"
+    } else {
+        "vi"
+    };
     let json = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?;
     let pdf = write(state, &report, Format::Pdf, lang)?.bytes;
     let xlsx = write(state, &report, Format::Xlsx, lang)?.bytes;
@@ -162,12 +184,19 @@ pub fn generate(state: &AppState, month: Month) -> Result<StoredReport, AppError
             &[attach("pdf"), attach("xlsx")],
         )
     })?;
-    Ok(StoredReport { admins_mailed: mailed, ..stored })
+    Ok(StoredReport {
+        admins_mailed: mailed,
+        ..stored
+    })
 }
 
 /// A stored report's file, for a message that carries it; `None` when there is no such
 /// report or format.
-pub fn attachment(conn: &mut DbConn, report_id: &str, format: &str) -> Result<Option<File>, AppError> {
+pub fn attachment(
+    conn: &mut DbConn,
+    report_id: &str,
+    format: &str,
+) -> Result<Option<File>, AppError> {
     let kind = match format {
         "pdf" => Format::Pdf,
         "xlsx" => Format::Xlsx,

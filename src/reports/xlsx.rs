@@ -57,11 +57,21 @@ pub fn workbook(report: &MonthlyReport, lang: &str) -> Result<Vec<u8>, anyhow::E
 /// "Báo cáo chuyển giao tháng 2026-10 (tạm tính)" / "Conversion report 2026-10 (provisional)".
 fn report_title(report: &MonthlyReport, lang: &str) -> String {
     let (base, provisional) = if lang == "vi" {
-        (format!("Báo cáo chuyển giao tháng {}", report.month), " (tạm tính)")
+        (
+            format!("Báo cáo chuyển giao tháng {}", report.month),
+            " (tạm tính)",
+        )
     } else {
-        (format!("Conversion report {}", report.month), " (provisional)")
+        (
+            format!("Conversion report {}", report.month),
+            " (provisional)",
+        )
     };
-    if report.provisional { base + provisional } else { base }
+    if report.provisional {
+        base + provisional
+    } else {
+        base
+    }
 }
 
 /// `generated_at` (UTC) as the workbook's creation time.
@@ -97,7 +107,10 @@ impl Styles {
     fn new() -> Styles {
         Styles {
             title: Format::new().set_bold().set_font_size(13),
-            header: Format::new().set_bold().set_border_bottom(FormatBorder::Thin).set_text_wrap(),
+            header: Format::new()
+                .set_bold()
+                .set_border_bottom(FormatBorder::Thin)
+                .set_text_wrap(),
             integer: Format::new().set_num_format("#,##0"),
             key: Format::new().set_font_color(0x808080),
         }
@@ -118,7 +131,12 @@ fn write_table(
     styles: &Styles,
 ) -> Result<(), anyhow::Error> {
     let mut headline = format!("{title} — {}", table.title(lang));
-    if table.rows.iter().flatten().any(|c| matches!(c, Cell::Money(..))) {
+    if table
+        .rows
+        .iter()
+        .flatten()
+        .any(|c| matches!(c, Cell::Money(..)))
+    {
         headline.push_str(if lang == "vi" {
             " (số tiền tính bằng đơn vị nhỏ nhất của mỗi loại tiền: đồng, xu)"
         } else {
@@ -130,7 +148,11 @@ fn write_table(
     let measures = has_measure_column(table);
     let mut headings: Vec<&str> = table.headings(lang).to_vec();
     if measures {
-        headings.push(if lang == "vi" { "Mã chỉ tiêu" } else { "Measure key" });
+        headings.push(if lang == "vi" {
+            "Mã chỉ tiêu"
+        } else {
+            "Measure key"
+        });
     }
     // Widths in characters, grown by every cell below.
     let mut widths: Vec<usize> = headings.iter().map(|h| h.chars().count()).collect();
@@ -140,13 +162,16 @@ fn write_table(
     sheet.set_freeze_panes(FIRST_DATA_ROW, 0)?;
 
     for (i, cells) in table.rows.iter().enumerate() {
-        let row = FIRST_DATA_ROW
-            + RowNum::try_from(i).context("too many rows for a worksheet")?;
+        let row = FIRST_DATA_ROW + RowNum::try_from(i).context("too many rows for a worksheet")?;
         for (col, cell) in cells.iter().enumerate() {
             let shown = match (col, cell) {
                 (0, Cell::Text(key)) if measures => {
                     let label = measure_label(key, lang);
-                    let label = if label.is_empty() { key.as_str() } else { label };
+                    let label = if label.is_empty() {
+                        key.as_str()
+                    } else {
+                        label
+                    };
                     sheet.write_string(row, 0, label)?;
                     label.chars().count()
                 }
@@ -224,7 +249,10 @@ fn write_cell(
 /// `text` as a double and its decimal places, when the double shows back as exactly `text`.
 fn exact_number(text: &str) -> Option<(f64, usize)> {
     let well_formed = !text.is_empty()
-        && text.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && text
+            .trim_start_matches('-')
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.')
         && text.matches('.').count() <= 1;
     let digits = text.bytes().filter(u8::is_ascii_digit).count();
     if !well_formed || digits > 15 {
@@ -256,8 +284,11 @@ fn insert_chart(sheet: &mut Worksheet, table: &Table, lang: &str) -> Result<(), 
             .with_context(|| format!("the by_month table has no {key} column"))
             .and_then(col_num)
     };
-    let (months, started, converted) =
-        (column("month")?, column("trials_started")?, column("conversions")?);
+    let (months, started, converted) = (
+        column("month")?,
+        column("trials_started")?,
+        column("conversions")?,
+    );
     let Some(last) = table.rows.len().checked_sub(1) else {
         // No months, no chart: an empty range is not a valid series.
         return Ok(());
@@ -273,10 +304,18 @@ fn insert_chart(sheet: &mut Worksheet, table: &Table, lang: &str) -> Result<(), 
             .set_values((CHART_SHEET, FIRST_DATA_ROW, col, last_row, col));
     }
     chart.title().set_name(table.title(lang));
-    chart
-        .x_axis()
-        .set_name(table.headings(lang).get(usize::from(months)).copied().unwrap_or_default());
-    chart.y_axis().set_name(if lang == "vi" { "Số lượng" } else { "Count" });
+    chart.x_axis().set_name(
+        table
+            .headings(lang)
+            .get(usize::from(months))
+            .copied()
+            .unwrap_or_default(),
+    );
+    chart.y_axis().set_name(if lang == "vi" {
+        "Số lượng"
+    } else {
+        "Count"
+    });
     chart.set_width(640).set_height(360);
     let beside = col_num(table.keys.len() + 1)?;
     sheet.insert_chart(HEADER_ROW, beside, &chart)?;
@@ -296,7 +335,11 @@ mod tests {
 
     fn entry(archive: &mut zip::ZipArchive<Cursor<Vec<u8>>>, name: &str) -> String {
         let mut text = String::new();
-        archive.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+        archive
+            .by_name(name)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
         text
     }
 
@@ -313,14 +356,18 @@ mod tests {
             .collect();
         assert_eq!(sheets.len(), tables.len(), "{sheets:?}");
         for n in 1..=tables.len() {
-            assert!(sheets.contains(&format!("xl/worksheets/sheet{n}.xml")), "{sheets:?}");
+            assert!(
+                sheets.contains(&format!("xl/worksheets/sheet{n}.xml")),
+                "{sheets:?}"
+            );
         }
         let book = entry(&mut archive, "xl/workbook.xml");
         let mut at = 0;
         for table in &tables {
             // In the tables' order, too.
             let found = book[at..].find(&format!("<sheet name=\"{}\"", table.name));
-            at += found.unwrap_or_else(|| panic!("{} missing or out of order in {book}", table.name));
+            at +=
+                found.unwrap_or_else(|| panic!("{} missing or out of order in {book}", table.name));
         }
     }
 
@@ -341,15 +388,26 @@ mod tests {
         assert!(chart.contains("Trials and conversions by month"), "{chart}");
         assert!(chart.contains("Count"), "{chart}");
         // The chart sits on the by_month sheet.
-        let sheet = report.tables().iter().position(|t| t.name == "by_month").unwrap() + 1;
-        let rels = entry(&mut archive, &format!("xl/worksheets/_rels/sheet{sheet}.xml.rels"));
+        let sheet = report
+            .tables()
+            .iter()
+            .position(|t| t.name == "by_month")
+            .unwrap()
+            + 1;
+        let rels = entry(
+            &mut archive,
+            &format!("xl/worksheets/_rels/sheet{sheet}.xml.rels"),
+        );
         assert!(rels.contains("drawing"), "{rels}");
     }
 
     #[test]
     fn the_same_report_gives_the_same_bytes() {
         let report = sample::report();
-        assert_eq!(workbook(&report, "vi").unwrap(), workbook(&report, "vi").unwrap());
+        assert_eq!(
+            workbook(&report, "vi").unwrap(),
+            workbook(&report, "vi").unwrap()
+        );
         let mut archive = entries(&workbook(&report, "en").unwrap());
         let core = entry(&mut archive, "docProps/core.xml");
         assert!(core.contains("2026-11-01T00:00:00Z"), "{core}");
@@ -370,7 +428,11 @@ mod tests {
     /// Debian's interpreter, where `python3-openpyxl` installs; a `python3` earlier on PATH
     /// (pyenv, a virtualenv) would not see it.
     fn python() -> &'static str {
-        if std::path::Path::new("/usr/bin/python3").exists() { "/usr/bin/python3" } else { "python3" }
+        if std::path::Path::new("/usr/bin/python3").exists() {
+            "/usr/bin/python3"
+        } else {
+            "python3"
+        }
     }
 
     #[test]
@@ -398,7 +460,12 @@ print(json.dumps({
         let tables = report.tables();
         let file = tempfile::Builder::new().suffix(".xlsx").tempfile().unwrap();
         std::fs::write(file.path(), workbook(&report, "vi").unwrap()).unwrap();
-        let output = match std::process::Command::new(python()).arg("-c").arg(SCRIPT).arg(file.path()).output() {
+        let output = match std::process::Command::new(python())
+            .arg("-c")
+            .arg(SCRIPT)
+            .arg(file.path())
+            .output()
+        {
             Ok(output) => output,
             Err(e) => panic!("cannot run {}: {e}; run scripts/install-deps.sh", python()),
         };
@@ -412,18 +479,29 @@ print(json.dumps({
         let names: Vec<&str> = tables.iter().map(|t| t.name).collect();
         assert_eq!(read["sheets"], serde_json::json!(names));
         let table = |name: &str| tables.iter().find(|t| t.name == name).unwrap();
-        let Cell::Text(institute) = &table("by_institute").rows[0][1] else { panic!() };
+        let Cell::Text(institute) = &table("by_institute").rows[0][1] else {
+            panic!()
+        };
         assert_eq!(read["institute"], institute.as_str());
         assert_eq!(institute, "Viện Công nghệ Sinh học Hà Nội");
-        let Cell::Money(_, minor) = table("amounts").rows[0][2] else { panic!() };
+        let Cell::Money(_, minor) = table("amounts").rows[0][2] else {
+            panic!()
+        };
         assert_eq!(read["money"].as_i64(), Some(minor), "{read}");
         assert_eq!(read["money_format"], "#,##0");
-        let Cell::Int(count) = table("summary").rows[0][1] else { panic!() };
+        let Cell::Int(count) = table("summary").rows[0][1] else {
+            panic!()
+        };
         assert_eq!(read["count"].as_i64(), Some(count), "{read}");
         assert_eq!(read["label"], measure_label("requests", "vi"));
         assert_eq!(read["key"], "requests");
-        let Cell::Decimal(rate) = &table("decisions").rows[1][1] else { panic!() };
-        assert_eq!(read["rate"].as_f64().map(|r| format!("{r:.4}")).as_deref(), Some(rate.as_str()));
+        let Cell::Decimal(rate) = &table("decisions").rows[1][1] else {
+            panic!()
+        };
+        assert_eq!(
+            read["rate"].as_f64().map(|r| format!("{r:.4}")).as_deref(),
+            Some(rate.as_str())
+        );
         assert_eq!(read["header_bold"], true);
         assert_eq!(read["freeze"], "A3");
     }

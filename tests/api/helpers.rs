@@ -499,7 +499,14 @@ impl TestApp {
     }
 
     /// A technology of `owner`'s institute in `field`, with `terms`; returns its id.
-    pub fn add_technology(&self, owner: &User, title: &str, field: &str, status: &str, terms: Terms) -> String {
+    pub fn add_technology(
+        &self,
+        owner: &User,
+        title: &str,
+        field: &str,
+        status: &str,
+        terms: Terms,
+    ) -> String {
         let now = self.clock.now();
         self.state
             .db
