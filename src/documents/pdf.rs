@@ -1568,9 +1568,55 @@ fn write(fonts: &Fonts, content: &Content<'_>) -> Result<Rendered, PdfError> {
     })
 }
 
+/// The poppler tools the PDF tests of documents and reports read their output with.
+#[cfg(test)]
+pub(crate) mod poppler {
+    use std::process::Command;
+
+    /// Runs `tool` (`pdftotext`, `pdffonts`, `pdfinfo`) with `args` on `pdf`; its output.
+    pub fn run(tool: &str, args: &[&str], pdf: &[u8]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("doc.pdf");
+        std::fs::write(&path, pdf).unwrap();
+        let out = Command::new(tool)
+            .args(args)
+            .arg(&path)
+            .args(if tool == "pdftotext" {
+                &["-"][..]
+            } else {
+                &[][..]
+            })
+            .output()
+            .unwrap_or_else(|e| panic!("{tool} (poppler-utils, scripts/install-deps.sh): {e}"));
+        assert!(
+            out.status.success(),
+            "{tool}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// `pdf` has exactly `expected` fonts, each embedded and subset (`ABCDEF+Name`).
+    pub fn assert_fonts_embedded_and_subset(pdf: &[u8], expected: usize, at: &str) {
+        let listing = run("pdffonts", &[], pdf);
+        let fonts: Vec<&str> = listing.lines().skip(2).collect();
+        assert_eq!(fonts.len(), expected, "{at}: {listing}");
+        for font in fonts {
+            let cols: Vec<&str> = font.split_whitespace().collect();
+            // name, type (one or more words), encoding, emb, sub, uni, object, gen
+            let n = cols.len();
+            assert_eq!(&cols[n - 5..n - 2], ["yes", "yes", "yes"], "{at}: {font}");
+            assert!(
+                cols[0].len() > 7 && cols[0].as_bytes()[6] == b'+',
+                "{at}: {font}"
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::process::Command;
+    use super::poppler::run as poppler;
 
     use super::*;
     use crate::documents::format::LANGS;
@@ -1611,28 +1657,6 @@ mod tests {
     }
 
     /// Runs a poppler tool on `pdf` and returns what it printed.
-    fn poppler(tool: &str, args: &[&str], pdf: &[u8]) -> String {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("doc.pdf");
-        std::fs::write(&path, pdf).unwrap();
-        let out = Command::new(tool)
-            .args(args)
-            .arg(&path)
-            .args(if tool == "pdftotext" {
-                &["-"][..]
-            } else {
-                &[][..]
-            })
-            .output()
-            .unwrap_or_else(|e| panic!("{tool} (poppler-utils, scripts/install-deps.sh): {e}"));
-        assert!(
-            out.status.success(),
-            "{tool}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
     /// The PDF's text in reading order with the footers taken out and the lines joined as
     /// the markup joins them (no space between two CJK characters).
     fn text_of(pdf: &[u8], lang: &str) -> String {
@@ -1727,20 +1751,8 @@ mod tests {
                 );
                 assert_eq!(page_count(&rendered.bytes), rendered.pages, "{at}");
 
-                let listing = poppler("pdffonts", &[], &rendered.bytes);
-                let fonts: Vec<&str> = listing.lines().skip(2).collect();
                 let expected = if lang == "zh" { 3 } else { 2 };
-                assert_eq!(fonts.len(), expected, "{at}: {listing}");
-                for font in fonts {
-                    let cols: Vec<&str> = font.split_whitespace().collect();
-                    // name, type (one or more words), encoding, emb, sub, uni, object, gen
-                    let n = cols.len();
-                    assert_eq!(&cols[n - 5..n - 2], ["yes", "yes", "yes"], "{at}: {font}");
-                    assert!(
-                        cols[0].len() > 7 && cols[0].as_bytes()[6] == b'+',
-                        "{at}: {font}"
-                    );
-                }
+                super::poppler::assert_fonts_embedded_and_subset(&rendered.bytes, expected, &at);
             }
         }
     }

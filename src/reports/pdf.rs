@@ -275,6 +275,7 @@ mod tests {
 
     use super::super::sample;
     use super::*;
+    use crate::documents::pdf::poppler::run as poppler;
 
     fn fonts() -> Arc<Fonts> {
         // Vietnamese and English reports need only the built-in faces.
@@ -283,27 +284,9 @@ mod tests {
 
     /// Runs a poppler tool (poppler-utils, scripts/install-deps.sh) on `pdf` with `args`
     /// before the file and `after` behind it, and returns what it printed.
-    fn poppler(tool: &str, args: &[&str], pdf: &[u8], after: &[&str]) -> String {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("report.pdf");
-        std::fs::write(&path, pdf).unwrap();
-        let out = Command::new(tool)
-            .args(args)
-            .arg(&path)
-            .args(after)
-            .output()
-            .unwrap_or_else(|e| panic!("{tool} (poppler-utils, scripts/install-deps.sh): {e}"));
-        assert!(
-            out.status.success(),
-            "{tool}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
     /// The text of the PDF, its lines joined by spaces.
     fn text_of(pdf: &[u8]) -> String {
-        let raw = poppler("pdftotext", &[], pdf, &["-"]);
+        let raw = poppler("pdftotext", &[], pdf);
         raw.lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
@@ -312,7 +295,7 @@ mod tests {
     }
 
     fn page_count(pdf: &[u8]) -> usize {
-        let info = poppler("pdfinfo", &[], pdf, &[]);
+        let info = poppler("pdfinfo", &[], pdf);
         info.lines()
             .find_map(|l| l.strip_prefix("Pages:"))
             .and_then(|n| n.trim().parse().ok())
@@ -322,7 +305,7 @@ mod tests {
     /// The PDF's lines as laid out (`pdftotext -layout`), runs of spaces made one: a table
     /// row of one-line cells reads as one line.
     fn rows_of(pdf: &[u8]) -> Vec<String> {
-        let raw = poppler("pdftotext", &["-layout"], pdf, &["-"]);
+        let raw = poppler("pdftotext", &["-layout"], pdf);
         raw.lines()
             .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
             .collect()
@@ -473,19 +456,11 @@ mod tests {
     fn fonts_are_embedded_and_subset() {
         for lang in ["vi", "en"] {
             let rendered = render(&fonts(), &sample::report(), lang).unwrap();
-            let listing = poppler("pdffonts", &[], &rendered.bytes, &[]);
-            let faces: Vec<&str> = listing.lines().skip(2).collect();
-            assert_eq!(faces.len(), 2, "{lang}: regular and bold: {listing}");
-            for face in faces {
-                let cols: Vec<&str> = face.split_whitespace().collect();
-                let n = cols.len();
-                // name, type (one or more words), encoding, emb, sub, uni, object, gen
-                assert_eq!(&cols[n - 5..n - 2], ["yes", "yes", "yes"], "{lang}: {face}");
-                assert!(
-                    cols[0].len() > 7 && cols[0].as_bytes()[6] == b'+',
-                    "{lang}: {face}"
-                );
-            }
+            crate::documents::pdf::poppler::assert_fonts_embedded_and_subset(
+                &rendered.bytes,
+                2,
+                &format!("{lang}: regular and bold"),
+            );
         }
     }
 
@@ -543,7 +518,7 @@ mod tests {
         let (left, right) = (25.0 * 2.834_646 - 0.5, 595.276 - 20.0 * 2.834_646 + 0.5);
         for lang in ["vi", "en"] {
             let rendered = render(&fonts(), &sample::report(), lang).unwrap();
-            let html = poppler("pdftotext", &["-bbox"], &rendered.bytes, &["-"]);
+            let html = poppler("pdftotext", &["-bbox"], &rendered.bytes);
             let mut words = 0;
             for line in html.lines().filter(|l| l.trim_start().starts_with("<word")) {
                 let attr = |name: &str| -> f32 {
