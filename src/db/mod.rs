@@ -466,6 +466,20 @@ where
     T: diesel::QueryableByName<diesel::pg::Pg> + diesel::QueryableByName<diesel::sqlite::Sqlite>,
 {
     use diesel::sql_types::{Date, Text, Timestamp};
+    // The same binding on each backend's own boxed query.
+    macro_rules! bound {
+        ($sql:expr, $backend:ty) => {{
+            let mut q = diesel::sql_query($sql).into_boxed::<$backend>();
+            for p in params {
+                q = match p.clone() {
+                    Param::Date(d) => q.bind::<Date, _>(d),
+                    Param::Instant(t) => q.bind::<Timestamp, _>(t),
+                    Param::Text(s) => q.bind::<Text, _>(s),
+                };
+            }
+            q
+        }};
+    }
     match conn {
         DbConn::Postgres(c) => {
             let mut numbered = String::with_capacity(sql.len() + 2 * params.len());
@@ -478,26 +492,8 @@ where
                     numbered.push(ch);
                 }
             }
-            let mut q = diesel::sql_query(numbered).into_boxed::<diesel::pg::Pg>();
-            for p in params {
-                q = match p.clone() {
-                    Param::Date(d) => q.bind::<Date, _>(d),
-                    Param::Instant(t) => q.bind::<Timestamp, _>(t),
-                    Param::Text(s) => q.bind::<Text, _>(s),
-                };
-            }
-            q.load(c)
+            bound!(numbered, diesel::pg::Pg).load(c)
         }
-        DbConn::Sqlite(c) => {
-            let mut q = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
-            for p in params {
-                q = match p.clone() {
-                    Param::Date(d) => q.bind::<Date, _>(d),
-                    Param::Instant(t) => q.bind::<Timestamp, _>(t),
-                    Param::Text(s) => q.bind::<Text, _>(s),
-                };
-            }
-            q.load(c)
-        }
+        DbConn::Sqlite(c) => bound!(sql, diesel::sqlite::Sqlite).load(c),
     }
 }

@@ -431,9 +431,17 @@ diesel::table! {
         generated_at -> Timestamp,
         json -> Text,
         json_sha256 -> Text,
-        pdf -> Binary,
-        pdf_sha256 -> Text,
-        xlsx -> Binary,
-        xlsx_sha256 -> Text,
     }
 }
+
+diesel::table! {
+    monthly_report_files (report_id, format, lang) {
+        report_id -> Text,
+        format -> Text,
+        lang -> Text,
+        sha256 -> Text,
+        bytes -> Binary,
+    }
+}
+diesel::joinable!(monthly_report_files -> monthly_reports (report_id));
+diesel::allow_tables_to_appear_in_same_query!(monthly_report_files, monthly_reports);

@@ -240,7 +240,7 @@ pub fn enqueue_admins(
     kind: &str,
     ctx: serde_json::Value,
 ) -> Result<usize, AppError> {
-    enqueue_admins_with(conn, now, kind, ctx, &[])
+    enqueue_admins_with(conn, now, kind, ctx, &|_| Vec::new())
 }
 
 /// A file a message carries, read from where it is stored when the message is sent (the
@@ -251,24 +251,27 @@ pub struct Attachment {
     pub report_id: String,
     /// `pdf` or `xlsx`.
     pub format: String,
+    /// `vi` or `en`.
+    pub lang: String,
 }
 
-/// [`enqueue_admins`] with files attached.
+/// [`enqueue_admins`] with the files `attachments` names for each recipient's locale.
 pub fn enqueue_admins_with(
     conn: &mut DbConn,
     now: DateTime<Utc>,
     kind: &str,
     ctx: serde_json::Value,
-    attachments: &[Attachment],
+    attachments: &dyn Fn(&str) -> Vec<Attachment>,
 ) -> Result<usize, AppError> {
     let admins = recipients(conn, Audience::Admins)?;
     let mut ctx = ctx;
-    let files = if attachments.is_empty() {
-        None
-    } else {
-        Some(serde_json::to_string(attachments).map_err(|e| AppError::Internal(e.into()))?)
-    };
     for to in &admins {
+        let files = attachments(&to.locale);
+        let files = if files.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(&files).map_err(|e| AppError::Internal(e.into()))?)
+        };
         write_message(conn, now, kind, None, to, &mut ctx, files.as_deref())?;
     }
     Ok(admins.len())
@@ -291,7 +294,7 @@ fn load_attachments(state: &AppState, messages: &[Pending]) -> Vec<Files> {
             })?;
             let mut files = Vec::with_capacity(wanted.len());
             for a in wanted {
-                let key = (a.report_id.clone(), a.format.clone());
+                let key = (a.report_id.clone(), format!("{}.{}", a.format, a.lang));
                 if let Some(f) = cache.get(&key) {
                     files.push(f.clone());
                     continue;
@@ -304,7 +307,7 @@ fn load_attachments(state: &AppState, messages: &[Pending]) -> Vec<Files> {
                     permanent: false,
                 };
                 let mut conn = state.db.reader().map_err(|e| busy(e.to_string()))?;
-                let f = crate::reports::stored::attachment(&mut conn, &a.report_id, &a.format)
+                let f = crate::reports::stored::attachment(&mut conn, &a)
                     .map_err(|e| busy(e.to_string()))?
                     .ok_or_else(|| SendError {
                         message: format!(
@@ -690,7 +693,7 @@ mod tests {
             "claim": "CL-2026-000001", "risk": "implementation_failure", "payout": "95.000.000 VND",
             "decision_reason": "", "payment_reference": "",
             "month": "2026-10", "provisional": false, "requests": 148, "trials_started": 102,
-            "conversions": 51, "pdf_sha256": "ab12",
+            "conversions": 51,
         })
     }
 

@@ -633,7 +633,7 @@ impl Format {
         match self {
             Format::Json => format!("usefirst-report-{month}.json"),
             Format::Csv => format!("usefirst-report-{month}-csv.zip"),
-            Format::Xlsx => format!("usefirst-report-{month}.xlsx"),
+            Format::Xlsx => format!("usefirst-report-{month}-{lang}.xlsx"),
             Format::Pdf => format!("usefirst-report-{month}-{lang}.pdf"),
         }
     }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{csv, figures, pdf, xlsx, Format, Month, MonthlyReport};
 use crate::audit::{self, Who};
-use crate::db::schema::monthly_reports;
+use crate::db::schema::{monthly_report_files, monthly_reports};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::mail::{Attachment, File};
@@ -68,6 +68,16 @@ fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// A file of a stored report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoredFile {
+    /// `pdf` or `xlsx`.
+    pub format: &'static str,
+    /// `vi` or `en`.
+    pub lang: &'static str,
+    pub sha256: String,
+}
+
 /// What the job stored.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StoredReport {
@@ -75,10 +85,13 @@ pub struct StoredReport {
     pub month: String,
     pub provisional: bool,
     pub json_sha256: String,
-    pub pdf_sha256: String,
-    pub xlsx_sha256: String,
+    pub files: Vec<StoredFile>,
     pub admins_mailed: usize,
 }
+
+/// The languages stored reports are written in; an admin gets the files in theirs (else the
+/// first).
+pub const REPORT_LANGS: [&str; 2] = ["vi", "en"];
 
 /// The month before the one `now` is in, in `tz`: what the job on the 1st reports.
 pub fn previous_month(tz: Tz, now: DateTime<Utc>) -> Month {
@@ -122,21 +135,27 @@ pub fn due_months(
 /// the admins, all in one transaction. Reading and setting happen before it.
 pub fn generate(state: &AppState, month: Month) -> Result<StoredReport, AppError> {
     let report = figures(state, month)?;
-    let lang = if state.cfg.app.locale == "en" {
-        "en"
-    } else {
-        "vi"
-    };
     let json = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?;
-    let pdf = write(state, &report, Format::Pdf, lang)?.bytes;
-    let xlsx = write(state, &report, Format::Xlsx, lang)?.bytes;
+    let mut files: Vec<(StoredFile, Vec<u8>)> = Vec::with_capacity(4);
+    for lang in REPORT_LANGS {
+        for (format, f) in [("pdf", Format::Pdf), ("xlsx", Format::Xlsx)] {
+            let bytes = write(state, &report, f, lang)?.bytes;
+            files.push((
+                StoredFile {
+                    format,
+                    lang,
+                    sha256: sha256(&bytes),
+                },
+                bytes,
+            ));
+        }
+    }
     let stored = StoredReport {
         id: uuid::Uuid::now_v7().to_string(),
         month: report.month.clone(),
         provisional: report.provisional,
         json_sha256: sha256(json.as_bytes()),
-        pdf_sha256: sha256(&pdf),
-        xlsx_sha256: sha256(&xlsx),
+        files: files.iter().map(|(f, _)| f.clone()).collect(),
         admins_mailed: 0,
     };
     let now = report.generated_at;
@@ -149,12 +168,19 @@ pub fn generate(state: &AppState, month: Month) -> Result<StoredReport, AppError
                 monthly_reports::generated_at.eq(now.naive_utc()),
                 monthly_reports::json.eq(&json),
                 monthly_reports::json_sha256.eq(&stored.json_sha256),
-                monthly_reports::pdf.eq(&pdf),
-                monthly_reports::pdf_sha256.eq(&stored.pdf_sha256),
-                monthly_reports::xlsx.eq(&xlsx),
-                monthly_reports::xlsx_sha256.eq(&stored.xlsx_sha256),
             ))
             .execute(conn)?;
+        for (f, bytes) in &files {
+            diesel::insert_into(monthly_report_files::table)
+                .values((
+                    monthly_report_files::report_id.eq(&stored.id),
+                    monthly_report_files::format.eq(f.format),
+                    monthly_report_files::lang.eq(f.lang),
+                    monthly_report_files::sha256.eq(&f.sha256),
+                    monthly_report_files::bytes.eq(bytes),
+                ))
+                .execute(conn)?;
+        }
         audit::append(
             conn,
             now,
@@ -164,11 +190,10 @@ pub fn generate(state: &AppState, month: Month) -> Result<StoredReport, AppError
             &stored.id,
             &serde_json::json!({
                 "month": stored.month, "provisional": stored.provisional, "time_zone": report.time_zone,
-                "json_sha256": stored.json_sha256, "pdf_sha256": stored.pdf_sha256,
-                "xlsx_sha256": stored.xlsx_sha256, "pdf_lang": lang,
+                "json_sha256": stored.json_sha256, "files": stored.files,
             }),
         )?;
-        let attach = |format: &str| Attachment { report_id: stored.id.clone(), format: format.into() };
+        let lang_of = |locale: &str| REPORT_LANGS.into_iter().find(|l| *l == locale).unwrap_or(REPORT_LANGS[0]);
         crate::mail::enqueue_admins_with(
             conn,
             now,
@@ -179,9 +204,17 @@ pub fn generate(state: &AppState, month: Month) -> Result<StoredReport, AppError
                 "requests": report.counts.requests.month,
                 "trials_started": report.counts.trials_started.month,
                 "conversions": report.counts.conversions.month,
-                "pdf_sha256": stored.pdf_sha256,
             }),
-            &[attach("pdf"), attach("xlsx")],
+            &|locale: &str| {
+                let lang = lang_of(locale);
+                ["pdf", "xlsx"]
+                    .map(|format| Attachment {
+                        report_id: stored.id.clone(),
+                        format: format.into(),
+                        lang: lang.into(),
+                    })
+                    .to_vec()
+            },
         )
     })?;
     Ok(StoredReport {
@@ -192,33 +225,21 @@ pub fn generate(state: &AppState, month: Month) -> Result<StoredReport, AppError
 
 /// A stored report's file, for a message that carries it; `None` when there is no such
 /// report or format.
-pub fn attachment(
-    conn: &mut DbConn,
-    report_id: &str,
-    format: &str,
-) -> Result<Option<File>, AppError> {
-    let kind = match format {
-        "pdf" => Format::Pdf,
-        "xlsx" => Format::Xlsx,
-        _ => return Ok(None),
+pub fn attachment(conn: &mut DbConn, a: &Attachment) -> Result<Option<File>, AppError> {
+    let Some(kind) = Format::parse(&a.format).filter(|f| matches!(f, Format::Pdf | Format::Xlsx))
+    else {
+        return Ok(None);
     };
-    let row: Option<(String, Vec<u8>)> = match kind {
-        Format::Pdf => monthly_reports::table
-            .find(report_id)
-            .select((monthly_reports::month, monthly_reports::pdf))
-            .first(conn)
-            .optional()?,
-        _ => monthly_reports::table
-            .find(report_id)
-            .select((monthly_reports::month, monthly_reports::xlsx))
-            .first(conn)
-            .optional()?,
-    };
+    let row: Option<(String, Vec<u8>)> = monthly_report_files::table
+        .inner_join(monthly_reports::table)
+        .filter(monthly_report_files::report_id.eq(&a.report_id))
+        .filter(monthly_report_files::format.eq(&a.format))
+        .filter(monthly_report_files::lang.eq(&a.lang))
+        .select((monthly_reports::month, monthly_report_files::bytes))
+        .first(conn)
+        .optional()?;
     Ok(row.map(|(month, bytes)| File {
-        name: match kind {
-            Format::Pdf => format!("usefirst-report-{month}.pdf"),
-            _ => kind.file_name(&month, ""),
-        },
+        name: kind.file_name(&month, &a.lang),
         content_type: kind.content_type().to_string(),
         bytes: std::sync::Arc::new(bytes),
     }))

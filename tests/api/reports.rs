@@ -882,7 +882,7 @@ async fn reports_are_for_admins_and_auditors_only() {
 async fn the_monthly_job_stores_attests_and_mails_the_report() {
     use base64::Engine;
     use sha2::Digest;
-    use usefirst::db::schema::{monthly_reports, outbox};
+    use usefirst::db::schema::{monthly_report_files, monthly_reports, outbox};
     let sink = crate::smtp_sink::SmtpSink::start();
     let url = sink.url();
     let app = TestApp::spawn_with(move |c| {
@@ -894,6 +894,16 @@ async fn the_monthly_job_stores_attests_and_mails_the_report() {
     let w = app.world().await;
     app.request(&w.sme_a, &w.tech_a, "2026-03-10").await;
     app.request(&w.sme_b, &w.tech_a, "2026-03-12").await;
+    // A second admin, who reads English.
+    app.db(|c| {
+        diesel::sql_query(
+            "INSERT INTO users (id, organisation_id, email, display_name, role, password_hash, locale, active, created_at) \
+             SELECT 'admin-en', organisation_id, 'admin.en@example.vn', 'Admin EN', role, password_hash, 'en', active, created_at \
+             FROM users WHERE role = 'admin'",
+        )
+        .execute(c)
+        .unwrap()
+    });
     // 05:59 on 1 April in Ho Chi Minh City (22:59 UTC on 31 March): not yet.
     app.clock
         .set(Utc.with_ymd_and_hms(2026, 3, 31, 22, 0, 0).unwrap());
@@ -923,42 +933,45 @@ async fn the_monthly_job_stores_attests_and_mails_the_report() {
         runs[0].counts
     );
 
-    let (id, provisional, json_text, pdf, xlsx, hashes): (
-        String,
-        bool,
-        String,
-        Vec<u8>,
-        Vec<u8>,
-        (String, String, String),
-    ) = app.db(|c| {
-        let (id, p, j, pdf, x, h1, h2, h3) = monthly_reports::table
+    let (id, provisional, json_text, json_sha): (String, bool, String, String) = app.db(|c| {
+        monthly_reports::table
             .select((
                 monthly_reports::id,
                 monthly_reports::provisional,
                 monthly_reports::json,
-                monthly_reports::pdf,
-                monthly_reports::xlsx,
                 monthly_reports::json_sha256,
-                monthly_reports::pdf_sha256,
-                monthly_reports::xlsx_sha256,
             ))
-            .first::<(
-                String,
-                bool,
-                String,
-                Vec<u8>,
-                Vec<u8>,
-                String,
-                String,
-                String,
-            )>(c)
-            .unwrap();
-        (id, p, j, pdf, x, (h1, h2, h3))
+            .first(c)
+            .unwrap()
     });
     assert!(!provisional);
     let hex = |b: &[u8]| hex::encode(sha2::Sha256::digest(b));
-    assert_eq!(hashes, (hex(json_text.as_bytes()), hex(&pdf), hex(&xlsx)));
-    assert_eq!(&pdf[..5], b"%PDF-");
+    assert_eq!(json_sha, hex(json_text.as_bytes()));
+    // A PDF and an XLSX in each language, each stored with its hash.
+    let files: Vec<(String, String, String, Vec<u8>)> = app.db(|c| {
+        monthly_report_files::table
+            .filter(monthly_report_files::report_id.eq(&id))
+            .order((monthly_report_files::lang, monthly_report_files::format))
+            .select((
+                monthly_report_files::format,
+                monthly_report_files::lang,
+                monthly_report_files::sha256,
+                monthly_report_files::bytes,
+            ))
+            .load(c)
+            .unwrap()
+    });
+    let kinds: Vec<(&str, &str)> = files.iter().map(|f| (f.0.as_str(), f.1.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [("pdf", "en"), ("xlsx", "en"), ("pdf", "vi"), ("xlsx", "vi")]
+    );
+    for (format, lang, sha, bytes) in &files {
+        assert_eq!(*sha, hex(bytes), "{format}.{lang}");
+    }
+    let file =
+        |format: &str, lang: &str| files.iter().find(|f| f.0 == format && f.1 == lang).unwrap();
+    assert_eq!(&file("pdf", "vi").3[..5], b"%PDF-");
     let stored: Value = serde_json::from_str(&json_text).unwrap();
     assert_eq!(stored["counts"]["requests"], counted(2, 0, 2));
     // The audit chain holds the hashes, and still verifies.
@@ -973,42 +986,72 @@ async fn the_monthly_job_stores_attests_and_mails_the_report() {
             .unwrap()
     });
     let data: Value = serde_json::from_str(&data).unwrap();
-    assert_eq!(data["pdf_sha256"], hashes.1.as_str());
-    assert_eq!(data["xlsx_sha256"], hashes.2.as_str());
     assert_eq!(data["month"], "2026-03");
+    assert_eq!(data["json_sha256"], json_sha.as_str());
+    for (format, lang, sha, _) in &files {
+        let recorded = data["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["format"] == format.as_str() && f["lang"] == lang.as_str());
+        assert_eq!(recorded.unwrap()["sha256"], sha.as_str(), "{data}");
+    }
 
-    // One message to the one admin, delivered over SMTP with both files.
+    // One message to each admin, delivered over SMTP with the files in the admin's language.
     let queued: Vec<(String, Option<String>)> = app.db(|c| {
         outbox::table
             .filter(outbox::kind.eq("monthly_report"))
+            .order(outbox::recipient_email)
             .select((outbox::recipient_email, outbox::attachments))
             .load(c)
             .unwrap()
     });
-    assert_eq!(queued.len(), 1, "{queued:?}");
-    assert_eq!(queued[0].0, w.admin.email);
+    let emails: Vec<&str> = queued.iter().map(|q| q.0.as_str()).collect();
+    assert_eq!(
+        emails,
+        ["admin.en@example.vn", w.admin.email.as_str()],
+        "{queued:?}"
+    );
     let counts = usefirst::mail::deliver_due(&app.state).unwrap();
     assert_eq!(counts.failed + counts.retrying, 0, "{counts:?}");
-    let mail = sink
-        .messages()
-        .into_iter()
-        .find(|m| m.to.contains(&w.admin.email) && m.data.contains("2026-03"))
-        .expect("the report mail");
-    let attached = |name: &str| -> Vec<u8> {
-        let at = mail
-            .data
-            .find(&format!("filename=\"{name}\""))
-            .unwrap_or_else(|| panic!("{name} in {}", &mail.data[..2000.min(mail.data.len())]));
-        let rest = &mail.data[at..];
-        let body_start = rest.find("\r\n\r\n").unwrap() + 4;
-        let body = &rest[body_start..];
-        let end = body.find("\r\n--").unwrap();
-        base64::engine::general_purpose::STANDARD
-            .decode(body[..end].replace("\r\n", ""))
-            .unwrap()
-    };
-    assert_eq!(hex(&attached("usefirst-report-2026-03.pdf")), hashes.1);
-    assert_eq!(hex(&attached("usefirst-report-2026-03.xlsx")), hashes.2);
+    for (email, lang) in [
+        (w.admin.email.as_str(), "vi"),
+        ("admin.en@example.vn", "en"),
+    ] {
+        let mail = sink
+            .messages()
+            .into_iter()
+            .find(|m| m.to.iter().any(|t| t == email) && m.data.contains("2026-03"))
+            .expect("the report mail");
+        let attached = |name: &str| -> Vec<u8> {
+            let at = mail
+                .data
+                .find(&format!("filename=\"{name}\""))
+                .unwrap_or_else(|| panic!("{name} in {}", &mail.data[..2000.min(mail.data.len())]));
+            let rest = &mail.data[at..];
+            let body_start = rest.find("\r\n\r\n").unwrap() + 4;
+            let body = &rest[body_start..];
+            let end = body.find("\r\n--").unwrap();
+            base64::engine::general_purpose::STANDARD
+                .decode(body[..end].replace("\r\n", ""))
+                .unwrap()
+        };
+        assert_eq!(
+            hex(&attached(&format!("usefirst-report-2026-03-{lang}.pdf"))),
+            file("pdf", lang).2,
+            "{email}"
+        );
+        assert_eq!(
+            hex(&attached(&format!("usefirst-report-2026-03-{lang}.xlsx"))),
+            file("xlsx", lang).2,
+            "{email}"
+        );
+        let other = if lang == "vi" { "en" } else { "vi" };
+        assert!(
+            !mail.data.contains(&format!("-{other}.pdf")),
+            "{email} gets only its language"
+        );
+    }
     // The same month on demand has the same figures.
     let (_, now) = app
         .get(&w.admin.token, "/api/v1/reports/monthly/2026-03")

@@ -1,4 +1,5 @@
 ALTER TABLE outbox DROP COLUMN attachments;
+DROP TABLE monthly_report_files;
 DROP INDEX monthly_reports_month;
 DROP TABLE monthly_reports;
 DROP INDEX insurance_policies_bound_at;
