@@ -1596,6 +1596,15 @@ pub(crate) mod poppler {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// The page count `pdfinfo` reads.
+    pub fn page_count(pdf: &[u8]) -> usize {
+        run("pdfinfo", &[], pdf)
+            .lines()
+            .find_map(|l| l.strip_prefix("Pages:"))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("pdfinfo prints the page count")
+    }
+
     /// `pdf` has exactly `expected` fonts, each embedded and subset (`ABCDEF+Name`).
     pub fn assert_fonts_embedded_and_subset(pdf: &[u8], expected: usize, at: &str) {
         let listing = run("pdffonts", &[], pdf);
@@ -1616,7 +1625,7 @@ pub(crate) mod poppler {
 
 #[cfg(test)]
 mod tests {
-    use super::poppler::run as poppler;
+    use super::poppler::{page_count, run as poppler};
 
     use super::*;
     use crate::documents::format::LANGS;
@@ -1677,14 +1686,6 @@ mod tests {
             out.push_str(line);
         }
         out
-    }
-
-    fn page_count(pdf: &[u8]) -> usize {
-        let info = poppler("pdfinfo", &[], pdf);
-        info.lines()
-            .find_map(|l| l.strip_prefix("Pages:"))
-            .and_then(|n| n.trim().parse().ok())
-            .expect("pdfinfo prints the page count")
     }
 
     #[test]

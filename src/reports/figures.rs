@@ -46,12 +46,6 @@ struct Bucketed {
     amount2: i64,
 }
 
-/// The series' month starts and the report month's end, as parameters of one kind.
-struct Bounds {
-    /// 13 values: the first day of each series month, then the day after the report's month.
-    params: Vec<Param>,
-}
-
 /// The local midnight starting `day` in `tz`, in UTC.
 pub fn midnight(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
     let local = day.and_hms_opt(0, 0, 0).unwrap_or_default();
@@ -129,7 +123,9 @@ impl Pass {
     }
 }
 
-/// One pass over `from` (a `FROM … WHERE …` clause) bucketed by `column`.
+/// One pass over `from` (a `FROM … WHERE …` clause) bucketed by `column`. `bounds` are 13
+/// values of the column's kind: the first day of each series month, then the day after the
+/// report's month.
 fn pass(
     conn: &mut DbConn,
     from: &str,
@@ -137,7 +133,7 @@ fn pass(
     key: &str,
     amount: &str,
     amount2: &str,
-    bounds: &Bounds,
+    bounds: &[Param],
 ) -> QueryResult<Pass> {
     let mut case = String::from("CASE");
     case.push_str(&format!(" WHEN {column} < ? THEN -1"));
@@ -151,8 +147,7 @@ fn pass(
          CAST(COALESCE(SUM({amount2}), 0) AS BIGINT) AS amount2 \
          {from} AND {column} IS NOT NULL AND {column} < ? GROUP BY 1, 2"
     );
-    let params: Vec<Param> = bounds.params.to_vec();
-    Ok(Pass::of(raw_query(conn, &sql, &params)?))
+    Ok(Pass::of(raw_query(conn, &sql, bounds)?))
 }
 
 /// A month-only count grouped by technology and the SME's province.
@@ -247,12 +242,8 @@ pub fn monthly(
         .iter()
         .map(|d| midnight(tz, *d).naive_utc())
         .collect();
-    let dates = Bounds {
-        params: starts.iter().map(|d| Param::Date(*d)).collect(),
-    };
-    let times = Bounds {
-        params: instants.iter().map(|t| Param::Instant(*t)).collect(),
-    };
+    let dates: Vec<Param> = starts.iter().map(|d| Param::Date(*d)).collect();
+    let times: Vec<Param> = instants.iter().map(|t| Param::Instant(*t)).collect();
     let (month_start, month_end) = (instants[SERIES - 1], instants[SERIES]);
 
     const ALL: &str = "FROM agreements a WHERE 1 = 1";

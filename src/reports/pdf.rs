@@ -275,7 +275,7 @@ mod tests {
 
     use super::super::sample;
     use super::*;
-    use crate::documents::pdf::poppler::run as poppler;
+    use crate::documents::pdf::poppler::{page_count, run as poppler};
 
     fn fonts() -> Arc<Fonts> {
         // Vietnamese and English reports need only the built-in faces.
@@ -292,14 +292,6 @@ mod tests {
             .filter(|l| !l.is_empty())
             .collect::<Vec<_>>()
             .join(" ")
-    }
-
-    fn page_count(pdf: &[u8]) -> usize {
-        let info = poppler("pdfinfo", &[], pdf);
-        info.lines()
-            .find_map(|l| l.strip_prefix("Pages:"))
-            .and_then(|n| n.trim().parse().ok())
-            .expect("pdfinfo prints the page count")
     }
 
     /// The PDF's lines as laid out (`pdftotext -layout`), runs of spaces made one: a table

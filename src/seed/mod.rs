@@ -27,6 +27,37 @@ use crate::technologies::terms::{Distribution, Price, Terms};
 use crate::technologies::{self, Localized, TechnologyInput};
 use crate::AppState;
 
+/// An insurance product of the seeded programmes: `(rate, max coverage, deductible)`, the
+/// premium shared 30 % SME, 20 % institute, 50 % public subsidy, open-ended from `from`.
+fn product_input(
+    (vi, en): (&str, &str),
+    risks: &[&str],
+    currency: &str,
+    (rate, max, deductible): (&str, &str, &str),
+    subsidy_cap: Option<&str>,
+    from: NaiveDate,
+) -> crate::insurance::products::ProductInput {
+    crate::insurance::products::ProductInput {
+        name: Localized {
+            vi: vi.into(),
+            en: en.into(),
+        },
+        risks: risks.iter().map(|r| r.to_string()).collect(),
+        currency: currency.into(),
+        premium_rate: rate.into(),
+        max_coverage: max.into(),
+        deductible: deductible.into(),
+        shares: crate::insurance::products::SharesText {
+            sme: "0.3".into(),
+            institute: "0.2".into(),
+            subsidy: "0.5".into(),
+        },
+        subsidy_cap: subsidy_cap.map(String::from),
+        active_from: from,
+        active_until: None,
+    }
+}
+
 /// Every demo user's password.
 pub const DEMO_PASSWORD: &str = "trial-demo-2026";
 
@@ -412,25 +443,14 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
                 "10000000",
             ),
         ] {
-            let input = crate::insurance::products::ProductInput {
-                name: Localized {
-                    vi: vi.into(),
-                    en: en.into(),
-                },
-                risks: risks.into_iter().map(String::from).collect(),
-                currency: "VND".into(),
-                premium_rate: rate.into(),
-                max_coverage: max.into(),
-                deductible: deductible.into(),
-                shares: crate::insurance::products::SharesText {
-                    sme: "0.3".into(),
-                    institute: "0.2".into(),
-                    subsidy: "0.5".into(),
-                },
-                subsidy_cap: Some("20000000".into()),
-                active_from: past(200).with_timezone(&state.tz).date_naive(),
-                active_until: None,
-            };
+            let input = product_input(
+                (vi, en),
+                &risks,
+                "VND",
+                (rate, max, deductible),
+                Some("20000000"),
+                past(200).with_timezone(&state.tz).date_naive(),
+            );
             ids.push(
                 crate::insurance::products::create(
                     conn,

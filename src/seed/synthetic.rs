@@ -1471,25 +1471,14 @@ fn add_catalogue(
                     (product_from.and_hms_opt(9, 0, 0).unwrap_or_default()).and_utc(),
                     who,
                     &ins.id,
-                    &crate::insurance::products::ProductInput {
-                        name: Localized {
-                            vi: vi.into(),
-                            en: en.into(),
-                        },
-                        risks: risks.into_iter().map(String::from).collect(),
-                        currency: currency.into(),
-                        premium_rate: rate.into(),
-                        max_coverage: max.into(),
-                        deductible: deductible.into(),
-                        shares: crate::insurance::products::SharesText {
-                            sme: "0.3".into(),
-                            institute: "0.2".into(),
-                            subsidy: "0.5".into(),
-                        },
-                        subsidy_cap: cap.map(String::from),
-                        active_from: product_from,
-                        active_until: None,
-                    },
+                    &product_input(
+                        (vi, en),
+                        &risks,
+                        currency,
+                        (rate, max, deductible),
+                        cap,
+                        product_from,
+                    ),
                 )
                 .map_err(anyhow_of)?;
             }

@@ -1093,19 +1093,7 @@ async fn older_agreements_get_the_same_milestones_after_migrating() {
     let w = app.world().await;
     let mut ids = Vec::new();
     for _ in 0..5 {
-        let a = app.request(&w.sme_a, &w.tech_a, "2026-03-05").await;
-        let id = id_of(&a);
-        let mut a = a;
-        for (token, action) in [
-            (&w.inst_a.token, "approve"),
-            (&w.sme_a.token, "sign"),
-            (&w.inst_a.token, "sign"),
-        ] {
-            let (s, next) = app.act(token, &id, action, version_of(&a), json!({})).await;
-            assert_eq!(s, 200, "{next}");
-            a = next;
-        }
-        ids.push(id);
+        ids.push(id_of(&app.signed_agreement(&w).await));
     }
     let act = |i: usize, token: String, action: &'static str| {
         let (app, id) = (&app, ids[i].clone());
