@@ -379,6 +379,26 @@ pub struct PaymentInput {
 
 /// Records a payment on a converted agreement, allocating it to the oldest open lines and
 /// distributing it by the terms' shares; one transaction with its audit event. The caller
+/// How a payment of `amount` is shared out under the terms' profit distribution (the
+/// institute, the inventor team, the intermediary), parts summing exactly to `amount`.
+pub fn distribute_payment(
+    amount: i64,
+    d: &crate::technologies::terms::Distribution,
+    rounding: crate::settlement::allocate::Rounding,
+) -> Result<crate::settlement::pricing::Distributed, AppError> {
+    let share = |s: &str| {
+        parse_rate(s).map_err(|e| AppError::Internal(anyhow::anyhow!("stored share: {e}")))
+    };
+    crate::settlement::pricing::distribute(
+        amount,
+        share(&d.institute)?,
+        share(&d.inventors)?,
+        share(&d.intermediary)?,
+        rounding,
+    )
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("distribution: {e}")))
+}
+
 /// has checked that `recorded_by` may record payments on this agreement.
 #[allow(clippy::too_many_arguments)]
 pub fn record_payment(
@@ -460,24 +480,11 @@ pub fn record_payment(
             ),
         ));
     }
-    let distribution = match &terms.distribution {
-        Some(d) => {
-            let share = |s: &str| {
-                parse_rate(s).map_err(|e| AppError::Internal(anyhow::anyhow!("stored share: {e}")))
-            };
-            Some(
-                crate::settlement::pricing::distribute(
-                    amount,
-                    share(&d.institute)?,
-                    share(&d.inventors)?,
-                    share(&d.intermediary)?,
-                    rounding,
-                )
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("distribution: {e}")))?,
-            )
-        }
-        None => None,
-    };
+    let distribution = terms
+        .distribution
+        .as_ref()
+        .map(|d| distribute_payment(amount, d, rounding))
+        .transpose()?;
     let id = uuid::Uuid::now_v7().to_string();
     diesel::insert_into(payments::table)
         .values((

@@ -204,6 +204,33 @@ fn covering(conn: &mut DbConn, risk: Risk) -> Result<Vec<String>, AppError> {
     Ok(ids)
 }
 
+/// Agreements covered by `insurer` (by any insurer when `None`): awaiting the parties'
+/// signatures on the cover chosen at approval, or with a policy bound.
+fn covered_by(
+    insurer: Option<&str>,
+) -> Box<
+    dyn BoxableExpression<
+        agreements::table,
+        <DbConn as diesel::Connection>::Backend,
+        SqlType = diesel::sql_types::Bool,
+    >,
+> {
+    let approved = agreements::status.eq(Status::Approved.as_str());
+    match insurer {
+        Some(ins) => Box::new(
+            approved.or(agreements::id.eq_any(
+                insurance_policies::table
+                    .filter(insurance_policies::insurer_id.eq(ins.to_string()))
+                    .select(insurance_policies::agreement_id),
+            )),
+        ),
+        None => Box::new(
+            approved.or(agreements::id
+                .eq_any(insurance_policies::table.select(insurance_policies::agreement_id))),
+        ),
+    }
+}
+
 /// A page of the agreements `actor` covers, newest first, and the total.
 pub fn list(
     conn: &mut DbConn,
@@ -227,21 +254,7 @@ pub fn list(
             Some(ins) => q.filter(agreements::insurer_id.eq(ins.clone())),
             None => q.filter(agreements::insurer_id.is_not_null()),
         };
-        // Covered: awaiting the parties' signatures on its cover, or with a policy bound.
-        let approved = agreements::status.eq(Status::Approved.as_str());
-        q = match &insurer {
-            Some(ins) => q.filter(
-                approved.or(agreements::id.eq_any(
-                    insurance_policies::table
-                        .filter(insurance_policies::insurer_id.eq(ins.clone()))
-                        .select(insurance_policies::agreement_id),
-                )),
-            ),
-            None => q.filter(
-                approved.or(agreements::id
-                    .eq_any(insurance_policies::table.select(insurance_policies::agreement_id))),
-            ),
-        };
+        q = q.filter(covered_by(insurer.as_deref()));
         if let Some(s) = filter.status {
             q = q.filter(agreements::status.eq(s.as_str()));
         }
@@ -359,20 +372,7 @@ pub fn dashboard(
             insurance_claims::payout_minor,
         ))
         .into_boxed();
-    let approved = agreements::status.eq(Status::Approved.as_str());
-    by_status = match &insurer {
-        Some(ins) => by_status.filter(
-            approved.or(agreements::id.eq_any(
-                insurance_policies::table
-                    .filter(insurance_policies::insurer_id.eq(ins.clone()))
-                    .select(insurance_policies::agreement_id),
-            )),
-        ),
-        None => by_status.filter(
-            approved.or(agreements::id
-                .eq_any(insurance_policies::table.select(insurance_policies::agreement_id))),
-        ),
-    };
+    by_status = by_status.filter(covered_by(insurer.as_deref()));
     match &insurer {
         Some(ins) => {
             by_status = by_status.filter(agreements::insurer_id.eq(ins.clone()));

@@ -2334,25 +2334,11 @@ fn write_batch(conn: &mut crate::db::DbConn, b: &Batch<'_>) -> Result<BatchCount
     for pd in paid.iter().filter(|pd| !via_function.contains(&pd.k)) {
         let p = &plans[pd.k];
         let t = &world.techs[p.tech];
-        let dist = match &terms_of[p.tech].distribution {
-            Some(d) => {
-                let share = |s: &str| {
-                    crate::settlement::money::parse_rate(s)
-                        .map_err(|e| AppError::Internal(anyhow::anyhow!("share: {e}")))
-                };
-                Some(
-                    crate::settlement::pricing::distribute(
-                        pd.amount,
-                        share(&d.institute)?,
-                        share(&d.inventors)?,
-                        share(&d.intermediary)?,
-                        rounding,
-                    )
-                    .map_err(|e| AppError::Internal(anyhow::anyhow!("distribution: {e}")))?,
-                )
-            }
-            None => None,
-        };
+        let dist = terms_of[p.tech]
+            .distribution
+            .as_ref()
+            .map(|d| crate::contracts::distribute_payment(pd.amount, d, rounding))
+            .transpose()?;
         let id = uuid_at(pd.at, &mut pay_rng);
         alloc_rows.push(NewAllocation {
             payment_id: id.clone(),
