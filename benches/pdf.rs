@@ -12,8 +12,6 @@ use usefirst::documents::markup::Block;
 use usefirst::documents::pdf::{self, CjkSource, Fonts, Layout, Signature};
 use usefirst::documents::templates::{sample_context, ContractTemplates};
 
-const CJK: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
-
 struct Case {
     name: String,
     lang: &'static str,
@@ -119,13 +117,21 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(300)
         .max(20);
-    let fonts = Fonts::new(Some(CjkSource {
-        path: CJK.into(),
-        index: 2,
-    }));
-    if let Err(why) = fonts.cjk_status() {
-        eprintln!("bench-pdf: {why}");
-        std::process::exit(1);
+    // The built-in Chinese face, or a full one named by BENCH_PDF_CJK_FONT (a .ttc's face 2).
+    let fonts = Fonts::new(
+        std::env::var("BENCH_PDF_CJK_FONT")
+            .ok()
+            .map(|path| CjkSource {
+                path: path.into(),
+                index: 2,
+            }),
+    );
+    match fonts.cjk_status() {
+        Ok(source) => println!("CJK face: {source}"),
+        Err(why) => {
+            eprintln!("bench-pdf: {why}");
+            std::process::exit(1);
+        }
     }
     let templates = ContractTemplates::load(Some(Path::new("contract-templates")))
         .expect("contract-templates/ loads");

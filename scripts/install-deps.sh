@@ -6,14 +6,16 @@
 #   libpq-dev, pkg-config   diesel's PostgreSQL backend (links libpq)
 #   postgresql-client       psql/createdb/dropdb for the PostgreSQL test run and migration check
 #   sqlite3                 inspecting SQLite databases (migration check)
-#   poppler-utils           pdftotext/pdffonts/pdfinfo, used by the document tests
-#   fonts-noto-cjk          Noto Sans CJK SC, the font of Chinese documents
+#   poppler-utils           pdftoppm/pdftotext/pdffonts/pdfinfo for the system tests
+#                           (`cargo test --test system`), which rasterise every page
+#   fonts-noto-cjk          Noto Sans CJK SC: the system tests' full CJK font, and the source
+#                           of the built-in subset (scripts/subset-cjk-font.sh)
 #   wrk                     HTTP load generator for scripts/bench-*.sh
 #   curl, jq                scripts/bench-*.sh sign in and pick ids through the API
-#   python3-openpyxl        openpyxl, which the XLSX report test opens the workbook with
+# Plain `cargo test` needs none of these (.ci/run proves it with scripts/without-system-tools.sh).
 set -euo pipefail
 
-PACKAGES=(libpq-dev pkg-config postgresql-client sqlite3 poppler-utils fonts-noto-cjk wrk curl jq python3-openpyxl)
+PACKAGES=(libpq-dev pkg-config postgresql-client sqlite3 poppler-utils fonts-noto-cjk wrk curl jq)
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'

@@ -59,9 +59,9 @@ pub enum Command {
     /// Fill the database with a believable demo: institutes, SMEs, an insurer, technologies
     /// and agreements in every state.
     SeedDemo,
-    /// Add years of synthetic history (after seed-demo), for load tests and reports: more
-    /// organisations and technologies, then agreements in every state with their contracts,
-    /// payments, policies and claims.
+    /// Add years of synthetic history, for load tests and reports: more organisations and
+    /// technologies, then agreements in every state with their contracts, payments, policies
+    /// and claims. It builds on the demo data, and loads it first on a database without it.
     SeedSynthetic {
         #[arg(long)]
         agreements: u32,

@@ -37,8 +37,8 @@ pub struct DocumentsConfig {
     /// `contract-templates/` in the working directory if there is one, else the copies built
     /// into the binary.
     pub templates_dir: String,
-    /// The CJK font Chinese documents are set in (a `.ttc` collection or a `.ttf`/`.otf`).
-    /// Empty: no Chinese documents (`zh` requests answer 503).
+    /// A CJK font file Chinese documents are set in (a `.ttc` collection or a `.ttf`/`.otf`),
+    /// instead of the built-in Noto Sans SC subset. Empty: the built-in face.
     pub cjk_font: String,
     /// The face in `cjk_font` when it is a collection: 2 is Simplified Chinese in Noto Sans CJK.
     pub cjk_font_index: usize,

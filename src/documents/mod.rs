@@ -22,8 +22,9 @@ pub fn load_templates(cfg: &crate::config::Config) -> anyhow::Result<ContractTem
     Ok(templates)
 }
 
-/// The fonts documents are set in. A missing CJK font does not stop the service: it is
-/// logged here, and Chinese documents answer 503 naming it.
+/// The fonts documents are set in: the built-in faces, or a configured CJK font file. A
+/// configured file that is missing does not stop the service: it is logged here, and
+/// Chinese documents answer 503 naming it.
 pub fn load_fonts(cfg: &crate::config::Config) -> std::sync::Arc<pdf::Fonts> {
     let d = &cfg.documents;
     let source = Some(d.cjk_font.as_str())
@@ -34,7 +35,7 @@ pub fn load_fonts(cfg: &crate::config::Config) -> std::sync::Arc<pdf::Fonts> {
         });
     let fonts = pdf::Fonts::new(source);
     match fonts.cjk_status() {
-        Ok(path) => tracing::info!(cjk_font = %path.display(), "document fonts found"),
+        Ok(source) => tracing::info!(cjk_font = %source, "document fonts found"),
         Err(why) => tracing::warn!("Chinese documents unavailable: {why}"),
     }
     fonts

@@ -15,7 +15,7 @@
 //! dates are the agreement's, and the trailer `/ID` is derived from the caller's seed.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use chrono::NaiveDate;
@@ -30,6 +30,8 @@ use super::markup::Block;
 
 const NOTO_SANS_REGULAR: &[u8] = include_bytes!("fonts/NotoSans-Regular.ttf");
 const NOTO_SANS_BOLD: &[u8] = include_bytes!("fonts/NotoSans-Bold.ttf");
+/// Noto Sans SC cut to GB 2312 and the built-in texts (`scripts/subset-cjk-font.sh`).
+const NOTO_SANS_SC_SUBSET: &[u8] = include_bytes!("fonts/NotoSansSC-Subset.otf");
 
 /// Why a document could not be set.
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +99,7 @@ impl Face {
     }
 }
 
-/// Where the CJK face comes from.
+/// A file the CJK face is read from instead of the built-in subset (`documents.cjk_font`).
 #[derive(Debug, Clone)]
 pub struct CjkSource {
     pub path: PathBuf,
@@ -105,12 +107,15 @@ pub struct CjkSource {
     pub index: usize,
 }
 
-/// The faces documents are set in. Noto Sans is built in; the CJK face is read from disk the
-/// first time a document needs it (it is about 20 MB) and kept for the life of the process;
-/// while it is missing, each Chinese document looks for it again, so installing the font
-/// needs no restart.
+/// The faces documents are set in. Noto Sans and a subset of Noto Sans SC (GB 2312 and every
+/// character of the built-in texts, made by `scripts/subset-cjk-font.sh`) are built in, so
+/// Chinese documents need nothing installed. A configured CJK file replaces the subset: it is
+/// read from disk the first time a document needs it (a full face is about 20 MB) and kept
+/// for the life of the process; while it is missing, each Chinese document looks for it
+/// again, so installing the font needs no restart.
 pub struct Fonts {
     sans: OnceLock<(Face, Face)>,
+    /// `None`: the built-in subset.
     cjk_source: Option<CjkSource>,
     cjk: OnceLock<Face>,
     /// Held while the CJK face is read, so simultaneous first documents read it once.
@@ -125,7 +130,11 @@ impl std::fmt::Debug for Fonts {
     }
 }
 
+/// What [`Fonts::cjk_status`] says of the built-in face.
+pub const BUILT_IN_CJK: &str = "built-in Noto Sans SC subset";
+
 impl Fonts {
+    /// `cjk_source`: a CJK font file to use instead of the built-in subset.
     pub fn new(cjk_source: Option<CjkSource>) -> Arc<Fonts> {
         Arc::new(Fonts {
             sans: OnceLock::new(),
@@ -135,13 +144,15 @@ impl Fonts {
         })
     }
 
-    /// Whether the CJK font file is there to be read (checked at start, without parsing it).
-    pub fn cjk_status(&self) -> Result<&Path, String> {
+    /// Where the CJK face comes from, or why it cannot be had (checked at start, without
+    /// parsing it).
+    pub fn cjk_status(&self) -> Result<String, String> {
         match &self.cjk_source {
-            None => Err("no CJK font is configured (documents.cjk_font)".into()),
-            Some(src) if src.path.is_file() => Ok(&src.path),
+            None => Ok(BUILT_IN_CJK.into()),
+            Some(src) if src.path.is_file() => Ok(src.path.display().to_string()),
             Some(src) => Err(format!(
-                "the CJK font {} is missing (install fonts-noto-cjk or set documents.cjk_font)",
+                "the CJK font {} is missing (install it, or leave documents.cjk_font empty \
+                 for the built-in face)",
                 src.path.display()
             )),
         }
@@ -168,16 +179,22 @@ impl Fonts {
         if let Some(face) = self.cjk.get() {
             return Ok(face);
         }
-        let path = self.cjk_status().map_err(PdfError::FontMissing)?;
-        let index = self.cjk_source.as_ref().map_or(0, |s| s.index);
-        let bytes = std::fs::read(path).map_err(|e| {
-            PdfError::FontMissing(format!(
-                "the CJK font {} is unreadable: {e}",
-                path.display()
-            ))
-        })?;
-        let face = Face::parse("NOTOCJ", &bytes, index)
-            .map_err(|e| PdfError::FontMissing(format!("the CJK font {}: {e}", path.display())))?;
+        let face = match &self.cjk_source {
+            None => Face::parse("NOTOCJ", NOTO_SANS_SC_SUBSET, 0)
+                .expect("the built-in Noto Sans SC subset parses"),
+            Some(src) => {
+                self.cjk_status().map_err(PdfError::FontMissing)?;
+                let bytes = std::fs::read(&src.path).map_err(|e| {
+                    PdfError::FontMissing(format!(
+                        "the CJK font {} is unreadable: {e}",
+                        src.path.display()
+                    ))
+                })?;
+                Face::parse("NOTOCJ", &bytes, src.index).map_err(|e| {
+                    PdfError::FontMissing(format!("the CJK font {}: {e}", src.path.display()))
+                })?
+            }
+        };
         Ok(self.cjk.get_or_init(|| face))
     }
 }
@@ -1568,76 +1585,22 @@ fn write(fonts: &Fonts, content: &Content<'_>) -> Result<Rendered, PdfError> {
     })
 }
 
-/// The poppler tools the PDF tests of documents and reports read their output with.
+/// The PDF reader the tests of documents and reports read their output with (lopdf only).
 #[cfg(test)]
-pub(crate) mod poppler {
-    use std::process::Command;
-
-    /// Runs `tool` (`pdftotext`, `pdffonts`, `pdfinfo`) with `args` on `pdf`; its output.
-    pub fn run(tool: &str, args: &[&str], pdf: &[u8]) -> String {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("doc.pdf");
-        std::fs::write(&path, pdf).unwrap();
-        let out = Command::new(tool)
-            .args(args)
-            .arg(&path)
-            .args(if tool == "pdftotext" {
-                &["-"][..]
-            } else {
-                &[][..]
-            })
-            .output()
-            .unwrap_or_else(|e| panic!("{tool} (poppler-utils, scripts/install-deps.sh): {e}"));
-        assert!(
-            out.status.success(),
-            "{tool}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// The page count `pdfinfo` reads.
-    pub fn page_count(pdf: &[u8]) -> usize {
-        run("pdfinfo", &[], pdf)
-            .lines()
-            .find_map(|l| l.strip_prefix("Pages:"))
-            .and_then(|n| n.trim().parse().ok())
-            .expect("pdfinfo prints the page count")
-    }
-
-    /// `pdf` has exactly `expected` fonts, each embedded and subset (`ABCDEF+Name`).
-    pub fn assert_fonts_embedded_and_subset(pdf: &[u8], expected: usize, at: &str) {
-        let listing = run("pdffonts", &[], pdf);
-        let fonts: Vec<&str> = listing.lines().skip(2).collect();
-        assert_eq!(fonts.len(), expected, "{at}: {listing}");
-        for font in fonts {
-            let cols: Vec<&str> = font.split_whitespace().collect();
-            // name, type (one or more words), encoding, emb, sub, uni, object, gen
-            let n = cols.len();
-            assert_eq!(&cols[n - 5..n - 2], ["yes", "yes", "yes"], "{at}: {font}");
-            assert!(
-                cols[0].len() > 7 && cols[0].as_bytes()[6] == b'+',
-                "{at}: {font}"
-            );
-        }
-    }
-}
+#[path = "../../tests/support/pdf_reader.rs"]
+pub(crate) mod reader;
 
 #[cfg(test)]
 mod tests {
-    use super::poppler::{page_count, run as poppler};
+    use super::reader::Pdf;
 
     use super::*;
     use crate::documents::format::LANGS;
     use crate::documents::templates::{sample_context, ContractTemplates, KINDS};
 
-    const CJK: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
-
+    /// The built-in faces, Chinese included: what a machine with nothing installed has.
     fn fonts() -> Arc<Fonts> {
-        Fonts::new(Some(CjkSource {
-            path: CJK.into(),
-            index: 2,
-        }))
+        Fonts::new(None)
     }
 
     fn day() -> NaiveDate {
@@ -1646,7 +1609,8 @@ mod tests {
 
     /// The blocks and signatures of the shipped template for `kind` and `lang`.
     fn sample(kind: &str, lang: &str) -> (Vec<Block>, Vec<Signature>) {
-        let templates = ContractTemplates::load(Some(Path::new("contract-templates"))).unwrap();
+        let templates =
+            ContractTemplates::load(Some(std::path::Path::new("contract-templates"))).unwrap();
         let ctx = sample_context(kind, lang, true);
         let blocks = templates.render(kind, lang, &ctx).unwrap();
         let signatures = serde_json::from_value(ctx["signatures"].clone()).unwrap();
@@ -1665,11 +1629,10 @@ mod tests {
         }
     }
 
-    /// Runs a poppler tool on `pdf` and returns what it printed.
     /// The PDF's text in reading order with the footers taken out and the lines joined as
     /// the markup joins them (no space between two CJK characters).
     fn text_of(pdf: &[u8], lang: &str) -> String {
-        let raw = poppler("pdftotext", &[], pdf);
+        let raw = Pdf::read(pdf).text();
         let l = labels(lang);
         let footer = (l.footer)("UF-2026-000123", 2);
         let mut out = String::new();
@@ -1740,7 +1703,7 @@ mod tests {
                     "{at}: the unsigned party"
                 );
                 // Footer on every page: the number, the terms version, page n of N.
-                let raw = poppler("pdftotext", &[], &rendered.bytes);
+                let raw = Pdf::read(&rendered.bytes).text();
                 let l = labels(lang);
                 for p in 1..=rendered.pages {
                     assert!(raw.contains(&(l.page)(p, rendered.pages)), "{at}: page {p}");
@@ -1750,10 +1713,14 @@ mod tests {
                     rendered.pages,
                     "{at}: a footer on every page"
                 );
-                assert_eq!(page_count(&rendered.bytes), rendered.pages, "{at}");
+                assert_eq!(
+                    Pdf::read(&rendered.bytes).page_count(),
+                    rendered.pages,
+                    "{at}"
+                );
 
                 let expected = if lang == "zh" { 3 } else { 2 };
-                super::poppler::assert_fonts_embedded_and_subset(&rendered.bytes, expected, &at);
+                Pdf::read(&rendered.bytes).assert_fonts_embedded_and_subset(expected, &at);
             }
         }
     }
@@ -1792,8 +1759,8 @@ mod tests {
         blocks.push(Block::Signatures);
         let (_, signatures) = sample("trial-agreement", "vi");
         let rendered = render(&fonts, &layout("vi", &blocks, &signatures)).unwrap();
-        // The page count pdfinfo reads is the one laid out, and about what the lines need.
-        assert_eq!(page_count(&rendered.bytes), rendered.pages);
+        // The page count read back is the one laid out, and about what the lines need.
+        assert_eq!(Pdf::read(&rendered.bytes).page_count(), rendered.pages);
         let per_page = ((PAGE_H - TOP - BOTTOM) / (BODY * LEADING)) as usize;
         let least = lines.div_ceil(per_page);
         assert!(
@@ -1806,7 +1773,7 @@ mod tests {
             let t = block.text();
             assert!(text.contains(&t), "lost: {t}");
         }
-        let raw = poppler("pdftotext", &[], &rendered.bytes);
+        let raw = Pdf::read(&rendered.bytes).text();
         // The signature blocks share their page with the end of the last clause.
         let last_page = raw.split('\u{c}').rfind(|p| !p.trim().is_empty()).unwrap();
         assert!(
@@ -1844,7 +1811,7 @@ mod tests {
             ));
             blocks.push(Block::Signatures);
             let rendered = render(&fonts, &layout("vi", &blocks, &signatures)).unwrap();
-            let raw = poppler("pdftotext", &[], &rendered.bytes);
+            let raw = Pdf::read(&rendered.bytes).text();
             let last_page = raw.split('\u{c}').rfind(|p| !p.trim().is_empty()).unwrap();
             assert!(
                 last_page.contains("kết thúc tại đây"),
@@ -1856,7 +1823,7 @@ mod tests {
 
     /// The last line of each page's body (footer left out).
     fn page_feet(pdf: &[u8]) -> Vec<String> {
-        let raw = poppler("pdftotext", &[], pdf);
+        let raw = Pdf::read(pdf).text();
         raw.split('\u{c}')
             .filter(|p| !p.trim().is_empty())
             .map(|page| {
@@ -1936,16 +1903,51 @@ mod tests {
 
         // A font installed while the service runs is found by the next Chinese document.
         let dir = tempfile::tempdir().unwrap();
-        let later = dir.path().join("NotoSansCJK-Regular.ttc");
+        let later = dir.path().join("NotoSansSC.otf");
         let fonts = Fonts::new(Some(CjkSource {
             path: later.clone(),
-            index: 2,
+            index: 0,
         }));
         let (blocks, signatures) = sample("trial-agreement", "zh");
         let zh = layout("zh", &blocks, &signatures);
         assert!(matches!(render(&fonts, &zh), Err(PdfError::FontMissing(_))));
-        std::os::unix::fs::symlink(CJK, &later).unwrap();
+        std::fs::write(&later, NOTO_SANS_SC_SUBSET).unwrap();
+        assert_eq!(fonts.cjk_status().unwrap(), later.display().to_string());
         assert!(render(&fonts, &zh).is_ok());
+    }
+
+    #[test]
+    fn the_built_in_chinese_face_covers_gb2312_level_one_and_every_built_in_text() {
+        let fonts = fonts();
+        assert_eq!(fonts.cjk_status().unwrap(), BUILT_IN_CJK);
+        let cjk = fonts.cjk().unwrap();
+        // GB 2312 level 1: the 3,755 common hanzi, 啊 (B0A1) to 座 (D7F9), in pinyin order;
+        // their code points are scattered, so the list the subset was made from is the
+        // reference, and a sample of it is checked by code point here.
+        let chars = include_str!("fonts/NotoSansSC-Subset.chars.txt");
+        let hanzi: Vec<char> = chars.chars().filter(|c| is_cjk(*c)).collect();
+        assert!(hanzi.len() >= 3755, "{} hanzi in the list", hanzi.len());
+        for c in [
+            '啊', '座', '甲', '乙', '方', '合', '同', '试', '用', '转', '让', '页', '共',
+        ] {
+            assert!(cjk.glyph(c).is_some(), "{c} missing");
+        }
+        let missing: Vec<char> = chars
+            .chars()
+            .filter(|c| is_cjk(*c) && cjk.glyph(*c).is_none())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "listed but not in the face: {missing:?}"
+        );
+        // Every character of the shipped zh templates, in one face or the other.
+        for kind in KINDS {
+            let (blocks, signatures) = sample(kind, "zh");
+            assert!(
+                render(&fonts, &layout("zh", &blocks, &signatures)).is_ok(),
+                "{kind}.zh"
+            );
+        }
     }
 
     #[test]
@@ -2000,7 +2002,7 @@ mod tests {
                 id_seed: "report",
             };
             let rendered = render_report(&fonts, &layout).unwrap();
-            let raw = poppler("pdftotext", &[], &rendered.bytes);
+            let raw = Pdf::read(&rendered.bytes).text();
             assert_eq!(
                 raw.matches("Báo cáo tháng 10/2026").count(),
                 rendered.pages,

@@ -425,84 +425,113 @@ mod tests {
         assert_eq!(grouped_len(0), 1);
     }
 
-    /// Debian's interpreter, where `python3-openpyxl` installs; a `python3` earlier on PATH
-    /// (pyenv, a virtualenv) would not see it.
-    fn python() -> &'static str {
-        if std::path::Path::new("/usr/bin/python3").exists() {
-            "/usr/bin/python3"
-        } else {
-            "python3"
-        }
+    /// The number in attribute `name` of the first tag in `xml` that has it.
+    fn number_attr(xml: &str, name: &str) -> Option<usize> {
+        xml.split(&format!(" {name}=\""))
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .map(|v| v.parse().unwrap())
+    }
+
+    /// The `s` (style) index of cell `reference` in a sheet's XML.
+    fn style_of(sheet_xml: &str, reference: &str) -> usize {
+        let at = sheet_xml
+            .find(&format!("<c r=\"{reference}\""))
+            .unwrap_or_else(|| panic!("no cell {reference}"));
+        let tag = &sheet_xml[at..at + sheet_xml[at..].find('>').unwrap()];
+        number_attr(tag, "s").unwrap_or(0)
+    }
+
+    /// The `n`th element named `name` inside `<parent>…</parent>` of `xml`.
+    fn nth_in<'a>(xml: &'a str, parent: &str, name: &str, n: usize) -> &'a str {
+        let open = xml.find(&format!("<{parent}")).unwrap();
+        let close = xml[open..].find(&format!("</{parent}>")).unwrap() + open;
+        let inner = &xml[open..close];
+        let tag = format!("<{name}");
+        let starts: Vec<usize> = inner
+            .match_indices(&tag)
+            .map(|(i, _)| i)
+            .filter(|i| {
+                // `<font` must not match `<fonts`.
+                inner[i + tag.len()..].starts_with([' ', '>', '/'])
+            })
+            .collect();
+        let from = starts[n];
+        let to = starts.get(n + 1).copied().unwrap_or(inner.len());
+        &inner[from..to]
     }
 
     #[test]
-    fn openpyxl_reads_the_sheets_and_cells() {
-        const SCRIPT: &str = r#"
-import json, sys
-import openpyxl
-wb = openpyxl.load_workbook(sys.argv[1])
-def cell(sheet, ref):
-    return wb[sheet][ref].value
-print(json.dumps({
-    "sheets": wb.sheetnames,
-    "institute": cell("by_institute", "B3"),
-    "money": cell("amounts", "C3"),
-    "money_format": wb["amounts"]["C3"].number_format,
-    "count": cell("summary", "B3"),
-    "label": cell("summary", "A3"),
-    "key": cell("summary", "F3"),
-    "rate": cell("decisions", "B4"),
-    "header_bold": wb["summary"]["A2"].font.b,
-    "freeze": wb["summary"].freeze_panes,
-}))
-"#;
+    fn a_spreadsheet_reader_finds_the_sheets_cells_formats_and_frozen_header() {
+        use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+
         let report = sample::report();
         let tables = report.tables();
-        let file = tempfile::Builder::new().suffix(".xlsx").tempfile().unwrap();
-        std::fs::write(file.path(), workbook(&report, "vi").unwrap()).unwrap();
-        let output = match std::process::Command::new(python())
-            .arg("-c")
-            .arg(SCRIPT)
-            .arg(file.path())
-            .output()
-        {
-            Ok(output) => output,
-            Err(e) => panic!("cannot run {}: {e}; run scripts/install-deps.sh", python()),
-        };
-        assert!(
-            output.status.success(),
-            "python3 with openpyxl failed (run scripts/install-deps.sh to install python3-openpyxl): {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let read: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-
+        let bytes = workbook(&report, "vi").unwrap();
+        let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
         let names: Vec<&str> = tables.iter().map(|t| t.name).collect();
-        assert_eq!(read["sheets"], serde_json::json!(names));
+        assert_eq!(book.sheet_names(), names);
+        let mut cell = |sheet: &str, row: u32, col: u32| -> Data {
+            let range = book.worksheet_range(sheet).unwrap();
+            range.get_value((row, col)).cloned().unwrap_or(Data::Empty)
+        };
         let table = |name: &str| tables.iter().find(|t| t.name == name).unwrap();
+
+        // B3 of by_institute: the first institute's name, as text.
         let Cell::Text(institute) = &table("by_institute").rows[0][1] else {
             panic!()
         };
-        assert_eq!(read["institute"], institute.as_str());
         assert_eq!(institute, "Viện Công nghệ Sinh học Hà Nội");
+        assert_eq!(cell("by_institute", 2, 1), Data::String(institute.clone()));
+        // C3 of amounts: money in minor units, a number (not text).
         let Cell::Money(_, minor) = table("amounts").rows[0][2] else {
             panic!()
         };
-        assert_eq!(read["money"].as_i64(), Some(minor), "{read}");
-        assert_eq!(read["money_format"], "#,##0");
+        assert_eq!(cell("amounts", 2, 2), Data::Float(minor as f64));
+        // The summary: a count, the label in the language, the key for machines.
         let Cell::Int(count) = table("summary").rows[0][1] else {
             panic!()
         };
-        assert_eq!(read["count"].as_i64(), Some(count), "{read}");
-        assert_eq!(read["label"], measure_label("requests", "vi"));
-        assert_eq!(read["key"], "requests");
+        assert_eq!(cell("summary", 2, 1), Data::Float(count as f64));
+        assert_eq!(
+            cell("summary", 2, 0),
+            Data::String(measure_label("requests", "vi").into())
+        );
+        assert_eq!(cell("summary", 2, 5), Data::String("requests".into()));
+        // B4 of decisions: the rate as an exact number to four places.
         let Cell::Decimal(rate) = &table("decisions").rows[1][1] else {
             panic!()
         };
-        assert_eq!(
-            read["rate"].as_f64().map(|r| format!("{r:.4}")).as_deref(),
-            Some(rate.as_str())
+        let Data::Float(read) = cell("decisions", 3, 1) else {
+            panic!("the rate is not a number")
+        };
+        assert_eq!(format!("{read:.4}"), *rate);
+
+        // What a spreadsheet shows beyond values, from the workbook's own parts: money
+        // grouped (#,##0, built-in format 3), the header bold and frozen above row 3.
+        let mut archive = entries(&bytes);
+        let styles = entry(&mut archive, "xl/styles.xml");
+        let sheet_of = |name: &str| tables.iter().position(|t| t.name == name).unwrap() + 1;
+        let amounts = entry(
+            &mut archive,
+            &format!("xl/worksheets/sheet{}.xml", sheet_of("amounts")),
         );
-        assert_eq!(read["header_bold"], true);
-        assert_eq!(read["freeze"], "A3");
+        let xf = nth_in(&styles, "cellXfs", "xf", style_of(&amounts, "C3"));
+        let num_fmt = number_attr(xf, "numFmtId").unwrap();
+        let custom = format!("numFmtId=\"{num_fmt}\" formatCode=\"#,##0\"");
+        assert!(num_fmt == 3 || styles.contains(&custom), "{xf} in {styles}");
+
+        let summary = entry(
+            &mut archive,
+            &format!("xl/worksheets/sheet{}.xml", sheet_of("summary")),
+        );
+        let header = nth_in(&styles, "cellXfs", "xf", style_of(&summary, "A2"));
+        let font_id = number_attr(header, "fontId").unwrap();
+        let font = nth_in(&styles, "fonts", "font", font_id);
+        assert!(font.contains("<b/>"), "header font {font}");
+        assert!(
+            summary.contains("topLeftCell=\"A3\"") && summary.contains("state=\"frozen\""),
+            "{summary}"
+        );
     }
 }

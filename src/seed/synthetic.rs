@@ -57,6 +57,8 @@ pub struct SyntheticSummary {
     pub reminders: u64,
     pub audit_events: u64,
     pub seconds: f64,
+    /// The database had no demo data, so it was loaded first.
+    pub demo_loaded: bool,
 }
 
 /// Agreements per write transaction (one audit event each).
@@ -1488,8 +1490,31 @@ fn add_catalogue(
     Ok(orgs.len())
 }
 
+/// The demo's VND terms bodies (up to twelve), and whether the demo's admin is there.
+fn demo_bases(state: &AppState) -> anyhow::Result<(Vec<Terms>, bool)> {
+    let mut conn = state.db.reader()?;
+    let bodies: Vec<String> = conversion_terms::table
+        .filter(conversion_terms::currency.eq("VND"))
+        .order(conversion_terms::created_at.asc())
+        .select(conversion_terms::body)
+        .limit(12)
+        .load(&mut conn)?;
+    let admins: i64 = users::table
+        .filter(users::email.eq("admin@usefirst.demo"))
+        .count()
+        .get_result(&mut conn)?;
+    Ok((
+        bodies
+            .iter()
+            .filter_map(|b| serde_json::from_str(b).ok())
+            .collect(),
+        admins > 0,
+    ))
+}
+
 /// Adds a synthetic programme of `opts.agreements` agreements over `opts.years` years ending
-/// now (see the section comment above); prints progress every 100,000 agreements.
+/// now (see the section comment above), loading the demo first on a database without it;
+/// prints progress every 100,000 agreements.
 pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<SyntheticSummary> {
     let started = std::time::Instant::now();
     anyhow::ensure!(
@@ -1509,29 +1534,16 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
     let mut summary = SyntheticSummary::default();
     let history_start = now - Duration::seconds((f64::from(opts.years) * 365.25 * 86_400.0) as i64);
 
-    // Bases: the demo's terms bodies and its users.
-    let (bases, demo_ok): (Vec<Terms>, bool) = {
-        let mut conn = state.db.reader()?;
-        let bodies: Vec<String> = conversion_terms::table
-            .filter(conversion_terms::currency.eq("VND"))
-            .order(conversion_terms::created_at.asc())
-            .select(conversion_terms::body)
-            .limit(12)
-            .load(&mut conn)?;
-        let ok: i64 = users::table
-            .filter(users::email.eq("admin@usefirst.demo"))
-            .count()
-            .get_result(&mut conn)?;
-        (
-            bodies
-                .iter()
-                .filter_map(|b| serde_json::from_str(b).ok())
-                .collect(),
-            ok > 0,
-        )
-    };
+    // Bases: the demo's terms bodies and its users. An empty database gets the demo first.
+    let (mut bases, mut demo_ok) = demo_bases(state)?;
+    if !demo_ok {
+        println!("seed-synthetic: no demo data yet, loading it first (as seed-demo)");
+        super::demo(state).context("loading the demo data")?;
+        summary.demo_loaded = true;
+        (bases, demo_ok) = demo_bases(state)?;
+    }
     if !demo_ok || bases.is_empty() {
-        bail!("no demo data (or no VND terms to copy): run `usefirst seed-demo` first");
+        bail!("the demo data has no VND terms to copy (was it changed after seed-demo?)");
     }
     // The run's number: names and registration numbers carry it, so runs never clash.
     let run = state

@@ -1,5 +1,5 @@
 //! Agreements as documents over HTTP: each kind and language generated once per agreement
-//! version, read back with poppler's tools, stored with its hash in the audit chain, found
+//! version, read back with a PDF reader, stored with its hash in the audit chain, found
 //! again by `verify`; and the contract templates checked at start (a template that names a
 //! field the documents do not provide stops `usefirst serve` before it listens).
 
@@ -8,6 +8,7 @@ use std::process::Command;
 use serde_json::{json, Value};
 
 use crate::helpers::{id_of, version_of, TestApp, World};
+use crate::pdf_reader::Pdf;
 
 #[test]
 fn serve_refuses_to_start_on_a_template_with_an_unknown_field() {
@@ -133,29 +134,9 @@ fn run_for_at_most(command: &mut Command) -> std::process::Output {
     child.wait_with_output().unwrap()
 }
 
-/// Runs a poppler tool (`pdftotext`, `pdffonts`, `pdfinfo`) on `pdf`.
-fn poppler(tool: &str, pdf: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("doc.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let mut cmd = Command::new(tool);
-    cmd.arg(&path);
-    if tool == "pdftotext" {
-        cmd.arg("-");
-    }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{tool} (poppler-utils, scripts/install-deps.sh): {e}"));
-    assert!(out.status.success(), "{tool} failed");
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// The text of a PDF with its lines joined by spaces.
 fn text_of(pdf: &[u8]) -> String {
-    poppler("pdftotext", pdf)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    Pdf::read(pdf).words()
 }
 
 /// `sme_b`'s trial of `tech_b` (USD installments, insurance required), approved with
@@ -258,18 +239,8 @@ async fn each_language_holds_the_agreement_and_is_generated_once_per_version() {
         ]) {
             assert!(text.contains(value), "{lang}: {value} missing from {text}");
         }
-        let fonts = poppler("pdffonts", &pdf);
         let expected = if lang == "zh" { 3 } else { 2 };
-        assert_eq!(fonts.lines().skip(2).count(), expected, "{lang}: {fonts}");
-        for line in fonts.lines().skip(2) {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            let n = cols.len();
-            assert_eq!(
-                &cols[n - 5..n - 3],
-                ["yes", "yes"],
-                "{lang}: not embedded and subset: {line}"
-            );
-        }
+        Pdf::read(&pdf).assert_fonts_embedded_and_subset(expected, lang);
 
         // Asked again: the same bytes, from storage.
         let (s, again_headers, again) = app

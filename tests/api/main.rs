@@ -11,6 +11,8 @@ mod helpers;
 mod insurance;
 mod lifecycle;
 mod mail;
+#[path = "../support/pdf_reader.rs"]
+mod pdf_reader;
 mod reports;
 mod scheduler;
 mod settlement;

@@ -375,3 +375,35 @@ async fn synthetic_history_is_consistent_and_leaves_only_the_due_trials_to_the_s
     let v = app.db(usefirst::audit::verify).unwrap();
     assert!(v.ok, "{v:?}");
 }
+
+/// On an empty database `seed-synthetic` loads the demo it builds on first, then adds its
+/// history; a second run finds the demo and does not load it again.
+#[actix_web::test]
+async fn on_an_empty_database_the_demo_is_loaded_first() {
+    use usefirst::db::schema::users;
+    let app = TestApp::spawn().await;
+    let demo_admins = || {
+        app.db(|c| {
+            users::table
+                .filter(users::email.eq("admin@usefirst.demo"))
+                .count()
+                .get_result::<i64>(c)
+        })
+        .unwrap()
+    };
+    assert_eq!(demo_admins(), 0);
+    let opts = SyntheticOptions {
+        years: 1,
+        ..SyntheticOptions::new(200)
+    };
+    let first = usefirst::seed::synthetic(&app.state, &opts).unwrap();
+    assert!(first.demo_loaded);
+    assert_eq!(first.agreements, 200);
+    assert_eq!(demo_admins(), 1);
+    let second = usefirst::seed::synthetic(&app.state, &opts).unwrap();
+    assert!(!second.demo_loaded);
+    assert_eq!(second.run, 2);
+    assert_eq!(demo_admins(), 1);
+    let v = app.db(usefirst::audit::verify).unwrap();
+    assert!(v.ok, "{v:?}");
+}
