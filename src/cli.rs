@@ -11,12 +11,12 @@ use diesel::prelude::*;
 
 use crate::accounts::{self, NewOrganisation, NewUser};
 use crate::audit::{self, Who};
-use crate::auth::roles::{OrgKind, Role};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::schema::{organisations, users};
 use crate::db::{self, Db};
 use crate::error::AppError;
+use crate::rules::roles::{OrgKind, Role};
 use crate::AppState;
 
 #[derive(Debug, Parser)]

@@ -236,6 +236,20 @@ fn is_busy_message(msg: &str) -> bool {
 /// Result of a handler.
 pub type AppResult<T> = Result<T, AppError>;
 
+/// Checks a text field: trimmed, 1 to `max` characters.
+pub fn required_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
+    let v = value.trim();
+    if v.is_empty() {
+        errors.push(FieldError::new(field, "must not be empty"));
+    } else if v.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    v.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -218,25 +218,6 @@ pub struct Page<T> {
     pub per_page: i64,
 }
 
-/// Serialises a stored UTC instant as RFC 3339 with `Z` (`2026-03-02T02:00:00.123456Z`).
-pub fn utc<S: serde::Serializer>(at: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(
-        &at.and_utc()
-            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-    )
-}
-
-/// [`utc`] for optional instants.
-pub fn utc_opt<S: serde::Serializer>(
-    at: &Option<chrono::NaiveDateTime>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match at {
-        Some(at) => utc(at, s),
-        None => s.serialize_none(),
-    }
-}
-
 /// Runs blocking (database) work on the blocking pool.
 pub async fn blocking<T, F>(f: F) -> Result<T, AppError>
 where

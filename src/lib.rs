@@ -3,6 +3,9 @@
 
 pub mod accounts;
 pub mod agreements;
+pub mod api;
+#[cfg(test)]
+mod architecture;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -17,6 +20,7 @@ pub mod insurance;
 pub mod mail;
 pub mod openapi;
 pub mod reports;
+pub mod rules;
 pub mod scheduler;
 pub mod seed;
 pub mod settlement;
@@ -122,52 +126,52 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(ready)
         .service(
             web::scope("/api/v1")
-                .service(agreements::handlers::get)
-                .service(agreements::handlers::list)
-                .service(agreements::handlers::create)
-                .service(agreements::handlers::events)
-                .service(agreements::handlers::quote)
-                .service(documents::handlers::get)
-                .service(documents::handlers::verify)
-                .service(contracts::handlers::statement)
-                .service(contracts::handlers::record_payment)
-                .service(contracts::handlers::report_sales)
-                .service(insurance::handlers::create_product)
-                .service(insurance::handlers::list_products)
-                .service(insurance::handlers::get_product)
-                .service(insurance::handlers::revise_product)
-                .service(insurance::handlers::choose_product)
-                .service(insurance::handlers::covered_list)
-                .service(insurance::handlers::covered_get)
-                .service(insurance::handlers::dashboard)
-                .service(insurance::handlers::policies)
-                .service(insurance::handlers::file_claim)
-                .service(insurance::handlers::list_claims)
-                .service(insurance::handlers::get_claim)
-                .service(insurance::handlers::claim_action)
+                .service(api::agreements::get)
+                .service(api::agreements::list)
+                .service(api::agreements::create)
+                .service(api::agreements::events)
+                .service(api::agreements::quote)
+                .service(api::documents::get)
+                .service(api::documents::verify)
+                .service(api::contracts::statement)
+                .service(api::contracts::record_payment)
+                .service(api::contracts::report_sales)
+                .service(api::insurance::create_product)
+                .service(api::insurance::list_products)
+                .service(api::insurance::get_product)
+                .service(api::insurance::revise_product)
+                .service(api::insurance::choose_product)
+                .service(api::insurance::covered_list)
+                .service(api::insurance::covered_get)
+                .service(api::insurance::dashboard)
+                .service(api::insurance::policies)
+                .service(api::insurance::file_claim)
+                .service(api::insurance::list_claims)
+                .service(api::insurance::get_claim)
+                .service(api::insurance::claim_action)
                 .route(
                     "/agreements/{id}/{action}",
-                    web::post().to(agreements::handlers::take_action),
+                    web::post().to(api::agreements::take_action),
                 )
-                .service(auth::handlers::login)
-                .service(auth::handlers::logout)
-                .service(auth::handlers::me)
-                .service(technologies::handlers::list)
-                .service(technologies::handlers::get)
-                .service(technologies::handlers::create)
-                .service(technologies::handlers::update)
-                .service(technologies::handlers::add_terms)
-                .service(technologies::handlers::list_terms)
-                .service(accounts::handlers::create_organisation)
-                .service(accounts::handlers::list_organisations)
-                .service(accounts::handlers::get_organisation)
-                .service(accounts::handlers::create_user)
-                .service(accounts::handlers::list_users)
-                .service(audit::handlers::verify)
-                .service(scheduler::handlers::runs)
-                .service(mail::handlers::list)
-                .service(mail::handlers::retry)
-                .service(reports::handlers::monthly),
+                .service(api::auth::login)
+                .service(api::auth::logout)
+                .service(api::auth::me)
+                .service(api::technologies::list)
+                .service(api::technologies::get)
+                .service(api::technologies::create)
+                .service(api::technologies::update)
+                .service(api::technologies::add_terms)
+                .service(api::technologies::list_terms)
+                .service(api::accounts::create_organisation)
+                .service(api::accounts::list_organisations)
+                .service(api::accounts::get_organisation)
+                .service(api::accounts::create_user)
+                .service(api::accounts::list_users)
+                .service(api::audit::verify)
+                .service(api::scheduler::runs)
+                .service(api::mail::list)
+                .service(api::mail::retry)
+                .service(api::reports::monthly),
         )
         .service(openapi::document)
         .service(openapi::docs_index)

@@ -1,8 +1,6 @@
 //! Organisations and their users: the directory every other part scopes by. Admins manage
 //! it; auditors read it; every user can read their own organisation.
 
-pub mod handlers;
-
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -10,11 +8,11 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, Who};
 use crate::auth::password;
-use crate::auth::roles::{OrgKind, Role};
 use crate::config::LOCALES;
 use crate::db::schema::{organisations, users};
 use crate::db::DbConn;
-use crate::error::{AppError, FieldError};
+use crate::error::{required_text, AppError, FieldError};
+use crate::rules::roles::{OrgKind, Role};
 
 /// An organisation taking part in the programme.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
@@ -28,7 +26,7 @@ pub struct Organisation {
     pub registration_no: String,
     pub province: String,
     pub contact_email: String,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
 }
@@ -44,7 +42,7 @@ pub struct User {
     pub role: String,
     pub locale: String,
     pub active: bool,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
 }
@@ -83,20 +81,6 @@ pub fn normalize_email(raw: &str) -> Option<String> {
         && email.len() <= 254
         && !email.chars().any(char::is_whitespace);
     ok.then_some(email)
-}
-
-/// Checks a text field: trimmed, 1 to `max` characters.
-pub fn required_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
-    let v = value.trim();
-    if v.is_empty() {
-        errors.push(FieldError::new(field, "must not be empty"));
-    } else if v.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    v.to_string()
 }
 
 /// Validates and creates an organisation, with its audit event.

@@ -1,5 +1,3 @@
-//! Trial agreements: the pure lifecycle, their storage, and the HTTP handlers.
+//! Trial agreements: their storage and the HTTP handlers (the lifecycle is `rules::lifecycle`).
 
-pub mod handlers;
-pub mod lifecycle;
 pub mod store;

@@ -7,14 +7,14 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::agreements::lifecycle::{self, Action, By, Command, Facts, Refusal, Status};
 use crate::audit::{self, Who};
 use crate::auth::policy::{agreement_scope, sees, AgreementScope, On};
 use crate::auth::session::Actor;
 use crate::db::schema::{agreements, organisations};
 use crate::db::DbConn;
 use crate::error::AppError;
-use crate::technologies::terms::Terms;
+use crate::rules::lifecycle::{self, Action, By, Command, Facts, Refusal, Status};
+use crate::settlement::terms::Terms;
 use crate::technologies::{self, TermsVersion};
 
 /// The stored row.
@@ -124,17 +124,17 @@ pub struct Agreement {
     pub trial_end: Option<NaiveDate>,
     pub decision_deadline: Option<NaiveDate>,
     pub extended: bool,
-    #[serde(serialize_with = "crate::http::utc_opt")]
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub sme_signed_at: Option<NaiveDateTime>,
-    #[serde(serialize_with = "crate::http::utc_opt")]
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub institute_signed_at: Option<NaiveDateTime>,
     pub closed_reason: Option<String>,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
     /// What the caller may do now.
@@ -162,9 +162,9 @@ fn available_actions(row: &AgreementRow, actor: Option<&Actor>) -> Vec<Action> {
         return Vec::new();
     };
     let party = match actor.role {
-        crate::auth::roles::Role::Sme => row.sme_id == actor.organisation_id,
-        crate::auth::roles::Role::Institute => row.institute_id == actor.organisation_id,
-        crate::auth::roles::Role::Admin => true,
+        crate::rules::roles::Role::Sme => row.sme_id == actor.organisation_id,
+        crate::rules::roles::Role::Institute => row.institute_id == actor.organisation_id,
+        crate::rules::roles::Role::Admin => true,
         _ => false,
     };
     if !party {
@@ -175,7 +175,7 @@ fn available_actions(row: &AgreementRow, actor: Option<&Actor>) -> Vec<Action> {
         .filter(|a| a.allowed_by(By::User(actor.role)) && a.from_states().contains(&status))
         .filter(|a| match a {
             Action::Sign => match actor.role {
-                crate::auth::roles::Role::Sme => row.sme_signed_at.is_none(),
+                crate::rules::roles::Role::Sme => row.sme_signed_at.is_none(),
                 _ => row.institute_signed_at.is_none(),
             },
             Action::Extend => !row.extended,
@@ -416,8 +416,8 @@ pub fn transition(
     if let (Some(a), By::User(_)) = (actor, by) {
         // Admins act as the operator; everyone else only for their own side.
         let own_side = match a.role {
-            crate::auth::roles::Role::Sme => row.sme_id == a.organisation_id,
-            crate::auth::roles::Role::Institute => row.institute_id == a.organisation_id,
+            crate::rules::roles::Role::Sme => row.sme_id == a.organisation_id,
+            crate::rules::roles::Role::Institute => row.institute_id == a.organisation_id,
             _ => true,
         };
         if !own_side {
@@ -845,7 +845,7 @@ pub fn choose_insurance(
     product_id: &str,
     coverage: Option<&str>,
 ) -> Result<AgreementRow, AppError> {
-    use crate::auth::roles::Role;
+    use crate::rules::roles::Role;
     let row = get_visible(conn, actor, id)?;
     if row.version != expected_version {
         return Err(AppError::PreconditionFailed {

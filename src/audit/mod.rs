@@ -7,8 +7,6 @@
 //! append is an UPDATE of that row, which takes its lock on PostgreSQL (SQLite has one
 //! writer), so two transactions can never both extend the same link.
 
-pub mod handlers;
-
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -51,7 +49,7 @@ impl<'a> Who<'a> {
 #[diesel(table_name = audit_events)]
 pub struct Event {
     pub seq: i64,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub at: NaiveDateTime,
     pub actor_user_id: Option<String>,

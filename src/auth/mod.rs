@@ -1,7 +1,5 @@
 //! Who is calling and what they may do: users' passwords, sessions, and the role rules.
 
-pub mod handlers;
 pub mod password;
 pub mod policy;
-pub mod roles;
 pub mod session;

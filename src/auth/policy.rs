@@ -3,8 +3,8 @@
 //! A resource an actor may not see is reported as not found (404), never as forbidden, so ids
 //! cannot be probed; an actor who can see a resource but not act on it gets 403.
 
-use crate::auth::roles::Role;
 use crate::auth::session::Actor;
+use crate::rules::roles::Role;
 
 /// Something an actor wants to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,10 +14,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::auth::roles::Role;
 use crate::db::schema::{sessions, users};
 use crate::db::DbConn;
 use crate::error::AppError;
+use crate::rules::roles::Role;
 use crate::AppState;
 
 /// The signed-in user making a request.

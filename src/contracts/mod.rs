@@ -3,7 +3,6 @@
 //! the same transaction as the state change. The statement reads them back with what is
 //! paid, outstanding and overdue as of a day.
 
-pub mod handlers;
 pub mod royalty_years;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -19,7 +18,7 @@ use crate::settlement::allocate::Rounding;
 use crate::settlement::money::{parse_rate, Currency};
 use crate::settlement::pricing::{late_interest, Tax};
 use crate::settlement::quote::{quote, Quote};
-use crate::technologies::terms::Terms;
+use crate::settlement::terms::Terms;
 
 /// Creates the contract and schedule for an agreement converting on `converted_on`, with
 /// the tax stated at conversion (if any).
@@ -383,7 +382,7 @@ pub struct PaymentInput {
 /// institute, the inventor team, the intermediary), parts summing exactly to `amount`.
 pub fn distribute_payment(
     amount: i64,
-    d: &crate::technologies::terms::Distribution,
+    d: &crate::settlement::terms::Distribution,
     rounding: crate::settlement::allocate::Rounding,
 ) -> Result<crate::settlement::pricing::Distributed, AppError> {
     let share = |s: &str| {
@@ -443,7 +442,7 @@ pub fn record_payment(
             format!("must not be after today ({today})"),
         ));
     }
-    let reference = crate::accounts::required_text(&mut errors, "reference", &input.reference, 100);
+    let reference = crate::error::required_text(&mut errors, "reference", &input.reference, 100);
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }

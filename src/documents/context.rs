@@ -13,13 +13,13 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use super::format::{date, days, money, percent};
-use crate::agreements::lifecycle::Action;
 use crate::agreements::store::AgreementRow;
 use crate::db::schema::{conversion_contracts, organisations, schedule_lines, users};
 use crate::db::DbConn;
 use crate::error::AppError;
+use crate::rules::lifecycle::Action;
 use crate::settlement::money::{parse_rate, Currency};
-use crate::technologies::terms::{Price, Terms};
+use crate::settlement::terms::{Price, Terms};
 
 /// Everything a document shows about one agreement, as read from the database.
 #[derive(Debug, Clone)]
@@ -832,7 +832,7 @@ mod tests {
     use crate::documents::format::LANGS;
     use crate::documents::templates::{sample_context, KINDS};
     use crate::documents::ContractTemplates;
-    use crate::technologies::terms::Distribution;
+    use crate::settlement::terms::Distribution;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -4,7 +4,6 @@
 
 pub mod context;
 pub mod format;
-pub mod handlers;
 pub mod markup;
 pub mod pdf;
 pub mod service;

@@ -11,7 +11,6 @@ use utoipa::ToSchema;
 use super::context;
 use super::pdf::{self, Fonts, Layout, PdfError, Signature};
 use super::templates::ContractTemplates;
-use crate::agreements::lifecycle::Status;
 use crate::agreements::store::AgreementRow;
 use crate::audit::{self, Who};
 use crate::auth::policy::{agreement_scope, AgreementScope};
@@ -19,6 +18,7 @@ use crate::auth::session::Actor;
 use crate::db::schema::{agreement_documents, agreements};
 use crate::db::DbConn;
 use crate::error::AppError;
+use crate::rules::lifecycle::Status;
 
 /// A document as stored.
 #[derive(Debug, Clone)]
@@ -39,7 +39,7 @@ pub struct Identified {
     pub version: i64,
     pub sha256: String,
     pub pages: i32,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub generated_at: NaiveDateTime,
     /// The agreement's version now; equal to `version` when nothing has changed since.

@@ -26,7 +26,7 @@ pub struct Choice {
     pub coverage: String,
     pub coverage_minor: i64,
     pub chosen_by_org: String,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub chosen_at: NaiveDateTime,
 }

@@ -6,7 +6,6 @@
 
 pub mod claims;
 pub mod cover;
-pub mod handlers;
 pub mod portfolio;
 pub mod products;
 
@@ -97,7 +96,7 @@ pub struct Policy {
     pub subsidy_capped: String,
     /// `bound` or `ended`.
     pub status: String,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub bound_at: NaiveDateTime,
     pub coverage_minor: i64,
@@ -108,7 +107,7 @@ pub struct Policy {
     pub subsidy_capped_minor: i64,
     /// When and why it ended: `declined`, `lapsed`, `terminated`, `converted` (cover without
     /// non-payment) or `schedule_paid`.
-    #[serde(serialize_with = "crate::http::utc_opt")]
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub ended_at: Option<NaiveDateTime>,
     pub ended_reason: Option<String>,
@@ -360,8 +359,8 @@ pub fn visible_policies(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Policy>, i64), AppError> {
-    use crate::auth::roles::Role;
     use crate::db::schema::agreements;
+    use crate::rules::roles::Role;
     let org = actor.organisation_id.clone();
     let filtered = || {
         let mut q = insurance_policies::table.into_boxed();

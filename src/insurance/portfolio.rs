@@ -11,9 +11,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::agreements::lifecycle::Status;
 use crate::agreements::store::{self as agreements_store, AgreementRow};
-use crate::auth::roles::Role;
 use crate::auth::session::Actor;
 use crate::db::schema::{
     agreements, insurance_claims, insurance_policies, organisations, technologies,
@@ -23,6 +21,8 @@ use crate::error::AppError;
 use crate::insurance::claims::ClaimStatus;
 use crate::insurance::cover::{self, Choice};
 use crate::insurance::{for_agreement, Policy, Risk};
+use crate::rules::lifecycle::Status;
+use crate::rules::roles::Role;
 use crate::settlement::money::Currency;
 
 /// A party as an insurer sees it: the organisation, never its users.

@@ -73,7 +73,7 @@ pub struct Product {
     pub subsidy_cap_minor: Option<i64>,
     pub active_from: NaiveDate,
     pub active_until: Option<NaiveDate>,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
 }

@@ -9,8 +9,6 @@
 //! SMTP server configured each message is written as an `.eml` file under `mail.outbox_dir`.
 //! The Message-ID is derived from the row, so a retried message keeps its identity.
 
-pub mod handlers;
-
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 

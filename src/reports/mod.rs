@@ -13,7 +13,6 @@
 
 pub mod csv;
 pub mod figures;
-pub mod handlers;
 pub mod pdf;
 pub mod sample;
 pub mod stored;

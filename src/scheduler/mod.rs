@@ -9,11 +9,9 @@
 //! whatever is due, so the next slot's run does the work it left, and marks the stale row
 //! `abandoned`.
 
-pub mod handlers;
 pub mod remind;
 
 use std::collections::HashMap;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
@@ -83,17 +81,9 @@ impl Job {
     /// `[scheduler.jobs.NAME]`, checked: a known job and a valid cron expression, or an error
     /// naming the key (configuration validation reports it at start).
     pub fn from_config(name: &str, cfg: &crate::config::JobConfig) -> anyhow::Result<Job> {
+        let schedule = cfg.check(name)?;
         let kind = JobKind::parse(name).ok_or_else(|| {
-            anyhow::anyhow!(
-                "invalid configuration at `scheduler.jobs.{name}`: no such job (known: {})",
-                JobKind::ALL.map(JobKind::name).join(", ")
-            )
-        })?;
-        let schedule = cron::Schedule::from_str(&cfg.cron).map_err(|e| {
-            anyhow::anyhow!(
-                "invalid configuration at `scheduler.jobs.{name}.cron`: {:?} is not a cron expression ({e})",
-                cfg.cron
-            )
+            anyhow::anyhow!("invalid configuration at `scheduler.jobs.{name}`: no such job")
         })?;
         Ok(Job {
             kind,
@@ -122,7 +112,7 @@ pub struct RunReport {
 pub struct JobRun {
     pub id: String,
     pub job: String,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub slot: chrono::NaiveDateTime,
     /// `schedule` or `manual`.
@@ -131,10 +121,10 @@ pub struct JobRun {
     pub instance: String,
     /// `running`, `ok`, `failed` or `abandoned`.
     pub status: String,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub started_at: chrono::NaiveDateTime,
-    #[serde(serialize_with = "crate::http::utc_opt")]
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<chrono::NaiveDateTime>,
     /// What the run counted, as JSON text (e.g. `{"transitions": 3}`).
@@ -405,6 +395,24 @@ pub async fn run_loop(state: actix_web::web::Data<AppState>, scheduler: std::syn
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "scheduler tick failed"),
             Err(e) => tracing::error!(error = %e, "scheduler tick failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names configuration accepts are exactly the jobs there are, in one order.
+    #[test]
+    fn every_job_has_its_configured_name_and_no_name_is_left_over() {
+        assert_eq!(
+            JobKind::ALL.map(JobKind::name),
+            crate::config::JOB_NAMES,
+            "config::JOB_NAMES and JobKind::ALL differ"
+        );
+        for name in crate::config::JOB_NAMES {
+            assert_eq!(JobKind::parse(name).map(JobKind::name), Some(name));
         }
     }
 }

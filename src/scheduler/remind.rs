@@ -10,10 +10,10 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 
-use crate::agreements::lifecycle::Status;
 use crate::agreements::store::{self, AgreementRow};
 use crate::db::schema::{agreements, conversion_contracts, reminders, schedule_lines};
 use crate::error::AppError;
+use crate::rules::lifecycle::Status;
 use crate::settlement::money::Currency;
 use crate::AppState;
 

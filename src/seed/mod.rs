@@ -11,10 +11,8 @@ use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 
 use crate::accounts::{self, NewOrganisation, NewUser};
-use crate::agreements::lifecycle::{Action, Status};
 use crate::agreements::store::{self, ActionInput, NewRequest};
 use crate::audit::{self, Who};
-use crate::auth::roles::{OrgKind, Role};
 use crate::auth::session::Actor;
 use crate::db::schema::{
     agreement_insurance, agreements, conversion_contracts, conversion_terms, insurance_claims,
@@ -22,8 +20,10 @@ use crate::db::schema::{
     reminders, royalty_years, schedule_lines, technologies as tech_table, users,
 };
 use crate::error::AppError;
+use crate::rules::lifecycle::{Action, Status};
+use crate::rules::roles::{OrgKind, Role};
 use crate::settlement::money::MoneyText;
-use crate::technologies::terms::{Distribution, Price, Terms};
+use crate::settlement::terms::{Distribution, Price, Terms};
 use crate::technologies::{self, Localized, TechnologyInput};
 use crate::AppState;
 
@@ -537,7 +537,7 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
             let mut at = day(3);
             while at < now {
                 let current = store::get(conn, &id)?;
-                let steps = crate::agreements::lifecycle::advance(&current.facts().map_err(anyhow_of)?, at.with_timezone(&tz).date_naive());
+                let steps = crate::rules::lifecycle::advance(&current.facts().map_err(anyhow_of)?, at.with_timezone(&tz).date_naive());
                 for (action, _) in steps {
                     step(conn, at, None, action, ActionInput::default())?;
                 }

@@ -12,7 +12,7 @@ use crate::settlement::allocate::Rounding;
 use crate::settlement::money::{parse_rate, Currency};
 use crate::settlement::pricing::{discounted, distribute, Distributed, PriceError};
 use crate::settlement::schedule::{installments, ScheduleError};
-use crate::technologies::terms::{Price, Terms};
+use crate::settlement::terms::{Price, Terms};
 
 /// One payment of a quote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -199,7 +199,7 @@ pub fn quote(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::technologies::terms::Distribution;
+    use crate::settlement::terms::Distribution;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -2,22 +2,19 @@
 //! terms. Listed technologies are public to every signed-in user; drafts and withdrawn ones
 //! only to their institute and the supervisors.
 
-pub mod handlers;
-pub mod terms;
-
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 use utoipa::ToSchema;
 
-use crate::accounts::required_text;
 use crate::audit::{self, Who};
 use crate::db::schema::{conversion_terms, technologies};
 use crate::db::DbConn;
+use crate::error::required_text;
 use crate::error::{AppError, FieldError};
 use crate::settlement::money::{Currency, MoneyText};
-use terms::Terms;
+use crate::settlement::terms::Terms;
 
 pub const STATUSES: [&str; 3] = ["draft", "listed", "withdrawn"];
 pub const IP_TYPES: [&str; 6] = [
@@ -72,10 +69,10 @@ pub struct Technology {
     /// `draft`, `listed` or `withdrawn`.
     pub status: String,
     pub version: i64,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
 }
@@ -335,7 +332,7 @@ pub struct TermsVersion {
     pub technology_id: String,
     pub version: i32,
     pub terms: Terms,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
 }

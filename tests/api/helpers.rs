@@ -10,11 +10,11 @@ use diesel::{Connection, RunQueryDsl};
 use serde_json::{json, Value};
 use usefirst::accounts::{self, NewOrganisation, NewUser};
 use usefirst::audit::Who;
-use usefirst::auth::roles::{OrgKind, Role};
 use usefirst::clock::Clock;
 use usefirst::config::Config;
 use usefirst::db::Db;
-use usefirst::technologies::terms::Terms;
+use usefirst::rules::roles::{OrgKind, Role};
+use usefirst::settlement::terms::Terms;
 use usefirst::technologies::{self, Localized, TechnologyInput};
 use usefirst::AppState;
 

@@ -448,7 +448,7 @@ async fn figures_equal_a_brute_force_count_over_random_trials() {
     let w = app.world().await;
     let mut rng = rand::rngs::StdRng::seed_from_u64(20261201);
     // Three technologies of two institutes in three fields, priced in VND and CNY.
-    let lump = |currency: &str, amount: &str| -> usefirst::technologies::terms::Terms {
+    let lump = |currency: &str, amount: &str| -> usefirst::settlement::terms::Terms {
         serde_json::from_value(json!({
             "trial_days": 90, "decision_days": 30, "currency": currency,
             "price": {"model": "lump_sum", "amount": amount, "due_days": 30}, "insurance_required": false

@@ -7,11 +7,11 @@ use utoipa::IntoParams;
 
 use crate::agreements::store::{self, Agreement};
 use crate::audit::Who;
-use crate::auth::roles::Role;
 use crate::auth::session::Actor;
 use crate::contracts::{self, PaymentInput, SalesReportInput, Statement};
 use crate::error::{AppError, AppResult};
 use crate::http::{blocking, JsonBody};
+use crate::rules::roles::Role;
 use crate::AppState;
 
 /// The statement day.
@@ -92,7 +92,7 @@ where
             NaiveDate,
             Who<'_>,
             &str,
-            &crate::technologies::terms::Terms,
+            &crate::settlement::terms::Terms,
         ) -> AppResult<serde_json::Value>
         + Send
         + 'static,

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::agreements::lifecycle::MAX_PERIOD_DAYS;
 use crate::error::FieldError;
+use crate::rules::lifecycle::MAX_PERIOD_DAYS;
 use crate::settlement::money::{parse_rate, Currency};
 
 /// How the SME pays on conversion.

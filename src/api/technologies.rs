@@ -7,13 +7,13 @@ use utoipa::IntoParams;
 
 use crate::audit::Who;
 use crate::auth::policy::{authorize, Act, Decision, On};
-use crate::auth::roles::Role;
 use crate::auth::session::Actor;
 use crate::db::schema::technologies as tech_table;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::http::{blocking, if_match, one_of, point_read, JsonBody, Page, PageQuery};
-use crate::technologies::terms::Terms;
+use crate::rules::roles::Role;
+use crate::settlement::terms::Terms;
 use crate::technologies::{self, fold, Technology, TechnologyInput, TechnologyRow, TermsVersion};
 use crate::AppState;
 

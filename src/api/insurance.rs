@@ -6,10 +6,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::agreements::lifecycle::Status;
 use crate::agreements::store::{self as agreements_store, Agreement};
 use crate::audit::Who;
-use crate::auth::roles::Role;
 use crate::auth::session::Actor;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::{blocking, if_match, parse_json, JsonBody, Page, PageQuery};
@@ -19,6 +17,8 @@ use crate::insurance::claims::{
 use crate::insurance::portfolio::{self, CoveredAgreement, CoveredFilter, Dashboard};
 use crate::insurance::products::{self, Product, ProductInput};
 use crate::insurance::{Policy, Risk};
+use crate::rules::lifecycle::Status;
+use crate::rules::roles::Role;
 use crate::AppState;
 
 fn with_version<T: serde::Serialize>(
@@ -530,7 +530,7 @@ pub async fn claim_action(
     let body = body.0;
     let empty = body.iter().all(u8::is_ascii_whitespace);
     if !empty {
-        crate::agreements::handlers::check_json_body(&req)?;
+        crate::api::agreements::check_json_body(&req)?;
     }
     let step: ClaimStep = parse_json(if empty { b"{}" } else { &body })?;
     let expected = if_match(&req)?;

@@ -6,11 +6,11 @@ use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{stored, Format, Month};
 use crate::auth::policy::{require, Act};
 use crate::auth::session::Actor;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::{blocking, one_of};
+use crate::reports::{stored, Format, Month};
 use crate::AppState;
 
 /// The report's format and language.
@@ -30,7 +30,7 @@ pub struct ReportQuery {
     tag = "reports",
     params(("month" = String, Path, description = "yyyy-mm"), ReportQuery),
     responses(
-        (status = 200, body = super::MonthlyReport, description = "JSON; or CSV (ZIP), XLSX, PDF by `format`"),
+        (status = 200, body = crate::reports::MonthlyReport, description = "JSON; or CSV (ZIP), XLSX, PDF by `format`"),
         (status = 404, body = crate::error::Problem, description = "Not an admin or auditor"),
         (status = 422, body = crate::error::Problem),
     ),

@@ -8,7 +8,6 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::agreements::lifecycle::{Action, Status};
 use crate::agreements::store::{self, ActionInput, Agreement, ListFilter, NewRequest};
 use crate::audit::{self, Event};
 use crate::auth::policy::{authorize, Act, Decision, On};
@@ -16,6 +15,7 @@ use crate::auth::session::Actor;
 use crate::db::schema::idempotency_keys;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::{blocking, if_match, is_json, parse_json, point_read, LimitedBody, Page};
+use crate::rules::lifecycle::{Action, Status};
 use crate::settlement::{self, quote::Quote};
 use crate::AppState;
 
@@ -78,7 +78,7 @@ pub async fn create(
     let input: TrialRequest = parse_json_request(&req, &body)?;
     let mut errors = Vec::new();
     let place_of_use =
-        crate::accounts::required_text(&mut errors, "place_of_use", &input.place_of_use, 500);
+        crate::error::required_text(&mut errors, "place_of_use", &input.place_of_use, 500);
     if input.message.chars().count() > 4000 {
         errors.push(FieldError::new(
             "message",
@@ -267,7 +267,7 @@ pub async fn events(
         let mut conn = state.db.reader()?;
         let row = store::get_visible(&mut conn, &actor, &id)?;
         let mut events = audit::for_entity(&mut conn, "agreement", &row.id)?;
-        if actor.role == crate::auth::roles::Role::Insurer {
+        if actor.role == crate::rules::roles::Role::Insurer {
             // Insurers learn organisations, never the people who acted for them.
             events.iter_mut().for_each(audit::without_people);
         }

@@ -49,7 +49,11 @@ pub async fn runs(
             errors.push(FieldError::new("job", format!("no job named {j:?}")));
         }
     }
-    errors.extend(one_of("status", status.as_deref(), &super::RUN_STATUSES));
+    errors.extend(one_of(
+        "status",
+        status.as_deref(),
+        &crate::scheduler::RUN_STATUSES,
+    ));
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }

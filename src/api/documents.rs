@@ -9,12 +9,12 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::format::LANGS;
-use super::service::{self, Identified};
-use super::templates::KINDS;
 use crate::agreements::store;
 use crate::audit::Who;
 use crate::auth::session::Actor;
+use crate::documents::format::LANGS;
+use crate::documents::service::{self, Identified};
+use crate::documents::templates::KINDS;
 use crate::error::{AppError, AppResult};
 use crate::http::{blocking, one_of, point_read, read_limited};
 use crate::AppState;
@@ -144,7 +144,7 @@ pub async fn get(
                 if let Some(doc) = service::find(&mut conn, &row, &kind2, &lang2)? {
                     return Ok(Some(doc));
                 }
-                super::context::load(&mut conn, row)?
+                crate::documents::context::load(&mut conn, row)?
             };
             let doc = service::generate(&st.templates, &st.fonts, &facts, &kind2, &lang2)?;
             let now = st.clock.now();

@@ -26,14 +26,14 @@ pub struct OutboxMessage {
     /// `pending`, `sent` or `failed`.
     pub status: String,
     pub attempts: i32,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub next_attempt_at: chrono::NaiveDateTime,
     pub last_error: Option<String>,
-    #[serde(serialize_with = "crate::http::utc")]
+    #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: chrono::NaiveDateTime,
-    #[serde(serialize_with = "crate::http::utc_opt")]
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub sent_at: Option<chrono::NaiveDateTime>,
 }
@@ -64,7 +64,7 @@ pub async fn list(
         page,
         per_page,
     } = query.into_inner();
-    if let Some(error) = one_of("status", status.as_deref(), &super::STATUSES) {
+    if let Some(error) = one_of("status", status.as_deref(), &crate::mail::STATUSES) {
         return Err(AppError::Validation(vec![error]));
     }
     let (page, per_page, offset) = PageQuery { page, per_page }.resolve()?;

@@ -1,0 +1,15 @@
+//! The JSON API under `/api/v1`: one module per part of the product, each a set of actix-web
+//! handlers that authenticate, parse, call the application layer and answer. No handler
+//! queries a table or calls a part's storage (src/architecture.rs keeps it so).
+
+pub mod accounts;
+pub mod agreements;
+pub mod audit;
+pub mod auth;
+pub mod contracts;
+pub mod documents;
+pub mod insurance;
+pub mod mail;
+pub mod reports;
+pub mod scheduler;
+pub mod technologies;
