@@ -103,7 +103,7 @@ pub enum Command {
 
 /// After migrating: the report milestones of agreements closed before they were kept.
 fn fill_milestones(db: &Db) -> anyhow::Result<()> {
-    let filled = crate::agreements::store::fill_milestones(db)
+    let filled = crate::app::agreements::fill_milestones(db)
         .map_err(|e| anyhow::anyhow!("filling the report milestones of older agreements: {e}"))?;
     if filled > 0 {
         tracing::info!(

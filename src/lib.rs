@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod agreements;
 pub mod api;
+pub mod app;
 #[cfg(test)]
 mod architecture;
 pub mod audit;

@@ -83,6 +83,34 @@ pub fn normalize_email(raw: &str) -> Option<String> {
     ok.then_some(email)
 }
 
+/// The kind of organisation `id` (`sme`, `institute`, `insurer`, `operator`, …), if it exists.
+pub fn kind_of(conn: &mut DbConn, id: &str) -> QueryResult<Option<String>> {
+    organisations::table
+        .find(id)
+        .select(organisations::kind)
+        .first(conn)
+        .optional()
+}
+
+/// An organisation as the agreement documents print a party: name, registration number,
+/// province and contact address.
+pub fn document_party(conn: &mut DbConn, id: &str) -> QueryResult<serde_json::Value> {
+    let (name, registration_no, province, contact_email): (String, String, String, String) =
+        organisations::table
+            .find(id)
+            .select((
+                organisations::name,
+                organisations::registration_no,
+                organisations::province,
+                organisations::contact_email,
+            ))
+            .first(conn)?;
+    Ok(serde_json::json!({
+        "name": name, "registration_no": registration_no, "province": province,
+        "contact_email": contact_email,
+    }))
+}
+
 /// Validates and creates an organisation, with its audit event.
 pub fn create_organisation(
     conn: &mut DbConn,

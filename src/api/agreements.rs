@@ -8,7 +8,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::agreements::store::{self, ActionInput, Agreement, ListFilter, NewRequest};
+use crate::agreements::model::{ActionInput, Agreement, ListFilter, NewRequest};
+use crate::agreements::store;
 use crate::audit::{self, Event};
 use crate::auth::policy::{authorize, Act, Decision, On};
 use crate::auth::session::Actor;
@@ -119,7 +120,7 @@ pub async fn create(
                     return Ok((status as u16, body));
                 }
             }
-            let row = store::request(
+            let row = crate::app::agreements::request(
                 conn,
                 now,
                 tz,
@@ -339,7 +340,15 @@ async fn act(
     let agreement = blocking(move || {
         let now = state.clock.now();
         let row = state.db.write(|conn| {
-            store::transition(conn, now, Some(&actor), &id, Some(expected), action, &input)
+            crate::app::agreements::transition(
+                conn,
+                now,
+                Some(&actor),
+                &id,
+                Some(expected),
+                action,
+                &input,
+            )
         })?;
         Agreement::from_row(row, Some(&actor))
     })

@@ -5,7 +5,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::agreements::store::{self, Agreement};
+use crate::agreements::model::Agreement;
+use crate::agreements::store;
 use crate::audit::Who;
 use crate::auth::session::Actor;
 use crate::contracts::{self, PaymentInput, SalesReportInput, Statement};

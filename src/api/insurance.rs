@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::agreements::store::{self as agreements_store, Agreement};
+use crate::agreements::model::Agreement;
 use crate::audit::Who;
 use crate::auth::session::Actor;
 use crate::error::{AppError, AppResult, FieldError};
@@ -213,7 +213,7 @@ pub async fn choose_product(
     let agreement = blocking(move || {
         let now = state.clock.now();
         let row = state.db.write(|conn| {
-            agreements_store::choose_insurance(
+            crate::app::agreements::choose_insurance(
                 conn,
                 now,
                 &actor,

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use super::format::{date, days, money, percent};
-use crate::agreements::store::AgreementRow;
+use crate::agreements::model::AgreementRow;
 use crate::db::schema::{conversion_contracts, organisations, schedule_lines, users};
 use crate::db::DbConn;
 use crate::error::AppError;

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::context;
 use super::pdf::{self, Fonts, Layout, PdfError, Signature};
 use super::templates::ContractTemplates;
-use crate::agreements::store::AgreementRow;
+use crate::agreements::model::AgreementRow;
 use crate::audit::{self, Who};
 use crate::auth::policy::{agreement_scope, AgreementScope};
 use crate::auth::session::Actor;

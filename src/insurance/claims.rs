@@ -11,7 +11,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::agreements::store::{self as agreements_store, AgreementRow};
+use crate::agreements::model::AgreementRow;
+use crate::agreements::store as agreements_store;
 use crate::audit::{self, Who};
 use crate::auth::session::Actor;
 use crate::db::schema::{agreements, insurance_claims as claims, insurance_policies};

@@ -143,7 +143,7 @@ pub fn bind_chosen(
     conn: &mut DbConn,
     now: DateTime<Utc>,
     who: Who<'_>,
-    agreement: &crate::agreements::store::AgreementRow,
+    agreement: &crate::agreements::model::AgreementRow,
     today: NaiveDate,
     rounding: Rounding,
 ) -> Result<Option<Policy>, AppError> {

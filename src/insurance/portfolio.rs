@@ -11,7 +11,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::agreements::store::{self as agreements_store, AgreementRow};
+use crate::agreements::model::AgreementRow;
+use crate::agreements::store as agreements_store;
 use crate::auth::session::Actor;
 use crate::db::schema::{
     agreements, insurance_claims, insurance_policies, organisations, technologies,

@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::agreements::store::AgreementRow;
+use crate::agreements::model::AgreementRow;
 use crate::db::schema::{organisations, outbox, technologies, users};
 use crate::db::DbConn;
 use crate::error::AppError;

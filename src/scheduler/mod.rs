@@ -325,7 +325,7 @@ fn run(
     let now = state.clock.now();
     match kind {
         JobKind::Advance => {
-            let transitions = crate::agreements::store::advance_due(&state.db, now)
+            let transitions = crate::app::agreements::advance_due(&state.db, now)
                 .map_err(|e| format!("advancing agreements: {e}"))?;
             let years = crate::contracts::royalty_years::close_due(&state.db, now)
                 .map_err(|e| format!("closing royalty years: {e}"))?;

@@ -10,7 +10,8 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 
-use crate::agreements::store::{self, AgreementRow};
+use crate::agreements::model::AgreementRow;
+use crate::agreements::store;
 use crate::db::schema::{agreements, conversion_contracts, reminders, schedule_lines};
 use crate::error::AppError;
 use crate::rules::lifecycle::Status;

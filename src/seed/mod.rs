@@ -11,7 +11,8 @@ use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 
 use crate::accounts::{self, NewOrganisation, NewUser};
-use crate::agreements::store::{self, ActionInput, NewRequest};
+use crate::agreements::model::{ActionInput, NewRequest};
+use crate::agreements::store;
 use crate::audit::{self, Who};
 use crate::auth::session::Actor;
 use crate::db::schema::{
@@ -499,7 +500,7 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
             // Trials not yet started begin a little after today; the others soon after the request.
             let lead = if matches!(target, Status::Approved | Status::Signed) { days_ago + 10 } else { 3 };
             let start = (t0 + Duration::days(lead)).with_timezone(&tz).date_naive();
-            let row = store::request(conn, t0, tz, &prefix, &sme, NewRequest {
+            let row = crate::app::agreements::request(conn, t0, tz, &prefix, &sme, NewRequest {
                 technology_id: &tech_ids[*tech],
                 place_of_use: places[n % 3].into(),
                 message: "Chúng tôi muốn dùng thử công nghệ tại cơ sở sản xuất trước khi quyết định nhận chuyển giao.".into(),
@@ -507,7 +508,7 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
             }).map_err(anyhow_of)?;
             let id = row.id.clone();
             let step = |conn: &mut crate::db::DbConn, at: DateTime<Utc>, who: Option<&Actor>, action: Action, input: ActionInput| {
-                store::transition(conn, at, who, &id, None, action, &input).map_err(anyhow_of)
+                crate::app::agreements::transition(conn, at, who, &id, None, action, &input).map_err(anyhow_of)
             };
             let day = |d: i64| t0 + Duration::days(d);
             match target {

@@ -116,7 +116,7 @@ impl TestApp {
 
     /// Makes every time-driven transition due now, as the scheduler would.
     pub fn advance(&self) -> usize {
-        usefirst::agreements::store::advance_due(&self.state.db, self.clock.now()).unwrap()
+        usefirst::app::agreements::advance_due(&self.state.db, self.clock.now()).unwrap()
     }
 
     /// Closes the royalty contract years that are due now, as the scheduler would.

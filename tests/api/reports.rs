@@ -1154,12 +1154,12 @@ async fn older_agreements_get_the_same_milestones_after_migrating() {
         .unwrap();
     assert_ne!(read(), live);
     assert_eq!(
-        usefirst::agreements::store::fill_milestones(&app.state.db).unwrap(),
+        usefirst::agreements::milestones::fill_milestones(&app.state.db).unwrap(),
         4
     );
     assert_eq!(read(), live);
     assert_eq!(
-        usefirst::agreements::store::fill_milestones(&app.state.db).unwrap(),
+        usefirst::agreements::milestones::fill_milestones(&app.state.db).unwrap(),
         0,
         "nothing left to fill"
     );

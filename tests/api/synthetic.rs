@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use diesel::prelude::*;
-use usefirst::agreements::store::AgreementRow;
+use usefirst::agreements::model::AgreementRow;
 use usefirst::db::schema::{
     agreements, conversion_contracts, insurance_claims, insurance_policies, payment_allocations,
     payments, schedule_lines,

@@ -1,0 +1,6 @@
+//! The application layer: one function per user action (or group of them), the one place that
+//! knows what an action does across the parts. Each opens or joins the transaction, calls the
+//! domain parts in order, appends the audit event and queues the mail. The edges (the JSON API,
+//! the scheduler's jobs, the CLI, the seed) call these, never a part's storage.
+
+pub mod agreements;
