@@ -8,9 +8,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use usefirst::documents::markup::Block;
-use usefirst::documents::pdf::{self, CjkSource, Fonts, Layout, Signature};
 use usefirst::documents::templates::{sample_context, ContractTemplates};
+use usefirst::typeset::markup::Block;
+use usefirst::typeset::pdf::{self, CjkSource, Fonts, Layout, Signature};
 
 struct Case {
     name: String,

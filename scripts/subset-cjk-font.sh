@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Makes the built-in CJK font: src/documents/fonts/NotoSansSC-Subset.otf, a subset of
+# Makes the built-in CJK font: src/typeset/fonts/NotoSansSC-Subset.otf, a subset of
 # Noto Sans CJK SC Regular (Google Fonts calls it "Noto Sans SC"; SIL OFL 1.1, see
-# src/documents/fonts/NotoSansSC-OFL.txt), so Chinese documents render on a machine with no
-# system fonts. Also writes src/documents/fonts/NotoSansSC-Subset.chars.txt, the characters the
+# src/typeset/fonts/NotoSansSC-OFL.txt), so Chinese documents render on a machine with no
+# system fonts. Also writes src/typeset/fonts/NotoSansSC-Subset.chars.txt, the characters the
 # subset covers: one per line, as "U+XXXX # c", sorted by code point (a later run's diff shows
 # what changed).
 #
@@ -32,7 +32,7 @@ FONT_NUMBER=${CJK_FONT_NUMBER:-2}
 EXPECTED_FAMILY="Noto Sans CJK SC"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-FONT_DIR=$ROOT/src/documents/fonts
+FONT_DIR=$ROOT/src/typeset/fonts
 OUT=$FONT_DIR/NotoSansSC-Subset.otf
 CHARS=$FONT_DIR/NotoSansSC-Subset.chars.txt
 VENV=${XDG_CACHE_HOME:-$HOME/.cache}/usefirst/fonttools-venv
@@ -127,7 +127,7 @@ with open(work / "unicodes.txt", "w", encoding="ascii") as f:
 
 gb_missing = sorted(cp for cp in gb2312 if cp not in cmap)
 repo_missing = sorted(cp for cp in repo if drawable(cp) and cp not in cmap)
-noto_sans = TTFont(root / "src/documents/fonts/NotoSans-Regular.ttf", lazy=True).getBestCmap()
+noto_sans = TTFont(root / "src/typeset/fonts/NotoSans-Regular.ttf", lazy=True).getBestCmap()
 with open(work / "missing.txt", "w", encoding="utf-8") as f:
     for cp in repo_missing:
         where = "in Noto Sans" if cp in noto_sans else "NOT in Noto Sans either"

@@ -7,16 +7,11 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use diesel::prelude::*;
 
-use crate::accounts::{self, NewOrganisation, NewUser};
-use crate::audit::{self, Who};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::db::schema::{organisations, users};
 use crate::db::{self, Db};
 use crate::error::AppError;
-use crate::rules::roles::{OrgKind, Role};
 use crate::AppState;
 
 #[derive(Debug, Parser)]
@@ -152,7 +147,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         return Ok(0);
     }
     // A broken contract template stops everything before the database is touched.
-    let templates = crate::documents::load_templates(&cfg)?;
+    let templates = crate::app::documents::load_templates(&cfg)?;
     let db = Db::connect(&cfg.database)?;
     if cfg.database.migrate_on_start || !matches!(command, Command::Serve { .. }) {
         let n = db.migrate()?;
@@ -252,12 +247,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             lang,
             out,
         } => {
-            use crate::reports::{stored, Format, Month};
+            use crate::reports::model::{previous_month, Format, Month};
             let month = match month {
                 Some(m) => Month::parse(&m).ok_or_else(|| {
                     anyhow::anyhow!("--month {m:?} is not a calendar month as yyyy-mm")
                 })?,
-                None => stored::previous_month(state.tz, state.clock.now()),
+                None => previous_month(state.tz, state.clock.now()),
             };
             let format = Format::parse(&format)
                 .ok_or_else(|| anyhow::anyhow!("--format {format:?}: json, csv, xlsx or pdf"))?;
@@ -265,12 +260,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 anyhow::bail!("--lang {lang:?}: vi or en");
             }
             let written = actix_web::web::block(move || {
-                let report = stored::figures(&state, month)?;
-                stored::write(&state, &report, format, &lang).map(|w| (w, report.provisional))
+                crate::app::reports::monthly(&state, month, format, &lang)
             })
             .await?
             .map_err(|e| anyhow::anyhow!("making the {month} report: {e}"))?;
-            let (written, provisional) = written;
+            let provisional = written.provisional;
             if out == "-" {
                 use std::io::Write;
                 std::io::stdout().write_all(&written.bytes)?;
@@ -289,10 +283,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::VerifyAudit => {
-            let v = {
-                let mut conn = state.db.reader()?;
-                audit::verify(&mut conn)?
-            };
+            let v = crate::app::audit::verify(&state.db)?;
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(if v.ok { 0 } else { 1 })
         }
@@ -303,10 +294,7 @@ async fn serve(state: AppState, no_scheduler: bool) -> anyhow::Result<()> {
     let addr = state.cfg.listen_addr()?;
     let listener =
         TcpListener::bind(addr).with_context(|| format!("binding {addr} (server.listen)"))?;
-    let users: i64 = {
-        let mut conn = state.db.reader()?;
-        users::table.count().get_result(&mut conn)?
-    };
+    let users = crate::app::accounts::user_count(&state)?;
     let url = format!("http://{}", listener.local_addr()?);
     println!(
         "usefirst is listening on {url}  ({})",
@@ -353,35 +341,6 @@ fn prompt(label: &str) -> anyhow::Result<String> {
     Ok(line.trim().to_string())
 }
 
-/// The operator organisation admins belong to, created on first use.
-pub fn operator_org(state: &AppState) -> Result<String, AppError> {
-    let now = state.clock.now();
-    state.db.write(|conn| {
-        let existing: Option<String> = organisations::table
-            .filter(organisations::kind.eq(OrgKind::Operator.as_str()))
-            .order(organisations::created_at.asc())
-            .select(organisations::id)
-            .first(conn)
-            .optional()?;
-        if let Some(id) = existing {
-            return Ok(id);
-        }
-        let org = accounts::create_organisation(
-            conn,
-            now,
-            Who::SYSTEM,
-            &NewOrganisation {
-                kind: OrgKind::Operator,
-                name: "Platform operator".into(),
-                registration_no: "OPERATOR".into(),
-                province: "-".into(),
-                contact_email: "operator@usefirst.invalid".into(),
-            },
-        )?;
-        Ok(org.id)
-    })
-}
-
 fn create_admin(state: &AppState, email: Option<String>, name: &str) -> anyhow::Result<()> {
     let interactive = std::io::stdin().is_terminal();
     let email = match email {
@@ -400,37 +359,19 @@ fn create_admin(state: &AppState, email: Option<String>, name: &str) -> anyhow::
         }
         Err(_) => bail!("set USEFIRST_ADMIN_PASSWORD or run interactively"),
     };
-    let org = operator_org(state).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let now = state.clock.now();
-    let locale = state.cfg.app.locale.clone();
-    let user = state
-        .db
-        .write(|conn| {
-            accounts::create_user(
-                conn,
-                now,
-                Who::SYSTEM,
-                &NewUser {
-                    organisation_id: org.clone(),
-                    email: email.clone(),
-                    display_name: name.to_string(),
-                    role: Role::Admin,
-                    password: password.clone(),
-                    locale: Some(locale.clone()),
-                },
-                &locale,
-            )
-        })
-        .map_err(|e| match e {
-            AppError::Validation(errs) => {
-                anyhow::anyhow!(errs
-                    .iter()
-                    .map(|f| format!("{}: {}", f.field, f.message))
-                    .collect::<Vec<_>>()
-                    .join("; "))
-            }
-            other => anyhow::anyhow!("{other}"),
-        })?;
+    let user =
+        crate::app::accounts::create_admin(state, &email, name, &password).map_err(
+            |e| match e {
+                AppError::Validation(errs) => {
+                    anyhow::anyhow!(errs
+                        .iter()
+                        .map(|f| format!("{}: {}", f.field, f.message))
+                        .collect::<Vec<_>>()
+                        .join("; "))
+                }
+                other => anyhow::anyhow!("{other}"),
+            },
+        )?;
     println!("created admin {} ({})", user.email, user.id);
     Ok(())
 }

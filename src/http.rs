@@ -1,6 +1,6 @@
-//! Request-edge helpers shared by every handler: the JSON body extractor (size limit,
-//! content type, errors that name the field), `If-Match` parsing, pagination, and running
-//! blocking database work off the async workers.
+//! Request-edge helpers shared by every handler: the signed-in caller ([`Actor`]) and the JSON
+//! body extractors (size limit, content type, errors that name the field), `If-Match` parsing,
+//! pagination, and running blocking database work off the async workers.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,8 +12,42 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::auth::session::{self, Actor};
 use crate::error::{AppError, FieldError};
 use crate::AppState;
+
+/// The signed-in caller: the request's bearer token turned into its user (401 without a live
+/// session).
+impl FromRequest for Actor {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Actor, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let token = session::bearer(req).map(str::to_owned);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token.ok_or(AppError::Unauthenticated)?;
+            let state =
+                state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
+            // Most requests are answered from the cache without leaving this thread.
+            if let Some(actor) =
+                session::authenticate_cached(&state.clock, &state.cfg.auth, &state.sessions, &token)
+            {
+                return Ok(actor);
+            }
+            web::block(move || {
+                session::authenticate(
+                    &state.db,
+                    &state.clock,
+                    &state.cfg.auth,
+                    &state.sessions,
+                    &token,
+                )
+            })
+            .await?
+        })
+    }
+}
 
 /// A JSON request body: `application/json`, at most `server.max_body_bytes`, parsed with
 /// errors that name the offending field (422) or say where the syntax broke (400).

@@ -18,6 +18,7 @@ pub mod documents;
 pub mod error;
 pub mod http;
 pub mod insurance;
+pub mod jobs;
 pub mod mail;
 pub mod openapi;
 pub mod reports;
@@ -27,6 +28,7 @@ pub mod seed;
 pub mod settlement;
 pub mod technologies;
 pub mod templating;
+pub mod typeset;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -52,10 +54,10 @@ pub struct AppState {
     pub sessions: auth::session::SessionCache,
     /// The checked contract templates, for the agreement documents (PDF) built on them.
     pub templates: Arc<documents::ContractTemplates>,
-    /// The pooled SMTP transport, built on the first delivery (`mail::deliver_due`).
+    /// The pooled SMTP transport, built on the first delivery (`app::mail::deliver`).
     pub mail_transport: std::sync::OnceLock<lettre::SmtpTransport>,
     /// The fonts documents are set in.
-    pub fonts: Arc<documents::pdf::Fonts>,
+    pub fonts: Arc<typeset::pdf::Fonts>,
     /// Documents being set at once (`documents.max_concurrent_renders`).
     pub renders: Arc<tokio::sync::Semaphore>,
 }
@@ -76,7 +78,7 @@ impl AppState {
     ) -> anyhow::Result<AppState> {
         let tz = cfg.time_zone()?;
         Ok(AppState {
-            fonts: documents::load_fonts(&cfg),
+            fonts: typeset::load_fonts(&cfg),
             renders: Arc::new(tokio::sync::Semaphore::new(
                 cfg.documents.max_concurrent_renders,
             )),

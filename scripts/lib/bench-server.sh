@@ -6,11 +6,13 @@
 #
 #   BENCH_PORT        port to listen on (default: a free one)
 #   BENCH_SKIP_BUILD  1: use target/release/usefirst as it is
+#   BENCH_BIN         another usefirst executable to measure (an older build, to compare two
+#                     versions on one machine); nothing is built
 
 # --- build -----------------------------------------------------------------------------------
 
-BIN=${CARGO_TARGET_DIR:-target}/release/usefirst
-if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+BIN=${BENCH_BIN:-${CARGO_TARGET_DIR:-target}/release/usefirst}
+if [ -z "${BENCH_BIN:-}" ] && [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
     say "cargo build --release"
     cargo build --release --bin usefirst >&2
 fi

@@ -1,10 +1,10 @@
 //! Organisations and their users: the directory every other part scopes by. Admins manage
 //! it; auditors read it; every user can read their own organisation.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+pub mod model;
+
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::audit::{self, Who};
 use crate::auth::password;
@@ -12,62 +12,9 @@ use crate::config::LOCALES;
 use crate::db::schema::{organisations, users};
 use crate::db::DbConn;
 use crate::error::{required_text, AppError, FieldError};
-use crate::rules::roles::{OrgKind, Role};
+use crate::rules::roles::OrgKind;
 
-/// An organisation taking part in the programme.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = organisations)]
-pub struct Organisation {
-    pub id: String,
-    /// `institute`, `sme`, `insurer` or `operator`.
-    pub kind: String,
-    pub name: String,
-    /// Business registration or tax number.
-    pub registration_no: String,
-    pub province: String,
-    pub contact_email: String,
-    #[serde(serialize_with = "crate::clock::utc")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: NaiveDateTime,
-}
-
-/// A user, without secrets.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = users)]
-pub struct User {
-    pub id: String,
-    pub organisation_id: String,
-    pub email: String,
-    pub display_name: String,
-    pub role: String,
-    pub locale: String,
-    pub active: bool,
-    #[serde(serialize_with = "crate::clock::utc")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewOrganisation {
-    pub kind: OrgKind,
-    pub name: String,
-    pub registration_no: String,
-    pub province: String,
-    pub contact_email: String,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    pub organisation_id: String,
-    pub email: String,
-    pub display_name: String,
-    pub role: Role,
-    pub password: String,
-    /// `vi` or `en`; the platform default when absent.
-    pub locale: Option<String>,
-}
+pub use model::{NewOrganisation, NewUser, Organisation, User};
 
 /// A plausible e-mail address (one `@`, a dotted domain, no spaces), lower-cased.
 pub fn normalize_email(raw: &str) -> Option<String> {
@@ -275,4 +222,71 @@ pub fn create_user(
         }),
     )?;
     Ok(user)
+}
+
+/// A page of organisations by name, and how many there are.
+pub fn list_organisations(
+    conn: &mut DbConn,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<Organisation>, i64)> {
+    let total = organisations::table.count().get_result(conn)?;
+    let items = organisations::table
+        .order(organisations::name.asc())
+        .limit(limit)
+        .offset(offset)
+        .select(Organisation::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+/// One organisation.
+pub fn get_organisation(conn: &mut DbConn, id: &str) -> QueryResult<Organisation> {
+    organisations::table
+        .find(id)
+        .select(Organisation::as_select())
+        .first(conn)
+}
+
+/// A page of users by e-mail address, and how many there are.
+pub fn list_users(conn: &mut DbConn, limit: i64, offset: i64) -> QueryResult<(Vec<User>, i64)> {
+    let total = users::table.count().get_result(conn)?;
+    let items = users::table
+        .order(users::email.asc())
+        .limit(limit)
+        .offset(offset)
+        .select(User::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+/// The oldest organisation of `kind`, if there is one.
+pub fn first_of_kind(conn: &mut DbConn, kind: OrgKind) -> QueryResult<Option<String>> {
+    organisations::table
+        .filter(organisations::kind.eq(kind.as_str()))
+        .order(organisations::created_at.asc())
+        .select(organisations::id)
+        .first(conn)
+        .optional()
+}
+
+/// How many users there are.
+pub fn user_count(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}
+
+/// The organisations of `ids`, in one query.
+pub fn organisations_by_id(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Organisation>> {
+    organisations::table
+        .filter(organisations::id.eq_any(ids))
+        .select(Organisation::as_select())
+        .load(conn)
+}
+
+/// The display names of the users `ids`, as (id, name).
+pub fn display_names(conn: &mut DbConn, ids: Vec<&String>) -> QueryResult<Vec<(String, String)>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::display_name))
+        .load(conn)
 }

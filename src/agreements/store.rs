@@ -413,3 +413,29 @@ pub fn due_ids(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<Vec<String>
         .select(agreements::id)
         .load(conn)
 }
+
+/// Which of an agreement's dates a reminder is about.
+#[derive(Debug, Clone, Copy)]
+pub enum DueDate {
+    TrialEnd,
+    DecisionDeadline,
+}
+
+/// The agreements in `status` whose `date` falls between `from` and `to` (inclusive).
+pub fn in_state_due_between(
+    conn: &mut DbConn,
+    status: Status,
+    date: DueDate,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<AgreementRow>> {
+    let q = agreements::table
+        .filter(agreements::status.eq(status.as_str()))
+        .select(AgreementRow::as_select());
+    match date {
+        DueDate::TrialEnd => q.filter(agreements::trial_end.between(from, to)).load(conn),
+        DueDate::DecisionDeadline => q
+            .filter(agreements::decision_deadline.between(from, to))
+            .load(conn),
+    }
+}

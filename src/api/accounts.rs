@@ -1,14 +1,12 @@
 //! `/organisations` and `/users`.
 
 use actix_web::{get, post, web, HttpResponse};
-use diesel::prelude::*;
 
-use crate::accounts::{self, NewOrganisation, NewUser, Organisation, User};
-use crate::audit::Who;
+use crate::accounts::model::{NewOrganisation, NewUser, Organisation, User};
+use crate::app::accounts as app;
 use crate::auth::policy::{require, Act};
 use crate::auth::session::Actor;
-use crate::db::schema::{organisations, users};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::{blocking, JsonBody, Page, PageQuery};
 use crate::AppState;
 
@@ -23,14 +21,7 @@ pub async fn create_organisation(
     body: JsonBody<NewOrganisation>,
 ) -> AppResult<HttpResponse> {
     require(&actor, Act::ManageAccounts)?;
-    let org = blocking(move || {
-        let now = state.clock.now();
-        let who = Who::from(&actor);
-        state
-            .db
-            .write(|conn| accounts::create_organisation(conn, now, who, &body.0))
-    })
-    .await?;
+    let org = blocking(move || app::create_organisation(&state, &actor, &body.0)).await?;
     Ok(HttpResponse::Created().json(org))
 }
 
@@ -45,14 +36,7 @@ pub async fn list_organisations(
     require(&actor, Act::ReadAccounts)?;
     let (page, per_page, offset) = q.into_inner().resolve()?;
     let res = blocking(move || {
-        let mut conn = state.db.reader()?;
-        let total = organisations::table.count().get_result(&mut conn)?;
-        let items = organisations::table
-            .order(organisations::name.asc())
-            .limit(per_page)
-            .offset(offset)
-            .select(Organisation::as_select())
-            .load(&mut conn)?;
+        let (items, total) = app::list_organisations(&state, per_page, offset)?;
         Ok(Page {
             items,
             total,
@@ -72,18 +56,7 @@ pub async fn get_organisation(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let id = id.into_inner();
-    if !actor.role.sees_everything() && actor.organisation_id != id {
-        return Err(AppError::NotFound);
-    }
-    let org = blocking(move || {
-        let mut conn = state.db.reader()?;
-        Ok(organisations::table
-            .find(&id)
-            .select(Organisation::as_select())
-            .first(&mut conn)?)
-    })
-    .await?;
+    let org = blocking(move || app::organisation(&state, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(org))
 }
 
@@ -98,15 +71,7 @@ pub async fn create_user(
     body: JsonBody<NewUser>,
 ) -> AppResult<HttpResponse> {
     require(&actor, Act::ManageAccounts)?;
-    let user = blocking(move || {
-        let now = state.clock.now();
-        let who = Who::from(&actor);
-        let locale = state.cfg.app.locale.clone();
-        state
-            .db
-            .write(|conn| accounts::create_user(conn, now, who, &body.0, &locale))
-    })
-    .await?;
+    let user = blocking(move || app::create_user(&state, &actor, &body.0)).await?;
     Ok(HttpResponse::Created().json(user))
 }
 
@@ -121,14 +86,7 @@ pub async fn list_users(
     require(&actor, Act::ReadAccounts)?;
     let (page, per_page, offset) = q.into_inner().resolve()?;
     let res = blocking(move || {
-        let mut conn = state.db.reader()?;
-        let total = users::table.count().get_result(&mut conn)?;
-        let items = users::table
-            .order(users::email.asc())
-            .limit(per_page)
-            .offset(offset)
-            .select(User::as_select())
-            .load(&mut conn)?;
+        let (items, total) = app::list_users(&state, per_page, offset)?;
         Ok(Page {
             items,
             total,

@@ -3,21 +3,19 @@
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::agreements::model::{ActionInput, Agreement, ListFilter, NewRequest};
-use crate::agreements::store;
-use crate::audit::{self, Event};
+use crate::app::agreements as app;
+use crate::audit::model::Event;
 use crate::auth::policy::{authorize, Act, Decision, On};
 use crate::auth::session::Actor;
-use crate::db::schema::idempotency_keys;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::{blocking, if_match, is_json, parse_json, point_read, LimitedBody, Page};
 use crate::rules::lifecycle::{Action, Status};
-use crate::settlement::{self, quote::Quote};
+use crate::settlement::quote::Quote;
 use crate::AppState;
 
 /// An SME's request for a free trial.
@@ -90,67 +88,22 @@ pub async fn create(
         return Err(AppError::Validation(errors));
     }
     let request_hash = hex::encode(Sha256::digest(&body));
-    let (status, json) = blocking(move || {
-        let now = state.clock.now();
-        let tz = state.tz;
-        let prefix = state.cfg.app.agreement_prefix.clone();
-        state.db.write(|conn| {
-            if let Some(key) = &key {
-                // Retries under one key wait for the first to commit, then replay its answer.
-                crate::db::lock_key(
-                    conn,
-                    &format!("idempotency\u{1f}{}\u{1f}{key}", actor.user_id),
-                )?;
-                let prior: Option<(String, i32, String)> = idempotency_keys::table
-                    .find((&actor.user_id, key))
-                    .select((
-                        idempotency_keys::request_hash,
-                        idempotency_keys::status,
-                        idempotency_keys::body,
-                    ))
-                    .first(conn)
-                    .optional()?;
-                if let Some((hash, status, body)) = prior {
-                    if hash != request_hash {
-                        return Err(AppError::field(
-                            "Idempotency-Key",
-                            "this key was already used for a different request",
-                        ));
-                    }
-                    return Ok((status as u16, body));
-                }
-            }
-            let row = crate::app::agreements::request(
-                conn,
-                now,
-                tz,
-                &prefix,
-                &actor,
-                NewRequest {
-                    technology_id: &input.technology_id,
-                    place_of_use,
-                    message: input.message.trim().to_string(),
-                    requested_start: input.requested_start,
-                },
-            )?;
-            let json = serde_json::to_string(&Agreement::from_row(row, Some(&actor))?)
-                .map_err(|e| AppError::Internal(e.into()))?;
-            if let Some(key) = &key {
-                diesel::insert_into(idempotency_keys::table)
-                    .values((
-                        idempotency_keys::user_id.eq(&actor.user_id),
-                        idempotency_keys::key.eq(key),
-                        idempotency_keys::request_hash.eq(&request_hash),
-                        idempotency_keys::status.eq(201),
-                        idempotency_keys::body.eq(&json),
-                        idempotency_keys::created_at.eq(now.naive_utc()),
-                    ))
-                    .execute(conn)?;
-            }
-            Ok((201u16, json))
-        })
+    let created = blocking(move || {
+        app::request_once(
+            &state,
+            &actor,
+            key.as_deref(),
+            &request_hash,
+            NewRequest {
+                technology_id: &input.technology_id,
+                place_of_use,
+                message: input.message.trim().to_string(),
+                requested_start: input.requested_start,
+            },
+        )
     })
     .await?;
+    let (status, json) = (created.status, created.body);
     let agreement: serde_json::Value =
         serde_json::from_str(&json).map_err(|e| AppError::Internal(e.into()))?;
     let mut res = HttpResponse::build(
@@ -223,12 +176,7 @@ pub async fn list(
         institute_id: q.institute_id,
     };
     let res = blocking(move || {
-        let mut conn = state.db.reader()?;
-        let (rows, total) = store::list(&mut conn, &actor, &filter, per_page, offset)?;
-        let items = rows
-            .into_iter()
-            .map(|r| Agreement::from_row(r, Some(&actor)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (items, total) = app::list(&state, &actor, &filter, per_page, offset)?;
         Ok(Page {
             items,
             total,
@@ -248,11 +196,7 @@ pub async fn get(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let agreement = point_read(state, move |conn| {
-        let row = store::get_visible(conn, &actor, &id)?;
-        Agreement::from_row(row, Some(&actor))
-    })
-    .await?;
+    let agreement = point_read(state, move |conn| app::get(conn, &actor, &id)).await?;
     Ok(respond(agreement, false))
 }
 
@@ -264,17 +208,7 @@ pub async fn events(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let events = blocking(move || {
-        let mut conn = state.db.reader()?;
-        let row = store::get_visible(&mut conn, &actor, &id)?;
-        let mut events = audit::for_entity(&mut conn, "agreement", &row.id)?;
-        if actor.role == crate::rules::roles::Role::Insurer {
-            // Insurers learn organisations, never the people who acted for them.
-            events.iter_mut().for_each(audit::without_people);
-        }
-        Ok(events)
-    })
-    .await?;
+    let events = blocking(move || app::events(&state, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(events))
 }
 
@@ -309,22 +243,7 @@ pub async fn quote(
             )
         })?),
     };
-    let quote = blocking(move || {
-        let mut conn = state.db.reader()?;
-        let row = store::get_visible(&mut conn, &actor, &id)?;
-        let agreement = Agreement::from_row(row, Some(&actor))?;
-        let fixed = agreement.terms.as_ref().ok_or_else(|| AppError::InvalidTransition {
-            detail: "the conversion terms are fixed when the institute approves; there is nothing to quote yet".into(),
-            current_state: agreement.status.as_str().to_string(),
-            current_version: agreement.version,
-        })?;
-        let terms = &fixed.parse()?;
-        let tz: chrono_tz::Tz = agreement.time_zone.parse().unwrap_or(state.tz);
-        let convert_on = convert_on.unwrap_or_else(|| state.clock.today(tz));
-        settlement::quote::quote(terms, convert_on, agreement.trial_end, state.cfg.settlement.rounding)
-            .map_err(|e| AppError::field("convert_on", e.to_string()))
-    })
-    .await?;
+    let quote = blocking(move || app::quote(&state, &actor, &id, convert_on)).await?;
     Ok(HttpResponse::Ok().json(quote))
 }
 
@@ -337,22 +256,8 @@ async fn act(
     input: ActionInput,
 ) -> AppResult<HttpResponse> {
     let expected = if_match(req)?;
-    let agreement = blocking(move || {
-        let now = state.clock.now();
-        let row = state.db.write(|conn| {
-            crate::app::agreements::transition(
-                conn,
-                now,
-                Some(&actor),
-                &id,
-                Some(expected),
-                action,
-                &input,
-            )
-        })?;
-        Agreement::from_row(row, Some(&actor))
-    })
-    .await?;
+    let agreement =
+        blocking(move || app::act(&state, &actor, &id, expected, action, &input)).await?;
     Ok(respond(agreement, false))
 }
 

@@ -2,7 +2,7 @@
 
 use actix_web::{get, web, HttpResponse};
 
-use crate::audit::{self, Verification};
+use crate::audit::model::Verification;
 use crate::auth::policy::{require, Act};
 use crate::auth::session::Actor;
 use crate::error::AppResult;
@@ -14,11 +14,7 @@ use crate::AppState;
 #[get("/audit/verify")]
 pub async fn verify(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
     require(&actor, Act::VerifyAudit)?;
-    let v = blocking(move || {
-        let mut conn = state.db.reader()?;
-        Ok(audit::verify(&mut conn)?)
-    })
-    .await?;
+    let v = blocking(move || crate::app::audit::verify(&state.db)).await?;
     if !v.ok {
         tracing::error!(first_broken = ?v.first_broken, "audit chain verification failed");
     }

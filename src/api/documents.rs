@@ -9,12 +9,9 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::agreements::store;
-use crate::audit::Who;
+use crate::app::documents as app;
 use crate::auth::session::Actor;
-use crate::documents::format::LANGS;
-use crate::documents::service::{self, Identified};
-use crate::documents::templates::KINDS;
+use crate::documents::model::{Identified, KINDS, LANGS};
 use crate::error::{AppError, AppResult};
 use crate::http::{blocking, one_of, point_read, read_limited};
 use crate::AppState;
@@ -108,10 +105,7 @@ pub async fn get(
         let (id2, kind2, lang2) = (id.clone(), kind.clone(), lang.clone());
         let actor2 = actor.clone();
         let (row, stored) = point_read(state.clone(), move |conn| {
-            let row = store::get_visible(conn, &actor2, &id2)?;
-            service::available(&row, &kind2)?;
-            let stored = service::find(conn, &row, &kind2, &lang2)?;
-            Ok((row, stored))
+            app::stored(conn, &actor2, &id2, &kind2, &lang2)
         })
         .await?;
         if let Some(doc) = stored {
@@ -138,20 +132,7 @@ pub async fn get(
         let number = row.number.clone();
         let stored = blocking(move || {
             let _permit = permit;
-            let facts = {
-                let mut conn = st.db.reader()?;
-                // Another request may have made it while this one waited for its turn.
-                if let Some(doc) = service::find(&mut conn, &row, &kind2, &lang2)? {
-                    return Ok(Some(doc));
-                }
-                crate::documents::context::load(&mut conn, row)?
-            };
-            let doc = service::generate(&st.templates, &st.fonts, &facts, &kind2, &lang2)?;
-            let now = st.clock.now();
-            let who = Who::from(&actor2);
-            st.db.write(|conn| {
-                service::store(conn, now, who, &facts.agreement, &kind2, &lang2, &doc)
-            })
+            app::generate(&st, &actor2, row, &kind2, &lang2)
         })
         .await?;
         if let Some(doc) = stored {
@@ -247,10 +228,6 @@ pub async fn verify(
     } else {
         return Err(AppError::UnsupportedMediaType);
     };
-    let found = blocking(move || {
-        let mut conn = state.db.reader()?;
-        service::by_hash(&mut conn, &actor, &sha256)?.ok_or(AppError::NotFound)
-    })
-    .await?;
+    let found = blocking(move || app::identify(&state, &actor, &sha256)).await?;
     Ok(HttpResponse::Ok().json(found))
 }

@@ -7,16 +7,14 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::agreements::model::Agreement;
-use crate::audit::Who;
+use crate::app::insurance as app;
 use crate::auth::session::Actor;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::{blocking, if_match, parse_json, JsonBody, Page, PageQuery};
-use crate::insurance::claims::{
-    self, Claim, ClaimAction, ClaimFilter, ClaimInput, ClaimStatus, ClaimStep,
+use crate::insurance::model::{
+    check_viewer, Claim, ClaimAction, ClaimFilter, ClaimInput, ClaimStatus, ClaimStep,
+    CoveredAgreement, CoveredFilter, Dashboard, Policy, Product, ProductInput, Risk,
 };
-use crate::insurance::portfolio::{self, CoveredAgreement, CoveredFilter, Dashboard};
-use crate::insurance::products::{self, Product, ProductInput};
-use crate::insurance::{Policy, Risk};
 use crate::rules::lifecycle::Status;
 use crate::rules::roles::Role;
 use crate::AppState;
@@ -54,19 +52,7 @@ pub async fn create_product(
             "only insurers define insurance products".into(),
         ));
     }
-    let product = blocking(move || {
-        let now = state.clock.now();
-        state.db.write(|conn| {
-            products::create(
-                conn,
-                now,
-                Who::from(&actor),
-                &actor.organisation_id,
-                &body.0,
-            )
-        })
-    })
-    .await?;
+    let product = blocking(move || app::create_product(&state, &actor, &body.0)).await?;
     let version = product.version.into();
     Ok(with_version(HttpResponse::Created(), version, product))
 }
@@ -89,21 +75,8 @@ pub async fn revise_product(
     if actor.role != Role::Insurer {
         return Err(AppError::NotFound);
     }
-    let product = blocking(move || {
-        let now = state.clock.now();
-        state.db.write(|conn| {
-            products::revise(
-                conn,
-                now,
-                Who::from(&actor),
-                &actor.organisation_id,
-                &id,
-                expected,
-                &body.0,
-            )
-        })
-    })
-    .await?;
+    let product =
+        blocking(move || app::revise_product(&state, &actor, &id, expected, &body.0)).await?;
     let version = product.version.into();
     Ok(with_version(HttpResponse::Ok(), version, product))
 }
@@ -130,12 +103,9 @@ pub async fn list_products(
     let q = q.into_inner();
     let risk = risk_param(q.risk.as_deref()).map_err(|e| AppError::Validation(vec![e]))?;
     let list = blocking(move || {
-        let today = state.clock.today(state.tz);
-        let mut conn = state.db.reader()?;
-        products::list(
-            &mut conn,
+        app::list_products(
+            &state,
             &actor,
-            today,
             q.insurer_id.as_deref(),
             risk,
             q.currency.as_deref(),
@@ -164,20 +134,7 @@ pub async fn get_product(
     q: web::Query<VersionQuery>,
 ) -> AppResult<HttpResponse> {
     let wanted = q.into_inner().version;
-    let product = blocking(move || {
-        let today = state.clock.today(state.tz);
-        let mut conn = state.db.reader()?;
-        let current = products::current(&mut conn, &id)?.ok_or(AppError::NotFound)?;
-        if !products::visible(&actor, &current, today) {
-            return Err(AppError::NotFound);
-        }
-        let row = match wanted {
-            None => current,
-            Some(v) => products::version(&mut conn, &id, v)?.ok_or(AppError::NotFound)?,
-        };
-        row.view()
-    })
-    .await?;
+    let product = blocking(move || app::product(&state, &actor, &id, wanted)).await?;
     let version = product.version.into();
     Ok(with_version(HttpResponse::Ok(), version, product))
 }
@@ -211,19 +168,14 @@ pub async fn choose_product(
 ) -> AppResult<HttpResponse> {
     let expected = if_match(&req)?;
     let agreement = blocking(move || {
-        let now = state.clock.now();
-        let row = state.db.write(|conn| {
-            crate::app::agreements::choose_insurance(
-                conn,
-                now,
-                &actor,
-                &id,
-                expected,
-                &body.0.product_id,
-                body.0.coverage.as_deref(),
-            )
-        })?;
-        Agreement::from_row(row, Some(&actor))
+        app::choose_product(
+            &state,
+            &actor,
+            &id,
+            expected,
+            &body.0.product_id,
+            body.0.coverage.as_deref(),
+        )
     })
     .await?;
     let version = agreement.version;
@@ -263,7 +215,7 @@ pub async fn covered_list(
     actor: Actor,
     q: web::Query<CoveredQuery>,
 ) -> AppResult<HttpResponse> {
-    portfolio::check_viewer(&actor)?;
+    check_viewer(&actor)?;
     let q = q.into_inner();
     let (page, per_page, offset) = PageQuery {
         page: q.page,
@@ -300,8 +252,7 @@ pub async fn covered_list(
         insurer_id: q.insurer_id,
     };
     let res = blocking(move || {
-        let mut conn = state.db.reader()?;
-        let (items, total) = portfolio::list(&mut conn, &actor, &filter, per_page, offset)?;
+        let (items, total) = app::covered_agreements(&state, &actor, &filter, per_page, offset)?;
         Ok(Page {
             items,
             total,
@@ -323,7 +274,7 @@ pub async fn covered_get(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let res = blocking(move || portfolio::get(&mut *state.db.reader()?, &actor, &id)).await?;
+    let res = blocking(move || app::covered_agreement(&state, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(res))
 }
 
@@ -347,10 +298,7 @@ pub async fn dashboard(
     q: web::Query<DashboardQuery>,
 ) -> AppResult<HttpResponse> {
     let insurer = q.into_inner().insurer_id;
-    let res = blocking(move || {
-        portfolio::dashboard(&mut *state.db.reader()?, &actor, insurer.as_deref())
-    })
-    .await?;
+    let res = blocking(move || app::dashboard(&state, &actor, insurer.as_deref())).await?;
     Ok(HttpResponse::Ok().json(res))
 }
 
@@ -379,14 +327,8 @@ pub async fn policies(
     }
     .resolve()?;
     let res = blocking(move || {
-        let mut conn = state.db.reader()?;
-        let (items, total) = crate::insurance::visible_policies(
-            &mut conn,
-            &actor,
-            q.agreement_id.as_deref(),
-            per_page,
-            offset,
-        )?;
+        let (items, total) =
+            app::policies(&state, &actor, q.agreement_id.as_deref(), per_page, offset)?;
         Ok(Page {
             items,
             total,
@@ -411,14 +353,7 @@ pub async fn file_claim(
     actor: Actor,
     body: JsonBody<ClaimInput>,
 ) -> AppResult<HttpResponse> {
-    let claim = blocking(move || {
-        let now = state.clock.now();
-        let grace = state.cfg.insurance.non_payment_grace_days;
-        state
-            .db
-            .write(|conn| claims::file(conn, now, &actor, &body.0, grace))
-    })
-    .await?;
+    let claim = blocking(move || app::file_claim(&state, &actor, &body.0)).await?;
     let version = claim.version;
     let mut res = HttpResponse::Created();
     res.insert_header(("Location", format!("/api/v1/claims/{}", claim.id)));
@@ -476,8 +411,7 @@ pub async fn list_claims(
         risk,
     };
     let res = blocking(move || {
-        let mut conn = state.db.reader()?;
-        let (items, total) = claims::list(&mut conn, &actor, &filter, per_page, offset)?;
+        let (items, total) = app::list_claims(&state, &actor, &filter, per_page, offset)?;
         Ok(Page {
             items,
             total,
@@ -497,9 +431,7 @@ pub async fn get_claim(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let claim =
-        blocking(move || claims::get_visible(&mut *state.db.reader()?, &actor, &id)?.view())
-            .await?;
+    let claim = blocking(move || app::claim(&state, &actor, &id)).await?;
     let version = claim.version;
     Ok(with_version(HttpResponse::Ok(), version, claim))
 }
@@ -534,13 +466,8 @@ pub async fn claim_action(
     }
     let step: ClaimStep = parse_json(if empty { b"{}" } else { &body })?;
     let expected = if_match(&req)?;
-    let claim = blocking(move || {
-        let now = state.clock.now();
-        state
-            .db
-            .write(|conn| claims::act(conn, now, &actor, &id, expected, action, &step))
-    })
-    .await?;
+    let claim =
+        blocking(move || app::act_on_claim(&state, &actor, &id, expected, action, &step)).await?;
     let version = claim.version;
     Ok(with_version(HttpResponse::Ok(), version, claim))
 }

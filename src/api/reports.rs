@@ -6,11 +6,12 @@ use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::app::reports as app;
 use crate::auth::policy::{require, Act};
 use crate::auth::session::Actor;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::{blocking, one_of};
-use crate::reports::{stored, Format, Month};
+use crate::reports::model::{Format, Month};
 use crate::AppState;
 
 /// The report's format and language.
@@ -30,7 +31,7 @@ pub struct ReportQuery {
     tag = "reports",
     params(("month" = String, Path, description = "yyyy-mm"), ReportQuery),
     responses(
-        (status = 200, body = crate::reports::MonthlyReport, description = "JSON; or CSV (ZIP), XLSX, PDF by `format`"),
+        (status = 200, body = crate::reports::model::MonthlyReport, description = "JSON; or CSV (ZIP), XLSX, PDF by `format`"),
         (status = 404, body = crate::error::Problem, description = "Not an admin or auditor"),
         (status = 422, body = crate::error::Problem),
     ),
@@ -73,11 +74,7 @@ pub async fn monthly(
         None if actor.locale == "en" => "en".to_string(),
         None => "vi".to_string(),
     };
-    let written = blocking(move || {
-        let report = stored::figures(&state, month)?;
-        stored::write(&state, &report, format, &lang)
-    })
-    .await?;
+    let written = blocking(move || app::monthly(&state, month, format, &lang)).await?;
     let disposition = if format == Format::Json {
         "inline"
     } else {

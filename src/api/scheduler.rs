@@ -1,16 +1,14 @@
 //! `GET /scheduler/runs`: the scheduler's runs, newest first, for admins.
 
 use actix_web::{get, web, HttpResponse};
-use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::policy::{require, Act};
 use crate::auth::session::Actor;
-use crate::db::schema::job_runs;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::{blocking, one_of, Page, PageQuery};
-use crate::scheduler::{JobKind, JobRun};
+use crate::jobs::model::{JobKind, JobRun, RUN_STATUSES};
 use crate::AppState;
 
 /// Which runs to list.
@@ -49,34 +47,14 @@ pub async fn runs(
             errors.push(FieldError::new("job", format!("no job named {j:?}")));
         }
     }
-    errors.extend(one_of(
-        "status",
-        status.as_deref(),
-        &crate::scheduler::RUN_STATUSES,
-    ));
+    errors.extend(one_of("status", status.as_deref(), &RUN_STATUSES));
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
     let (page, per_page, offset) = PageQuery { page, per_page }.resolve()?;
     let result = blocking(move || {
-        let mut conn = state.db.reader()?;
-        let filtered = || {
-            let mut q = job_runs::table.into_boxed();
-            if let Some(j) = &job {
-                q = q.filter(job_runs::job.eq(j.clone()));
-            }
-            if let Some(s) = &status {
-                q = q.filter(job_runs::status.eq(s.clone()));
-            }
-            q
-        };
-        let total: i64 = filtered().count().get_result(&mut conn)?;
-        let items: Vec<JobRun> = filtered()
-            .order((job_runs::started_at.desc(), job_runs::id.desc()))
-            .limit(per_page)
-            .offset(offset)
-            .select(JobRun::as_select())
-            .load(&mut conn)?;
+        let (items, total) =
+            crate::app::jobs::runs(&state, job.as_deref(), status.as_deref(), per_page, offset)?;
         Ok(Page {
             items,
             total,

@@ -1,42 +1,16 @@
 //! `/technologies` and their `/terms`.
 
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
-use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::audit::Who;
-use crate::auth::policy::{authorize, Act, Decision, On};
+use crate::app::technologies as app;
 use crate::auth::session::Actor;
-use crate::db::schema::technologies as tech_table;
-use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::http::{blocking, if_match, one_of, point_read, JsonBody, Page, PageQuery};
-use crate::rules::roles::Role;
 use crate::settlement::terms::Terms;
-use crate::technologies::{self, fold, Technology, TechnologyInput, TechnologyRow, TermsVersion};
+use crate::technologies::model::{Search, Technology, TechnologyInput, TermsVersion, STATUSES};
 use crate::AppState;
-
-/// Loads a technology the actor may `act` on, answering 404/403 as the policy says.
-fn load_for(conn: &mut DbConn, actor: &Actor, id: &str, act: Act) -> AppResult<TechnologyRow> {
-    let row = technologies::get(conn, id)
-        .optional()?
-        .ok_or(AppError::NotFound)?;
-    match authorize(
-        actor,
-        act,
-        On::Technology {
-            institute_id: &row.institute_id,
-            listed: row.status == "listed",
-        },
-    ) {
-        Decision::Allow => Ok(row),
-        Decision::Forbid => Err(AppError::Forbidden(
-            "only the technology's own institute may change it".into(),
-        )),
-        Decision::Hide => Err(AppError::NotFound),
-    }
-}
 
 /// List a technology (institute). It starts as `draft` unless `status` says `listed`.
 #[utoipa::path(tag = "technologies", request_body = TechnologyInput,
@@ -47,24 +21,7 @@ pub async fn create(
     actor: Actor,
     body: JsonBody<TechnologyInput>,
 ) -> AppResult<HttpResponse> {
-    if authorize(&actor, Act::CreateTechnology, On::Platform) != Decision::Allow {
-        return Err(AppError::Forbidden(
-            "only institutes list technologies".into(),
-        ));
-    }
-    let tech = blocking(move || {
-        let now = state.clock.now();
-        state.db.write(|conn| {
-            technologies::create(
-                conn,
-                now,
-                Who::from(&actor),
-                &actor.organisation_id,
-                &body.0,
-            )
-        })
-    })
-    .await?;
+    let tech = blocking(move || app::create(&state, &actor, &body.0)).await?;
     Ok(HttpResponse::Created()
         .insert_header(("ETag", format!("\"{}\"", tech.version)))
         .json(tech))
@@ -98,57 +55,19 @@ pub async fn list(
         per_page: q.per_page,
     }
     .resolve()?;
-    if let Some(error) = one_of("status", q.status.as_deref(), &technologies::STATUSES) {
+    if let Some(error) = one_of("status", q.status.as_deref(), &STATUSES) {
         return Err(AppError::Validation(vec![error]));
     }
+    let search = Search {
+        q: q.q,
+        field: q.field,
+        status: q.status,
+        institute_id: q.institute_id,
+    };
     let res = blocking(move || {
-        let mut conn = state.db.reader()?;
-        let filtered = || {
-            let mut query = tech_table::table.into_boxed();
-            if !actor.role.sees_everything() {
-                if actor.role == Role::Institute {
-                    query = query.filter(
-                        tech_table::status
-                            .eq("listed")
-                            .or(tech_table::institute_id.eq(actor.organisation_id.clone())),
-                    );
-                } else {
-                    query = query.filter(tech_table::status.eq("listed"));
-                }
-            }
-            if let Some(text) = &q.q {
-                for word in fold(text).split_whitespace().take(8) {
-                    let escaped = word
-                        .replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_");
-                    query = query.filter(
-                        tech_table::search_text
-                            .like(format!("%{escaped}%"))
-                            .escape('\\'),
-                    );
-                }
-            }
-            if let Some(f) = &q.field {
-                query = query.filter(tech_table::field.eq(f.clone()));
-            }
-            if let Some(s) = &q.status {
-                query = query.filter(tech_table::status.eq(s.clone()));
-            }
-            if let Some(i) = &q.institute_id {
-                query = query.filter(tech_table::institute_id.eq(i.clone()));
-            }
-            query
-        };
-        let total: i64 = filtered().count().get_result(&mut conn)?;
-        let rows: Vec<TechnologyRow> = filtered()
-            .order((tech_table::updated_at.desc(), tech_table::id.asc()))
-            .limit(per_page)
-            .offset(offset)
-            .select(TechnologyRow::as_select())
-            .load(&mut conn)?;
+        let (items, total) = app::search(&state, &actor, &search, per_page, offset)?;
         Ok(Page {
-            items: rows.into_iter().map(Technology::from).collect::<Vec<_>>(),
+            items,
             total,
             page,
             per_page,
@@ -166,10 +85,7 @@ pub async fn get(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let tech: Technology = point_read(state, move |conn| {
-        Ok(load_for(conn, &actor, &id, Act::ReadTechnology)?.into())
-    })
-    .await?;
+    let tech: Technology = point_read(state, move |conn| app::get(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("ETag", format!("\"{}\"", tech.version)))
         .json(tech))
@@ -189,14 +105,7 @@ pub async fn update(
     body: JsonBody<TechnologyInput>,
 ) -> AppResult<HttpResponse> {
     let expected = if_match(&req)?;
-    let tech = blocking(move || {
-        let now = state.clock.now();
-        state.db.write(|conn| {
-            let row = load_for(conn, &actor, &id, Act::EditTechnology)?;
-            technologies::update(conn, now, Who::from(&actor), &row, expected, &body.0)
-        })
-    })
-    .await?;
+    let tech = blocking(move || app::update(&state, &actor, &id, expected, &body.0)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("ETag", format!("\"{}\"", tech.version)))
         .json(tech))
@@ -212,14 +121,7 @@ pub async fn add_terms(
     id: web::Path<String>,
     body: JsonBody<Terms>,
 ) -> AppResult<HttpResponse> {
-    let terms = blocking(move || {
-        let now = state.clock.now();
-        state.db.write(|conn| {
-            let row = load_for(conn, &actor, &id, Act::EditTechnology)?;
-            technologies::add_terms(conn, now, Who::from(&actor), &row.id, body.0)
-        })
-    })
-    .await?;
+    let terms = blocking(move || app::add_terms(&state, &actor, &id, body.0)).await?;
     Ok(HttpResponse::Created().json(terms))
 }
 
@@ -231,11 +133,6 @@ pub async fn list_terms(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let terms = blocking(move || {
-        let mut conn = state.db.reader()?;
-        let row = load_for(&mut conn, &actor, &id, Act::ReadTechnology)?;
-        technologies::terms_history(&mut conn, &row.id)
-    })
-    .await?;
+    let terms = blocking(move || app::terms_history(&state, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(terms))
 }

@@ -7,14 +7,16 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::agreements::model::{ActionInput, AgreementRow, NewRequest};
+use crate::agreements::model::{ActionInput, Agreement, AgreementRow, ListFilter, NewRequest};
 use crate::agreements::store::{self, Change, Offer};
-use crate::audit::{self, Who};
+use crate::audit::{self, Event, Who};
 use crate::auth::session::Actor;
-use crate::db::DbConn;
+use crate::db::{idempotency, DbConn};
 use crate::error::AppError;
-use crate::insurance::products::ProductRow;
+use crate::insurance::model::ProductRow;
 use crate::rules::lifecycle::{self, Action, By, Command, Status};
+use crate::settlement::quote::Quote;
+use crate::AppState;
 
 /// An SME requests a trial of a listed technology, on its current terms, numbered with
 /// `prefix` and dated in `tz`; the parties are told. Inside the caller's transaction.
@@ -408,4 +410,154 @@ fn mail_kind(action: Action) -> &'static str {
 /// (`migrate` runs it).
 pub fn fill_milestones(db: &crate::db::Db) -> Result<usize, AppError> {
     crate::agreements::milestones::fill_milestones(db)
+}
+
+/// A creating request answered once per `Idempotency-Key`: the status and JSON body, the
+/// first answer again for a retry with the same request, 422 for the key used for another.
+pub struct Created {
+    pub status: u16,
+    pub body: String,
+}
+
+/// An SME requests a trial (see [`request`]), in its own transaction; under an
+/// `Idempotency-Key` a retry gets the first answer instead of a second agreement.
+pub fn request_once(
+    state: &AppState,
+    actor: &Actor,
+    key: Option<&str>,
+    request_hash: &str,
+    req: NewRequest<'_>,
+) -> Result<Created, AppError> {
+    let now = state.clock.now();
+    state.db.write(|conn| {
+        if let Some(key) = key {
+            // Retries under one key wait for the first to commit, then replay its answer.
+            if let Some(prior) = idempotency::replay(conn, &actor.user_id, key)? {
+                if prior.request_hash != request_hash {
+                    return Err(AppError::field(
+                        "Idempotency-Key",
+                        "this key was already used for a different request",
+                    ));
+                }
+                return Ok(Created {
+                    status: prior.status,
+                    body: prior.body,
+                });
+            }
+        }
+        let row = request(
+            conn,
+            now,
+            state.tz,
+            &state.cfg.app.agreement_prefix,
+            actor,
+            NewRequest {
+                technology_id: req.technology_id,
+                place_of_use: req.place_of_use.clone(),
+                message: req.message.clone(),
+                requested_start: req.requested_start,
+            },
+        )?;
+        let body = serde_json::to_string(&Agreement::from_row(row, Some(actor))?)
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let answer = idempotency::Stored {
+            request_hash: request_hash.to_string(),
+            status: 201,
+            body,
+        };
+        if let Some(key) = key {
+            idempotency::keep(conn, now, &actor.user_id, key, &answer)?;
+        }
+        Ok(Created {
+            status: answer.status,
+            body: answer.body,
+        })
+    })
+}
+
+/// Takes `action` as `actor` in its own transaction (see [`transition`]): the API's action.
+pub fn act(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    expected_version: i64,
+    action: Action,
+    input: &ActionInput,
+) -> Result<Agreement, AppError> {
+    let now = state.clock.now();
+    let row = state.db.write(|conn| {
+        transition(
+            conn,
+            now,
+            Some(actor),
+            id,
+            Some(expected_version),
+            action,
+            input,
+        )
+    })?;
+    Agreement::from_row(row, Some(actor))
+}
+
+/// A page of the agreements the actor's organisation may see, newest first, and the total.
+pub fn list(
+    state: &AppState,
+    actor: &Actor,
+    filter: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Agreement>, i64), AppError> {
+    let mut conn = state.db.reader()?;
+    let (rows, total) = store::list(&mut conn, actor, filter, limit, offset)?;
+    let items = rows
+        .into_iter()
+        .map(|r| Agreement::from_row(r, Some(actor)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((items, total))
+}
+
+/// One agreement the actor may see, on the caller's connection (a point read).
+pub fn get(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Agreement, AppError> {
+    let row = store::get_visible(conn, actor, id)?;
+    Agreement::from_row(row, Some(actor))
+}
+
+/// The agreement's own history from the audit chain, oldest first; insurers learn the
+/// organisations, never the people who acted for them.
+pub fn events(state: &AppState, actor: &Actor, id: &str) -> Result<Vec<Event>, AppError> {
+    let mut conn = state.db.reader()?;
+    let row = store::get_visible(&mut conn, actor, id)?;
+    let mut events = audit::for_entity(&mut conn, "agreement", &row.id)?;
+    if actor.role == crate::rules::roles::Role::Insurer {
+        events.iter_mut().for_each(audit::without_people);
+    }
+    Ok(events)
+}
+
+/// What converting on `convert_on` (default: today in the agreement's zone) would cost under
+/// the agreement's fixed terms. Nothing is saved; 409 before approval.
+pub fn quote(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    convert_on: Option<chrono::NaiveDate>,
+) -> Result<Quote, AppError> {
+    let mut conn = state.db.reader()?;
+    let row = store::get_visible(&mut conn, actor, id)?;
+    let agreement = Agreement::from_row(row, Some(actor))?;
+    let fixed = agreement.terms.as_ref().ok_or_else(|| AppError::InvalidTransition {
+        detail: "the conversion terms are fixed when the institute approves; there is nothing to quote yet".into(),
+        current_state: agreement.status.as_str().to_string(),
+        current_version: agreement.version,
+    })?;
+    let terms = &fixed.parse()?;
+    let tz: chrono_tz::Tz = agreement.time_zone.parse().unwrap_or(state.tz);
+    let convert_on = convert_on.unwrap_or_else(|| state.clock.today(tz));
+    crate::settlement::quote::quote(
+        terms,
+        convert_on,
+        agreement.trial_end,
+        state.cfg.settlement.rounding,
+    )
+    .map_err(|e| AppError::field("convert_on", e.to_string()))
 }

@@ -3,4 +3,15 @@
 //! domain parts in order, appends the audit event and queues the mail. The edges (the JSON API,
 //! the scheduler's jobs, the CLI, the seed) call these, never a part's storage.
 
+pub mod accounts;
 pub mod agreements;
+pub mod audit;
+pub mod auth;
+pub mod contracts;
+pub mod documents;
+pub mod insurance;
+pub mod jobs;
+pub mod mail;
+pub mod remind;
+pub mod reports;
+pub mod technologies;

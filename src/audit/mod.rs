@@ -9,9 +9,11 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
+
+pub mod model;
+
+pub use model::{BrokenLink, Event, Verification};
 
 use crate::db::schema::{audit_events, audit_head};
 use crate::db::DbConn;
@@ -42,25 +44,6 @@ impl<'a> Who<'a> {
         user_id: None,
         organisation_id: None,
     };
-}
-
-/// One stored event.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = audit_events)]
-pub struct Event {
-    pub seq: i64,
-    #[serde(serialize_with = "crate::clock::utc")]
-    #[schema(value_type = String, format = DateTime)]
-    pub at: NaiveDateTime,
-    pub actor_user_id: Option<String>,
-    pub actor_organisation_id: Option<String>,
-    pub action: String,
-    pub entity_type: String,
-    pub entity_id: String,
-    /// JSON text: the essentials before and after.
-    pub data: String,
-    pub prev_hash: String,
-    pub hash: String,
 }
 
 /// `event` without the people in it (the acting user, a signer's name), for readers who may
@@ -183,24 +166,6 @@ pub fn for_entity(
         .order(audit_events::seq.asc())
         .select(Event::as_select())
         .load(conn)
-}
-
-/// The first link that does not hold.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
-pub struct BrokenLink {
-    /// Sequence number of the first event that fails (or the head's, for a truncated chain).
-    pub seq: i64,
-    pub reason: String,
-}
-
-/// The result of walking the chain.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Verification {
-    pub ok: bool,
-    pub events_checked: i64,
-    /// Hash of the last event (the chain head).
-    pub head_hash: String,
-    pub first_broken: Option<BrokenLink>,
 }
 
 /// Walks the whole chain in order, in pages, and names the first broken link.

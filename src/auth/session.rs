@@ -1,11 +1,8 @@
 //! Sessions: an opaque random bearer token handed out at sign-in, stored only as its SHA-256,
-//! ending after an idle period, at an absolute limit, or at sign-out. [`Actor`] is the
-//! request extractor that turns a token into the signed-in user.
+//! ending after an idle period, at an absolute limit, or at sign-out. [`authenticate`] turns a
+//! token into the signed-in [`Actor`] (the request extractor that calls it is in `http`).
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::HttpRequest;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -14,11 +11,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::clock::Clock;
+use crate::config::AuthConfig;
 use crate::db::schema::{sessions, users};
-use crate::db::DbConn;
+use crate::db::{Db, DbConn};
 use crate::error::AppError;
 use crate::rules::roles::Role;
-use crate::AppState;
 
 /// The signed-in user making a request.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -155,27 +153,38 @@ type Row = (
 /// The caller, from the session cache alone, when that needs no database work: the entry
 /// is fresh, within its limits, and its idle timer does not need refreshing yet. `None`
 /// means "ask [`authenticate`]" (which also decides every refusal).
-pub fn authenticate_cached(state: &AppState, token: &str) -> Option<Actor> {
-    let now = state.clock.now().naive_utc();
-    let idle = Duration::minutes(state.cfg.auth.session_idle_minutes);
-    let max_age = std::time::Duration::from_secs(state.cfg.auth.session_cache_seconds);
-    let cached = state.sessions.get(&token_hash(token), max_age)?;
+pub fn authenticate_cached(
+    clock: &Clock,
+    cfg: &AuthConfig,
+    cache: &SessionCache,
+    token: &str,
+) -> Option<Actor> {
+    let now = clock.now().naive_utc();
+    let idle = Duration::minutes(cfg.session_idle_minutes);
+    let max_age = std::time::Duration::from_secs(cfg.session_cache_seconds);
+    let cached = cache.get(&token_hash(token), max_age)?;
     let live = now < cached.expires_at && now - cached.last_seen < idle;
     let fresh = (now - cached.last_seen).num_seconds() < TOUCH_AFTER_SECS;
     (live && fresh).then_some(cached.actor)
 }
 
-/// Looks up a live session; refreshes its idle timer when stale.
-pub fn authenticate(state: &AppState, token: &str) -> Result<Actor, AppError> {
-    let now = state.clock.now().naive_utc();
-    let idle = Duration::minutes(state.cfg.auth.session_idle_minutes);
+/// Looks up a live session (in `cache` first); refreshes its idle timer when stale.
+pub fn authenticate(
+    db: &Db,
+    clock: &Clock,
+    cfg: &AuthConfig,
+    cache: &SessionCache,
+    token: &str,
+) -> Result<Actor, AppError> {
+    let now = clock.now().naive_utc();
+    let idle = Duration::minutes(cfg.session_idle_minutes);
     let hash = token_hash(token);
-    let max_age = std::time::Duration::from_secs(state.cfg.auth.session_cache_seconds);
-    let cached = match state.sessions.get(&hash, max_age) {
+    let max_age = std::time::Duration::from_secs(cfg.session_cache_seconds);
+    let cached = match cache.get(&hash, max_age) {
         Some(c) => c,
         None => {
             let row: Option<Row> = {
-                let mut conn = state.db.reader()?;
+                let mut conn = db.reader()?;
                 crate::on_backend!(&mut *conn, |c| sessions::table
                     .inner_join(users::table)
                     .filter(sessions::token_hash.eq(&hash))
@@ -220,7 +229,7 @@ pub fn authenticate(state: &AppState, token: &str) -> Result<Actor, AppError> {
                 expires_at,
                 loaded: std::time::Instant::now(),
             };
-            state.sessions.put(hash.clone(), entry.clone());
+            cache.put(hash.clone(), entry.clone());
             entry
         }
     };
@@ -228,7 +237,7 @@ pub fn authenticate(state: &AppState, token: &str) -> Result<Actor, AppError> {
         return Err(AppError::Unauthenticated);
     }
     if (now - cached.last_seen).num_seconds() >= TOUCH_AFTER_SECS {
-        let touched = state.db.write(|conn| {
+        let touched = db.write(|conn| {
             diesel::update(
                 sessions::table
                     .find(&hash)
@@ -239,10 +248,10 @@ pub fn authenticate(state: &AppState, token: &str) -> Result<Actor, AppError> {
             .map_err(AppError::from)
         })?;
         if touched == 0 {
-            state.sessions.remove(token);
+            cache.remove(token);
             return Err(AppError::Unauthenticated);
         }
-        state.sessions.put(
+        cache.put(
             hash,
             Cached {
                 last_seen: now,
@@ -251,24 +260,4 @@ pub fn authenticate(state: &AppState, token: &str) -> Result<Actor, AppError> {
         );
     }
     Ok(cached.actor)
-}
-
-impl FromRequest for Actor {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Actor, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let token = bearer(req).map(str::to_owned);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let token = token.ok_or(AppError::Unauthenticated)?;
-            let state =
-                state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
-            // Most requests are answered from the cache without leaving this thread.
-            if let Some(actor) = authenticate_cached(&state, &token) {
-                return Ok(actor);
-            }
-            web::block(move || authenticate(&state, &token)).await?
-        })
-    }
 }

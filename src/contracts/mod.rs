@@ -2,14 +2,18 @@
 //! into money once (through `settlement::quote`) and stored with their payment schedule, in
 //! the same transaction as the state change. The statement reads them back with what is
 //! paid, outstanding and overdue as of a day.
+//!
+//! What a contract is, as the other parts and the edges see it, is `model`; this module and
+//! `royalty_years` read and write its tables. What a money event does across the parts (the
+//! agreement read, the insurance the statement shows and the cover a paid schedule ends, the
+//! mail) is `app::contracts`.
 
+pub mod model;
 pub mod royalty_years;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::schema::{conversion_contracts, schedule_lines};
 use crate::db::DbConn;
@@ -19,6 +23,8 @@ use crate::settlement::money::{parse_rate, Currency};
 use crate::settlement::pricing::{late_interest, Tax};
 use crate::settlement::quote::{quote, Quote};
 use crate::settlement::terms::Terms;
+
+pub use model::{PaymentInput, PaymentView, SalesReportInput, Statement, StatementLine, TaxView};
 
 /// Creates the contract and schedule for an agreement converting on `converted_on`, with
 /// the tax stated at conversion (if any).
@@ -96,83 +102,6 @@ pub fn create(
     Ok(q)
 }
 
-/// One line of a statement.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct StatementLine {
-    pub number: i32,
-    /// `lump_sum`, `entry_fee`, `installment` or `royalty` (added by a sales report).
-    pub kind: String,
-    pub due: NaiveDate,
-    /// Major units of the contract's currency.
-    pub amount: String,
-    pub paid: String,
-    pub outstanding: String,
-    /// Outstanding after its due date, as of the statement day.
-    pub overdue: bool,
-    /// Simple late-payment interest on the outstanding amount as of the statement day.
-    pub interest: String,
-    pub amount_minor: i64,
-    pub paid_minor: i64,
-    pub outstanding_minor: i64,
-    pub interest_minor: i64,
-}
-
-/// A settlement statement.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Statement {
-    pub agreement_id: String,
-    pub currency: String,
-    pub price_model: String,
-    /// The rounding mode every amount here was computed with.
-    pub rounding: String,
-    pub converted_on: NaiveDate,
-    pub early_conversion_discount: Option<String>,
-    pub as_of: NaiveDate,
-    pub lines: Vec<StatementLine>,
-    pub total: String,
-    pub paid: String,
-    pub outstanding: String,
-    pub overdue: String,
-    pub interest: String,
-    pub royalty_rate: Option<String>,
-    pub royalty_min_per_year: Option<String>,
-    /// With a minimum royalty: every contract year begun by `as_of`, its royalties, the
-    /// minimum and the true-up (closed years) or the shortfall so far (the open year).
-    pub royalty_years: Vec<royalty_years::RoyaltyYear>,
-    /// Insurance bound on the agreement: each policy's premium and who pays what.
-    pub insurance: Vec<crate::insurance::Policy>,
-    /// The tax recorded on the conversion, if it was stated.
-    pub tax: Option<TaxView>,
-    /// Payments received, oldest first, each with its distribution.
-    pub payments: Vec<PaymentView>,
-    /// The distribution of everything received so far, major units.
-    pub received_to_institute: String,
-    pub received_to_inventors: String,
-    pub received_to_intermediary: String,
-}
-
-/// The tax on a conversion: which rule applied and what it comes to on the total.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TaxView {
-    /// `rate` or `exempt`.
-    pub kind: String,
-    pub rate: Option<String>,
-    /// The legal basis of an exemption.
-    pub basis: Option<String>,
-    pub amount: String,
-}
-
-/// A payment as a statement shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PaymentView {
-    pub reference: String,
-    pub received_on: NaiveDate,
-    pub amount: String,
-    pub to_institute: Option<String>,
-    pub to_inventors: Option<String>,
-    pub to_intermediary: Option<String>,
-}
-
 type PaymentRow = (
     String,
     NaiveDate,
@@ -201,7 +130,8 @@ struct ContractRecord {
 }
 type LineRow = (i32, String, NaiveDate, i64, i64);
 
-/// The statement of a converted agreement as of `as_of`, or `None` if it has no contract.
+/// The statement of a converted agreement as of `as_of`, or `None` if it has no contract. Its
+/// `insurance` is left empty: `app::contracts` adds the policies the insurance part keeps.
 pub fn statement(
     conn: &mut DbConn,
     agreement_id: &str,
@@ -337,9 +267,8 @@ pub fn statement(
         }
         None => Vec::new(),
     };
-    let insurance = crate::insurance::for_agreement(conn, agreement_id)?;
     Ok(Some(Statement {
-        insurance,
+        insurance: Vec::new(),
         royalty_years: years,
         tax,
         payments: payments_out,
@@ -364,20 +293,6 @@ pub fn statement(
     }))
 }
 
-/// A payment the institute received.
-#[derive(Debug, Clone, serde::Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PaymentInput {
-    /// Major units of the contract's currency, as a string: "3000.00", "1500000".
-    pub amount: String,
-    /// The day the money arrived (not in the future).
-    pub received_on: NaiveDate,
-    /// The bank or receipt reference; unique per agreement.
-    pub reference: String,
-}
-
-/// Records a payment on a converted agreement, allocating it to the oldest open lines and
-/// distributing it by the terms' shares; one transaction with its audit event. The caller
 /// How a payment of `amount` is shared out under the terms' profit distribution (the
 /// institute, the inventor team, the intermediary), parts summing exactly to `amount`.
 pub fn distribute_payment(
@@ -398,7 +313,18 @@ pub fn distribute_payment(
     .map_err(|e| AppError::Internal(anyhow::anyhow!("distribution: {e}")))
 }
 
-/// has checked that `recorded_by` may record payments on this agreement.
+/// A payment as [`record_payment`] stored it.
+pub struct Recorded {
+    /// The payment, its allocations and its distribution, as its audit event records them.
+    pub record: serde_json::Value,
+    /// What the message to the parties says of it.
+    pub mail_facts: serde_json::Value,
+}
+
+/// Records a payment on a converted agreement, allocating it to the oldest open lines and
+/// distributing it by the terms' shares; inside the caller's transaction, with its audit
+/// event. The caller has checked that `who` may record payments on this agreement, and
+/// queues the message and ends the cover a paid schedule ends (`app::contracts`).
 #[allow(clippy::too_many_arguments)]
 pub fn record_payment(
     conn: &mut DbConn,
@@ -409,7 +335,7 @@ pub fn record_payment(
     terms: &Terms,
     input: &PaymentInput,
     rounding: Rounding,
-) -> Result<serde_json::Value, AppError> {
+) -> Result<Recorded, AppError> {
     use crate::db::schema::{payment_allocations, payments};
     use crate::error::FieldError;
     // Payments on one agreement queue behind each other (PostgreSQL; SQLite has one writer).
@@ -532,30 +458,14 @@ pub fn record_payment(
         agreement_id,
         &serde_json::json!({"after": record}),
     )?;
-    let agreement = crate::agreements::store::get(conn, agreement_id)?;
-    crate::mail::enqueue_agreement(
-        conn,
-        now,
-        "payment_recorded",
-        &agreement,
-        serde_json::json!({
+    Ok(Recorded {
+        record,
+        mail_facts: serde_json::json!({
             "amount": format!("{} {currency}", cur.format_amount(amount)),
             "received_on": input.received_on.to_string(),
             "reference": reference,
         }),
-    )?;
-    // Non-payment cover ends with the payment schedule.
-    if crate::insurance::cover::schedule_paid(conn, agreement_id)? {
-        crate::insurance::cover::end_policies(
-            conn,
-            now,
-            who,
-            agreement_id,
-            "schedule_paid",
-            false,
-        )?;
-    }
-    Ok(record)
+    })
 }
 
 /// Appends a line to a contract's schedule after its last; returns its number.
@@ -582,16 +492,6 @@ pub(crate) fn add_line(
         ))
         .execute(conn)?;
     Ok(number)
-}
-
-/// Net sales for one royalty period (a calendar quarter).
-#[derive(Debug, Clone, serde::Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SalesReportInput {
-    /// First day of the quarter: YYYY-01-01, -04-01, -07-01 or -10-01.
-    pub period_start: NaiveDate,
-    /// Net sales in the period, major units of the contract's currency, as a string.
-    pub net_sales: String,
 }
 
 /// Days after a period's end by which its royalty is due.
@@ -715,4 +615,37 @@ pub fn report_sales(
         &serde_json::json!({"after": record}),
     )?;
     Ok(record)
+}
+
+/// The conversion day and currency of the agreement's contract, once converted.
+pub fn converted(
+    conn: &mut DbConn,
+    agreement_id: &str,
+) -> QueryResult<Option<(chrono::NaiveDate, String)>> {
+    conversion_contracts::table
+        .find(agreement_id)
+        .select((
+            conversion_contracts::converted_on,
+            conversion_contracts::currency,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// The agreement's payment schedule as documents print it: (number, kind, due, amount), in
+/// order.
+pub fn schedule_of(
+    conn: &mut DbConn,
+    agreement_id: &str,
+) -> QueryResult<Vec<(i32, String, chrono::NaiveDate, i64)>> {
+    schedule_lines::table
+        .filter(schedule_lines::agreement_id.eq(agreement_id))
+        .order(schedule_lines::number.asc())
+        .select((
+            schedule_lines::number,
+            schedule_lines::kind,
+            schedule_lines::due,
+            schedule_lines::amount_minor,
+        ))
+        .load(conn)
 }

@@ -8,21 +8,22 @@
 //! [`super::ROYALTY_DUE_DAYS`] days after the close. A closed year is final: sales for a
 //! quarter that ends in it are refused from then on.
 //!
-//! The advance sweep calls [`close_due`]; it reads only contracts whose
-//! `royalty_next_close` day has come, so its cost follows the years that are due.
+//! The advance sweep (`app::contracts::close_royalty_years`) closes the contracts [`due`]
+//! lists, each with [`close_contract`]; it reads only contracts whose `royalty_next_close`
+//! day has come, so its cost follows the years that are due.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::audit::{self, Who};
 use crate::db::schema::{agreements, conversion_contracts, royalty_years, sales_reports};
-use crate::db::{Db, DbConn};
+use crate::db::DbConn;
 use crate::error::AppError;
 use crate::settlement::money::Currency;
 use crate::settlement::pricing::true_up;
 use crate::settlement::schedule::{contract_year, contract_year_of};
+
+pub use super::model::RoyaltyYear;
 
 /// Days after a contract year ends during which its last quarter may still be reported; the
 /// year closes on the day after.
@@ -32,29 +33,6 @@ pub const TRUE_UP_GRACE_DAYS: u64 = super::ROYALTY_DUE_DAYS;
 pub fn closes_on(converted_on: NaiveDate, year: u32) -> Option<NaiveDate> {
     let (_, ends) = contract_year(converted_on, year)?;
     ends.checked_add_days(Days::new(TRUE_UP_GRACE_DAYS + 1))
-}
-
-/// One contract year as a statement shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RoyaltyYear {
-    /// 1 for the year that starts on the conversion day.
-    pub year: u32,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    /// The day the year closes (its true-up is computed then).
-    pub closes_on: NaiveDate,
-    /// Royalties of the quarters reported so far that end in this year (major units).
-    pub royalties: String,
-    pub minimum: String,
-    /// Closed: the true-up added (zero when the royalties reached the minimum). Open: what
-    /// would be added if nothing more were reported.
-    pub shortfall: String,
-    pub closed: bool,
-    /// The schedule line of the true-up, once closed with a shortfall.
-    pub true_up_line: Option<i32>,
-    pub royalties_minor: i64,
-    pub minimum_minor: i64,
-    pub shortfall_minor: i64,
 }
 
 /// Royalties reported for quarters ending between `starts_on` and `ends_on`.
@@ -153,41 +131,37 @@ pub fn closed_year_of(
     Ok(closed_at.map(|at| (year, at)))
 }
 
-/// Closes every contract year that is due as of `now` (each contract's day in its agreement's
-/// time zone); returns how many years were closed. Idempotent: a closed year is never closed
-/// again, and each contract is closed in its own transaction.
-pub fn close_due(db: &Db, now: DateTime<Utc>) -> Result<usize, AppError> {
+/// The contracts (their agreements' ids) with a contract year due to close as of `now`, each
+/// contract's day in its agreement's time zone.
+pub fn due(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<String>, AppError> {
     // No zone is more than 14 h ahead of UTC: this bound finds every candidate; each one's own
     // day is then checked here, so a contract not yet due where it is costs no write.
     let latest_today = (now + chrono::Duration::hours(14)).date_naive();
-    let candidates: Vec<(String, Option<NaiveDate>, String)> = {
-        let mut conn = db.reader()?;
-        conversion_contracts::table
-            .inner_join(agreements::table.on(agreements::id.eq(conversion_contracts::agreement_id)))
-            .filter(conversion_contracts::royalty_next_close.le(latest_today))
-            .select((
-                conversion_contracts::agreement_id,
-                conversion_contracts::royalty_next_close,
-                agreements::time_zone,
-            ))
-            .load(&mut conn)?
-    };
-    let mut closed = 0;
-    for (id, next_close, zone) in candidates {
-        // An unreadable zone is reported by `close_contract`.
-        let due = match (next_close, zone.parse::<chrono_tz::Tz>()) {
-            (Some(next), Ok(tz)) => next <= now.with_timezone(&tz).date_naive(),
-            _ => true,
-        };
-        if due {
-            closed += db.write(|conn| close_contract(conn, now, &id))?;
-        }
-    }
-    Ok(closed)
+    let candidates: Vec<(String, Option<NaiveDate>, String)> = conversion_contracts::table
+        .inner_join(agreements::table.on(agreements::id.eq(conversion_contracts::agreement_id)))
+        .filter(conversion_contracts::royalty_next_close.le(latest_today))
+        .select((
+            conversion_contracts::agreement_id,
+            conversion_contracts::royalty_next_close,
+            agreements::time_zone,
+        ))
+        .load(conn)?;
+    Ok(candidates
+        .into_iter()
+        .filter(|(_, next_close, zone)| {
+            // An unreadable zone is reported by `close_contract`.
+            match (next_close, zone.parse::<chrono_tz::Tz>()) {
+                (Some(next), Ok(tz)) => *next <= now.with_timezone(&tz).date_naive(),
+                _ => true,
+            }
+        })
+        .map(|(id, _, _)| id)
+        .collect())
 }
 
-/// Closes the due years of one contract, inside the caller's transaction.
-fn close_contract(
+/// Closes the due years of one contract, inside the caller's transaction; returns how many
+/// years were closed. Idempotent: a closed year is never closed again.
+pub fn close_contract(
     conn: &mut DbConn,
     now: DateTime<Utc>,
     agreement_id: &str,

@@ -8,6 +8,7 @@
 //! "database is locked"; on PostgreSQL each write is an ordinary transaction on a pooled
 //! connection.
 
+pub mod idempotency;
 pub mod schema;
 mod writer;
 

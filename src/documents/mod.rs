@@ -1,13 +1,15 @@
-//! Agreements as documents: contract templates (`contract-templates/`), the markup they
-//! render to, how values are written per language, the context built from an agreement, the
-//! PDF layout, and the stored documents with their hashes.
+//! Agreements as documents: contract templates (`contract-templates/`), the context a
+//! template renders with (composed from an agreement's facts, which `app::documents` loads
+//! from the parts), and the stored documents with their hashes. The markup, the way values
+//! are written per language and the PDF engine are `typeset`'s.
 
 pub mod context;
-pub mod format;
-pub mod markup;
-pub mod pdf;
+pub mod model;
 pub mod service;
 pub mod templates;
+#[cfg(test)]
+mod tests;
+mod words;
 
 pub use templates::ContractTemplates;
 
@@ -19,23 +21,4 @@ pub fn load_templates(cfg: &crate::config::Config) -> anyhow::Result<ContractTem
     let templates = ContractTemplates::load(dir)?;
     tracing::info!(origin = templates.origin(), "contract templates checked");
     Ok(templates)
-}
-
-/// The fonts documents are set in: the built-in faces, or a configured CJK font file. A
-/// configured file that is missing does not stop the service: it is logged here, and
-/// Chinese documents answer 503 naming it.
-pub fn load_fonts(cfg: &crate::config::Config) -> std::sync::Arc<pdf::Fonts> {
-    let d = &cfg.documents;
-    let source = Some(d.cjk_font.as_str())
-        .filter(|p| !p.is_empty())
-        .map(|p| pdf::CjkSource {
-            path: p.into(),
-            index: d.cjk_font_index,
-        });
-    let fonts = pdf::Fonts::new(source);
-    match fonts.cjk_status() {
-        Ok(source) => tracing::info!(cjk_font = %source, "document fonts found"),
-        Err(why) => tracing::warn!("Chinese documents unavailable: {why}"),
-    }
-    fonts
 }

@@ -4,12 +4,10 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 
 use super::context;
-use super::pdf::{self, Fonts, Layout, PdfError, Signature};
+use super::model::{Identified, Stored};
 use super::templates::ContractTemplates;
 use crate::agreements::model::AgreementRow;
 use crate::audit::{self, Who};
@@ -19,32 +17,7 @@ use crate::db::schema::{agreement_documents, agreements};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::rules::lifecycle::Status;
-
-/// A document as stored.
-#[derive(Debug, Clone)]
-pub struct Stored {
-    pub sha256: String,
-    pub pdf: Vec<u8>,
-}
-
-/// What a document is, as `verify` answers.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Identified {
-    pub agreement_id: String,
-    /// The agreement's number, as printed on every page.
-    pub number: String,
-    pub kind: String,
-    pub lang: String,
-    /// The agreement version the document was generated from.
-    pub version: i64,
-    pub sha256: String,
-    pub pages: i32,
-    #[serde(serialize_with = "crate::clock::utc")]
-    #[schema(value_type = String, format = DateTime)]
-    pub generated_at: NaiveDateTime,
-    /// The agreement's version now; equal to `version` when nothing has changed since.
-    pub current_version: i64,
-}
+use crate::typeset::pdf::{self, Fonts, Layout, PdfError, Signature};
 
 /// Whether `row` has the document `kind` yet: the trial agreement once the trial is approved
 /// (its dates and terms are fixed), the conversion contract once the SME has converted.

@@ -4,18 +4,16 @@
 //!
 //! Templates are minijinja, strict about undefined values: a template that names a field the
 //! documents do not provide is refused at start with its file and line. They render to the
-//! markup of [`super::markup`].
+//! markup of [`crate::typeset::markup`].
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
 use serde_json::{json, Value};
 
-use super::format::LANGS;
-use super::markup::{self, Block};
-
-/// The documents usefirst produces.
-pub const KINDS: [&str; 2] = ["trial-agreement", "conversion-contract"];
+use super::model::KINDS;
+use crate::typeset::format::LANGS;
+use crate::typeset::markup::{self, Block};
 
 /// The shipped templates, used when no folder is configured and `contract-templates/` is not
 /// beside the working directory.
@@ -229,7 +227,7 @@ fn describe(e: &minijinja::Error) -> String {
 /// documents write them; `full = false` leaves the optional parts (insurance, distribution)
 /// out. Documents built from an agreement have exactly these fields.
 pub fn sample_context(kind: &str, lang: &str, full: bool) -> Value {
-    use super::format::{date, days, money, percent};
+    use crate::typeset::format::{date, days, money, percent};
     let vnd = crate::settlement::money::Currency::parse("VND").expect("VND is a platform currency");
     let day = |y, m, d| {
         date(

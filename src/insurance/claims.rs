@@ -4,15 +4,14 @@
 //! computed by `settlement::insurance::payout`: min(claim, coverage) − deductible, never more
 //! than the coverage earlier payouts left) or rejects with a reason, and records the payment;
 //! the claimant may withdraw a claim not yet decided. Every step is one transaction with its
-//! audit event and a message to the parties and the insurer through the outbox.
+//! audit event and a message to the parties and the insurer through the outbox: this file
+//! stores the claim and its event; `app::insurance` reads the agreement, numbers the claim and
+//! queues the message ([`mail_facts`]).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::agreements::model::AgreementRow;
-use crate::agreements::store as agreements_store;
 use crate::audit::{self, Who};
 use crate::auth::session::Actor;
 use crate::db::schema::{agreements, insurance_claims as claims, insurance_policies};
@@ -24,45 +23,8 @@ use crate::rules::roles::Role;
 use crate::settlement::insurance::payout;
 use crate::settlement::money::Currency;
 
+pub use super::model::{Claim, ClaimFilter, ClaimInput, ClaimStep};
 pub use crate::rules::claims::{decide, ClaimAction, ClaimParty, ClaimRefusal, ClaimStatus};
-
-/// A claim as the API shows it. It names organisations, never users.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Claim {
-    pub id: String,
-    /// Human-readable, e.g. `CL-2026-000012`.
-    pub number: String,
-    pub agreement_id: String,
-    pub policy_id: String,
-    pub insurer_id: String,
-    /// The organisation that filed it.
-    pub claimant_org: String,
-    pub risk: String,
-    pub currency: String,
-    /// Major units of `currency`.
-    pub amount: String,
-    pub amount_minor: i64,
-    pub reason: String,
-    pub evidence: String,
-    /// `filed`, `approved`, `rejected`, `withdrawn` or `paid`.
-    pub status: String,
-    pub version: i64,
-    /// Set on approval.
-    pub payout: Option<String>,
-    pub payout_minor: Option<i64>,
-    /// The insurer's reason (a rejection's, or a note with the approval).
-    pub decision_reason: Option<String>,
-    pub payment_reference: Option<String>,
-    #[serde(serialize_with = "crate::clock::utc")]
-    #[schema(value_type = String, format = DateTime)]
-    pub filed_at: NaiveDateTime,
-    #[serde(serialize_with = "crate::clock::utc_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub decided_at: Option<NaiveDateTime>,
-    #[serde(serialize_with = "crate::clock::utc_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub paid_at: Option<NaiveDateTime>,
-}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = claims)]
@@ -129,33 +91,6 @@ impl ClaimRow {
     }
 }
 
-/// A claim as its claimant files it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ClaimInput {
-    pub agreement_id: String,
-    /// `implementation_failure` (the SME) or `non_payment` (the institute).
-    pub risk: String,
-    /// Major units of the policy's currency, e.g. "120000000".
-    pub amount: String,
-    pub reason: String,
-    /// What supports it: reports, invoices, correspondence (described; up to 10,000 characters).
-    #[serde(default)]
-    pub evidence: String,
-}
-
-/// What an insurer's decision or payment carries.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ClaimStep {
-    /// Required to reject; a note with an approval.
-    #[serde(default)]
-    pub reason: Option<String>,
-    /// The payment's reference (pay).
-    #[serde(default)]
-    pub reference: Option<String>,
-}
-
 /// The claims `actor` may see: its insurer's, the agreement parties', everything for admins
 /// and auditors.
 fn scoped<'a>(actor: &Actor) -> claims::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend> {
@@ -189,14 +124,6 @@ pub fn get_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<ClaimRo
         .first(conn)
         .optional()?
         .ok_or(AppError::NotFound)
-}
-
-/// Filters for listing claims.
-#[derive(Debug, Default, Clone)]
-pub struct ClaimFilter {
-    pub status: Option<ClaimStatus>,
-    pub agreement_id: Option<String>,
-    pub risk: Option<Risk>,
 }
 
 /// A page of the claims `actor` may see, newest first, and the total.
@@ -268,8 +195,12 @@ pub fn paid_out(conn: &mut DbConn, policy_id: &str) -> Result<i64, AppError> {
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payouts overflow")))
 }
 
-fn next_number(conn: &mut DbConn, year: i32) -> Result<String, AppError> {
-    let value = agreements_store::bump_counter(conn, &format!("claim-{year}"))?;
+/// Adds one to the named counter and returns its new value, inside the caller's transaction
+/// (the counters are kept by `agreements`; `app::insurance` passes its counter in).
+pub type Counter<'a> = &'a mut dyn FnMut(&mut DbConn, &str) -> QueryResult<i64>;
+
+fn next_number(conn: &mut DbConn, counter: Counter<'_>, year: i32) -> Result<String, AppError> {
+    let value = counter(conn, &format!("claim-{year}"))?;
     Ok(format!("CL-{year}-{value:06}"))
 }
 
@@ -294,23 +225,19 @@ fn wrong_window(row: &AgreementRow, detail: String) -> AppError {
     }
 }
 
-/// Files a claim as `actor`; one transaction with its audit event and messages.
+/// Files a claim as `actor` on agreement `row` (the one `input` names, which the actor may
+/// see), numbered by `counter`; inside the caller's transaction, with its audit event. The
+/// caller has queued behind the agreement's cover ([`super::cover::lock`]) before reading
+/// `row`, and queues the message.
 pub fn file(
     conn: &mut DbConn,
     now: DateTime<Utc>,
     actor: &Actor,
+    row: &AgreementRow,
     input: &ClaimInput,
     grace_days: u32,
-) -> Result<Claim, AppError> {
-    // Filing queues behind whatever ends the agreement's cover (cover::end_policies takes the
-    // same key), so a claim is never filed on a policy that ended meanwhile (PostgreSQL;
-    // SQLite has one writer).
-    crate::db::lock_key(conn, &format!("cover\u{1f}{}", input.agreement_id))?;
-    let row =
-        agreements_store::get_visible(conn, actor, &input.agreement_id).map_err(|e| match e {
-            AppError::NotFound => AppError::field("agreement_id", "no agreement with this id"),
-            e => e,
-        })?;
+    counter: Counter<'_>,
+) -> Result<ClaimRow, AppError> {
     let risk = Risk::parse(&input.risk)
         .ok_or_else(|| AppError::field("risk", "must be implementation_failure or non_payment"))?;
     let (role, org) = match risk {
@@ -361,7 +288,7 @@ pub fn file(
             })
     else {
         return Err(wrong_window(
-            &row,
+            row,
             format!(
                 "no policy in force on this agreement covers {}",
                 risk.as_str()
@@ -398,7 +325,7 @@ pub fn file(
             ) && row.decision_deadline.is_some_and(|d| today <= d);
             if !in_window {
                 return Err(wrong_window(
-                    &row,
+                    row,
                     "an implementation-failure claim is filed during the trial or within the decision window".into(),
                 ));
             }
@@ -415,7 +342,7 @@ pub fn file(
             };
             if overdue == 0 {
                 return Err(wrong_window(
-                    &row,
+                    row,
                     format!("a non-payment claim is filed when an installment is overdue by more than {grace_days} days"),
                 ));
             }
@@ -432,7 +359,7 @@ pub fn file(
         }
     }
     let id = uuid::Uuid::now_v7().to_string();
-    let number = next_number(conn, chrono::Datelike::year(&today))?;
+    let number = next_number(conn, counter, chrono::Datelike::year(&today))?;
     let insurer_id: String = insurance_policies::table
         .find(&policy_id)
         .select(insurance_policies::insurer_id)
@@ -469,49 +396,33 @@ pub fn file(
             "currency": cur.code, "amount_minor": amount, "status": "filed",
         }}),
     )?;
-    let claim = claims::table
+    Ok(claims::table
         .find(&id)
         .select(ClaimRow::as_select())
-        .first(conn)?;
-    notify(conn, now, "claim_filed", &row, &claim)?;
-    claim.view()
+        .first(conn)?)
 }
 
-fn notify(
-    conn: &mut DbConn,
-    now: DateTime<Utc>,
-    kind: &str,
-    agreement: &AgreementRow,
-    claim: &ClaimRow,
-) -> Result<usize, AppError> {
+/// What the message about `claim` tells the parties and the insurer.
+pub fn mail_facts(claim: &ClaimRow) -> Result<serde_json::Value, AppError> {
     let cur = claim.currency()?;
-    crate::mail::enqueue_agreement(
-        conn,
-        now,
-        kind,
-        agreement,
-        serde_json::json!({
-            "claim": claim.number,
-            "risk": claim.risk,
-            "amount": format!("{} {}", cur.format_amount(claim.amount_minor), cur.code),
-            "payout": claim.payout_minor.map(|v| format!("{} {}", cur.format_amount(v), cur.code)).unwrap_or_default(),
-            "decision_reason": claim.decision_reason.clone().unwrap_or_default(),
-            "payment_reference": claim.payment_reference.clone().unwrap_or_default(),
-        }),
-    )
+    Ok(serde_json::json!({
+        "claim": claim.number,
+        "risk": claim.risk,
+        "amount": format!("{} {}", cur.format_amount(claim.amount_minor), cur.code),
+        "payout": claim.payout_minor.map(|v| format!("{} {}", cur.format_amount(v), cur.code)).unwrap_or_default(),
+        "decision_reason": claim.decision_reason.clone().unwrap_or_default(),
+        "payment_reference": claim.payment_reference.clone().unwrap_or_default(),
+    }))
 }
 
-/// Takes `action` on claim `id` as `actor`, if it is still at `expected_version`; one
-/// transaction with its audit event and messages.
-pub fn act(
+/// Claim `id` as `actor` may act on it, if it is still at `expected_version` (404 when the
+/// actor may not see it, 412 when it has moved on).
+pub fn for_action(
     conn: &mut DbConn,
-    now: DateTime<Utc>,
     actor: &Actor,
     id: &str,
     expected_version: i64,
-    action: ClaimAction,
-    step: &ClaimStep,
-) -> Result<Claim, AppError> {
+) -> Result<ClaimRow, AppError> {
     let row = get_visible(conn, actor, id)?;
     if row.version != expected_version {
         return Err(AppError::PreconditionFailed {
@@ -519,7 +430,21 @@ pub fn act(
             current: row.version,
         });
     }
-    let agreement = agreements_store::get(conn, &row.agreement_id)?;
+    Ok(row)
+}
+
+/// Takes `action` on claim `row` (from [`for_action`]) as `actor`; inside the caller's
+/// transaction, with its audit event. Returns the claim as it now is; the caller queues the
+/// message.
+pub fn act(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    row: &ClaimRow,
+    expected_version: i64,
+    action: ClaimAction,
+    step: &ClaimStep,
+) -> Result<ClaimRow, AppError> {
     let party = match actor.role {
         Role::Admin => ClaimParty::Admin,
         Role::Auditor => ClaimParty::Auditor,
@@ -638,16 +563,8 @@ pub fn act(
                       "reference": payment_reference},
         }),
     )?;
-    let claim = claims::table
+    Ok(claims::table
         .find(&row.id)
         .select(ClaimRow::as_select())
-        .first(conn)?;
-    notify(
-        conn,
-        now,
-        &format!("claim_{}", next.as_str()),
-        &agreement,
-        &claim,
-    )?;
-    claim.view()
+        .first(conn)?)
 }

@@ -4,8 +4,6 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::audit::Who;
 use crate::db::schema::{agreement_insurance, insurance_policies, schedule_lines};
@@ -16,20 +14,7 @@ use crate::insurance::{bind, Insured, Policy, Risk};
 use crate::settlement::allocate::Rounding;
 use crate::settlement::money::Currency;
 
-/// The product chosen for an agreement, before the policy is bound.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Choice {
-    pub product_id: String,
-    pub product_version: i32,
-    pub currency: String,
-    /// Major units.
-    pub coverage: String,
-    pub coverage_minor: i64,
-    pub chosen_by_org: String,
-    #[serde(serialize_with = "crate::clock::utc")]
-    #[schema(value_type = String, format = DateTime)]
-    pub chosen_at: NaiveDateTime,
-}
+pub use super::model::Choice;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = agreement_insurance)]
@@ -166,6 +151,14 @@ pub fn bind_chosen(
     bind(conn, now, who, on, &terms, rounding).map(Some)
 }
 
+/// Queues behind whatever changes the agreement's cover: filing a claim takes this key before
+/// it reads the agreement, and ending the policies takes it too, so a claim is never filed on
+/// a policy that ended meanwhile (PostgreSQL; SQLite has one writer). Inside the caller's
+/// transaction.
+pub fn lock(conn: &mut DbConn, agreement_id: &str) -> QueryResult<()> {
+    crate::db::lock_key(conn, &format!("cover\u{1f}{agreement_id}"))
+}
+
 /// Ends the agreement's bound policies (all of them, or with `keep_non_payment` those that do
 /// not cover non-payment), with an audit event each. Returns how many ended.
 pub fn end_policies(
@@ -176,8 +169,8 @@ pub fn end_policies(
     reason: &str,
     keep_non_payment: bool,
 ) -> Result<usize, AppError> {
-    // Claims being filed on the agreement finish first (claims::file takes the same key).
-    crate::db::lock_key(conn, &format!("cover\u{1f}{agreement_id}"))?;
+    // Claims being filed on the agreement finish first (they take the same key).
+    lock(conn, agreement_id)?;
     let bound: Vec<(String, String)> = insurance_policies::table
         .filter(insurance_policies::agreement_id.eq(agreement_id))
         .filter(insurance_policies::status.eq("bound"))

@@ -3,126 +3,29 @@
 //! computed once by `settlement::insurance` and stored. The subsidy cap is per SME per
 //! calendar year: what earlier policies of the same SME in that year already drew from the
 //! subsidy is taken off the cap before the split, and the capped remainder falls to the SME.
+//!
+//! What insurance is, as the other parts and the edges see it, is `model`; the tables are
+//! read and written here and in `claims`, `cover`, `portfolio` and `products`. What an action
+//! does across the parts (the agreement read, the mail to the parties) is `app::insurance`.
 
 pub mod claims;
 pub mod cover;
+pub mod model;
 pub mod portfolio;
 pub mod products;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use rust_decimal::Decimal;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::audit::{self, Who};
 use crate::db::schema::insurance_policies;
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::settlement::allocate::Rounding;
-use crate::settlement::insurance::{split_premium, PremiumShares};
+use crate::settlement::insurance::split_premium;
 use crate::settlement::money::Currency;
 
-/// What a policy covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Risk {
-    /// The SME's costs when the technology fails to work in its setting.
-    ImplementationFailure,
-    /// The institute's loss when a converted SME does not pay.
-    NonPayment,
-}
-
-impl Risk {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Risk::ImplementationFailure => "implementation_failure",
-            Risk::NonPayment => "non_payment",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Risk> {
-        match text {
-            "implementation_failure" => Some(Risk::ImplementationFailure),
-            "non_payment" => Some(Risk::NonPayment),
-            _ => None,
-        }
-    }
-}
-
-/// The product's figures a policy is bound on.
-#[derive(Debug, Clone)]
-pub struct PolicyTerms {
-    pub insurer_id: String,
-    pub product_id: Option<String>,
-    pub product_version: Option<i32>,
-    pub risks: Vec<Risk>,
-    pub currency: Currency,
-    pub coverage_minor: i64,
-    pub premium_rate: Decimal,
-    pub deductible_minor: i64,
-    pub shares: PremiumShares,
-    /// Subsidy one SME may receive per calendar year, all its policies together.
-    pub subsidy_cap_minor: Option<i64>,
-}
-
-/// A bound policy as statements and the insurer's views show it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Policy {
-    pub id: String,
-    pub agreement_id: String,
-    pub insurer_id: String,
-    pub product_id: Option<String>,
-    pub product_version: Option<i32>,
-    pub risks: Vec<String>,
-    pub currency: String,
-    /// Major units of `currency`.
-    pub coverage: String,
-    pub premium_rate: String,
-    pub deductible: String,
-    pub share_sme: String,
-    pub share_institute: String,
-    pub share_subsidy: String,
-    pub subsidy_cap: Option<String>,
-    /// The calendar year whose subsidy cap this policy counts against.
-    pub subsidy_year: i32,
-    pub rounding: String,
-    pub premium: String,
-    /// What the SME pays, including any subsidy the cap withheld.
-    pub sme_pays: String,
-    pub institute_pays: String,
-    pub subsidy: String,
-    /// Subsidy the cap withheld (part of `sme_pays`).
-    pub subsidy_capped: String,
-    /// `bound` or `ended`.
-    pub status: String,
-    #[serde(serialize_with = "crate::clock::utc")]
-    #[schema(value_type = String, format = DateTime)]
-    pub bound_at: NaiveDateTime,
-    pub coverage_minor: i64,
-    pub premium_minor: i64,
-    pub sme_pays_minor: i64,
-    pub institute_pays_minor: i64,
-    pub subsidy_minor: i64,
-    pub subsidy_capped_minor: i64,
-    /// When and why it ended: `declined`, `lapsed`, `terminated`, `converted` (cover without
-    /// non-payment) or `schedule_paid`.
-    #[serde(serialize_with = "crate::clock::utc_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub ended_at: Option<NaiveDateTime>,
-    pub ended_reason: Option<String>,
-    /// What the insurer has paid on claims (major units).
-    pub paid_out: String,
-    pub paid_out_minor: i64,
-    /// Payouts of approved claims, paid or not yet: what counts against the coverage.
-    pub incurred: String,
-    pub incurred_minor: i64,
-    /// The coverage the payouts leave.
-    pub coverage_remaining: String,
-    pub coverage_remaining_minor: i64,
-    /// The claims on it, oldest first.
-    pub claims: Vec<claims::Claim>,
-}
+pub use model::{Insured, Policy, PolicyTerms, Risk};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = insurance_policies)]
@@ -218,16 +121,6 @@ impl PolicyRow {
             subsidy_capped_minor: self.subsidy_capped_minor,
         })
     }
-}
-
-/// What a policy is bound on.
-#[derive(Debug, Clone, Copy)]
-pub struct Insured<'a> {
-    pub agreement_id: &'a str,
-    /// The agreement's SME, whose subsidy cap the policy draws on.
-    pub sme_id: &'a str,
-    /// The calendar year (in the agreement's time zone) the subsidy counts against.
-    pub subsidy_year: i32,
 }
 
 /// Binds a policy on `on`, counting its subsidy against the SME's cap for the year; inside

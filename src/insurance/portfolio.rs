@@ -5,14 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::agreements::model::AgreementRow;
-use crate::agreements::store as agreements_store;
 use crate::auth::session::Actor;
 use crate::db::schema::{
     agreements, insurance_claims, insurance_policies, organisations, technologies,
@@ -20,77 +16,16 @@ use crate::db::schema::{
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::insurance::claims::ClaimStatus;
-use crate::insurance::cover::{self, Choice};
-use crate::insurance::{for_agreement, Policy, Risk};
+use crate::insurance::cover;
+use crate::insurance::{for_agreement, Risk};
 use crate::rules::lifecycle::Status;
 use crate::rules::roles::Role;
 use crate::settlement::money::Currency;
 
-/// A party as an insurer sees it: the organisation, never its users.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Party {
-    pub id: String,
-    pub name: String,
-    pub registration_no: String,
-    pub province: String,
-    /// The organisation's contact address.
-    pub contact_email: String,
-}
-
-/// The technology of a covered agreement.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CoveredTechnology {
-    pub id: String,
-    pub title_vi: String,
-    pub title_en: String,
-    pub field: String,
-}
-
-/// An agreement an insurer covers.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CoveredAgreement {
-    pub id: String,
-    pub number: String,
-    pub status: String,
-    pub version: i64,
-    pub insurer_id: Option<String>,
-    pub institute: Party,
-    pub sme: Party,
-    pub technology: CoveredTechnology,
-    pub place_of_use: String,
-    pub requested_start: NaiveDate,
-    pub trial_start: Option<NaiveDate>,
-    pub trial_end: Option<NaiveDate>,
-    pub decision_deadline: Option<NaiveDate>,
-    /// The product chosen before signing (until the policy is bound, the cover to come).
-    pub insurance_choice: Option<Choice>,
-    /// Policies bound on it, with their premium, shares and claims.
-    pub policies: Vec<Policy>,
-}
-
-/// Filters of the insurer's list.
-#[derive(Debug, Default, Clone)]
-pub struct CoveredFilter {
-    pub status: Option<Status>,
-    pub risk: Option<Risk>,
-    /// Trials starting (or, before approval, requested to start) on or after this day.
-    pub from: Option<NaiveDate>,
-    /// … and on or before this day.
-    pub to: Option<NaiveDate>,
-    pub institute_id: Option<String>,
-    /// The SME's province.
-    pub province: Option<String>,
-    /// Admins and auditors: one insurer's.
-    pub insurer_id: Option<String>,
-}
-
-/// Whether `actor` has an insurer's view at all (insurers, admins, auditors).
-pub fn check_viewer(actor: &Actor) -> Result<(), AppError> {
-    match actor.role {
-        Role::Insurer | Role::Admin | Role::Auditor => Ok(()),
-        _ => Err(AppError::NotFound),
-    }
-}
+pub use super::model::{
+    check_viewer, CoveredAgreement, CoveredFilter, CoveredTechnology, CurrencyFigures, Dashboard,
+    Party,
+};
 
 fn party(conn: &mut DbConn, id: &str) -> Result<Party, AppError> {
     let (name, registration_no, province, contact_email): (String, String, String, String) =
@@ -145,12 +80,13 @@ fn covered(conn: &mut DbConn, row: AgreementRow) -> Result<CoveredAgreement, App
     })
 }
 
-/// One covered agreement (404 when `actor` does not cover it).
-pub fn get(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<CoveredAgreement, AppError> {
+/// Agreement `row` as `actor` sees it covered (404 when `actor` does not cover it).
+pub fn get(
+    conn: &mut DbConn,
+    actor: &Actor,
+    row: AgreementRow,
+) -> Result<CoveredAgreement, AppError> {
     check_viewer(actor)?;
-    let row = agreements_store::get(conn, id)
-        .optional()?
-        .ok_or(AppError::NotFound)?;
     let named = match actor.role {
         Role::Insurer => row.insurer_id.as_deref() == Some(actor.organisation_id.as_str()),
         _ => row.insurer_id.is_some(),
@@ -302,45 +238,6 @@ pub fn list(
         .map(|r| covered(conn, r))
         .collect::<Result<_, _>>()?;
     Ok((items, total))
-}
-
-/// Money figures of a dashboard in one currency.
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
-pub struct CurrencyFigures {
-    pub currency: String,
-    pub policies: i64,
-    /// Premiums of every policy bound (major units).
-    pub premiums_written: String,
-    pub premiums_written_minor: i64,
-    /// The public subsidy's part of those premiums.
-    pub subsidy: String,
-    pub subsidy_minor: i64,
-    pub claims_filed: i64,
-    pub claimed: String,
-    pub claimed_minor: i64,
-    pub claims_approved: i64,
-    pub claims_rejected: i64,
-    pub claims_paid: i64,
-    /// Payouts of paid claims.
-    pub paid_out: String,
-    pub paid_out_minor: i64,
-    /// Payouts of approved and paid claims (what is owed or paid).
-    pub incurred: String,
-    pub incurred_minor: i64,
-    /// Incurred ÷ premiums written, 4 decimals (none before any premium).
-    pub loss_ratio: Option<String>,
-}
-
-/// An insurer's dashboard.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Dashboard {
-    /// The insurer (none: every insurer, for admins and auditors).
-    pub insurer_id: Option<String>,
-    /// Covered agreements by status.
-    pub covered_by_status: BTreeMap<String, i64>,
-    pub covered_total: i64,
-    /// Per currency, in code order.
-    pub by_currency: Vec<CurrencyFigures>,
 }
 
 /// The dashboard of `actor`'s insurer (or of `insurer_id`, or all, for admins and auditors).

@@ -3,184 +3,18 @@
 //! SME per calendar year and an active period. Every change writes a new version; a choice
 //! made for an agreement, and the policy bound on it, keep the version they were made on.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::audit::{self, Who};
 use crate::db::schema::insurance_products as products;
 use crate::db::DbConn;
 use crate::error::{AppError, FieldError};
-use crate::insurance::{PolicyTerms, Risk};
-use crate::settlement::insurance::PremiumShares;
+use crate::insurance::Risk;
 use crate::settlement::money::{parse_rate, Currency};
-use crate::technologies::Localized;
 
-/// Premium shares as written in the API: decimal strings that sum to exactly 1.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SharesText {
-    pub sme: String,
-    pub institute: String,
-    pub subsidy: String,
-}
-
-/// A product as an insurer writes it (create, or a new version).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProductInput {
-    pub name: Localized,
-    /// `implementation_failure`, `non_payment`, or both.
-    pub risks: Vec<String>,
-    /// ISO 4217: VND, CNY, USD or EUR; the currency of the terms it can insure.
-    pub currency: String,
-    /// Premium as a share of the coverage, e.g. "0.015".
-    pub premium_rate: String,
-    /// Major units, e.g. "500000000".
-    pub max_coverage: String,
-    /// Taken off every payout; major units.
-    pub deductible: String,
-    pub shares: SharesText,
-    /// Subsidy one SME may receive per calendar year, all its policies together; major units.
-    #[serde(default)]
-    pub subsidy_cap: Option<String>,
-    /// First day a party may choose it, YYYY-MM-DD.
-    pub active_from: NaiveDate,
-    /// Last day a party may choose it (none: open-ended).
-    #[serde(default)]
-    pub active_until: Option<NaiveDate>,
-}
-
-/// A product version as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Product {
-    pub id: String,
-    pub version: i32,
-    pub insurer_id: String,
-    pub name: Localized,
-    pub risks: Vec<String>,
-    pub currency: String,
-    pub premium_rate: String,
-    /// Major units of `currency`.
-    pub max_coverage: String,
-    pub deductible: String,
-    pub shares: SharesText,
-    pub subsidy_cap: Option<String>,
-    pub max_coverage_minor: i64,
-    pub deductible_minor: i64,
-    pub subsidy_cap_minor: Option<i64>,
-    pub active_from: NaiveDate,
-    pub active_until: Option<NaiveDate>,
-    #[serde(serialize_with = "crate::clock::utc")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: NaiveDateTime,
-}
-
-/// One stored version.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = products)]
-pub struct ProductRow {
-    pub id: String,
-    pub version: i32,
-    pub insurer_id: String,
-    pub name_vi: String,
-    pub name_en: String,
-    pub risks: String,
-    pub currency: String,
-    pub premium_rate: String,
-    pub max_coverage_minor: i64,
-    pub deductible_minor: i64,
-    pub share_sme: String,
-    pub share_institute: String,
-    pub share_subsidy: String,
-    pub subsidy_cap_minor: Option<i64>,
-    pub active_from: NaiveDate,
-    pub active_until: Option<NaiveDate>,
-    pub created_at: NaiveDateTime,
-}
-
-impl ProductRow {
-    fn currency(&self) -> Result<Currency, AppError> {
-        Currency::parse(&self.currency).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!(
-                "product {} has unknown currency {}",
-                self.id,
-                self.currency
-            ))
-        })
-    }
-
-    /// The risks it covers.
-    pub fn risks(&self) -> Vec<Risk> {
-        self.risks.split(',').filter_map(Risk::parse).collect()
-    }
-
-    /// Whether a party may choose it on `day`.
-    pub fn active_on(&self, day: NaiveDate) -> bool {
-        self.active_from <= day && self.active_until.is_none_or(|until| day <= until)
-    }
-
-    pub fn view(self) -> Result<Product, AppError> {
-        let cur = self.currency()?;
-        Ok(Product {
-            name: Localized {
-                vi: self.name_vi,
-                en: self.name_en,
-            },
-            risks: self.risks.split(',').map(str::to_string).collect(),
-            max_coverage: cur.format_amount(self.max_coverage_minor),
-            deductible: cur.format_amount(self.deductible_minor),
-            subsidy_cap: self.subsidy_cap_minor.map(|v| cur.format_amount(v)),
-            shares: SharesText {
-                sme: self.share_sme,
-                institute: self.share_institute,
-                subsidy: self.share_subsidy,
-            },
-            id: self.id,
-            version: self.version,
-            insurer_id: self.insurer_id,
-            currency: self.currency,
-            premium_rate: self.premium_rate,
-            max_coverage_minor: self.max_coverage_minor,
-            deductible_minor: self.deductible_minor,
-            subsidy_cap_minor: self.subsidy_cap_minor,
-            active_from: self.active_from,
-            active_until: self.active_until,
-            created_at: self.created_at,
-        })
-    }
-
-    /// The figures a policy on `coverage_minor` of this version is bound on.
-    pub fn policy_terms(&self, coverage_minor: i64) -> Result<PolicyTerms, AppError> {
-        let stored = |what: &str, text: &str| -> Result<Decimal, AppError> {
-            parse_rate(text).map_err(|e| {
-                AppError::Internal(anyhow::anyhow!(
-                    "product {} v{} {what} {text:?}: {e}",
-                    self.id,
-                    self.version
-                ))
-            })
-        };
-        Ok(PolicyTerms {
-            insurer_id: self.insurer_id.clone(),
-            product_id: Some(self.id.clone()),
-            product_version: Some(self.version),
-            risks: self.risks(),
-            currency: self.currency()?,
-            coverage_minor,
-            premium_rate: stored("premium_rate", &self.premium_rate)?,
-            deductible_minor: self.deductible_minor,
-            shares: PremiumShares {
-                sme: stored("share_sme", &self.share_sme)?,
-                institute: stored("share_institute", &self.share_institute)?,
-                subsidy: stored("share_subsidy", &self.share_subsidy)?,
-            },
-            subsidy_cap_minor: self.subsidy_cap_minor,
-        })
-    }
-}
+pub use super::model::{Product, ProductInput, ProductRow, SharesText};
 
 /// A checked input, canonical and in minor units.
 struct Checked {
@@ -441,6 +275,26 @@ pub fn version(conn: &mut DbConn, id: &str, v: i32) -> QueryResult<Option<Produc
 /// while it is active (parties choose among active products).
 pub fn visible(actor: &crate::auth::session::Actor, row: &ProductRow, today: NaiveDate) -> bool {
     actor.role.sees_everything() || row.insurer_id == actor.organisation_id || row.active_on(today)
+}
+
+/// Product `id` as `actor` may see it: its latest version, or version `wanted` (404 when the
+/// product is not the actor's to see today, or has no such version).
+pub fn get(
+    conn: &mut DbConn,
+    actor: &crate::auth::session::Actor,
+    today: NaiveDate,
+    id: &str,
+    wanted: Option<i32>,
+) -> Result<Product, AppError> {
+    let current = current(conn, id)?.ok_or(AppError::NotFound)?;
+    if !visible(actor, &current, today) {
+        return Err(AppError::NotFound);
+    }
+    let row = match wanted {
+        None => current,
+        Some(v) => version(conn, id, v)?.ok_or(AppError::NotFound)?,
+    };
+    row.view()
 }
 
 /// The latest version of every product `actor` may see, filtered, by insurer and name.

@@ -5,7 +5,9 @@
 //! `figures.rs` computes a [`MonthlyReport`] with a few aggregate queries (one pass per table,
 //! every window at once); this module turns it into [`Table`]s, the one description every
 //! format renders (`csv.rs`, `xlsx.rs`, `pdf.rs`), so a figure cannot appear in one format and
-//! not another. Renderers never query the database; `figures.rs` never formats.
+//! not another. Renderers never query the database; `figures.rs` never formats. `model.rs`
+//! holds what the edges take (the month, the report, the formats); `store.rs` the reports the
+//! `monthly-report` job stores (`app::reports` runs it).
 //!
 //! Definitions (docs/REPORTS.md): an event belongs to the month in which it happened in the
 //! configured zone: instants (requests, approvals, closings, claims, policies bound) by their
@@ -13,254 +15,19 @@
 
 pub mod csv;
 pub mod figures;
+pub mod model;
 pub mod pdf;
 pub mod sample;
-pub mod stored;
+pub mod store;
 pub mod xlsx;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
-
+use crate::error::AppError;
 use crate::settlement::money::Currency;
-
-/// A calendar month, `yyyy-mm`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Month {
-    pub year: i32,
-    /// 1 to 12.
-    pub month: u32,
-}
-
-impl Month {
-    /// `2026-10`; anything else (another shape, month 13, a year before 2000 or after 9998)
-    /// is refused.
-    pub fn parse(text: &str) -> Option<Month> {
-        let (y, m) = text.split_once('-')?;
-        if y.len() != 4 || m.len() != 2 || !y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let (year, month) = (y.parse().ok()?, m.parse().ok()?);
-        ((2000..=9998).contains(&year) && (1..=12).contains(&month))
-            .then_some(Month { year, month })
-    }
-
-    /// The month a day is in.
-    pub fn of(day: NaiveDate) -> Month {
-        Month {
-            year: day.year(),
-            month: day.month(),
-        }
-    }
-
-    pub fn first_day(self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or(NaiveDate::MIN)
-    }
-
-    pub fn next(self) -> Month {
-        if self.month == 12 {
-            Month {
-                year: self.year + 1,
-                month: 1,
-            }
-        } else {
-            Month {
-                year: self.year,
-                month: self.month + 1,
-            }
-        }
-    }
-
-    pub fn prev(self) -> Month {
-        if self.month == 1 {
-            Month {
-                year: self.year - 1,
-                month: 12,
-            }
-        } else {
-            Month {
-                year: self.year,
-                month: self.month - 1,
-            }
-        }
-    }
-
-    /// The last day of the month.
-    pub fn last_day(self) -> NaiveDate {
-        self.next().first_day().pred_opt().unwrap_or(NaiveDate::MIN)
-    }
-}
-
-impl std::fmt::Display for Month {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:04}-{:02}", self.year, self.month)
-    }
-}
-
-/// A count in the month, the month before, the change between them and since the start.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Counted {
-    pub month: i64,
-    pub previous: i64,
-    pub change: i64,
-    pub cumulative: i64,
-}
-
-impl Counted {
-    pub fn new(month: i64, previous: i64, cumulative: i64) -> Counted {
-        Counted {
-            month,
-            previous,
-            change: month - previous,
-            cumulative,
-        }
-    }
-}
-
-/// The headline counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Counts {
-    pub requests: Counted,
-    pub approvals: Counted,
-    pub rejections: Counted,
-    pub withdrawals: Counted,
-    pub trials_started: Counted,
-    pub trials_ended: Counted,
-    /// In trial after the month's last day (cumulative: the same; previous: after the
-    /// previous month's last day).
-    pub active_at_month_end: Counted,
-    pub conversions: Counted,
-    pub declines: Counted,
-    pub lapses: Counted,
-    pub terminations: Counted,
-    pub claims_filed: Counted,
-    pub claims_approved: Counted,
-    pub claims_paid: Counted,
-}
-
-impl Counts {
-    /// `(name, figure)` in the order reports print them.
-    pub fn named(&self) -> [(&'static str, Counted); 14] {
-        [
-            ("requests", self.requests),
-            ("approvals", self.approvals),
-            ("rejections", self.rejections),
-            ("withdrawals", self.withdrawals),
-            ("trials_started", self.trials_started),
-            ("trials_ended", self.trials_ended),
-            ("active_at_month_end", self.active_at_month_end),
-            ("conversions", self.conversions),
-            ("declines", self.declines),
-            ("lapses", self.lapses),
-            ("terminations", self.terminations),
-            ("claims_filed", self.claims_filed),
-            ("claims_approved", self.claims_approved),
-            ("claims_paid", self.claims_paid),
-        ]
-    }
-}
-
-/// An amount of money, per currency, in minor units.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Amount {
-    /// What is summed: `conversion_value`, `payments_received`, `premiums_written`,
-    /// `subsidy`, `claims_paid`.
-    pub measure: String,
-    pub currency: String,
-    pub month_minor: i64,
-    pub previous_minor: i64,
-    pub change_minor: i64,
-    pub cumulative_minor: i64,
-}
-
-/// The money measures, in the order reports print them.
-pub const MONEY_MEASURES: [&str; 5] = [
-    "conversion_value",
-    "payments_received",
-    "premiums_written",
-    "subsidy",
-    "claims_paid",
-];
-
-/// Converted ÷ decided (converted, declined or lapsed) and the days from the trial's end to
-/// the decision, over the decisions of one window.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Decisions {
-    pub decided: i64,
-    pub converted: i64,
-    /// Exact decimal text with four places (`0.6250`); absent when nothing was decided.
-    pub conversion_rate: Option<String>,
-    /// Nearest-rank median of whole days; absent when nothing was decided.
-    pub median_days: Option<i64>,
-    /// Nearest-rank 90th percentile of whole days.
-    pub p90_days: Option<i64>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
-pub struct DecisionWindows {
-    pub month: Decisions,
-    pub previous: Decisions,
-    pub cumulative: Decisions,
-}
-
-/// One group of a breakdown, in the month.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Group {
-    /// The institute's id, the field's code or the province's name.
-    pub key: String,
-    /// What a person reads: the institute's name, the field, the province.
-    pub name: String,
-    pub requests: i64,
-    pub trials_started: i64,
-    pub conversions: i64,
-    pub decided: i64,
-}
-
-/// A technology in a top-ten list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Ranked {
-    pub rank: i64,
-    pub technology_id: String,
-    pub title_vi: String,
-    pub title_en: String,
-    pub institute: String,
-    pub count: i64,
-}
-
-/// One month of the twelve-month series that ends with the report's month.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct MonthPoint {
-    pub month: String,
-    pub trials_started: i64,
-    pub conversions: i64,
-}
-
-/// The report of one calendar month.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct MonthlyReport {
-    /// `yyyy-mm`.
-    pub month: String,
-    pub time_zone: String,
-    /// The month's first and last day, and the instants they span (UTC, end exclusive).
-    pub first_day: NaiveDate,
-    pub last_day: NaiveDate,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    /// The month had not ended when the report was made: its figures can still change.
-    pub provisional: bool,
-    /// When the figures were read.
-    pub generated_at: DateTime<Utc>,
-    pub counts: Counts,
-    pub decisions: DecisionWindows,
-    /// Per measure and currency; a currency appears when any window has an amount in it.
-    pub amounts: Vec<Amount>,
-    pub by_institute: Vec<Group>,
-    pub by_field: Vec<Group>,
-    pub by_province: Vec<Group>,
-    pub top_by_trials: Vec<Ranked>,
-    pub top_by_conversions: Vec<Ranked>,
-    pub by_month: Vec<MonthPoint>,
-}
+use crate::typeset::pdf::{Fonts, PdfError};
+pub use model::{
+    Amount, Counted, Counts, DecisionWindows, Decisions, Format, Group, Month, MonthPoint,
+    MonthlyReport, Ranked, Written, MONEY_MEASURES,
+};
 
 /// A value in a table cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -598,87 +365,45 @@ impl MonthlyReport {
     }
 }
 
-/// The formats a report is answered in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Csv,
-    Xlsx,
-    Pdf,
-}
-
-impl Format {
-    pub fn parse(s: &str) -> Option<Format> {
-        match s {
-            "json" => Some(Format::Json),
-            "csv" => Some(Format::Csv),
-            "xlsx" => Some(Format::Xlsx),
-            "pdf" => Some(Format::Pdf),
-            _ => None,
+/// `report` in `format` (`lang` for the PDF and the XLSX headings: `vi` or `en`), set in
+/// `fonts`.
+pub fn write(
+    fonts: &Fonts,
+    report: &MonthlyReport,
+    format: Format,
+    lang: &str,
+) -> Result<Written, AppError> {
+    let bytes = match format {
+        Format::Json => serde_json::to_vec(report).map_err(|e| AppError::Internal(e.into()))?,
+        Format::Csv => csv::zip(report)
+            .map_err(|e| AppError::Internal(e.context("writing the report's CSV files")))?,
+        Format::Xlsx => xlsx::workbook(report, lang)
+            .map_err(|e| AppError::Internal(e.context("writing the report's workbook")))?,
+        Format::Pdf => {
+            pdf::render(fonts, report, lang)
+                .map_err(|e| match e {
+                    PdfError::FontMissing(msg) => AppError::Unavailable(format!(
+                        "reports cannot be set as PDF on this server: {msg}"
+                    )),
+                    other => AppError::Internal(anyhow::anyhow!(
+                        "setting the {} report: {other}",
+                        report.month
+                    )),
+                })?
+                .bytes
         }
-    }
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Json => "application/json",
-            Format::Csv => "application/zip",
-            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            Format::Pdf => "application/pdf",
-        }
-    }
-
-    /// The file name a download is given.
-    pub fn file_name(self, month: &str, lang: &str) -> String {
-        match self {
-            Format::Json => format!("usefirst-report-{month}.json"),
-            Format::Csv => format!("usefirst-report-{month}-csv.zip"),
-            Format::Xlsx => format!("usefirst-report-{month}-{lang}.xlsx"),
-            Format::Pdf => format!("usefirst-report-{month}-{lang}.pdf"),
-        }
-    }
+    };
+    Ok(Written {
+        bytes,
+        content_type: format.content_type(),
+        file_name: format.file_name(&report.month, lang),
+        provisional: report.provisional,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn months_parse_only_in_their_one_shape() {
-        assert_eq!(
-            Month::parse("2026-10"),
-            Some(Month {
-                year: 2026,
-                month: 10
-            })
-        );
-        for bad in [
-            "2026-13",
-            "2026-00",
-            "2026-1",
-            "26-10",
-            "2026/10",
-            "2026-10-01",
-            "",
-            "1999-12",
-            "２０２６-10",
-            "+026-10",
-        ] {
-            assert_eq!(Month::parse(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn months_step_over_year_ends() {
-        let dec = Month::parse("2026-12").unwrap();
-        assert_eq!(dec.next().to_string(), "2027-01");
-        assert_eq!(dec.next().prev(), dec);
-        assert_eq!(
-            dec.last_day(),
-            NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
-        );
-        assert_eq!(Month::parse("2028-02").unwrap().last_day().day(), 29);
-        assert_eq!(Month::parse("2026-02").unwrap().last_day().day(), 28);
-    }
 
     #[test]
     fn every_table_row_has_a_cell_per_column() {

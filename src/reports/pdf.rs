@@ -1,5 +1,5 @@
 //! Reports as PDF, in Vietnamese or English: the tables and a bar chart, in the layout of the
-//! agreement documents (`documents::pdf`).
+//! agreement documents (`typeset::pdf`).
 //!
 //! This module only words and formats: every figure comes from [`MonthlyReport::tables`]
 //! (and the chart from `by_month`, which its last table also lists), so the PDF cannot show a
@@ -12,9 +12,9 @@ use rust_decimal::Decimal;
 use unicode_normalization::UnicodeNormalization;
 
 use super::{measure_label, Cell, Month, MonthlyReport, Table};
-use crate::documents::format;
-use crate::documents::markup::Block;
-use crate::documents::pdf::{
+use crate::typeset::format;
+use crate::typeset::markup::Block;
+use crate::typeset::pdf::{
     grouped, render_report, Align, BarChart, BarGroup, Fonts, Grid, Part, PdfError, Rendered,
     ReportLayout,
 };
@@ -274,7 +274,7 @@ mod tests {
 
     use super::super::sample;
     use super::*;
-    use crate::documents::pdf::reader::Pdf;
+    use crate::typeset::pdf::reader::Pdf;
 
     fn fonts() -> Arc<Fonts> {
         // Vietnamese and English reports need only the built-in faces.

@@ -5,8 +5,10 @@
 //!
 //! - `lifecycle`: the trial-agreement state machine, the only place that decides a transition;
 //! - `claims`: the insurance-claim state machine;
-//! - `roles`: who a user is on the platform.
+//! - `roles`: who a user is on the platform;
+//! - `reminders`: which reminder a date calls for.
 
 pub mod claims;
 pub mod lifecycle;
+pub mod reminders;
 pub mod roles;

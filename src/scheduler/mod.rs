@@ -1,5 +1,6 @@
 //! The scheduler: jobs from `[scheduler.jobs.NAME]`, each with a cron expression evaluated in
-//! the configured time zone, run once per slot.
+//! the configured time zone, run once per slot. This edge says when; what each job does is
+//! `app::jobs`, and the runs are recorded by `jobs`.
 //!
 //! A run is claimed by inserting `(job, slot)` into `job_runs`, whose unique key lets exactly
 //! one instance win a slot, on one SQLite process or on several instances sharing PostgreSQL.
@@ -9,65 +10,15 @@
 //! whatever is due, so the next slot's run does the work it left, and marks the stale row
 //! `abandoned`.
 
-pub mod remind;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
 
-use crate::db::schema::job_runs;
 use crate::error::AppError;
+pub use crate::jobs::model::{JobKind, JobRun, RunReport, RUN_STATUSES};
 use crate::AppState;
-
-/// A run still `running` this long after it started is taken to have died with its instance.
-pub const STALE_AFTER_MINUTES: i64 = 60;
-
-/// The states of a job run.
-pub const RUN_STATUSES: [&str; 4] = ["running", "ok", "failed", "abandoned"];
-
-/// The jobs usefirst knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
-    /// Time-driven agreement transitions and royalty contract years.
-    Advance,
-    /// Walk the audit chain.
-    VerifyAudit,
-    /// Deliver the mail outbox.
-    DeliverMail,
-    /// Remind the parties of dates ahead and of overdue payments.
-    Remind,
-    /// Make, store and mail the previous month's conversion report.
-    MonthlyReport,
-}
-
-impl JobKind {
-    pub const ALL: [JobKind; 5] = [
-        JobKind::Advance,
-        JobKind::Remind,
-        JobKind::DeliverMail,
-        JobKind::VerifyAudit,
-        JobKind::MonthlyReport,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            JobKind::Advance => "advance",
-            JobKind::VerifyAudit => "verify-audit",
-            JobKind::DeliverMail => "deliver-mail",
-            JobKind::Remind => "remind",
-            JobKind::MonthlyReport => "monthly-report",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<JobKind> {
-        JobKind::ALL.into_iter().find(|k| k.name() == name)
-    }
-}
 
 /// One configured job.
 #[derive(Debug, Clone)]
@@ -91,45 +42,6 @@ impl Job {
             enabled: cfg.enabled,
         })
     }
-}
-
-/// What one run did.
-#[derive(Debug, Clone)]
-pub struct RunReport {
-    pub job: &'static str,
-    pub slot: DateTime<Utc>,
-    /// `ok` or `failed`.
-    pub status: &'static str,
-    pub counts: serde_json::Value,
-    pub error: Option<String>,
-    /// How long the job's work took (the claim and the record excluded).
-    pub elapsed: std::time::Duration,
-}
-
-/// A run as admins see it.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = job_runs)]
-pub struct JobRun {
-    pub id: String,
-    pub job: String,
-    #[serde(serialize_with = "crate::clock::utc")]
-    #[schema(value_type = String, format = DateTime)]
-    pub slot: chrono::NaiveDateTime,
-    /// `schedule` or `manual`.
-    pub triggered_by: String,
-    /// The host and process that ran it.
-    pub instance: String,
-    /// `running`, `ok`, `failed` or `abandoned`.
-    pub status: String,
-    #[serde(serialize_with = "crate::clock::utc")]
-    #[schema(value_type = String, format = DateTime)]
-    pub started_at: chrono::NaiveDateTime,
-    #[serde(serialize_with = "crate::clock::utc_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub finished_at: Option<chrono::NaiveDateTime>,
-    /// What the run counted, as JSON text (e.g. `{"transitions": 3}`).
-    pub counts: Option<String>,
-    pub error: Option<String>,
 }
 
 /// The configured jobs and where this instance started looking.
@@ -184,13 +96,7 @@ impl Scheduler {
                 continue;
             }
             // A slot may be due: what the database says was taken last decides.
-            let last: Option<chrono::NaiveDateTime> = {
-                let mut conn = state.db.reader()?;
-                job_runs::table
-                    .filter(job_runs::job.eq(job.kind.name()))
-                    .select(diesel::dsl::max(job_runs::slot))
-                    .first(&mut conn)?
-            };
+            let last = crate::app::jobs::last_slot(state, job.kind)?;
             let from = last
                 .map(|l| l.and_utc())
                 .unwrap_or(self.started - Duration::seconds(1));
@@ -202,7 +108,9 @@ impl Scheduler {
             let Some(slot) = slot else {
                 continue;
             };
-            if let Some(report) = self.claim_and_run(state, job.kind, slot, "schedule")? {
+            if let Some(report) =
+                crate::app::jobs::claim_and_run(state, &self.instance, job.kind, slot, "schedule")?
+            {
                 reports.push(report);
             }
         }
@@ -214,7 +122,9 @@ impl Scheduler {
         let mut slot = state.clock.now();
         // Slots are unique per job; two manual runs in one instant take the next microsecond.
         for _ in 0..1000 {
-            if let Some(report) = self.claim_and_run(state, kind, slot, "manual")? {
+            if let Some(report) =
+                crate::app::jobs::claim_and_run(state, &self.instance, kind, slot, "manual")?
+            {
                 return Ok(report);
             }
             slot += Duration::microseconds(1);
@@ -223,81 +133,6 @@ impl Scheduler {
             "could not claim a run of {}",
             kind.name()
         )))
-    }
-
-    /// Claims `(kind, slot)`; if this instance won it, runs the job and records the outcome.
-    fn claim_and_run(
-        &self,
-        state: &AppState,
-        kind: JobKind,
-        slot: DateTime<Utc>,
-        triggered_by: &str,
-    ) -> Result<Option<RunReport>, AppError> {
-        let started = state.clock.now();
-        let id = uuid::Uuid::now_v7().to_string();
-        let claimed = state.db.write(|conn| {
-            crate::on_backend!(conn, |c| diesel::insert_into(job_runs::table)
-                .values((
-                    job_runs::id.eq(&id),
-                    job_runs::job.eq(kind.name()),
-                    job_runs::slot.eq(slot.naive_utc()),
-                    job_runs::triggered_by.eq(triggered_by),
-                    job_runs::instance.eq(&self.instance),
-                    job_runs::status.eq("running"),
-                    job_runs::started_at.eq(started.naive_utc()),
-                ))
-                .on_conflict((job_runs::job, job_runs::slot))
-                .do_nothing()
-                .execute(c))
-            .map_err(AppError::from)
-        })?;
-        if claimed == 0 {
-            return Ok(None);
-        }
-        tracing::debug!(job = kind.name(), %slot, "job run claimed");
-        let began = std::time::Instant::now();
-        let outcome = run(state, kind, slot, triggered_by == "manual");
-        let elapsed = began.elapsed();
-        let finished = state.clock.now();
-        let (status, counts, error) = match outcome {
-            Ok(counts) => ("ok", counts, None),
-            Err(e) => ("failed", serde_json::json!({}), Some(e)),
-        };
-        match &error {
-            Some(e) => tracing::error!(job = kind.name(), %slot, error = %e, "job run failed"),
-            None => tracing::info!(job = kind.name(), %slot, counts = %counts, "job run finished"),
-        }
-        let stale_before = (finished - Duration::minutes(STALE_AFTER_MINUTES)).naive_utc();
-        state.db.write(|conn| {
-            diesel::update(job_runs::table.find(&id))
-                .set((
-                    job_runs::status.eq(status),
-                    job_runs::finished_at.eq(Some(finished.naive_utc())),
-                    job_runs::counts.eq(Some(counts.to_string())),
-                    job_runs::error.eq(error.clone()),
-                ))
-                .execute(conn)?;
-            // Earlier runs of this job that never finished died with their instance; this run
-            // has done what they left.
-            diesel::update(
-                job_runs::table
-                    .filter(job_runs::job.eq(kind.name()))
-                    .filter(job_runs::status.eq("running"))
-                    .filter(job_runs::slot.lt(slot.naive_utc()))
-                    .filter(job_runs::started_at.lt(stale_before)),
-            )
-            .set(job_runs::status.eq("abandoned"))
-            .execute(conn)
-            .map_err(AppError::from)
-        })?;
-        Ok(Some(RunReport {
-            job: kind.name(),
-            slot,
-            status,
-            counts,
-            error,
-            elapsed,
-        }))
     }
 }
 
@@ -313,72 +148,6 @@ pub fn latest_slot(
         .take_while(|slot| slot.with_timezone(&Utc) <= now)
         .last()
         .map(|slot| slot.with_timezone(&Utc))
-}
-
-/// Does the job's work; returns what it counted, or why it failed.
-fn run(
-    state: &AppState,
-    kind: JobKind,
-    slot: DateTime<Utc>,
-    manual: bool,
-) -> Result<serde_json::Value, String> {
-    let now = state.clock.now();
-    match kind {
-        JobKind::Advance => {
-            let transitions = crate::app::agreements::advance_due(&state.db, now)
-                .map_err(|e| format!("advancing agreements: {e}"))?;
-            let years = crate::contracts::royalty_years::close_due(&state.db, now)
-                .map_err(|e| format!("closing royalty years: {e}"))?;
-            Ok(serde_json::json!({"transitions": transitions, "royalty_years_closed": years}))
-        }
-        JobKind::Remind => {
-            let sent = remind::run(state, now).map_err(|e| format!("reminding: {e}"))?;
-            serde_json::to_value(sent).map_err(|e| e.to_string())
-        }
-        JobKind::MonthlyReport => {
-            // The month before the slot's, and any finished month a stopped service missed
-            // since the last stored report; a manual run makes the previous month's again.
-            let months = crate::reports::stored::due_months(state, slot, manual)
-                .map_err(|e| format!("finding the months to report: {e}"))?;
-            let mut made = Vec::with_capacity(months.len());
-            for month in months {
-                made.push(
-                    crate::reports::stored::generate(state, month)
-                        .map_err(|e| format!("the {month} report: {e}"))?,
-                );
-            }
-            Ok(serde_json::json!({"reports": made}))
-        }
-        JobKind::DeliverMail => {
-            let c = crate::mail::deliver_due(state).map_err(|e| format!("delivering mail: {e}"))?;
-            Ok(serde_json::json!({"sent": c.sent, "retrying": c.retrying, "failed": c.failed}))
-        }
-        JobKind::VerifyAudit => {
-            let mut conn = state.db.reader().map_err(|e| e.to_string())?;
-            let v = crate::audit::verify(&mut conn).map_err(|e| e.to_string())?;
-            match v.first_broken {
-                None => Ok(serde_json::json!({"events": v.events_checked})),
-                Some(link) => {
-                    // The admins hear of it by mail, every night until it is dealt with.
-                    let mailed = state
-                        .db
-                        .write(|conn| {
-                            crate::mail::enqueue_admins(
-                                conn,
-                                now,
-                                "audit_broken",
-                                serde_json::json!({"seq": link.seq, "reason": link.reason}),
-                            )
-                        })
-                        .map_err(|e| format!("mailing the admins: {e}"))?;
-                    Err(format!(
-                        "the audit chain is broken at event {}: {} ({mailed} admins mailed)",
-                        link.seq, link.reason
-                    ))
-                }
-            }
-        }
-    }
 }
 
 /// Runs the scheduler until the process ends: every `scheduler.tick_seconds`, off the async

@@ -567,16 +567,17 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
                 Status::Active if n == 6 => {
                     step(conn, at, Some(&inst), Action::Extend, ActionInput { days: Some(30), ..Default::default() })?;
                     // An insured trial with claims: one approved and paid, one awaiting the insurer.
-                    use crate::insurance::claims::{self, ClaimAction, ClaimInput, ClaimStep};
+                    use crate::app::insurance::{act_on_claim_in, file_claim_in};
+                    use crate::insurance::model::{ClaimAction, ClaimInput, ClaimStep};
                     let insurer = actor_for(conn, "insurer@usefirst.demo")?;
                     let grace = state.cfg.insurance.non_payment_grace_days;
                     let claim = |conn: &mut crate::db::DbConn, amount: &str, reason: &str, evidence: &str| {
                         let input = ClaimInput { agreement_id: id.clone(), risk: "implementation_failure".into(), amount: amount.into(), reason: reason.into(), evidence: evidence.into() };
-                        claims::file(conn, at, &sme, &input, grace).map_err(anyhow_of)
+                        file_claim_in(conn, at, &sme, &input, grace).map_err(anyhow_of)
                     };
                     let first = claim(conn, "45000000", "Hệ thống không đạt công suất thiết kế sau 3 tuần vận hành; chi phí lắp đặt lại thiết bị.", "Biên bản đo công suất; hóa đơn lắp đặt số 0012345.")?;
-                    claims::act(conn, at, &insurer, &first.id, first.version, ClaimAction::Approve, &ClaimStep { reason: Some("Đã giám định tại cơ sở.".into()), reference: None }).map_err(anyhow_of)?;
-                    claims::act(conn, at, &insurer, &first.id, first.version + 1, ClaimAction::Pay, &ClaimStep { reason: None, reference: Some("BH-CT-2026-0088".into()) }).map_err(anyhow_of)?;
+                    act_on_claim_in(conn, at, &insurer, &first.id, first.version, ClaimAction::Approve, &ClaimStep { reason: Some("Đã giám định tại cơ sở.".into()), reference: None }).map_err(anyhow_of)?;
+                    act_on_claim_in(conn, at, &insurer, &first.id, first.version + 1, ClaimAction::Pay, &ClaimStep { reason: None, reference: Some("BH-CT-2026-0088".into()) }).map_err(anyhow_of)?;
                     claim(conn, "18000000", "Chi phí hiệu chỉnh quy trình lần hai.", "Báo cáo kỹ thuật của viện ngày gần nhất.")?;
                 }
                 _ => {}

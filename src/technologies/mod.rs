@@ -2,129 +2,24 @@
 //! terms. Listed technologies are public to every signed-in user; drafts and withdrawn ones
 //! only to their institute and the supervisors.
 
+pub mod model;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
-use utoipa::ToSchema;
 
 use crate::audit::{self, Who};
 use crate::db::schema::{conversion_terms, technologies};
 use crate::db::DbConn;
 use crate::error::required_text;
 use crate::error::{AppError, FieldError};
-use crate::settlement::money::{Currency, MoneyText};
+use crate::settlement::money::Currency;
 use crate::settlement::terms::Terms;
 
-pub const STATUSES: [&str; 3] = ["draft", "listed", "withdrawn"];
-pub const IP_TYPES: [&str; 6] = [
-    "patent",
-    "utility_solution",
-    "software",
-    "know_how",
-    "plant_variety",
-    "other",
-];
-
-/// Text in Vietnamese and English.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Localized {
-    pub vi: String,
-    pub en: String,
-}
-
-/// The stored row.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = technologies)]
-pub struct TechnologyRow {
-    pub id: String,
-    pub institute_id: String,
-    pub title_vi: String,
-    pub title_en: String,
-    pub summary_vi: String,
-    pub summary_en: String,
-    pub field: String,
-    pub ip_type: String,
-    pub ip_reference: String,
-    pub valuation_minor: i64,
-    pub valuation_currency: String,
-    pub status: String,
-    pub version: i64,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
-/// A technology as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Technology {
-    pub id: String,
-    pub institute_id: String,
-    pub title: Localized,
-    pub summary: Localized,
-    pub field: String,
-    pub ip_type: String,
-    pub ip_reference: String,
-    pub valuation: MoneyText,
-    /// `draft`, `listed` or `withdrawn`.
-    pub status: String,
-    pub version: i64,
-    #[serde(serialize_with = "crate::clock::utc")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: NaiveDateTime,
-    #[serde(serialize_with = "crate::clock::utc")]
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: NaiveDateTime,
-}
-
-impl From<TechnologyRow> for Technology {
-    fn from(r: TechnologyRow) -> Self {
-        let amount = Currency::parse(&r.valuation_currency)
-            .map(|c| c.format_amount(r.valuation_minor))
-            .unwrap_or_else(|| r.valuation_minor.to_string());
-        Technology {
-            id: r.id,
-            institute_id: r.institute_id,
-            title: Localized {
-                vi: r.title_vi,
-                en: r.title_en,
-            },
-            summary: Localized {
-                vi: r.summary_vi,
-                en: r.summary_en,
-            },
-            field: r.field,
-            ip_type: r.ip_type,
-            ip_reference: r.ip_reference,
-            valuation: MoneyText {
-                amount,
-                currency: r.valuation_currency,
-            },
-            status: r.status,
-            version: r.version,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
-/// A new technology, or a full replacement of its description.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TechnologyInput {
-    pub title: Localized,
-    pub summary: Localized,
-    /// Field or sector, e.g. `agriculture`, `food_processing`, `materials`.
-    pub field: String,
-    /// `patent`, `utility_solution`, `software`, `know_how`, `plant_variety` or `other`.
-    pub ip_type: String,
-    /// Patent or registration number.
-    pub ip_reference: String,
-    pub valuation: MoneyText,
-    /// `draft` (default) or `listed`.
-    #[serde(default)]
-    pub status: Option<String>,
-}
+pub use model::{
+    Localized, Search, Technology, TechnologyInput, TechnologyRow, TermsVersion, Visible, IP_TYPES,
+    STATUSES,
+};
 
 /// A checked technology input.
 struct Checked {
@@ -325,18 +220,6 @@ pub fn get(conn: &mut DbConn, id: &str) -> QueryResult<TechnologyRow> {
         .first(c))
 }
 
-/// A version of a technology's terms.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TermsVersion {
-    pub id: String,
-    pub technology_id: String,
-    pub version: i32,
-    pub terms: Terms,
-    #[serde(serialize_with = "crate::clock::utc")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: NaiveDateTime,
-}
-
 type TermsRow = (String, String, i32, String, NaiveDateTime);
 
 fn terms_from_row(row: TermsRow) -> Result<TermsVersion, AppError> {
@@ -442,4 +325,60 @@ pub fn terms_history(
         .select(terms_columns())
         .load(conn)?;
     rows.into_iter().map(terms_from_row).collect()
+}
+
+/// A page of the technologies `visible` and `search` find, most recently changed first, and
+/// how many there are.
+pub fn search(
+    conn: &mut DbConn,
+    visible: Visible<'_>,
+    search: &Search,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<TechnologyRow>, i64)> {
+    let filtered = || {
+        let mut query = technologies::table.into_boxed();
+        match visible {
+            Visible::All => {}
+            Visible::ListedOrOwn(org) => {
+                query = query.filter(
+                    technologies::status
+                        .eq("listed")
+                        .or(technologies::institute_id.eq(org.to_string())),
+                );
+            }
+            Visible::Listed => query = query.filter(technologies::status.eq("listed")),
+        }
+        if let Some(text) = &search.q {
+            for word in fold(text).split_whitespace().take(8) {
+                let escaped = word
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                query = query.filter(
+                    technologies::search_text
+                        .like(format!("%{escaped}%"))
+                        .escape('\\'),
+                );
+            }
+        }
+        if let Some(f) = &search.field {
+            query = query.filter(technologies::field.eq(f.clone()));
+        }
+        if let Some(s) = &search.status {
+            query = query.filter(technologies::status.eq(s.clone()));
+        }
+        if let Some(i) = &search.institute_id {
+            query = query.filter(technologies::institute_id.eq(i.clone()));
+        }
+        query
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let rows = filtered()
+        .order((technologies::updated_at.desc(), technologies::id.asc()))
+        .limit(limit)
+        .offset(offset)
+        .select(TechnologyRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
 }

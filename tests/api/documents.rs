@@ -8,6 +8,7 @@ use std::process::Command;
 use serde_json::{json, Value};
 
 use crate::helpers::{id_of, version_of, TestApp, World};
+use crate::json_shape::same_keys;
 use crate::pdf_reader::Pdf;
 
 #[test]
@@ -673,4 +674,132 @@ async fn documents_print_what_was_fixed_at_approval_and_signing() {
     ] {
         assert!(!text.contains(edited), "{edited} printed: {text}");
     }
+}
+
+/// `app::documents::load` against a migrated SQLite database holding the demo programme, with
+/// a policy bound on one converted agreement.
+#[test]
+fn load_reads_an_agreement_as_stored() {
+    use diesel::prelude::*;
+    use usefirst::agreements::model::AgreementRow;
+    use usefirst::app::documents::load;
+    use usefirst::db::schema::{agreements, organisations, users};
+    use usefirst::documents::context::context;
+    use usefirst::documents::model::{KINDS, LANGS};
+    use usefirst::documents::templates::sample_context;
+    use usefirst::insurance::model::{Insured, PolicyTerms, Risk};
+    use usefirst::settlement::money::Currency;
+    use usefirst::settlement::terms::Terms;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = usefirst::config::Config::load(None).unwrap();
+    cfg.database.url = dir.path().join("t.db").to_string_lossy().into_owned();
+    let db = usefirst::db::Db::connect(&cfg.database).unwrap();
+    db.migrate().unwrap();
+    let now: chrono::DateTime<chrono::Utc> = "2027-03-01T03:00:00Z".parse().unwrap();
+    let clock = usefirst::clock::Clock::manual(now);
+    let state = usefirst::AppState::new(cfg, db, clock).unwrap();
+    usefirst::seed::demo(&state).unwrap();
+    let mut conn = state.db.reader().unwrap();
+    let rows: Vec<AgreementRow> = agreements::table
+        .order(agreements::number.asc())
+        .select(AgreementRow::as_select())
+        .load(&mut *conn)
+        .unwrap();
+    let converted = rows
+        .iter()
+        .find(|r| r.status == "converted")
+        .unwrap()
+        .clone();
+    let insurer: String = organisations::table
+        .filter(organisations::kind.eq("insurer"))
+        .select(organisations::id)
+        .first(&mut *conn)
+        .unwrap();
+    let shares = |s: &str| s.parse().unwrap();
+    let policy = PolicyTerms {
+        insurer_id: insurer,
+        product_id: None,
+        product_version: None,
+        risks: vec![Risk::ImplementationFailure],
+        currency: Currency::parse("VND").unwrap(),
+        coverage_minor: 500_000_000,
+        premium_rate: shares("0.02"),
+        deductible_minor: 0,
+        shares: usefirst::settlement::insurance::PremiumShares {
+            sme: shares("0.3"),
+            institute: shares("0.2"),
+            subsidy: shares("0.5"),
+        },
+        subsidy_cap_minor: None,
+    };
+    let on = Insured {
+        agreement_id: &converted.id,
+        sme_id: &converted.sme_id,
+        subsidy_year: 2027,
+    };
+    let rounding = usefirst::settlement::allocate::Rounding::HalfUp;
+    state
+        .db
+        .write(|c| {
+            usefirst::insurance::bind(c, now, usefirst::audit::Who::SYSTEM, on, &policy, rounding)
+        })
+        .unwrap();
+
+    let facts = load(&mut conn, converted.clone()).unwrap();
+    let snapshot: Terms =
+        serde_json::from_str(converted.terms_snapshot.as_deref().unwrap()).unwrap();
+    assert_eq!(facts.terms, snapshot);
+    assert!(facts.approved_at.is_some());
+    let contract = facts.contract.as_ref().unwrap();
+    assert!(!contract.lines.is_empty());
+    let cover = facts.insurance.as_ref().unwrap();
+    assert_eq!(
+        (cover.premium_minor, cover.subsidy_minor),
+        (10_000_000, 5_000_000)
+    );
+    assert_eq!(cover.risks, ["implementation_failure"]);
+    for (party, signature) in [
+        (&converted.institute_id, &facts.institute_signature),
+        (&converted.sme_id, &facts.sme_signature),
+    ] {
+        let name: String = users::table
+            .filter(users::organisation_id.eq(party))
+            .select(users::display_name)
+            .first(&mut *conn)
+            .unwrap();
+        let signature = signature.as_ref().unwrap();
+        assert_eq!(signature.by, name);
+    }
+    assert_eq!(
+        facts.sme_signature.as_ref().map(|s| s.at),
+        converted.sme_signed_at
+    );
+    for kind in KINDS {
+        for lang in LANGS {
+            let ctx = context(&facts, kind, lang);
+            same_keys(&ctx, &sample_context(kind, lang, true), kind).unwrap();
+            state.templates.render(kind, lang, &ctx).unwrap();
+        }
+    }
+
+    // A request: the terms it references, nothing signed, no contract or policy.
+    let requested = rows
+        .iter()
+        .find(|r| r.status == "requested")
+        .unwrap()
+        .clone();
+    let facts = load(&mut conn, requested.clone()).unwrap();
+    let current = usefirst::technologies::current_terms(&mut conn, &requested.technology_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(facts.terms, current.terms);
+    assert_eq!(facts.approved_at, None);
+    assert!(facts.contract.is_none() && facts.insurance.is_none());
+    assert!(facts.institute_signature.is_none() && facts.sme_signature.is_none());
+    let ctx = context(&facts, "trial-agreement", "vi");
+    state
+        .templates
+        .render("trial-agreement", "vi", &ctx)
+        .unwrap();
 }

@@ -121,7 +121,7 @@ impl TestApp {
 
     /// Closes the royalty contract years that are due now, as the scheduler would.
     pub fn close_royalty_years(&self) -> usize {
-        usefirst::contracts::royalty_years::close_due(&self.state.db, self.clock.now()).unwrap()
+        usefirst::app::contracts::close_royalty_years(&self.state.db, self.clock.now()).unwrap()
     }
 
     /// Moves the clock by whole days and runs the time-driven work, as the scheduler would;

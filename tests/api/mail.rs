@@ -8,7 +8,8 @@ use base64::Engine;
 use chrono::Duration;
 use diesel::prelude::*;
 use serde_json::json;
-use usefirst::mail::{deliver_due, DeliveryCounts};
+use usefirst::app::mail::deliver;
+use usefirst::mail::model::DeliveryCounts;
 
 use crate::helpers::*;
 use crate::smtp_sink::SmtpSink;
@@ -90,7 +91,7 @@ async fn the_parties_get_each_change_once_in_their_own_language() {
     let rows = outbox(&app);
     assert_eq!(rows.len(), 4);
 
-    let counts = deliver_due(&app.state).unwrap();
+    let counts = deliver(&app.state).unwrap();
     assert_eq!(
         counts,
         DeliveryCounts {
@@ -142,7 +143,7 @@ async fn the_parties_get_each_change_once_in_their_own_language() {
     assert!(english.data.contains(number), "{}", english.data);
 
     // Delivered once: another run finds nothing, and the rows say sent.
-    assert_eq!(deliver_due(&app.state).unwrap(), DeliveryCounts::default());
+    assert_eq!(deliver(&app.state).unwrap(), DeliveryCounts::default());
     assert_eq!(sink.messages().len(), 4);
     assert!(outbox(&app).iter().all(|r| r.4 == "sent"));
 }
@@ -169,7 +170,7 @@ async fn while_smtp_is_down_mail_waits_and_then_arrives_exactly_once() {
         expected, 8,
         "requested, approved and two signatures, to one user of each of the two parties"
     );
-    let counts = deliver_due(&app.state).unwrap();
+    let counts = deliver(&app.state).unwrap();
     assert_eq!(
         counts,
         DeliveryCounts {
@@ -179,7 +180,7 @@ async fn while_smtp_is_down_mail_waits_and_then_arrives_exactly_once() {
         }
     );
     assert_eq!(
-        deliver_due(&app.state).unwrap(),
+        deliver(&app.state).unwrap(),
         DeliveryCounts::default(),
         "not due again yet"
     );
@@ -193,9 +194,9 @@ async fn while_smtp_is_down_mail_waits_and_then_arrives_exactly_once() {
 
     let sink = SmtpSink::start_on(port);
     app.clock.advance(Duration::seconds(31));
-    let counts = deliver_due(&app.state).unwrap();
+    let counts = deliver(&app.state).unwrap();
     assert_eq!(counts.sent, expected, "{counts:?}");
-    assert_eq!(deliver_due(&app.state).unwrap(), DeliveryCounts::default());
+    assert_eq!(deliver(&app.state).unwrap(), DeliveryCounts::default());
     let ids: Vec<String> = sink
         .messages()
         .iter()
@@ -228,12 +229,12 @@ async fn mail_given_up_on_is_visible_to_admins_who_can_retry_it() {
     .await;
     let w = app.world().await;
     app.request(&w.sme_a, &w.tech_a, "2026-03-03").await;
-    assert_eq!(deliver_due(&app.state).unwrap().retrying, 2);
+    assert_eq!(deliver(&app.state).unwrap().retrying, 2);
     app.clock.advance(Duration::seconds(11));
-    assert_eq!(deliver_due(&app.state).unwrap().failed, 2);
+    assert_eq!(deliver(&app.state).unwrap().failed, 2);
     app.clock.advance(Duration::days(1));
     assert_eq!(
-        deliver_due(&app.state).unwrap(),
+        deliver(&app.state).unwrap(),
         DeliveryCounts::default(),
         "failed stays failed"
     );
@@ -274,7 +275,7 @@ async fn mail_given_up_on_is_visible_to_admins_who_can_retry_it() {
         )
         .await;
     assert_eq!(s, 404);
-    assert_eq!(deliver_due(&app.state).unwrap().sent, 1);
+    assert_eq!(deliver(&app.state).unwrap().sent, 1);
     assert_eq!(sink.messages().len(), 1);
     // Sent again under the Message-ID it was first given.
     let message_id = page["items"][0]["message_id"].as_str().unwrap();

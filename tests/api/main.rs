@@ -9,6 +9,8 @@ mod concurrency;
 mod documents;
 mod helpers;
 mod insurance;
+#[path = "../support/json_shape.rs"]
+mod json_shape;
 mod lifecycle;
 mod mail;
 #[path = "../support/pdf_reader.rs"]

@@ -1001,7 +1001,7 @@ async fn the_monthly_job_stores_attests_and_mails_the_report() {
         ["admin.en@example.vn", w.admin.email.as_str()],
         "{queued:?}"
     );
-    let counts = usefirst::mail::deliver_due(&app.state).unwrap();
+    let counts = usefirst::app::mail::deliver(&app.state).unwrap();
     assert_eq!(counts.failed + counts.retrying, 0, "{counts:?}");
     for (email, lang) in [
         (w.admin.email.as_str(), "vi"),

@@ -11,7 +11,7 @@ use usefirst::db::schema::{
     agreements, conversion_contracts, insurance_claims, insurance_policies, payment_allocations,
     payments, schedule_lines,
 };
-use usefirst::reports::Month;
+use usefirst::reports::model::Month;
 use usefirst::seed::SyntheticOptions;
 
 use crate::helpers::*;
@@ -340,7 +340,7 @@ async fn synthetic_history_is_consistent_and_leaves_only_the_due_trials_to_the_s
     // The report counts what the rows say (an agreement closing at 23:30 local on the
     // month's last day is that month's).
     let month = Month::of(today).prev();
-    let report = usefirst::reports::stored::figures(&app.state, month).unwrap();
+    let report = usefirst::app::reports::figures(&app.state, month).unwrap();
     let in_month = |t: Option<NaiveDateTime>| t.is_some_and(|t| Month::of(day(t)) == month);
     let count = |status: &str| {
         rows.iter()

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use usefirst::documents::format::LANGS;
-use usefirst::documents::markup::Block;
-use usefirst::documents::pdf::{self, CjkSource, Fonts, Layout, PdfError, Rendered, Signature};
-use usefirst::documents::templates::{sample_context, ContractTemplates, KINDS};
+use usefirst::documents::model::KINDS;
+use usefirst::documents::templates::{sample_context, ContractTemplates};
 use usefirst::reports;
+use usefirst::typeset::format::LANGS;
+use usefirst::typeset::markup::Block;
+use usefirst::typeset::pdf::{self, CjkSource, Fonts, Layout, PdfError, Rendered, Signature};
 
 use crate::pdf_reader::Pdf;
 use crate::poppler;

@@ -57,7 +57,7 @@ pub(super) struct BatchCounts {
 
 /// Writes one batch in the caller's transaction: the agreements, their insurance choices,
 /// contracts (through `contracts::create`), closed royalty years, policies, claims, payments
-/// (a share through `contracts::record_payment`), the reminders already sent, and the
+/// (a share through `app::contracts::record_payment_in`), the reminders already sent, and the
 /// batch's one audit event.
 pub(super) fn write_batch(
     conn: &mut crate::db::DbConn,

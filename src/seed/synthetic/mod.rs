@@ -5,8 +5,8 @@
 //! sorted by request time, and written in batches: multi-row inserts in one write transaction
 //! per batch, with ONE `agreement.imported` audit event per batch naming the agreements by the
 //! SHA-256 of their ids. Money goes through the settlement code: conversion contracts through
-//! `contracts::create`, a share of the payments through `contracts::record_payment` (the rest
-//! allocated the same way in bulk), premiums through `settlement::insurance`.
+//! `contracts::create`, a share of the payments through `app::contracts::record_payment_in`
+//! (the rest allocated the same way in bulk), premiums through `settlement::insurance`.
 
 use super::*;
 
@@ -420,7 +420,7 @@ pub fn synthetic(state: &AppState, opts: &SyntheticOptions) -> anyhow::Result<Sy
     }
     // Nothing of this run is left for the scheduler: contract years are closed above.
     let closed =
-        crate::contracts::royalty_years::close_due(&state.db, now_utc).map_err(anyhow_of)?;
+        crate::app::contracts::close_royalty_years(&state.db, now_utc).map_err(anyhow_of)?;
     if closed > 0 {
         tracing::warn!(
             closed,

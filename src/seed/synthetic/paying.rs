@@ -1,7 +1,7 @@
 //! Payments on the contracts' schedules: drawn first (most pay on time, some only the first
 //! line, some part of it, some nothing), then written in bulk with their allocations and the
-//! lines' paid amounts, and a share through `contracts::record_payment` as the API records
-//! them, whose mail is marked sent.
+//! lines' paid amounts, and a share through `app::contracts::record_payment_in` as the API
+//! records them, whose mail is marked sent.
 
 use super::batch::{insert_rows, Batch, BatchCounts};
 use super::converting::Contracts;
@@ -43,7 +43,7 @@ struct Paid {
 /// The payments drawn for a batch, before they are written.
 pub(super) struct PaymentPlan {
     paid: Vec<Paid>,
-    /// Agreements whose payments go through `contracts::record_payment`.
+    /// Agreements whose payments go through `app::contracts::record_payment_in`.
     pub(super) via_function: Vec<usize>,
     /// When each contract without a royalty was paid in full.
     pub(super) fully_paid_at: std::collections::HashMap<usize, NaiveDateTime>,
@@ -224,14 +224,14 @@ pub(super) fn write_payments(
             organisation_id: Some(&t.institute_id),
         };
         for pd in paid.iter().filter(|pd| pd.k == k) {
-            crate::contracts::record_payment(
+            crate::app::contracts::record_payment_in(
                 conn,
                 pd.at.and_utc(),
                 world.today,
                 who,
                 &ids[k],
                 &terms_of[p.tech],
-                &crate::contracts::PaymentInput {
+                &crate::contracts::model::PaymentInput {
                     amount: cur.format_amount(pd.amount),
                     received_on: pd.on,
                     reference: format!("UNC-{}-{}", numbers[k], pd.line),
@@ -245,7 +245,8 @@ pub(super) fn write_payments(
     Ok(())
 }
 
-/// Marks sent the mail `contracts::record_payment` queued for the payments it recorded.
+/// Marks sent the mail `app::contracts::record_payment_in` queued for the payments it
+/// recorded.
 pub(super) fn mark_sent(
     conn: &mut crate::db::DbConn,
     b: &Batch<'_>,

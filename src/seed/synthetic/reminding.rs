@@ -116,7 +116,7 @@ fn reminder<'a>(
     if left < 0 {
         return;
     }
-    if let Some(o) = crate::scheduler::remind::due_offset(offsets, left) {
+    if let Some(o) = crate::rules::reminders::due_offset(offsets, left) {
         let at = world
             .office(date - Duration::days(i64::from(o)), x)
             .min(world.now - Duration::seconds(1));

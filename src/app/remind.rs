@@ -1,20 +1,18 @@
 //! The `remind` job: trial ends in 30/7/1 days, decision due in 7/1 days, installment due in
 //! 7/1 days, installment overdue (offsets from `[scheduler.reminders]`).
 //!
-//! For each item the job sends the most urgent reminder that applies (the smallest offset at
-//! or above the days left), so a daily run sends each offset on its day and a run after
-//! downtime sends only the one that is still meaningful. A reminder is recorded in
-//! `reminders` (agreement, kind, offset, line) in the same transaction as its mail: at most
-//! once, ever, whatever instance or run sends it.
+//! For each item the job sends the most urgent reminder that applies
+//! (`rules::reminders::due_offset`). A reminder is recorded by `jobs` in the same transaction
+//! as its mail: at most once, ever, whatever instance or run sends it.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use diesel::prelude::*;
 
 use crate::agreements::model::AgreementRow;
 use crate::agreements::store;
-use crate::db::schema::{agreements, conversion_contracts, reminders, schedule_lines};
 use crate::error::AppError;
+use crate::jobs;
 use crate::rules::lifecycle::Status;
+use crate::rules::reminders::due_offset;
 use crate::settlement::money::Currency;
 use crate::AppState;
 
@@ -25,15 +23,6 @@ pub struct Sent {
     pub decision: usize,
     pub installment: usize,
     pub overdue: usize,
-}
-
-/// The offset to send for `days_left` among `offsets`: the smallest at or above it.
-pub fn due_offset(offsets: &[u32], days_left: i64) -> Option<u32> {
-    offsets
-        .iter()
-        .copied()
-        .filter(|&d| i64::from(d) >= days_left)
-        .min()
 }
 
 /// Sends the reminders due as of `now`.
@@ -62,17 +51,11 @@ pub fn run(state: &AppState, now: DateTime<Utc>) -> Result<Sent, AppError> {
         let window = (earliest, latest + Duration::days(max(offsets)));
         let rows: Vec<AgreementRow> = {
             let mut conn = state.db.reader()?;
-            let q = agreements::table
-                .filter(agreements::status.eq(status.as_str()))
-                .select(AgreementRow::as_select());
-            match kind {
-                "trial_end" => q
-                    .filter(agreements::trial_end.between(window.0, window.1))
-                    .load(&mut conn)?,
-                _ => q
-                    .filter(agreements::decision_deadline.between(window.0, window.1))
-                    .load(&mut conn)?,
-            }
+            let date = match kind {
+                "trial_end" => store::DueDate::TrialEnd,
+                _ => store::DueDate::DecisionDeadline,
+            };
+            store::in_state_due_between(&mut conn, status, date, window.0, window.1)?
         };
         for row in rows {
             let Some(due) = due_reminder(&row, now, offsets, date_col) else {
@@ -86,7 +69,7 @@ pub fn run(state: &AppState, now: DateTime<Utc>) -> Result<Sent, AppError> {
                 let row = store::get(conn, &row.id)?;
                 if row.status != status.as_str()
                     || due_reminder(&row, now, offsets, date_col) != Some(due)
-                    || !claim(conn, now, &row.id, kind, due.0, 0)?
+                    || !jobs::claim_reminder(conn, now, &row.id, kind, due.0, 0)?
                 {
                     return Ok::<_, AppError>(false);
                 }
@@ -113,33 +96,12 @@ pub fn run(state: &AppState, now: DateTime<Utc>) -> Result<Sent, AppError> {
     let horizon = latest + Duration::days(max(&cfg.installment_days));
     let lines: Vec<Line> = {
         let mut conn = state.db.reader()?;
-        let open = || {
-            schedule_lines::table
-                .filter(schedule_lines::amount_minor.gt(schedule_lines::paid_minor))
-                .select((
-                    schedule_lines::agreement_id,
-                    schedule_lines::number,
-                    schedule_lines::due,
-                ))
-        };
-        // Lines falling due within the largest offset…
-        let mut lines: Vec<Line> = open()
-            .filter(schedule_lines::due.between(earliest, horizon))
-            .load(&mut conn)?;
-        // …and overdue lines not yet reminded (each is, once).
-        if cfg.overdue {
-            let reminded = reminders::table
-                .filter(reminders::agreement_id.eq(schedule_lines::agreement_id))
-                .filter(reminders::line_number.eq(schedule_lines::number))
-                .filter(reminders::kind.eq("overdue"));
-            lines.extend(
-                open()
-                    .filter(schedule_lines::due.lt(earliest))
-                    .filter(diesel::dsl::not(diesel::dsl::exists(reminded)))
-                    .load::<Line>(&mut conn)?,
-            );
-        }
-        lines
+        jobs::installments_to_remind(
+            &mut conn,
+            earliest,
+            horizon,
+            cfg.overdue.then_some(earliest),
+        )?
     };
     for (id, number, due) in lines {
         let kind = state.db.write(|conn| {
@@ -157,17 +119,10 @@ pub fn run(state: &AppState, now: DateTime<Utc>) -> Result<Sent, AppError> {
                     None => return Ok(None),
                 }
             };
-            if !claim(conn, now, &id, kind, offset, number)? {
+            if !jobs::claim_reminder(conn, now, &id, kind, offset, number)? {
                 return Ok(None);
             }
-            let (amount, paid): (i64, i64) = schedule_lines::table
-                .find((&id, number))
-                .select((schedule_lines::amount_minor, schedule_lines::paid_minor))
-                .first(conn)?;
-            let currency: String = conversion_contracts::table
-                .find(&id)
-                .select(conversion_contracts::currency)
-                .first(conn)?;
+            let (left, currency) = jobs::installment_left(conn, &id, number)?;
             let cur = Currency::parse(&currency).ok_or_else(|| {
                 AppError::Internal(anyhow::anyhow!("unknown currency {currency}"))
             })?;
@@ -178,7 +133,7 @@ pub fn run(state: &AppState, now: DateTime<Utc>) -> Result<Sent, AppError> {
                 &row,
                 serde_json::json!({
                     "days": days, "due": due.to_string(), "line": number,
-                    "amount": format!("{} {currency}", cur.format_amount(amount - paid)),
+                    "amount": format!("{} {currency}", cur.format_amount(left)),
                 }),
             )?;
             Ok(Some(kind))
@@ -208,56 +163,5 @@ fn due_reminder(
 /// write transaction.
 fn already_sent(state: &AppState, id: &str, kind: &str, offset: u32) -> Result<bool, AppError> {
     let mut conn = state.db.reader()?;
-    let sent: i64 = reminders::table
-        .find((id, kind, offset as i32, 0))
-        .count()
-        .get_result(&mut conn)?;
-    Ok(sent > 0)
-}
-
-/// Records a reminder; `false` when it was already sent.
-fn claim(
-    conn: &mut crate::db::DbConn,
-    now: DateTime<Utc>,
-    agreement_id: &str,
-    kind: &str,
-    offset: u32,
-    line: i32,
-) -> Result<bool, AppError> {
-    let inserted = crate::on_backend!(conn, |c| diesel::insert_into(reminders::table)
-        .values((
-            reminders::agreement_id.eq(agreement_id),
-            reminders::kind.eq(kind),
-            reminders::offset_days.eq(offset as i32),
-            reminders::line_number.eq(line),
-            reminders::sent_at.eq(now.naive_utc()),
-        ))
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    Ok(inserted == 1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_most_urgent_applicable_offset_is_sent() {
-        let o = [30, 7, 1];
-        assert_eq!(due_offset(&o, 31), None);
-        assert_eq!(due_offset(&o, 30), Some(30));
-        assert_eq!(
-            due_offset(&o, 8),
-            Some(30),
-            "already sent on day 30: nothing new"
-        );
-        assert_eq!(due_offset(&o, 7), Some(7));
-        assert_eq!(
-            due_offset(&o, 5),
-            Some(7),
-            "after downtime: the 7-day one, not the 30"
-        );
-        assert_eq!(due_offset(&o, 1), Some(1));
-        assert_eq!(due_offset(&o, 0), Some(1));
-    }
+    Ok(jobs::reminder_sent(&mut conn, id, kind, offset)?)
 }

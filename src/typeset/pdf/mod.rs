@@ -180,16 +180,17 @@ impl Content<'_> {
     }
 }
 
-/// Labels the layout writes itself, per language.
-struct Labels {
-    footer: fn(&str, i64) -> String,
-    page: fn(usize, usize) -> String,
-    signed: &'static str,
-    signed_at: &'static str,
-    unsigned: &'static str,
+/// Labels the layout writes itself, per language (the tests of documents set from templates
+/// read them too).
+pub(crate) struct Labels {
+    pub(crate) footer: fn(&str, i64) -> String,
+    pub(crate) page: fn(usize, usize) -> String,
+    pub(crate) signed: &'static str,
+    pub(crate) signed_at: &'static str,
+    pub(crate) unsigned: &'static str,
 }
 
-fn labels(lang: &str) -> Labels {
+pub(crate) fn labels(lang: &str) -> Labels {
     match lang {
         "vi" => Labels {
             footer: |n, v| format!("Số {n} — Điều khoản chuyển đổi phiên bản {v}"),
@@ -253,4 +254,4 @@ const CHART_COLOURS: [(f32, f32, f32); 3] =
 pub(crate) mod reader;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

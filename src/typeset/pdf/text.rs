@@ -7,7 +7,7 @@ use printpdf::Codepoint;
 
 use super::fonts::{Face, Fonts};
 use super::PdfError;
-use crate::documents::markup::is_cjk;
+use crate::typeset::markup::is_cjk;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Style {

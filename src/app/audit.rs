@@ -1,0 +1,11 @@
+//! Walking the audit chain: the check admins and auditors ask for, the nightly job and the
+//! `verify-audit` command.
+
+use crate::audit::{self, Verification};
+use crate::error::AppError;
+
+/// Walks the whole chain in order and names the first broken link.
+pub fn verify(db: &crate::db::Db) -> Result<Verification, AppError> {
+    let mut conn = db.reader()?;
+    Ok(audit::verify(&mut conn)?)
+}

@@ -1,0 +1,148 @@
+//! What a monthly report is made of across the parts: its figures read in one snapshot and
+//! written in a format (`reports`), and the `monthly-report` job: the report stored with the
+//! SHA-256 of every format (`reports`), those hashes in the audit chain, and the report mailed
+//! to the admins with the PDF and XLSX in their language attached (`mail`), all in one
+//! transaction.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::audit::{self, Who};
+use crate::error::AppError;
+use crate::mail::model::Attachment;
+use crate::reports::model::{
+    previous_month, Format, Month, MonthlyReport, StoredFile, StoredReport, Written, REPORT_LANGS,
+};
+use crate::reports::{figures, store};
+use crate::AppState;
+
+/// The figures of `month` now.
+pub fn figures(state: &AppState, month: Month) -> Result<MonthlyReport, AppError> {
+    let mut conn = state.db.reader()?;
+    let now = state.clock.now();
+    // One snapshot: a change committed meanwhile is in every figure or in none.
+    crate::db::read_snapshot(&mut conn, |c| figures::monthly(c, state.tz, month, now))
+}
+
+/// The report of `month` as it stands now, in `format` (`lang` for the PDF and the XLSX
+/// headings: `vi` or `en`).
+pub fn monthly(
+    state: &AppState,
+    month: Month,
+    format: Format,
+    lang: &str,
+) -> Result<Written, AppError> {
+    let report = figures(state, month)?;
+    crate::reports::write(&state.fonts, &report, format, lang)
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The months the job run of `slot` reports: the month before the slot's; when a stopped
+/// service missed some, every finished month after the last stored one too (at most twelve,
+/// oldest first). A month already stored is not made again, unless the run is `manual`.
+pub fn due_months(
+    state: &AppState,
+    slot: DateTime<Utc>,
+    manual: bool,
+) -> Result<Vec<Month>, AppError> {
+    let target = previous_month(state.tz, slot);
+    if manual {
+        return Ok(vec![target]);
+    }
+    let last: Option<String> = {
+        let mut conn = state.db.reader()?;
+        store::last_final_month(&mut conn)?
+    };
+    let Some(last) = last.as_deref().and_then(Month::parse) else {
+        return Ok(vec![target]);
+    };
+    let mut months = Vec::new();
+    let mut m = last.next();
+    while m <= target {
+        months.push(m);
+        m = m.next();
+    }
+    // After a very long stop, the most recent twelve.
+    let skip = months.len().saturating_sub(12);
+    Ok(months.split_off(skip))
+}
+
+/// Makes the report of `month`, stores it with its hashes in the audit chain and mails it to
+/// the admins, all in one transaction. Reading and setting happen before it.
+pub fn generate(state: &AppState, month: Month) -> Result<StoredReport, AppError> {
+    let report = figures(state, month)?;
+    let json = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?;
+    let mut files: Vec<(StoredFile, Vec<u8>)> = Vec::with_capacity(4);
+    for lang in REPORT_LANGS {
+        for (format, f) in [("pdf", Format::Pdf), ("xlsx", Format::Xlsx)] {
+            let bytes = crate::reports::write(&state.fonts, &report, f, lang)?.bytes;
+            files.push((
+                StoredFile {
+                    format,
+                    lang,
+                    sha256: sha256(&bytes),
+                },
+                bytes,
+            ));
+        }
+    }
+    let stored = StoredReport {
+        id: uuid::Uuid::now_v7().to_string(),
+        month: report.month.clone(),
+        provisional: report.provisional,
+        json_sha256: sha256(json.as_bytes()),
+        files: files.iter().map(|(f, _)| f.clone()).collect(),
+        admins_mailed: 0,
+    };
+    let now = report.generated_at;
+    let mailed = state.db.write(|conn| {
+        store::insert(conn, now, &stored, &json, &files)?;
+        audit::append(
+            conn,
+            now,
+            Who::SYSTEM,
+            "report.generated",
+            "monthly_report",
+            &stored.id,
+            &serde_json::json!({
+                "month": stored.month, "provisional": stored.provisional, "time_zone": report.time_zone,
+                "json_sha256": stored.json_sha256, "files": stored.files,
+            }),
+        )?;
+        let lang_of = |locale: &str| {
+            REPORT_LANGS
+                .into_iter()
+                .find(|l| *l == locale)
+                .unwrap_or(REPORT_LANGS[0])
+        };
+        crate::mail::enqueue_admins_with(
+            conn,
+            now,
+            "monthly_report",
+            serde_json::json!({
+                "month": stored.month,
+                "provisional": stored.provisional,
+                "requests": report.counts.requests.month,
+                "trials_started": report.counts.trials_started.month,
+                "conversions": report.counts.conversions.month,
+            }),
+            &|locale: &str| {
+                let lang = lang_of(locale);
+                ["pdf", "xlsx"]
+                    .map(|format| Attachment {
+                        report_id: stored.id.clone(),
+                        format: format.into(),
+                        lang: lang.into(),
+                    })
+                    .to_vec()
+            },
+        )
+    })?;
+    Ok(StoredReport {
+        admins_mailed: mailed,
+        ..stored
+    })
+}

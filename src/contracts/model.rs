@@ -1,0 +1,132 @@
+//! What a conversion contract is, as the API and the other parts see it: the settlement
+//! statement with its lines, contract years, tax and payments, and the inputs of the money
+//! events a party records (a payment received, a quarter's sales). The values other parts and
+//! the edges take from `contracts` (never its storage).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::insurance::model::Policy;
+
+/// A settlement statement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Statement {
+    pub agreement_id: String,
+    pub currency: String,
+    pub price_model: String,
+    /// The rounding mode every amount here was computed with.
+    pub rounding: String,
+    pub converted_on: NaiveDate,
+    pub early_conversion_discount: Option<String>,
+    pub as_of: NaiveDate,
+    pub lines: Vec<StatementLine>,
+    pub total: String,
+    pub paid: String,
+    pub outstanding: String,
+    pub overdue: String,
+    pub interest: String,
+    pub royalty_rate: Option<String>,
+    pub royalty_min_per_year: Option<String>,
+    /// With a minimum royalty: every contract year begun by `as_of`, its royalties, the
+    /// minimum and the true-up (closed years) or the shortfall so far (the open year).
+    pub royalty_years: Vec<RoyaltyYear>,
+    /// Insurance bound on the agreement: each policy's premium and who pays what.
+    pub insurance: Vec<Policy>,
+    /// The tax recorded on the conversion, if it was stated.
+    pub tax: Option<TaxView>,
+    /// Payments received, oldest first, each with its distribution.
+    pub payments: Vec<PaymentView>,
+    /// The distribution of everything received so far, major units.
+    pub received_to_institute: String,
+    pub received_to_inventors: String,
+    pub received_to_intermediary: String,
+}
+
+/// One line of a statement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StatementLine {
+    pub number: i32,
+    /// `lump_sum`, `entry_fee`, `installment` or `royalty` (added by a sales report).
+    pub kind: String,
+    pub due: NaiveDate,
+    /// Major units of the contract's currency.
+    pub amount: String,
+    pub paid: String,
+    pub outstanding: String,
+    /// Outstanding after its due date, as of the statement day.
+    pub overdue: bool,
+    /// Simple late-payment interest on the outstanding amount as of the statement day.
+    pub interest: String,
+    pub amount_minor: i64,
+    pub paid_minor: i64,
+    pub outstanding_minor: i64,
+    pub interest_minor: i64,
+}
+
+/// One contract year as a statement shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RoyaltyYear {
+    /// 1 for the year that starts on the conversion day.
+    pub year: u32,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// The day the year closes (its true-up is computed then).
+    pub closes_on: NaiveDate,
+    /// Royalties of the quarters reported so far that end in this year (major units).
+    pub royalties: String,
+    pub minimum: String,
+    /// Closed: the true-up added (zero when the royalties reached the minimum). Open: what
+    /// would be added if nothing more were reported.
+    pub shortfall: String,
+    pub closed: bool,
+    /// The schedule line of the true-up, once closed with a shortfall.
+    pub true_up_line: Option<i32>,
+    pub royalties_minor: i64,
+    pub minimum_minor: i64,
+    pub shortfall_minor: i64,
+}
+
+/// The tax on a conversion: which rule applied and what it comes to on the total.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaxView {
+    /// `rate` or `exempt`.
+    pub kind: String,
+    pub rate: Option<String>,
+    /// The legal basis of an exemption.
+    pub basis: Option<String>,
+    pub amount: String,
+}
+
+/// A payment as a statement shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentView {
+    pub reference: String,
+    pub received_on: NaiveDate,
+    pub amount: String,
+    pub to_institute: Option<String>,
+    pub to_inventors: Option<String>,
+    pub to_intermediary: Option<String>,
+}
+
+/// A payment the institute received.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentInput {
+    /// Major units of the contract's currency, as a string: "3000.00", "1500000".
+    pub amount: String,
+    /// The day the money arrived (not in the future).
+    pub received_on: NaiveDate,
+    /// The bank or receipt reference; unique per agreement.
+    pub reference: String,
+}
+
+/// Net sales for one royalty period (a calendar quarter).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SalesReportInput {
+    /// First day of the quarter: YYYY-01-01, -04-01, -07-01 or -10-01.
+    pub period_start: NaiveDate,
+    /// Net sales in the period, major units of the contract's currency, as a string.
+    pub net_sales: String,
+}

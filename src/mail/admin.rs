@@ -1,0 +1,65 @@
+//! The outbox as admins see it: the messages by status, newest first, and a failed message
+//! sent again.
+
+use diesel::prelude::*;
+
+use super::model::OutboxMessage;
+use crate::db::schema::outbox;
+use crate::db::DbConn;
+use crate::error::AppError;
+
+/// A page of the outbox (`status` only, when given), newest first, and how many messages
+/// there are in all.
+pub fn list(
+    conn: &mut DbConn,
+    status: Option<&str>,
+    per_page: i64,
+    offset: i64,
+) -> Result<(Vec<OutboxMessage>, i64), AppError> {
+    let filtered = || {
+        let mut q = outbox::table.into_boxed();
+        if let Some(s) = status {
+            q = q.filter(outbox::status.eq(s.to_string()));
+        }
+        q
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let items: Vec<OutboxMessage> = filtered()
+        .order((outbox::created_at.desc(), outbox::id.desc()))
+        .limit(per_page)
+        .offset(offset)
+        .select(OutboxMessage::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+/// Puts failed message `id` back in the queue, due at `now`, with its Message-ID, inside the
+/// caller's transaction (404 when there is no such message, 409 when it has not failed).
+pub fn retry(
+    conn: &mut DbConn,
+    now: chrono::NaiveDateTime,
+    id: &str,
+) -> Result<OutboxMessage, AppError> {
+    let status: String = outbox::table
+        .find(id)
+        .select(outbox::status)
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    if status != "failed" {
+        return Err(AppError::Conflict(format!(
+            "only failed messages are retried; this one is {status}"
+        )));
+    }
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq("pending"),
+            outbox::next_attempt_at.eq(now),
+            outbox::claimed_until.eq(None::<chrono::NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(outbox::table
+        .find(id)
+        .select(OutboxMessage::as_select())
+        .first(conn)?)
+}

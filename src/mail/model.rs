@@ -1,0 +1,66 @@
+//! What mail is, as the API and the other parts see it: the states of an outbox message, a
+//! message as admins see it, the files a message carries, and what a delivery run did. The
+//! values other parts and the edges take from `mail` (never its storage).
+
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::outbox;
+
+/// The states of an outbox message.
+pub const STATUSES: [&str; 3] = ["pending", "sent", "failed"];
+
+/// A file a message carries, read from where it is stored when the message is sent (the
+/// outbox row stays small and the file is written once however many receive it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    /// A stored monthly report (`monthly_reports.id`).
+    pub report_id: String,
+    /// `pdf` or `xlsx`.
+    pub format: String,
+    /// `vi` or `en`.
+    pub lang: String,
+}
+
+/// A file attached to a message.
+#[derive(Debug, Clone)]
+pub struct File {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: std::sync::Arc<Vec<u8>>,
+}
+
+/// What one delivery run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryCounts {
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+}
+
+/// A message as admins see it.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = outbox)]
+pub struct OutboxMessage {
+    pub id: String,
+    pub message_id: String,
+    pub kind: String,
+    pub agreement_id: Option<String>,
+    pub recipient_email: String,
+    pub locale: String,
+    pub subject: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    #[serde(serialize_with = "crate::clock::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub next_attempt_at: chrono::NaiveDateTime,
+    pub last_error: Option<String>,
+    #[serde(serialize_with = "crate::clock::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: chrono::NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub sent_at: Option<chrono::NaiveDateTime>,
+}

@@ -1,0 +1,88 @@
+//! The reports the `monthly-report` job stores: the report's JSON and its files with their
+//! SHA-256, in `monthly_reports` and `monthly_report_files`, and the files read back for the
+//! messages that carry them. What the job does around it (the audit event, the mail) is
+//! `app::reports`.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::model::{Format, StoredFile, StoredReport};
+use crate::db::schema::{monthly_report_files, monthly_reports};
+use crate::db::DbConn;
+use crate::error::AppError;
+
+/// The last month whose final (not provisional) report is stored, as `yyyy-mm`.
+pub fn last_final_month(conn: &mut DbConn) -> QueryResult<Option<String>> {
+    monthly_reports::table
+        .filter(monthly_reports::provisional.eq(false))
+        .select(diesel::dsl::max(monthly_reports::month))
+        .first(conn)
+}
+
+/// Stores `stored` (made at `now`, the report as `json`) and its `files`, inside the caller's
+/// transaction.
+pub fn insert(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    stored: &StoredReport,
+    json: &str,
+    files: &[(StoredFile, Vec<u8>)],
+) -> QueryResult<()> {
+    diesel::insert_into(monthly_reports::table)
+        .values((
+            monthly_reports::id.eq(&stored.id),
+            monthly_reports::month.eq(&stored.month),
+            monthly_reports::provisional.eq(stored.provisional),
+            monthly_reports::generated_at.eq(now.naive_utc()),
+            monthly_reports::json.eq(json),
+            monthly_reports::json_sha256.eq(&stored.json_sha256),
+        ))
+        .execute(conn)?;
+    for (f, bytes) in files {
+        diesel::insert_into(monthly_report_files::table)
+            .values((
+                monthly_report_files::report_id.eq(&stored.id),
+                monthly_report_files::format.eq(f.format),
+                monthly_report_files::lang.eq(f.lang),
+                monthly_report_files::sha256.eq(&f.sha256),
+                monthly_report_files::bytes.eq(bytes),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A stored report's file, as a download names it.
+#[derive(Debug, Clone)]
+pub struct File {
+    pub name: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// The file of stored report `report_id` in `format` (`pdf` or `xlsx`) and `lang`; `None`
+/// when there is no such report or format.
+pub fn file(
+    conn: &mut DbConn,
+    report_id: &str,
+    format: &str,
+    lang: &str,
+) -> Result<Option<File>, AppError> {
+    let Some(kind) = Format::parse(format).filter(|f| matches!(f, Format::Pdf | Format::Xlsx))
+    else {
+        return Ok(None);
+    };
+    let row: Option<(String, Vec<u8>)> = monthly_report_files::table
+        .inner_join(monthly_reports::table)
+        .filter(monthly_report_files::report_id.eq(report_id))
+        .filter(monthly_report_files::format.eq(format))
+        .filter(monthly_report_files::lang.eq(lang))
+        .select((monthly_reports::month, monthly_report_files::bytes))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(month, bytes)| File {
+        name: kind.file_name(&month, lang),
+        content_type: kind.content_type(),
+        bytes,
+    }))
+}
