@@ -283,7 +283,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::VerifyAudit => {
-            let v = crate::app::audit::verify(&state.db)?;
+            let v = crate::app::audit::verify_for_operator(&state.db)?;
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(if v.ok { 0 } else { 1 })
         }

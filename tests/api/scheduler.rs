@@ -539,3 +539,18 @@ async fn reminders_arrive_once_each_on_their_days() {
         "the same parties each time"
     );
 }
+
+/// When the audit check cannot read the chain, the failed run says why in the database's own
+/// words (the table it could not read), not the API's "internal error".
+#[actix_web::test]
+async fn an_audit_check_that_cannot_read_the_chain_records_the_cause() {
+    let app = TestApp::spawn().await;
+    let scheduler = Scheduler::new(&app.state.cfg, app.clock.now()).unwrap();
+    app.db(|c| diesel::sql_query("ALTER TABLE audit_head RENAME TO audit_head_moved").execute(c))
+        .unwrap();
+    let failed = scheduler.run_now(&app.state, JobKind::VerifyAudit).unwrap();
+    assert_eq!(failed.status, "failed");
+    let error = failed.error.unwrap_or_default();
+    assert!(error.contains("audit_head"), "{error}");
+    assert!(!error.contains("internal error"), "{error}");
+}
