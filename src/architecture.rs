@@ -63,6 +63,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("seed", Layer::Edge),
     ("openapi", Layer::Edge),
     ("http", Layer::Edge),
+    ("web", Layer::Edge),
     ("lib", Layer::Edge),
     ("main", Layer::Edge),
     ("architecture", Layer::Edge),

@@ -307,9 +307,8 @@ async fn serve(state: AppState, no_scheduler: bool) -> anyhow::Result<()> {
             "  or `cargo run --release -- create-admin --email you@example.vn` to start empty."
         );
     } else {
-        println!(
-            "  Sign in: POST {url}/api/v1/auth/login with {{\"email\": ..., \"password\": ...}}"
-        );
+        println!("  Sign in: open {url}/ in a browser (Vietnamese or English), or");
+        println!("  POST {url}/api/v1/auth/login with {{\"email\": ..., \"password\": ...}}");
     }
     let workers = state.cfg.server.workers;
     let state = actix_web::web::Data::new(state);

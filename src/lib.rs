@@ -29,12 +29,14 @@ pub mod settlement;
 pub mod technologies;
 pub mod templating;
 pub mod typeset;
+pub mod web;
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::{get, web, App, HttpMessage, HttpResponse, HttpServer};
+use actix_web::web as aw;
+use actix_web::{get, App, HttpMessage, HttpResponse, HttpServer};
 use chrono_tz::Tz;
 use tracing_actix_web::TracingLogger;
 
@@ -60,6 +62,8 @@ pub struct AppState {
     pub fonts: Arc<typeset::pdf::Fonts>,
     /// Documents being set at once (`documents.max_concurrent_renders`).
     pub renders: Arc<tokio::sync::Semaphore>,
+    /// The web pages' templates and words, checked at start.
+    pub pages: Arc<crate::web::Pages>,
 }
 
 impl AppState {
@@ -79,6 +83,7 @@ impl AppState {
         let tz = cfg.time_zone()?;
         Ok(AppState {
             fonts: typeset::load_fonts(&cfg),
+            pages: Arc::new(crate::web::Pages::load()?),
             renders: Arc::new(tokio::sync::Semaphore::new(
                 cfg.documents.max_concurrent_renders,
             )),
@@ -105,7 +110,7 @@ pub async fn live() -> HttpResponse {
 /// Readiness: the database answers.
 #[utoipa::path(tag = "health", responses((status = 200, description = "Ready"), (status = 503, body = crate::error::Problem)))]
 #[get("/health/ready")]
-pub async fn ready(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+pub async fn ready(state: aw::Data<AppState>) -> AppResult<HttpResponse> {
     http::blocking(move || {
         state.db.ping().map_err(|e| {
             tracing::warn!(error = %e, "readiness check failed");
@@ -118,17 +123,25 @@ pub async fn ready(state: web::Data<AppState>) -> AppResult<HttpResponse> {
         .body(r#"{"status":"ready","database":"ok"}"#))
 }
 
-async fn not_found() -> AppResult<HttpResponse> {
-    Err(AppError::NotFound)
+/// What no route answers: a problem+json 404 under `/api`, a page in the visitor's language
+/// elsewhere.
+async fn not_found(
+    state: aw::Data<AppState>,
+    req: actix_web::HttpRequest,
+) -> AppResult<HttpResponse> {
+    if req.path().starts_with("/api/") || req.path() == "/api" {
+        return Err(AppError::NotFound);
+    }
+    Ok(crate::web::error_page(&state, &req, 404, "error.not_found").await)
 }
 
 /// Registers every route on `cfg`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut aw::ServiceConfig) {
     // Routes are matched in order: the busiest (agreements) first, the docs catch-all last.
     cfg.service(live)
         .service(ready)
         .service(
-            web::scope("/api/v1")
+            aw::scope("/api/v1")
                 .service(api::agreements::get)
                 .service(api::agreements::list)
                 .service(api::agreements::create)
@@ -154,7 +167,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(api::insurance::claim_action)
                 .route(
                     "/agreements/{id}/{action}",
-                    web::post().to(api::agreements::take_action),
+                    aw::post().to(api::agreements::take_action),
                 )
                 .service(api::auth::login)
                 .service(api::auth::logout)
@@ -176,6 +189,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(api::mail::retry)
                 .service(api::reports::monthly),
         )
+        .configure(crate::web::routes)
         .service(openapi::document)
         .service(openapi::docs_index)
         .service(openapi::docs_asset);
@@ -224,7 +238,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
 
 /// Starts the HTTP server on `listener`.
 pub fn server(
-    state: web::Data<AppState>,
+    state: aw::Data<AppState>,
     listener: TcpListener,
     workers: usize,
 ) -> anyhow::Result<Server> {
@@ -272,11 +286,11 @@ pub fn server(
             })
             .wrap(TracingLogger::<RequestSpan>::new())
             .app_data(state.clone())
-            .app_data(web::QueryConfig::default().error_handler(http::query_error))
-            .app_data(web::PathConfig::default().error_handler(http::path_error))
-            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(aw::QueryConfig::default().error_handler(http::query_error))
+            .app_data(aw::PathConfig::default().error_handler(http::path_error))
+            .app_data(aw::PayloadConfig::new(max_body))
             .configure(routes)
-            .default_service(web::to(not_found))
+            .default_service(aw::to(not_found))
     })
     .listen(listener)?
     .workers(workers)

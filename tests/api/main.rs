@@ -21,3 +21,4 @@ mod settlement;
 mod smoke;
 mod smtp_sink;
 mod synthetic;
+mod web;

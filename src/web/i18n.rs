@@ -1,0 +1,86 @@
+//! The pages' words in Vietnamese and English: flat catalogues (`i18n/vi.toml`, `i18n/en.toml`)
+//! built into the binary, and the `t(key, name=value…)` function templates call. A key missing
+//! from a catalogue is an error when the page is set, never the key shown to a person.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::value::Kwargs;
+use minijinja::{Error, ErrorKind, State};
+
+/// The languages the pages are written in.
+pub const LANGS: [&str; 2] = ["vi", "en"];
+
+const VI: &str = include_str!("i18n/vi.toml");
+const EN: &str = include_str!("i18n/en.toml");
+
+/// Both catalogues: language → key → text.
+#[derive(Debug, Clone)]
+pub struct Catalogues(BTreeMap<&'static str, BTreeMap<String, String>>);
+
+impl Catalogues {
+    /// The built-in catalogues, checked: each parses and both have the same keys.
+    pub fn load() -> anyhow::Result<Catalogues> {
+        let mut all = BTreeMap::new();
+        for (lang, text) in [("vi", VI), ("en", EN)] {
+            let table: BTreeMap<String, String> = toml::from_str(text)
+                .map_err(|e| anyhow::anyhow!("web catalogue {lang}.toml: {e}"))?;
+            all.insert(lang, table);
+        }
+        let keys = |l: &str| all[l].keys().cloned().collect::<Vec<_>>();
+        if keys("vi") != keys("en") {
+            let only = |a: &str, b: &str| {
+                all[a]
+                    .keys()
+                    .filter(|k| !all[b].contains_key(*k))
+                    .cloned()
+                    .collect::<Vec<_>>()
+            };
+            anyhow::bail!(
+                "web catalogues differ: only in vi {:?}, only in en {:?}",
+                only("vi", "en"),
+                only("en", "vi")
+            );
+        }
+        Ok(Catalogues(all))
+    }
+
+    /// The text of `key` in `lang`, with `{name}` placeholders filled from `args`.
+    pub fn text(&self, lang: &str, key: &str, args: &[(&str, String)]) -> Option<String> {
+        let mut text = self.0.get(lang)?.get(key)?.clone();
+        for (name, value) in args {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        Some(text)
+    }
+
+    /// Every key (the same in both languages).
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0["vi"].keys()
+    }
+}
+
+/// The template function `t`: the text of a key in the page's language (`lang` in the
+/// context), its placeholders filled from the keyword arguments.
+pub fn function(
+    catalogues: Arc<Catalogues>,
+) -> impl Fn(&State, String, Kwargs) -> Result<String, Error> + Send + Sync + 'static {
+    move |state: &State, key: String, kwargs: Kwargs| {
+        let lang = state
+            .lookup("lang")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "vi".into());
+        let mut args = Vec::new();
+        for name in kwargs.args() {
+            let value: minijinja::Value = kwargs.get(name)?;
+            args.push((name, value.to_string()));
+        }
+        kwargs.assert_all_used()?;
+        catalogues.text(&lang, &key, &args).ok_or_else(|| {
+            Error::new(
+                ErrorKind::UndefinedError,
+                format!("no text for {key:?} in the {lang} catalogue"),
+            )
+        })
+    }
+}
