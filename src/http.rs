@@ -252,6 +252,18 @@ pub struct Page<T> {
     pub per_page: i64,
 }
 
+impl<T> Page<T> {
+    /// Page `page` of `per_page`, from the items an app function found and their total.
+    pub fn of((items, total): (Vec<T>, i64), page: i64, per_page: i64) -> Page<T> {
+        Page {
+            items,
+            total,
+            page,
+            per_page,
+        }
+    }
+}
+
 /// Runs blocking (database) work on the blocking pool.
 pub async fn blocking<T, F>(f: F) -> Result<T, AppError>
 where

@@ -311,16 +311,16 @@ pub fn insurance_required(row: &AgreementRow) -> Result<bool, AppError> {
 
 /// The terms fixed at approval, decoded; none before approval.
 pub fn fixed_terms(row: &AgreementRow) -> Result<Option<Terms>, AppError> {
-    row.terms_snapshot
-        .as_deref()
-        .map(serde_json::from_str)
-        .transpose()
-        .map_err(|e| {
-            AppError::Internal(anyhow::anyhow!(
-                "agreement {} terms snapshot unreadable: {e}",
-                row.id
-            ))
-        })
+    decode_terms(&row.id, row.terms_snapshot.as_deref())
+}
+
+/// Agreement `id`'s stored terms snapshot, decoded.
+pub fn decode_terms(id: &str, snapshot: Option<&str>) -> Result<Option<Terms>, AppError> {
+    snapshot.map(serde_json::from_str).transpose().map_err(|e| {
+        AppError::Internal(anyhow::anyhow!(
+            "agreement {id} terms snapshot unreadable: {e}"
+        ))
+    })
 }
 
 /// Sets the insurer a party chose for an approved agreement, if `row` is still at its version.

@@ -35,16 +35,11 @@ pub async fn list_organisations(
 ) -> AppResult<HttpResponse> {
     require(&actor, Act::ReadAccounts)?;
     let (page, per_page, offset) = q.into_inner().resolve()?;
-    let res = blocking(move || {
-        let (items, total) = app::list_organisations(&state, per_page, offset)?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
-    })
-    .await?;
+    let res = Page::of(
+        blocking(move || app::list_organisations(&state, per_page, offset)).await?,
+        page,
+        per_page,
+    );
     Ok(HttpResponse::Ok().json(res))
 }
 
@@ -85,15 +80,10 @@ pub async fn list_users(
 ) -> AppResult<HttpResponse> {
     require(&actor, Act::ReadAccounts)?;
     let (page, per_page, offset) = q.into_inner().resolve()?;
-    let res = blocking(move || {
-        let (items, total) = app::list_users(&state, per_page, offset)?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
-    })
-    .await?;
+    let res = Page::of(
+        blocking(move || app::list_users(&state, per_page, offset)).await?,
+        page,
+        per_page,
+    );
     Ok(HttpResponse::Ok().json(res))
 }

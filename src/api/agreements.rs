@@ -175,16 +175,11 @@ pub async fn list(
         sme_id: q.sme_id,
         institute_id: q.institute_id,
     };
-    let res = blocking(move || {
-        let (items, total) = app::list(&state, &actor, &filter, per_page, offset)?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
-    })
-    .await?;
+    let res = Page::of(
+        blocking(move || app::list(&state, &actor, &filter, per_page, offset)).await?,
+        page,
+        per_page,
+    );
     Ok(HttpResponse::Ok().json(res))
 }
 

@@ -251,16 +251,12 @@ pub async fn covered_list(
         province: q.province,
         insurer_id: q.insurer_id,
     };
-    let res = blocking(move || {
-        let (items, total) = app::covered_agreements(&state, &actor, &filter, per_page, offset)?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
-    })
-    .await?;
+    let res = Page::of(
+        blocking(move || app::covered_agreements(&state, &actor, &filter, per_page, offset))
+            .await?,
+        page,
+        per_page,
+    );
     Ok(HttpResponse::Ok().json(res))
 }
 
@@ -326,17 +322,14 @@ pub async fn policies(
         per_page: q.per_page,
     }
     .resolve()?;
-    let res = blocking(move || {
-        let (items, total) =
-            app::policies(&state, &actor, q.agreement_id.as_deref(), per_page, offset)?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
+    let res = Page::of(
+        blocking(move || {
+            app::policies(&state, &actor, q.agreement_id.as_deref(), per_page, offset)
         })
-    })
-    .await?;
+        .await?,
+        page,
+        per_page,
+    );
     Ok(HttpResponse::Ok().json(res))
 }
 
@@ -410,16 +403,11 @@ pub async fn list_claims(
         agreement_id: q.agreement_id,
         risk,
     };
-    let res = blocking(move || {
-        let (items, total) = app::list_claims(&state, &actor, &filter, per_page, offset)?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
-    })
-    .await?;
+    let res = Page::of(
+        blocking(move || app::list_claims(&state, &actor, &filter, per_page, offset)).await?,
+        page,
+        per_page,
+    );
     Ok(HttpResponse::Ok().json(res))
 }
 

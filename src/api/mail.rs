@@ -42,16 +42,11 @@ pub async fn list(
         return Err(AppError::Validation(vec![error]));
     }
     let (page, per_page, offset) = PageQuery { page, per_page }.resolve()?;
-    let result = blocking(move || {
-        let (items, total) = app::outbox(&state, status.as_deref(), per_page, offset)?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
-    })
-    .await?;
+    let result = Page::of(
+        blocking(move || app::outbox(&state, status.as_deref(), per_page, offset)).await?,
+        page,
+        per_page,
+    );
     Ok(HttpResponse::Ok().json(result))
 }
 

@@ -52,16 +52,13 @@ pub async fn runs(
         return Err(AppError::Validation(errors));
     }
     let (page, per_page, offset) = PageQuery { page, per_page }.resolve()?;
-    let result = blocking(move || {
-        let (items, total) =
-            crate::app::jobs::runs(&state, job.as_deref(), status.as_deref(), per_page, offset)?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
+    let result = Page::of(
+        blocking(move || {
+            crate::app::jobs::runs(&state, job.as_deref(), status.as_deref(), per_page, offset)
         })
-    })
-    .await?;
+        .await?,
+        page,
+        per_page,
+    );
     Ok(HttpResponse::Ok().json(result))
 }

@@ -64,16 +64,11 @@ pub async fn list(
         status: q.status,
         institute_id: q.institute_id,
     };
-    let res = blocking(move || {
-        let (items, total) = app::search(&state, &actor, &search, per_page, offset)?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
-    })
-    .await?;
+    let res = Page::of(
+        blocking(move || app::search(&state, &actor, &search, per_page, offset)).await?,
+        page,
+        per_page,
+    );
     Ok(HttpResponse::Ok().json(res))
 }
 

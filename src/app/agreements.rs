@@ -136,18 +136,8 @@ pub fn transition(
     }
     if action == Action::Convert {
         // The contract and its schedule are part of the same change as the conversion.
-        let terms: crate::settlement::terms::Terms = fixed
-            .terms_snapshot
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|e| {
-                AppError::Internal(anyhow::anyhow!(
-                    "agreement {} terms snapshot unreadable: {e}",
-                    row.id
-                ))
-            })?
-            .ok_or_else(|| {
+        let terms =
+            store::decode_terms(&row.id, fixed.terms_snapshot.as_deref())?.ok_or_else(|| {
                 AppError::Internal(anyhow::anyhow!(
                     "agreement {} converts without fixed terms",
                     row.id

@@ -124,15 +124,17 @@ mod tests {
         let pages = Pages::load().unwrap();
         let keys: Vec<&String> = pages.catalogues.keys().collect();
         for (name, source) in TEMPLATES {
-            for part in source
-                .split("t(\"")
-                .skip(1)
-                .chain(source.split("t('").skip(1))
-            {
-                let key: String = part
-                    .chars()
-                    .take_while(|c| *c != '"' && *c != '\'')
-                    .collect();
+            for (at, _) in source.match_indices("t(") {
+                // Only the function `t`, not a name ending in t (`format(`).
+                let before = source[..at].chars().last();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let rest = &source[at + 2..];
+                let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                    continue;
+                };
+                let key: String = rest[1..].chars().take_while(|c| *c != quote).collect();
                 // A prefix (`"status." ~ a.status`) is checked below for every value.
                 if !key.ends_with('.') {
                     assert!(keys.contains(&&key), "{name}: {key} is in no catalogue");
