@@ -123,6 +123,16 @@ const TABLES: &[(&str, &str)] = &[
 /// into a value app passes in.
 const CROSS_READS: &[(&str, &str, &str)] = &[
     (
+        "insurance",
+        "organisations",
+        "the insurer's view names the parties and filters by province",
+    ),
+    (
+        "insurance",
+        "technologies",
+        "the insurer's view names the technology and its field",
+    ),
+    (
         "auth",
         "users",
         "sign-in and sessions read the user's credentials and role",
@@ -280,6 +290,31 @@ fn code_of(line: &str) -> &str {
     }
 }
 
+/// The code of `text` line by line, with each `use` statement that spans several lines
+/// joined onto its first line (`use crate::db::schema::{\n a,\n b,\n};`), numbered from 1.
+fn statements(text: &str) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    let mut open = false;
+    for (n, line) in text.lines().enumerate() {
+        let code = code_of(line);
+        if open {
+            if let Some((_, joined)) = out.last_mut() {
+                joined.push(' ');
+                joined.push_str(code.trim());
+            }
+        } else {
+            out.push((n + 1, code.to_string()));
+        }
+        let starts_use = code.starts_with("use ") || code.starts_with("pub use ");
+        if starts_use && !open {
+            open = !code.trim_end().ends_with(';');
+        } else if open && code.trim_end().ends_with(';') {
+            open = false;
+        }
+    }
+    out
+}
+
 /// The tables a line of code names through `db::schema` (`schema::{a, b as c}`, `schema::a`).
 fn tables_named(code: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -321,8 +356,9 @@ fn foreign_tables(src: &Path) -> Vec<String> {
             continue;
         }
         let text = std::fs::read_to_string(&file).unwrap();
-        for (n, line) in text.lines().enumerate() {
-            for table in tables_named(code_of(line)) {
+        for (line_no, line) in statements(&text) {
+            let n = line_no - 1;
+            for table in tables_named(&line) {
                 let Some((_, owner)) = TABLES.iter().find(|(t, _)| *t == table) else {
                     wrong.push(format!(
                         "{}:{}: table {table} has no owner in TABLES",
@@ -357,8 +393,8 @@ fn imports(src: &Path) -> (Vec<Import>, Vec<(PathBuf, usize, String)>) {
         let module = module_of(src, &file);
         let text = std::fs::read_to_string(&file).unwrap();
         let core = layer_of(&module) == Some(Layer::Core);
-        for (n, line) in text.lines().enumerate() {
-            let code = code_of(line);
+        for (line_no, code) in statements(&text) {
+            let (n, code, line) = (line_no - 1, code.as_str(), code.as_str());
             if code.is_empty() {
                 continue;
             }
@@ -580,10 +616,9 @@ mod tests {
                 .iter()
                 .filter(|f| module_of(&src(), f) == *reader)
                 .any(|f| {
-                    std::fs::read_to_string(f)
-                        .unwrap()
-                        .lines()
-                        .any(|l| tables_named(code_of(l)).iter().any(|t| t == table))
+                    statements(&std::fs::read_to_string(f).unwrap())
+                        .iter()
+                        .any(|(_, l)| tables_named(l).iter().any(|t| t == table))
                 });
             assert!(
                 named,
@@ -612,6 +647,12 @@ mod tests {
             ["agreements", "users"]
         );
         assert_eq!(tables_named("schema::outbox::table"), ["outbox"]);
+        // A `use` wrapped over lines is read whole.
+        let wrapped = "use crate::db::schema::{\n    agreements,\n    outbox,\n};\nfn f() {}";
+        let joined = statements(wrapped);
+        assert_eq!(joined[0].0, 1);
+        assert_eq!(tables_named(&joined[0].1), ["agreements", "outbox"]);
+        assert_eq!(joined[1], (5, "fn f() {}".to_string()));
     }
 
     #[test]

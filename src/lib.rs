@@ -69,7 +69,7 @@ pub struct AppState {
 impl AppState {
     /// The state for `cfg`, with its contract templates loaded and checked.
     pub fn new(cfg: Config, db: Db, clock: Clock) -> anyhow::Result<AppState> {
-        let templates = documents::load_templates(&cfg)?;
+        let templates = crate::app::documents::load_templates(&cfg)?;
         AppState::with_templates(cfg, db, clock, templates)
     }
 

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 
 use super::milestones::milestones;
-pub use super::model::{ActionInput, AgreementRow, ListFilter, NewRequest};
+use super::model::{AgreementRow, ListFilter, NewRequest};
 use crate::audit::{self, Who};
 use crate::auth::policy::{agreement_scope, sees, AgreementScope};
 use crate::auth::session::Actor;

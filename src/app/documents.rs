@@ -265,7 +265,3 @@ pub fn load(conn: &mut DbConn, row: AgreementRow) -> Result<Facts, AppError> {
         sme_signature,
     })
 }
-
-// The reads below belong to `accounts` (organisations, users) and `contracts` (the contract
-// and its schedule), whose code is being reorganised by others as this moves; they go there
-// as functions of those parts, unchanged.

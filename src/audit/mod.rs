@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 
 pub mod model;
 
-pub use model::{BrokenLink, Event, Verification};
+use model::BrokenLink;
+pub use model::{Event, Verification};
 
 use crate::db::schema::{audit_events, audit_head};
 use crate::db::DbConn;

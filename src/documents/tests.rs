@@ -106,15 +106,3 @@ fn every_kind_and_language_holds_its_text_in_embedded_subset_fonts() {
         }
     }
 }
-
-#[test]
-fn every_character_of_the_shipped_chinese_templates_is_in_a_built_in_face() {
-    let fonts = Fonts::new(None);
-    for kind in KINDS {
-        let (blocks, signatures) = sample(kind, "zh");
-        assert!(
-            render(&fonts, &layout("zh", &blocks, &signatures)).is_ok(),
-            "{kind}.zh"
-        );
-    }
-}

@@ -161,16 +161,6 @@ pub fn list(
     Ok((items, total))
 }
 
-/// The claims on an agreement, oldest first (callers have checked the agreement is visible).
-pub fn for_agreement(conn: &mut DbConn, agreement_id: &str) -> Result<Vec<Claim>, AppError> {
-    let rows: Vec<ClaimRow> = claims::table
-        .filter(claims::agreement_id.eq(agreement_id))
-        .order((claims::filed_at.asc(), claims::id.asc()))
-        .select(ClaimRow::as_select())
-        .load(conn)?;
-    rows.into_iter().map(ClaimRow::view).collect()
-}
-
 /// The claims on a policy, oldest first.
 pub fn for_policy(conn: &mut DbConn, policy_id: &str) -> Result<Vec<Claim>, AppError> {
     let rows: Vec<ClaimRow> = claims::table

@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use crate::error::AppError;
-pub use crate::jobs::model::{JobKind, JobRun, RunReport, RUN_STATUSES};
+pub use crate::jobs::model::{JobKind, RunReport};
 use crate::AppState;
 
 /// One configured job.
