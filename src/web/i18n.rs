@@ -1,6 +1,7 @@
-//! The pages' words in Vietnamese and English: flat catalogues (`i18n/vi.toml`, `i18n/en.toml`)
-//! built into the binary, and the `t(key, name=value…)` function templates call. A key missing
-//! from a catalogue is an error when the page is set, never the key shown to a person.
+//! The pages' words in Vietnamese and English: flat catalogues built into the binary, one pair
+//! per group of pages (`i18n/<group>.vi.toml`, `i18n/<group>.en.toml`), merged at start, and
+//! the `t(key, name=value…)` function templates call. A key missing from a catalogue is an
+//! error when the page is set, never the key shown to a person.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,21 +12,28 @@ use minijinja::{Error, ErrorKind, State};
 /// The languages the pages are written in.
 pub const LANGS: [&str; 2] = ["vi", "en"];
 
-const VI: &str = include_str!("i18n/vi.toml");
-const EN: &str = include_str!("i18n/en.toml");
-
 /// Both catalogues: language → key → text.
 #[derive(Debug, Clone)]
 pub struct Catalogues(BTreeMap<&'static str, BTreeMap<String, String>>);
 
 impl Catalogues {
-    /// The built-in catalogues, checked: each parses and both have the same keys.
-    pub fn load() -> anyhow::Result<Catalogues> {
-        let mut all = BTreeMap::new();
-        for (lang, text) in [("vi", VI), ("en", EN)] {
-            let table: BTreeMap<String, String> = toml::from_str(text)
-                .map_err(|e| anyhow::anyhow!("web catalogue {lang}.toml: {e}"))?;
-            all.insert(lang, table);
+    /// The catalogues of every group (`(group, vi source, en source)`), checked: each parses,
+    /// no key is in two groups, and both languages have the same keys.
+    pub fn load(groups: &[(&str, &str, &str)]) -> anyhow::Result<Catalogues> {
+        let mut all: BTreeMap<&'static str, BTreeMap<String, String>> = BTreeMap::new();
+        for (group, vi, en) in groups {
+            for (lang, text) in [("vi", vi), ("en", en)] {
+                let table: BTreeMap<String, String> = toml::from_str(text)
+                    .map_err(|e| anyhow::anyhow!("web catalogue {group}.{lang}.toml: {e}"))?;
+                let merged = all.entry(lang).or_default();
+                for (key, value) in table {
+                    if merged.insert(key.clone(), value).is_some() {
+                        anyhow::bail!(
+                            "web catalogue {group}.{lang}.toml: {key} is in another group too"
+                        );
+                    }
+                }
+            }
         }
         let keys = |l: &str| all[l].keys().cloned().collect::<Vec<_>>();
         if keys("vi") != keys("en") {

@@ -1,11 +1,17 @@
 //! The web pages, server-rendered from the same binary in Vietnamese and English: an edge like
 //! the JSON API, calling the application layer and setting its answers with minijinja
 //! templates built into the binary and checked at start (auto-escaped HTML). Every page works
-//! without JavaScript; forms post and redirect on success, and carry the form token.
+//! without JavaScript; forms post and redirect on success (POST/redirect/GET), carry the form
+//! token, and on bad values are set again with the errors beside the fields and what was typed.
 //!
-//! This first part holds the frame every page shares (layout, language switch, sessions in a
-//! cookie, form tokens, error pages), signing in and out, and the home page.
+//! Pages come in groups ([`Group`]): each owns its handlers, templates and words (a pair of
+//! catalogues), and is listed once in [`GROUPS`]. [`frame`] is what every handler shares.
+//!
+//! Why minijinja and not askama: the mail and documents already set minijinja templates, so
+//! one template language serves every text a person reads; templates are parsed at start
+//! (a broken one stops the service before it listens) and a test sets each in both languages.
 
+pub mod frame;
 pub mod i18n;
 mod pages;
 pub mod session;
@@ -16,17 +22,26 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use minijinja::Environment;
 use serde::Serialize;
 
-pub use pages::routes;
+/// A group of pages: its templates (name, source), its words (group name, vi and en
+/// catalogue sources) and its routes.
+pub struct Group {
+    pub templates: &'static [(&'static str, &'static str)],
+    pub words: (&'static str, &'static str, &'static str),
+    pub routes: fn(&mut web::ServiceConfig),
+}
 
-/// The page templates, each checked at start.
-const TEMPLATES: [(&str, &str); 4] = [
-    ("layout.html", include_str!("templates/layout.html")),
-    ("sign_in.html", include_str!("templates/sign_in.html")),
-    ("home.html", include_str!("templates/home.html")),
-    ("error.html", include_str!("templates/error.html")),
-];
+/// Every group of pages.
+const GROUPS: &[Group] = &[pages::GROUP];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");
+
+/// Registers every page, and the stylesheet, on `cfg`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/static/web/app.css", web::get().to(stylesheet));
+    for group in GROUPS {
+        (group.routes)(cfg);
+    }
+}
 
 /// The pages' templates and words.
 pub struct Pages {
@@ -43,11 +58,12 @@ impl std::fmt::Debug for Pages {
 impl Pages {
     /// The built-in templates and catalogues; an error names what does not parse.
     pub fn load() -> anyhow::Result<Pages> {
-        let catalogues = Arc::new(i18n::Catalogues::load()?);
+        let words: Vec<_> = GROUPS.iter().map(|g| g.words).collect();
+        let catalogues = Arc::new(i18n::Catalogues::load(&words)?);
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         env.add_function("t", i18n::function(catalogues.clone()));
-        for (name, source) in TEMPLATES {
+        for (name, source) in GROUPS.iter().flat_map(|g| g.templates) {
             env.add_template(name, source)
                 .map_err(|e| anyhow::anyhow!("web template {name}: {e}"))?;
         }
@@ -58,23 +74,6 @@ impl Pages {
     pub fn render<C: Serialize>(&self, name: &str, ctx: C) -> Result<String, minijinja::Error> {
         self.env.get_template(name)?.render(ctx)
     }
-}
-
-/// A page answer with `status`, setting the form-token cookie when the browser had none.
-fn html(req: &HttpRequest, status: u16, body: String, new_csrf: Option<&str>) -> HttpResponse {
-    let mut res = HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(status)
-            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
-    );
-    res.content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"));
-    if let Some(token) = new_csrf {
-        res.append_header((
-            "Set-Cookie",
-            session::set_cookie(req, session::CSRF, token, 60 * 60 * 24 * 365),
-        ));
-    }
-    res.body(body)
 }
 
 /// The stylesheet, from the binary.
@@ -92,25 +91,9 @@ pub async fn error_page(
     status: u16,
     kind: &str,
 ) -> HttpResponse {
-    let user = session::user(state, req).await;
-    let lang = session::language(req, user.as_ref(), &state.cfg.app.locale);
-    let (csrf, new) = session::csrf_token(req);
-    let ctx = minijinja::context! {
-        lang, kind, csrf, path => req.path(),
-        user => user.as_ref().map(|u| minijinja::context! { display_name => u.display_name.clone() }),
-    };
-    match state.pages.render("error.html", ctx) {
-        Ok(body) => html(req, status, body, new.then_some(csrf.as_str())),
-        Err(e) => {
-            tracing::error!(error = %e, "the error page could not be set");
-            HttpResponse::build(
-                actix_web::http::StatusCode::from_u16(status)
-                    .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
-            )
-            .content_type("text/plain; charset=utf-8")
-            .body(kind.to_string())
-        }
-    }
+    frame::Visitor::of(state, req)
+        .await
+        .error(state, status, kind, minijinja::context! {})
 }
 
 #[cfg(test)]
@@ -123,7 +106,7 @@ mod tests {
     fn every_key_is_in_both_languages_and_every_page_sets() {
         let pages = Pages::load().unwrap();
         let keys: Vec<&String> = pages.catalogues.keys().collect();
-        for (name, source) in TEMPLATES {
+        for (name, source) in GROUPS.iter().flat_map(|g| g.templates) {
             for (at, _) in source.match_indices("t(") {
                 // Only the function `t`, not a name ending in t (`format(`).
                 let before = source[..at].chars().last();
@@ -166,15 +149,24 @@ mod tests {
                 .render(
                     "sign_in.html",
                     minijinja::context! { lang, csrf => "x", path => "/sign-in",
-                    user => (), error => "", email => "a@b.vn" },
+                    user => (), error => "", email => "a@b.vn", next => "/home" },
                 )
                 .unwrap();
             assert!(sign_in.contains(&format!("<html lang=\"{lang}\">")));
-            for kind in ["error.not_found", "error.forbidden", "error.busy"] {
+            for kind in [
+                "error.not_found",
+                "error.forbidden",
+                "error.busy",
+                "error.conflict",
+                "error.stale",
+                "error.invalid",
+                "error.too_many",
+            ] {
                 pages
                     .render(
                         "error.html",
-                        minijinja::context! { lang, kind, csrf => "x", path => "/", user => () },
+                        minijinja::context! { lang, kind, csrf => "x", path => "/", user => (),
+                        detail => "", back => "/agreements/x" },
                     )
                     .unwrap();
             }
@@ -183,7 +175,7 @@ mod tests {
             .render(
                 "error.html",
                 minijinja::context! { lang => "en", kind => "error.nope",
-                csrf => "x", path => "/", user => () },
+                csrf => "x", path => "/", user => (), detail => "", back => "" },
             )
             .unwrap_err();
         assert!(err.to_string().contains("error.nope"), "{err}");

@@ -5,8 +5,8 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::frame::{self, blocking, see_other, Visitor};
 use super::session::{self, SESSION};
-use super::{error_page, html};
 use crate::agreements::model::ListFilter;
 use crate::error::AppError;
 use crate::typeset::format::date;
@@ -15,21 +15,29 @@ use crate::AppState;
 /// The trials the home page lists, newest first.
 const HOME_TRIALS: i64 = 20;
 
-/// Registers the pages on `cfg`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// Sign-in, sign-out, the language switch and home.
+pub const GROUP: super::Group = super::Group {
+    templates: &[
+        ("layout.html", include_str!("templates/layout.html")),
+        ("sign_in.html", include_str!("templates/sign_in.html")),
+        ("home.html", include_str!("templates/home.html")),
+        ("error.html", include_str!("templates/error.html")),
+    ],
+    words: (
+        "common",
+        include_str!("i18n/common.vi.toml"),
+        include_str!("i18n/common.en.toml"),
+    ),
+    routes,
+};
+
+fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(root))
         .route("/sign-in", web::get().to(sign_in_form))
         .route("/sign-in", web::post().to(sign_in))
         .route("/sign-out", web::post().to(sign_out))
         .route("/home", web::get().to(home))
-        .route("/lang/{code}", web::get().to(switch_language))
-        .route("/static/web/app.css", web::get().to(super::stylesheet));
-}
-
-fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header(("Location", to))
-        .finish()
+        .route("/lang/{code}", web::get().to(switch_language));
 }
 
 async fn root(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -39,126 +47,98 @@ async fn root(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     }
 }
 
-/// What the sign-in page shows besides its form.
-struct SignIn<'a> {
-    status: u16,
-    error: String,
-    email: &'a str,
+/// A path of this site to go to after signing in (never another site's).
+fn local(next: Option<&str>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or("/home")
+        .to_string()
 }
 
-fn sign_in_page(state: &AppState, req: &HttpRequest, page: SignIn<'_>) -> HttpResponse {
-    let lang = session::language(req, None, &state.cfg.app.locale);
-    let (csrf, new) = session::csrf_token(req);
-    let ctx = minijinja::context! {
-        lang, csrf, path => "/sign-in", user => (), error => page.error, email => page.email,
-    };
-    match state.pages.render("sign_in.html", ctx) {
-        Ok(body) => html(req, page.status, body, new.then_some(csrf.as_str())),
-        Err(e) => {
-            tracing::error!(error = %e, "the sign-in page could not be set");
-            HttpResponse::InternalServerError().finish()
-        }
-    }
+#[derive(Debug, Default, Deserialize)]
+struct Next {
+    next: Option<String>,
 }
 
-async fn sign_in_form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    if session::user(&state, &req).await.is_some() {
-        return see_other("/home");
+async fn sign_in_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<Next>,
+) -> HttpResponse {
+    let visitor = Visitor::of(&state, &req).await;
+    if visitor.user.is_some() {
+        return see_other(&local(query.next.as_deref()));
     }
-    sign_in_page(
+    visitor.page(
         &state,
-        &req,
-        SignIn {
-            status: 200,
-            error: String::new(),
-            email: "",
-        },
+        200,
+        "sign_in.html",
+        minijinja::context! { error => "", email => "", next => local(query.next.as_deref()) },
     )
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct SignInForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     email: String,
     #[serde(default)]
     password: String,
-}
-
-/// The words of `key` in the visitor's language.
-fn words(state: &AppState, req: &HttpRequest, key: &str, args: &[(&str, String)]) -> String {
-    let lang = session::language(req, None, &state.cfg.app.locale);
-    state
-        .pages
-        .catalogues
-        .text(lang, key, args)
-        .unwrap_or_default()
+    next: Option<String>,
 }
 
 async fn sign_in(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let form: SignInForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    if !session::csrf_ok(&req, &form.csrf) {
-        return error_page(&state, &req, 403, "error.forbidden").await;
-    }
-    let page = |status, key: &str, args: &[(&str, String)]| {
-        sign_in_page(
+    let visitor = Visitor::of(&state, &req).await;
+    let Some(form) = frame::form::<SignInForm>(&req, &body) else {
+        return visitor.error(&state, 403, "error.forbidden", minijinja::context! {});
+    };
+    let next = local(form.next.as_deref());
+    let again = |status, key: &str, args: &[(&str, String)]| {
+        let error = visitor.words(&state, key, args);
+        visitor.page(
             &state,
-            &req,
-            SignIn {
-                status,
-                error: words(&state, &req, key, args),
-                email: form.email.trim(),
-            },
+            status,
+            "sign_in.html",
+            minijinja::context! { error, email => form.email.trim(), next => next.clone() },
         )
     };
     if form.email.trim().is_empty() || form.password.is_empty() {
-        return page(422, "sign_in.missing", &[]);
+        return again(422, "sign_in.missing", &[]);
     }
     let (email, password) = (form.email.clone(), form.password.clone());
-    let st = state.clone();
-    let signed = web::block(move || crate::app::auth::sign_in(&st, &email, &password))
-        .await
-        .unwrap_or(Err(AppError::Busy));
-    match signed {
+    match blocking(&state, move |st| {
+        crate::app::auth::sign_in(st, &email, &password)
+    })
+    .await
+    {
         Ok(signed) => {
             let max_age = (signed.expires_at - state.clock.now()).num_seconds().max(0);
             HttpResponse::SeeOther()
-                .insert_header(("Location", "/home"))
+                .insert_header(("Location", next.as_str()))
                 .append_header((
                     "Set-Cookie",
                     session::set_cookie(&req, SESSION, &signed.token, max_age),
                 ))
                 .finish()
         }
-        Err(AppError::Unauthenticated) => page(401, "sign_in.failed", &[]),
+        Err(AppError::Unauthenticated) => again(401, "sign_in.failed", &[]),
         Err(AppError::TooManyRequests { retry_after_secs }) => {
             let minutes = retry_after_secs.div_ceil(60).to_string();
-            page(429, "sign_in.throttled", &[("minutes", minutes)])
+            again(429, "sign_in.throttled", &[("minutes", minutes)])
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "sign-in page could not sign in");
-            error_page(&state, &req, 503, "error.busy").await
-        }
+        Err(e) => visitor.failure(&state, e, ""),
     }
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct TokenForm {
-    #[serde(default)]
-    csrf: String,
-}
+struct TokenForm {}
 
 async fn sign_out(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let form: TokenForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    if !session::csrf_ok(&req, &form.csrf) {
-        return error_page(&state, &req, 403, "error.forbidden").await;
+    let visitor = Visitor::of(&state, &req).await;
+    if frame::form::<TokenForm>(&req, &body).is_none() {
+        return visitor.error(&state, 403, "error.forbidden", minijinja::context! {});
     }
     if let Some(token) = session::cookie(&req, SESSION) {
-        let st = state.clone();
-        let ended = web::block(move || crate::app::auth::sign_out(&st, &token)).await;
-        if !matches!(ended, Ok(Ok(()))) {
-            return error_page(&state, &req, 503, "error.busy").await;
+        if let Err(e) = blocking(&state, move |st| crate::app::auth::sign_out(st, &token)).await {
+            return visitor.failure(&state, e, "");
         }
     }
     HttpResponse::SeeOther()
@@ -197,27 +177,22 @@ async fn switch_language(
 
 /// The signed-in user's home: who they are and the trials their organisation may see.
 async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let Some(user) = session::user(&state, &req).await else {
-        return see_other("/sign-in");
+    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
+        Ok(signed) => signed,
+        Err(to_sign_in) => return to_sign_in,
     };
-    let lang = session::language(&req, Some(&user), &state.cfg.app.locale);
-    let st = state.clone();
-    let actor = user.clone();
-    let loaded = web::block(move || {
-        let org = crate::app::accounts::organisation(&st, &actor, &actor.organisation_id)?;
+    let loaded = blocking(&state, move |st| {
+        let org = crate::app::accounts::organisation(st, &actor, &actor.organisation_id)?;
         let (trials, total) =
-            crate::app::agreements::list(&st, &actor, &ListFilter::default(), HOME_TRIALS, 0)?;
-        Ok::<_, AppError>((org.name, trials, total))
+            crate::app::agreements::list(st, &actor, &ListFilter::default(), HOME_TRIALS, 0)?;
+        Ok((org.name, trials, total))
     })
-    .await
-    .unwrap_or(Err(AppError::Busy));
+    .await;
     let (organisation, trials, total) = match loaded {
         Ok(loaded) => loaded,
-        Err(e) => {
-            tracing::warn!(error = %e, "home page could not load");
-            return error_page(&state, &req, 503, "error.busy").await;
-        }
+        Err(e) => return visitor.failure(&state, e, ""),
     };
+    let lang = visitor.lang;
     let trials: Vec<_> = trials
         .iter()
         .map(|a| {
@@ -233,18 +208,10 @@ async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
             }
         })
         .collect();
-    let (csrf, new) = session::csrf_token(&req);
-    let ctx = minijinja::context! {
-        lang, csrf, path => "/home", organisation, trials, total,
-        user => minijinja::context! {
-            display_name => user.display_name.clone(), role => user.role.as_str(),
-        },
-    };
-    match state.pages.render("home.html", ctx) {
-        Ok(body) => html(&req, 200, body, new.then_some(csrf.as_str())),
-        Err(e) => {
-            tracing::error!(error = %e, "the home page could not be set");
-            error_page(&state, &req, 503, "error.busy").await
-        }
-    }
+    visitor.page(
+        &state,
+        200,
+        "home.html",
+        minijinja::context! { organisation, trials, total },
+    )
 }

@@ -29,11 +29,17 @@ pub fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
 /// A `Set-Cookie` value: `HttpOnly`, `SameSite=Lax`, for the whole site, `Secure` when the
 /// request came over HTTPS; `max_age` seconds (0 removes it).
 pub fn set_cookie(req: &HttpRequest, name: &str, value: &str, max_age: i64) -> String {
-    let secure = if req.connection_info().scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
-    };
+    cookie_value(name, value, max_age, secure(req))
+}
+
+/// Whether the request came over HTTPS (directly or, as configured, through a proxy).
+pub fn secure(req: &HttpRequest) -> bool {
+    req.connection_info().scheme() == "https"
+}
+
+/// A `Set-Cookie` value (see [`set_cookie`]), `Secure` when `secure`.
+pub fn cookie_value(name: &str, value: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 

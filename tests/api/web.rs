@@ -108,7 +108,10 @@ async fn sign_in_see_your_trials_switch_language_and_sign_out() {
     let mut b = Browser::new(&app);
     // Not signed in: home sends you to sign in; the page is Vietnamese for a vi browser.
     let (s, h, _) = b.get("/home").await;
-    assert_eq!((s, h[LOCATION].to_str().unwrap()), (303, "/sign-in"));
+    assert_eq!(
+        (s, h[LOCATION].to_str().unwrap()),
+        (303, "/sign-in?next=%2Fhome")
+    );
     let (s, h, page) = b.get("/sign-in").await;
     assert_eq!(s, 200);
     assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
@@ -198,7 +201,10 @@ async fn sign_in_see_your_trials_switch_language_and_sign_out() {
     assert_eq!((s, h[LOCATION].to_str().unwrap()), (303, "/sign-in"));
     assert!(b.cookie("uf_session").is_none());
     let (s, h, _) = b.get("/home").await;
-    assert_eq!((s, h[LOCATION].to_str().unwrap()), (303, "/sign-in"));
+    assert_eq!(
+        (s, h[LOCATION].to_str().unwrap()),
+        (303, "/sign-in?next=%2Fhome")
+    );
     // The ended session is ended for the API as well.
     let (s, _) = app.get(&session, "/api/v1/auth/me").await;
     assert_eq!(s, 401);

@@ -1,0 +1,235 @@
+//! What every page handler shares: who the visitor is ([`Visitor`]), setting a template with the
+//! frame's context ([`Visitor::page`]), running app off the async workers ([`blocking`]),
+//! reading a form and its token ([`form`]), redirects, and the error page an app error becomes
+//! ([`Visitor::failure`]).
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use minijinja::Value;
+use serde::de::DeserializeOwned;
+
+use super::session;
+use crate::auth::session::Actor;
+use crate::error::{AppError, FieldError};
+use crate::AppState;
+
+/// The visitor of a page: the signed-in user (if any), the page language, and the browser's
+/// form token (`new_csrf` when it has to be set on the answer).
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub user: Option<Actor>,
+    pub lang: &'static str,
+    pub csrf: String,
+    new_csrf: bool,
+    secure: bool,
+    path: String,
+}
+
+impl Visitor {
+    /// The visitor of `req`, signed in or not.
+    pub async fn of(state: &web::Data<AppState>, req: &HttpRequest) -> Visitor {
+        let user = session::user(state, req).await;
+        let lang = session::language(req, user.as_ref(), &state.cfg.app.locale);
+        let (csrf, new_csrf) = session::csrf_token(req);
+        let path = match req.query_string() {
+            "" => req.path().to_string(),
+            q => format!("{}?{q}", req.path()),
+        };
+        Visitor {
+            user,
+            lang,
+            csrf,
+            new_csrf,
+            secure: session::secure(req),
+            path,
+        }
+    }
+
+    /// The signed-in visitor and their actor, or the sign-in page (with the way back) as the
+    /// answer to give.
+    pub async fn signed_in(
+        state: &web::Data<AppState>,
+        req: &HttpRequest,
+    ) -> Result<(Visitor, Actor), HttpResponse> {
+        let visitor = Visitor::of(state, req).await;
+        match visitor.user.clone() {
+            Some(actor) => Ok((visitor, actor)),
+            None => {
+                let next = serde_urlencoded::to_string([("next", visitor.path.as_str())])
+                    .unwrap_or_default();
+                Err(see_other(&format!("/sign-in?{next}")))
+            }
+        }
+    }
+
+    /// The text of `key` in the visitor's language, `{name}` placeholders filled from `args`
+    /// (empty when the key is missing: the catalogue test keeps that from happening).
+    pub fn words(&self, state: &AppState, key: &str, args: &[(&str, String)]) -> String {
+        state
+            .pages
+            .catalogues
+            .text(self.lang, key, args)
+            .unwrap_or_else(|| {
+                tracing::error!(
+                    key,
+                    lang = self.lang,
+                    "a page asked for words no catalogue has"
+                );
+                String::new()
+            })
+    }
+
+    /// What every template is given: `lang`, `csrf`, `path` (for the language switch) and
+    /// `user` (display name, role), under the page's own `ctx`.
+    fn frame(&self, ctx: Value) -> Value {
+        let user = self.user.as_ref().map(|u| {
+            minijinja::context! {
+                display_name => u.display_name.clone(),
+                role => u.role.as_str(),
+                email => u.email.clone(),
+            }
+        });
+        // The frame's own keys win over a page's.
+        minijinja::context! {
+            lang => self.lang, csrf => self.csrf.clone(), path => self.path.clone(), user,
+            ..ctx
+        }
+    }
+
+    /// Template `name` set with the frame and `ctx`, answered with `status`.
+    pub fn page(&self, state: &AppState, status: u16, name: &str, ctx: Value) -> HttpResponse {
+        match state.pages.render(name, self.frame(ctx)) {
+            Ok(body) => self.html(status, body),
+            Err(e) => {
+                tracing::error!(error = %e, template = name, "a page could not be set");
+                self.error(state, 503, "error.busy", minijinja::context! {})
+            }
+        }
+    }
+
+    /// An HTML answer, setting the form-token cookie when the browser had none.
+    fn html(&self, status: u16, body: String) -> HttpResponse {
+        let mut res = HttpResponse::build(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        );
+        res.content_type("text/html; charset=utf-8")
+            .insert_header(("Cache-Control", "no-store"));
+        if self.new_csrf {
+            res.append_header((
+                "Set-Cookie",
+                session::cookie_value(session::CSRF, &self.csrf, 60 * 60 * 24 * 365, self.secure),
+            ));
+        }
+        res.body(body)
+    }
+
+    /// The error page of `kind` (a catalogue prefix: `error.not_found`), with `ctx` for its
+    /// optional `detail` (a sentence already in the visitor's language) and `back` (a link to
+    /// where things stand now).
+    pub fn error(&self, state: &AppState, status: u16, kind: &str, ctx: Value) -> HttpResponse {
+        // The last map wins: the defaults, then the caller's, then the kind.
+        let ctx = self.frame(minijinja::value::merge_maps([
+            minijinja::context! { detail => "", back => "" },
+            ctx,
+            minijinja::context! { kind },
+        ]));
+        match state.pages.render("error.html", ctx) {
+            Ok(body) => self.html(status, body),
+            Err(e) => {
+                tracing::error!(error = %e, "the error page could not be set");
+                HttpResponse::build(
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                )
+                .content_type("text/plain; charset=utf-8")
+                .body(kind.to_string())
+            }
+        }
+    }
+
+    /// The page an app error becomes, `back` being where the visitor sees how things stand
+    /// now (the agreement's page, say). A form's 422 is best answered by setting the form
+    /// again with [`field_errors`]; this is for the rest, and for a 422 no form can show.
+    pub fn failure(&self, state: &AppState, err: AppError, back: &str) -> HttpResponse {
+        let ctx = |detail: String| minijinja::context! { detail, back };
+        match err {
+            // What the visitor may not see is as missing as what does not exist.
+            AppError::NotFound | AppError::Forbidden(_) => {
+                self.error(state, 404, "error.not_found", ctx(String::new()))
+            }
+            AppError::InvalidTransition { detail, .. } | AppError::Conflict(detail) => {
+                self.error(state, 409, "error.conflict", ctx(detail))
+            }
+            AppError::PreconditionFailed { .. } | AppError::PreconditionRequired => {
+                self.error(state, 412, "error.stale", ctx(String::new()))
+            }
+            AppError::Validation(errors) => {
+                let detail = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                self.error(state, 422, "error.invalid", ctx(detail))
+            }
+            AppError::TooManyRequests { retry_after_secs } => {
+                let minutes = retry_after_secs.div_ceil(60).to_string();
+                let detail = self.words(state, "error.too_many.wait", &[("minutes", minutes)]);
+                self.error(state, 429, "error.too_many", ctx(detail))
+            }
+            AppError::Unauthenticated => see_other("/sign-in"),
+            AppError::Unavailable(detail) => self.error(state, 503, "error.busy", ctx(detail)),
+            e => {
+                tracing::warn!(error = %e, "a page's action failed");
+                self.error(state, 503, "error.busy", ctx(String::new()))
+            }
+        }
+    }
+}
+
+/// A redirect to `to` after a form (303: the browser GETs it).
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", to))
+        .finish()
+}
+
+/// Runs `f` (an app call) on the blocking pool; a pool that cannot take it is `Busy`.
+pub async fn blocking<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
+{
+    let state = state.clone();
+    web::block(move || f(&state))
+        .await
+        .unwrap_or(Err(AppError::Busy))
+}
+
+/// A posted form of type `T` whose `csrf` field is this browser's form token; `None` when the
+/// token is missing or wrong (answer with [`Visitor::error`] `403 error.forbidden`). Fields the
+/// form does not have are defaults, so a handler checks what it needs itself.
+pub fn form<T: DeserializeOwned + Default>(req: &HttpRequest, body: &[u8]) -> Option<T> {
+    #[derive(serde::Deserialize, Default)]
+    struct Token {
+        #[serde(default)]
+        csrf: String,
+    }
+    let token: Token = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    if !session::csrf_ok(req, &token.csrf) {
+        return None;
+    }
+    Some(serde_urlencoded::from_bytes(body).unwrap_or_default())
+}
+
+/// A 422's fields at fault, by field name, for a template to show beside each field
+/// (`errors["email"]`). Only the last part of a dotted path names the form's field.
+pub fn field_errors(errors: &[FieldError]) -> BTreeMap<String, String> {
+    errors
+        .iter()
+        .map(|e| {
+            let field = e.field.rsplit('.').next().unwrap_or(&e.field).to_string();
+            (field, e.message.clone())
+        })
+        .collect()
+}
