@@ -23,10 +23,11 @@ use minijinja::Environment;
 use serde::Serialize;
 
 /// A group of pages: its templates (name, source), its words (group name, vi and en
-/// catalogue sources) and its routes.
+/// catalogue sources), its styles (added to the one stylesheet) and its routes.
 pub struct Group {
     pub templates: &'static [(&'static str, &'static str)],
     pub words: (&'static str, &'static str, &'static str),
+    pub css: &'static str,
     pub routes: fn(&mut web::ServiceConfig),
 }
 
@@ -47,6 +48,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct Pages {
     env: Environment<'static>,
     pub catalogues: Arc<i18n::Catalogues>,
+    /// The stylesheet: the frame's, then each group's.
+    stylesheet: String,
 }
 
 impl std::fmt::Debug for Pages {
@@ -67,7 +70,15 @@ impl Pages {
             env.add_template(name, source)
                 .map_err(|e| anyhow::anyhow!("web template {name}: {e}"))?;
         }
-        Ok(Pages { env, catalogues })
+        let stylesheet = std::iter::once(STYLESHEET)
+            .chain(GROUPS.iter().map(|g| g.css))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Ok(Pages {
+            env,
+            catalogues,
+            stylesheet,
+        })
     }
 
     /// Sets template `name` with `ctx`.
@@ -77,11 +88,11 @@ impl Pages {
 }
 
 /// The stylesheet, from the binary.
-async fn stylesheet() -> HttpResponse {
+async fn stylesheet(state: web::Data<crate::AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .insert_header(("Cache-Control", "public, max-age=3600"))
-        .body(STYLESHEET)
+        .body(state.pages.stylesheet.clone())
 }
 
 /// An error page in the visitor's language: `kind` is a catalogue prefix (`error.not_found`).

@@ -28,6 +28,7 @@ pub const GROUP: super::Group = super::Group {
         include_str!("i18n/common.vi.toml"),
         include_str!("i18n/common.en.toml"),
     ),
+    css: "",
     routes,
 };
 

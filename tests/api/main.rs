@@ -5,6 +5,7 @@ mod access;
 mod audit;
 mod auth;
 mod bad_input;
+mod browser;
 mod concurrency;
 mod documents;
 mod helpers;

@@ -2,99 +2,10 @@
 //! an HttpOnly cookie, the home page listing the organisation's trials and nobody else's, the
 //! language switch, sign-out, and error pages in the visitor's language.
 
-use reqwest::header::{HeaderMap, ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{LOCATION, SET_COOKIE};
 
+use crate::browser::Browser;
 use crate::helpers::{id_of, TestApp, World, PASSWORD};
-
-/// A browser that does not follow redirects and keeps the cookies it is given.
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookies: Vec<(String, String)>,
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Browser {
-        Browser {
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: app.base.clone(),
-            cookies: Vec::new(),
-        }
-    }
-
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.cookies
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    }
-
-    fn keep(&mut self, headers: &HeaderMap) {
-        for set in headers.get_all(SET_COOKIE) {
-            let set = set.to_str().unwrap();
-            let (pair, _) = set.split_once(';').unwrap_or((set, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            self.cookies.retain(|(n, _)| n != name);
-            if !set.contains("Max-Age=0") {
-                self.cookies.push((name.to_string(), value.to_string()));
-            }
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn get(&mut self, path: &str) -> (u16, HeaderMap, String) {
-        let res = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .header(ACCEPT_LANGUAGE, "vi")
-            .send()
-            .await
-            .unwrap();
-        let (status, headers) = (res.status().as_u16(), res.headers().clone());
-        self.keep(&headers);
-        (status, headers, res.text().await.unwrap())
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, HeaderMap, String) {
-        let res = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(form).unwrap())
-            .send()
-            .await
-            .unwrap();
-        let (status, headers) = (res.status().as_u16(), res.headers().clone());
-        self.keep(&headers);
-        (status, headers, res.text().await.unwrap())
-    }
-
-    /// Signs in through the form; the token is the one the page gave.
-    async fn sign_in(&mut self, email: &str, password: &str) -> (u16, HeaderMap, String) {
-        let (s, _, _) = self.get("/sign-in").await;
-        assert_eq!(s, 200);
-        let csrf = self
-            .cookie("uf_csrf")
-            .expect("the sign-in page sets the form token");
-        self.post(
-            "/sign-in",
-            &[("csrf", &csrf), ("email", email), ("password", password)],
-        )
-        .await
-    }
-}
 
 #[actix_web::test]
 async fn sign_in_see_your_trials_switch_language_and_sign_out() {
