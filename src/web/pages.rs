@@ -22,6 +22,10 @@ pub const GROUP: super::Group = super::Group {
         ("sign_in.html", include_str!("templates/sign_in.html")),
         ("home.html", include_str!("templates/home.html")),
         ("error.html", include_str!("templates/error.html")),
+        (
+            "agreement_tabs.html",
+            include_str!("templates/agreement_tabs.html"),
+        ),
     ],
     words: (
         "common",
