@@ -122,3 +122,62 @@ pub fn terms_history(
     let row = load_for(&mut conn, actor, id, Act::ReadTechnology)?;
     technologies::terms_history(&mut conn, &row.id)
 }
+
+/// One of an institute's own technologies, with what its list shows beside it.
+#[derive(Debug, Clone)]
+pub struct Owned {
+    pub technology: Technology,
+    /// The terms version in force, if terms are set.
+    pub terms_version: Option<i32>,
+    /// How many trial agreements (any status) name it.
+    pub agreements: i64,
+}
+
+/// The most of its own technologies an institute's list shows.
+pub const OWN_LIMIT: i64 = 200;
+
+/// The actor's institute's own technologies in every status, most recently changed first,
+/// with the terms version in force and the number of agreements of each, and how many there
+/// are. Only institutes have technologies of their own; anyone else is refused.
+pub fn own(state: &AppState, actor: &Actor) -> Result<(Vec<Owned>, i64), AppError> {
+    if actor.role != Role::Institute {
+        return Err(AppError::Forbidden(
+            "only institutes have technologies of their own".into(),
+        ));
+    }
+    let mut conn = state.db.reader()?;
+    let search = Search {
+        institute_id: Some(actor.organisation_id.clone()),
+        ..Search::default()
+    };
+    let visible = Visible::ListedOrOwn(&actor.organisation_id);
+    let (rows, total) = technologies::search(&mut conn, visible, &search, OWN_LIMIT, 0)?;
+    let mut owned = Vec::with_capacity(rows.len());
+    for row in rows {
+        let terms_version = technologies::current_terms(&mut conn, &row.id)?.map(|t| t.version);
+        let filter = crate::agreements::model::ListFilter {
+            technology_id: Some(row.id.clone()),
+            ..Default::default()
+        };
+        let (_, agreements) = crate::agreements::store::list(&mut conn, actor, &filter, 0, 0)?;
+        owned.push(Owned {
+            technology: row.into(),
+            terms_version,
+            agreements,
+        });
+    }
+    Ok((owned, total))
+}
+
+/// A technology its institute may change, with every version of its terms (newest first):
+/// what its edit and terms pages show. Anyone else is refused as the policy says.
+pub fn for_editing(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<(Technology, Vec<TermsVersion>), AppError> {
+    let mut conn = state.db.reader()?;
+    let row = load_for(&mut conn, actor, id, Act::EditTechnology)?;
+    let history = technologies::terms_history(&mut conn, &row.id)?;
+    Ok((row.into(), history))
+}

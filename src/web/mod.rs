@@ -14,6 +14,7 @@
 pub mod frame;
 pub mod i18n;
 mod pages;
+mod technologies;
 pub mod session;
 
 use std::sync::Arc;
@@ -32,7 +33,7 @@ pub struct Group {
 }
 
 /// Every group of pages.
-const GROUPS: &[Group] = &[pages::GROUP];
+const GROUPS: &[Group] = &[pages::GROUP, technologies::GROUP];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");
 
