@@ -66,15 +66,8 @@ pub fn search(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Technology>, i64), AppError> {
-    let visible = if actor.role.sees_everything() {
-        Visible::All
-    } else if actor.role == Role::Institute {
-        Visible::ListedOrOwn(&actor.organisation_id)
-    } else {
-        Visible::Listed
-    };
     let mut conn = state.db.reader()?;
-    let (rows, total) = technologies::search(&mut conn, visible, search, limit, offset)?;
+    let (rows, total) = technologies::search(&mut conn, visible_to(actor), search, limit, offset)?;
     Ok((rows.into_iter().map(Technology::from).collect(), total))
 }
 
@@ -180,4 +173,180 @@ pub fn for_editing(
     let row = load_for(&mut conn, actor, id, Act::EditTechnology)?;
     let history = technologies::terms_history(&mut conn, &row.id)?;
     Ok((row.into(), history))
+}
+
+/// Who sees what of the catalogue: everyone the listed technologies, an institute also its
+/// own, admins and auditors everything.
+fn visible_to(actor: &Actor) -> Visible<'_> {
+    if actor.role.sees_everything() {
+        Visible::All
+    } else if actor.role == Role::Institute {
+        Visible::ListedOrOwn(&actor.organisation_id)
+    } else {
+        Visible::Listed
+    }
+}
+
+/// What the catalogue page asks for: [`Search`]'s words, field and institute, and the
+/// narrowing the page adds (the institute's province, the IP kind, the trial length).
+#[derive(Debug, Default, Clone)]
+pub struct CatalogueQuery {
+    pub q: Option<String>,
+    pub field: Option<String>,
+    pub province: Option<String>,
+    pub institute_id: Option<String>,
+    pub ip_type: Option<String>,
+    /// Shortest and longest trial, in days, of the current terms.
+    pub trial_days: Option<(u32, u32)>,
+}
+
+/// An institute as the catalogue names it.
+#[derive(Debug, Clone)]
+pub struct Institute {
+    pub id: String,
+    pub name: String,
+    pub province: String,
+}
+
+/// A technology as the catalogue shows it: with its institute and its current terms.
+#[derive(Debug, Clone)]
+pub struct Offered {
+    pub technology: Technology,
+    pub institute: Option<Institute>,
+    pub terms: Option<TermsVersion>,
+}
+
+/// A page of the catalogue and what its filters offer.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    pub offered: Vec<Offered>,
+    pub total: i64,
+    /// The fields of the technologies the actor may see, sorted.
+    pub fields: Vec<String>,
+    /// The institutes of those technologies, by name.
+    pub institutes: Vec<Institute>,
+}
+
+impl Catalogue {
+    /// The provinces of [`Catalogue::institutes`], each once, sorted.
+    pub fn provinces(&self) -> Vec<String> {
+        let set: std::collections::BTreeSet<&String> =
+            self.institutes.iter().map(|i| &i.province).collect();
+        set.into_iter().cloned().collect()
+    }
+}
+
+/// The institutes of `ids`, by name (the organisations are `accounts`').
+fn institutes(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Institute>, AppError> {
+    let mut found: Vec<Institute> = crate::accounts::organisations_by_id(conn, ids)?
+        .into_iter()
+        .map(|o| Institute {
+            id: o.id,
+            name: o.name,
+            province: o.province,
+        })
+        .collect();
+    found.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    Ok(found)
+}
+
+/// A page of the catalogue the actor may see, found by `query`, with each technology's
+/// institute and current terms, and what the page's filters offer.
+pub fn catalogue(
+    state: &AppState,
+    actor: &Actor,
+    query: &CatalogueQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<Catalogue, AppError> {
+    let visible = visible_to(actor);
+    let mut conn = state.db.reader()?;
+    let (institute_ids, fields) = technologies::facets(&mut conn, visible)?;
+    let all_institutes = institutes(&mut conn, &institute_ids)?;
+    let narrow = technologies::Narrow {
+        ip_type: query.ip_type.clone(),
+        institute_ids: query.province.as_ref().map(|p| {
+            all_institutes
+                .iter()
+                .filter(|i| &i.province == p)
+                .map(|i| i.id.clone())
+                .collect()
+        }),
+        trial_days: query.trial_days,
+    };
+    let search = Search {
+        q: query.q.clone(),
+        field: query.field.clone(),
+        status: None,
+        institute_id: query.institute_id.clone(),
+    };
+    let (rows, total) =
+        technologies::search_narrowed(&mut conn, visible, &search, &narrow, limit, offset)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut terms = technologies::current_terms_of(&mut conn, &ids)?;
+    let offered = rows
+        .into_iter()
+        .map(|row| {
+            let institute = all_institutes
+                .iter()
+                .find(|i| i.id == row.institute_id)
+                .cloned();
+            let at = terms.iter().position(|t| t.technology_id == row.id);
+            Offered {
+                technology: row.into(),
+                institute,
+                terms: at.map(|at| terms.swap_remove(at)),
+            }
+        })
+        .collect();
+    Ok(Catalogue {
+        offered,
+        total,
+        fields,
+        institutes: all_institutes,
+    })
+}
+
+/// One technology the actor may see, with its institute and current terms (404 for another
+/// institute's draft).
+pub fn offered(state: &AppState, actor: &Actor, id: &str) -> Result<Offered, AppError> {
+    let mut conn = state.db.reader()?;
+    let row = load_for(&mut conn, actor, id, Act::ReadTechnology)?;
+    let terms = technologies::current_terms(&mut conn, &row.id)?;
+    let institute = institutes(&mut conn, std::slice::from_ref(&row.institute_id))?
+        .into_iter()
+        .next();
+    Ok(Offered {
+        technology: row.into(),
+        institute,
+        terms,
+    })
+}
+
+/// What converting on `convert_on` (default: today) would cost under a technology's current
+/// terms, before any trial: no early-conversion discount, as there is no trial yet to end.
+/// Nothing is saved; 409 when the technology has no terms yet.
+pub fn quote_current(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    convert_on: Option<chrono::NaiveDate>,
+) -> Result<crate::settlement::quote::Quote, AppError> {
+    let mut conn = state.db.reader()?;
+    let row = load_for(&mut conn, actor, id, Act::ReadTechnology)?;
+    let terms = technologies::current_terms(&mut conn, &row.id)?
+        .ok_or_else(|| AppError::Conflict("this technology has no conversion terms yet".into()))?;
+    let convert_on = convert_on.unwrap_or_else(|| state.clock.today(state.tz));
+    crate::settlement::quote::quote(
+        &terms.terms,
+        convert_on,
+        None,
+        state.cfg.settlement.rounding,
+    )
+    .map_err(|e| AppError::field("convert_on", e.to_string()))
+}
+
+/// Whether the actor may ask for a trial (SMEs do).
+pub fn may_request_trial(actor: &Actor) -> bool {
+    authorize(actor, Act::RequestTrial, On::Platform) == Decision::Allow
 }

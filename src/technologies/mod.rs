@@ -17,8 +17,8 @@ use crate::settlement::money::Currency;
 use crate::settlement::terms::Terms;
 
 pub use model::{
-    Localized, Search, Technology, TechnologyInput, TechnologyRow, TermsVersion, Visible, IP_TYPES,
-    STATUSES,
+    Localized, Narrow, Search, Technology, TechnologyInput, TechnologyRow, TermsVersion, Visible,
+    IP_TYPES, STATUSES,
 };
 
 /// A checked technology input.
@@ -335,20 +335,39 @@ pub fn search(
     search: &Search,
     limit: i64,
     offset: i64,
-) -> QueryResult<(Vec<TechnologyRow>, i64)> {
+) -> Result<(Vec<TechnologyRow>, i64), AppError> {
+    search_narrowed(conn, visible, search, &Narrow::default(), limit, offset)
+}
+
+/// The technologies `visible` may see, as a query to narrow.
+fn visible_to<'a>(visible: Visible<'_>) -> technologies::BoxedQuery<'a, crate::db::MultiBackend> {
+    let query = technologies::table.into_boxed();
+    match visible {
+        Visible::All => query,
+        Visible::ListedOrOwn(org) => query.filter(
+            technologies::status
+                .eq("listed")
+                .or(technologies::institute_id.eq(org.to_string())),
+        ),
+        Visible::Listed => query.filter(technologies::status.eq("listed")),
+    }
+}
+
+/// [`search`], narrowed further by `narrow` (the catalogue page's filters).
+///
+/// The trial length is a fact of each technology's current terms, kept in their stored body:
+/// with that filter the technologies the rest finds are read in order (ids only), their
+/// current terms kept or dropped by trial length, and the page cut from what remains.
+pub fn search_narrowed(
+    conn: &mut DbConn,
+    visible: Visible<'_>,
+    search: &Search,
+    narrow: &Narrow,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<TechnologyRow>, i64), AppError> {
     let filtered = || {
-        let mut query = technologies::table.into_boxed();
-        match visible {
-            Visible::All => {}
-            Visible::ListedOrOwn(org) => {
-                query = query.filter(
-                    technologies::status
-                        .eq("listed")
-                        .or(technologies::institute_id.eq(org.to_string())),
-                );
-            }
-            Visible::Listed => query = query.filter(technologies::status.eq("listed")),
-        }
+        let mut query = visible_to(visible);
         if let Some(text) = &search.q {
             for word in fold(text).split_whitespace().take(8) {
                 let escaped = word
@@ -371,14 +390,92 @@ pub fn search(
         if let Some(i) = &search.institute_id {
             query = query.filter(technologies::institute_id.eq(i.clone()));
         }
+        if let Some(t) = &narrow.ip_type {
+            query = query.filter(technologies::ip_type.eq(t.clone()));
+        }
+        if let Some(ids) = &narrow.institute_ids {
+            query = query.filter(technologies::institute_id.eq_any(ids.clone()));
+        }
         query
     };
-    let total: i64 = filtered().count().get_result(conn)?;
-    let rows = filtered()
-        .order((technologies::updated_at.desc(), technologies::id.asc()))
-        .limit(limit)
-        .offset(offset)
+    let order = (technologies::updated_at.desc(), technologies::id.asc());
+    let Some((shortest, longest)) = narrow.trial_days else {
+        let total: i64 = filtered().count().get_result(conn)?;
+        let rows = filtered()
+            .order(order)
+            .limit(limit)
+            .offset(offset)
+            .select(TechnologyRow::as_select())
+            .load(conn)?;
+        return Ok((rows, total));
+    };
+    let ids: Vec<String> = filtered()
+        .order(order)
+        .select(technologies::id)
+        .load(conn)?;
+    let mut trial = std::collections::HashMap::new();
+    for chunk in ids.chunks(TERMS_CHUNK) {
+        for t in current_terms_of(conn, chunk)? {
+            trial.insert(t.technology_id, t.terms.trial_days);
+        }
+    }
+    let kept: Vec<&String> = ids
+        .iter()
+        .filter(|id| {
+            trial
+                .get(*id)
+                .is_some_and(|d| (shortest..=longest).contains(d))
+        })
+        .collect();
+    let page: Vec<String> = kept
+        .iter()
+        .skip(usize::try_from(offset).unwrap_or(0))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .map(|id| id.to_string())
+        .collect();
+    let mut rows: Vec<TechnologyRow> = technologies::table
+        .filter(technologies::id.eq_any(&page))
         .select(TechnologyRow::as_select())
         .load(conn)?;
-    Ok((rows, total))
+    rows.sort_by_key(|r| page.iter().position(|id| *id == r.id));
+    Ok((rows, kept.len() as i64))
+}
+
+/// How many technologies' terms one query reads (well under either backend's bound values).
+const TERMS_CHUNK: usize = 500;
+
+/// The terms in force of each of `ids` that has any, in one query.
+pub fn current_terms_of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<TermsVersion>, AppError> {
+    let rows: Vec<TermsRow> = conversion_terms::table
+        .filter(conversion_terms::technology_id.eq_any(ids))
+        .order((
+            conversion_terms::technology_id.asc(),
+            conversion_terms::version.desc(),
+        ))
+        .select(terms_columns())
+        .load(conn)?;
+    let mut current: Vec<TermsRow> = Vec::new();
+    for row in rows {
+        if current.last().is_some_and(|c| c.1 == row.1) {
+            continue; // an older version
+        }
+        current.push(row);
+    }
+    current.into_iter().map(terms_from_row).collect()
+}
+
+/// The institutes with a technology `visible` may see, and the fields those technologies are
+/// in, each once and sorted: what the catalogue's filters offer.
+pub fn facets(conn: &mut DbConn, visible: Visible<'_>) -> QueryResult<(Vec<String>, Vec<String>)> {
+    let pairs: Vec<(String, String)> = visible_to(visible)
+        .select((technologies::institute_id, technologies::field))
+        .distinct()
+        .load(conn)?;
+    let institutes: std::collections::BTreeSet<String> =
+        pairs.iter().map(|(i, _)| i.clone()).collect();
+    let fields: std::collections::BTreeSet<String> = pairs.into_iter().map(|(_, f)| f).collect();
+    Ok((
+        institutes.into_iter().collect(),
+        fields.into_iter().collect(),
+    ))
 }

@@ -142,8 +142,20 @@ pub struct Search {
     pub institute_id: Option<String>,
 }
 
+/// What the catalogue page narrows a search by, beyond [`Search`].
+#[derive(Debug, Default, Clone)]
+pub struct Narrow {
+    /// `patent`, `utility_solution`, … (one of [`IP_TYPES`]).
+    pub ip_type: Option<String>,
+    /// Only these institutes' technologies (those of a province, which app finds).
+    pub institute_ids: Option<Vec<String>>,
+    /// Only technologies whose current terms give a trial of this many days, inclusive.
+    pub trial_days: Option<(u32, u32)>,
+}
+
 /// Who is searching: everyone sees listed technologies, an institute also its own drafts,
 /// admins and auditors everything.
+#[derive(Debug, Clone, Copy)]
 pub enum Visible<'a> {
     All,
     ListedOrOwn(&'a str),

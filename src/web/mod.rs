@@ -13,6 +13,7 @@
 
 pub mod frame;
 pub mod i18n;
+mod catalogue;
 mod pages;
 mod technologies;
 pub mod session;
@@ -33,7 +34,7 @@ pub struct Group {
 }
 
 /// Every group of pages.
-const GROUPS: &[Group] = &[pages::GROUP, technologies::GROUP];
+const GROUPS: &[Group] = &[pages::GROUP, technologies::GROUP, catalogue::GROUP];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");
 
