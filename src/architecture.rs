@@ -140,7 +140,8 @@ const CROSS_READS: &[(&str, &str, &str)] = &[
     (
         "contracts",
         "agreements",
-        "royalty years join the agreement for its time zone",
+        "royalty years join the agreement for its time zone; the home pages' money figures \
+         are summed over the agreements an organisation takes part in, per time zone",
     ),
     (
         "insurance",

@@ -259,3 +259,33 @@ pub struct ListFilter {
     pub sme_id: Option<String>,
     pub institute_id: Option<String>,
 }
+
+/// An agreement and one of its dates (a decision deadline, a trial's end), as the home pages
+/// list them.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Dated {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub number: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub status: String,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub date: NaiveDate,
+}
+
+/// The SQL condition on alias `a` (the `agreements` table) keeping rows to what `scope`
+/// takes part in, with its parameters: the same scope [`crate::auth::policy::sees`] checks
+/// row by row, for the parts' aggregate queries.
+pub fn scope_condition(
+    scope: &crate::auth::policy::AgreementScope,
+) -> (&'static str, Vec<crate::db::Param>) {
+    use crate::auth::policy::AgreementScope;
+    use crate::db::Param;
+    match scope {
+        AgreementScope::All => ("1 = 1", Vec::new()),
+        AgreementScope::Sme(org) => ("a.sme_id = ?", vec![Param::Text(org.clone())]),
+        AgreementScope::Institute(org) => ("a.institute_id = ?", vec![Param::Text(org.clone())]),
+        AgreementScope::Insurer(org) => ("a.insurer_id = ?", vec![Param::Text(org.clone())]),
+    }
+}

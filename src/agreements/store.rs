@@ -8,12 +8,12 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 
 use super::milestones::milestones;
-use super::model::{AgreementRow, ListFilter, NewRequest};
+use super::model::{scope_condition, AgreementRow, Dated, ListFilter, NewRequest};
 use crate::audit::{self, Who};
 use crate::auth::policy::{agreement_scope, sees, AgreementScope};
 use crate::auth::session::Actor;
 use crate::db::schema::agreements;
-use crate::db::DbConn;
+use crate::db::{raw_query, DbConn, Param};
 use crate::error::AppError;
 use crate::rules::lifecycle::{Action, Facts, Refusal, Status};
 use crate::rules::roles::Role;
@@ -438,4 +438,79 @@ pub fn in_state_due_between(
             .filter(agreements::decision_deadline.between(from, to))
             .load(conn),
     }
+}
+
+/// A count of agreements in one status.
+#[derive(Debug, QueryableByName)]
+struct StatusCount {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// How many of the agreements the actor may see are in each status (one grouped count);
+/// statuses with none are left out.
+pub fn count_by_status(conn: &mut DbConn, actor: &Actor) -> QueryResult<Vec<(String, i64)>> {
+    let (scope, params) = scope_condition(&agreement_scope(actor));
+    let sql = format!(
+        "SELECT a.status AS status, COUNT(*) AS n FROM agreements a WHERE {scope} \
+         GROUP BY a.status"
+    );
+    let rows: Vec<StatusCount> = raw_query(conn, &sql, &params)?;
+    Ok(rows.into_iter().map(|r| (r.status, r.n)).collect())
+}
+
+/// A time zone agreements are kept in.
+#[derive(Debug, QueryableByName)]
+struct Zone {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    time_zone: String,
+}
+
+/// The time zones of the agreements the actor may see (their calendar dates are days there),
+/// so that "today" and "this month" can be each agreement's own.
+pub fn zones(conn: &mut DbConn, actor: &Actor) -> QueryResult<Vec<String>> {
+    let (scope, params) = scope_condition(&agreement_scope(actor));
+    let sql = format!("SELECT DISTINCT a.time_zone AS time_zone FROM agreements a WHERE {scope}");
+    let rows: Vec<Zone> = raw_query(conn, &sql, &params)?;
+    Ok(rows.into_iter().map(|z| z.time_zone).collect())
+}
+
+/// The agreements the actor may see, kept in time zone `zone` and in one of `statuses`, whose
+/// `date` falls between `from` and `to` (inclusive, days in that zone), soonest first.
+pub fn dated_between(
+    conn: &mut DbConn,
+    actor: &Actor,
+    zone: &str,
+    statuses: &[Status],
+    date: DueDate,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<Dated>> {
+    if statuses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let column = match date {
+        DueDate::TrialEnd => "trial_end",
+        DueDate::DecisionDeadline => "decision_deadline",
+    };
+    // The statuses are the lifecycle's own names, never user text.
+    let among = statuses
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (scope, mut params) = scope_condition(&agreement_scope(actor));
+    params.extend([
+        Param::Text(zone.to_string()),
+        Param::Date(from),
+        Param::Date(to),
+    ]);
+    let sql = format!(
+        "SELECT a.id AS id, a.number AS number, a.status AS status, a.{column} AS date \
+         FROM agreements a WHERE {scope} AND a.time_zone = ? AND a.status IN ({among}) \
+         AND a.{column} >= ? AND a.{column} <= ? ORDER BY a.{column}, a.number"
+    );
+    raw_query(conn, &sql, &params)
 }

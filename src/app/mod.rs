@@ -8,6 +8,7 @@ pub mod agreements;
 pub mod audit;
 pub mod auth;
 pub mod contracts;
+pub mod dashboard;
 pub mod documents;
 pub mod insurance;
 pub mod jobs;

@@ -8,6 +8,7 @@
 //! agreement read, the insurance the statement shows and the cover a paid schedule ends, the
 //! mail) is `app::contracts`.
 
+pub mod dues;
 pub mod model;
 pub mod royalty_years;
 

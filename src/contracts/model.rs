@@ -130,3 +130,61 @@ pub struct SalesReportInput {
     /// Net sales in the period, major units of the contract's currency, as a string.
     pub net_sales: String,
 }
+
+/// What is owed under the conversion contracts in one currency: everything not yet paid, and
+/// the part of it past due. Minor units.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct Owed {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub currency: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub outstanding_minor: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub overdue_minor: i64,
+}
+
+/// What is owed under one agreement's contract. Minor units; `oldest_overdue` is the due day
+/// of the oldest line still unpaid after it (none when nothing is overdue).
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct OwedOn {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub agreement_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub number: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub currency: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub outstanding_minor: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub overdue_minor: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+    pub oldest_overdue: Option<NaiveDate>,
+}
+
+/// A payment still to be made on one line of an agreement's schedule. Minor units.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct DueLine {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub agreement_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub number: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub currency: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub line: i32,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub due: NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub outstanding_minor: i64,
+}
+
+/// Payments received in one currency over a period: their sum (minor units) and how many.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct Received {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub currency: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub amount_minor: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub payments: i64,
+}

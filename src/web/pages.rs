@@ -1,26 +1,20 @@
-//! The handlers of the first pages: sign in, sign out, the language switch and home. Each
-//! reads the visitor (session cookie, language), calls app, and sets a template; forms check
-//! the form token and redirect on success (POST/redirect/GET).
+//! The handlers of the first pages: sign in, sign out and the language switch (home is the
+//! `dashboard` group's). Each reads the visitor (session cookie, language), calls app, and
+//! sets a template; forms check the form token and redirect on success (POST/redirect/GET).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::frame::{self, blocking, see_other, Visitor};
 use super::session::{self, SESSION};
-use crate::agreements::model::ListFilter;
 use crate::error::AppError;
-use crate::typeset::format::date;
 use crate::AppState;
 
-/// The trials the home page lists, newest first.
-const HOME_TRIALS: i64 = 20;
-
-/// Sign-in, sign-out, the language switch and home.
+/// Sign-in, sign-out, the language switch, the layout and the error page.
 pub const GROUP: super::Group = super::Group {
     templates: &[
         ("layout.html", include_str!("templates/layout.html")),
         ("sign_in.html", include_str!("templates/sign_in.html")),
-        ("home.html", include_str!("templates/home.html")),
         ("error.html", include_str!("templates/error.html")),
         (
             "agreement_tabs.html",
@@ -41,7 +35,6 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sign-in", web::get().to(sign_in_form))
         .route("/sign-in", web::post().to(sign_in))
         .route("/sign-out", web::post().to(sign_out))
-        .route("/home", web::get().to(home))
         .route("/lang/{code}", web::get().to(switch_language));
 }
 
@@ -178,45 +171,4 @@ async fn switch_language(
             session::set_cookie(&req, session::LANG, lang, 60 * 60 * 24 * 365),
         ))
         .finish()
-}
-
-/// The signed-in user's home: who they are and the trials their organisation may see.
-async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
-    let loaded = blocking(&state, move |st| {
-        let org = crate::app::accounts::organisation(st, &actor, &actor.organisation_id)?;
-        let (trials, total) =
-            crate::app::agreements::list(st, &actor, &ListFilter::default(), HOME_TRIALS, 0)?;
-        Ok((org.name, trials, total))
-    })
-    .await;
-    let (organisation, trials, total) = match loaded {
-        Ok(loaded) => loaded,
-        Err(e) => return visitor.failure(&state, e, ""),
-    };
-    let lang = visitor.lang;
-    let trials: Vec<_> = trials
-        .iter()
-        .map(|a| {
-            let trial = match (a.trial_start, a.trial_end) {
-                (Some(s), Some(e)) => format!("{} – {}", date(lang, s), date(lang, e)),
-                _ => String::new(),
-            };
-            minijinja::context! {
-                number => a.number.clone(),
-                status => a.status.as_str(),
-                trial,
-                deadline => a.decision_deadline.map(|d| date(lang, d)).unwrap_or_default(),
-            }
-        })
-        .collect();
-    visitor.page(
-        &state,
-        200,
-        "home.html",
-        minijinja::context! { organisation, trials, total },
-    )
 }
