@@ -12,10 +12,13 @@
 #                           of the built-in subset (scripts/subset-cjk-font.sh)
 #   wrk                     HTTP load generator for scripts/bench-*.sh
 #   curl, jq                scripts/bench-*.sh sign in and pick ids through the API
+#   chromium, chromium-driver  headless Chromium and its WebDriver server for the browser tests
+#                           (`cargo test --test browser`: keyboard use, screenshots, axe-core)
 # Plain `cargo test` needs none of these (.ci/run proves it with scripts/without-system-tools.sh).
 set -euo pipefail
 
-PACKAGES=(libpq-dev pkg-config postgresql-client sqlite3 poppler-utils fonts-noto-cjk wrk curl jq)
+PACKAGES=(libpq-dev pkg-config postgresql-client sqlite3 poppler-utils fonts-noto-cjk wrk curl jq
+    chromium chromium-driver)
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
