@@ -115,6 +115,8 @@ const TABLES: &[(&str, &str)] = &[
     ("audit_head", "audit"),
     ("sessions", "auth"),
     ("login_failures", "auth"),
+    ("password_resets", "auth"),
+    ("registrations", "accounts"),
     ("idempotency_keys", "db"),
 ];
 

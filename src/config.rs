@@ -70,6 +70,8 @@ pub struct AppConfig {
     pub time_zone: String,
     pub locale: String,
     pub agreement_prefix: String,
+    /// Where people reach the pages (links in mail start with it), without a trailing `/`.
+    pub public_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,6 +82,12 @@ pub struct AuthConfig {
     pub max_failed_logins: i64,
     pub failed_login_window_minutes: i64,
     pub session_cache_seconds: u64,
+    /// How long a mailed link to set a new password works.
+    pub password_reset_minutes: i64,
+    /// How many such links one address may be sent within an hour.
+    pub password_resets_per_hour: i64,
+    /// How long the link confirming a registration's e-mail address works.
+    pub registration_confirm_hours: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

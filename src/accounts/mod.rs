@@ -2,6 +2,7 @@
 //! it; auditors read it; every user can read their own organisation.
 
 pub mod model;
+pub mod registration;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -14,7 +15,7 @@ use crate::db::DbConn;
 use crate::error::{required_text, AppError, FieldError};
 use crate::rules::roles::OrgKind;
 
-pub use model::{NewOrganisation, NewUser, Organisation, User};
+pub use model::{NewOrganisation, NewUser, Organisation, Registration, RegistrationForm, User};
 
 /// A plausible e-mail address (one `@`, a dotted domain, no spaces), lower-cased.
 pub fn normalize_email(raw: &str) -> Option<String> {
@@ -289,4 +290,63 @@ pub fn display_names(conn: &mut DbConn, ids: Vec<&String>) -> QueryResult<Vec<(S
         .filter(users::id.eq_any(ids))
         .select((users::id, users::display_name))
         .load(conn)
+}
+
+/// One user.
+pub fn get_user(conn: &mut DbConn, id: &str) -> QueryResult<User> {
+    users::table.find(id).select(User::as_select()).first(conn)
+}
+
+/// The user with e-mail address `email` (already normalised), if there is one.
+pub fn user_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Sets the language `user_id` reads the pages and mail in (`vi` or `en`).
+pub fn set_locale(conn: &mut DbConn, user_id: &str, locale: &str) -> Result<(), AppError> {
+    if !LOCALES.contains(&locale) {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "locale", "locale",
+        )]));
+    }
+    diesel::update(users::table.find(user_id))
+        .set(users::locale.eq(locale))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores `hash` (an argon2id PHC string) as the password of `user_id`.
+pub fn set_password_hash(conn: &mut DbConn, user_id: &str, hash: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)
+}
+
+/// Whether an organisation has registration (tax) number `registration_no`, of any kind.
+pub fn registration_no_taken(conn: &mut DbConn, registration_no: &str) -> QueryResult<bool> {
+    let n: i64 = organisations::table
+        .filter(organisations::registration_no.eq(registration_no))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Whether a user has e-mail address `email` (already normalised).
+pub fn email_taken(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
+    let n: i64 = users::table
+        .filter(users::email.eq(email))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Lets `user_id` sign in, or not.
+pub fn set_active(conn: &mut DbConn, user_id: &str, active: bool) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id))
+        .set(users::active.eq(active))
+        .execute(conn)
 }

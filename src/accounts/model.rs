@@ -63,3 +63,48 @@ pub struct NewUser {
     /// `vi` or `en`; the platform default when absent.
     pub locale: Option<String>,
 }
+
+/// What an enterprise registering itself fills in: the organisation and its first user.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RegistrationForm {
+    #[serde(default)]
+    pub organisation_name: String,
+    /// The tax code, unique among organisations.
+    #[serde(default)]
+    pub registration_no: String,
+    #[serde(default)]
+    pub province: String,
+    #[serde(default)]
+    pub sector: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_again: String,
+}
+
+/// A registration as admins review it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Registration {
+    pub organisation_id: String,
+    pub organisation_name: String,
+    pub registration_no: String,
+    pub province: String,
+    pub sector: String,
+    pub address: String,
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+    pub locale: String,
+    /// `unconfirmed`, `confirmed`, `approved` or `refused`.
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub reason: Option<String>,
+}

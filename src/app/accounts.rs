@@ -110,3 +110,21 @@ pub fn user_count(state: &AppState) -> Result<i64, AppError> {
     let mut conn = state.db.reader()?;
     Ok(accounts::user_count(&mut conn)?)
 }
+
+/// The signed-in user and their organisation, for their profile.
+pub fn profile(state: &AppState, actor: &Actor) -> Result<(User, Organisation), AppError> {
+    let mut conn = state.db.reader()?;
+    let user = accounts::get_user(&mut conn, &actor.user_id)?;
+    let org = accounts::get_organisation(&mut conn, &user.organisation_id)?;
+    Ok((user, org))
+}
+
+/// Sets the language the signed-in user reads the pages and their mail in (`vi` or `en`).
+pub fn set_language(state: &AppState, actor: &Actor, locale: &str) -> Result<(), AppError> {
+    state
+        .db
+        .write(|conn| accounts::set_locale(conn, &actor.user_id, locale))?;
+    // The cached sessions carry the old language.
+    state.sessions.forget_user(&actor.user_id);
+    Ok(())
+}

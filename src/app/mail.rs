@@ -4,10 +4,11 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::auth::session::Actor;
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::mail::deliver::{deliver_due, Delivery};
-use crate::mail::model::{Attachment, DeliveryCounts, File, OutboxMessage};
+use crate::mail::model::{Attachment, DeliveryCounts, File, Notification, OutboxMessage};
 use crate::AppState;
 
 /// Delivers the messages that are due; returns what happened to them.
@@ -61,4 +62,16 @@ pub fn retry(state: &AppState, id: &str) -> Result<OutboxMessage, AppError> {
     state
         .db
         .write(|conn| crate::mail::admin::retry(conn, now, id))
+}
+
+/// A page of the messages sent to the signed-in user (to their e-mail address), newest
+/// first, and how many there are in all: theirs only.
+pub fn notifications(
+    state: &AppState,
+    actor: &Actor,
+    per_page: i64,
+    offset: i64,
+) -> Result<(Vec<Notification>, i64), AppError> {
+    let mut conn = state.db.reader()?;
+    crate::mail::admin::to_recipient(&mut conn, &actor.email, per_page, offset)
 }

@@ -13,6 +13,7 @@ pub mod documents;
 pub mod insurance;
 pub mod jobs;
 pub mod mail;
+pub mod registration;
 pub mod remind;
 pub mod reports;
 pub mod technologies;

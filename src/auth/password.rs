@@ -23,18 +23,39 @@ fn common() -> &'static HashSet<&'static str> {
     })
 }
 
-/// Why a new password is refused, in words for the user; `None` if acceptable.
-pub fn check(password: &str, email: &str) -> Option<String> {
+/// Why a new password is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weakness {
+    TooShort,
+    TooLong,
+    Common,
+    IsEmail,
+}
+
+impl Weakness {
+    /// A stable name (the pages say it in the visitor's language).
+    pub fn code(self) -> &'static str {
+        match self {
+            Weakness::TooShort => "password_short",
+            Weakness::TooLong => "password_long",
+            Weakness::Common => "password_common",
+            Weakness::IsEmail => "password_is_email",
+        }
+    }
+}
+
+/// Why a new password is refused; `None` if acceptable.
+pub fn weakness(password: &str, email: &str) -> Option<Weakness> {
     let len = password.chars().count();
     if len < MIN_LEN {
-        return Some(format!("must be at least {MIN_LEN} characters"));
+        return Some(Weakness::TooShort);
     }
     if len > MAX_LEN {
-        return Some(format!("must be at most {MAX_LEN} characters"));
+        return Some(Weakness::TooLong);
     }
     let lower = password.to_lowercase();
     if common().contains(lower.as_str()) {
-        return Some("is too common: it appears in lists of breached passwords".into());
+        return Some(Weakness::Common);
     }
     if lower == email.to_lowercase()
         || email
@@ -42,9 +63,19 @@ pub fn check(password: &str, email: &str) -> Option<String> {
             .next()
             .is_some_and(|local| lower == local.to_lowercase())
     {
-        return Some("must not be your e-mail address".into());
+        return Some(Weakness::IsEmail);
     }
     None
+}
+
+/// Why a new password is refused, in words for the user; `None` if acceptable.
+pub fn check(password: &str, email: &str) -> Option<String> {
+    weakness(password, email).map(|w| match w {
+        Weakness::TooShort => format!("must be at least {MIN_LEN} characters"),
+        Weakness::TooLong => format!("must be at most {MAX_LEN} characters"),
+        Weakness::Common => "is too common: it appears in lists of breached passwords".into(),
+        Weakness::IsEmail => "must not be your e-mail address".into(),
+    })
 }
 
 /// An argon2id PHC string for `password`.

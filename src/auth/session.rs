@@ -75,6 +75,24 @@ pub fn revoke(conn: &mut DbConn, token: &str, now: DateTime<Utc>) -> QueryResult
     .execute(conn)
 }
 
+/// Ends every live session of `user_id` but the one of `keep` (a token), if given.
+pub fn revoke_user(
+    conn: &mut DbConn,
+    user_id: &str,
+    keep: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let keep = keep.map(token_hash).unwrap_or_default();
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::token_hash.ne(keep))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now.naive_utc()))
+    .execute(conn)
+}
+
 /// The bearer token of a request, if it carries one.
 pub fn bearer(req: &HttpRequest) -> Option<&str> {
     let value = req
@@ -124,6 +142,15 @@ impl SessionCache {
             entries.clear();
         }
         entries.insert(hash, entry);
+    }
+
+    /// Forgets every session of `user_id` (their password changed: the database says which
+    /// still live).
+    pub fn forget_user(&self, user_id: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, c| c.actor.user_id != user_id);
     }
 
     /// Forgets a session (sign-out).

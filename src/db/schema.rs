@@ -445,3 +445,36 @@ diesel::table! {
 }
 diesel::joinable!(monthly_report_files -> monthly_reports (report_id));
 diesel::allow_tables_to_appear_in_same_query!(monthly_report_files, monthly_reports);
+
+diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+diesel::joinable!(password_resets -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(password_resets, users);
+
+diesel::table! {
+    registrations (organisation_id) {
+        organisation_id -> Text,
+        user_id -> Text,
+        sector -> Text,
+        address -> Text,
+        status -> Text,
+        confirm_token_hash -> Text,
+        confirm_expires_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+diesel::joinable!(registrations -> organisations (organisation_id));
+diesel::joinable!(registrations -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(registrations, organisations);
+diesel::allow_tables_to_appear_in_same_query!(registrations, users);

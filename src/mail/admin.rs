@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::model::OutboxMessage;
+use super::model::{Notification, OutboxMessage};
 use crate::db::schema::outbox;
 use crate::db::DbConn;
 use crate::error::AppError;
@@ -62,4 +62,25 @@ pub fn retry(
         .find(id)
         .select(OutboxMessage::as_select())
         .first(conn)?)
+}
+
+/// A page of the messages sent to `email`, newest first, and how many there are in all.
+pub fn to_recipient(
+    conn: &mut DbConn,
+    email: &str,
+    per_page: i64,
+    offset: i64,
+) -> Result<(Vec<Notification>, i64), AppError> {
+    let total: i64 = outbox::table
+        .filter(outbox::recipient_email.eq(email))
+        .count()
+        .get_result(conn)?;
+    let items: Vec<Notification> = outbox::table
+        .filter(outbox::recipient_email.eq(email))
+        .order((outbox::created_at.desc(), outbox::id.desc()))
+        .limit(per_page)
+        .offset(offset)
+        .select(Notification::as_select())
+        .load(conn)?;
+    Ok((items, total))
 }

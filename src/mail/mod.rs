@@ -28,7 +28,7 @@ use crate::error::AppError;
 use model::Attachment;
 
 /// The kinds of message, each with a template per locale.
-pub const KINDS: [&str; 24] = [
+pub const KINDS: [&str; 28] = [
     "requested",
     "approved",
     "rejected",
@@ -53,6 +53,10 @@ pub const KINDS: [&str; 24] = [
     "claim_rejected",
     "claim_withdrawn",
     "claim_paid",
+    "password_reset",
+    "registration_confirm",
+    "registration_approved",
+    "registration_refused",
 ];
 
 /// The locales messages are written in.
@@ -232,6 +236,26 @@ fn write_message(
     Ok(())
 }
 
+/// Writes one message of `kind` to one person (whether or not they may sign in yet: a
+/// registration's applicant, say), in `locale`, inside the caller's transaction.
+pub fn enqueue_to(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    kind: &str,
+    email: &str,
+    name: &str,
+    locale: &str,
+    ctx: serde_json::Value,
+) -> Result<(), AppError> {
+    let to = Recipient {
+        email: email.to_string(),
+        name: name.to_string(),
+        locale: locale.to_string(),
+    };
+    let mut ctx = ctx;
+    write_message(conn, now, kind, None, &to, &mut ctx, None)
+}
+
 /// Writes one message of `kind` to every active platform administrator, inside the caller's
 /// transaction. Returns how many were written.
 pub fn enqueue_admins(
@@ -321,6 +345,8 @@ mod tests {
             "decision_reason": "", "payment_reference": "",
             "month": "2026-10", "provisional": false, "requests": 148, "trials_started": 102,
             "conversions": 51,
+            "link": "https://uf.example.vn/x", "organisation": "Công ty Hòa Bình Xanh",
+            "minutes": 60, "hours": 72,
         })
     }
 
@@ -336,6 +362,8 @@ mod tests {
                 let expect = match kind {
                     "audit_broken" => "42",
                     "monthly_report" => "2026-10",
+                    "password_reset" => "https://uf.example.vn/x",
+                    k if k.starts_with("registration_") => "Công ty Hòa Bình Xanh",
                     _ => "UF-2026-000001",
                 };
                 assert!(body.contains(expect), "{locale}/{kind}: {body}");

@@ -64,3 +64,16 @@ pub struct OutboxMessage {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub sent_at: Option<chrono::NaiveDateTime>,
 }
+
+/// A message as its recipient sees it among their notifications.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = outbox)]
+pub struct Notification {
+    pub id: String,
+    pub subject: String,
+    pub body: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub sent_at: Option<chrono::NaiveDateTime>,
+}

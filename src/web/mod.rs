@@ -11,6 +11,7 @@
 //! one template language serves every text a person reads; templates are parsed at start
 //! (a broken one stops the service before it listens) and a test sets each in both languages.
 
+mod account;
 mod catalogue;
 mod dashboard;
 pub mod frame;
@@ -37,6 +38,7 @@ pub struct Group {
 /// Every group of pages.
 const GROUPS: &[Group] = &[
     pages::GROUP,
+    account::GROUP,
     dashboard::GROUP,
     catalogue::GROUP,
     technologies::GROUP,

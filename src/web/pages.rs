@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::frame::{self, blocking, see_other, Visitor};
 use super::session::{self, SESSION};
+use crate::app::auth::REGISTRATION_NOT_APPROVED;
 use crate::error::AppError;
 use crate::AppState;
 
@@ -118,6 +119,11 @@ async fn sign_in(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
                 .finish()
         }
         Err(AppError::Unauthenticated) => again(401, "sign_in.failed", &[]),
+        // The right password of a registration not approved yet: say where it stands.
+        Err(AppError::Conflict(why)) if why.starts_with(REGISTRATION_NOT_APPROVED) => {
+            let state_of = &why[REGISTRATION_NOT_APPROVED.len()..];
+            again(403, &format!("account.sign_in.{state_of}"), &[])
+        }
         Err(AppError::TooManyRequests { retry_after_secs }) => {
             let minutes = retry_after_secs.div_ceil(60).to_string();
             again(429, "sign_in.throttled", &[("minutes", minutes)])

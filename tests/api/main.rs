@@ -23,4 +23,5 @@ mod smoke;
 mod smtp_sink;
 mod synthetic;
 mod web;
+mod web_account;
 mod web_technologies;

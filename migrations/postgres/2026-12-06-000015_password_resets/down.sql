@@ -1,0 +1,2 @@
+DROP INDEX password_resets_user;
+DROP TABLE password_resets;
