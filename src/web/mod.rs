@@ -11,6 +11,7 @@
 //! one template language serves every text a person reads; templates are parsed at start
 //! (a broken one stops the service before it listens) and a test sets each in both languages.
 
+mod agreement;
 pub mod frame;
 pub mod i18n;
 mod pages;
@@ -32,7 +33,7 @@ pub struct Group {
 }
 
 /// Every group of pages.
-const GROUPS: &[Group] = &[pages::GROUP];
+const GROUPS: &[Group] = &[pages::GROUP, agreement::GROUP];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");
 
