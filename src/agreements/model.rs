@@ -11,7 +11,7 @@ use crate::auth::policy::On;
 use crate::auth::session::Actor;
 use crate::db::schema::agreements;
 use crate::error::AppError;
-use crate::rules::lifecycle::{Action, By, Facts, Status};
+use crate::rules::lifecycle::{Action, Facts, Status};
 use crate::settlement::terms::Terms;
 
 /// The stored row.
@@ -155,7 +155,7 @@ impl FixedTerms {
 
 /// The actions `actor` could take on `row` now (ignoring dates), for clients to offer.
 fn available_actions(row: &AgreementRow, actor: Option<&Actor>) -> Vec<Action> {
-    let (Some(actor), Ok(status)) = (actor, row.status()) else {
+    let Some(actor) = actor else {
         return Vec::new();
     };
     let party = match actor.role {
@@ -167,18 +167,9 @@ fn available_actions(row: &AgreementRow, actor: Option<&Actor>) -> Vec<Action> {
     if !party {
         return Vec::new();
     }
-    Action::ALL
-        .into_iter()
-        .filter(|a| a.allowed_by(By::User(actor.role)) && a.from_states().contains(&status))
-        .filter(|a| match a {
-            Action::Sign => match actor.role {
-                crate::rules::roles::Role::Sme => row.sme_signed_at.is_none(),
-                _ => row.institute_signed_at.is_none(),
-            },
-            Action::Extend => !row.extended,
-            _ => true,
-        })
-        .collect()
+    row.facts()
+        .map(|facts| crate::rules::lifecycle::open_to(&facts, actor.role))
+        .unwrap_or_default()
 }
 
 impl Agreement {
@@ -258,6 +249,10 @@ pub struct ListFilter {
     pub technology_id: Option<String>,
     pub sme_id: Option<String>,
     pub institute_id: Option<String>,
+    /// Only the agreements waiting for this side's step: an institute's requests to decide
+    /// and approvals it has not signed; an SME's approvals it has not signed and trials
+    /// awaiting its decision. Nothing waits for other roles.
+    pub waiting_on: Option<crate::rules::roles::Role>,
 }
 
 /// An agreement and one of its dates (a decision deadline, a trial's end), as the home pages

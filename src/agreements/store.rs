@@ -380,6 +380,22 @@ pub fn list(
         if let Some(i) = &filter.institute_id {
             q = q.filter(agreements::institute_id.eq(i.clone()));
         }
+        // What waits for each side's step (`ListFilter::waiting_on`).
+        let approved = || agreements::status.eq(Status::Approved.as_str());
+        q = match filter.waiting_on {
+            None => q,
+            Some(Role::Institute) => q.filter(
+                agreements::status
+                    .eq(Status::Requested.as_str())
+                    .or(approved().and(agreements::institute_signed_at.is_null())),
+            ),
+            Some(Role::Sme) => q.filter(
+                agreements::status
+                    .eq(Status::AwaitingDecision.as_str())
+                    .or(approved().and(agreements::sme_signed_at.is_null())),
+            ),
+            Some(_) => q.filter(agreements::id.ne(agreements::id)),
+        };
         q
     };
     let total = filtered().count().get_result(conn)?;

@@ -174,6 +174,7 @@ pub async fn list(
         technology_id: q.technology_id,
         sme_id: q.sme_id,
         institute_id: q.institute_id,
+        waiting_on: None,
     };
     let res = Page::of(
         blocking(move || app::list(&state, &actor, &filter, per_page, offset)).await?,

@@ -551,3 +551,189 @@ pub fn quote(
     )
     .map_err(|e| AppError::field("convert_on", e.to_string()))
 }
+
+/// An agreement as a list shows it: with its technology's titles and its parties' names.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub agreement: Agreement,
+    pub technology_vi: String,
+    pub technology_en: String,
+    pub sme: String,
+    pub institute: String,
+}
+
+/// The names of the organisations `ids`, as (id, name).
+fn organisation_names(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    Ok(crate::accounts::organisations_by_id(conn, ids)?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect())
+}
+
+/// The (vi, en) titles of technologies `ids`, each read once.
+fn technology_titles(
+    conn: &mut DbConn,
+    ids: impl IntoIterator<Item = String>,
+) -> Result<std::collections::HashMap<String, (String, String)>, AppError> {
+    let mut titles = std::collections::HashMap::new();
+    for id in ids {
+        if !titles.contains_key(&id) {
+            let tech = crate::technologies::get(conn, &id)?;
+            titles.insert(id, (tech.title_vi, tech.title_en));
+        }
+    }
+    Ok(titles)
+}
+
+/// A page of the agreements the actor's organisation may see (see [`list`]), each with its
+/// technology and parties named, and the total.
+pub fn listing(
+    state: &AppState,
+    actor: &Actor,
+    filter: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Listed>, i64), AppError> {
+    let mut conn = state.db.reader()?;
+    let (rows, total) = store::list(&mut conn, actor, filter, limit, offset)?;
+    let mut org_ids: Vec<String> = rows
+        .iter()
+        .flat_map(|r| [r.sme_id.clone(), r.institute_id.clone()])
+        .collect();
+    org_ids.sort();
+    org_ids.dedup();
+    let names = organisation_names(&mut conn, &org_ids)?;
+    let titles = technology_titles(&mut conn, rows.iter().map(|r| r.technology_id.clone()))?;
+    let name = |id: &str| names.get(id).cloned().unwrap_or_default();
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let (technology_vi, technology_en) =
+                titles.get(&r.technology_id).cloned().unwrap_or_default();
+            let (sme, institute) = (name(&r.sme_id), name(&r.institute_id));
+            Ok(Listed {
+                agreement: Agreement::from_row(r, Some(actor))?,
+                technology_vi,
+                technology_en,
+                sme,
+                institute,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok((items, total))
+}
+
+/// One step of an agreement's history as a person reads it: when, what (the audit action,
+/// `agreement.approve`), the organisation and the person who acted (none for the scheduler;
+/// no person for an insurer, who learns organisations only), and the event's data.
+#[derive(Debug, Clone)]
+pub struct Happened {
+    pub at: chrono::NaiveDateTime,
+    pub action: String,
+    pub organisation: Option<String>,
+    pub person: Option<String>,
+    pub data: serde_json::Value,
+}
+
+/// An agreement with what its page shows: the technology, the parties by name, its history,
+/// the terms approval would fix (before approval), and whether its insurance is chosen.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub agreement: Agreement,
+    pub technology_vi: String,
+    pub technology_en: String,
+    pub sme: String,
+    pub institute: String,
+    pub insurer: Option<String>,
+    pub history: Vec<Happened>,
+    /// The technology's current terms while the agreement is requested (what approving
+    /// would fix); none after approval, when the agreement's own terms are fixed.
+    pub offered: Option<crate::settlement::terms::Terms>,
+    pub insurance_chosen: bool,
+    /// The documents the agreement has now (`documents::model::KINDS`).
+    pub documents: Vec<&'static str>,
+}
+
+/// Agreement `id` as `actor` may see it (404 otherwise), with what its page shows.
+pub fn overview(state: &AppState, actor: &Actor, id: &str) -> Result<Overview, AppError> {
+    let mut conn = state.db.reader()?;
+    let row = store::get_visible(&mut conn, actor, id)?;
+    let mut events = audit::for_entity(&mut conn, "agreement", &row.id)?;
+    let insurer = actor.role == crate::rules::roles::Role::Insurer;
+    if insurer {
+        events.iter_mut().for_each(audit::without_people);
+    }
+    let mut org_ids: Vec<String> = [Some(&row.sme_id), Some(&row.institute_id)]
+        .into_iter()
+        .chain([row.insurer_id.as_ref()])
+        .flatten()
+        .cloned()
+        .chain(
+            events
+                .iter()
+                .filter_map(|e| e.actor_organisation_id.clone()),
+        )
+        .collect();
+    org_ids.sort();
+    org_ids.dedup();
+    let names = organisation_names(&mut conn, &org_ids)?;
+    let user_ids: Vec<&String> = if insurer {
+        Vec::new()
+    } else {
+        events
+            .iter()
+            .filter_map(|e| e.actor_user_id.as_ref())
+            .collect()
+    };
+    let people: std::collections::HashMap<String, String> = if user_ids.is_empty() {
+        Default::default()
+    } else {
+        crate::accounts::display_names(&mut conn, user_ids)?
+            .into_iter()
+            .collect()
+    };
+    let history = events
+        .into_iter()
+        .map(|e| Happened {
+            at: e.at,
+            organisation: e
+                .actor_organisation_id
+                .as_ref()
+                .and_then(|o| names.get(o).cloned()),
+            person: e
+                .actor_user_id
+                .as_ref()
+                .filter(|_| !insurer)
+                .and_then(|u| people.get(u).cloned()),
+            data: serde_json::from_str(&e.data).unwrap_or_default(),
+            action: e.action,
+        })
+        .collect();
+    let tech = crate::technologies::get(&mut conn, &row.technology_id)?;
+    let offered = if row.status()? == Status::Requested {
+        crate::technologies::current_terms(&mut conn, &row.technology_id)?.map(|t| t.terms)
+    } else {
+        None
+    };
+    let insurance_chosen = crate::insurance::cover::choice(&mut conn, &row.id)?.is_some();
+    let documents = crate::documents::model::KINDS
+        .into_iter()
+        .filter(|kind| crate::documents::service::available(&row, kind).is_ok())
+        .collect();
+    let name = |id: &str| names.get(id).cloned().unwrap_or_default();
+    Ok(Overview {
+        documents,
+        sme: name(&row.sme_id),
+        institute: name(&row.institute_id),
+        insurer: row.insurer_id.as_deref().map(name),
+        technology_vi: tech.title_vi,
+        technology_en: tech.title_en,
+        history,
+        offered,
+        insurance_chosen,
+        agreement: Agreement::from_row(row, Some(actor))?,
+    })
+}

@@ -265,3 +265,15 @@ pub fn load(conn: &mut DbConn, row: AgreementRow) -> Result<Facts, AppError> {
         sme_signature,
     })
 }
+
+/// [`stored`] on a connection of its own: for a page, which holds none.
+pub fn stored_now(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    kind: &str,
+    lang: &str,
+) -> Result<(AgreementRow, Option<Stored>), AppError> {
+    let mut conn = state.db.reader()?;
+    stored(&mut conn, actor, id, kind, lang)
+}

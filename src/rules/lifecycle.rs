@@ -445,6 +445,25 @@ pub fn decide(facts: &Facts, by: By, cmd: &Command, today: NaiveDate) -> Result<
     Ok(next)
 }
 
+/// The actions a user of `role` on the agreement's side may take now on an agreement with
+/// `facts`: the rule's roles and states, less what the facts already rule out (a side that
+/// has signed, a trial extended once). Dates are not weighed (approval takes its start date
+/// as input). What a page offers and the API's `actions` come from here.
+pub fn open_to(facts: &Facts, role: Role) -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| a.allowed_by(By::User(role)) && a.from_states().contains(&facts.status))
+        .filter(|a| match a {
+            Action::Sign => match role {
+                Role::Sme => !facts.sme_signed,
+                _ => !facts.institute_signed,
+            },
+            Action::Extend => !facts.extended,
+            _ => true,
+        })
+        .collect()
+}
+
 /// The time-driven command due on `today`, if any.
 pub fn due(facts: &Facts, today: NaiveDate) -> Option<Command> {
     let cmd = match facts.status {

@@ -12,6 +12,7 @@
 //! (a broken one stops the service before it listens) and a test sets each in both languages.
 
 mod account;
+mod agreement;
 mod catalogue;
 mod dashboard;
 pub mod frame;
@@ -42,6 +43,7 @@ const GROUPS: &[Group] = &[
     dashboard::GROUP,
     catalogue::GROUP,
     technologies::GROUP,
+    agreement::GROUP,
 ];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");

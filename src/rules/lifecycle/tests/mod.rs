@@ -266,3 +266,53 @@ fn first_signature_by_either_side_leaves_the_agreement_approved() {
 
 mod dates;
 mod properties;
+
+// ---------------------------------------------------------------------------------------------
+// What a user may take now
+// ---------------------------------------------------------------------------------------------
+
+/// `open_to` offers exactly the actions `decide` accepts from each role, in every status,
+/// with either side signed or not and the trial extended or not (on a day dates allow).
+#[test]
+fn open_to_offers_exactly_what_decide_accepts() {
+    let today = d(2026, 1, 1);
+    for status in Status::ALL {
+        for (sme_signed, institute_signed, extended) in [
+            (false, false, false),
+            (true, false, false),
+            (false, true, false),
+            (true, true, true),
+        ] {
+            let facts = Facts {
+                sme_signed,
+                institute_signed,
+                extended,
+                ..standard(status)
+            };
+            for role in Role::ALL {
+                let open = open_to(&facts, role);
+                for action in Action::ALL {
+                    let accepted =
+                        decide(&facts, By::User(role), &command_for(action), today).is_ok();
+                    assert_eq!(
+                        open.contains(&action),
+                        accepted,
+                        "{} {} from {} (signed {sme_signed}/{institute_signed}, extended {extended})",
+                        role.as_str(),
+                        action.as_str(),
+                        status.as_str()
+                    );
+                }
+            }
+        }
+    }
+    // The plain cases a page relies on.
+    let requested = requested(today);
+    assert_eq!(
+        open_to(&requested, Role::Institute),
+        [Action::Approve, Action::Reject]
+    );
+    assert_eq!(open_to(&requested, Role::Sme), [Action::Withdraw]);
+    assert!(open_to(&standard(Active), Role::Insurer).is_empty());
+    assert!(!open_to(&standard(Active), Role::Institute).contains(&Action::Convert));
+}
