@@ -130,3 +130,14 @@ pub struct SalesReportInput {
     /// Net sales in the period, major units of the contract's currency, as a string.
     pub net_sales: String,
 }
+
+/// Net sales an SME reported for one royalty quarter, and the royalty line they added.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SalesReport {
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub net_sales_minor: i64,
+    pub royalty_minor: i64,
+    /// The schedule line of the royalty.
+    pub line_number: i32,
+}

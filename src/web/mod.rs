@@ -13,6 +13,7 @@
 
 pub mod frame;
 pub mod i18n;
+mod money;
 mod pages;
 pub mod session;
 
@@ -32,7 +33,7 @@ pub struct Group {
 }
 
 /// Every group of pages.
-const GROUPS: &[Group] = &[pages::GROUP];
+const GROUPS: &[Group] = &[pages::GROUP, money::GROUP];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");
 
