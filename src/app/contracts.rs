@@ -206,3 +206,72 @@ pub fn close_royalty_years(db: &Db, now: DateTime<Utc>) -> Result<usize, AppErro
     }
     Ok(closed)
 }
+
+/// What the payments of agreement `id` are as `actor` may see them: the agreement, and once it
+/// has converted, its statement as of today in its time zone and the sales reported.
+#[derive(Debug)]
+pub struct Money {
+    pub agreement: Agreement,
+    /// `None` until the SME converts.
+    pub statement: Option<Statement>,
+    pub sales_reports: Vec<crate::contracts::model::SalesReport>,
+}
+
+/// The payments of agreement `id` as `actor` may see them (404 for another organisation's).
+pub fn money(state: &AppState, actor: &Actor, id: &str) -> Result<Money, AppError> {
+    let mut conn = state.db.reader()?;
+    let row = store::get_visible(&mut conn, actor, id)?;
+    let agreement = Agreement::from_row(row, Some(actor))?;
+    let terms = agreement.terms.as_ref().map(|t| t.parse()).transpose()?;
+    let tz: chrono_tz::Tz = agreement.time_zone.parse().unwrap_or(state.tz);
+    let today = state.clock.today(tz);
+    let statement = match &terms {
+        Some(terms) => statement_of(&mut conn, &agreement.id, terms, today)?,
+        None => None,
+    };
+    let sales_reports = match statement {
+        Some(_) => contracts::sales_reports(&mut conn, &agreement.id)?,
+        None => Vec::new(),
+    };
+    Ok(Money {
+        agreement,
+        statement,
+        sales_reports,
+    })
+}
+
+/// The version of a statement: it moves with every payment and every schedule line (a sales
+/// report's royalty, a year's true-up), so a form that carries it records nothing twice.
+pub fn statement_version(statement: &Statement) -> i64 {
+    (statement.lines.len() + statement.payments.len()) as i64
+}
+
+/// [`record_payment`], if the statement is still at `expected` ([`statement_version`]): a
+/// payment someone recorded since the institute's form was shown is not recorded again.
+pub fn record_payment_at(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    expected: i64,
+    input: &PaymentInput,
+) -> Result<Statement, AppError> {
+    let rounding = state.cfg.settlement.rounding;
+    record_for(
+        state,
+        actor,
+        id,
+        Side::Institute,
+        |conn, now, today, who, agreement_id, terms| {
+            let current = statement_of(conn, agreement_id, terms, today)?
+                .map(|s| statement_version(&s))
+                .unwrap_or(0);
+            if current != expected {
+                return Err(AppError::PreconditionFailed {
+                    expected: expected.to_string(),
+                    current,
+                });
+            }
+            record_payment_in(conn, now, today, who, agreement_id, terms, input, rounding).map(drop)
+        },
+    )
+}

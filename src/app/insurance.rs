@@ -247,3 +247,74 @@ fn notify(
     let facts = claims::mail_facts(claim)?;
     crate::mail::enqueue_agreement(conn, now, kind, agreement, facts)
 }
+
+/// The insurance of agreement `id` as `actor` may see it: the agreement, whether its terms
+/// require cover, the product chosen, the policies bound (each with its claims), and the
+/// products `actor` may choose now.
+#[derive(Debug)]
+pub struct Cover {
+    pub agreement: Agreement,
+    pub insurance_required: bool,
+    pub choice: Option<crate::insurance::model::Choice>,
+    /// The product chosen, as it was when chosen.
+    pub product: Option<Product>,
+    pub policies: Vec<Policy>,
+    /// What `actor` may choose among: only for a party of an approved agreement neither has
+    /// signed, whose terms require cover and that has none chosen yet; empty otherwise.
+    pub products: Vec<Product>,
+}
+
+/// The insurance of agreement `id` as `actor` may see it (404 for another organisation's).
+pub fn cover(state: &AppState, actor: &Actor, id: &str) -> Result<Cover, AppError> {
+    use crate::rules::lifecycle::Status;
+    use crate::rules::roles::Role;
+    let today = state.clock.today(state.tz);
+    let mut conn = state.db.reader()?;
+    let row = store::get_visible(&mut conn, actor, id)?;
+    let party = match actor.role {
+        Role::Sme => row.sme_id == actor.organisation_id,
+        Role::Institute => row.institute_id == actor.organisation_id,
+        _ => false,
+    };
+    let unsigned = row.sme_signed_at.is_none() && row.institute_signed_at.is_none();
+    let agreement = Agreement::from_row(row, Some(actor))?;
+    let terms = agreement.terms.as_ref().map(|t| t.parse()).transpose()?;
+    let insurance_required = terms.as_ref().is_some_and(|t| t.insurance_required);
+    let choice = cover::choice(&mut conn, &agreement.id)?;
+    let policies = crate::insurance::for_agreement(&mut conn, &agreement.id)?;
+    // The version chosen (or bound), even if the insurer has since retired the product.
+    let chosen = choice
+        .as_ref()
+        .map(|c| (c.product_id.clone(), c.product_version))
+        .or_else(|| {
+            policies
+                .iter()
+                .find_map(|p| Some((p.product_id.clone()?, p.product_version?)))
+        });
+    let product = match chosen {
+        Some((id, version)) => products::version(&mut conn, &id, version)?
+            .map(|p| p.view())
+            .transpose()?,
+        None => None,
+    };
+    let products = match &terms {
+        Some(terms)
+            if party
+                && unsigned
+                && insurance_required
+                && choice.is_none()
+                && agreement.status == Status::Approved =>
+        {
+            products::list(&mut conn, actor, today, None, None, Some(&terms.currency))?
+        }
+        _ => Vec::new(),
+    };
+    Ok(Cover {
+        agreement,
+        insurance_required,
+        choice,
+        product,
+        policies,
+        products,
+    })
+}

@@ -650,3 +650,36 @@ pub fn schedule_of(
         ))
         .load(conn)
 }
+
+/// The sales reported on the agreement's contract, oldest quarter first.
+pub fn sales_reports(
+    conn: &mut DbConn,
+    agreement_id: &str,
+) -> QueryResult<Vec<model::SalesReport>> {
+    use crate::db::schema::sales_reports;
+    let rows: Vec<(NaiveDate, NaiveDate, i64, i64, i32)> = sales_reports::table
+        .filter(sales_reports::agreement_id.eq(agreement_id))
+        .order(sales_reports::period_start.asc())
+        .select((
+            sales_reports::period_start,
+            sales_reports::period_end,
+            sales_reports::net_sales_minor,
+            sales_reports::royalty_minor,
+            sales_reports::line_number,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(period_start, period_end, net_sales_minor, royalty_minor, line_number)| {
+                model::SalesReport {
+                    period_start,
+                    period_end,
+                    net_sales_minor,
+                    royalty_minor,
+                    line_number,
+                }
+            },
+        )
+        .collect())
+}

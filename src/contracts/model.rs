@@ -188,3 +188,14 @@ pub struct Received {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub payments: i64,
 }
+
+/// Net sales an SME reported for one royalty quarter, and the royalty line they added.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SalesReport {
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub net_sales_minor: i64,
+    pub royalty_minor: i64,
+    /// The schedule line of the royalty.
+    pub line_number: i32,
+}

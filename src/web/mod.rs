@@ -17,6 +17,7 @@ mod catalogue;
 mod dashboard;
 pub mod frame;
 pub mod i18n;
+mod money;
 mod pages;
 pub mod session;
 mod technologies;
@@ -44,6 +45,7 @@ const GROUPS: &[Group] = &[
     catalogue::GROUP,
     technologies::GROUP,
     agreement::GROUP,
+    money::GROUP,
 ];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");

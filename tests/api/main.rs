@@ -24,4 +24,5 @@ mod smtp_sink;
 mod synthetic;
 mod web;
 mod web_account;
+mod web_money;
 mod web_technologies;
