@@ -330,9 +330,11 @@ fn tech_page(
 ) -> HttpResponse {
     let sectors: Vec<&str> = SECTORS.to_vec();
     // A sector outside the list stays one more choice, so saving keeps it.
-    let other_sector = (!form.field.is_empty() && !SECTORS.contains(&form.field.as_str()))
-        .then(|| form.field.clone())
-        .unwrap_or_default();
+    let other_sector = if form.field.is_empty() || SECTORS.contains(&form.field.as_str()) {
+        String::new()
+    } else {
+        form.field.clone()
+    };
     let currencies: Vec<&str> = CURRENCIES.iter().map(|c| c.code).collect();
     let action = if id.is_empty() {
         "/technologies/new".to_string()
