@@ -301,6 +301,22 @@ async fn the_statement_shows_payments_and_only_the_institute_records_them() {
         1
     );
 
+    // Past the second instalment's due day, what is left of it is overdue, in words.
+    app.pass_days(125);
+    let st = statement(&app, &w.sme_b, &id).await;
+    assert_eq!(
+        (st["lines"][1]["overdue"].as_bool(), st["overdue"].as_str()),
+        (Some(true), Some("1500.00")),
+        "{st}"
+    );
+    let (_, _, page) = sme.get(&tab).await;
+    let page = text(&page);
+    assert_eq!(page.matches(">Quá hạn</span>").count(), 1, "{page}");
+    assert!(
+        page.contains("Quá hạn US$1,500.00"),
+        "the total overdue: {page}"
+    );
+
     // Another organisation's agreement is the 404 page, for the tab and the form.
     let mut other = browser(&app, &w.sme_a).await;
     let (s, _, page) = other.get(&tab).await;
