@@ -11,9 +11,9 @@
 //! one template language serves every text a person reads; templates are parsed at start
 //! (a broken one stops the service before it listens) and a test sets each in both languages.
 
+mod dashboard;
 pub mod frame;
 pub mod i18n;
-mod dashboard;
 mod pages;
 pub mod session;
 
