@@ -194,7 +194,7 @@ fn sme(state: &AppState, conn: &mut DbConn, actor: &Actor) -> Result<SmeBoard, A
         owed.extend(dues::owed(conn, &scope, &zone, today)?);
         owed_on.extend(dues::owed_on(conn, &scope, &zone, today, false)?);
     }
-    deadlines.sort_by(|a, b| a.day().cmp(&b.day()));
+    deadlines.sort_by_key(Deadline::day);
     owed_on.sort_by(|a, b| a.number.cmp(&b.number));
     Ok(SmeBoard {
         by_status,

@@ -123,11 +123,11 @@ fn sme(lang: &str, today: NaiveDate, b: SmeBoard) -> Value {
         .map(|d| match d {
             Deadline::Decision(a) => context! {
                 kind => "decision", number => a.number.clone(), date => date(lang, a.date),
-                href => format!("/agreements/{}", a.id), line => "", amount => "",
+                id => a.id.clone(), line => "", amount => "",
             },
             Deadline::Payment(l) => context! {
                 kind => "payment", number => l.number.clone(), date => date(lang, l.due),
-                href => format!("/agreements/{}/money", l.agreement_id), line => l.line,
+                id => l.agreement_id.clone(), line => l.line,
                 amount => amount(&l.currency, l.outstanding_minor),
             },
         })

@@ -24,5 +24,6 @@ mod smtp_sink;
 mod synthetic;
 mod web;
 mod web_account;
+mod web_dashboard;
 mod web_money;
 mod web_technologies;
