@@ -125,7 +125,7 @@ fn escape(
             '<' => "&lt;",
             '>' => "&gt;",
             '"' => "&quot;",
-            '\'' => "&#39;",
+            '\'' => "&#x27;",
             _ => continue,
         };
         out.write_str(&text[from..at])
@@ -183,7 +183,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             page,
-            r#"<a href="/agreements/1/money" title="&lt;b&gt;&quot;A&amp;B&#39;s&quot;&lt;/b&gt;">&lt;b&gt;&quot;A&amp;B&#39;s&quot;&lt;/b&gt;</a>"#
+            r#"<a href="/agreements/1/money" title="&lt;b&gt;&quot;A&amp;B&#x27;s&quot;&lt;/b&gt;">&lt;b&gt;&quot;A&amp;B&#x27;s&quot;&lt;/b&gt;</a>"#
         );
     }
 

@@ -13,10 +13,9 @@ use usefirst::typeset::format;
 use crate::browser::Browser;
 use crate::helpers::*;
 
-/// The page's text as a person reads it (the templates escape `/` and quotes).
+/// The page's text as a person reads it (the templates escape quotes).
 fn text(page: &str) -> String {
-    page.replace("&#x2f;", "/")
-        .replace("&#x27;", "'")
+    page.replace("&#x27;", "'")
         .replace("&quot;", "\"")
         .replace("&lt;", "<")
         .replace("&gt;", ">")

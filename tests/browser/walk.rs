@@ -69,7 +69,7 @@ async fn sign_in_to_home(b: &Browser, walker: &Walker) {
     expect_page(
         b,
         "vi",
-        &word("vi", "home.greeting", &[("name", &walker.name)]),
+        &word("vi", "dashboard.greeting", &[("name", &walker.name)]),
     )
     .await;
     expect_text(b, &word("vi", "status.signed", &[])).await;
@@ -84,7 +84,7 @@ async fn home_in_english(b: &Browser, walker: &Walker) {
     expect_page(
         b,
         "en",
-        &word("en", "home.greeting", &[("name", &walker.name)]),
+        &word("en", "dashboard.greeting", &[("name", &walker.name)]),
     )
     .await;
     expect_text(b, "Signed").await;
@@ -155,7 +155,7 @@ async fn keyboard_only_sign_in() {
         expect_page(
             &b,
             "vi",
-            &word("vi", "home.greeting", &[("name", &walker.name)]),
+            &word("vi", "dashboard.greeting", &[("name", &walker.name)]),
         )
         .await;
         tab_to(&b, &word("vi", "nav.sign_out", &[])).await;
@@ -182,7 +182,12 @@ async fn every_role_sees_home() {
         for (role, email, name) in users {
             sign_in(&b, &email).await;
             arrive(&b, "/home").await;
-            expect_page(&b, "vi", &word("vi", "home.greeting", &[("name", &name)])).await;
+            expect_page(
+                &b,
+                "vi",
+                &word("vi", "dashboard.greeting", &[("name", &name)]),
+            )
+            .await;
             expect_text(&b, &word("vi", &format!("role.{role}"), &[])).await;
             look(&b, &format!("home-{role}")).await;
             sign_out(&b).await;
