@@ -177,7 +177,7 @@ impl Filters {
 }
 
 /// The trial length of `terms` in the page language, or blank without terms.
-fn trial_of(lang: &str, terms: Option<&crate::technologies::TermsVersion>) -> String {
+fn trial_of(lang: &str, terms: Option<&crate::technologies::model::TermsVersion>) -> String {
     terms
         .map(|t| format::days(lang, t.terms.trial_days))
         .unwrap_or_default()
