@@ -23,3 +23,4 @@ mod smoke;
 mod smtp_sink;
 mod synthetic;
 mod web;
+mod web_agreement;
