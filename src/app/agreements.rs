@@ -580,9 +580,9 @@ fn technology_titles(
 ) -> Result<std::collections::HashMap<String, (String, String)>, AppError> {
     let mut titles = std::collections::HashMap::new();
     for id in ids {
-        if !titles.contains_key(&id) {
-            let tech = crate::technologies::get(conn, &id)?;
-            titles.insert(id, (tech.title_vi, tech.title_en));
+        if let std::collections::hash_map::Entry::Vacant(entry) = titles.entry(id) {
+            let tech = crate::technologies::get(conn, entry.key())?;
+            entry.insert((tech.title_vi, tech.title_en));
         }
     }
     Ok(titles)
