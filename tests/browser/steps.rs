@@ -270,11 +270,57 @@ pub async fn submit(b: &Browser, text: &str) {
     let Some(button) = buttons.first() else {
         panic!("no visible button reads {text:?} on {}", path(b).await);
     };
+    mark_page(b).await;
+    button
+        .click()
+        .await
+        .unwrap_or_else(|e| fail(&format!("press {text:?}"), e));
+    new_page(b, &format!("pressing {text:?}")).await;
+}
+
+/// Presses the visible button reading `text` of a form that htmx sends, which changes part
+/// of the page instead of loading another.
+pub async fn submit_in_place(b: &Browser, text: &str) {
+    let lit = xpath_literal(text);
+    let xpath = format!("//button[normalize-space(.)={lit}]");
+    let buttons = displayed(b.c.find_all(Locator::XPath(&xpath)).await.unwrap()).await;
+    let Some(button) = buttons.first() else {
+        panic!("no visible button reads {text:?} on {}", path(b).await);
+    };
     button
         .click()
         .await
         .unwrap_or_else(|e| fail(&format!("press {text:?}"), e));
     settle(b).await;
+}
+
+/// Marks the page open now, for `new_page` to tell it from the next one.
+pub async fn mark_page(b: &Browser) {
+    js(b, "document.documentElement.dataset.walkOld = '1';", vec![]).await;
+}
+
+/// Waits until the page marked by `mark_page` has been replaced by another, then until that
+/// has loaded (a click's `settle` alone can see the old page still complete).
+pub async fn new_page(b: &Browser, after: &str) {
+    let started = Instant::now();
+    loop {
+        let old =
+            b.c.execute(
+                "return document.documentElement.dataset.walkOld === '1';",
+                vec![],
+            )
+            .await;
+        if matches!(old, Ok(Value::Bool(false))) {
+            settle(b).await;
+            return;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "no new page after {after}, still at {}",
+            path(b).await
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+    }
 }
 
 /// Follows the visible link reading `text`.
@@ -284,10 +330,11 @@ pub async fn follow(b: &Browser, text: &str) {
     let Some(link) = links.first() else {
         panic!("no visible link reads {text:?} on {}", path(b).await);
     };
+    mark_page(b).await;
     link.click()
         .await
         .unwrap_or_else(|e| fail(&format!("follow {text:?}"), e));
-    settle(b).await;
+    new_page(b, &format!("following {text:?}")).await;
 }
 
 /// Presses and releases `key` (Tab, Enter, …) wherever the focus is.
@@ -387,28 +434,39 @@ pub async fn switch_language(b: &Browser, code: &str) {
 
 /// Sets the page area (the window's inner size) to `size`.
 pub async fn viewport(b: &Browser, (width, height): (u32, u32)) {
-    let inner = |v: Value| {
-        (
-            v[0].as_i64().unwrap_or_default(),
-            v[1].as_i64().unwrap_or_default(),
-        )
-    };
-    let read = "return [window.innerWidth, window.innerHeight];";
-    let (mut w, mut h) = (width as i64, height as i64);
-    for _ in 0..3 {
-        b.c.set_window_size(w as u32, h as u32)
-            .await
-            .unwrap_or_else(|e| fail("resize the window", e));
-        let (iw, ih) = inner(js(b, read, vec![]).await);
-        if (iw, ih) == (width as i64, height as i64) {
+    let sizes =
+        "return [window.innerWidth, window.innerHeight, window.outerWidth, window.outerHeight];";
+    let read =
+        |v: Value| -> Vec<i64> { (0..4).map(|i| v[i].as_i64().unwrap_or_default()).collect() };
+    let target = (width as i64, height as i64);
+    for _ in 0..5 {
+        // The window's frame takes the difference between the window and the page area.
+        let now = read(js(b, sizes, vec![]).await);
+        if (now[0], now[1]) == target {
             return;
         }
-        // The window's frame takes the difference.
-        w += width as i64 - iw;
-        h += height as i64 - ih;
+        let before = now.clone();
+        let (fw, fh) = ((now[2] - now[0]).max(0), (now[3] - now[1]).max(0));
+        b.c.set_window_size((target.0 + fw) as u32, (target.1 + fh) as u32)
+            .await
+            .unwrap_or_else(|e| fail("resize the window", e));
+        // The page learns its new size a moment after the window has it.
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(2) {
+            let now = read(js(b, sizes, vec![]).await);
+            if (now[0], now[1]) == target {
+                return;
+            }
+            if now != before {
+                // Resized, not to the size asked for (a window narrower than Chromium's
+                // least width keeps that width): measure the frame again.
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+        }
     }
-    let now = inner(js(b, read, vec![]).await);
-    panic!("cannot make the page area {width}×{height}: it is {now:?}");
+    let now = read(js(b, sizes, vec![]).await);
+    panic!("cannot make the page area {width}×{height}: it is {now:?} (inner, outer)");
 }
 
 /// Where screenshots go: `<target dir>/screenshots`.
@@ -538,4 +596,93 @@ pub async fn arrive(b: &Browser, expected: &str) {
         );
         actix_web::rt::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+// --- more doing ----------------------------------------------------------------------------
+
+/// Sets the date field labelled `label` to `iso` (YYYY-MM-DD), as picking the day in the
+/// browser's date picker does (its typed form depends on the browser's locale).
+pub async fn fill_date(b: &Browser, label: &str, iso: &str) {
+    let field = control(b, label).await;
+    let id = field.attr("id").await.unwrap().unwrap_or_default();
+    js(
+        b,
+        r#"const e = document.getElementById(arguments[0]);
+        e.focus();
+        e.value = arguments[1];
+        e.dispatchEvent(new Event('input', { bubbles: true }));
+        e.dispatchEvent(new Event('change', { bubbles: true }));"#,
+        vec![json!(id), json!(iso)],
+    )
+    .await;
+    assert_eq!(value_of(b, label).await, iso, "the date in {label:?}");
+}
+
+/// Picks, in the list labelled `label`, the one option whose words contain `part`.
+pub async fn choose_containing(b: &Browser, label: &str, part: &str) {
+    let field = control(b, label).await;
+    let options = field.find_all(Locator::Css("option")).await.unwrap();
+    let mut seen = Vec::new();
+    for o in options {
+        let text = o.text().await.unwrap_or_default();
+        if text.contains(part) {
+            o.click()
+                .await
+                .unwrap_or_else(|e| fail(&format!("choose {text:?}"), e));
+            return;
+        }
+        seen.push(text);
+    }
+    panic!(
+        "no option with {part:?} in {label:?} on {} (options: {seen:?})",
+        path(b).await
+    );
+}
+
+/// Waits until a visible link reads `text` (results that htmx puts in the page).
+pub async fn wait_for_link(b: &Browser, text: &str) {
+    let xpath = format!("//a[normalize-space(.)={}]", xpath_literal(text));
+    let started = Instant::now();
+    loop {
+        let links = displayed(b.c.find_all(Locator::XPath(&xpath)).await.unwrap()).await;
+        if !links.is_empty() {
+            settle(b).await;
+            return;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "no link reads {text:?} on {}:\n{}",
+            path(b).await,
+            main_text(b).await
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the main content shows `text` (after a key press or an htmx swap).
+pub async fn wait_for_text(b: &Browser, text: &str) {
+    let started = Instant::now();
+    loop {
+        if main_text(b).await.contains(text) {
+            settle(b).await;
+            return;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{text:?} never came on {}:\n{}",
+            path(b).await,
+            main_text(b).await
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// An attribute of the control labelled `label`.
+pub async fn attr_of(b: &Browser, label: &str, name: &str) -> String {
+    control(b, label)
+        .await
+        .attr(name)
+        .await
+        .unwrap()
+        .unwrap_or_default()
 }
