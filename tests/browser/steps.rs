@@ -108,11 +108,23 @@ pub async fn path(b: &Browser) -> String {
 
 /// The visible text of the page's main content.
 pub async fn main_text(b: &Browser) -> String {
-    let main =
-        b.c.find(Locator::Css("main"))
-            .await
-            .unwrap_or_else(|e| fail("the page has no <main>", e));
-    main.text().await.unwrap_or_else(|e| fail("main text", e))
+    // Read in one script, so a page that is replaced between finding <main> and reading it
+    // (a redirect landing, an htmx swap) is read again instead of failing on a stale element.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let read =
+            b.c.execute(
+                "const m = document.querySelector('main'); return m ? m.innerText : null;",
+                vec![],
+            )
+            .await;
+        match read {
+            Ok(Value::String(text)) => return text,
+            Ok(_) if Instant::now() > deadline => fail("the page has no <main>", ""),
+            Err(e) if Instant::now() > deadline => fail("main text", e),
+            _ => actix_web::rt::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
 }
 
 /// The text of the page's one `<h1>`.
