@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::frame::{self, blocking, see_other, Visitor};
+use super::frame::{self, blocking, see_other, SignedIn, Visitor};
 use super::session::{self, SESSION};
 use crate::accounts::model::RegistrationForm;
 use crate::error::{AppError, FieldError};
@@ -166,13 +166,9 @@ async fn show_profile(
 
 async fn profile(
     state: web::Data<AppState>,
-    req: HttpRequest,
     q: web::Query<Saved>,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let saved = match q.saved.as_deref() {
         Some("language") => "language",
         Some("password") => "password",
@@ -185,11 +181,8 @@ async fn set_language(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let Some(form) = frame::form::<LanguageForm>(&req, &body) else {
         return forged(&state, &visitor);
     };
@@ -222,11 +215,8 @@ async fn change_password(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let Some(form) = frame::form::<PasswordForm>(&req, &body) else {
         return forged(&state, &visitor);
     };
@@ -411,13 +401,9 @@ fn when(state: &AppState, lang: &str, at: chrono::NaiveDateTime) -> String {
 
 async fn notifications(
     state: web::Data<AppState>,
-    req: HttpRequest,
     q: web::Query<PageQuery>,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let page = q.page.unwrap_or(1).max(1);
     let offset = (page - 1) * PER_PAGE;
     let loaded = blocking(&state, move |st| {
@@ -589,11 +575,10 @@ async fn show_registrations(
     )
 }
 
-async fn registrations(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
+async fn registrations(
+    state: web::Data<AppState>,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
     show_registrations(&state, &visitor, actor, 200, None).await
 }
 
@@ -608,11 +593,8 @@ async fn approve(
     req: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     if frame::form::<ReasonForm>(&req, &body).is_none() {
         return forged(&state, &visitor);
     }
@@ -632,11 +614,8 @@ async fn refuse(
     req: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let Some(form) = frame::form::<ReasonForm>(&req, &body) else {
         return forged(&state, &visitor);
     };

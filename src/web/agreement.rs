@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::frame::{self, blocking, see_other, Visitor};
+use super::frame::{self, blocking, see_other, SignedIn, Visitor};
 use crate::agreements::model::{ActionInput, Agreement, ListFilter};
 use crate::app::agreements::{Happened, Listed, Overview};
 use crate::auth::session::Actor;
@@ -126,13 +126,9 @@ fn title<'a>(lang: &str, vi: &'a str, en: &'a str) -> &'a str {
 /// for this user's side, a page at a time.
 async fn list(
     state: web::Data<AppState>,
-    req: HttpRequest,
     q: web::Query<ListQuery>,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let q = q.into_inner();
     let status = Status::parse(q.status.trim());
     let mine = acts_on_trials(actor.role) && q.mine == "1";
@@ -236,14 +232,10 @@ struct Failed {
 /// `/agreements/{id}`: the agreement's overview.
 async fn show(
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
     q: web::Query<ShowQuery>,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let done = Action::parse(&q.done)
         .filter(|a| !a.is_time_driven())
         .map(|a| visitor.words(&state, &format!("agreement.done.{}", a.as_str()), &[]))
@@ -657,11 +649,8 @@ async fn act(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let (id, name) = path.into_inner();
     let Some(action) = Action::parse(&name).filter(|a| !a.is_time_driven()) else {
         return visitor.error(&state, 404, "error.not_found", context! {});
@@ -723,13 +712,9 @@ const ATTEMPTS: usize = 3;
 /// agreement the visitor may not see, the 409 page for a document it does not have yet.
 async fn document(
     state: web::Data<AppState>,
-    req: HttpRequest,
     path: web::Path<(String, String, String)>,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let (id, kind, lang) = path.into_inner();
     if !crate::documents::model::KINDS.contains(&kind.as_str())
         || !crate::typeset::format::LANGS.contains(&lang.as_str())

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use minijinja::Value;
 use serde::Deserialize;
 
-use super::frame::{self, blocking, see_other, Visitor};
+use super::frame::{self, blocking, see_other, SignedIn, Visitor};
 use crate::agreements::model::NewRequest;
 use crate::app::technologies::{CatalogueQuery, Offered};
 use crate::error::AppError;
@@ -203,11 +203,8 @@ async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
     filters: web::Query<Filters>,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let filters = filters.into_inner();
     let (query, page) = (filters.query(), filters.page());
     let found = blocking(&state, move |st| {
@@ -432,14 +429,10 @@ fn quote_in_words(state: &AppState, visitor: &Visitor, q: &Quote) -> Value {
 /// the day asked for (today unless the visitor picks one) would cost.
 async fn technology(
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
     day: web::Query<QuoteDay>,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let typed = day.into_inner().convert_on.trim().to_string();
     let convert_on = match typed.as_str() {
         "" => Ok(None),
@@ -586,13 +579,9 @@ async fn requestable(
 /// The form asking for a trial, with a fresh key that makes sending it twice harmless.
 async fn request_form(
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let offered = match requestable(&state, &visitor, &actor, id.into_inner()).await {
         Ok(o) => o,
         Err(page) => return page,
@@ -613,11 +602,8 @@ async fn request(
     req: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let Some(mut form) = frame::form::<RequestForm>(&req, &body) else {
         return visitor.error(&state, 403, "error.forbidden", minijinja::context! {});
     };

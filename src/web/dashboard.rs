@@ -4,11 +4,11 @@
 //! `app::dashboard`; here they are only set in the visitor's language, each with a link to
 //! the list behind it.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::{Datelike, NaiveDate};
 use minijinja::{context, Value};
 
-use super::frame::{blocking, Visitor};
+use super::frame::{blocking, SignedIn};
 use crate::app::dashboard::{Board, Deadline, Home, InstituteBoard, SmeBoard, ENDING_DAYS};
 use crate::settlement::money::Currency;
 use crate::typeset::format::{date, days, money};
@@ -67,11 +67,7 @@ fn month(lang: &str, day: NaiveDate) -> String {
 }
 
 /// The signed-in user's home.
-async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
+async fn home(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn) -> HttpResponse {
     let home = match blocking(&state, move |st| crate::app::dashboard::home(st, &actor)).await {
         Ok(home) => home,
         Err(e) => return visitor.failure(&state, e, ""),

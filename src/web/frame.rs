@@ -187,6 +187,33 @@ impl Visitor {
     }
 }
 
+/// A signed-in visitor and their actor, as a handler argument: a visitor who is not signed in
+/// is answered with the sign-in page (and the way back) before the handler runs.
+pub struct SignedIn(pub Visitor, pub Actor);
+
+impl actix_web::FromRequest for SignedIn {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| actix_web::error::ErrorInternalServerError("no app state"))?;
+            match Visitor::signed_in(&state, &req).await {
+                Ok((visitor, actor)) => Ok(SignedIn(visitor, actor)),
+                Err(to_sign_in) => Err(actix_web::error::InternalError::from_response(
+                    "sign in first",
+                    to_sign_in,
+                )
+                .into()),
+            }
+        })
+    }
+}
+
 /// A redirect to `to` after a form (303: the browser GETs it).
 pub fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()

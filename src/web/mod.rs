@@ -62,8 +62,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct Pages {
     env: Environment<'static>,
     pub catalogues: Arc<i18n::Catalogues>,
-    /// The stylesheet: the frame's, then each group's.
-    stylesheet: String,
+    /// The stylesheet: the frame's, then each group's (joined once, at start).
+    stylesheet: web::Bytes,
 }
 
 impl std::fmt::Debug for Pages {
@@ -88,7 +88,8 @@ impl Pages {
         let stylesheet = std::iter::once(STYLESHEET)
             .chain(GROUPS.iter().map(|g| g.css))
             .collect::<Vec<_>>()
-            .join("\n");
+            .join("\n")
+            .into();
         Ok(Pages {
             env,
             catalogues,

@@ -16,7 +16,7 @@ use chrono::{Datelike, NaiveDate};
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::frame::{self, blocking, see_other, Visitor};
+use super::frame::{self, blocking, see_other, SignedIn, Visitor};
 use crate::agreements::model::Agreement;
 use crate::app::contracts::Money;
 use crate::app::insurance::Cover;
@@ -146,13 +146,9 @@ type Again<F> = Option<(F, BTreeMap<String, String>)>;
 
 async fn payments_page(
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     show_payments(&state, &visitor, actor, id.into_inner(), 200, None, None).await
 }
 
@@ -364,11 +360,8 @@ async fn record_payment(
     req: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let Some(form) = frame::form::<PaymentForm>(&req, &body) else {
         return visitor.error(&state, 403, "error.forbidden", context! {});
     };
@@ -426,11 +419,8 @@ async fn report_sales(
     req: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let Some(form) = frame::form::<SalesForm>(&req, &body) else {
         return visitor.error(&state, 403, "error.forbidden", context! {});
     };
@@ -507,13 +497,9 @@ struct ClaimForm {
 
 async fn cover_page(
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     show_cover(&state, &visitor, actor, id.into_inner(), 200, None, None).await
 }
 
@@ -683,11 +669,8 @@ async fn choose_product(
     req: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let Some(form) = frame::form::<ChoiceForm>(&req, &body) else {
         return visitor.error(&state, 403, "error.forbidden", context! {});
     };
@@ -741,11 +724,8 @@ async fn file_claim(
     req: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let Some(form) = frame::form::<ClaimForm>(&req, &body) else {
         return visitor.error(&state, 403, "error.forbidden", context! {});
     };

@@ -46,10 +46,10 @@ async fn root(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     }
 }
 
-/// A path of this site to go to after signing in (never another site's).
-fn local(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or("/home")
+/// `to` if it is a path of this site (never another site's), else `otherwise`.
+fn local(to: Option<&str>, otherwise: &str) -> String {
+    to.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or(otherwise)
         .to_string()
 }
 
@@ -65,13 +65,13 @@ async fn sign_in_form(
 ) -> HttpResponse {
     let visitor = Visitor::of(&state, &req).await;
     if visitor.user.is_some() {
-        return see_other(&local(query.next.as_deref()));
+        return see_other(&local(query.next.as_deref(), "/home"));
     }
     visitor.page(
         &state,
         200,
         "sign_in.html",
-        minijinja::context! { error => "", email => "", next => local(query.next.as_deref()) },
+        minijinja::context! { error => "", email => "", next => local(query.next.as_deref(), "/home") },
     )
 }
 
@@ -89,7 +89,7 @@ async fn sign_in(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
     let Some(form) = frame::form::<SignInForm>(&req, &body) else {
         return visitor.error(&state, 403, "error.forbidden", minijinja::context! {});
     };
-    let next = local(form.next.as_deref());
+    let next = local(form.next.as_deref(), "/home");
     let again = |status, key: &str, args: &[(&str, String)]| {
         let error = visitor.words(&state, key, args);
         visitor.page(
@@ -165,11 +165,7 @@ async fn switch_language(
     let Some(lang) = super::i18n::LANGS.into_iter().find(|l| *l == code.as_str()) else {
         return see_other("/");
     };
-    let to = back
-        .into_inner()
-        .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
-        .unwrap_or_else(|| "/".into());
+    let to = local(back.into_inner().back.as_deref(), "/");
     HttpResponse::SeeOther()
         .insert_header(("Location", to))
         .append_header((

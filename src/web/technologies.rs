@@ -17,7 +17,7 @@ use minijinja::{context, Value};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::frame::{self, blocking, see_other, Visitor};
+use super::frame::{self, blocking, see_other, SignedIn, Visitor};
 use crate::auth::session::Actor;
 use crate::error::{AppError, FieldError};
 use crate::rules::roles::Role;
@@ -137,11 +137,11 @@ struct Saved {
     saved: Option<String>,
 }
 
-async fn list(state: web::Data<AppState>, req: HttpRequest, q: web::Query<Saved>) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
+async fn list(
+    state: web::Data<AppState>,
+    q: web::Query<Saved>,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
     if let Some(not_found) = institutes_only(&state, &visitor, &actor) {
         return not_found;
     }
@@ -353,11 +353,7 @@ fn tech_page(
     )
 }
 
-async fn new_form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
+async fn new_form(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn) -> HttpResponse {
     if let Some(not_found) = institutes_only(&state, &visitor, &actor) {
         return not_found;
     }
@@ -371,11 +367,12 @@ async fn new_form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
     )
 }
 
-async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
+async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
     if let Some(not_found) = institutes_only(&state, &visitor, &actor) {
         return not_found;
     }
@@ -404,13 +401,9 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) 
 
 async fn edit_form(
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let id = id.into_inner();
     let found = {
         let id = id.clone();
@@ -437,11 +430,8 @@ async fn update(
     req: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let id = id.into_inner();
     let Some(form) = frame::form::<TechForm>(&req, &body) else {
         return visitor.error(&state, 403, "error.forbidden", context! {});
@@ -1162,14 +1152,10 @@ fn terms_view(
 
 async fn terms_page(
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
     q: web::Query<PreviewQuery>,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let id = id.into_inner();
     let (technology, history) = match blocking(&state, move |st| {
         crate::app::technologies::for_editing(st, &actor, &id)
@@ -1201,11 +1187,8 @@ async fn add_terms(
     req: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let id = id.into_inner();
     let Some(form) = frame::form::<TermsForm>(&req, &body) else {
         return visitor.error(&state, 403, "error.forbidden", context! {});
@@ -1261,14 +1244,10 @@ struct CompareQuery {
 
 async fn compare(
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
     q: web::Query<CompareQuery>,
+    SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let (visitor, actor) = match Visitor::signed_in(&state, &req).await {
-        Ok(signed) => signed,
-        Err(to_sign_in) => return to_sign_in,
-    };
     let id = id.into_inner();
     let (technology, history) = match blocking(&state, move |st| {
         crate::app::technologies::for_editing(st, &actor, &id)
