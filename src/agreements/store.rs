@@ -477,6 +477,30 @@ pub fn count_by_status(conn: &mut DbConn, actor: &Actor) -> QueryResult<Vec<(Str
     Ok(rows.into_iter().map(|r| (r.status, r.n)).collect())
 }
 
+/// One technology's number of agreements.
+#[derive(Debug, QueryableByName)]
+struct TechnologyCount {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    technology_id: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// How many of the agreements the actor may see name each technology (one grouped count);
+/// technologies with none are left out.
+pub fn count_by_technology(
+    conn: &mut DbConn,
+    actor: &Actor,
+) -> QueryResult<std::collections::HashMap<String, i64>> {
+    let (scope, params) = scope_condition(&agreement_scope(actor));
+    let sql = format!(
+        "SELECT a.technology_id AS technology_id, COUNT(*) AS n FROM agreements a \
+         WHERE {scope} GROUP BY a.technology_id"
+    );
+    let rows: Vec<TechnologyCount> = raw_query(conn, &sql, &params)?;
+    Ok(rows.into_iter().map(|r| (r.technology_id, r.n)).collect())
+}
+
 /// A time zone agreements are kept in.
 #[derive(Debug, QueryableByName)]
 struct Zone {

@@ -145,20 +145,22 @@ pub fn own(state: &AppState, actor: &Actor) -> Result<(Vec<Owned>, i64), AppErro
     };
     let visible = Visible::ListedOrOwn(&actor.organisation_id);
     let (rows, total) = technologies::search(&mut conn, visible, &search, OWN_LIMIT, 0)?;
-    let mut owned = Vec::with_capacity(rows.len());
-    for row in rows {
-        let terms_version = technologies::current_terms(&mut conn, &row.id)?.map(|t| t.version);
-        let filter = crate::agreements::model::ListFilter {
-            technology_id: Some(row.id.clone()),
-            ..Default::default()
-        };
-        let (_, agreements) = crate::agreements::store::list(&mut conn, actor, &filter, 0, 0)?;
-        owned.push(Owned {
+    // Two reads for the whole list, not two per technology.
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let versions: std::collections::HashMap<String, i32> =
+        technologies::current_terms_of(&mut conn, &ids)?
+            .into_iter()
+            .map(|t| (t.technology_id, t.version))
+            .collect();
+    let counts = crate::agreements::store::count_by_technology(&mut conn, actor)?;
+    let owned = rows
+        .into_iter()
+        .map(|row| Owned {
+            terms_version: versions.get(&row.id).copied(),
+            agreements: counts.get(&row.id).copied().unwrap_or(0),
             technology: row.into(),
-            terms_version,
-            agreements,
-        });
-    }
+        })
+        .collect();
     Ok((owned, total))
 }
 
