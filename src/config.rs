@@ -72,6 +72,13 @@ pub struct AppConfig {
     pub agreement_prefix: String,
     /// Where people reach the pages (links in mail start with it), without a trailing `/`.
     pub public_url: String,
+    /// How long the catalogue's filter choices (institutes, fields) are kept between reads.
+    #[serde(default = "catalogue_cache_seconds")]
+    pub catalogue_cache_seconds: u64,
+}
+
+fn catalogue_cache_seconds() -> u64 {
+    10
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -64,6 +64,8 @@ pub struct AppState {
     pub renders: Arc<tokio::sync::Semaphore>,
     /// The web pages' templates and words, checked at start.
     pub pages: Arc<crate::web::Pages>,
+    /// The catalogue filters' choices, kept briefly (`app.catalogue_cache_seconds`).
+    pub facets: Arc<crate::app::technologies::FacetCache>,
 }
 
 impl AppState {
@@ -93,6 +95,7 @@ impl AppState {
             clock,
             tz,
             sessions: Default::default(),
+            facets: Default::default(),
             mail_transport: std::sync::OnceLock::new(),
         })
     }

@@ -53,9 +53,11 @@ pub fn create(
         ));
     }
     let now = state.clock.now();
-    state.db.write(|conn| {
+    let made = state.db.write(|conn| {
         technologies::create(conn, now, Who::from(actor), &actor.organisation_id, input)
-    })
+    });
+    state.facets.forget();
+    made
 }
 
 /// A page of the catalogue the actor may see, and how many there are.
@@ -85,10 +87,12 @@ pub fn update(
     input: &TechnologyInput,
 ) -> Result<Technology, AppError> {
     let now = state.clock.now();
-    state.db.write(|conn| {
+    let updated = state.db.write(|conn| {
         let row = load_for(conn, actor, id, Act::EditTechnology)?;
         technologies::update(conn, now, Who::from(actor), &row, expected, input)
-    })
+    });
+    state.facets.forget();
+    updated
 }
 
 /// Its institute sets new conversion terms (a new version; running agreements keep theirs).
@@ -99,10 +103,12 @@ pub fn add_terms(
     terms: Terms,
 ) -> Result<TermsVersion, AppError> {
     let now = state.clock.now();
-    state.db.write(|conn| {
+    let added = state.db.write(|conn| {
         let row = load_for(conn, actor, id, Act::EditTechnology)?;
         technologies::add_terms(conn, now, Who::from(actor), &row.id, terms)
-    })
+    });
+    state.facets.forget();
+    added
 }
 
 /// Every version of a technology's terms, newest first.
@@ -252,6 +258,73 @@ fn institutes(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Institute>, AppEr
     Ok(found)
 }
 
+/// What the catalogue's filters offer to those who see the same technologies: the institutes
+/// (by name) and the fields of those technologies.
+#[derive(Debug)]
+pub struct Facets {
+    pub institutes: Vec<Institute>,
+    pub fields: Vec<String>,
+}
+
+/// The catalogue's [`Facets`], kept for `app.catalogue_cache_seconds` per kind of visibility
+/// (everyone's listed technologies; an institute's own as well; everything), so a search does
+/// not read every technology and institute again to fill its filters. A change of a technology
+/// through this instance forgets them at once; another instance's change shows within that
+/// time. Only the filters' choices are kept: the results are always read fresh.
+#[derive(Debug, Default)]
+pub struct FacetCache {
+    kept: std::sync::Mutex<
+        std::collections::HashMap<String, (std::time::Instant, std::sync::Arc<Facets>)>,
+    >,
+}
+
+impl FacetCache {
+    /// The facets of `visible`, kept or read now.
+    fn get(
+        &self,
+        cfg: &crate::config::Config,
+        conn: &mut DbConn,
+        visible: Visible<'_>,
+    ) -> Result<std::sync::Arc<Facets>, AppError> {
+        let key = match visible {
+            Visible::All => "*".to_string(),
+            Visible::Listed => String::new(),
+            Visible::ListedOrOwn(organisation) => organisation.to_string(),
+        };
+        let keep_for = std::time::Duration::from_secs(cfg.app.catalogue_cache_seconds);
+        if let Some((at, facets)) = self.lock().get(&key) {
+            if at.elapsed() < keep_for {
+                return Ok(facets.clone());
+            }
+        }
+        let (institute_ids, fields) = technologies::facets(conn, visible)?;
+        let facets = std::sync::Arc::new(Facets {
+            institutes: institutes(conn, &institute_ids)?,
+            fields,
+        });
+        if !keep_for.is_zero() {
+            self.lock()
+                .insert(key, (std::time::Instant::now(), facets.clone()));
+        }
+        Ok(facets)
+    }
+
+    /// Forgets every kept facet (a technology changed).
+    pub fn forget(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<String, (std::time::Instant, std::sync::Arc<Facets>)>,
+    > {
+        // A panic while holding the map leaves it whole (inserts and clears only).
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// A page of the catalogue the actor may see, found by `query`, with each technology's
 /// institute and current terms, and what the page's filters offer.
 pub fn catalogue(
@@ -263,8 +336,8 @@ pub fn catalogue(
 ) -> Result<Catalogue, AppError> {
     let visible = visible_to(actor);
     let mut conn = state.db.reader()?;
-    let (institute_ids, fields) = technologies::facets(&mut conn, visible)?;
-    let all_institutes = institutes(&mut conn, &institute_ids)?;
+    let facets = state.facets.get(&state.cfg, &mut conn, visible)?;
+    let all_institutes = &facets.institutes;
     let narrow = technologies::Narrow {
         ip_type: query.ip_type.clone(),
         institute_ids: query.province.as_ref().map(|p| {
@@ -304,8 +377,8 @@ pub fn catalogue(
     Ok(Catalogue {
         offered,
         total,
-        fields,
-        institutes: all_institutes,
+        fields: facets.fields.clone(),
+        institutes: facets.institutes.clone(),
     })
 }
 

@@ -456,7 +456,7 @@ pub enum Param {
 }
 
 /// Runs hand-written SQL (aggregates the query builder cannot say) on either backend: `sql`
-/// uses `?` for parameters, numbered `$1…` here for PostgreSQL. The SQL itself must be
+/// uses `?` for parameters (never inside a literal), numbered `$1…` for PostgreSQL. The SQL itself must be
 /// portable; columns are read by name.
 pub fn raw_query<T: 'static>(
     conn: &mut DbConn,
@@ -466,35 +466,67 @@ pub fn raw_query<T: 'static>(
 where
     T: diesel::QueryableByName<diesel::pg::Pg> + diesel::QueryableByName<diesel::sqlite::Sqlite>,
 {
-    use diesel::sql_types::{Date, Text, Timestamp};
-    // The same binding on each backend's own boxed query.
-    macro_rules! bound {
-        ($sql:expr, $backend:ty) => {{
-            let mut q = diesel::sql_query($sql).into_boxed::<$backend>();
-            for p in params {
-                q = match p.clone() {
-                    Param::Date(d) => q.bind::<Date, _>(d),
-                    Param::Instant(t) => q.bind::<Timestamp, _>(t),
-                    Param::Text(s) => q.bind::<Text, _>(s),
-                };
-            }
-            q
-        }};
-    }
+    let query = Prepared { sql, params };
     match conn {
-        DbConn::Postgres(c) => {
-            let mut numbered = String::with_capacity(sql.len() + 2 * params.len());
-            let mut n = 0;
-            for ch in sql.chars() {
-                if ch == '?' {
-                    n += 1;
-                    numbered.push_str(&format!("${n}"));
-                } else {
-                    numbered.push(ch);
-                }
-            }
-            bound!(numbered, diesel::pg::Pg).load(c)
-        }
-        DbConn::Sqlite(c) => bound!(sql, diesel::sqlite::Sqlite).load(c),
+        DbConn::Postgres(c) => query.load(c),
+        DbConn::Sqlite(c) => query.load(c),
     }
 }
+
+/// One statement of [`raw_query`]: its SQL and parameters. Unlike `diesel::sql_query` (which
+/// may hold several statements, so diesel never keeps it prepared), this is always one
+/// statement written in this program, so the connection keeps it prepared by its text: a
+/// dashboard's aggregates are parsed once per connection, not on every page.
+struct Prepared<'a> {
+    sql: &'a str,
+    params: &'a [Param],
+}
+
+impl diesel::query_builder::QueryId for Prepared<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for Prepared<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<Conn> RunQueryDsl<Conn> for Prepared<'_> {}
+
+macro_rules! prepared_on {
+    ($backend:ty) => {
+        impl diesel::query_builder::QueryFragment<$backend> for Prepared<'_> {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, $backend>,
+            ) -> diesel::QueryResult<()> {
+                use diesel::sql_types::{Date, Text, Timestamp};
+                // Each `?` becomes the backend's own placeholder (`?`, `$1`…).
+                let mut pieces = self.sql.split('?');
+                out.push_sql(pieces.next().unwrap_or_default());
+                let mut params = self.params.iter();
+                for piece in pieces {
+                    match params.next() {
+                        Some(Param::Date(d)) => out.push_bind_param::<Date, _>(d)?,
+                        Some(Param::Instant(t)) => out.push_bind_param::<Timestamp, _>(t)?,
+                        Some(Param::Text(s)) => out.push_bind_param::<Text, _>(s)?,
+                        None => {
+                            return Err(diesel::result::Error::QueryBuilderError(
+                                "a raw query has more `?` than parameters".into(),
+                            ))
+                        }
+                    }
+                    out.push_sql(piece);
+                }
+                if params.next().is_some() {
+                    return Err(diesel::result::Error::QueryBuilderError(
+                        "a raw query has more parameters than `?`".into(),
+                    ));
+                }
+                Ok(())
+            }
+        }
+    };
+}
+prepared_on!(diesel::sqlite::Sqlite);
+prepared_on!(diesel::pg::Pg);
