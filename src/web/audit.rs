@@ -293,7 +293,7 @@ fn events_context(
         .map(|(id, name)| context! { value => id.clone(), label => name.clone() })
         .collect();
     context! {
-        rows, kinds, organisations, errors, invalid => !faults.is_empty(),
+        rows, kinds, organisations, errors, unreadable => !faults.is_empty(),
         typed => context! {
             agreement => q.agreement.clone(), organisation => q.organisation.clone(),
             kind => q.kind.clone(), from => q.from.clone(), to => q.to.clone(),
@@ -362,7 +362,7 @@ mod tests {
                                 person => "<b>", hash => "abcdef", short_hash => "abc" }],
                             kinds => vec![context! { value => "claim.filed", label => "claim.filed" }],
                             organisations => vec![context! { value => "o1", label => "Org" }],
-                            errors, invalid => true,
+                            errors, unreadable => true,
                             typed => context! { agreement => "<UF>", organisation => "o1",
                                 kind => "claim.filed", from => "2026-01-01", to => "" },
                             page => 2, prev => "page=1", next => "page=3",
