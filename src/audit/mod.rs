@@ -181,13 +181,6 @@ pub fn verify(conn: &mut DbConn) -> QueryResult<Verification> {
     let mut prev = GENESIS.to_string();
     let mut last: Option<EventRef> = None;
     let mut checked = 0;
-    let outcome = |checked: i64, prev: &str, last: &Option<EventRef>, broken: Option<BrokenLink>| Verification {
-        ok: broken.is_none(),
-        events_checked: checked,
-        head_hash: prev.to_string(),
-        last_verified: last.clone(),
-        first_broken: broken,
-    };
     let link = |seq: i64, problem: Problem, reason: String, event: Option<&Event>| {
         Some(BrokenLink {
             seq,
@@ -234,7 +227,7 @@ pub fn verify(conn: &mut DbConn) -> QueryResult<Verification> {
                 None
             };
             if broken.is_some() {
-                return Ok(outcome(checked, &prev, &last, broken));
+                return Ok(outcome(checked, prev, last, broken));
             }
             prev = ev.hash.clone();
             last = Some(EventRef::from(ev));
@@ -259,7 +252,23 @@ pub fn verify(conn: &mut DbConn) -> QueryResult<Verification> {
     } else {
         None
     };
-    Ok(outcome(checked, &prev, &last, broken))
+    Ok(outcome(checked, prev, last, broken))
+}
+
+/// What a walk found: how far it verified and, if so, where it broke.
+fn outcome(
+    checked: i64,
+    head_hash: String,
+    last_verified: Option<EventRef>,
+    first_broken: Option<BrokenLink>,
+) -> Verification {
+    Verification {
+        ok: first_broken.is_none(),
+        events_checked: checked,
+        head_hash,
+        last_verified,
+        first_broken,
+    }
 }
 
 /// The hash `ev`'s stored content gives.

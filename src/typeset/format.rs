@@ -90,7 +90,10 @@ pub fn date(lang: &str, d: NaiveDate) -> String {
 pub fn count(lang: &str, n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let sign = if n < 0 { "-" } else { "" };
-    format!("{sign}{}", group(&digits, if lang == "vi" { '.' } else { ',' }))
+    format!(
+        "{sign}{}",
+        group(&digits, if lang == "vi" { '.' } else { ',' })
+    )
 }
 
 /// A number of days: `90 ngày`, `90 days`, `90 天`.

@@ -31,7 +31,10 @@ const FILTERS: [&str; 5] = ["agreement", "organisation", "kind", "from", "to"];
 /// The chain check and the event browser.
 pub const GROUP: super::Group = super::Group {
     templates: &[
-        ("audit/chain.html", include_str!("templates/audit/chain.html")),
+        (
+            "audit/chain.html",
+            include_str!("templates/audit/chain.html"),
+        ),
         (
             "audit/events.html",
             include_str!("templates/audit/events.html"),
@@ -96,11 +99,7 @@ fn event_view(
 
 /// `/audit/chain`: the walk of the whole chain.
 async fn chain(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn) -> HttpResponse {
-    let check = match blocking(&state, move |st| {
-        crate::app::audit::check_chain(st, &actor)
-    })
-    .await
-    {
+    let check = match blocking(&state, move |st| crate::app::audit::check_chain(st, &actor)).await {
         Ok(check) => check,
         Err(e) => return visitor.failure(&state, e, ""),
     };
@@ -332,7 +331,13 @@ mod tests {
                 )
                 .unwrap();
             assert!(clean.contains("1.234") && clean.contains("UF-2026-000001"));
-            for problem in ["altered", "link_broken", "missing", "truncated", "head_mismatch"] {
+            for problem in [
+                "altered",
+                "link_broken",
+                "missing",
+                "truncated",
+                "head_mismatch",
+            ] {
                 for named in [event.clone(), Value::from(())] {
                     pages
                         .render(

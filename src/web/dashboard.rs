@@ -379,7 +379,10 @@ mod tests {
                         "/audit/documents",
                         "/admin/reports",
                     ] {
-                        assert!(other.contains(&format!("href=\"{link}\"")), "{link}: {other}");
+                        assert!(
+                            other.contains(&format!("href=\"{link}\"")),
+                            "{link}: {other}"
+                        );
                     }
                 } else {
                     // No link but the frame's own.

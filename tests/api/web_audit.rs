@@ -106,7 +106,10 @@ async fn a_clean_chain_reads_as_verified_with_its_count() {
         );
         // The last event verified is the chain's last, with its kind; nothing is broken.
         assert!(page.contains(&format!("<dd>{total}</dd>")), "{page}");
-        assert!(page.contains(&format!("<code>{last_kind}</code>")), "{page}");
+        assert!(
+            page.contains(&format!("<code>{last_kind}</code>")),
+            "{page}"
+        );
         assert!(!page.contains("role=\"alert\""), "{page}");
     }
 }
@@ -162,7 +165,10 @@ async fn an_event_changed_in_the_database_is_named_with_what_is_wrong() {
         "{page}"
     );
     // The last event verified is the one before it.
-    assert!(page.contains(&format!("<dd>{}</dd>", approve - 1)), "{page}");
+    assert!(
+        page.contains(&format!("<dd>{}</dd>", approve - 1)),
+        "{page}"
+    );
 
     // Put back, the chain holds again; a broken link to the event before is named as that.
     app.db(|c| {
@@ -239,7 +245,10 @@ async fn the_filters_narrow_the_events_a_page_at_a_time() {
     let (page, seqs) = browse(&mut b, &format!("agreement={number}")).await;
     assert_eq!(seqs, own, "{page}");
     assert_eq!(page.matches(&format!(">{number}</a>")).count(), own.len());
-    assert!(page.contains(&format!("value=\"{number}\"")), "kept: {page}");
+    assert!(
+        page.contains(&format!("value=\"{number}\"")),
+        "kept: {page}"
+    );
 
     // By kind: only that kind, from both agreements.
     let (page, seqs) = browse(&mut b, "kind=agreement.sign").await;
@@ -259,7 +268,11 @@ async fn the_filters_narrow_the_events_a_page_at_a_time() {
     });
     assert!(!inst_b.is_empty());
     assert_eq!(seqs, inst_b, "{page}");
-    assert_eq!(page.matches("Tổ chức inst_b").count(), inst_b.len() + 1, "and the select");
+    assert_eq!(
+        page.matches("Tổ chức inst_b").count(),
+        inst_b.len() + 1,
+        "and the select"
+    );
 
     // By days: later events only from the day they happened.
     app.clock.advance(chrono::Duration::days(1));
@@ -267,18 +280,28 @@ async fn the_filters_narrow_the_events_a_page_at_a_time() {
     let today = app.clock.today(app.state.tz);
     let after = app.count("audit_events");
     let (page, seqs) = browse(&mut b, &format!("from={today}")).await;
-    assert_eq!(seqs, ((total + 1)..=after).rev().collect::<Vec<_>>(), "{page}");
+    assert_eq!(
+        seqs,
+        ((total + 1)..=after).rev().collect::<Vec<_>>(),
+        "{page}"
+    );
     let yesterday = today.pred_opt().unwrap();
     let (_, seqs) = browse(&mut b, &format!("to={yesterday}")).await;
     assert_eq!(seqs.first(), Some(&total));
     let (page, seqs) = browse(&mut b, &format!("from={today}&kind=agreement.sign")).await;
-    assert!(seqs.is_empty() && page.contains("Không có sự kiện nào khớp"), "{page}");
+    assert!(
+        seqs.is_empty() && page.contains("Không có sự kiện nào khớp"),
+        "{page}"
+    );
 
     // What it cannot read is set again beside its field, as typed.
     let (s, _, page) = b.get(&format!("{EVENTS}?agreement=UF-1999-999999")).await;
     assert_eq!(s, 422, "{page}");
     assert!(page.contains("id=\"filter-agreement-error\""), "{page}");
-    assert!(page.contains("Không có thỏa thuận nào mang số này"), "{page}");
+    assert!(
+        page.contains("Không có thỏa thuận nào mang số này"),
+        "{page}"
+    );
     assert!(page.contains("value=\"UF-1999-999999\""), "{page}");
     assert!(listed(&page).is_empty());
     let (s, _, page) = b
@@ -320,5 +343,8 @@ async fn only_supervisors_have_audit_pages() {
     let mut nobody = Browser::new(&app);
     let (s, headers, _) = nobody.get(EVENTS).await;
     assert_eq!(s, 303);
-    assert!(headers["location"].to_str().unwrap().starts_with("/sign-in?next="));
+    assert!(headers["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/sign-in?next="));
 }
