@@ -54,15 +54,15 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/audit/events", web::get().to(events));
 }
 
-/// An instant (UTC) as a day and time in the platform's zone, and as RFC 3339 for `<time>`.
-fn when(state: &AppState, lang: &str, at: NaiveDateTime) -> (String, String) {
+/// An instant (UTC) as a day and a time of day in the platform's zone, and as RFC 3339 for
+/// `<time>`.
+fn when(state: &AppState, lang: &str, at: NaiveDateTime) -> (String, String, String) {
     let local = at.and_utc().with_timezone(&state.tz);
-    let text = format!(
-        "{} {}",
+    (
         format::date(lang, local.date_naive()),
-        local.format("%H:%M:%S")
-    );
-    (text, local.to_rfc3339())
+        local.format("%H:%M:%S").to_string(),
+        local.to_rfc3339(),
+    )
 }
 
 /// An event's kind in words where the pages have them (an agreement's history), with its
@@ -89,10 +89,10 @@ fn event_view(
     e: &EventRef,
     agreement: &Option<AgreementName>,
 ) -> Value {
-    let (at, datetime) = when(state, lang, e.at);
+    let (day, time, datetime) = when(state, lang, e.at);
     context! {
         seq => e.seq, kind => e.action.clone(), kind_words => kind_words(state, lang, &e.action),
-        at, datetime, entity_type => e.entity_type.clone(), entity_id => e.entity_id.clone(),
+        at => format!("{day} {time}"), datetime, entity_type => e.entity_type.clone(), entity_id => e.entity_id.clone(),
         agreement => agreement_view(agreement),
     }
 }
@@ -234,10 +234,10 @@ async fn events(
 
 fn listed_view(state: &AppState, lang: &str, l: &Listed) -> Value {
     let e = &l.event;
-    let (at, datetime) = when(state, lang, e.at);
+    let (day, time, datetime) = when(state, lang, e.at);
     context! {
         seq => e.seq, kind => e.action.clone(), kind_words => kind_words(state, lang, &e.action),
-        at, datetime, agreement => agreement_view(&l.agreement),
+        day, time, datetime, agreement => agreement_view(&l.agreement),
         organisation => l.organisation.clone().unwrap_or_default(),
         person => l.person.clone().unwrap_or_default(),
         hash => e.hash.clone(),
@@ -363,7 +363,7 @@ mod tests {
                         frame.clone(),
                         context! {
                             rows => vec![context! { seq => 3, kind => "claim.filed", kind_words => "",
-                                at => "x", datetime => "x", agreement => (), organisation => "",
+                                day => "x", time => "x", datetime => "x", agreement => (), organisation => "",
                                 person => "<b>", hash => "abcdef", short_hash => "abc" }],
                             kinds => vec![context! { value => "claim.filed", label => "claim.filed" }],
                             organisations => vec![context! { value => "o1", label => "Org" }],

@@ -59,6 +59,18 @@ async fn browse(b: &mut Browser, query: &str) -> (String, Vec<i64>) {
     (page, seqs)
 }
 
+/// Writes `data` into event `seq` behind the application's back, as someone with the
+/// database could.
+fn set_data(app: &TestApp, seq: i64, data: &str) {
+    let changed = app.db(|c| {
+        diesel::update(audit_events::table.find(seq))
+            .set(audit_events::data.eq(data))
+            .execute(c)
+            .unwrap()
+    });
+    assert_eq!(changed, 1);
+}
+
 #[actix_web::test]
 async fn a_clean_chain_reads_as_verified_with_its_count() {
     let app = TestApp::spawn_long_sessions().await;
@@ -137,12 +149,7 @@ async fn an_event_changed_in_the_database_is_named_with_what_is_wrong() {
     });
     let forged = data.replacen("approved", "rejected", 1);
     assert_ne!(forged, data);
-    app.db(|c| {
-        diesel::update(audit_events::table.find(approve))
-            .set(audit_events::data.eq(&forged))
-            .execute(c)
-            .unwrap()
-    });
+    set_data(&app, approve, &forged);
     let (s, _, page) = b.get(CHAIN).await;
     assert_eq!(s, 200, "{page}");
     let page = text(&page);
@@ -171,12 +178,7 @@ async fn an_event_changed_in_the_database_is_named_with_what_is_wrong() {
     );
 
     // Put back, the chain holds again; a broken link to the event before is named as that.
-    app.db(|c| {
-        diesel::update(audit_events::table.find(approve))
-            .set(audit_events::data.eq(&data))
-            .execute(c)
-            .unwrap()
-    });
+    set_data(&app, approve, &data);
     let (_, _, page) = b.get(CHAIN).await;
     assert!(text(&page).contains("Chuỗi còn nguyên vẹn"), "{page}");
     let (sign, _) = events
