@@ -38,6 +38,23 @@ pub fn get_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Agreeme
     }
 }
 
+/// The id of the agreement numbered `number`, if there is one.
+pub fn id_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<String>> {
+    agreements::table
+        .filter(agreements::number.eq(number))
+        .select(agreements::id)
+        .first(conn)
+        .optional()
+}
+
+/// The numbers of the agreements `ids`, as (id, number), in one query.
+pub fn numbers_by_id(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    agreements::table
+        .filter(agreements::id.eq_any(ids))
+        .select((agreements::id, agreements::number))
+        .load(conn)
+}
+
 /// The next agreement number for `year`: PREFIX-YEAR-NNNNNN, gap-free per year.
 pub fn next_number(conn: &mut DbConn, prefix: &str, year: i32) -> QueryResult<String> {
     let value = bump_counter(conn, &format!("agreement-{year}"))?;

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 pub mod model;
 
-use model::BrokenLink;
+use model::{BrokenLink, EventRef, Problem};
 pub use model::{Event, Verification};
 
 use crate::db::schema::{audit_events, audit_head};
@@ -169,7 +169,8 @@ pub fn for_entity(
         .load(conn)
 }
 
-/// Walks the whole chain in order, in pages, and names the first broken link.
+/// Walks the whole chain in order, in pages, and names the first broken link: the event, and
+/// what is wrong with it.
 pub fn verify(conn: &mut DbConn) -> QueryResult<Verification> {
     const PAGE: i64 = 2000;
     let (head_seq, head_hash): (i64, String) = audit_head::table
@@ -178,12 +179,15 @@ pub fn verify(conn: &mut DbConn) -> QueryResult<Verification> {
         .first(conn)?;
     let mut expected_seq = 1;
     let mut prev = GENESIS.to_string();
+    let mut last: Option<EventRef> = None;
     let mut checked = 0;
-    let broken = |seq: i64, reason: String, checked: i64, prev: &str| Verification {
-        ok: false,
-        events_checked: checked,
-        head_hash: prev.to_string(),
-        first_broken: Some(BrokenLink { seq, reason }),
+    let link = |seq: i64, problem: Problem, reason: String, event: Option<&Event>| {
+        Some(BrokenLink {
+            seq,
+            reason,
+            problem,
+            event: event.map(EventRef::from),
+        })
     };
     loop {
         let page: Vec<Event> = audit_events::table
@@ -198,66 +202,142 @@ pub fn verify(conn: &mut DbConn) -> QueryResult<Verification> {
             break;
         }
         for ev in &page {
-            if ev.seq != expected_seq {
-                return Ok(broken(
+            let broken = if ev.seq != expected_seq {
+                link(
                     expected_seq,
+                    Problem::Missing,
                     format!("event {expected_seq} is missing (next is {})", ev.seq),
-                    checked,
-                    &prev,
-                ));
-            }
-            if ev.prev_hash != prev {
-                return Ok(broken(
+                    None,
+                )
+            } else if ev.prev_hash != prev {
+                link(
                     ev.seq,
+                    Problem::LinkBroken,
                     "prev_hash does not match the previous event's hash".into(),
-                    checked,
-                    &prev,
-                ));
-            }
-            let recomputed = event_hash(
-                ev.seq,
-                ev.at,
-                ev.actor_user_id.as_deref(),
-                ev.actor_organisation_id.as_deref(),
-                &ev.action,
-                &ev.entity_type,
-                &ev.entity_id,
-                &ev.data,
-                &ev.prev_hash,
-            );
-            if recomputed != ev.hash {
-                return Ok(broken(
+                    Some(ev),
+                )
+            } else if recomputed(ev) != ev.hash {
+                link(
                     ev.seq,
+                    Problem::Altered,
                     "content does not match its hash (the event was altered)".into(),
-                    checked,
-                    &prev,
-                ));
+                    Some(ev),
+                )
+            } else {
+                None
+            };
+            if broken.is_some() {
+                return Ok(outcome(checked, prev, last, broken));
             }
             prev = ev.hash.clone();
+            last = Some(EventRef::from(ev));
             expected_seq += 1;
             checked += 1;
         }
     }
-    if checked != head_seq {
-        return Ok(broken(
+    let broken = if checked != head_seq {
+        link(
             expected_seq,
+            Problem::Truncated,
             format!("the chain ends at {checked} but the head records {head_seq} events"),
-            checked,
-            &prev,
-        ));
-    }
-    if prev != head_hash {
-        return Ok(broken(
+            None,
+        )
+    } else if prev != head_hash {
+        link(
             head_seq,
+            Problem::HeadMismatch,
             "the head hash does not match the last event".into(),
-            checked,
-            &prev,
-        ));
-    }
-    Ok(Verification {
-        ok: true,
+            None,
+        )
+    } else {
+        None
+    };
+    Ok(outcome(checked, prev, last, broken))
+}
+
+/// What a walk found: how far it verified and, if so, where it broke.
+fn outcome(
+    checked: i64,
+    head_hash: String,
+    last_verified: Option<EventRef>,
+    first_broken: Option<BrokenLink>,
+) -> Verification {
+    Verification {
+        ok: first_broken.is_none(),
         events_checked: checked,
-        head_hash: prev,
-        first_broken: None,
-    })
+        head_hash,
+        last_verified,
+        first_broken,
+    }
+}
+
+/// The hash `ev`'s stored content gives.
+fn recomputed(ev: &Event) -> String {
+    event_hash(
+        ev.seq,
+        ev.at,
+        ev.actor_user_id.as_deref(),
+        ev.actor_organisation_id.as_deref(),
+        &ev.action,
+        &ev.entity_type,
+        &ev.entity_id,
+        &ev.data,
+        &ev.prev_hash,
+    )
+}
+
+/// What the event browser narrows the chain to; every part optional.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Events about this agreement.
+    pub agreement_id: Option<String>,
+    /// Events an organisation's user (or the organisation) made.
+    pub organisation_id: Option<String>,
+    /// One kind (`agreement.approve`).
+    pub action: Option<String>,
+    /// From this instant (UTC), included.
+    pub from: Option<NaiveDateTime>,
+    /// Before this instant (UTC).
+    pub before: Option<NaiveDateTime>,
+}
+
+/// Up to `limit` events matching `filter` after skipping `offset`, newest first.
+pub fn browse(
+    conn: &mut DbConn,
+    filter: &EventFilter,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<Event>> {
+    let mut q = audit_events::table.into_boxed();
+    if let Some(id) = &filter.agreement_id {
+        q = q
+            .filter(audit_events::entity_type.eq("agreement"))
+            .filter(audit_events::entity_id.eq(id.clone()));
+    }
+    if let Some(org) = &filter.organisation_id {
+        q = q.filter(audit_events::actor_organisation_id.eq(org.clone()));
+    }
+    if let Some(action) = &filter.action {
+        q = q.filter(audit_events::action.eq(action.clone()));
+    }
+    if let Some(from) = filter.from {
+        q = q.filter(audit_events::at.ge(from));
+    }
+    if let Some(before) = filter.before {
+        q = q.filter(audit_events::at.lt(before));
+    }
+    q.order(audit_events::seq.desc())
+        .limit(limit)
+        .offset(offset)
+        .select(Event::as_select())
+        .load(conn)
+}
+
+/// The kinds of event the chain holds, by name.
+pub fn kinds(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    audit_events::table
+        .select(audit_events::action)
+        .distinct()
+        .order(audit_events::action.asc())
+        .load(conn)
 }

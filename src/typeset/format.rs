@@ -86,6 +86,16 @@ pub fn date(lang: &str, d: NaiveDate) -> String {
     }
 }
 
+/// A whole number with its digits grouped: `12.345` in Vietnamese, `12,345` otherwise.
+pub fn count(lang: &str, n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let sign = if n < 0 { "-" } else { "" };
+    format!(
+        "{sign}{}",
+        group(&digits, if lang == "vi" { '.' } else { ',' })
+    )
+}
+
 /// A number of days: `90 ngày`, `90 days`, `90 天`.
 pub fn days(lang: &str, n: u32) -> String {
     match lang {

@@ -21,6 +21,7 @@ use crate::error::AppError;
 use crate::rules::lifecycle::{Action, Status, MAX_PERIOD_DAYS};
 use crate::rules::roles::Role;
 use crate::settlement::money::{parse_rate, Currency};
+use crate::settlement::pricing::Tax;
 use crate::settlement::terms::{Price, Terms};
 use crate::typeset::format;
 use crate::AppState;
@@ -380,6 +381,9 @@ fn overview_context(
             reason => t.reason.clone(), days => t.days.clone(),
             trial_start => if t.trial_start.is_empty() { default_start } else { t.trial_start.clone() },
             insurance_product_id => t.insurance_product_id.clone(),
+            insurance_coverage => t.insurance_coverage.clone(),
+            tax_kind => t.tax_kind.clone(), tax_rate => t.tax_rate.clone(),
+            tax_basis => t.tax_basis.clone(),
         },
     }
 }
@@ -584,6 +588,17 @@ struct ActionForm {
     trial_start: String,
     #[serde(default)]
     insurance_product_id: String,
+    /// The cover asked of the product, major units; empty for its maximum.
+    #[serde(default)]
+    insurance_coverage: String,
+    /// The tax stated at conversion: empty or `none`, `rate` or `exempt`.
+    #[serde(default)]
+    tax_kind: String,
+    /// A percentage (`10`, `3,5`).
+    #[serde(default)]
+    tax_rate: String,
+    #[serde(default)]
+    tax_basis: String,
 }
 
 /// The form's own checks: the action's input, or the fields at fault (catalogue keys).
@@ -618,7 +633,13 @@ fn read_input(
             }
             let product = form.insurance_product_id.trim();
             input.insurance_product_id = Some(product.to_string()).filter(|p| !p.is_empty());
+            let cover = form.insurance_coverage.trim();
+            input.insurance_coverage = Some(cover.to_string()).filter(|c| !c.is_empty());
         }
+        Action::Convert => match read_tax(form) {
+            Ok(tax) => input.tax = tax,
+            Err(fault) => errors.push(fault),
+        },
         _ => {}
     }
     if errors.is_empty() {
@@ -628,15 +649,38 @@ fn read_input(
     }
 }
 
+/// The tax the conversion form states, if any: a rate typed as a percentage, or an
+/// exemption with its legal basis (as the API's `tax`); or the field at fault.
+fn read_tax(form: &ActionForm) -> Result<Option<Tax>, (&'static str, &'static str)> {
+    let tax = match form.tax_kind.trim() {
+        "" | "none" => return Ok(None),
+        "rate" => super::technologies::fraction_of(&form.tax_rate)
+            .map(|rate| Tax::Rate { rate })
+            .ok_or(("tax_rate", "agreement.error.tax_rate"))?,
+        "exempt" => Tax::Exempt {
+            basis: form.tax_basis.trim().to_string(),
+        },
+        _ => return Err(("tax_kind", "agreement.error.general")),
+    };
+    tax.check().map_err(|(field, _)| match field {
+        "basis" => ("tax_basis", "agreement.error.tax_basis"),
+        _ => ("tax_rate", "agreement.error.tax_rate"),
+    })?;
+    Ok(Some(tax))
+}
+
 /// The form field and the words for an error app found in an action's input.
 fn field_words(field: &str) -> (&'static str, &'static str) {
     match field {
         "reason" => ("reason", "agreement.error.reason_long"),
         "days" => ("days", "agreement.error.days"),
         "trial_start" => ("trial_start", "agreement.error.trial_start"),
-        "insurer_id" | "insurance_product_id" | "insurance_coverage" => {
+        "insurer_id" | "insurance_product_id" => {
             ("insurance_product_id", "agreement.error.product")
         }
+        "insurance_coverage" => ("insurance_coverage", "agreement.error.coverage"),
+        "tax.rate" => ("tax_rate", "agreement.error.tax_rate"),
+        "tax.basis" => ("tax_basis", "agreement.error.tax_basis"),
         _ => ("general", "agreement.error.general"),
     }
 }

@@ -370,8 +370,24 @@ mod tests {
             for role in ["insurer", "admin", "auditor"] {
                 let (name, ctx) = page(lang, home(Board::Other));
                 let other = render(&pages, lang, role, name, ctx);
-                // No link but the frame's own.
-                assert!(!other.contains("href=\"/trials"), "{other}");
+                if role == "auditor" {
+                    // The auditor's own pages, the documents' check and the reports.
+                    for link in [
+                        "/trials",
+                        "/audit/chain",
+                        "/audit/events",
+                        "/audit/documents",
+                        "/admin/reports",
+                    ] {
+                        assert!(
+                            other.contains(&format!("href=\"{link}\"")),
+                            "{link}: {other}"
+                        );
+                    }
+                } else {
+                    // No link but the frame's own.
+                    assert!(!other.contains("href=\"/trials"), "{other}");
+                }
             }
         }
         assert_eq!(month("vi", today), "tháng 3/2026");

@@ -13,6 +13,7 @@
 
 mod account;
 mod agreement;
+mod audit;
 mod catalogue;
 mod dashboard;
 pub mod frame;
@@ -46,6 +47,7 @@ const GROUPS: &[Group] = &[
     technologies::GROUP,
     agreement::GROUP,
     money::GROUP,
+    audit::GROUP,
 ];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");

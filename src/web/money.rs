@@ -152,6 +152,32 @@ async fn payments_page(
     show_payments(&state, &visitor, actor, id.into_inner(), 200, None, None).await
 }
 
+/// One tab of agreement `id`: its view model loaded through app (`load`, off the async
+/// workers; the failure page, 404 for what the visitor may not see, when it cannot be), set
+/// with `template` and what `context` makes of it, answered with `status`.
+#[allow(clippy::too_many_arguments)]
+async fn show_tab<T, L, C>(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    actor: Actor,
+    id: String,
+    status: u16,
+    template: &str,
+    load: L,
+    context: C,
+) -> HttpResponse
+where
+    T: Send + 'static,
+    L: FnOnce(&AppState, &Actor, &str) -> Result<T, AppError> + Send + 'static,
+    C: FnOnce(&Actor, &T) -> Value,
+{
+    let who = actor.clone();
+    match blocking(state, move |st| load(st, &who, &id)).await {
+        Ok(model) => visitor.page(state, status, template, context(&actor, &model)),
+        Err(e) => visitor.failure(state, e, ""),
+    }
+}
+
 /// The payments tab, with a form set again (`status` 422) or fresh (200).
 async fn show_payments(
     state: &web::Data<AppState>,
@@ -162,13 +188,18 @@ async fn show_payments(
     payment: Again<PaymentForm>,
     sales: Again<SalesForm>,
 ) -> HttpResponse {
-    let who = actor.clone();
-    let money = match blocking(state, move |st| crate::app::contracts::money(st, &who, &id)).await {
-        Ok(money) => money,
-        Err(e) => return visitor.failure(state, e, ""),
-    };
-    let ctx = payments_context(state, visitor, &actor, &money, payment, sales);
-    visitor.page(state, status, "money/payments.html", ctx)
+    let template = "money/payments.html";
+    show_tab(
+        state,
+        visitor,
+        actor,
+        id,
+        status,
+        template,
+        crate::app::contracts::money,
+        |actor, money| payments_context(state, visitor, actor, money, payment, sales),
+    )
+    .await
 }
 
 /// The calendar quarters an SME may report now: begun on or after the quarter of the
@@ -372,8 +403,12 @@ async fn record_payment(
         return visitor.failure(&state, AppError::PreconditionRequired, &back);
     };
     let Ok(received_on) = NaiveDate::parse_from_str(form.received_on.trim(), "%Y-%m-%d") else {
-        let errors = vec![FieldError::new("received_on", "not a date")];
-        return payment_again(&state, &visitor, actor, id, form, &errors).await;
+        let errors = pay_errors(
+            &visitor,
+            &state,
+            &[FieldError::new("received_on", "not a date")],
+        );
+        return payment_again(&state, &visitor, actor, id, form, errors).await;
     };
     let input = PaymentInput {
         amount: form.amount.trim().to_string(),
@@ -388,10 +423,35 @@ async fn record_payment(
     match done {
         Ok(_) => see_other(&back),
         Err(AppError::Validation(errors)) => {
-            payment_again(&state, &visitor, actor, id, form, &errors).await
+            let errors = pay_errors(&visitor, &state, &errors);
+            payment_again(&state, &visitor, actor, id, form, errors).await
+        }
+        // A reference this agreement already has is the form's to show, beside the field.
+        Err(AppError::Conflict(_)) if reference_recorded(&state, &actor, &id, &form).await => {
+            let taken = visitor.words(&state, "money.pay.error.reference_taken", &[]);
+            let errors = BTreeMap::from([("reference".to_string(), taken)]);
+            payment_again(&state, &visitor, actor, id, form, errors).await
         }
         Err(e) => visitor.failure(&state, e, &back),
     }
+}
+
+/// Whether the payments of agreement `id` already have the reference typed in `form`.
+async fn reference_recorded(
+    state: &web::Data<AppState>,
+    actor: &Actor,
+    id: &str,
+    form: &PaymentForm,
+) -> bool {
+    let (who, at) = (actor.clone(), id.to_string());
+    let reference = form.reference.trim().to_string();
+    blocking(state, move |st| crate::app::contracts::money(st, &who, &at))
+        .await
+        .is_ok_and(|money| {
+            money
+                .statement
+                .is_some_and(|st| st.payments.iter().any(|p| p.reference == reference))
+        })
 }
 
 /// The payments tab with the payment form set again (422).
@@ -401,17 +461,19 @@ async fn payment_again(
     actor: Actor,
     id: String,
     form: PaymentForm,
-    errors: &[FieldError],
+    errors: BTreeMap<String, String>,
 ) -> HttpResponse {
-    let errors = messages(
-        visitor,
-        state,
-        errors,
-        "money.pay.error",
-        &["amount", "received_on", "reference"],
-        &[],
-    );
     show_payments(state, visitor, actor, id, 422, Some((form, errors)), None).await
+}
+
+/// The payment form's messages for the fields app or the form found at fault.
+fn pay_errors(
+    visitor: &Visitor,
+    state: &AppState,
+    errors: &[FieldError],
+) -> BTreeMap<String, String> {
+    let fields = ["amount", "received_on", "reference"];
+    messages(visitor, state, errors, "money.pay.error", &fields, &[])
 }
 
 async fn report_sales(
@@ -512,13 +574,18 @@ async fn show_cover(
     choice: Again<ChoiceForm>,
     claim: Again<ClaimForm>,
 ) -> HttpResponse {
-    let who = actor.clone();
-    let cover = match blocking(state, move |st| crate::app::insurance::cover(st, &who, &id)).await {
-        Ok(cover) => cover,
-        Err(e) => return visitor.failure(state, e, ""),
-    };
-    let ctx = cover_context(visitor, &actor, &cover, choice, claim);
-    visitor.page(state, status, "money/cover.html", ctx)
+    let template = "money/cover.html";
+    show_tab(
+        state,
+        visitor,
+        actor,
+        id,
+        status,
+        template,
+        crate::app::insurance::cover,
+        |actor, cover| cover_context(visitor, actor, cover, choice, claim),
+    )
+    .await
 }
 
 /// A product as the page shows it, in the page language.

@@ -405,14 +405,7 @@ async fn edit_form(
     SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
     let id = id.into_inner();
-    let found = {
-        let id = id.clone();
-        blocking(&state, move |st| {
-            crate::app::technologies::for_editing(st, &actor, &id)
-        })
-        .await
-    };
-    match found {
+    match editing(&state, &visitor, actor, id.clone()).await {
         Ok((t, _)) => tech_page(
             &visitor,
             &state,
@@ -421,7 +414,7 @@ async fn edit_form(
             &TechForm::of(&t),
             all_errors(&TECH_FIELDS, BTreeMap::new()),
         ),
-        Err(e) => visitor.failure(&state, e, "/technologies"),
+        Err(page) => page,
     }
 }
 
@@ -438,15 +431,8 @@ async fn update(
     };
     let back = format!("/technologies/{id}/edit");
     // Whose technology it is is checked before anything typed is answered.
-    let seen = {
-        let (id, actor) = (id.clone(), actor.clone());
-        blocking(&state, move |st| {
-            crate::app::technologies::for_editing(st, &actor, &id)
-        })
-        .await
-    };
-    if let Err(e) = seen {
-        return visitor.failure(&state, e, "/technologies");
+    if let Err(page) = editing(&state, &visitor, actor.clone(), id.clone()).await {
+        return page;
     }
     let Ok(expected) = form.version.trim().parse::<i64>() else {
         return visitor.failure(&state, AppError::PreconditionRequired, &back);
@@ -542,7 +528,7 @@ fn percent_input(lang: &str, fraction: &str) -> String {
 
 /// A percentage as typed (`3,5`, `3.5`, `3.5%`) as the fraction the terms hold (`0.035`);
 /// `None` when it is not a number.
-fn fraction_of(typed: &str) -> Option<String> {
+pub(super) fn fraction_of(typed: &str) -> Option<String> {
     let text = typed.trim().trim_end_matches('%').trim().replace(',', ".");
     let shaped = !text.is_empty()
         && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
@@ -1150,20 +1136,30 @@ fn terms_view(
     )
 }
 
+/// Technology `id` and its terms' versions, newest first, as its institute edits them; the
+/// failure page (404 for another's, back to the list) when it cannot be read.
+async fn editing(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    actor: Actor,
+    id: String,
+) -> Result<(Technology, Vec<TermsVersion>), HttpResponse> {
+    blocking(state, move |st| {
+        crate::app::technologies::for_editing(st, &actor, &id)
+    })
+    .await
+    .map_err(|e| visitor.failure(state, e, "/technologies"))
+}
+
 async fn terms_page(
     state: web::Data<AppState>,
     id: web::Path<String>,
     q: web::Query<PreviewQuery>,
     SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let id = id.into_inner();
-    let (technology, history) = match blocking(&state, move |st| {
-        crate::app::technologies::for_editing(st, &actor, &id)
-    })
-    .await
-    {
+    let (technology, history) = match editing(&state, &visitor, actor, id.into_inner()).await {
         Ok(found) => found,
-        Err(e) => return visitor.failure(&state, e, "/technologies"),
+        Err(page) => return page,
     };
     let form = TermsForm::of(
         visitor.lang,
@@ -1193,16 +1189,9 @@ async fn add_terms(
     let Some(form) = frame::form::<TermsForm>(&req, &body) else {
         return visitor.error(&state, 403, "error.forbidden", context! {});
     };
-    let (technology, history) = {
-        let (id, actor) = (id.clone(), actor.clone());
-        match blocking(&state, move |st| {
-            crate::app::technologies::for_editing(st, &actor, &id)
-        })
-        .await
-        {
-            Ok(found) => found,
-            Err(e) => return visitor.failure(&state, e, "/technologies"),
-        }
+    let (technology, history) = match editing(&state, &visitor, actor.clone(), id.clone()).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let again = |errors| {
         terms_view(
@@ -1248,14 +1237,9 @@ async fn compare(
     q: web::Query<CompareQuery>,
     SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let id = id.into_inner();
-    let (technology, history) = match blocking(&state, move |st| {
-        crate::app::technologies::for_editing(st, &actor, &id)
-    })
-    .await
-    {
+    let (technology, history) = match editing(&state, &visitor, actor, id.into_inner()).await {
         Ok(found) => found,
-        Err(e) => return visitor.failure(&state, e, "/technologies"),
+        Err(page) => return page,
     };
     let back = format!("/technologies/{}/terms", technology.id);
     let find = |asked: &Option<String>| {

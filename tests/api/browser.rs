@@ -3,7 +3,7 @@
 
 use reqwest::header::{HeaderMap, ACCEPT_LANGUAGE, COOKIE, SET_COOKIE};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, PASSWORD};
 
 /// A browser that does not follow redirects and keeps the cookies it is given.
 pub struct Browser {
@@ -102,4 +102,27 @@ impl Browser {
         )
         .await
     }
+
+    /// A browser signed in through the form as the fixture user with `email`.
+    pub async fn signed_in(app: &TestApp, email: &str) -> Browser {
+        let mut b = Browser::new(app);
+        let (s, _, page) = b.sign_in(email, PASSWORD).await;
+        assert_eq!(s, 303, "{page}");
+        b
+    }
+
+    /// Switches the pages to `lang` with the language switch.
+    pub async fn language(&mut self, lang: &str) {
+        let (s, _, _) = self.get(&format!("/lang/{lang}?back=/home")).await;
+        assert_eq!(s, 303);
+    }
+}
+
+/// A page's text as a person reads it (the templates escape quotes and brackets).
+pub fn text(page: &str) -> String {
+    page.replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }

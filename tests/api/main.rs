@@ -25,6 +25,7 @@ mod synthetic;
 mod web;
 mod web_account;
 mod web_agreement;
+mod web_audit;
 mod web_catalogue;
 mod web_dashboard;
 mod web_money;

@@ -292,7 +292,30 @@ async fn a_trial_from_request_to_conversion_through_the_pages() {
     );
     assert_eq!(status_of(&app, &w.inst_b, &id).await["status"], "requested");
 
-    // Approved with the product: the terms in plain words, the confirmation.
+    // A cover above the product's maximum: beside the cover, what was typed kept.
+    let (s, _, page) = post_action(
+        &mut inst,
+        &id,
+        "approve",
+        &version,
+        &[
+            ("trial_start", "2026-03-05"),
+            ("insurance_product_id", &w.product_a),
+            ("insurance_coverage", "20000.00"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 422, "{page}");
+    assert!(
+        page.contains("Please enter a cover more than the product"),
+        "{page}"
+    );
+    assert!(page.contains("approve-insurance_coverage-error\" aria-invalid=\"true\""));
+    assert!(page.contains("value=\"20000.00\""), "{page}");
+    assert_eq!(status_of(&app, &w.inst_b, &id).await["status"], "requested");
+
+    // Approved with the product and the cover chosen: the terms in plain words, the
+    // confirmation.
     let page = take(
         &mut inst,
         &id,
@@ -300,6 +323,7 @@ async fn a_trial_from_request_to_conversion_through_the_pages() {
         &[
             ("trial_start", "2026-03-05"),
             ("insurance_product_id", &w.product_a),
+            ("insurance_coverage", "8000.00"),
         ],
     )
     .await;
@@ -322,6 +346,9 @@ async fn a_trial_from_request_to_conversion_through_the_pages() {
     let a = status_of(&app, &w.inst_b, &id).await;
     assert_eq!(a["status"], "approved");
     assert_eq!(a["trial_start"], "2026-03-05");
+    let (_, _, cover) = inst.get(&format!("/agreements/{id}/cover")).await;
+    assert!(cover.contains("US$8,000.00"), "the cover chosen: {cover}");
+    assert!(!cover.contains("US$10,000.00</dd>"), "{cover}");
 
     // The SME's page from before approval is stale: the 412 page, nothing changed.
     let (s, _, page) = post_action(&mut sme, &id, "withdraw", &sme_stale_version, &[]).await;
@@ -367,8 +394,64 @@ async fn a_trial_from_request_to_conversion_through_the_pages() {
         page.contains("aria-describedby=\"extend-days-error\"") && page.contains("value=\"ten\"")
     );
 
-    // Converted through the form; the contract among the documents.
-    let page = take(&mut sme, &id, "convert", &[]).await;
+    // A tax stated wrongly: beside its field, what was typed kept, nothing converted.
+    let version = shown_version(&sme.get(&page_of).await.2);
+    for (fields, field, words) in [
+        (
+            [
+                ("tax_kind", "rate"),
+                ("tax_rate", "mười"),
+                ("tax_basis", ""),
+            ],
+            "tax_rate",
+            "Vui lòng nhập thuế suất dạng phần trăm",
+        ),
+        (
+            [("tax_kind", "rate"), ("tax_rate", "150"), ("tax_basis", "")],
+            "tax_rate",
+            "Vui lòng nhập thuế suất dạng phần trăm",
+        ),
+        (
+            [
+                ("tax_kind", "exempt"),
+                ("tax_rate", ""),
+                ("tax_basis", "  "),
+            ],
+            "tax_basis",
+            "Vui lòng nêu căn cứ pháp lý của việc miễn thuế",
+        ),
+    ] {
+        let (s, _, page) = post_action(&mut sme, &id, "convert", &version, &fields).await;
+        assert_eq!(s, 422, "{fields:?}: {page}");
+        assert!(page.contains(words), "{page}");
+        assert!(page.contains(&format!("aria-describedby=\"convert-{field}-error\"")));
+        assert!(page.contains("value=\"rate\" checked") == (fields[0].1 == "rate"));
+        assert!(
+            page.contains(&format!("value=\"{}\"", fields[1].1)),
+            "{page}"
+        );
+    }
+    assert_eq!(status_of(&app, &w.sme_a, &id).await["status"], "active");
+
+    // Converted through the form with the tax stated; the contract among the documents.
+    let page = take(
+        &mut sme,
+        &id,
+        "convert",
+        &[("tax_kind", "rate"), ("tax_rate", "10"), ("tax_basis", "")],
+    )
+    .await;
+    let (s, st) = app
+        .get(
+            &w.sme_a.token,
+            &format!("/api/v1/agreements/{id}/settlement"),
+        )
+        .await;
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(
+        st["tax"],
+        serde_json::json!({"kind": "rate", "rate": "0.1", "basis": null, "amount": "1200.00"})
+    );
     assert!(page.contains("Đã nhận chuyển giao công nghệ."), "{page}");
     assert!(page.contains("Đã chuyển giao"));
     assert_eq!(status_of(&app, &w.sme_a, &id).await["status"], "converted");

@@ -418,8 +418,22 @@ async fn other_roles_see_what_they_can_do() {
             has(&page, org);
             has(&page, role);
             has(&page, can);
-            lacks(&page, "href=\"/trials");
             lacks(&page, "href=\"/agreements");
+            if user.email == w.auditor.email {
+                // The auditor's own pages, the trials it reads, documents and reports.
+                for href in [
+                    "/audit/chain",
+                    "/audit/events",
+                    "/audit/documents",
+                    "/admin/reports",
+                    "/trials",
+                ] {
+                    has(&page, &format!("href=\"{href}\""));
+                }
+            } else {
+                lacks(&page, "href=\"/trials");
+                lacks(&page, "href=\"/audit/");
+            }
         }
     }
 }

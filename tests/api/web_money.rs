@@ -10,24 +10,12 @@ use serde_json::{json, Value};
 use usefirst::settlement::money::Currency;
 use usefirst::typeset::format;
 
-use crate::browser::Browser;
+use crate::browser::{text, Browser};
 use crate::helpers::*;
-
-/// The page's text as a person reads it (the templates escape quotes).
-fn text(page: &str) -> String {
-    page.replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
 
 /// A browser signed in as `user`.
 async fn browser(app: &TestApp, user: &User) -> Browser {
-    let mut b = Browser::new(app);
-    let (s, _, page) = b.sign_in(&user.email, PASSWORD).await;
-    assert_eq!(s, 303, "{page}");
-    b
+    Browser::signed_in(app, &user.email).await
 }
 
 /// The value of the form field `name` on `page` (the first).
@@ -59,6 +47,38 @@ async fn statement(app: &TestApp, user: &User, id: &str) -> Value {
     st
 }
 
+/// Posts the payment form of agreement `id` as `b` with its token (or `token`, a forged
+/// one): the version shown, amount, day received and reference.
+async fn pay(
+    b: &mut Browser,
+    id: &str,
+    token: Option<&str>,
+    [version, amount, received_on, reference]: [&str; 4],
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let csrf = token.map_or_else(|| b.csrf(), str::to_string);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("version", version),
+        ("amount", amount),
+        ("received_on", received_on),
+        ("reference", reference),
+    ];
+    b.post(&format!("/agreements/{id}/payments"), &form).await
+}
+
+/// How many payments agreement `id` (sme_b's with institute B) has recorded, by the API.
+async fn recorded(app: &TestApp, w: &World, id: &str) -> usize {
+    let payments = &statement(app, &w.inst_b, id).await["payments"];
+    payments.as_array().unwrap().len()
+}
+
+/// The app, its clock movable for months, and the fixture world.
+async fn started() -> (TestApp, World) {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    (app, w)
+}
+
 /// sme_b's trial of tech_b (USD 12,000.00 in 4 × 3,000.00, shares 60/30/10, insured by
 /// product A), signed; returns its id.
 async fn signed_b(app: &TestApp, w: &World) -> String {
@@ -67,8 +87,7 @@ async fn signed_b(app: &TestApp, w: &World) -> String {
 
 #[actix_web::test]
 async fn the_statement_shows_payments_and_only_the_institute_records_them() {
-    let app = TestApp::spawn_long_sessions().await;
-    let w = app.world().await;
+    let (app, w) = started().await;
     let id = signed_b(&app, &w).await;
     let tab = format!("/agreements/{id}/money");
     let mut sme = browser(&app, &w.sme_b).await;
@@ -142,18 +161,13 @@ async fn the_statement_shows_payments_and_only_the_institute_records_them() {
     let version = field(&page, "version");
     let today = st["as_of"].as_str().unwrap().to_string();
     assert_eq!(field(&page, "received_on"), today);
-    let (s, h, page) = inst
-        .post(
-            &format!("/agreements/{id}/payments"),
-            &[
-                ("csrf", &inst.csrf()),
-                ("version", &version),
-                ("amount", "4500.00"),
-                ("received_on", &today),
-                ("reference", "CK-0001"),
-            ],
-        )
-        .await;
+    let (s, h, page) = pay(
+        &mut inst,
+        &id,
+        None,
+        [&version, "4500.00", &today, "CK-0001"],
+    )
+    .await;
     assert_eq!(s, 303, "{page}");
     assert_eq!(h[LOCATION].to_str().unwrap(), tab);
     let st = statement(&app, &w.inst_b, &id).await;
@@ -195,18 +209,13 @@ async fn the_statement_shows_payments_and_only_the_institute_records_them() {
     }
 
     // A form shown before that payment was recorded is stale: the 412 page, nothing recorded.
-    let (s, _, page) = inst
-        .post(
-            &format!("/agreements/{id}/payments"),
-            &[
-                ("csrf", &inst.csrf()),
-                ("version", &version),
-                ("amount", "100.00"),
-                ("received_on", &today),
-                ("reference", "CK-0002"),
-            ],
-        )
-        .await;
+    let (s, _, page) = pay(
+        &mut inst,
+        &id,
+        None,
+        [&version, "100.00", &today, "CK-0002"],
+    )
+    .await;
     assert_eq!(s, 412, "{page}");
     assert!(
         page.contains("Đã có người thay đổi trong lúc bạn xem"),
@@ -221,18 +230,7 @@ async fn the_statement_shows_payments_and_only_the_institute_records_them() {
     let (_, _, page) = inst.get(&tab).await;
     let version = field(&page, "version");
     for bad in ["ba nghìn", "99999.00", "0"] {
-        let (s, _, page) = inst
-            .post(
-                &format!("/agreements/{id}/payments"),
-                &[
-                    ("csrf", &inst.csrf()),
-                    ("version", &version),
-                    ("amount", bad),
-                    ("received_on", &today),
-                    ("reference", "CK-0003"),
-                ],
-            )
-            .await;
+        let (s, _, page) = pay(&mut inst, &id, None, [&version, bad, &today, "CK-0003"]).await;
         assert_eq!(s, 422, "{bad}: {page}");
         assert!(
             page.contains(&format!(
@@ -247,13 +245,24 @@ async fn the_statement_shows_payments_and_only_the_institute_records_them() {
             "the other fields are kept"
         );
     }
-    assert_eq!(
-        statement(&app, &w.inst_b, &id).await["payments"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
+    // The reference of a payment already recorded: beside the reference, as typed, nothing
+    // recorded twice.
+    let (s, _, page) = pay(
+        &mut inst,
+        &id,
+        None,
+        [&version, "100.00", &today, " CK-0001 "],
+    )
+    .await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("id=\"pay-reference-error\""), "{page}");
+    assert!(
+        page.contains("Một khoản thanh toán với mã tham chiếu này đã được ghi"),
+        "{page}"
     );
+    assert!(page.contains("value=\" CK-0001 \"") && page.contains("value=\"100.00\""));
+    assert!(!page.contains("id=\"pay-amount-error\""), "{page}");
+    assert_eq!(recorded(&app, &w, &id).await, 1);
 
     // The SME sees the statement but no form, and cannot record a payment; nor share-out.
     let (s, _, page) = sme.get(&tab).await;
@@ -264,41 +273,19 @@ async fn the_statement_shows_payments_and_only_the_institute_records_them() {
         "{page}"
     );
     assert!(!page.contains("Phân chia các khoản đã nhận"));
-    let (s, _, page) = sme
-        .post(
-            &format!("/agreements/{id}/payments"),
-            &[
-                ("csrf", &sme.csrf()),
-                ("version", &version),
-                ("amount", "100.00"),
-                ("received_on", &today),
-                ("reference", "CK-SME"),
-            ],
-        )
-        .await;
+    let (s, _, page) = pay(&mut sme, &id, None, [&version, "100.00", &today, "CK-SME"]).await;
     assert!(s == 404 || s == 403, "{s}: {page}");
     assert!(page.contains("<html"), "a page, never JSON");
     // A form without this browser's token is refused.
-    let (s, _, _) = inst
-        .post(
-            &format!("/agreements/{id}/payments"),
-            &[
-                ("csrf", "forged"),
-                ("version", &version),
-                ("amount", "100.00"),
-                ("received_on", &today),
-                ("reference", "CK-F"),
-            ],
-        )
-        .await;
+    let (s, _, _) = pay(
+        &mut inst,
+        &id,
+        Some("forged"),
+        [&version, "100.00", &today, "CK-F"],
+    )
+    .await;
     assert_eq!(s, 403);
-    assert_eq!(
-        statement(&app, &w.inst_b, &id).await["payments"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(recorded(&app, &w, &id).await, 1);
 
     // Past the second instalment's due day, what is left of it is overdue, in words.
     app.pass_days(125);
@@ -324,18 +311,13 @@ async fn the_statement_shows_payments_and_only_the_institute_records_them() {
     let (s, _, _) = other.get(&format!("/agreements/{id}/cover")).await;
     assert_eq!(s, 404);
     let mut other_inst = browser(&app, &w.inst_a).await;
-    let (s, _, _) = other_inst
-        .post(
-            &format!("/agreements/{id}/payments"),
-            &[
-                ("csrf", &other_inst.csrf()),
-                ("version", &version),
-                ("amount", "1.00"),
-                ("received_on", &today),
-                ("reference", "CK-X"),
-            ],
-        )
-        .await;
+    let (s, _, _) = pay(
+        &mut other_inst,
+        &id,
+        None,
+        [&version, "1.00", &today, "CK-X"],
+    )
+    .await;
     assert_eq!(s, 404);
 }
 
@@ -368,8 +350,7 @@ async fn converted_on_royalty_terms(app: &TestApp, w: &World) -> String {
 
 #[actix_web::test]
 async fn the_sme_reports_a_quarters_sales_and_the_institute_sees_it() {
-    let app = TestApp::spawn_long_sessions().await;
-    let w = app.world().await;
+    let (app, w) = started().await;
     let id = converted_on_royalty_terms(&app, &w).await;
     let tab = format!("/agreements/{id}/money");
     let mut sme = browser(&app, &w.sme_a).await;
@@ -479,8 +460,7 @@ async fn the_sme_reports_a_quarters_sales_and_the_institute_sees_it() {
 
 #[actix_web::test]
 async fn the_cover_tab_shows_the_policy_and_a_party_files_a_claim() {
-    let app = TestApp::spawn_long_sessions().await;
-    let w = app.world().await;
+    let (app, w) = started().await;
     let id = signed_b(&app, &w).await;
     let tab = format!("/agreements/{id}/cover");
     let (s, policies) = app
@@ -615,8 +595,7 @@ async fn the_cover_tab_shows_the_policy_and_a_party_files_a_claim() {
 
 #[actix_web::test]
 async fn a_party_chooses_the_insurance_the_terms_require() {
-    let app = TestApp::spawn_long_sessions().await;
-    let w = app.world().await;
+    let (app, w) = started().await;
     // Approved with the insurer named but no product chosen.
     let a = app.request(&w.sme_b, &w.tech_b, "2026-03-10").await;
     let id = id_of(&a);

@@ -6,7 +6,7 @@
 use reqwest::header::LOCATION;
 
 use crate::browser::Browser;
-use crate::helpers::{id_of, TestApp, World, PASSWORD};
+use crate::helpers::{id_of, TestApp, World};
 use usefirst::settlement::money::Currency;
 use usefirst::typeset::format::money;
 
@@ -114,22 +114,31 @@ fn row<'a>(page: &'a str, label: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no row {label} in {page}"))
 }
 
-async fn signed_in(app: &TestApp, email: &str) -> Browser {
-    let mut b = Browser::new(app);
-    let (s, _, _) = b.sign_in(email, PASSWORD).await;
-    assert_eq!(s, 303);
-    b
-}
-
 #[actix_web::test]
 async fn an_institute_lists_edits_and_sets_terms_through_the_pages() {
     let app = TestApp::spawn().await;
     let w: World = app.world().await;
-    let mut b = signed_in(&app, &w.inst_a.email).await;
+    // Two requests for technology A, one for another institute's technology.
+    app.request(&w.sme_a, &w.tech_a, "2026-03-05").await;
+    app.request(&w.sme_b, &w.tech_a, "2026-03-06").await;
+    app.request(&w.sme_a, &w.tech_b, "2026-03-05").await;
+    let mut b = Browser::signed_in(&app, &w.inst_a.email).await;
 
     // Our technologies: its own, listed and draft, with status in words and terms version.
     let (s, _, page) = b.get("/technologies").await;
     assert_eq!(s, 200, "{page}");
+    // Each with the number of agreements made on it.
+    let agreements = |title: &str| -> String {
+        let row = page
+            .split("<tr>")
+            .find(|r| r.contains(title))
+            .unwrap_or_else(|| panic!("no row {title} in {page}"));
+        let label = "data-label=\"Thỏa thuận dùng thử\">";
+        let cell = &row[row.find(label).expect(row) + label.len()..];
+        cell[..cell.find("</td>").unwrap()].to_string()
+    };
+    assert_eq!(agreements("Công nghệ A"), "2");
+    assert_eq!(agreements("Công nghệ Draft"), "0");
     assert!(page.contains("Công nghệ A") && page.contains("Công nghệ Draft"));
     assert!(
         !page.contains("Công nghệ B"),
@@ -437,7 +446,7 @@ async fn an_institute_lists_edits_and_sets_terms_through_the_pages() {
 async fn the_preview_is_the_quote_the_enterprise_gets() {
     let app = TestApp::spawn().await;
     let w: World = app.world().await;
-    let mut b = signed_in(&app, &w.inst_a.email).await;
+    let mut b = Browser::signed_in(&app, &w.inst_a.email).await;
     let terms = format!("/technologies/{}/terms", w.tech_a);
     let (s, _, _) = b.get(&terms).await;
     assert_eq!(s, 200);
@@ -529,7 +538,7 @@ async fn nobody_else_reaches_an_institutes_technology_pages() {
         ]
     };
     for who in [&w.sme_a, &w.inst_b, &w.insurer_a, &w.admin] {
-        let mut b = signed_in(&app, &who.email).await;
+        let mut b = Browser::signed_in(&app, &who.email).await;
         for tech in [&w.tech_a, &w.tech_draft] {
             for path in paths(tech) {
                 let (s, _, page) = b.get(&path).await;

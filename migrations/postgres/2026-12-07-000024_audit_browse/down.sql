@@ -1,0 +1,2 @@
+DROP INDEX audit_events_organisation;
+DROP INDEX audit_events_action;
