@@ -20,6 +20,7 @@ pub mod frame;
 pub mod i18n;
 mod money;
 mod pages;
+mod reports;
 pub mod session;
 mod technologies;
 
@@ -47,6 +48,7 @@ const GROUPS: &[Group] = &[
     technologies::GROUP,
     agreement::GROUP,
     money::GROUP,
+    reports::GROUP,
 ];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");

@@ -28,4 +28,5 @@ mod web_agreement;
 mod web_catalogue;
 mod web_dashboard;
 mod web_money;
+mod web_reports;
 mod web_technologies;
