@@ -430,19 +430,33 @@ fn lying_bars(chart: &Chart, stacked: bool) -> String {
     let right = width - 10.0 - widest_value;
     let bottom = top + rows * row;
     let x = |v: f64| left + scale.at(v) * (right - left);
-    for (t, label) in ticks.iter().zip(&tick_text) {
+    // Long values (amounts in đồng) are written under every k-th line only, so that they do
+    // not overlap; the lines stay.
+    let gap = if ticks.len() > 1 {
+        (right - left) / (ticks.len() - 1) as f64
+    } else {
+        right - left
+    };
+    let every = label_every(&tick_text, gap);
+    for (i, (t, label)) in ticks.iter().zip(&tick_text).enumerate() {
         let at = x(*t);
         let _ = write!(
             out,
-            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{GRID}"/><text x="{}" y="{}" text-anchor="middle" fill="{MUTED}">{}</text>"#,
+            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{GRID}"/>"#,
             n(at),
             n(top),
             n(at),
             n(bottom),
-            n(at),
-            n(bottom + 18.0),
-            escape(label)
         );
+        if i % every == 0 {
+            let _ = write!(
+                out,
+                r#"<text x="{}" y="{}" text-anchor="middle" fill="{MUTED}">{}</text>"#,
+                n(at),
+                n(bottom + 18.0),
+                escape(label)
+            );
+        }
     }
     let bar = 14.0;
     for (i, label) in chart.labels.iter().enumerate() {
@@ -786,6 +800,41 @@ mod tests {
             v[..v.find('"').unwrap()].parse().unwrap()
         };
         assert!(height(&lying) > height(&stacked));
+    }
+
+    /// Long values under lying bars are written under every other line or fewer, never
+    /// overlapping.
+    #[test]
+    fn long_axis_values_do_not_overlap() {
+        let labels: Vec<String> = vec!["a".into()];
+        let series = [Series::new("x", [8_000_000_000.0])];
+        let dong = |v: f64| format!("{} ₫", v as i64);
+        let chart = Chart {
+            title: "t",
+            desc: "d",
+            labels: &labels,
+            series: &series,
+            format: &dong,
+            whole: true,
+        };
+        let svg = bars(
+            &chart,
+            Bars {
+                stacked: false,
+                horizontal: true,
+            },
+        );
+        let xs: Vec<f64> = svg
+            .match_indices("text-anchor=\"middle\"")
+            .map(|(at, _)| {
+                let tag = &svg[svg[..at].rfind('<').unwrap()..at];
+                let x = tag.split("x=\"").nth(1).unwrap();
+                x[..x.find('"').unwrap()].parse().unwrap()
+            })
+            .collect();
+        assert!(xs.len() >= 2, "{svg}");
+        let widest = "8000000000 ₫".chars().count() as f64 * CHAR;
+        assert!(xs.windows(2).all(|w| w[1] - w[0] >= widest), "{xs:?}");
     }
 
     /// Lines differ by dash as well as colour; each point is titled.

@@ -17,5 +17,6 @@
 mod helpers;
 
 mod driver;
+mod reports;
 mod steps;
 mod walk;
