@@ -2,6 +2,7 @@
 # Web page benchmark (a measurement, not a test: it never fails on speed unless BENCH_STRICT=1).
 #
 #   scripts/bench-web.sh [PAGE...]
+#   scripts/bench-web.sh --report   (the report page on 1,000,000 agreements: scripts/bench-web-report.sh)
 #
 # Builds the release binary, starts `usefirst serve` on a fresh SQLite database seeded with the
 # demo organisations and BENCH_AGREEMENTS synthetic agreements (scripts/lib/bench-server.sh),
@@ -36,6 +37,13 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# --- `--report`: the monthly report page against the JSON report on 1,000,000 agreements -----
+# A separate run (seeding that many takes minutes): scripts/bench-web-report.sh.
+if [ "${1:-}" = "--report" ]; then
+    shift
+    exec scripts/bench-web-report.sh "$@"
+fi
 
 # The pages measured when none are given; add a page here once it exists.
 DEFAULT_PAGES=(

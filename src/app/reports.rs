@@ -8,10 +8,13 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Who};
+use crate::auth::policy::{require, Act};
+use crate::auth::session::Actor;
 use crate::error::AppError;
 use crate::mail::model::Attachment;
 use crate::reports::model::{
-    previous_month, Format, Month, MonthlyReport, StoredFile, StoredReport, Written, REPORT_LANGS,
+    previous_month, Format, Month, MonthlyReport, StoredFile, StoredListing, StoredReport, Written,
+    REPORT_LANGS,
 };
 use crate::reports::{figures, store};
 use crate::AppState;
@@ -34,6 +37,56 @@ pub fn monthly(
 ) -> Result<Written, AppError> {
     let report = figures(state, month)?;
     crate::reports::write(&state.fonts, &report, format, lang)
+}
+
+/// The stored reports a list shows (the latest [`STORED_SHOWN`]).
+pub const STORED_SHOWN: i64 = 36;
+
+/// What the report page of `month` shows `actor` (an admin or an auditor; to anyone else
+/// reports do not exist): the month's figures now and the stored reports with their hashes.
+pub fn page(
+    state: &AppState,
+    actor: &Actor,
+    month: Month,
+) -> Result<(MonthlyReport, Vec<StoredListing>), AppError> {
+    require(actor, Act::ReadReports)?;
+    let report = figures(state, month)?;
+    let mut conn = state.db.reader()?;
+    let stored = store::list(&mut conn, STORED_SHOWN)?;
+    Ok((report, stored))
+}
+
+/// The stored reports alone, for `actor` (an admin or an auditor).
+pub fn stored(state: &AppState, actor: &Actor) -> Result<Vec<StoredListing>, AppError> {
+    require(actor, Act::ReadReports)?;
+    let mut conn = state.db.reader()?;
+    Ok(store::list(&mut conn, STORED_SHOWN)?)
+}
+
+/// The report of `month` now in `format` and `lang`, for `actor` (an admin or an auditor).
+pub fn download(
+    state: &AppState,
+    actor: &Actor,
+    month: Month,
+    format: Format,
+    lang: &str,
+) -> Result<Written, AppError> {
+    require(actor, Act::ReadReports)?;
+    monthly(state, month, format, lang)
+}
+
+/// A stored report's file (`pdf` or `xlsx`, `vi` or `en`) as it was made, for `actor` (an
+/// admin or an auditor); `NotFound` when there is no such file.
+pub fn stored_file(
+    state: &AppState,
+    actor: &Actor,
+    report_id: &str,
+    format: &str,
+    lang: &str,
+) -> Result<store::File, AppError> {
+    require(actor, Act::ReadReports)?;
+    let mut conn = state.db.reader()?;
+    store::file(&mut conn, report_id, format, lang)?.ok_or(AppError::NotFound)
 }
 
 fn sha256(bytes: &[u8]) -> String {

@@ -315,6 +315,26 @@ pub struct StoredReport {
     pub admins_mailed: usize,
 }
 
+/// A stored report as a list shows it: when it was made and the SHA-256 of its JSON and of
+/// each file (`format`, `lang`, `sha256`), without the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredListing {
+    pub id: String,
+    pub month: String,
+    pub provisional: bool,
+    pub generated_at: DateTime<Utc>,
+    pub json_sha256: String,
+    pub files: Vec<ListedFile>,
+}
+
+/// A stored file's format (`pdf`, `xlsx`), language and SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ListedFile {
+    pub format: String,
+    pub lang: String,
+    pub sha256: String,
+}
+
 /// The languages stored reports are written in; an admin gets the files in theirs (else the
 /// first).
 pub const REPORT_LANGS: [&str; 2] = ["vi", "en"];

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::model::{Format, StoredFile, StoredReport};
+use super::model::{Format, ListedFile, StoredFile, StoredListing, StoredReport};
 use crate::db::schema::{monthly_report_files, monthly_reports};
 use crate::db::DbConn;
 use crate::error::AppError;
@@ -85,4 +85,58 @@ pub fn file(
         content_type: kind.content_type(),
         bytes,
     }))
+}
+
+/// The stored reports, the latest month first (the latest made first within a month), at
+/// most `limit`, each with the SHA-256 of its files.
+pub fn list(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<StoredListing>> {
+    let rows: Vec<(String, String, bool, chrono::NaiveDateTime, String)> = monthly_reports::table
+        .order((
+            monthly_reports::month.desc(),
+            monthly_reports::generated_at.desc(),
+            monthly_reports::id.desc(),
+        ))
+        .limit(limit)
+        .select((
+            monthly_reports::id,
+            monthly_reports::month,
+            monthly_reports::provisional,
+            monthly_reports::generated_at,
+            monthly_reports::json_sha256,
+        ))
+        .load(conn)?;
+    let ids: Vec<&String> = rows.iter().map(|r| &r.0).collect();
+    let files: Vec<(String, String, String, String)> = monthly_report_files::table
+        .filter(monthly_report_files::report_id.eq_any(&ids))
+        .order((
+            monthly_report_files::report_id,
+            monthly_report_files::format,
+            monthly_report_files::lang.desc(),
+        ))
+        .select((
+            monthly_report_files::report_id,
+            monthly_report_files::format,
+            monthly_report_files::lang,
+            monthly_report_files::sha256,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, month, provisional, at, json_sha256)| StoredListing {
+            files: files
+                .iter()
+                .filter(|f| f.0 == id)
+                .map(|(_, format, lang, sha256)| ListedFile {
+                    format: format.clone(),
+                    lang: lang.clone(),
+                    sha256: sha256.clone(),
+                })
+                .collect(),
+            id,
+            month,
+            provisional,
+            generated_at: at.and_utc(),
+            json_sha256,
+        })
+        .collect())
 }

@@ -15,11 +15,13 @@ mod account;
 mod agreement;
 mod audit;
 mod catalogue;
+pub mod chart;
 mod dashboard;
 pub mod frame;
 pub mod i18n;
 mod money;
 mod pages;
+mod reports;
 pub mod session;
 mod technologies;
 
@@ -48,6 +50,7 @@ const GROUPS: &[Group] = &[
     agreement::GROUP,
     money::GROUP,
     audit::GROUP,
+    reports::GROUP,
 ];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");

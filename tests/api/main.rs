@@ -29,4 +29,5 @@ mod web_audit;
 mod web_catalogue;
 mod web_dashboard;
 mod web_money;
+mod web_reports;
 mod web_technologies;

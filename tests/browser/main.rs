@@ -18,5 +18,6 @@ mod helpers;
 
 mod audit;
 mod driver;
+mod reports;
 mod steps;
 mod walk;
