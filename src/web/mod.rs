@@ -12,6 +12,7 @@
 //! (a broken one stops the service before it listens) and a test sets each in both languages.
 
 mod account;
+mod admin;
 mod agreement;
 mod catalogue;
 mod dashboard;
@@ -46,6 +47,7 @@ const GROUPS: &[Group] = &[
     technologies::GROUP,
     agreement::GROUP,
     money::GROUP,
+    admin::GROUP,
 ];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");
