@@ -94,6 +94,14 @@ async fn setup(language: &str) -> (TestApp, World, Backstage) {
     usefirst::app::registration::confirm(&app.state, token)
         .unwrap()
         .expect("the link works");
+    // Some runs for the scheduler's page, as `usefirst run-job` makes them.
+    let scheduler = usefirst::scheduler::Scheduler::new(&app.state.cfg, app.clock.now()).unwrap();
+    for kind in [
+        usefirst::jobs::JobKind::VerifyAudit,
+        usefirst::jobs::JobKind::Advance,
+    ] {
+        scheduler.run_now(&app.state, kind).unwrap();
+    }
     (app, w, back)
 }
 
