@@ -831,3 +831,146 @@ async fn jobs(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn) ->
         context! { jobs, per_job => RUNS_PER_JOB },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Pages;
+    use minijinja::context;
+
+    /// Every admin page sets in both languages with each state it can show (every kind of
+    /// message, run state, user state), and what people typed is escaped.
+    #[test]
+    fn every_page_sets_in_both_languages() {
+        let pages = Pages::load().unwrap();
+        let user = context! { display_name => "Admin", role => "admin", email => "a@b.vn" };
+        let errors = context! { display_name => "<b>bad</b>", email => "e", role => "r",
+        locale => "l", kind => "k", from => "f", until => "u" };
+        let pager = context! { page => 2, pages => 3, prev => "/p?page=1", next => "/p?page=3" };
+        for lang in super::super::i18n::LANGS {
+            let set = |name: &str, ctx: minijinja::Value| {
+                let ctx = minijinja::value::merge_maps([
+                    context! { lang, csrf => "x", path => "/admin", user => user.clone() },
+                    ctx,
+                ]);
+                pages
+                    .render(name, ctx)
+                    .unwrap_or_else(|e| panic!("{name} in {lang}: {e:#}"))
+            };
+            for failing in [vec![], vec!["advance", "remind"]] {
+                let o = context! { registrations_waiting => 1, organisations => 2, users => 3,
+                mail_failed => 1, mail_pending => 0, jobs_failing => failing };
+                let page = set("admin/home.html", context! { o, organisation => "Sở <KH>" });
+                assert!(page.contains("/admin/reports") && page.contains("Sở &lt;KH&gt;"));
+            }
+            let rows: Vec<_> = super::KINDS
+                .iter()
+                .map(|k| {
+                    context! { id => "o", name => "<Org>", kind => k, registration_no => "1",
+                    province => "P", users => 2, closed => *k == "sme" }
+                })
+                .collect();
+            set(
+                "admin/organisations.html",
+                context! { rows, total => 4, kind => "sme", kinds => super::KINDS, ..pager.clone() },
+            );
+            set(
+                "admin/organisation_form.html",
+                context! { values => context! { kind => "x", name => "<n>", registration_no => "",
+                province => "", contact_email => "" }, errors => errors.clone(),
+                kinds => super::KINDS },
+            );
+            for closed in [None, Some("d")] {
+                let members: Vec<_> = ["active", "invited", "deactivated"]
+                    .iter()
+                    .map(|s| {
+                        context! { id => s, name => "<N>", email => "e", role => "institute",
+                        state => s, me => *s == "active" }
+                    })
+                    .collect();
+                let org = context! { id => "o", name => "Org", kind => "institute",
+                registration_no => "1", province => "P", contact_email => "c", created => "d",
+                closed };
+                for done in [
+                    "",
+                    "invited",
+                    "invite-again",
+                    "deactivate",
+                    "reactivate",
+                    "reset-password",
+                ] {
+                    let page = set(
+                        "admin/organisation.html",
+                        context! { org => org.clone(), members => members.clone(),
+                        roles => ["institute"], values => context! { display_name => "<x>",
+                        email => "", role => "institute", locale => "vi" },
+                        errors => errors.clone(), done, done_name => "N", hours => 72 },
+                    );
+                    assert!(!page.contains("<b>bad"));
+                    // A closed organisation takes no invitation.
+                    assert_eq!(page.contains("&lt;b&gt;bad"), closed.is_none());
+                }
+            }
+            let rows: Vec<_> = ["active", "invited", "deactivated"]
+                .iter()
+                .map(|s| {
+                    context! { id => "u", name => "N", email => "e", role => "sme",
+                    organisation_id => "o", organisation => "O", state => s }
+                })
+                .collect();
+            set(
+                "admin/users.html",
+                context! { rows, total => 3, q => "<q>", state => "active", ..pager.clone() },
+            );
+            set(
+                "admin/invitation.html",
+                context! { token => "t", errors => errors.clone(), name => "N", email => "e",
+                organisation => "O" },
+            );
+            let rows: Vec<_> = crate::mail::model::KINDS
+                .iter()
+                .zip(super::STATUSES.iter().cycle())
+                .map(|(k, s)| {
+                    context! { id => "m", kind => k, to => "t", subject => "S",
+                    status => s, attempts => 1, written => "w" }
+                })
+                .collect();
+            set(
+                "admin/outbox.html",
+                context! { rows, total => 31, errors => errors.clone(),
+                f => context! { status => "failed", kind => "invitation", to => "", from => "x",
+                until => "" }, statuses => super::STATUSES,
+                kinds => crate::mail::model::KINDS, ..pager.clone() },
+            );
+            for (status, error) in [
+                ("failed", Some("550 <no>")),
+                ("pending", None),
+                ("sent", None),
+            ] {
+                let page = set(
+                    "admin/message.html",
+                    context! { done => status == "pending", m => context! { id => "m",
+                    kind => "invitation", to => "t", locale => "vi", subject => "S",
+                    status, attempts => 3, message_id => "x@usefirst", error,
+                    written => "w", next_attempt => "n", sent => None::<String> } },
+                );
+                assert_eq!(page.contains("550 &lt;no&gt;"), error.is_some());
+            }
+            let runs: Vec<_> = crate::jobs::RUN_STATUSES
+                .iter()
+                .zip(["schedule", "manual"].iter().cycle())
+                .map(|(s, by)| {
+                    context! { slot => "s", status => s, started => "b", took => "1 ms",
+                    triggered_by => by, error => None::<String>, counts => "{}" }
+                })
+                .collect();
+            let jobs: Vec<_> = crate::jobs::JobKind::ALL
+                .iter()
+                .map(|k| {
+                    context! { job => k.name(), cron => "0 * * * * *", enabled => false,
+                    failures => 1, runs => runs.clone() }
+                })
+                .collect();
+            set("admin/jobs.html", context! { jobs, per_job => 10 });
+        }
+    }
+}
