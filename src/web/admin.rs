@@ -794,6 +794,23 @@ async fn retry(
 
 // --- the scheduler ---------------------------------------------------------------------------
 
+/// What a run counted (`{"sent": 3, "failed": 0}`) as `sent: 3, failed: 0`; any other text as
+/// it is.
+fn counted(counts: Option<&str>) -> String {
+    let text = counts.unwrap_or_default();
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}: {s}"),
+                other => format!("{k}: {other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => text.to_string(),
+    }
+}
+
 async fn jobs(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn) -> HttpResponse {
     let all = match blocking(&state, move |st| app::job_runs(st, &actor, RUNS_PER_JOB)).await {
         Ok(all) => all,
@@ -815,7 +832,7 @@ async fn jobs(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn) ->
                         slot => when(&state, lang, r.slot), status => r.status,
                         started => when(&state, lang, r.started_at), took,
                         triggered_by => r.triggered_by, error => r.error,
-                        counts => r.counts.unwrap_or_default(),
+                        counts => counted(r.counts.as_deref()),
                     }
                 })
                 .collect();
