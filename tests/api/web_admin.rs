@@ -807,10 +807,7 @@ async fn each_jobs_latest_runs_show_failures_first() {
     assert!(pos("id=\"job-remind\"") < pos("id=\"job-advance\""));
     assert!(pos("id=\"job-advance\"") < pos("id=\"job-deliver-mail\""));
     assert!(pos("the SMTP pool is gone") < pos("sent: 3"));
-    assert!(
-        pos("sent: 3") < pos("sent: 1"),
-        "then newest first"
-    );
+    assert!(pos("sent: 3") < pos("sent: 1"), "then newest first");
     assert!(page.contains("1 lần lỗi") && page.contains("Chưa chạy lần nào."));
     // A latest run that failed is named on the home page.
     app.db(|c| {
