@@ -117,6 +117,7 @@ const TABLES: &[(&str, &str)] = &[
     ("login_failures", "auth"),
     ("password_resets", "auth"),
     ("registrations", "accounts"),
+    ("invitations", "accounts"),
     ("idempotency_keys", "db"),
 ];
 

@@ -95,6 +95,8 @@ pub struct AuthConfig {
     pub password_resets_per_hour: i64,
     /// How long the link confirming a registration's e-mail address works.
     pub registration_confirm_hours: i64,
+    /// How long the link inviting a user to set their password works.
+    pub invitation_hours: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

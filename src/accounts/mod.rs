@@ -1,6 +1,7 @@
 //! Organisations and their users: the directory every other part scopes by. Admins manage
 //! it; auditors read it; every user can read their own organisation.
 
+pub mod invitation;
 pub mod model;
 pub mod registration;
 
@@ -88,10 +89,12 @@ pub fn create_organisation(
         province,
         contact_email: contact_email.unwrap_or_default(),
         created_at: now.naive_utc(),
+        closed_at: None,
     };
     let exists: i64 = organisations::table
         .filter(organisations::kind.eq(&org.kind))
         .filter(organisations::registration_no.eq(&org.registration_no))
+        .filter(organisations::closed_at.is_null())
         .count()
         .get_result(conn)?;
     if exists > 0 {
@@ -326,10 +329,12 @@ pub fn set_password_hash(conn: &mut DbConn, user_id: &str, hash: &str) -> QueryR
         .execute(conn)
 }
 
-/// Whether an organisation has registration (tax) number `registration_no`, of any kind.
+/// Whether an open organisation (of any kind) has registration (tax) number
+/// `registration_no`: a closed one's (its registration refused) is free again.
 pub fn registration_no_taken(conn: &mut DbConn, registration_no: &str) -> QueryResult<bool> {
     let n: i64 = organisations::table
         .filter(organisations::registration_no.eq(registration_no))
+        .filter(organisations::closed_at.is_null())
         .count()
         .get_result(conn)?;
     Ok(n > 0)

@@ -24,6 +24,11 @@ pub struct Organisation {
     #[serde(serialize_with = "crate::clock::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
+    /// When its registration was refused: it takes no part, and its registration number is
+    /// free for a new registration.
+    #[serde(serialize_with = "crate::clock::utc_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<NaiveDateTime>,
 }
 
 /// A user, without secrets.
@@ -107,4 +112,34 @@ pub struct Registration {
     pub confirmed_at: Option<NaiveDateTime>,
     pub decided_at: Option<NaiveDateTime>,
     pub reason: Option<String>,
+}
+
+/// What an admin fills in to invite a user.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct Invite {
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub email: String,
+    /// A role of the organisation's kind (`admin` or `auditor` for the operator).
+    #[serde(default)]
+    pub role: String,
+    /// `vi` or `en`: the language of the mail and the pages.
+    #[serde(default)]
+    pub locale: String,
+}
+
+/// What an admin fills in to register an organisation.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct OrganisationForm {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub registration_no: String,
+    #[serde(default)]
+    pub province: String,
+    #[serde(default)]
+    pub contact_email: String,
 }

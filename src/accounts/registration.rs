@@ -119,6 +119,22 @@ pub fn register(
     Ok((registration, token))
 }
 
+/// The application whose confirmation link `token` is, while the link works (the address
+/// not confirmed yet, the link not expired).
+pub fn confirmable(
+    conn: &mut DbConn,
+    token: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<String>> {
+    registrations::table
+        .filter(registrations::confirm_token_hash.eq(token_hash(token)))
+        .filter(registrations::status.eq(UNCONFIRMED))
+        .filter(registrations::confirm_expires_at.gt(now.naive_utc()))
+        .select(registrations::organisation_id)
+        .first(conn)
+        .optional()
+}
+
 /// Confirms the e-mail address of the application whose link `token` is; `None` when the
 /// link was used or has expired (or never was).
 pub fn confirm(
@@ -126,14 +142,7 @@ pub fn confirm(
     token: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Registration>> {
-    let found: Option<String> = registrations::table
-        .filter(registrations::confirm_token_hash.eq(token_hash(token)))
-        .filter(registrations::status.eq(UNCONFIRMED))
-        .filter(registrations::confirm_expires_at.gt(now.naive_utc()))
-        .select(registrations::organisation_id)
-        .first(conn)
-        .optional()?;
-    let Some(id) = found else {
+    let Some(id) = confirmable(conn, token, now)? else {
         return Ok(None);
     };
     diesel::update(registrations::table.find(&id))
@@ -276,8 +285,10 @@ pub fn decide(
             registrations::reason.eq(reason),
         ))
         .execute(conn)?;
-    if reason.is_none() {
-        super::set_active(conn, &reg.user_id, true)?;
-    }
+    match reason {
+        None => super::set_active(conn, &reg.user_id, true)?,
+        // The record stays; the tax code is free for a new registration.
+        Some(_) => super::invitation::close(conn, organisation_id, now)?,
+    };
     Ok(reg)
 }

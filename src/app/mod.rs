@@ -4,6 +4,7 @@
 //! the scheduler's jobs, the CLI, the seed) call these, never a part's storage.
 
 pub mod accounts;
+pub mod admin;
 pub mod agreements;
 pub mod audit;
 pub mod auth;

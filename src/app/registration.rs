@@ -46,13 +46,53 @@ pub fn register(
     })
 }
 
-/// Confirms the address of the application whose mailed link `token` is; `None` when the
-/// link was used or has expired.
+/// Whether `token` is a confirmation link that still works (opening it changes nothing: the
+/// page it shows has the button that confirms).
+pub fn confirm_link_works(state: &AppState, token: &str) -> Result<bool, AppError> {
+    let mut conn = state.db.reader()?;
+    Ok(store::confirmable(&mut conn, token, state.clock.now())?.is_some())
+}
+
+/// Confirms the address of the application whose mailed link `token` is, and tells every
+/// admin it is waiting for them (`registration_waiting`); `None` when the link was used or
+/// has expired.
 pub fn confirm(state: &AppState, token: &str) -> Result<Option<Registration>, AppError> {
     let now = state.clock.now();
-    state
-        .db
-        .write(|conn| store::confirm(conn, token, now).map_err(AppError::from))
+    let review = format!("{}/admin/registrations", base(state));
+    state.db.write(|conn| {
+        let Some(reg) = store::confirm(conn, token, now)? else {
+            return Ok(None);
+        };
+        audit::append(
+            conn,
+            now,
+            Who {
+                user_id: Some(&reg.user_id),
+                organisation_id: Some(&reg.organisation_id),
+            },
+            "registration.confirmed",
+            "organisation",
+            &reg.organisation_id,
+            &serde_json::json!({
+                "before": {"status": store::UNCONFIRMED},
+                "after": {"status": store::CONFIRMED},
+            }),
+        )?;
+        crate::mail::enqueue_admins(
+            conn,
+            now,
+            "registration_waiting",
+            serde_json::json!({
+                "organisation": reg.organisation_name,
+                "registration_no": reg.registration_no,
+                "province": reg.province,
+                "name": reg.name,
+                "email": reg.email,
+                "link": review,
+            }),
+        )?;
+        Ok(Some(reg))
+    })
 }
 
 /// Admins only: to anyone else the registrations do not exist.

@@ -9,6 +9,7 @@ diesel::table! {
         province -> Text,
         contact_email -> Text,
         created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -478,3 +479,15 @@ diesel::joinable!(registrations -> organisations (organisation_id));
 diesel::joinable!(registrations -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(registrations, organisations);
 diesel::allow_tables_to_appear_in_same_query!(registrations, users);
+
+diesel::table! {
+    invitations (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        invited_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+diesel::allow_tables_to_appear_in_same_query!(invitations, users);

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::model::{Notification, OutboxMessage};
+use super::model::{Notification, OutboxFilter, OutboxMessage};
 use crate::db::schema::outbox;
 use crate::db::DbConn;
 use crate::error::AppError;
@@ -83,4 +83,67 @@ pub fn to_recipient(
         .select(Notification::as_select())
         .load(conn)?;
     Ok((items, total))
+}
+
+/// A page of the messages `filter` asks for, newest first, and how many there are.
+pub fn search(
+    conn: &mut DbConn,
+    filter: &OutboxFilter,
+    per_page: i64,
+    offset: i64,
+) -> Result<(Vec<OutboxMessage>, i64), AppError> {
+    let pattern = filter.recipient.as_ref().map(|r| {
+        let escaped = r
+            .trim()
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    let filtered = || {
+        let mut q = outbox::table.into_boxed();
+        if let Some(s) = &filter.status {
+            q = q.filter(outbox::status.eq(s.clone()));
+        }
+        if let Some(k) = &filter.kind {
+            q = q.filter(outbox::kind.eq(k.clone()));
+        }
+        if let Some(p) = &pattern {
+            q = q.filter(outbox::recipient_email.like(p.clone()).escape('\\'));
+        }
+        if let Some(from) = filter.from {
+            q = q.filter(outbox::created_at.ge(from));
+        }
+        if let Some(until) = filter.until {
+            q = q.filter(outbox::created_at.lt(until));
+        }
+        q
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let items: Vec<OutboxMessage> = filtered()
+        .order((outbox::created_at.desc(), outbox::id.desc()))
+        .limit(per_page)
+        .offset(offset)
+        .select(OutboxMessage::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+/// One message (404 when there is no such message).
+pub fn get(conn: &mut DbConn, id: &str) -> Result<OutboxMessage, AppError> {
+    outbox::table
+        .find(id)
+        .select(OutboxMessage::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)
+}
+
+/// How many messages are in each state.
+pub fn by_status(conn: &mut DbConn) -> Result<Vec<(String, i64)>, AppError> {
+    Ok(outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .load(conn)?)
 }

@@ -27,37 +27,7 @@ use crate::db::DbConn;
 use crate::error::AppError;
 use model::Attachment;
 
-/// The kinds of message, each with a template per locale.
-pub const KINDS: [&str; 28] = [
-    "requested",
-    "approved",
-    "rejected",
-    "withdrawn",
-    "signed",
-    "started",
-    "trial_ended",
-    "converted",
-    "declined",
-    "lapsed",
-    "terminated",
-    "extended",
-    "payment_recorded",
-    "reminder_trial_end",
-    "reminder_decision",
-    "reminder_installment",
-    "reminder_overdue",
-    "audit_broken",
-    "monthly_report",
-    "claim_filed",
-    "claim_approved",
-    "claim_rejected",
-    "claim_withdrawn",
-    "claim_paid",
-    "password_reset",
-    "registration_confirm",
-    "registration_approved",
-    "registration_refused",
-];
+pub use model::KINDS;
 
 /// The locales messages are written in.
 pub const LOCALES: [&str; 2] = ["vi", "en"];
@@ -346,7 +316,8 @@ mod tests {
             "month": "2026-10", "provisional": false, "requests": 148, "trials_started": 102,
             "conversions": 51,
             "link": "https://uf.example.vn/x", "organisation": "Công ty Hòa Bình Xanh",
-            "minutes": 60, "hours": 72,
+            "minutes": 60, "hours": 72, "registration_no": "1801234567", "province": "Cần Thơ",
+            "name": "Trần Thị Mai", "email": "mai@saymekong.vn",
         })
     }
 
@@ -362,7 +333,8 @@ mod tests {
                 let expect = match kind {
                     "audit_broken" => "42",
                     "monthly_report" => "2026-10",
-                    "password_reset" => "https://uf.example.vn/x",
+                    "password_reset" | "password_reset_admin" => "https://uf.example.vn/x",
+                    "invitation" => "Công ty Hòa Bình Xanh",
                     k if k.starts_with("registration_") => "Công ty Hòa Bình Xanh",
                     _ => "UF-2026-000001",
                 };

@@ -8,6 +8,41 @@ use utoipa::ToSchema;
 
 use crate::db::schema::outbox;
 
+/// The kinds of message, each with a template per locale.
+pub const KINDS: [&str; 31] = [
+    "requested",
+    "approved",
+    "rejected",
+    "withdrawn",
+    "signed",
+    "started",
+    "trial_ended",
+    "converted",
+    "declined",
+    "lapsed",
+    "terminated",
+    "extended",
+    "payment_recorded",
+    "reminder_trial_end",
+    "reminder_decision",
+    "reminder_installment",
+    "reminder_overdue",
+    "audit_broken",
+    "monthly_report",
+    "claim_filed",
+    "claim_approved",
+    "claim_rejected",
+    "claim_withdrawn",
+    "claim_paid",
+    "password_reset",
+    "registration_confirm",
+    "registration_approved",
+    "registration_refused",
+    "registration_waiting",
+    "invitation",
+    "password_reset_admin",
+];
+
 /// The states of an outbox message.
 pub const STATUSES: [&str; 3] = ["pending", "sent", "failed"];
 
@@ -76,4 +111,19 @@ pub struct Notification {
     pub status: String,
     pub created_at: chrono::NaiveDateTime,
     pub sent_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Which outbox messages an admin looks for; every condition given must hold.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxFilter {
+    /// `pending`, `sent` or `failed`.
+    pub status: Option<String>,
+    /// A kind of message (`mail::KINDS`).
+    pub kind: Option<String>,
+    /// Part of the recipient's address, in any case.
+    pub recipient: Option<String>,
+    /// Written at or after this instant (UTC)...
+    pub from: Option<chrono::NaiveDateTime>,
+    /// ...and before this one.
+    pub until: Option<chrono::NaiveDateTime>,
 }

@@ -52,6 +52,10 @@ pub const GROUP: super::Group = super::Group {
             "account/registrations.html",
             include_str!("templates/account/registrations.html"),
         ),
+        (
+            "account/confirm.html",
+            include_str!("templates/account/confirm.html"),
+        ),
     ],
     words: (
         "account",
@@ -73,7 +77,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/notifications", web::get().to(notifications))
         .route("/register", web::get().to(register_form))
         .route("/register", web::post().to(register))
-        .route("/register/confirm/{token}", web::get().to(confirm))
+        .route("/register/confirm/{token}", web::get().to(confirm_form))
+        .route("/register/confirm/{token}", web::post().to(confirm))
         .route("/admin/registrations", web::get().to(registrations))
         .route("/admin/registrations/{id}/approve", web::post().to(approve))
         .route("/admin/registrations/{id}/refuse", web::post().to(refuse));
@@ -505,12 +510,37 @@ async fn register(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
     }
 }
 
-async fn confirm(
+/// The mailed link opens a page whose button confirms: opening a link changes nothing (a mail
+/// scanner or a preview that follows it confirms nobody).
+async fn confirm_form(
     state: web::Data<AppState>,
     req: HttpRequest,
     token: web::Path<String>,
 ) -> HttpResponse {
     let visitor = Visitor::of(&state, &req).await;
+    let token = token.into_inner();
+    let t = token.clone();
+    match blocking(&state, move |st| {
+        crate::app::registration::confirm_link_works(st, &t)
+    })
+    .await
+    {
+        Ok(true) => visitor.page(&state, 200, "account/confirm.html", context! { token }),
+        Ok(false) => dead_link(&state, &visitor, "/sign-in"),
+        Err(e) => visitor.failure(&state, e, "/sign-in"),
+    }
+}
+
+async fn confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let visitor = Visitor::of(&state, &req).await;
+    if frame::form::<ReasonForm>(&req, &body).is_none() {
+        return forged(&state, &visitor);
+    }
     let token = token.into_inner();
     match blocking(&state, move |st| {
         crate::app::registration::confirm(st, &token)
@@ -696,6 +726,7 @@ mod tests {
                 "account/reset.html",
                 context! { token => "t", errors => errors.clone() },
             );
+            set("account/confirm.html", context! { token => "t" });
             for status in ["pending", "sent", "failed"] {
                 let messages = vec![context! { id => "m", subject => "S", body => "B\nC",
                 status, at => "01/03/2026 09:00", sent => "" }];

@@ -68,6 +68,9 @@ fn month(lang: &str, day: NaiveDate) -> String {
 
 /// The signed-in user's home.
 async fn home(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn) -> HttpResponse {
+    if actor.role == crate::rules::roles::Role::Admin {
+        return super::admin::home(&state, &visitor, actor).await;
+    }
     let home = match blocking(&state, move |st| crate::app::dashboard::home(st, &actor)).await {
         Ok(home) => home,
         Err(e) => return visitor.failure(&state, e, ""),

@@ -12,6 +12,7 @@
 //! (a broken one stops the service before it listens) and a test sets each in both languages.
 
 mod account;
+mod admin;
 mod agreement;
 mod audit;
 mod catalogue;
@@ -49,6 +50,7 @@ const GROUPS: &[Group] = &[
     technologies::GROUP,
     agreement::GROUP,
     money::GROUP,
+    admin::GROUP,
     audit::GROUP,
     reports::GROUP,
 ];

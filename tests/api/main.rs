@@ -24,6 +24,7 @@ mod smtp_sink;
 mod synthetic;
 mod web;
 mod web_account;
+mod web_admin;
 mod web_agreement;
 mod web_audit;
 mod web_catalogue;

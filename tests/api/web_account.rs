@@ -540,8 +540,11 @@ async fn an_enterprise_registers_confirms_and_is_approved_or_refused() {
         )
     );
 
-    // Confirmed once; the link is then used up.
+    // Confirmed once, by the button the link's page shows; the link is then used up.
     let (s, _, page) = b.get(&confirm).await;
+    assert_eq!(s, 200);
+    assert!(page.contains(&format!("action=\"{confirm}\"")), "{page}");
+    let (s, _, page) = b.post(&confirm, &[("csrf", &csrf)]).await;
     assert_eq!(s, 200);
     assert!(page.contains("Đã xác nhận địa chỉ email"), "{page}");
     let (s, _, page) = b.get(&confirm).await;

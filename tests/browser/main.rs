@@ -16,6 +16,7 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod admin;
 mod audit;
 mod driver;
 mod reports;

@@ -408,6 +408,9 @@ async fn registers(b: &Browser, back: &Backstage) {
 
     let confirm = back.mailed_link(NEW_SME_EMAIL, "/register/confirm/");
     open(b, &confirm).await;
+    expect_page(b, l, &word(l, "account.register.confirm.title", &[])).await;
+    look(b, "register-confirm").await;
+    submit(b, &word(l, "account.register.confirm.submit", &[])).await;
     expect_page(b, l, &word(l, "account.register.confirmed.title", &[])).await;
     look(b, "register-confirmed").await;
 
