@@ -972,7 +972,7 @@ mod tests {
                 );
                 assert_eq!(page.contains("550 &lt;no&gt;"), error.is_some());
             }
-            let runs: Vec<_> = crate::jobs::RUN_STATUSES
+            let runs: Vec<_> = crate::jobs::model::RUN_STATUSES
                 .iter()
                 .zip(["schedule", "manual"].iter().cycle())
                 .map(|(s, by)| {
@@ -980,7 +980,7 @@ mod tests {
                     triggered_by => by, error => None::<String>, counts => "{}" }
                 })
                 .collect();
-            let jobs: Vec<_> = crate::jobs::JobKind::ALL
+            let jobs: Vec<_> = crate::jobs::model::JobKind::ALL
                 .iter()
                 .map(|k| {
                     context! { job => k.name(), cron => "0 * * * * *", enabled => false,
