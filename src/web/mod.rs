@@ -17,6 +17,7 @@ mod catalogue;
 mod dashboard;
 pub mod frame;
 pub mod i18n;
+mod insurer;
 mod money;
 mod pages;
 pub mod session;
@@ -46,6 +47,7 @@ const GROUPS: &[Group] = &[
     technologies::GROUP,
     agreement::GROUP,
     money::GROUP,
+    insurer::GROUP,
 ];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");

@@ -528,7 +528,7 @@ const TERMS_FIELDS: [&str; 21] = [
 ];
 
 /// A fraction written as a percentage for a form (`0.035` → `3.5`, `3,5` in Vietnamese).
-fn percent_input(lang: &str, fraction: &str) -> String {
+pub(super) fn percent_input(lang: &str, fraction: &str) -> String {
     let Ok(value) = fraction.parse::<Decimal>() else {
         return fraction.to_string();
     };
@@ -542,7 +542,7 @@ fn percent_input(lang: &str, fraction: &str) -> String {
 
 /// A percentage as typed (`3,5`, `3.5`, `3.5%`) as the fraction the terms hold (`0.035`);
 /// `None` when it is not a number.
-fn fraction_of(typed: &str) -> Option<String> {
+pub(super) fn fraction_of(typed: &str) -> Option<String> {
     let text = typed.trim().trim_end_matches('%').trim().replace(',', ".");
     let shaped = !text.is_empty()
         && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
