@@ -998,7 +998,18 @@ async fn agreement(
     if let Some(no) = insurers_only(&state, &visitor, &actor) {
         return no;
     }
-    let id = id.into_inner();
+    cover_page(&state, &visitor, actor, id.into_inner()).await
+}
+
+/// Agreement `id`'s cover as its insurer sees it; also what the parties' insurance tab
+/// (`/agreements/{id}/cover`) shows an insurer.
+pub(super) async fn cover_page(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    actor: Actor,
+    id: String,
+) -> HttpResponse {
+    let (state, visitor) = (state.clone(), visitor.clone());
     let found = blocking(&state, move |st| {
         crate::app::insurance::insurer_cover(st, &actor, &id)
     })

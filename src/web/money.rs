@@ -507,11 +507,7 @@ async fn cover_page(
     // An insurer's view of the cover is its own page (organisations only, the claims to
     // decide, what happened without the people); the same policy part is set on both.
     if actor.role == Role::Insurer {
-        let id = id.into_inner();
-        if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return visitor.failure(&state, AppError::NotFound, "");
-        }
-        return see_other(&format!("/insurer/agreements/{id}"));
+        return super::insurer::cover_page(&state, &visitor, actor, id.into_inner()).await;
     }
     show_cover(&state, &visitor, actor, id.into_inner(), 200, None, None).await
 }

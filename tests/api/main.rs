@@ -27,5 +27,6 @@ mod web_account;
 mod web_agreement;
 mod web_catalogue;
 mod web_dashboard;
+mod web_insurer;
 mod web_money;
 mod web_technologies;
