@@ -14,6 +14,7 @@
 mod account;
 mod agreement;
 mod catalogue;
+pub mod chart;
 mod dashboard;
 pub mod frame;
 pub mod i18n;
