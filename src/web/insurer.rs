@@ -238,8 +238,10 @@ fn month_label(lang: &str, day: NaiveDate) -> String {
     }
 }
 
-/// One currency's charts and the table behind them.
+/// One currency's charts (drawn by the shared [`super::chart`]) and the table behind them.
 fn charts_of(visitor: &Visitor, state: &AppState, series: &MonthlySeries) -> Value {
+    use super::chart::{self, Bars, Chart, Series};
+    use rust_decimal::prelude::ToPrimitive;
     let lang = visitor.lang;
     let cur = series.currency.as_str();
     let labels: Vec<String> = series
@@ -248,59 +250,61 @@ fn charts_of(visitor: &Visitor, state: &AppState, series: &MonthlySeries) -> Val
         .map(|m| month_label(lang, m.month))
         .collect();
     let words = |key: &str| visitor.words(state, key, &[("currency", cur.to_string())]);
-    let money_series = |pick: fn(&crate::insurance::model::MonthFigures) -> i64| -> Vec<i64> {
-        series.months.iter().map(pick).collect()
-    };
     let money_text = |v: i64| money_of(cur, v);
-    let premiums = money_series(|m| m.premiums_minor);
-    let exposure = money_series(|m| m.exposure_minor);
-    let incurred = money_series(|m| m.incurred_minor);
-    let paid = money_series(|m| m.paid_minor);
-    // Loss ratios in basis points (1/100 of a percent), for the chart's integer scale.
-    let ratios: Vec<Option<i64>> = series
-        .months
-        .iter()
-        .map(|m| {
-            m.loss_ratio.and_then(|r| {
-                use rust_decimal::prelude::ToPrimitive;
-                (r * rust_decimal::Decimal::from(10_000)).round().to_i64()
-            })
-        })
-        .collect();
-    let ratio_text = |bp: i64| {
-        percent(
-            lang,
-            &(rust_decimal::Decimal::from(bp) / rust_decimal::Decimal::from(10_000)).to_string(),
+    // Amounts are minor units; the chart's axis steps are written back as amounts.
+    let amount = |v: f64| money_of(cur, v.round() as i64);
+    let named = |key: &str, pick: fn(&crate::insurance::model::MonthFigures) -> i64| {
+        Series::new(
+            words(&format!("insurer.chart.series.{key}")),
+            series.months.iter().map(|m| pick(m) as f64),
         )
     };
-    let chart = |title: &str, desc: &str, bars: Vec<(&str, &[i64])>, text: &dyn Fn(i64) -> String| {
-        chart::bars(title, desc, &labels, &bars, text)
+    let bars = |key: &str, lines: &[Series]| {
+        chart::bars(
+            &Chart {
+                title: &words(&format!("insurer.chart.{key}.title")),
+                desc: &words(&format!("insurer.chart.{key}.desc")),
+                labels: &labels,
+                series: lines,
+                format: &amount,
+                whole: false,
+            },
+            Bars::default(),
+        )
     };
-    let premiums_chart = chart(
-        &words("insurer.chart.premiums.title"),
-        &words("insurer.chart.premiums.desc"),
-        vec![("premiums", &premiums)],
-        &money_text,
+    let premiums_chart = bars("premiums", &[named("premiums", |m| m.premiums_minor)]);
+    let exposure_chart = bars("exposure", &[named("exposure", |m| m.exposure_minor)]);
+    let claims_chart = bars(
+        "claims",
+        &[
+            named("incurred", |m| m.incurred_minor),
+            named("paid", |m| m.paid_minor),
+        ],
     );
-    let exposure_chart = chart(
-        &words("insurer.chart.exposure.title"),
-        &words("insurer.chart.exposure.desc"),
-        vec![("exposure", &exposure)],
-        &money_text,
+    // The loss ratio in percent; a month before any premium has none, drawn at 0 (the
+    // table says "—").
+    let ratio = Series::new(
+        words("insurer.chart.series.loss_ratio"),
+        series.months.iter().map(|m| {
+            m.loss_ratio
+                .and_then(|r| (r * rust_decimal::Decimal::ONE_HUNDRED).to_f64())
+                .unwrap_or(0.0)
+        }),
     );
-    let claims_chart = chart(
-        &words("insurer.chart.claims.title"),
-        &words("insurer.chart.claims.desc"),
-        vec![("incurred", &incurred), ("paid", &paid)],
-        &money_text,
-    );
-    let ratio_chart = chart::line(
-        &words("insurer.chart.loss_ratio.title"),
-        &words("insurer.chart.loss_ratio.desc"),
-        &labels,
-        &ratios,
-        &ratio_text,
-    );
+    let pct = |v: f64| {
+        let r = rust_decimal::Decimal::from_f64_retain(v / 100.0)
+            .map(|d| d.round_dp(4).normalize().to_string())
+            .unwrap_or_default();
+        percent(lang, &r)
+    };
+    let ratio_chart = chart::lines(&Chart {
+        title: &words("insurer.chart.loss_ratio.title"),
+        desc: &words("insurer.chart.loss_ratio.desc"),
+        labels: &labels,
+        series: &[ratio],
+        format: &pct,
+        whole: false,
+    });
     let rows: Vec<Value> = series
         .months
         .iter()
@@ -323,29 +327,6 @@ fn charts_of(visitor: &Visitor, state: &AppState, series: &MonthlySeries) -> Val
         claims => Value::from_safe_string(claims_chart),
         loss_ratio => Value::from_safe_string(ratio_chart),
         rows,
-    }
-}
-
-/// Small SVG charts drawn here, server-side, for the insurer's home.
-mod chart {
-    pub fn bars(
-        _title: &str,
-        _desc: &str,
-        _labels: &[String],
-        _bars: &[(&str, &[i64])],
-        _text: &dyn Fn(i64) -> String,
-    ) -> String {
-        String::new()
-    }
-
-    pub fn line(
-        _title: &str,
-        _desc: &str,
-        _labels: &[String],
-        _points: &[Option<i64>],
-        _text: &dyn Fn(i64) -> String,
-    ) -> String {
-        String::new()
     }
 }
 

@@ -591,4 +591,8 @@ async fn no_page_of_the_insurer_names_a_person() {
     // The home shows the premium written this month.
     let (_, _, page) = ins.get("/home").await;
     assert!(text(&page).contains(&usd(15_000)), "{page}");
+    // Its four charts, drawn on the server, each named for a screen reader.
+    assert_eq!(page.matches("<svg").count(), 4, "{page}");
+    assert_eq!(page.matches("role=\"img\"").count(), 4, "{page}");
+    assert!(page.contains("Loss ratio at month end (USD)"), "{page}");
 }

@@ -17,5 +17,6 @@
 mod helpers;
 
 mod driver;
+mod insurer;
 mod steps;
 mod walk;
