@@ -320,7 +320,11 @@ pub fn cover(state: &AppState, actor: &Actor, id: &str) -> Result<Cover, AppErro
 }
 
 /// Every version of the insurer's product `id`, newest first (404 for another's).
-pub fn product_history(state: &AppState, actor: &Actor, id: &str) -> Result<Vec<Product>, AppError> {
+pub fn product_history(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<Vec<Product>, AppError> {
     portfolio::check_viewer(actor)?;
     let mut conn = state.db.reader()?;
     products::history(&mut conn, actor, id)
@@ -331,7 +335,7 @@ pub fn product_history(state: &AppState, actor: &Actor, id: &str) -> Result<Vec<
 pub fn covered_filter_choices(
     state: &AppState,
     actor: &Actor,
-) -> Result<(Vec<(String, String)>, Vec<String>), AppError> {
+) -> Result<portfolio::FilterChoices, AppError> {
     portfolio::filter_choices(&mut *state.db.reader()?, actor)
 }
 
@@ -488,15 +492,24 @@ pub struct InboxClaim {
     pub claimant: String,
 }
 
-/// A page of the claims the insurer decides, newest first, the total, and how many wait for
-/// a decision (filed) or a payment (approved), whatever the filter.
+/// A page of the insurer's claims, the total, and how many wait for a decision (filed) or a
+/// payment (approved), whatever the filter.
+#[derive(Debug)]
+pub struct Inbox {
+    pub items: Vec<InboxClaim>,
+    pub total: i64,
+    pub to_decide: i64,
+    pub to_pay: i64,
+}
+
+/// A page of the claims the insurer decides, newest first ([`Inbox`]).
 pub fn claims_inbox(
     state: &AppState,
     actor: &Actor,
     filter: &ClaimFilter,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<InboxClaim>, i64, i64, i64), AppError> {
+) -> Result<Inbox, AppError> {
     use crate::rules::roles::Role;
     if actor.role != Role::Insurer {
         return Err(AppError::NotFound);
@@ -537,5 +550,10 @@ pub fn claims_inbox(
             claim,
         });
     }
-    Ok((out, total, to_decide, to_pay))
+    Ok(Inbox {
+        items: out,
+        total,
+        to_decide,
+        to_pay,
+    })
 }

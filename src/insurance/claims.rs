@@ -188,7 +188,10 @@ pub fn paid_out(conn: &mut DbConn, policy_id: &str) -> Result<i64, AppError> {
 /// Queues behind the other approvals on policy `policy_id`, so two cannot both use the same
 /// remaining coverage (PostgreSQL; SQLite has one writer). Inside the caller's transaction.
 pub fn lock_policy(conn: &mut DbConn, policy_id: &str) -> Result<(), AppError> {
-    Ok(crate::db::lock_key(conn, &format!("claims\u{1f}{policy_id}"))?)
+    Ok(crate::db::lock_key(
+        conn,
+        &format!("claims\u{1f}{policy_id}"),
+    )?)
 }
 
 /// What approving claim `row` now pays and how the rule reaches it: the figures of its

@@ -358,12 +358,13 @@ fn whose(actor: &Actor, insurer_id: Option<&str>) -> Result<Option<String>, AppE
     })
 }
 
+/// What the insurer's list can be filtered by: the institutes (id, name) and the SMEs'
+/// provinces.
+pub type FilterChoices = (Vec<(String, String)>, Vec<String>);
+
 /// What the insurer's list can be filtered by: the institutes of the agreements it covers
 /// (id, name), and the provinces of their SMEs, each sorted by name.
-pub fn filter_choices(
-    conn: &mut DbConn,
-    actor: &Actor,
-) -> Result<(Vec<(String, String)>, Vec<String>), AppError> {
+pub fn filter_choices(conn: &mut DbConn, actor: &Actor) -> Result<FilterChoices, AppError> {
     let insurer = whose(actor, None)?;
     let mut q = agreements::table
         .filter(covered_by(insurer.as_deref()))
@@ -430,7 +431,14 @@ pub fn monthly(
         pol = pol.filter(insurance_policies::insurer_id.eq(ins.clone()));
         cl = cl.filter(insurance_claims::insurer_id.eq(ins.clone()));
     }
-    type PolicyFacts = (String, String, i64, i64, NaiveDateTime, Option<NaiveDateTime>);
+    type PolicyFacts = (
+        String,
+        String,
+        i64,
+        i64,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+    );
     let policies: Vec<PolicyFacts> = pol.load(conn)?;
     type ClaimFacts = (
         String,

@@ -340,7 +340,10 @@ pub fn history(
         .order(products::version.desc())
         .select(ProductRow::as_select())
         .load(conn)?;
-    if rows.first().is_none_or(|r| r.insurer_id != actor.organisation_id) {
+    if rows
+        .first()
+        .is_none_or(|r| r.insurer_id != actor.organisation_id)
+    {
         return Err(AppError::NotFound);
     }
     rows.into_iter().map(ProductRow::view).collect()

@@ -100,7 +100,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/insurer/products/new", web::post().to(create_product))
         .route("/insurer/products/{id}", web::get().to(product))
         .route("/insurer/products/{id}/edit", web::get().to(edit_product))
-        .route("/insurer/products/{id}/edit", web::post().to(revise_product))
+        .route(
+            "/insurer/products/{id}/edit",
+            web::post().to(revise_product),
+        )
         .route("/insurer/products/{id}/compare", web::get().to(compare))
         .route("/insurer/trials", web::get().to(trials))
         .route("/insurer/agreements/{id}", web::get().to(agreement))
@@ -149,7 +152,11 @@ fn paging(page: Option<&str>) -> (i64, i64) {
 /// The query string of a list's filters with `page`, for the pager's links.
 fn page_link(filters: &[(&str, &str)], page: i64) -> String {
     let page = page.to_string();
-    let mut pairs: Vec<(&str, &str)> = filters.iter().filter(|(_, v)| !v.is_empty()).copied().collect();
+    let mut pairs: Vec<(&str, &str)> = filters
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .copied()
+        .collect();
     pairs.push(("page", &page));
     serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
@@ -320,8 +327,13 @@ fn charts_of(visitor: &Visitor, state: &AppState, series: &MonthlySeries) -> Val
             }
         })
         .collect();
+    let titles: BTreeMap<&str, String> = ["premiums", "exposure", "claims", "loss_ratio"]
+        .into_iter()
+        .map(|k| (k, words(&format!("insurer.chart.{k}.title"))))
+        .collect();
     context! {
         currency => cur,
+        titles,
         premiums => Value::from_safe_string(premiums_chart),
         exposure => Value::from_safe_string(exposure_chart),
         claims => Value::from_safe_string(claims_chart),
@@ -496,7 +508,10 @@ impl ProductForm {
             },
         };
         let risks: Vec<String> = [
-            (&self.risk_implementation_failure, Risk::ImplementationFailure),
+            (
+                &self.risk_implementation_failure,
+                Risk::ImplementationFailure,
+            ),
             (&self.risk_non_payment, Risk::NonPayment),
         ]
         .iter()
@@ -537,7 +552,12 @@ fn product_errors(
         .collect();
     out.insert("form".into(), String::new());
     for e in errors {
-        let path = e.field.split('[').next().unwrap_or(&e.field).replace('.', "_");
+        let path = e
+            .field
+            .split('[')
+            .next()
+            .unwrap_or(&e.field)
+            .replace('.', "_");
         let field = if PRODUCT_FIELDS.contains(&path.as_str()) {
             path
         } else {
@@ -753,7 +773,12 @@ struct CompareQuery {
 }
 
 /// A product version's terms, one (label key, text) per row, for the side-by-side.
-fn product_terms(state: &AppState, lang: &str, visitor: &Visitor, p: &Product) -> Vec<(&'static str, String)> {
+fn product_terms(
+    state: &AppState,
+    lang: &str,
+    visitor: &Visitor,
+    p: &Product,
+) -> Vec<(&'static str, String)> {
     let risks = p
         .risks
         .iter()
@@ -766,20 +791,34 @@ fn product_terms(state: &AppState, lang: &str, visitor: &Visitor, p: &Product) -
         ("insurer.product.name_en", p.name.en.clone()),
         ("insurer.product.risks", risks),
         ("insurer.product.currency", p.currency.clone()),
-        ("insurer.product.premium_rate", percent(lang, &p.premium_rate)),
+        (
+            "insurer.product.premium_rate",
+            percent(lang, &p.premium_rate),
+        ),
         ("insurer.product.max_coverage", m(p.max_coverage_minor)),
         ("insurer.product.deductible", m(p.deductible_minor)),
         ("insurer.product.shares_sme", percent(lang, &p.shares.sme)),
-        ("insurer.product.shares_institute", percent(lang, &p.shares.institute)),
-        ("insurer.product.shares_subsidy", percent(lang, &p.shares.subsidy)),
+        (
+            "insurer.product.shares_institute",
+            percent(lang, &p.shares.institute),
+        ),
+        (
+            "insurer.product.shares_subsidy",
+            percent(lang, &p.shares.subsidy),
+        ),
         (
             "insurer.product.subsidy_cap",
             p.subsidy_cap_minor.map(m).unwrap_or_default(),
         ),
-        ("insurer.product.active_from", format::date(lang, p.active_from)),
+        (
+            "insurer.product.active_from",
+            format::date(lang, p.active_from),
+        ),
         (
             "insurer.product.active_until",
-            p.active_until.map(|d| format::date(lang, d)).unwrap_or_default(),
+            p.active_until
+                .map(|d| format::date(lang, d))
+                .unwrap_or_default(),
         ),
     ]
 }
@@ -897,7 +936,8 @@ async fn trials(
     };
     let (page, offset) = paging(q.page.as_deref());
     let found = blocking(&state, move |st| {
-        let list = crate::app::insurance::covered_agreements(st, &actor, &filter, PER_PAGE, offset)?;
+        let list =
+            crate::app::insurance::covered_agreements(st, &actor, &filter, PER_PAGE, offset)?;
         let choices = crate::app::insurance::covered_filter_choices(st, &actor)?;
         Ok((list, choices))
     })
@@ -946,9 +986,7 @@ fn happened(visitor: &Visitor, state: &AppState, h: &crate::app::agreements::Hap
         format::date(lang, at.date_naive()),
         at.format("%H:%M")
     );
-    let catalogue = |key: &str| -> Option<String> {
-        state.pages.catalogues.text(lang, key, &[])
-    };
+    let catalogue = |key: &str| -> Option<String> { state.pages.catalogues.text(lang, key, &[]) };
     let what = catalogue(&format!("insurer.event.{}", h.action))
         .or_else(|| catalogue(&format!("agreement.event.{}", h.action)))
         .unwrap_or_else(|| visitor.words(state, "agreement.event.other", &[]));
@@ -961,12 +999,28 @@ fn happened(visitor: &Visitor, state: &AppState, h: &crate::app::agreements::Hap
         detail = n.to_string();
     }
     if let Some(reason) = h.data["after"]["reason"].as_str() {
-        let reason = visitor.words(state, "agreement.event.reason", &[("reason", reason.into())]);
-        detail = if detail.is_empty() { reason } else { format!("{detail} · {reason}") };
+        let reason = visitor.words(
+            state,
+            "agreement.event.reason",
+            &[("reason", reason.into())],
+        );
+        detail = if detail.is_empty() {
+            reason
+        } else {
+            format!("{detail} · {reason}")
+        };
     }
     if let Some(reference) = h.data["after"]["reference"].as_str() {
-        let r = visitor.words(state, "insurer.event.reference", &[("reference", reference.into())]);
-        detail = if detail.is_empty() { r } else { format!("{detail} · {r}") };
+        let r = visitor.words(
+            state,
+            "insurer.event.reference",
+            &[("reference", reference.into())],
+        );
+        detail = if detail.is_empty() {
+            r
+        } else {
+            format!("{detail} · {r}")
+        };
     }
     context! { when, what, who, detail, datetime => at.to_rfc3339() }
 }
@@ -995,7 +1049,10 @@ pub(super) async fn cover_page(
         crate::app::insurance::insurer_cover(st, &actor, &id)
     })
     .await;
-    let InsurerCover { covered: a, history } = match found {
+    let InsurerCover {
+        covered: a,
+        history,
+    } = match found {
         Ok(found) => found,
         Err(e) => return visitor.failure(&state, e, "/insurer/trials"),
     };
@@ -1019,7 +1076,10 @@ pub(super) async fn cover_page(
             by => if c.chosen_by_org == a.sme.id { "sme" } else { "institute" },
         }
     });
-    let history: Vec<Value> = history.iter().map(|h| happened(&visitor, &state, h)).collect();
+    let history: Vec<Value> = history
+        .iter()
+        .map(|h| happened(&visitor, &state, h))
+        .collect();
     let date = |d: Option<NaiveDate>| d.map(|d| format::date(lang, d)).unwrap_or_default();
     visitor.page(
         &state,
@@ -1051,7 +1111,7 @@ struct ClaimsQuery {
     page: Option<String>,
 }
 
-fn inbox_row(lang: &str, c: &InboxClaim) -> Value {
+fn inbox_row(state: &AppState, lang: &str, c: &InboxClaim) -> Value {
     let claim = &c.claim;
     context! {
         id => claim.id.clone(), number => claim.number.clone(),
@@ -1060,7 +1120,7 @@ fn inbox_row(lang: &str, c: &InboxClaim) -> Value {
         amount => money_of(&claim.currency, claim.amount_minor),
         payout => claim.payout_minor.map(|v| money_of(&claim.currency, v)).unwrap_or_default(),
         status => claim.status.clone(),
-        filed => format::date(lang, claim.filed_at.date()),
+        filed => format::date(lang, local_day(state, claim.filed_at)),
     }
 }
 
@@ -1085,11 +1145,19 @@ async fn claims(
         crate::app::insurance::claims_inbox(st, &actor, &filter, PER_PAGE, offset)
     })
     .await;
-    let (items, total, to_decide, to_pay) = match found {
+    let crate::app::insurance::Inbox {
+        items,
+        total,
+        to_decide,
+        to_pay,
+    } = match found {
         Ok(found) => found,
         Err(e) => return visitor.failure(&state, e, ""),
     };
-    let rows: Vec<Value> = items.iter().map(|c| inbox_row(visitor.lang, c)).collect();
+    let rows: Vec<Value> = items
+        .iter()
+        .map(|c| inbox_row(&state, visitor.lang, c))
+        .collect();
     let pages = pages_of(total);
     let filters = [("status", status.as_str()), ("risk", risk.as_str())];
     let statuses: Vec<&str> = ClaimStatus::ALL.iter().map(|s| s.as_str()).collect();
@@ -1126,7 +1194,7 @@ fn payout_view(f: &PayoutFigures) -> Value {
 }
 
 /// A claim's facts for its page and the confirmation.
-fn claim_context(visitor: &Visitor, r: &ClaimReview) -> Value {
+fn claim_context(visitor: &Visitor, state: &AppState, r: &ClaimReview) -> Value {
     let lang = visitor.lang;
     let c = &r.claim;
     let a = &r.agreement;
@@ -1147,9 +1215,9 @@ fn claim_context(visitor: &Visitor, r: &ClaimReview) -> Value {
         claimant => by,
         amount => m(c.amount_minor),
         reason => c.reason.clone(), evidence => c.evidence.clone(),
-        filed => format::date(lang, c.filed_at.date()),
-        decided => c.decided_at.map(|d| format::date(lang, d.date())).unwrap_or_default(),
-        paid => c.paid_at.map(|d| format::date(lang, d.date())).unwrap_or_default(),
+        filed => format::date(lang, local_day(state, c.filed_at)),
+        decided => c.decided_at.map(|d| format::date(lang, local_day(state, d))).unwrap_or_default(),
+        paid => c.paid_at.map(|d| format::date(lang, local_day(state, d))).unwrap_or_default(),
         payout => c.payout_minor.map(m).unwrap_or_default(),
         decision_reason => c.decision_reason.clone().unwrap_or_default(),
         payment_reference => c.payment_reference.clone().unwrap_or_default(),
@@ -1186,15 +1254,15 @@ async fn review(
     .await
 }
 
-/// A claim's page, with a form set again (`status` 422) or fresh.
+/// A claim's page, with a form set again (`status` 422: what was typed and the messages by
+/// field) or fresh.
 async fn claim_page(
     state: &web::Data<AppState>,
     visitor: &Visitor,
     actor: Actor,
     id: String,
     status: u16,
-    typed: StepForm,
-    errors: BTreeMap<String, String>,
+    (typed, errors): (StepForm, BTreeMap<String, String>),
     done: &str,
 ) -> HttpResponse {
     let r = match review(state, actor, id).await {
@@ -1211,7 +1279,7 @@ async fn claim_page(
         status,
         "insurer/claim.html",
         context! {
-            claim => claim_context(visitor, &r),
+            claim => claim_context(visitor, state, &r),
             typed => context! { reason => typed.reason, reference => typed.reference },
             errors => errs, done,
         },
@@ -1229,18 +1297,18 @@ async fn claim(
     q: web::Query<DoneQuery>,
     SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let done = match q.done.as_deref() {
-        Some(d @ ("approved" | "rejected" | "paid")) => d,
-        _ => "",
-    };
+    let done = q
+        .done
+        .as_deref()
+        .filter(|d| ["approved", "rejected", "paid"].contains(d))
+        .unwrap_or_default();
     claim_page(
         &state,
         &visitor,
         actor,
         id.into_inner(),
         200,
-        StepForm::default(),
-        BTreeMap::new(),
+        (StepForm::default(), BTreeMap::new()),
         done,
     )
     .await
@@ -1277,7 +1345,7 @@ async fn confirm_page(
         again.status,
         "insurer/approve.html",
         context! {
-            claim => claim_context(visitor, &r), changed => again.changed, note => again.note,
+            claim => claim_context(visitor, state, &r), changed => again.changed, note => again.note,
             error => again.error,
         },
     )
@@ -1354,7 +1422,16 @@ async fn reject(
     body: web::Bytes,
     SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    step(state, req, id, body, visitor, actor, crate::insurance::model::ClaimAction::Reject).await
+    step(
+        state,
+        req,
+        id,
+        body,
+        visitor,
+        actor,
+        crate::insurance::model::ClaimAction::Reject,
+    )
+    .await
 }
 
 async fn pay(
@@ -1364,7 +1441,16 @@ async fn pay(
     body: web::Bytes,
     SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    step(state, req, id, body, visitor, actor, crate::insurance::model::ClaimAction::Pay).await
+    step(
+        state,
+        req,
+        id,
+        body,
+        visitor,
+        actor,
+        crate::insurance::model::ClaimAction::Pay,
+    )
+    .await
 }
 
 /// Rejecting (a reason required) or recording the payment (its reference required).
@@ -1400,7 +1486,9 @@ async fn step(
     // The page asks for what the API leaves optional: a payment is recorded with its
     // reference, so it can be found in the insurer's books.
     let result = if typed.is_empty() {
-        Err(AppError::Validation(vec![FieldError::new(field, "required")]))
+        Err(AppError::Validation(vec![FieldError::new(
+            field, "required",
+        )]))
     } else {
         let step = ClaimStep {
             reason: (action == ClaimAction::Reject).then(|| typed.to_string()),
@@ -1421,8 +1509,10 @@ async fn step(
                 if too_long { "_long" } else { "" }
             );
             let errors: BTreeMap<String, String> =
-                [(field.to_string(), visitor.words(&state, &key, &[]))].into_iter().collect();
-            claim_page(&state, &visitor, actor, id, 422, form, errors, "").await
+                [(field.to_string(), visitor.words(&state, &key, &[]))]
+                    .into_iter()
+                    .collect();
+            claim_page(&state, &visitor, actor, id, 422, (form, errors), "").await
         }
         Err(e) => visitor.failure(&state, e, &back),
     }

@@ -235,7 +235,9 @@ async fn the_payout_shown_before_approving_is_the_rules_figure_and_the_one_appro
         assert!(page.contains(&format!("<strong id=\"payout\">{}</strong>", usd(expected))));
         assert_eq!(field(&page, "payout"), expected.to_string());
     }
-    let (_, _, page) = ins.get(&format!("/insurer/claims/{first_id}/approve")).await;
+    let (_, _, page) = ins
+        .get(&format!("/insurer/claims/{first_id}/approve"))
+        .await;
     let (s, h, page) = ins
         .post(
             &format!("/insurer/claims/{first_id}/approve"),
@@ -303,7 +305,11 @@ async fn rejecting_needs_a_reason_and_paying_a_reference() {
     let (s, _, page) = ins
         .post(
             &format!("/insurer/claims/{rid}/reject"),
-            &[("csrf", &ins.csrf()), ("version", &version), ("reason", "  ")],
+            &[
+                ("csrf", &ins.csrf()),
+                ("version", &version),
+                ("reason", "  "),
+            ],
         )
         .await;
     assert_eq!(s, 422, "{page}");
@@ -330,12 +336,19 @@ async fn rejecting_needs_a_reason_and_paying_a_reference() {
     );
     let rejected = claim_json(&app, &w, rid).await;
     assert_eq!(rejected["status"], "rejected");
-    assert_eq!(rejected["decision_reason"], "Sự cố do vận hành sai quy trình");
+    assert_eq!(
+        rejected["decision_reason"],
+        "Sự cố do vận hành sai quy trình"
+    );
     // The same form again is stale: the 412 page.
     let (s, _, _) = ins
         .post(
             &format!("/insurer/claims/{rid}/reject"),
-            &[("csrf", &ins.csrf()), ("version", &version), ("reason", "x")],
+            &[
+                ("csrf", &ins.csrf()),
+                ("version", &version),
+                ("reason", "x"),
+            ],
         )
         .await;
     assert_eq!(s, 412);
@@ -360,7 +373,11 @@ async fn rejecting_needs_a_reason_and_paying_a_reference() {
     let (s, _, page) = ins
         .post(
             &format!("/insurer/claims/{pid}/pay"),
-            &[("csrf", &ins.csrf()), ("version", &version), ("reference", "")],
+            &[
+                ("csrf", &ins.csrf()),
+                ("version", &version),
+                ("reference", ""),
+            ],
         )
         .await;
     assert_eq!(s, 422, "{page}");
@@ -436,13 +453,22 @@ async fn revising_a_product_makes_a_new_version_and_the_compare_shows_both() {
         .chain([("csrf", csrf.clone())])
         .collect()
     };
-    async fn send(b: &mut Browser, path: &str, f: &[(&'static str, String)]) -> (u16, reqwest::header::HeaderMap, String) {
+    async fn send(
+        b: &mut Browser,
+        path: &str,
+        f: &[(&'static str, String)],
+    ) -> (u16, reqwest::header::HeaderMap, String) {
         let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
         b.post(path, &pairs).await
     }
     // A rate that is no number and shares that do not add up: the form again, what was
     // typed kept, each message beside its field.
-    let (s, _, page) = send(&mut ins, "/insurer/products/new", &form("một phẩy năm", "40")).await;
+    let (s, _, page) = send(
+        &mut ins,
+        "/insurer/products/new",
+        &form("một phẩy năm", "40"),
+    )
+    .await;
     assert_eq!(s, 422, "{page}");
     assert!(page.contains("id=\"premium_rate-error\""), "{page}");
     assert!(page.contains("value=\"một phẩy năm\""), "{page}");
@@ -460,7 +486,10 @@ async fn revising_a_product_makes_a_new_version_and_the_compare_shows_both() {
         .unwrap()
         .to_string();
     let (s, product) = app
-        .get(&w.insurer_a.token, &format!("/api/v1/insurance/products/{pid}"))
+        .get(
+            &w.insurer_a.token,
+            &format!("/api/v1/insurance/products/{pid}"),
+        )
         .await;
     assert_eq!(s, 200, "{product}");
     assert_eq!(product["premium_rate"], "0.015");
@@ -485,9 +514,15 @@ async fn revising_a_product_makes_a_new_version_and_the_compare_shows_both() {
         )
         .await;
     let (_, v2) = app
-        .get(&w.insurer_a.token, &format!("/api/v1/insurance/products/{pid}"))
+        .get(
+            &w.insurer_a.token,
+            &format!("/api/v1/insurance/products/{pid}"),
+        )
         .await;
-    assert_eq!((v1["premium_rate"].as_str(), v2["premium_rate"].as_str()), (Some("0.015"), Some("0.02")));
+    assert_eq!(
+        (v1["premium_rate"].as_str(), v2["premium_rate"].as_str()),
+        (Some("0.015"), Some("0.02"))
+    );
     assert_eq!(v2["version"], 2);
     // The same form again is stale.
     let (s, _, _) = send(&mut ins, &edit, &change).await;
@@ -496,16 +531,25 @@ async fn revising_a_product_makes_a_new_version_and_the_compare_shows_both() {
     // The history lists both; the side-by-side shows both rates, the rate marked changed.
     let (_, _, page) = ins.get(&format!("/insurer/products/{pid}?saved=2")).await;
     assert!(
-        page.contains("Phiên bản 1") && page.contains("Phiên bản 2") && page.contains("Đã lưu thành phiên bản 2."),
+        page.contains("Phiên bản 1")
+            && page.contains("Phiên bản 2")
+            && page.contains("Đã lưu thành phiên bản 2."),
         "{page}"
     );
-    for (lang, one, two, changed) in [("vi", "1,5%", "2%", "Đã thay đổi"), ("en", "1.5%", "2%", "Changed")] {
+    for (lang, one, two, changed) in [
+        ("vi", "1,5%", "2%", "Đã thay đổi"),
+        ("en", "1.5%", "2%", "Changed"),
+    ] {
         let path = format!("/insurer/products/{pid}/compare?a=1&b=2");
         ins.get(&format!("/lang/{lang}?back=/")).await;
         let (s, _, page) = ins.get(&path).await;
         assert_eq!(s, 200, "{page}");
         assert!(page.contains(one) && page.contains(two), "{lang}: {page}");
-        assert_eq!(page.matches(changed).count(), 1, "{lang}: only the rate: {page}");
+        assert_eq!(
+            page.matches(changed).count(),
+            1,
+            "{lang}: only the rate: {page}"
+        );
     }
     let (s, _, _) = ins
         .get(&format!("/insurer/products/{pid}/compare?a=1&b=9"))
@@ -513,7 +557,10 @@ async fn revising_a_product_makes_a_new_version_and_the_compare_shows_both() {
     assert_eq!(s, 404);
     // The list shows the current version.
     let (_, _, page) = ins.get("/insurer/products").await;
-    assert!(page.contains("Transfer cover") && page.contains("Version 2"), "{page}");
+    assert!(
+        page.contains("Transfer cover") && page.contains("Version 2"),
+        "{page}"
+    );
 }
 
 #[actix_web::test]
@@ -584,7 +631,9 @@ async fn no_page_of_the_insurer_names_a_person() {
             }
             // The organisations are what it sees.
             if path.contains("/agreements/") {
-                assert!(page.contains("Tổ chức sme_b") && page.contains("contact.sme_b@example.vn"));
+                assert!(
+                    page.contains("Tổ chức sme_b") && page.contains("contact.sme_b@example.vn")
+                );
             }
         }
     }

@@ -62,7 +62,12 @@ async fn home(b: &Browser, l: &str) {
     )
     .await;
     expect_text(b, &word(l, "insurer.chart.heading", &[("currency", "USD")])).await;
-    let charts = js(b, "return document.querySelectorAll('main svg[role=img]').length;", vec![]).await;
+    let charts = js(
+        b,
+        "return document.querySelectorAll('main svg[role=img]').length;",
+        vec![],
+    )
+    .await;
     assert_eq!(charts, 4, "four charts");
     look(b, "insurer-home").await;
 }
@@ -74,7 +79,12 @@ async fn claim_page(b: &Browser, l: &str, c: &Claim) {
     expect_text(b, &c.number).await;
     look(b, "insurer-claims").await;
     follow(b, &c.number).await;
-    expect_page(b, l, &word(l, "insurer.claim.title", &[("number", &c.number)])).await;
+    expect_page(
+        b,
+        l,
+        &word(l, "insurer.claim.title", &[("number", &c.number)]),
+    )
+    .await;
     expect_text(
         b,
         &word(l, "insurer.claim.approve_intro", &[("payout", &c.payout)]),
@@ -86,9 +96,19 @@ async fn claim_page(b: &Browser, l: &str, c: &Claim) {
 /// The payout shown, with how the rule reaches it, before confirming; then confirmed.
 async fn approves(b: &Browser, l: &str, c: &Claim) {
     follow(b, &word(l, "insurer.claim.review_payout", &[])).await;
-    expect_page(b, l, &word(l, "insurer.approve.title", &[("number", &c.number)])).await;
+    expect_page(
+        b,
+        l,
+        &word(l, "insurer.approve.title", &[("number", &c.number)]),
+    )
+    .await;
     expect_text(b, &word(l, "insurer.approve.caption", &[])).await;
-    let shown = js(b, "return document.getElementById('payout').textContent;", vec![]).await;
+    let shown = js(
+        b,
+        "return document.getElementById('payout').textContent;",
+        vec![],
+    )
+    .await;
     assert_eq!(shown, c.payout.as_str(), "the payout before confirming");
     look(b, "insurer-approve").await;
     submit(
@@ -96,7 +116,12 @@ async fn approves(b: &Browser, l: &str, c: &Claim) {
         &word(l, "insurer.approve.submit", &[("payout", &c.payout)]),
     )
     .await;
-    expect_page(b, l, &word(l, "insurer.claim.title", &[("number", &c.number)])).await;
+    expect_page(
+        b,
+        l,
+        &word(l, "insurer.claim.title", &[("number", &c.number)]),
+    )
+    .await;
     expect_text(b, &word(l, "insurer.claim.done.approved", &[])).await;
     expect_text(b, &word(l, "money.claim.approved", &[])).await;
     look(b, "insurer-claim-approved").await;
