@@ -15,8 +15,8 @@ use crate::db::DbConn;
 use crate::error::AppError;
 use crate::insurance::claims::{self, ClaimRow};
 use crate::insurance::model::{
-    Claim, ClaimAction, ClaimFilter, ClaimInput, ClaimStep, CoveredAgreement, CoveredFilter,
-    Dashboard, Policy, Product, ProductInput, Risk,
+    Claim, ClaimAction, ClaimFilter, ClaimInput, ClaimStatus, ClaimStep, CoveredAgreement,
+    CoveredFilter, Dashboard, Policy, Product, ProductInput, Risk,
 };
 use crate::insurance::{cover, portfolio, products};
 use crate::AppState;
@@ -316,5 +316,244 @@ pub fn cover(state: &AppState, actor: &Actor, id: &str) -> Result<Cover, AppErro
         product,
         policies,
         products,
+    })
+}
+
+/// Every version of the insurer's product `id`, newest first (404 for another's).
+pub fn product_history(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<Vec<Product>, AppError> {
+    portfolio::check_viewer(actor)?;
+    let mut conn = state.db.reader()?;
+    products::history(&mut conn, actor, id)
+}
+
+/// What the insurer's list of covered agreements can be filtered by: the institutes (id,
+/// name) and the SMEs' provinces.
+pub fn covered_filter_choices(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<portfolio::FilterChoices, AppError> {
+    portfolio::filter_choices(&mut *state.db.reader()?, actor)
+}
+
+/// An agreement as its insurer sees it: the covered agreement (organisations, cover,
+/// policies and their claims) and what happened to it and its claims, oldest first, each
+/// step naming the organisation that acted and never the person.
+#[derive(Debug)]
+pub struct InsurerCover {
+    pub covered: CoveredAgreement,
+    pub history: Vec<super::agreements::Happened>,
+}
+
+/// Agreement `id` as the insurer covering it sees it (404 when it does not cover it).
+pub fn insurer_cover(state: &AppState, actor: &Actor, id: &str) -> Result<InsurerCover, AppError> {
+    let mut conn = state.db.reader()?;
+    portfolio::check_viewer(actor)?;
+    let row = store::get(&mut conn, id)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    let covered = portfolio::get(&mut conn, actor, row)?;
+    let mut events = crate::audit::for_entity(&mut conn, "agreement", &covered.id)?;
+    for claim in covered.policies.iter().flat_map(|p| &p.claims) {
+        events.extend(crate::audit::for_entity(&mut conn, "claim", &claim.id)?);
+    }
+    events.sort_by_key(|e| e.seq);
+    events.iter_mut().for_each(crate::audit::without_people);
+    let mut org_ids: Vec<String> = events
+        .iter()
+        .filter_map(|e| e.actor_organisation_id.clone())
+        .collect();
+    org_ids.sort();
+    org_ids.dedup();
+    let names: std::collections::HashMap<String, String> =
+        crate::accounts::organisations_by_id(&mut conn, &org_ids)?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+    let history = events
+        .into_iter()
+        .map(|e| super::agreements::Happened {
+            at: e.at,
+            organisation: e
+                .actor_organisation_id
+                .as_ref()
+                .and_then(|o| names.get(o).cloned()),
+            person: None,
+            data: serde_json::from_str(&e.data).unwrap_or_default(),
+            action: e.action,
+        })
+        .collect();
+    Ok(InsurerCover { covered, history })
+}
+
+/// A claim as its insurer decides it: the claim, the agreement it is on (organisations
+/// only), and while it is filed, what approving it would pay now and how.
+#[derive(Debug)]
+pub struct ClaimReview {
+    pub claim: Claim,
+    pub agreement: CoveredAgreement,
+    pub payout: Option<crate::insurance::model::PayoutFigures>,
+}
+
+/// Claim `id` as its insurer sees it (404 for anyone but the insurer deciding it).
+pub fn claim_review(state: &AppState, actor: &Actor, id: &str) -> Result<ClaimReview, AppError> {
+    use crate::rules::roles::Role;
+    if actor.role != Role::Insurer {
+        return Err(AppError::NotFound);
+    }
+    let mut conn = state.db.reader()?;
+    let row = claims::get_visible(&mut conn, actor, id)?;
+    let agreement_row = store::get(&mut conn, &row.agreement_id)?;
+    let agreement = portfolio::get(&mut conn, actor, agreement_row)?;
+    let payout = match ClaimStatus::parse(&row.status) {
+        Some(ClaimStatus::Filed) => Some(claims::payout_figures(&mut conn, &row)?),
+        _ => None,
+    };
+    Ok(ClaimReview {
+        claim: row.view()?,
+        agreement,
+        payout,
+    })
+}
+
+/// The insurer approves claim `id` (still at `expected_version`) for the payout it was
+/// shown, `shown_payout_minor`: if earlier payouts on the policy changed it meanwhile, nothing
+/// is approved and the answer is a conflict naming the payout now, so no one approves an
+/// amount they did not see. One transaction, as [`act_on_claim_in`].
+pub fn approve_claim(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    expected_version: i64,
+    shown_payout_minor: i64,
+    note: Option<String>,
+) -> Result<Claim, AppError> {
+    let now = state.clock.now();
+    state.db.write(|conn| {
+        let row = claims::for_action(conn, actor, id, expected_version)?;
+        claims::lock_policy(conn, &row.policy_id)?;
+        let figures = claims::payout_figures(conn, &row)?;
+        if figures.payout_minor != shown_payout_minor {
+            return Err(AppError::Conflict(format!(
+                "the payout is now {} (earlier payouts on the policy changed it)",
+                figures.payout_minor
+            )));
+        }
+        let step = ClaimStep {
+            reason: note,
+            reference: None,
+        };
+        act_on_claim_in(
+            conn,
+            now,
+            actor,
+            id,
+            expected_version,
+            ClaimAction::Approve,
+            &step,
+        )
+    })
+}
+
+/// How many months the insurer's charts show, the current one last.
+pub const CHART_MONTHS: u32 = 12;
+
+/// The insurer's figures month by month for the last [`CHART_MONTHS`] months, per currency.
+pub fn monthly(
+    state: &AppState,
+    actor: &Actor,
+    insurer_id: Option<&str>,
+) -> Result<Vec<crate::insurance::model::MonthlySeries>, AppError> {
+    use chrono::Datelike;
+    let today = state.clock.today(state.tz);
+    let this_month = today.with_day(1).unwrap_or(today);
+    let first = this_month
+        .checked_sub_months(chrono::Months::new(CHART_MONTHS - 1))
+        .unwrap_or(this_month);
+    portfolio::monthly(
+        &mut *state.db.reader()?,
+        actor,
+        insurer_id,
+        first,
+        CHART_MONTHS,
+        state.tz,
+    )
+}
+
+/// A claim in the insurer's inbox, with the agreement's number and the claimant's name.
+#[derive(Debug)]
+pub struct InboxClaim {
+    pub claim: Claim,
+    pub agreement_number: String,
+    /// The organisation that filed it.
+    pub claimant: String,
+}
+
+/// A page of the insurer's claims, the total, and how many wait for a decision (filed) or a
+/// payment (approved), whatever the filter.
+#[derive(Debug)]
+pub struct Inbox {
+    pub items: Vec<InboxClaim>,
+    pub total: i64,
+    pub to_decide: i64,
+    pub to_pay: i64,
+}
+
+/// A page of the claims the insurer decides, newest first ([`Inbox`]).
+pub fn claims_inbox(
+    state: &AppState,
+    actor: &Actor,
+    filter: &ClaimFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Inbox, AppError> {
+    use crate::rules::roles::Role;
+    if actor.role != Role::Insurer {
+        return Err(AppError::NotFound);
+    }
+    let mut conn = state.db.reader()?;
+    let (items, total) = claims::list(&mut conn, actor, filter, limit, offset)?;
+    let count = |conn: &mut DbConn, status: ClaimStatus| {
+        let only = ClaimFilter {
+            status: Some(status),
+            ..ClaimFilter::default()
+        };
+        claims::list(conn, actor, &only, 0, 0).map(|(_, n)| n)
+    };
+    let to_decide = count(&mut conn, ClaimStatus::Filed)?;
+    let to_pay = count(&mut conn, ClaimStatus::Approved)?;
+    let mut org_ids: Vec<String> = items.iter().map(|c| c.claimant_org.clone()).collect();
+    org_ids.sort();
+    org_ids.dedup();
+    let names: std::collections::HashMap<String, String> =
+        crate::accounts::organisations_by_id(&mut conn, &org_ids)?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+    let mut numbers: std::collections::HashMap<String, String> = Default::default();
+    let mut out = Vec::with_capacity(items.len());
+    for claim in items {
+        let number = match numbers.get(&claim.agreement_id) {
+            Some(n) => n.clone(),
+            None => {
+                let n = store::get(&mut conn, &claim.agreement_id)?.number;
+                numbers.insert(claim.agreement_id.clone(), n.clone());
+                n
+            }
+        };
+        out.push(InboxClaim {
+            claimant: names.get(&claim.claimant_org).cloned().unwrap_or_default(),
+            agreement_number: number,
+            claim,
+        });
+    }
+    Ok(Inbox {
+        items: out,
+        total,
+        to_decide,
+        to_pay,
     })
 }

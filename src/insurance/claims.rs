@@ -23,7 +23,7 @@ use crate::rules::roles::Role;
 use crate::settlement::insurance::payout;
 use crate::settlement::money::Currency;
 
-pub use super::model::{Claim, ClaimFilter, ClaimInput, ClaimStep};
+pub use super::model::{Claim, ClaimFilter, ClaimInput, ClaimStep, PayoutFigures};
 pub use crate::rules::claims::{decide, ClaimAction, ClaimParty, ClaimRefusal, ClaimStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -183,6 +183,40 @@ pub fn paid_out(conn: &mut DbConn, policy_id: &str) -> Result<i64, AppError> {
         .flatten()
         .try_fold(0i64, i64::checked_add)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payouts overflow")))
+}
+
+/// Queues behind the other approvals on policy `policy_id`, so two cannot both use the same
+/// remaining coverage (PostgreSQL; SQLite has one writer). Inside the caller's transaction.
+pub fn lock_policy(conn: &mut DbConn, policy_id: &str) -> Result<(), AppError> {
+    Ok(crate::db::lock_key(
+        conn,
+        &format!("claims\u{1f}{policy_id}"),
+    )?)
+}
+
+/// What approving claim `row` now pays and how the rule reaches it: the figures of its
+/// policy and of the payouts approved on it so far. The insurer's page shows these before
+/// the approval, which computes its payout with this same function.
+pub fn payout_figures(conn: &mut DbConn, row: &ClaimRow) -> Result<PayoutFigures, AppError> {
+    let (coverage, deductible): (i64, i64) = insurance_policies::table
+        .find(&row.policy_id)
+        .select((
+            insurance_policies::coverage_minor,
+            insurance_policies::deductible_minor,
+        ))
+        .first(conn)?;
+    let already = paid_out(conn, &row.policy_id)?;
+    let pay = payout(row.amount_minor, coverage, deductible, already)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("payout of {}: {e}", row.id)))?;
+    Ok(PayoutFigures {
+        currency: row.currency.clone(),
+        claimed_minor: row.amount_minor,
+        coverage_minor: coverage,
+        deductible_minor: deductible,
+        earlier_payouts_minor: already,
+        coverage_left_minor: (coverage - already).max(0),
+        payout_minor: pay,
+    })
 }
 
 /// Adds one to the named counter and returns its new value, inside the caller's transaction
@@ -486,18 +520,8 @@ pub fn act(
         ClaimAction::Approve => {
             // Approvals on one policy queue behind each other, so two cannot both use the
             // same remaining coverage (PostgreSQL; SQLite has one writer).
-            crate::db::lock_key(conn, &format!("claims\u{1f}{}", row.policy_id))?;
-            let (coverage, deductible): (i64, i64) = insurance_policies::table
-                .find(&row.policy_id)
-                .select((
-                    insurance_policies::coverage_minor,
-                    insurance_policies::deductible_minor,
-                ))
-                .first(conn)?;
-            let already = paid_out(conn, &row.policy_id)?;
-            let pay = payout(row.amount_minor, coverage, deductible, already)
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("payout of {}: {e}", row.id)))?;
-            payout_minor = Some(pay);
+            lock_policy(conn, &row.policy_id)?;
+            payout_minor = Some(payout_figures(conn, row)?.payout_minor);
             decided_at = Some(stamp);
             decision_reason = reason;
         }

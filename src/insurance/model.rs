@@ -489,3 +489,46 @@ pub struct Dashboard {
     /// Per currency, in code order.
     pub by_currency: Vec<CurrencyFigures>,
 }
+
+/// How the payout of a claim is reached, as the settlement rule computes it
+/// (`settlement::insurance::payout`): the claim capped at the coverage, less the deductible,
+/// and never more than what earlier payouts on the policy left. Minor units of `currency`.
+#[derive(Debug, Clone)]
+pub struct PayoutFigures {
+    pub currency: String,
+    pub claimed_minor: i64,
+    pub coverage_minor: i64,
+    pub deductible_minor: i64,
+    /// Payouts of the policy's approved and paid claims so far.
+    pub earlier_payouts_minor: i64,
+    /// The coverage those payouts leave.
+    pub coverage_left_minor: i64,
+    /// What approving the claim now pays.
+    pub payout_minor: i64,
+}
+
+/// Money figures of one currency in one calendar month, for an insurer's charts.
+#[derive(Debug, Clone, Default)]
+pub struct MonthFigures {
+    /// The month's first day.
+    pub month: NaiveDate,
+    /// Premiums of the policies bound in the month.
+    pub premiums_minor: i64,
+    /// Coverage left at the month's end on the policies in force then (coverage less the
+    /// payouts approved by then).
+    pub exposure_minor: i64,
+    /// Payouts of the claims approved in the month (paid since or not).
+    pub incurred_minor: i64,
+    /// Payouts paid in the month.
+    pub paid_minor: i64,
+    /// Payouts approved since the first policy ÷ premiums written since then, at the month's
+    /// end, 4 decimals (none before any premium).
+    pub loss_ratio: Option<Decimal>,
+}
+
+/// An insurer's figures month by month, per currency (in code order).
+#[derive(Debug, Clone)]
+pub struct MonthlySeries {
+    pub currency: String,
+    pub months: Vec<MonthFigures>,
+}

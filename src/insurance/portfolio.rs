@@ -24,7 +24,7 @@ use crate::settlement::money::Currency;
 
 pub use super::model::{
     check_viewer, CoveredAgreement, CoveredFilter, CoveredTechnology, CurrencyFigures, Dashboard,
-    Party,
+    MonthFigures, MonthlySeries, Party,
 };
 
 fn party(conn: &mut DbConn, id: &str) -> Result<Party, AppError> {
@@ -346,4 +346,193 @@ pub fn dashboard(
         covered_total,
         by_currency,
     })
+}
+
+/// Whose figures `actor` sees: its own insurer's, or (admins and auditors) `insurer_id`'s or
+/// every insurer's.
+fn whose(actor: &Actor, insurer_id: Option<&str>) -> Result<Option<String>, AppError> {
+    check_viewer(actor)?;
+    Ok(match actor.role {
+        Role::Insurer => Some(actor.organisation_id.clone()),
+        _ => insurer_id.map(str::to_string),
+    })
+}
+
+/// What the insurer's list can be filtered by: the institutes (id, name) and the SMEs'
+/// provinces.
+pub type FilterChoices = (Vec<(String, String)>, Vec<String>);
+
+/// What the insurer's list can be filtered by: the institutes of the agreements it covers
+/// (id, name), and the provinces of their SMEs, each sorted by name.
+pub fn filter_choices(conn: &mut DbConn, actor: &Actor) -> Result<FilterChoices, AppError> {
+    let insurer = whose(actor, None)?;
+    let mut q = agreements::table
+        .filter(covered_by(insurer.as_deref()))
+        .into_boxed();
+    q = match &insurer {
+        Some(ins) => q.filter(agreements::insurer_id.eq(ins.clone())),
+        None => q.filter(agreements::insurer_id.is_not_null()),
+    };
+    let pairs: Vec<(String, String)> = q
+        .select((agreements::institute_id, agreements::sme_id))
+        .distinct()
+        .load(conn)?;
+    let institutes: Vec<&String> = pairs.iter().map(|(i, _)| i).collect();
+    let smes: Vec<&String> = pairs.iter().map(|(_, s)| s).collect();
+    let mut named: Vec<(String, String)> = organisations::table
+        .filter(organisations::id.eq_any(institutes))
+        .select((organisations::id, organisations::name))
+        .load(conn)?;
+    named.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    let mut provinces: Vec<String> = organisations::table
+        .filter(organisations::id.eq_any(smes))
+        .select(organisations::province)
+        .distinct()
+        .load(conn)?;
+    provinces.sort();
+    Ok((named, provinces))
+}
+
+/// The insurer's figures for the `months` calendar months from `first` (a month's first
+/// day), month by month and per currency, the months read in `tz`.
+pub fn monthly(
+    conn: &mut DbConn,
+    actor: &Actor,
+    insurer_id: Option<&str>,
+    first: chrono::NaiveDate,
+    months: u32,
+    tz: chrono_tz::Tz,
+) -> Result<Vec<MonthlySeries>, AppError> {
+    use chrono::NaiveDateTime;
+    let insurer = whose(actor, insurer_id)?;
+    let mut pol = insurance_policies::table
+        .select((
+            insurance_policies::id,
+            insurance_policies::currency,
+            insurance_policies::coverage_minor,
+            insurance_policies::premium_minor,
+            insurance_policies::bound_at,
+            insurance_policies::ended_at,
+        ))
+        .into_boxed();
+    let mut cl = insurance_claims::table
+        .filter(
+            insurance_claims::status
+                .eq_any([ClaimStatus::Approved.as_str(), ClaimStatus::Paid.as_str()]),
+        )
+        .select((
+            insurance_claims::policy_id,
+            insurance_claims::payout_minor,
+            insurance_claims::decided_at,
+            insurance_claims::paid_at,
+        ))
+        .into_boxed();
+    if let Some(ins) = &insurer {
+        pol = pol.filter(insurance_policies::insurer_id.eq(ins.clone()));
+        cl = cl.filter(insurance_claims::insurer_id.eq(ins.clone()));
+    }
+    type PolicyFacts = (
+        String,
+        String,
+        i64,
+        i64,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+    );
+    let policies: Vec<PolicyFacts> = pol.load(conn)?;
+    type ClaimFacts = (
+        String,
+        Option<i64>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    );
+    let claims: Vec<ClaimFacts> = cl.load(conn)?;
+    // Each month's first instant (UTC), and the next month's: [start, end).
+    let local_start = |day: chrono::NaiveDate| -> Result<NaiveDateTime, AppError> {
+        use chrono::TimeZone;
+        let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+        tz.from_local_datetime(&midnight)
+            .earliest()
+            .map(|t| t.naive_utc())
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no midnight on {day} in {tz}")))
+    };
+    let mut bounds = Vec::new();
+    for i in 0..months {
+        let start = first
+            .checked_add_months(chrono::Months::new(i))
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("month out of range")))?;
+        let next = first
+            .checked_add_months(chrono::Months::new(i + 1))
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("month out of range")))?;
+        bounds.push((start, local_start(start)?, local_start(next)?));
+    }
+    let overflow = || AppError::Internal(anyhow::anyhow!("monthly sums overflow"));
+    let add = |a: &mut i64, b: i64| -> Result<(), AppError> {
+        *a = a.checked_add(b).ok_or_else(overflow)?;
+        Ok(())
+    };
+    let currency_of: BTreeMap<&str, &str> = policies
+        .iter()
+        .map(|p| (p.0.as_str(), p.1.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    let mut currencies: Vec<&str> = policies.iter().map(|p| p.1.as_str()).collect();
+    currencies.sort();
+    currencies.dedup();
+    for cur in currencies {
+        let pols: Vec<&PolicyFacts> = policies.iter().filter(|p| p.1 == cur).collect();
+        let cls: Vec<&ClaimFacts> = claims
+            .iter()
+            .filter(|c| currency_of.get(c.0.as_str()) == Some(&cur))
+            .collect();
+        let mut series = Vec::new();
+        for (month, start, end) in &bounds {
+            let within = |t: &NaiveDateTime| start <= t && t < end;
+            let mut f = MonthFigures {
+                month: *month,
+                ..Default::default()
+            };
+            let (mut written, mut incurred_to_date) = (0i64, 0i64);
+            for p in &pols {
+                if within(&p.4) {
+                    add(&mut f.premiums_minor, p.3)?;
+                }
+                if p.4 < *end {
+                    add(&mut written, p.3)?;
+                }
+                let in_force = p.4 < *end && p.5.is_none_or(|ended| ended >= *end);
+                if in_force {
+                    let approved: i64 = cls
+                        .iter()
+                        .filter(|c| c.0 == p.0 && c.2.is_some_and(|d| d < *end))
+                        .filter_map(|c| c.1)
+                        .try_fold(0i64, i64::checked_add)
+                        .ok_or_else(overflow)?;
+                    add(&mut f.exposure_minor, (p.2 - approved).max(0))?;
+                }
+            }
+            for c in &cls {
+                let pay = c.1.unwrap_or(0);
+                if c.2.as_ref().is_some_and(within) {
+                    add(&mut f.incurred_minor, pay)?;
+                }
+                if c.3.as_ref().is_some_and(within) {
+                    add(&mut f.paid_minor, pay)?;
+                }
+                if c.2.is_some_and(|d| d < *end) {
+                    add(&mut incurred_to_date, pay)?;
+                }
+            }
+            f.loss_ratio = (written > 0).then(|| {
+                (Decimal::from(incurred_to_date) / Decimal::from(written))
+                    .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+            });
+            series.push(f);
+        }
+        out.push(MonthlySeries {
+            currency: cur.to_string(),
+            months: series,
+        });
+    }
+    Ok(out)
 }

@@ -328,3 +328,23 @@ pub fn list(
     out.sort_by(|a, b| (&a.insurer_id, &a.name_en).cmp(&(&b.insurer_id, &b.name_en)));
     out.into_iter().map(ProductRow::view).collect()
 }
+
+/// Every version of product `id`, newest first, for its insurer (404 for anyone else's).
+pub fn history(
+    conn: &mut DbConn,
+    actor: &crate::auth::session::Actor,
+    id: &str,
+) -> Result<Vec<Product>, AppError> {
+    let rows: Vec<ProductRow> = products::table
+        .filter(products::id.eq(id))
+        .order(products::version.desc())
+        .select(ProductRow::as_select())
+        .load(conn)?;
+    if rows
+        .first()
+        .is_none_or(|r| r.insurer_id != actor.organisation_id)
+    {
+        return Err(AppError::NotFound);
+    }
+    rows.into_iter().map(ProductRow::view).collect()
+}

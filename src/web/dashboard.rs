@@ -71,10 +71,16 @@ async fn home(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn) ->
     if actor.role == crate::rules::roles::Role::Admin {
         return super::admin::home(&state, &visitor, actor).await;
     }
-    let home = match blocking(&state, move |st| crate::app::dashboard::home(st, &actor)).await {
+    let insurer = actor.role == crate::rules::roles::Role::Insurer;
+    let who = actor.clone();
+    let home = match blocking(&state, move |st| crate::app::dashboard::home(st, &who)).await {
         Ok(home) => home,
         Err(e) => return visitor.failure(&state, e, ""),
     };
+    // An insurer's home is its dashboard, with its charts.
+    if insurer {
+        return super::insurer::home(&state, &visitor, actor, home.organisation).await;
+    }
     let (name, ctx) = page(visitor.lang, home);
     visitor.page(&state, 200, name, ctx)
 }

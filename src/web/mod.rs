@@ -20,6 +20,7 @@ pub mod chart;
 mod dashboard;
 pub mod frame;
 pub mod i18n;
+mod insurer;
 mod money;
 mod pages;
 mod reports;
@@ -53,6 +54,7 @@ const GROUPS: &[Group] = &[
     admin::GROUP,
     audit::GROUP,
     reports::GROUP,
+    insurer::GROUP,
 ];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");

@@ -40,6 +40,10 @@ pub const GROUP: super::Group = super::Group {
             "money/cover.html",
             include_str!("templates/money/cover.html"),
         ),
+        (
+            "money/policy.html",
+            include_str!("templates/money/policy.html"),
+        ),
     ],
     words: (
         "money",
@@ -72,14 +76,14 @@ fn side(actor: &Actor, agreement: &Agreement) -> Option<Role> {
 }
 
 /// An amount of major units as written in the API ("3000.00") in the currency's convention.
-fn major(cur: Currency, text: &str) -> String {
+pub(super) fn major(cur: Currency, text: &str) -> String {
     cur.parse_amount(text)
         .map(|minor| format::money(cur, minor))
         .unwrap_or_else(|_| text.to_string())
 }
 
 /// A rate ("0.015") as a percentage in the page language.
-fn percent(lang: &str, text: &str) -> String {
+pub(super) fn percent(lang: &str, text: &str) -> String {
     parse_rate(text)
         .map(|r| format::percent(lang, r))
         .unwrap_or_else(|_| text.to_string())
@@ -562,6 +566,11 @@ async fn cover_page(
     id: web::Path<String>,
     SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
+    // An insurer's view of the cover is its own page (organisations only, the claims to
+    // decide, what happened without the people); the same policy part is set on both.
+    if actor.role == Role::Insurer {
+        return super::insurer::cover_page(&state, &visitor, actor, id.into_inner()).await;
+    }
     show_cover(&state, &visitor, actor, id.into_inner(), 200, None, None).await
 }
 
@@ -589,7 +598,7 @@ async fn show_cover(
 }
 
 /// A product as the page shows it, in the page language.
-fn product_view(lang: &str, p: &Product) -> Value {
+pub(super) fn product_view(lang: &str, p: &Product) -> Value {
     let cur = Currency::parse(&p.currency);
     let money = |minor: i64| cur.map(|c| format::money(c, minor)).unwrap_or_default();
     context! {
@@ -607,7 +616,7 @@ fn product_view(lang: &str, p: &Product) -> Value {
 
 /// A policy and its claims as the page shows them. Claims name the organisation's side
 /// (the enterprise, the institute), never a person.
-fn policy_view(lang: &str, agreement: &Agreement, p: &Policy) -> Value {
+pub(super) fn policy_view(lang: &str, sme_id: &str, institute_id: &str, p: &Policy) -> Value {
     let Some(cur) = Currency::parse(&p.currency) else {
         return Value::from(());
     };
@@ -616,14 +625,15 @@ fn policy_view(lang: &str, agreement: &Agreement, p: &Policy) -> Value {
         .claims
         .iter()
         .map(|c| {
-            let by = if c.claimant_org == agreement.sme_id {
+            let by = if c.claimant_org == sme_id {
                 "sme"
-            } else if c.claimant_org == agreement.institute_id {
+            } else if c.claimant_org == institute_id {
                 "institute"
             } else {
                 "other"
             };
             context! {
+                id => c.id.clone(),
                 number => c.number.clone(),
                 risk => c.risk.clone(),
                 by,
@@ -689,7 +699,7 @@ fn cover_context(
     let policies: Vec<Value> = cover
         .policies
         .iter()
-        .map(|p| policy_view(lang, a, p))
+        .map(|p| policy_view(lang, &a.sme_id, &a.institute_id, p))
         .collect();
     let products: Vec<Value> = cover
         .products

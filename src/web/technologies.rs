@@ -514,7 +514,7 @@ const TERMS_FIELDS: [&str; 21] = [
 ];
 
 /// A fraction written as a percentage for a form (`0.035` → `3.5`, `3,5` in Vietnamese).
-fn percent_input(lang: &str, fraction: &str) -> String {
+pub(super) fn percent_input(lang: &str, fraction: &str) -> String {
     let Ok(value) = fraction.parse::<Decimal>() else {
         return fraction.to_string();
     };

@@ -29,6 +29,7 @@ mod web_agreement;
 mod web_audit;
 mod web_catalogue;
 mod web_dashboard;
+mod web_insurer;
 mod web_money;
 mod web_reports;
 mod web_technologies;

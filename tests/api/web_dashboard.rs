@@ -390,13 +390,22 @@ async fn sme_and_institute_homes_show_their_own_figures() {
 async fn other_roles_see_what_they_can_do() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
+    // An insurer's home is its dashboard (tests/api/web_insurer.rs); it names the
+    // organisation and the role too.
+    for lang in ["vi", "en"] {
+        let page = home(&app, &w.insurer_a, lang).await;
+        has(&page, "Tổ chức insurer_a");
+        has(
+            &page,
+            if lang == "vi" {
+                "Công ty bảo hiểm"
+            } else {
+                "Insurer"
+            },
+        );
+        has(&page, "href=\"/insurer/claims");
+    }
     for (user, org, vi, en) in [
-        (
-            &w.insurer_a,
-            "Tổ chức insurer_a",
-            "Công ty bảo hiểm",
-            "Insurer",
-        ),
         (
             &w.auditor,
             "Tổ chức auditor",

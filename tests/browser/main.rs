@@ -19,6 +19,7 @@ mod helpers;
 mod admin;
 mod audit;
 mod driver;
+mod insurer;
 mod reports;
 mod steps;
 mod walk;
