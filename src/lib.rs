@@ -64,6 +64,8 @@ pub struct AppState {
     pub renders: Arc<tokio::sync::Semaphore>,
     /// The web pages' templates and words, checked at start.
     pub pages: Arc<crate::web::Pages>,
+    /// Public document checks per client address (`documents.verify_requests_per_minute`).
+    pub verify_throttle: Arc<auth::throttle::Throttle>,
 }
 
 impl AppState {
@@ -94,6 +96,7 @@ impl AppState {
             tz,
             sessions: Default::default(),
             mail_transport: std::sync::OnceLock::new(),
+            verify_throttle: Default::default(),
         })
     }
 }

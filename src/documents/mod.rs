@@ -7,6 +7,7 @@ pub mod context;
 pub mod model;
 pub mod service;
 pub mod templates;
+pub mod verify;
 #[cfg(test)]
 mod tests;
 mod words;
