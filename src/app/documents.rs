@@ -21,6 +21,7 @@ use crate::documents::model::{Checked, Identified, Stored};
 use crate::documents::{service, verify, ContractTemplates};
 use crate::error::AppError;
 use crate::rules::lifecycle::Action;
+use crate::rules::roles::Role;
 use crate::settlement::money::Currency;
 use crate::settlement::terms::Terms;
 use crate::AppState;
@@ -117,6 +118,35 @@ pub fn check_code(state: &AppState, client: IpAddr, code: &str) -> Result<Checke
 pub fn check_file(state: &AppState, sha256: &str) -> Result<Option<Checked>, AppError> {
     let mut conn = state.db.reader()?;
     Ok(verify::by_hash(&mut conn, sha256)?)
+}
+
+/// `code` as printed on documents (groups of four), for a page to show.
+pub fn printed_code(code: &str) -> String {
+    verify::printed(&verify::normalise(code).unwrap_or_else(|| code.to_string()))
+}
+
+/// Whether `actor` checks documents by file on the auditors' page (auditors and admins):
+/// anyone else is told there is no such page (404).
+pub fn audits_documents(actor: &Actor) -> Result<(), AppError> {
+    match actor.role {
+        Role::Auditor | Role::Admin => Ok(()),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// The stored document whose SHA-256 is `sha256`, for the auditors' page: everything
+/// [`identify`] answers (the agreement to open), `None` when usefirst issued no such file.
+pub fn audit_identify(
+    state: &AppState,
+    actor: &Actor,
+    sha256: &str,
+) -> Result<Option<Identified>, AppError> {
+    audits_documents(actor)?;
+    match identify(state, actor, sha256) {
+        Ok(found) => Ok(Some(found)),
+        Err(AppError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// What the approval event recorded of the parties and the technology

@@ -21,6 +21,7 @@ mod money;
 mod pages;
 pub mod session;
 mod technologies;
+mod verify;
 
 use std::sync::Arc;
 
@@ -46,6 +47,7 @@ const GROUPS: &[Group] = &[
     technologies::GROUP,
     agreement::GROUP,
     money::GROUP,
+    verify::GROUP,
 ];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");
