@@ -29,3 +29,4 @@ mod web_catalogue;
 mod web_dashboard;
 mod web_money;
 mod web_technologies;
+mod web_verify;
