@@ -7,9 +7,9 @@ pub mod context;
 pub mod model;
 pub mod service;
 pub mod templates;
-pub mod verify;
 #[cfg(test)]
 mod tests;
+pub mod verify;
 mod words;
 
 pub use templates::ContractTemplates;

@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::context;
-use super::verify;
 use super::model::{Identified, Stored};
 use super::templates::ContractTemplates;
+use super::verify;
 use crate::agreements::model::AgreementRow;
 use crate::audit::{self, Who};
 use crate::auth::policy::{agreement_scope, AgreementScope};
@@ -97,10 +97,7 @@ pub fn generate(
     let seed = format!("{}:{}:{kind}:{lang}", row.id, row.version);
     // Decided before the document is set: the SHA-256 checked later covers it.
     let verify_code = verify::new_code();
-    let url = format!(
-        "{}/verify/{verify_code}",
-        public_url.trim_end_matches('/')
-    );
+    let url = format!("{}/verify/{verify_code}", public_url.trim_end_matches('/'));
     let printed = verify::printed(&verify_code);
     let layout = Layout {
         lang,

@@ -161,7 +161,11 @@ mod tests {
             "lower case, spaces, O for 0 and L for 1"
         );
         assert_eq!(normalise("7K3M-0QRS-1TVW-9XYZ-2AB"), None, "too short");
-        assert_eq!(normalise("7K3M-0QRS-1TVW-9XYZ-2ABU"), None, "U is not in the alphabet");
+        assert_eq!(
+            normalise("7K3M-0QRS-1TVW-9XYZ-2ABU"),
+            None,
+            "U is not in the alphabet"
+        );
         assert_eq!(normalise("../../etc/passwd"), None);
     }
 }

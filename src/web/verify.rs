@@ -126,9 +126,17 @@ async fn start(
     let visitor = Visitor::of(&state, &req).await;
     let typed = query.code.trim();
     if typed.is_empty() {
-        return visitor.page(&state, 200, "verify/check.html", check_page(&state, context! {}));
+        return visitor.page(
+            &state,
+            200,
+            "verify/check.html",
+            check_page(&state, context! {}),
+        );
     }
-    let plain: String = typed.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let plain: String = typed
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
     if plain.is_empty() {
         let ctx = check_page(&state, context! { unknown => true, typed });
         return visitor.page(&state, 404, "verify/check.html", ctx);
@@ -257,7 +265,11 @@ async fn received(
 
 /// `POST /verify`: whether usefirst issued exactly the uploaded file (counted per address
 /// before the file is read).
-async fn upload(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+async fn upload(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
     let visitor = Visitor::of(&state, &req).await;
     let from = client(&req);
     if let Err(e) = blocking(&state, move |st| app::admit_public_check(st, from)).await {
@@ -298,7 +310,10 @@ fn audit_context(state: &AppState, extra: Value) -> Value {
 }
 
 /// `GET /audit/documents`: the form (auditors and admins; 404 for anyone else).
-async fn audit_page(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn) -> HttpResponse {
+async fn audit_page(
+    state: web::Data<AppState>,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
     if let Err(e) = app::audits_documents(&actor) {
         return visitor.failure(&state, e, "");
     }

@@ -41,9 +41,7 @@ async fn download(app: &TestApp, w: &World, id: &str) -> Vec<u8> {
     let (s, _, _) = sme.sign_in(&w.sme_a.email, PASSWORD).await;
     assert_eq!(s, 303);
     let res = reqwest::Client::new()
-        .get(app.url(&format!(
-            "/agreements/{id}/documents/trial-agreement/en"
-        )))
+        .get(app.url(&format!("/agreements/{id}/documents/trial-agreement/en")))
         .header(
             "Cookie",
             format!("uf_session={}", sme.cookie("uf_session").unwrap()),
@@ -59,7 +57,10 @@ async fn download(app: &TestApp, w: &World, id: &str) -> Vec<u8> {
 fn code_of(pdf: &[u8]) -> String {
     let link = qr_reader::first_page_qr(pdf).expect("the first page has a QR code");
     let (base, code) = link.split_once("/verify/").expect("a /verify/ link");
-    assert_eq!(base, "http://127.0.0.1:8080", "the configured public address");
+    assert_eq!(
+        base, "http://127.0.0.1:8080",
+        "the configured public address"
+    );
     assert_eq!(code.len(), 20, "{code}");
     let printed: Vec<String> = code
         .as_bytes()
@@ -83,10 +84,8 @@ fn upload_form(csrf: &str, name: &str, file: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----usefirstTestBoundary7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
     body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n"
-        )
-        .as_bytes(),
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+            .as_bytes(),
     );
     body.extend_from_slice(
         format!(
@@ -108,7 +107,10 @@ async fn upload(
     file: &[u8],
 ) -> (u16, reqwest::header::HeaderMap, String) {
     let (content_type, body) = upload_form(csrf, "agreement.pdf", file);
-    let mut cookies = vec![format!("uf_csrf={}", b.cookie("uf_csrf").unwrap_or_default())];
+    let mut cookies = vec![format!(
+        "uf_csrf={}",
+        b.cookie("uf_csrf").unwrap_or_default()
+    )];
     for name in ["uf_session", "uf_lang"] {
         if let Some(value) = b.cookie(name) {
             cookies.push(format!("{name}={value}"));
@@ -175,7 +177,10 @@ async fn a_downloaded_document_is_checked_by_its_code_and_by_its_file() {
     // In Vietnamese.
     visitor.accept_language = "vi";
     let (_, _, vi) = visitor.get(&format!("/verify/{code}")).await;
-    assert!(vi.contains("Thỏa thuận dùng thử") && vi.contains("Còn hiệu lực"), "{vi}");
+    assert!(
+        vi.contains("Thỏa thuận dùng thử") && vi.contains("Còn hiệu lực"),
+        "{vi}"
+    );
     visitor.accept_language = "en";
 
     // The file itself, uploaded on the page.
@@ -295,7 +300,10 @@ async fn auditors_check_a_file_and_open_its_agreement() {
     let (s, _, page) = upload(&app, &auditor, "/audit/documents", &csrf, &pdf).await;
     assert_eq!(s, 200, "{page}");
     assert!(page.contains("usefirst issued this file"), "{page}");
-    assert!(page.contains(&format!("href=\"/agreements/{id}\"")), "{page}");
+    assert!(
+        page.contains(&format!("href=\"/agreements/{id}\"")),
+        "{page}"
+    );
     assert!(page.contains(&format!("Open agreement {number}")), "{page}");
     let mut changed = pdf.clone();
     changed.push(b'\n');
@@ -315,5 +323,8 @@ async fn auditors_check_a_file_and_open_its_agreement() {
     let mut nobody = Browser::new(&app);
     let (s, headers, _) = nobody.get("/audit/documents").await;
     assert_eq!(s, 303);
-    assert!(headers["location"].to_str().unwrap().starts_with("/sign-in"));
+    assert!(headers["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/sign-in"));
 }

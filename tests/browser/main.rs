@@ -18,4 +18,5 @@ mod helpers;
 
 mod driver;
 mod steps;
+mod verify;
 mod walk;

@@ -51,8 +51,14 @@ pub fn first_page_qr(bytes: &[u8]) -> Option<String> {
     }
     let module = marks.iter().map(|m| m.3).fold(f32::INFINITY, f32::min);
     let left = marks.iter().map(|m| m.0).fold(f32::INFINITY, f32::min);
-    let top = marks.iter().map(|m| m.1 + m.3).fold(f32::NEG_INFINITY, f32::max);
-    let right = marks.iter().map(|m| m.0 + m.2).fold(f32::NEG_INFINITY, f32::max);
+    let top = marks
+        .iter()
+        .map(|m| m.1 + m.3)
+        .fold(f32::NEG_INFINITY, f32::max);
+    let right = marks
+        .iter()
+        .map(|m| m.0 + m.2)
+        .fold(f32::NEG_INFINITY, f32::max);
     let bottom = marks.iter().map(|m| m.1).fold(f32::INFINITY, f32::min);
     // Four pixels a module, four modules of white room on every side.
     let scale = 4.0 / module;
