@@ -174,6 +174,9 @@ pub fn store(
         ))
         .on_conflict_do_nothing()
         .execute(c))?;
+    // Not inserted: another request stored this document first (its row is the answer), or —
+    // once in 2^100 — the new code is another document's, when `find` finds nothing and the
+    // caller sets the document again with a new code.
     if inserted == 1 {
         audit::append(
             conn,

@@ -328,3 +328,20 @@ async fn auditors_check_a_file_and_open_its_agreement() {
         .unwrap()
         .starts_with("/sign-in"));
 }
+
+/// A file larger than `documents.verify_upload_max_bytes` is refused with the limit named,
+/// before the rest of it is read.
+#[actix_web::test]
+async fn a_file_over_the_size_limit_is_refused() {
+    let app = TestApp::spawn_with(|c| c.documents.verify_upload_max_bytes = 1024 * 1024).await;
+    let mut visitor = Browser::new(&app);
+    visitor.accept_language = "en";
+    let (s, _, page) = visitor.get("/verify").await;
+    assert_eq!(s, 200);
+    assert!(page.contains("A PDF of at most 1 MB."), "{page}");
+    let csrf = visitor.csrf();
+    let big = vec![b'%'; 1024 * 1024 + 1];
+    let (s, _, page) = upload(&app, &visitor, "/verify", &csrf, &big).await;
+    assert_eq!(s, 413, "{page}");
+    assert!(page.contains("The file is larger than 1 MB"), "{page}");
+}
