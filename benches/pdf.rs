@@ -29,6 +29,7 @@ impl Case {
             terms_version: 2,
             date: NaiveDate::from_ymd_opt(2027, 1, 15).expect("a date"),
             id_seed: "bench",
+            verify: None,
         }
     }
 }

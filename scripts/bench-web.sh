@@ -18,9 +18,11 @@
 #     (Cache-Control max-age > 0) cached.
 # The load runs three rounds (reference, then each page) and prints the median of the three.
 #
-# PAGE is a path; `{agreement}` becomes an agreement of the demo SME and `{q}` a word from a
-# listed technology's title. With no PAGE the default list below is measured. A page that
-# answers 404 (not built yet) is skipped with a note; any other answer but 200 stops the run.
+# PAGE is a path; `{agreement}` becomes an agreement of the demo SME, `{q}` a word from a
+# listed technology's title and `{verify}` the code printed on a trial agreement of the demo SME
+# (read with pdftotext from the PDF the API hands out; the public check page's per-address
+# limit is lifted for the run, see BENCH_VERIFY_LIMIT). With no PAGE the default list below is
+# measured. A page that answers 404 (not built yet) is skipped with a note; any other answer but 200 stops the run.
 #
 # Environment:
 #   BENCH_SECONDS      load per page per round, in seconds (default 10)
@@ -31,6 +33,7 @@
 #   BENCH_SAMPLES      sequential requests for the one-client server time (default 50)
 #   BENCH_PORT, BENCH_SKIP_BUILD, BENCH_BIN   as in scripts/lib/bench-server.sh
 #   BENCH_STRICT       1: exit non-zero when a target is missed
+#   BENCH_VERIFY_LIMIT documents.verify_requests_per_minute for the run (default: no real limit)
 #
 # The client shares the machine's cores with the server, so figures compare pages with the
 # reference on one machine; they are not a capacity figure for a deployment.
@@ -50,6 +53,7 @@ DEFAULT_PAGES=(
     /home
     "/catalogue?q={q}"
     "/agreements/{agreement}"
+    "/verify/{verify}"
 )
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
@@ -80,6 +84,11 @@ esac
 
 if [ "$#" -gt 0 ]; then PAGES=("$@"); else PAGES=("${DEFAULT_PAGES[@]}"); fi
 
+# --- the public document check (/verify/{code}) -------------------------------------------------
+# One client measures it, so the per-address limit (documents.verify_requests_per_minute) would
+# answer 429 within the first second: lifted for the run unless BENCH_VERIFY_LIMIT says otherwise.
+export USEFIRST_DOCUMENTS__VERIFY_REQUESTS_PER_MINUTE=${BENCH_VERIFY_LIMIT:-4000000000}
+
 # --- build, a fresh database, the server (scripts/lib/bench-server.sh) -----------------------
 
 # shellcheck source=lib/bench-server.sh
@@ -108,6 +117,24 @@ Q=$(api GET '/api/v1/technologies?status=listed&per_page=1' | jq -r '.items[0].t
 [ -n "$Q" ] || Q=công
 Q_URL=$(jq -rn --arg q "$Q" '$q | @uri')
 
+# {verify}: the code a trial agreement of the demo SME prints (the PDF made on this request).
+VERIFY_CODE=
+if [[ " ${PAGES[*]} " == *"{verify}"* ]]; then
+    command -v pdftotext >/dev/null || die "pdftotext is not installed (bash scripts/install-deps.sh)"
+    DOC_AGREEMENT=
+    for st in active awaiting_decision converted signed approved; do
+        DOC_AGREEMENT=$(api GET "/api/v1/agreements?status=$st&per_page=1" | jq -r '.items[0].id // empty')
+        [ -n "$DOC_AGREEMENT" ] && break
+    done
+    [ -n "$DOC_AGREEMENT" ] || die "the SME has no approved agreement to take a document of"
+    code=$(curl -sS -o "$work/doc.pdf" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+        "$BASE/api/v1/agreements/$DOC_AGREEMENT/documents/trial-agreement?lang=vi")
+    [ "$code" = 200 ] || die "the trial agreement of $DOC_AGREEMENT answered $code"
+    VERIFY_CODE=$(pdftotext "$work/doc.pdf" - | grep -oE '/verify/[0-9A-Z]{20}' | head -1 | cut -d/ -f3)
+    [ -n "$VERIFY_CODE" ] || die "the trial agreement of $DOC_AGREEMENT prints no /verify/ code"
+    say "document code $VERIFY_CODE (agreement $DOC_AGREEMENT)"
+fi
+
 # --- which pages answer ----------------------------------------------------------------------
 
 # get_page PATH FILE -> the status; the body in FILE, the headers in FILE.h
@@ -121,6 +148,7 @@ SKIPPED=()
 for page in "${PAGES[@]}"; do
     path=${page//\{agreement\}/$AGREEMENT_ID}
     path=${path//\{q\}/$Q_URL}
+    path=${path//\{verify\}/$VERIFY_CODE}
     code=$(get_page "$path" "$work/probe") || die "GET $path: no answer"
     case "$code" in
         200) MEASURED+=("$path") ;;

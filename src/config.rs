@@ -45,6 +45,11 @@ pub struct DocumentsConfig {
     /// Documents set at the same time at most; further requests wait their turn, so memory
     /// stays bounded however many arrive at once.
     pub max_concurrent_renders: usize,
+    /// Checks of a document by its code or its file that one client address may make a
+    /// minute on the public page (`/verify`); more answer 429 with `Retry-After`.
+    pub verify_requests_per_minute: u32,
+    /// The largest PDF the public page and the auditors' page take to check, in bytes.
+    pub verify_upload_max_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -66,6 +66,8 @@ pub struct AppState {
     pub pages: Arc<crate::web::Pages>,
     /// The catalogue filters' choices, kept briefly (`app.catalogue_cache_seconds`).
     pub facets: Arc<crate::app::technologies::FacetCache>,
+    /// Public document checks per client address (`documents.verify_requests_per_minute`).
+    pub verify_throttle: Arc<auth::throttle::Throttle>,
 }
 
 impl AppState {
@@ -97,6 +99,7 @@ impl AppState {
             sessions: Default::default(),
             facets: Default::default(),
             mail_transport: std::sync::OnceLock::new(),
+            verify_throttle: Default::default(),
         })
     }
 }

@@ -4,6 +4,8 @@
 //! of the audit chain), and the document composed, set, stored and hashed into the audit
 //! chain by `documents` once per agreement version, kind and language.
 
+use std::net::IpAddr;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -15,10 +17,11 @@ use crate::db::DbConn;
 use crate::documents::context::{
     check_figures, Contract, Cover, Facts, Line, Party, Signature, Technology,
 };
-use crate::documents::model::{Identified, Stored};
-use crate::documents::{service, ContractTemplates};
+use crate::documents::model::{Checked, Identified, Stored};
+use crate::documents::{service, verify, ContractTemplates};
 use crate::error::AppError;
 use crate::rules::lifecycle::Action;
+use crate::rules::roles::Role;
 use crate::settlement::money::Currency;
 use crate::settlement::terms::Terms;
 use crate::AppState;
@@ -63,7 +66,14 @@ pub fn generate(
         }
         load(&mut conn, row)?
     };
-    let doc = service::generate(&state.templates, &state.fonts, &facts, kind, lang)?;
+    let doc = service::generate(
+        &state.templates,
+        &state.fonts,
+        &facts,
+        kind,
+        lang,
+        &state.cfg.app.public_url,
+    )?;
     let now = state.clock.now();
     let who = Who::from(actor);
     state
@@ -76,6 +86,67 @@ pub fn generate(
 pub fn identify(state: &AppState, actor: &Actor, sha256: &str) -> Result<Identified, AppError> {
     let mut conn = state.db.reader()?;
     service::by_hash(&mut conn, actor, sha256)?.ok_or(AppError::NotFound)
+}
+
+/// Counts one public check of a document (by code or by file) from `client`: 429 with the
+/// seconds to wait once the address has made `documents.verify_requests_per_minute` this
+/// minute. Called before the work, so a refused upload is not even read.
+pub fn admit_public_check(state: &AppState, client: IpAddr) -> Result<(), AppError> {
+    let per_minute = state.cfg.documents.verify_requests_per_minute;
+    state
+        .verify_throttle
+        .hit(client, state.clock.now(), per_minute)
+        .map_err(|retry_after_secs| {
+            tracing::info!(%client, "public document checks throttled");
+            AppError::TooManyRequests { retry_after_secs }
+        })
+}
+
+/// The public facts of the document whose printed code is `code` (typed in any case, with or
+/// without its dashes), for anyone: counted against `client` first; 404 when no document has
+/// that code.
+pub fn check_code(state: &AppState, client: IpAddr, code: &str) -> Result<Checked, AppError> {
+    admit_public_check(state, client)?;
+    let code = verify::normalise(code).ok_or(AppError::NotFound)?;
+    let mut conn = state.db.reader()?;
+    verify::by_code(&mut conn, &code)?.ok_or(AppError::NotFound)
+}
+
+/// The public facts of the document usefirst issued whose SHA-256 is `sha256`, for anyone
+/// holding the file (count the check with [`admit_public_check`] first); `None` when usefirst
+/// issued no such file.
+pub fn check_file(state: &AppState, sha256: &str) -> Result<Option<Checked>, AppError> {
+    let mut conn = state.db.reader()?;
+    Ok(verify::by_hash(&mut conn, sha256)?)
+}
+
+/// `code` as printed on documents (groups of four), for a page to show.
+pub fn printed_code(code: &str) -> String {
+    verify::printed(&verify::normalise(code).unwrap_or_else(|| code.to_string()))
+}
+
+/// Whether `actor` checks documents by file on the auditors' page (auditors and admins):
+/// anyone else is told there is no such page (404).
+pub fn audits_documents(actor: &Actor) -> Result<(), AppError> {
+    match actor.role {
+        Role::Auditor | Role::Admin => Ok(()),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// The stored document whose SHA-256 is `sha256`, for the auditors' page: everything
+/// [`identify`] answers (the agreement to open), `None` when usefirst issued no such file.
+pub fn audit_identify(
+    state: &AppState,
+    actor: &Actor,
+    sha256: &str,
+) -> Result<Option<Identified>, AppError> {
+    audits_documents(actor)?;
+    match identify(state, actor, sha256) {
+        Ok(found) => Ok(Some(found)),
+        Err(AppError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// What the approval event recorded of the parties and the technology

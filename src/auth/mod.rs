@@ -6,3 +6,4 @@ pub mod password;
 pub mod policy;
 pub mod reset;
 pub mod session;
+pub mod throttle;

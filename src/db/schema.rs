@@ -419,6 +419,7 @@ diesel::table! {
         pages -> Integer,
         pdf -> Binary,
         generated_at -> Timestamp,
+        verify_code -> Nullable<Text>,
     }
 }
 diesel::joinable!(agreement_documents -> agreements (agreement_id));

@@ -9,6 +9,7 @@ pub mod service;
 pub mod templates;
 #[cfg(test)]
 mod tests;
+pub mod verify;
 mod words;
 
 pub use templates::ContractTemplates;

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::context;
 use super::model::{Identified, Stored};
 use super::templates::ContractTemplates;
+use super::verify;
 use crate::agreements::model::AgreementRow;
 use crate::audit::{self, Who};
 use crate::auth::policy::{agreement_scope, AgreementScope};
@@ -17,7 +18,7 @@ use crate::db::schema::{agreement_documents, agreements};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::rules::lifecycle::Status;
-use crate::typeset::pdf::{self, Fonts, Layout, PdfError, Signature};
+use crate::typeset::pdf::{self, Fonts, Layout, PdfError, Signature, Verify};
 
 /// Whether `row` has the document `kind` yet: the trial agreement once the trial is approved
 /// (its dates and terms are fixed), the conversion contract once the SME has converted.
@@ -49,10 +50,20 @@ pub fn find(
 ) -> QueryResult<Option<Stored>> {
     crate::on_backend!(conn, |c| agreement_documents::table
         .find((&row.id, row.version, kind, lang))
-        .select((agreement_documents::sha256, agreement_documents::pdf))
-        .first::<(String, Vec<u8>)>(c)
+        .select((
+            agreement_documents::sha256,
+            agreement_documents::pdf,
+            agreement_documents::verify_code,
+        ))
+        .first::<(String, Vec<u8>, Option<String>)>(c)
         .optional())
-    .map(|found| found.map(|(sha256, pdf)| Stored { sha256, pdf }))
+    .map(|found| {
+        found.map(|(sha256, pdf, verify_code)| Stored {
+            sha256,
+            pdf,
+            verify_code,
+        })
+    })
 }
 
 /// A freshly set document.
@@ -61,15 +72,19 @@ pub struct Generated {
     pub sha256: String,
     pub pdf: Vec<u8>,
     pub pages: usize,
+    /// The code the document prints (and its QR code links to).
+    pub verify_code: String,
 }
 
-/// Sets `kind` in `lang` for the agreement `facts` describe.
+/// Sets `kind` in `lang` for the agreement `facts` describe, with a new verification code
+/// printed as a link under `public_url` (`{public_url}/verify/{code}`).
 pub fn generate(
     templates: &ContractTemplates,
     fonts: &Fonts,
     facts: &context::Facts,
     kind: &str,
     lang: &str,
+    public_url: &str,
 ) -> Result<Generated, AppError> {
     let row = &facts.agreement;
     let ctx = context::context(facts, kind, lang);
@@ -80,6 +95,10 @@ pub fn generate(
         .map_err(|e| AppError::Internal(anyhow::anyhow!("document signatures: {e}")))?;
     let date = context::document_date(facts, kind);
     let seed = format!("{}:{}:{kind}:{lang}", row.id, row.version);
+    // Decided before the document is set: the SHA-256 checked later covers it.
+    let verify_code = verify::new_code();
+    let url = format!("{}/verify/{verify_code}", public_url.trim_end_matches('/'));
+    let printed = verify::printed(&verify_code);
     let layout = Layout {
         lang,
         blocks: &blocks,
@@ -88,6 +107,10 @@ pub fn generate(
         terms_version: i64::from(row.terms_version),
         date,
         id_seed: &seed,
+        verify: Some(Verify {
+            url: &url,
+            code: &printed,
+        }),
     };
     let rendered = pdf::render(fonts, &layout).map_err(|e| match e {
         PdfError::FontMissing(msg) => AppError::Unavailable(format!(
@@ -109,6 +132,7 @@ pub fn generate(
         sha256: hex::encode(Sha256::digest(&rendered.bytes)),
         pages: rendered.pages,
         pdf: rendered.bytes,
+        verify_code,
     })
 }
 
@@ -146,9 +170,13 @@ pub fn store(
             agreement_documents::pages.eq(pages),
             agreement_documents::pdf.eq(&doc.pdf),
             agreement_documents::generated_at.eq(now.naive_utc()),
+            agreement_documents::verify_code.eq(&doc.verify_code),
         ))
         .on_conflict_do_nothing()
         .execute(c))?;
+    // Not inserted: another request stored this document first (its row is the answer), or —
+    // once in 2^100 — the new code is another document's, when `find` finds nothing and the
+    // caller sets the document again with a new code.
     if inserted == 1 {
         audit::append(
             conn,
@@ -165,6 +193,7 @@ pub fn store(
         return Ok(Some(Stored {
             sha256: doc.sha256.clone(),
             pdf: doc.pdf.clone(),
+            verify_code: Some(doc.verify_code.clone()),
         }));
     }
     Ok(find(conn, row, kind, lang)?)

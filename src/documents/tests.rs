@@ -35,6 +35,7 @@ fn layout<'a>(lang: &'a str, blocks: &'a [Block], signatures: &'a [Signature]) -
         terms_version: 2,
         date: day(),
         id_seed: "agreement-1:7:trial-agreement",
+        verify: None,
     }
 }
 
@@ -104,5 +105,41 @@ fn every_kind_and_language_holds_its_text_in_embedded_subset_fonts() {
             let expected = if lang == "zh" { 3 } else { 2 };
             Pdf::read(&rendered.bytes).assert_fonts_embedded_and_subset(expected, &at);
         }
+    }
+}
+
+#[path = "../../tests/support/qr_reader.rs"]
+mod qr_reader;
+
+/// A document carries the link to check it: the QR code on its first page reads as the
+/// link, and every page prints the link and the code under its footer, in each language.
+#[test]
+fn every_document_carries_its_check_link_as_a_qr_code_and_in_print() {
+    use crate::typeset::pdf::Verify;
+    let fonts = Fonts::new(None);
+    let url = "https://usefirst.example.vn/verify/7K3M0QRS1TVW9XYZ2AB4";
+    let code = "7K3M-0QRS-1TVW-9XYZ-2AB4";
+    for lang in LANGS {
+        let (blocks, signatures) = sample("trial-agreement", lang);
+        let mut with = layout(lang, &blocks, &signatures);
+        with.verify = Some(Verify { url, code });
+        let rendered = render(&fonts, &with).unwrap();
+        assert_eq!(
+            qr_reader::first_page_qr(&rendered.bytes).as_deref(),
+            Some(url),
+            "{lang}: the QR code"
+        );
+        let raw = Pdf::read(&rendered.bytes).text();
+        let line = (labels(lang).verify)(url, code);
+        assert_eq!(
+            raw.matches(&line).count(),
+            rendered.pages,
+            "{lang}: {line} on every page of\n{raw}"
+        );
+        // The same inputs, the same bytes.
+        assert_eq!(render(&fonts, &with).unwrap().bytes, rendered.bytes);
+        // Without it, no code at all.
+        let without = render(&fonts, &layout(lang, &blocks, &signatures)).unwrap();
+        assert_eq!(qr_reader::first_page_qr(&without.bytes), None);
     }
 }

@@ -26,6 +26,7 @@ mod pages;
 mod reports;
 pub mod session;
 mod technologies;
+mod verify;
 
 use std::sync::Arc;
 
@@ -55,6 +56,7 @@ const GROUPS: &[Group] = &[
     audit::GROUP,
     reports::GROUP,
     insurer::GROUP,
+    verify::GROUP,
 ];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");

@@ -33,3 +33,4 @@ mod web_insurer;
 mod web_money;
 mod web_reports;
 mod web_technologies;
+mod web_verify;

@@ -22,4 +22,5 @@ mod driver;
 mod insurer;
 mod reports;
 mod steps;
+mod verify;
 mod walk;

@@ -9,4 +9,7 @@
 #[path = "../support/pdf_reader.rs"]
 mod pdf_reader;
 mod poppler;
+#[path = "../support/qr_reader.rs"]
+mod qr_reader;
 mod rendering;
+mod verify_code;

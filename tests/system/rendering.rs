@@ -36,6 +36,7 @@ fn layout<'a>(lang: &'a str, blocks: &'a [Block], signatures: &'a [Signature]) -
         terms_version: 2,
         date: NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
         id_seed: "system-test",
+        verify: None,
     }
 }
 

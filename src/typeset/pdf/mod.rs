@@ -22,6 +22,7 @@ use super::markup::Block;
 mod fonts;
 mod pages;
 mod parts;
+mod qr;
 mod signatures;
 mod table;
 mod text;
@@ -69,6 +70,18 @@ pub struct Layout<'a> {
     /// Distinguishes this document from every other in the trailer `/ID`: agreement, version,
     /// kind and language.
     pub id_seed: &'a str,
+    /// Where anyone can check the document: a QR code on the first page and a line under
+    /// every page's footer.
+    pub verify: Option<Verify<'a>>,
+}
+
+/// The link a document carries to be checked by anyone, and its code as printed.
+#[derive(Debug, Clone, Copy)]
+pub struct Verify<'a> {
+    /// `{public_url}/verify/{code}`: the QR code's text.
+    pub url: &'a str,
+    /// The code in groups, as a person would type it (`7K3M-0QRS-…`).
+    pub code: &'a str,
 }
 
 /// One block of a document composed in code rather than from a template ([`ReportLayout`]).
@@ -168,6 +181,7 @@ struct Content<'a> {
     subject: &'a str,
     date: NaiveDate,
     id_seed: &'a str,
+    verify: Option<Verify<'a>>,
 }
 
 impl Content<'_> {
@@ -188,6 +202,8 @@ pub(crate) struct Labels {
     pub(crate) signed: &'static str,
     pub(crate) signed_at: &'static str,
     pub(crate) unsigned: &'static str,
+    /// The line under the footer naming where to check the document and its code.
+    pub(crate) verify: fn(&str, &str) -> String,
 }
 
 pub(crate) fn labels(lang: &str) -> Labels {
@@ -198,6 +214,7 @@ pub(crate) fn labels(lang: &str) -> Labels {
             signed: "Đã ký điện tử",
             signed_at: "Ngày ký:",
             unsigned: "(Chưa ký)",
+            verify: |url, code| format!("Kiểm tra tài liệu này tại {url} — mã {code}"),
         },
         "zh" => Labels {
             footer: |n, v| format!("编号 {n} — 转化条款第 {v} 版"),
@@ -205,6 +222,7 @@ pub(crate) fn labels(lang: &str) -> Labels {
             signed: "已电子签署",
             signed_at: "签署日期：",
             unsigned: "（尚未签署）",
+            verify: |url, code| format!("核验本文件：{url} — 验证码 {code}"),
         },
         _ => Labels {
             footer: |n, v| format!("No. {n} — Conversion terms version {v}"),
@@ -212,6 +230,7 @@ pub(crate) fn labels(lang: &str) -> Labels {
             signed: "Signed electronically",
             signed_at: "Date:",
             unsigned: "(Not yet signed)",
+            verify: |url, code| format!("Check this document at {url} — code {code}"),
         },
     }
 }

@@ -92,7 +92,14 @@ pub(super) fn signatures(pages: &mut Pages<'_>, lang: &str, signatures: &[Signat
 }
 
 /// Footers on every page, now that the page count is known.
-pub(super) fn footers(pages: &mut [Vec<Op>], faces: &Faces<'_>, lang: &str, left: &str) {
+/// `verify`, when given, is a line of its own under the footer's, across the page.
+pub(super) fn footers(
+    pages: &mut [Vec<Op>],
+    faces: &Faces<'_>,
+    lang: &str,
+    left: &str,
+    verify: Option<&str>,
+) {
     let l = labels(lang);
     let total = pages.len();
     let top = PAGE_H - FOOTER_Y - FOOTER * LEADING;
@@ -118,6 +125,16 @@ pub(super) fn footers(pages: &mut [Vec<Op>], faces: &Faces<'_>, lang: &str, left
             FOOTER,
             Align::Right,
         );
+        if let Some(line) = verify {
+            p.text(
+                LEFT,
+                top + FOOTER * LEADING,
+                line,
+                Style::Regular,
+                FOOTER,
+                Align::Left,
+            );
+        }
         p.ops.push(Op::SetFillColor { col: grey(0.0) });
         *ops = p.ops;
     }

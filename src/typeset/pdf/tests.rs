@@ -72,6 +72,7 @@ fn layout<'a>(lang: &'a str, blocks: &'a [Block], signatures: &'a [Signature]) -
         terms_version: 2,
         date: day(),
         id_seed: "agreement-1:7:trial-agreement",
+        verify: None,
     }
 }
 

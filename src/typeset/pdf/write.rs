@@ -112,6 +112,7 @@ pub fn render(fonts: &Fonts, layout: &Layout<'_>) -> Result<Rendered, PdfError> 
         subject: layout.number,
         date: layout.date,
         id_seed: layout.id_seed,
+        verify: layout.verify,
     };
     write(fonts, &content)
 }
@@ -127,17 +128,29 @@ pub fn render_report(fonts: &Fonts, layout: &ReportLayout<'_>) -> Result<Rendere
         subject: layout.footer,
         date: layout.date,
         id_seed: layout.id_seed,
+        verify: None,
     };
     write(fonts, &content)
 }
 
 fn write(fonts: &Fonts, content: &Content<'_>) -> Result<Rendered, PdfError> {
     let l = labels(content.lang);
+    let verify_line = content.verify.map(|v| (l.verify)(v.url, v.code));
     // The footer texts of the longest page label (for the glyph check).
-    let footer = [content.footer.clone(), (l.page)(1, 1)];
+    let mut footer = vec![content.footer.clone(), (l.page)(1, 1)];
+    footer.extend(verify_line.clone());
     let faces = Faces::for_text(fonts, all_text(content, &footer).into_iter())?;
     let mut page_ops = set(&faces, content);
-    footers(&mut page_ops, &faces, content.lang, &content.footer);
+    footers(
+        &mut page_ops,
+        &faces,
+        content.lang,
+        &content.footer,
+        verify_line.as_deref(),
+    );
+    if let (Some(v), Some(first)) = (content.verify, page_ops.first_mut()) {
+        super::qr::draw(first, v.url)?;
+    }
     let count = page_ops.len();
 
     let title = content

@@ -1,0 +1,2 @@
+DROP INDEX agreement_documents_verify_code;
+ALTER TABLE agreement_documents DROP COLUMN verify_code;
