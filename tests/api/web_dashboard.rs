@@ -405,14 +405,12 @@ async fn other_roles_see_what_they_can_do() {
         );
         has(&page, "href=\"/insurer/claims");
     }
-    for (user, org, vi, en) in [
-        (
-            &w.auditor,
-            "Tổ chức auditor",
-            "Kiểm toán, giám sát",
-            "Auditor",
-        ),
-    ] {
+    for (user, org, vi, en) in [(
+        &w.auditor,
+        "Tổ chức auditor",
+        "Kiểm toán, giám sát",
+        "Auditor",
+    )] {
         for (lang, role, can) in [
             ("vi", vi, "Bạn có thể làm gì ở đây"),
             ("en", en, "What you can do here"),
