@@ -279,20 +279,58 @@ pub fn user_count(conn: &mut DbConn) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
 
-/// The organisations of `ids`, in one query.
+/// Up to this many ids are read one by one: a point read is kept prepared by the connection,
+/// while `IN (…)` is parsed anew for each count of ids (a page names a few organisations).
+const POINT_READS: usize = 8;
+
+/// The organisations of `ids` (each once).
 pub fn organisations_by_id(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Organisation>> {
-    organisations::table
-        .filter(organisations::id.eq_any(ids))
-        .select(Organisation::as_select())
-        .load(conn)
+    if ids.len() > POINT_READS {
+        return organisations::table
+            .filter(organisations::id.eq_any(ids))
+            .select(Organisation::as_select())
+            .load(conn);
+    }
+    let mut found: Vec<Organisation> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if found.iter().any(|o| &o.id == id) {
+            continue;
+        }
+        if let Some(o) = organisations::table
+            .find(id)
+            .select(Organisation::as_select())
+            .first(conn)
+            .optional()?
+        {
+            found.push(o);
+        }
+    }
+    Ok(found)
 }
 
-/// The display names of the users `ids`, as (id, name).
+/// The display names of the users `ids`, as (id, name), each once.
 pub fn display_names(conn: &mut DbConn, ids: Vec<&String>) -> QueryResult<Vec<(String, String)>> {
-    users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::id, users::display_name))
-        .load(conn)
+    if ids.len() > POINT_READS {
+        return users::table
+            .filter(users::id.eq_any(ids))
+            .select((users::id, users::display_name))
+            .load(conn);
+    }
+    let mut found: Vec<(String, String)> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if found.iter().any(|(known, _)| known == id) {
+            continue;
+        }
+        if let Some(name) = users::table
+            .find(id)
+            .select(users::display_name)
+            .first::<String>(conn)
+            .optional()?
+        {
+            found.push((id.clone(), name));
+        }
+    }
+    Ok(found)
 }
 
 /// One user.

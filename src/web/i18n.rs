@@ -3,7 +3,7 @@
 //! the `t(key, name=value…)` function templates call. A key missing from a catalogue is an
 //! error when the page is set, never the key shown to a person.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use minijinja::value::Kwargs;
@@ -12,9 +12,13 @@ use minijinja::{Error, ErrorKind, State};
 /// The languages the pages are written in.
 pub const LANGS: [&str; 2] = ["vi", "en"];
 
-/// Both catalogues: language → key → text.
+/// Both catalogues: language → key → text (sorted, for checks and listing), and the same
+/// texts as template values by key, for the lookups every page makes dozens of times.
 #[derive(Debug, Clone)]
-pub struct Catalogues(BTreeMap<&'static str, BTreeMap<String, String>>);
+pub struct Catalogues(
+    BTreeMap<&'static str, BTreeMap<String, String>>,
+    HashMap<&'static str, HashMap<String, minijinja::Value>>,
+);
 
 impl Catalogues {
     /// The catalogues of every group (`(group, vi source, en source)`), checked: each parses,
@@ -50,12 +54,27 @@ impl Catalogues {
                 only("en", "vi")
             );
         }
-        Ok(Catalogues(all))
+        let values = all
+            .iter()
+            .map(|(lang, texts)| {
+                let by_key = texts
+                    .iter()
+                    .map(|(k, v)| (k.clone(), minijinja::Value::from(v.as_str())))
+                    .collect();
+                (*lang, by_key)
+            })
+            .collect();
+        Ok(Catalogues(all, values))
+    }
+
+    /// The text of `key` in `lang` as a template value, when it has no placeholders to fill.
+    fn value(&self, lang: &str, key: &str) -> Option<minijinja::Value> {
+        self.1.get(lang)?.get(key).cloned()
     }
 
     /// The text of `key` in `lang`, with `{name}` placeholders filled from `args`.
     pub fn text(&self, lang: &str, key: &str, args: &[(&str, String)]) -> Option<String> {
-        let mut text = self.0.get(lang)?.get(key)?.clone();
+        let mut text = self.1.get(lang)?.get(key)?.as_str()?.to_string();
         for (name, value) in args {
             text = text.replace(&format!("{{{name}}}"), value);
         }
@@ -72,23 +91,28 @@ impl Catalogues {
 /// context), its placeholders filled from the keyword arguments.
 pub fn function(
     catalogues: Arc<Catalogues>,
-) -> impl Fn(&State, String, Kwargs) -> Result<String, Error> + Send + Sync + 'static {
-    move |state: &State, key: String, kwargs: Kwargs| {
-        let lang = state
-            .lookup("lang")
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| "vi".into());
+) -> impl Fn(&State, &str, Kwargs) -> Result<minijinja::Value, Error> + Send + Sync + 'static {
+    move |state: &State, key: &str, kwargs: Kwargs| {
+        let lang = state.lookup("lang");
+        let lang = lang.as_ref().and_then(|v| v.as_str()).unwrap_or("vi");
+        let missing = || {
+            Error::new(
+                ErrorKind::UndefinedError,
+                format!("no text for {key:?} in the {lang} catalogue"),
+            )
+        };
+        if kwargs.args().next().is_none() {
+            return catalogues.value(lang, key).ok_or_else(missing);
+        }
         let mut args = Vec::new();
         for name in kwargs.args() {
             let value: minijinja::Value = kwargs.get(name)?;
             args.push((name, value.to_string()));
         }
         kwargs.assert_all_used()?;
-        catalogues.text(&lang, &key, &args).ok_or_else(|| {
-            Error::new(
-                ErrorKind::UndefinedError,
-                format!("no text for {key:?} in the {lang} catalogue"),
-            )
-        })
+        catalogues
+            .text(lang, key, &args)
+            .map(minijinja::Value::from)
+            .ok_or_else(missing)
     }
 }
