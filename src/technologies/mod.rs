@@ -399,34 +399,30 @@ pub fn search_narrowed(
         query
     };
     let order = (technologies::updated_at.desc(), technologies::id.asc());
-    let Some((shortest, longest)) = narrow.trial_days else {
-        let total: i64 = filtered().count().get_result(conn)?;
-        let rows = filtered()
-            .order(order)
-            .limit(limit)
-            .offset(offset)
-            .select(TechnologyRow::as_select())
-            .load(conn)?;
-        return Ok((rows, total));
-    };
+    // One pass over the matches gives both the count and the page: the words are matched
+    // once, not once to count and again to page.
     let ids: Vec<String> = filtered()
         .order(order)
         .select(technologies::id)
         .load(conn)?;
-    let mut trial = std::collections::HashMap::new();
-    for chunk in ids.chunks(TERMS_CHUNK) {
-        for t in current_terms_of(conn, chunk)? {
-            trial.insert(t.technology_id, t.terms.trial_days);
+    let kept: Vec<&String> = match narrow.trial_days {
+        None => ids.iter().collect(),
+        Some((shortest, longest)) => {
+            let mut trial = std::collections::HashMap::new();
+            for chunk in ids.chunks(TERMS_CHUNK) {
+                for t in current_terms_of(conn, chunk)? {
+                    trial.insert(t.technology_id, t.terms.trial_days);
+                }
+            }
+            ids.iter()
+                .filter(|id| {
+                    trial
+                        .get(*id)
+                        .is_some_and(|d| (shortest..=longest).contains(d))
+                })
+                .collect()
         }
-    }
-    let kept: Vec<&String> = ids
-        .iter()
-        .filter(|id| {
-            trial
-                .get(*id)
-                .is_some_and(|d| (shortest..=longest).contains(d))
-        })
-        .collect();
+    };
     let page: Vec<String> = kept
         .iter()
         .skip(usize::try_from(offset).unwrap_or(0))
