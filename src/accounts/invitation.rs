@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
-use crate::audit::{self, Who};
+use crate::audit::Who;
 use crate::auth::session::{new_token, token_hash};
 use crate::config::LOCALES;
 use crate::db::schema::{invitations, organisations, users};
@@ -112,30 +112,7 @@ pub fn invite(
         active: true,
         created_at: now.naive_utc(),
     };
-    diesel::insert_into(users::table)
-        .values((
-            users::id.eq(&user.id),
-            users::organisation_id.eq(&user.organisation_id),
-            users::email.eq(&user.email),
-            users::display_name.eq(&user.display_name),
-            users::role.eq(&user.role),
-            users::password_hash.eq(NO_PASSWORD),
-            users::locale.eq(&user.locale),
-            users::active.eq(true),
-            users::created_at.eq(user.created_at),
-        ))
-        .execute(conn)?;
-    audit::append(
-        conn,
-        now,
-        who,
-        "user.invited",
-        "user",
-        &user.id,
-        &serde_json::json!({
-            "after": {"organisation_id": user.organisation_id, "role": user.role}
-        }),
-    )?;
+    super::insert_user(conn, now, who, &user, NO_PASSWORD, "user.invited")?;
     let by = who.user_id.unwrap_or_default();
     let token = issue(conn, &user.id, by, now, ttl)?;
     Ok((user, token))

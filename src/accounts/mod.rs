@@ -201,6 +201,20 @@ pub fn create_user(
         active: true,
         created_at: now.naive_utc(),
     };
+    insert_user(conn, now, who, &user, &hash, "user.created")?;
+    Ok(user)
+}
+
+/// Writes `user` with password hash `hash` and appends `kind` (`user.created`,
+/// `user.invited`) to the audit chain with its organisation and role.
+pub(crate) fn insert_user(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    who: Who<'_>,
+    user: &User,
+    hash: &str,
+    kind: &str,
+) -> Result<(), AppError> {
     diesel::insert_into(users::table)
         .values((
             users::id.eq(&user.id),
@@ -208,7 +222,7 @@ pub fn create_user(
             users::email.eq(&user.email),
             users::display_name.eq(&user.display_name),
             users::role.eq(&user.role),
-            users::password_hash.eq(&hash),
+            users::password_hash.eq(hash),
             users::locale.eq(&user.locale),
             users::active.eq(true),
             users::created_at.eq(user.created_at),
@@ -218,14 +232,14 @@ pub fn create_user(
         conn,
         now,
         who,
-        "user.created",
+        kind,
         "user",
         &user.id,
         &serde_json::json!({
             "after": {"organisation_id": user.organisation_id, "role": user.role}
         }),
     )?;
-    Ok(user)
+    Ok(())
 }
 
 /// A page of organisations by name, and how many there are.

@@ -57,7 +57,8 @@ pub fn percent(lang: &str, rate: Decimal) -> String {
     }
 }
 
-const MONTHS_EN: [&str; 12] = [
+/// The months' names in English, January first.
+pub const MONTHS_EN: [&str; 12] = [
     "January",
     "February",
     "March",

@@ -20,7 +20,7 @@ use crate::reports::model::{
     previous_month, Format, Group, Month, MonthlyReport, StoredListing, MONEY_MEASURES,
 };
 use crate::settlement::money::Currency;
-use crate::typeset::format::{date, money, percent};
+use crate::typeset::format::{date, money, percent, MONTHS_EN};
 use crate::AppState;
 
 /// The report pages.
@@ -135,21 +135,6 @@ fn group_rate(lang: &str, g: &Group) -> String {
         .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     percent(lang, r)
 }
-
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// A month for a heading: `tháng 10/2025`, `October 2025`.
 fn month_long(lang: &str, m: Month) -> String {
