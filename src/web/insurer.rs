@@ -24,8 +24,8 @@ use crate::app::insurance::{ClaimReview, InboxClaim, InsurerCover};
 use crate::auth::session::Actor;
 use crate::error::{AppError, FieldError};
 use crate::insurance::model::{
-    ClaimFilter, ClaimStatus, CoveredAgreement, CoveredFilter, MonthlySeries, PayoutFigures,
-    Product, ProductInput, Risk, SharesText,
+    ClaimAction, ClaimFilter, ClaimStatus, CoveredAgreement, CoveredFilter, MonthlySeries,
+    PayoutFigures, Product, ProductInput, Risk, SharesText,
 };
 use crate::rules::lifecycle::Status;
 use crate::rules::roles::Role;
@@ -111,8 +111,18 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/insurer/claims/{id}", web::get().to(claim))
         .route("/insurer/claims/{id}/approve", web::get().to(approve_page))
         .route("/insurer/claims/{id}/approve", web::post().to(approve))
-        .route("/insurer/claims/{id}/reject", web::post().to(reject))
-        .route("/insurer/claims/{id}/pay", web::post().to(pay));
+        .route(
+            "/insurer/claims/{id}/reject",
+            web::post().to(|state, req, id, body, SignedIn(visitor, actor)| {
+                step(state, req, id, body, visitor, actor, ClaimAction::Reject)
+            }),
+        )
+        .route(
+            "/insurer/claims/{id}/pay",
+            web::post().to(|state, req, id, body, SignedIn(visitor, actor)| {
+                step(state, req, id, body, visitor, actor, ClaimAction::Pay)
+            }),
+        );
 }
 
 /// These pages are an insurer's: anyone else gets the 404 page.
@@ -1415,44 +1425,6 @@ async fn approve(
     }
 }
 
-async fn reject(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
-    SignedIn(visitor, actor): SignedIn,
-) -> HttpResponse {
-    step(
-        state,
-        req,
-        id,
-        body,
-        visitor,
-        actor,
-        crate::insurance::model::ClaimAction::Reject,
-    )
-    .await
-}
-
-async fn pay(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
-    SignedIn(visitor, actor): SignedIn,
-) -> HttpResponse {
-    step(
-        state,
-        req,
-        id,
-        body,
-        visitor,
-        actor,
-        crate::insurance::model::ClaimAction::Pay,
-    )
-    .await
-}
-
 /// Rejecting (a reason required) or recording the payment (its reference required).
 async fn step(
     state: web::Data<AppState>,
@@ -1461,9 +1433,9 @@ async fn step(
     body: web::Bytes,
     visitor: Visitor,
     actor: Actor,
-    action: crate::insurance::model::ClaimAction,
+    action: ClaimAction,
 ) -> HttpResponse {
-    use crate::insurance::model::{ClaimAction, ClaimStep};
+    use crate::insurance::model::ClaimStep;
     let Some(form) = frame::form::<StepForm>(&req, &body) else {
         return visitor.error(&state, 403, "error.forbidden", context! {});
     };
