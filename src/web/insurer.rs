@@ -965,10 +965,7 @@ async fn trials(
         ("institute", institute.as_str()),
         ("province", province.as_str()),
     ];
-    let institutes: Vec<Value> = institutes
-        .into_iter()
-        .map(|(id, name)| context! { id, name })
-        .collect();
+    // (id, name) pairs: the filter's values and what it shows.
     let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
     visitor.page(
         &state,

@@ -17,6 +17,7 @@ pub const GROUP: super::Group = super::Group {
         ("layout.html", include_str!("templates/layout.html")),
         ("sign_in.html", include_str!("templates/sign_in.html")),
         ("error.html", include_str!("templates/error.html")),
+        ("filters.html", include_str!("templates/filters.html")),
         (
             "agreement_tabs.html",
             include_str!("templates/agreement_tabs.html"),

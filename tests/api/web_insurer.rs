@@ -136,6 +136,18 @@ async fn an_insurer_sees_only_the_trials_it_covers() {
         let (s, _, page) = ins.get(&format!("/insurer/trials?{query}")).await;
         assert_eq!(s, 200, "{query}: {page}");
         assert_eq!(page.contains(&number), shown, "{query}: {page}");
+        // The filter chosen stays chosen on the answer when it is one of the choices (an
+        // institute or province it does not cover is not offered, and its list then shows none).
+        let (name, value) = query.split_once('=').unwrap();
+        let value = value.replace('+', " ");
+        let offered = shown || name == "status" || name == "risk";
+        assert_eq!(
+            page.contains(&format!("<option value=\"{value}\" selected>")),
+            offered,
+            "{query}: {page}"
+        );
+        let chosen = if offered { 4 } else { 3 };
+        assert_eq!(page.matches(" selected>").count(), chosen, "{name}: {page}");
     }
     let (s, _, page) = ins.get(&format!("/insurer/agreements/{id}")).await;
     assert_eq!(s, 200, "{page}");
