@@ -18,20 +18,10 @@ use crate::error::{AppError, FieldError};
 use crate::rules::roles::{OrgKind, Role};
 
 use super::model::{Invite, Organisation, OrganisationForm, User};
+use super::registration::text;
 
 /// The password an invited user has until they set one: no password verifies against it.
 const NO_PASSWORD: &str = "!invited";
-
-/// A text field that must be given and at most `max` characters; its trimmed value.
-fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
-    let v = value.trim();
-    if v.is_empty() {
-        errors.push(FieldError::new(field, "required"));
-    } else if v.chars().count() > max {
-        errors.push(FieldError::new(field, "too_long"));
-    }
-    v.to_string()
-}
 
 /// The form's errors as codes, before [`super::create_organisation`] (whose messages are the
 /// API's): a kind of the list, the texts, the address, a tax code no open organisation of the

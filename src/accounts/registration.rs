@@ -22,8 +22,9 @@ pub const CONFIRMED: &str = "confirmed";
 pub const APPROVED: &str = "approved";
 pub const REFUSED: &str = "refused";
 
-/// A text field that must be given and at most `max` characters; its trimmed value.
-fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
+/// A text field that must be given and at most `max` characters; its trimmed value (the error
+/// a code for the pages' words, where `crate::error::required_text` writes the API's message).
+pub(super) fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
     let v = value.trim();
     if v.is_empty() {
         errors.push(FieldError::new(field, "required"));
