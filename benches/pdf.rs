@@ -224,7 +224,7 @@ fn main() {
     );
     for lang in ["vi", "en"] {
         let pdf = time(&|| {
-            usefirst::reports::pdf::render(&fonts, &report, lang)
+            usefirst::reports::pdf::render(&fonts, &report, lang, None)
                 .expect("renders")
                 .bytes
                 .len()

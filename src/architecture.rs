@@ -108,6 +108,7 @@ const TABLES: &[(&str, &str)] = &[
     ("agreement_documents", "documents"),
     ("monthly_reports", "reports"),
     ("monthly_report_files", "reports"),
+    ("report_documents", "reports"),
     ("outbox", "mail"),
     ("job_runs", "jobs"),
     ("reminders", "jobs"),

@@ -10,13 +10,16 @@ use sha2::{Digest, Sha256};
 use crate::audit::{self, Who};
 use crate::auth::policy::{require, Act};
 use crate::auth::session::Actor;
+use crate::documents::verify;
 use crate::error::AppError;
 use crate::mail::model::Attachment;
 use crate::reports::model::{
     previous_month, Format, Month, MonthlyReport, StoredFile, StoredListing, StoredReport, Written,
     REPORT_LANGS,
 };
+use crate::reports::store::PdfRecord;
 use crate::reports::{figures, store};
+use crate::typeset::pdf::Verify;
 use crate::AppState;
 
 /// The figures of `month` now.
@@ -28,7 +31,8 @@ pub fn figures(state: &AppState, month: Month) -> Result<MonthlyReport, AppError
 }
 
 /// The report of `month` as it stands now, in `format` (`lang` for the PDF and the XLSX
-/// headings: `vi` or `en`).
+/// headings: `vi` or `en`). A PDF is issued: it prints a new code, and its code and SHA-256
+/// are recorded so that anyone holding it can check it.
 pub fn monthly(
     state: &AppState,
     month: Month,
@@ -36,7 +40,47 @@ pub fn monthly(
     lang: &str,
 ) -> Result<Written, AppError> {
     let report = figures(state, month)?;
-    crate::reports::write(&state.fonts, &report, format, lang)
+    if format != Format::Pdf {
+        return crate::reports::write(&state.fonts, &report, format, lang, None);
+    }
+    let (written, code) = issue_pdf(state, &report, lang)?;
+    let sha256 = sha256(&written.bytes);
+    state.db.write(|conn| -> Result<(), AppError> {
+        let pdf = PdfRecord {
+            verify_code: &code,
+            month: &report.month,
+            lang,
+            provisional: report.provisional,
+            sha256: &sha256,
+            generated_at: report.generated_at,
+            report_id: None,
+        };
+        Ok(store::record_pdf(conn, &pdf)?)
+    })?;
+    Ok(written)
+}
+
+/// `report` as a PDF in `lang`, printing a new code to check it by, and that code.
+fn issue_pdf(
+    state: &AppState,
+    report: &MonthlyReport,
+    lang: &str,
+) -> Result<(Written, String), AppError> {
+    // Decided before the file is set: the SHA-256 checked later covers it.
+    let code = verify::new_code();
+    let url = verify::link(&state.cfg.app.public_url, &code);
+    let printed = verify::printed(&code);
+    let written = crate::reports::write(
+        &state.fonts,
+        report,
+        Format::Pdf,
+        lang,
+        Some(Verify {
+            url: &url,
+            code: &printed,
+        }),
+    )?;
+    Ok((written, code))
 }
 
 /// The stored reports a list shows (the latest [`STORED_SHOWN`]).
@@ -130,13 +174,17 @@ pub fn generate(state: &AppState, month: Month) -> Result<StoredReport, AppError
     let json = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?;
     let mut files: Vec<(StoredFile, Vec<u8>)> = Vec::with_capacity(4);
     for lang in REPORT_LANGS {
-        for (format, f) in [("pdf", Format::Pdf), ("xlsx", Format::Xlsx)] {
-            let bytes = crate::reports::write(&state.fonts, &report, f, lang)?.bytes;
+        let (pdf, code) = issue_pdf(state, &report, lang)?;
+        let xlsx = crate::reports::write(&state.fonts, &report, Format::Xlsx, lang, None)?;
+        for (format, bytes, verify_code) in
+            [("pdf", pdf.bytes, Some(code)), ("xlsx", xlsx.bytes, None)]
+        {
             files.push((
                 StoredFile {
                     format,
                     lang,
                     sha256: sha256(&bytes),
+                    verify_code,
                 },
                 bytes,
             ));
@@ -153,6 +201,22 @@ pub fn generate(state: &AppState, month: Month) -> Result<StoredReport, AppError
     let now = report.generated_at;
     let mailed = state.db.write(|conn| {
         store::insert(conn, now, &stored, &json, &files)?;
+        for f in &stored.files {
+            if let Some(code) = &f.verify_code {
+                store::record_pdf(
+                    conn,
+                    &PdfRecord {
+                        verify_code: code,
+                        month: &stored.month,
+                        lang: f.lang,
+                        provisional: stored.provisional,
+                        sha256: &f.sha256,
+                        generated_at: now,
+                        report_id: Some(&stored.id),
+                    },
+                )?;
+            }
+        }
         audit::append(
             conn,
             now,

@@ -449,6 +449,18 @@ diesel::joinable!(monthly_report_files -> monthly_reports (report_id));
 diesel::allow_tables_to_appear_in_same_query!(monthly_report_files, monthly_reports);
 
 diesel::table! {
+    report_documents (verify_code) {
+        verify_code -> Text,
+        month -> Text,
+        lang -> Text,
+        provisional -> Bool,
+        sha256 -> Text,
+        generated_at -> Timestamp,
+        report_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     password_resets (token_hash) {
         token_hash -> Text,
         user_id -> Text,

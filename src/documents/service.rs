@@ -97,7 +97,7 @@ pub fn generate(
     let seed = format!("{}:{}:{kind}:{lang}", row.id, row.version);
     // Decided before the document is set: the SHA-256 checked later covers it.
     let verify_code = verify::new_code();
-    let url = format!("{}/verify/{verify_code}", public_url.trim_end_matches('/'));
+    let url = verify::link(public_url, &verify_code);
     let printed = verify::printed(&verify_code);
     let layout = Layout {
         lang,

@@ -33,6 +33,11 @@ pub fn new_code() -> String {
         .collect()
 }
 
+/// The link a document with `code` prints and carries in its QR code: `{public_url}/verify/{code}`.
+pub fn link(public_url: &str, code: &str) -> String {
+    format!("{}/verify/{code}", public_url.trim_end_matches('/'))
+}
+
 /// `code` as printed: groups of four joined by `-` (`7K3M-…`).
 pub fn printed(code: &str) -> String {
     code.as_bytes()

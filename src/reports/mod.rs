@@ -23,7 +23,7 @@ pub mod xlsx;
 
 use crate::error::AppError;
 use crate::settlement::money::Currency;
-use crate::typeset::pdf::{Fonts, PdfError};
+use crate::typeset::pdf::{Fonts, PdfError, Verify};
 pub use model::{
     Amount, Counted, Counts, DecisionWindows, Decisions, Format, Group, Month, MonthPoint,
     MonthlyReport, Ranked, Written, MONEY_MEASURES,
@@ -366,12 +366,13 @@ impl MonthlyReport {
 }
 
 /// `report` in `format` (`lang` for the PDF and the XLSX headings: `vi` or `en`), set in
-/// `fonts`.
+/// `fonts`; a PDF prints `verify`, the code it can be checked with.
 pub fn write(
     fonts: &Fonts,
     report: &MonthlyReport,
     format: Format,
     lang: &str,
+    verify: Option<Verify<'_>>,
 ) -> Result<Written, AppError> {
     let bytes = match format {
         Format::Json => serde_json::to_vec(report).map_err(|e| AppError::Internal(e.into()))?,
@@ -380,7 +381,7 @@ pub fn write(
         Format::Xlsx => xlsx::workbook(report, lang)
             .map_err(|e| AppError::Internal(e.context("writing the report's workbook")))?,
         Format::Pdf => {
-            pdf::render(fonts, report, lang)
+            pdf::render(fonts, report, lang, verify)
                 .map_err(|e| match e {
                     PdfError::FontMissing(msg) => AppError::Unavailable(format!(
                         "reports cannot be set as PDF on this server: {msg}"

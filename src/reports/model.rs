@@ -302,6 +302,24 @@ pub struct StoredFile {
     /// `vi` or `en`.
     pub lang: &'static str,
     pub sha256: String,
+    /// The code the file prints to be checked with (PDFs only).
+    pub verify_code: Option<String>,
+}
+
+/// A monthly report PDF usefirst issued, as a check of its code or its file finds it: the
+/// month, language and edition, never a figure.
+#[derive(Debug, Clone)]
+pub struct IssuedPdf {
+    pub month: String,
+    pub lang: String,
+    /// The month had not ended when its figures were read.
+    pub provisional: bool,
+    pub sha256: String,
+    pub generated_at: chrono::NaiveDateTime,
+    /// This file's place among the month's PDFs in its language, from 1, by when they were made.
+    pub edition: i64,
+    /// How many PDFs of the month in that language usefirst has issued.
+    pub editions: i64,
 }
 
 /// What the job stored.

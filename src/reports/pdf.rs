@@ -16,7 +16,7 @@ use crate::typeset::format;
 use crate::typeset::markup::Block;
 use crate::typeset::pdf::{
     grouped, render_report, Align, BarChart, BarGroup, Fonts, Grid, Part, PdfError, Rendered,
-    ReportLayout,
+    ReportLayout, Verify,
 };
 
 /// Column keys left off the page (ids for machines).
@@ -25,16 +25,23 @@ const MACHINE_COLUMNS: [&str; 2] = ["key", "technology_id"];
 /// Tables whose `measure` column holds a measure's key, printed as its label.
 const MEASURE_TABLES: [&str; 3] = ["summary", "decisions", "amounts"];
 
-/// The report as a PDF in `lang` (`vi`; any other language is English), with its page count.
-pub fn render(fonts: &Fonts, report: &MonthlyReport, lang: &str) -> Result<Rendered, PdfError> {
+/// The report as a PDF in `lang` (`vi`; any other language is English), with its page count;
+/// with `verify`, the code to check it printed in every footer and as a QR code.
+pub fn render(
+    fonts: &Fonts,
+    report: &MonthlyReport,
+    lang: &str,
+    verify: Option<Verify<'_>>,
+) -> Result<Rendered, PdfError> {
     let lang = if lang == "vi" { "vi" } else { "en" };
     let parts = parts(report, lang);
     let footer = footer(report, lang);
-    // The trailer /ID stands for the report's content and language: serialising it gives
-    // every figure, the month and when it was read.
+    // The trailer /ID stands for the report's content, language and code: serialising it
+    // gives every figure, the month and when it was read.
     let content = serde_json::to_string(report)
         .unwrap_or_else(|_| format!("{}:{}", report.month, report.generated_at.to_rfc3339()));
-    let seed = format!("report:{lang}:{content}");
+    let code = verify.map(|v| v.code).unwrap_or_default();
+    let seed = format!("report:{lang}:{code}:{content}");
     render_report(
         fonts,
         &ReportLayout {
@@ -43,6 +50,7 @@ pub fn render(fonts: &Fonts, report: &MonthlyReport, lang: &str) -> Result<Rende
             footer: &footer,
             date: report.generated_at.date_naive(),
             id_seed: &seed,
+            verify,
         },
     )
 }
@@ -269,10 +277,15 @@ fn chart(report: &MonthlyReport, lang: &str) -> BarChart {
 }
 
 #[cfg(test)]
+#[path = "../../tests/support/qr_reader.rs"]
+mod qr_reader;
+
+#[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
     use super::super::sample;
+    use super::qr_reader;
     use super::*;
     use crate::typeset::pdf::reader::Pdf;
 
@@ -359,7 +372,7 @@ mod tests {
             ),
         ];
         for (lang, rows, values) in expected {
-            let rendered = render(&fonts, &report, lang).unwrap();
+            let rendered = render(&fonts, &report, lang, None).unwrap();
             let laid_out = rows_of(&rendered.bytes);
             for row in rows {
                 assert!(
@@ -428,7 +441,7 @@ mod tests {
                 "Report for October 2026 (provisional)",
             ),
         ] {
-            let rendered = render(&fonts, &report, lang).unwrap();
+            let rendered = render(&fonts, &report, lang, None).unwrap();
             let text = text_of(&rendered.bytes);
             assert_eq!(text.matches(notice).count(), 1, "{lang}: {text}");
             assert_eq!(
@@ -436,7 +449,7 @@ mod tests {
                 rendered.pages,
                 "{lang}: a footer a page"
             );
-            let final_ = render(&fonts, &sample::report(), lang).unwrap();
+            let final_ = render(&fonts, &sample::report(), lang, None).unwrap();
             let text = text_of(&final_.bytes);
             assert!(!text.contains(notice) && !text.contains(footer), "{lang}");
         }
@@ -445,9 +458,43 @@ mod tests {
     #[test]
     fn fonts_are_embedded_and_subset() {
         for lang in ["vi", "en"] {
-            let rendered = render(&fonts(), &sample::report(), lang).unwrap();
+            let rendered = render(&fonts(), &sample::report(), lang, None).unwrap();
             Pdf::read(&rendered.bytes)
                 .assert_fonts_embedded_and_subset(2, &format!("{lang}: regular and bold"));
+        }
+    }
+
+    /// A report issued with a code carries it as documents do: the QR code on the first page
+    /// reads as the link, every page prints the link and the code, in each language; another
+    /// code, other bytes.
+    #[test]
+    fn a_report_carries_its_check_link_as_a_qr_code_and_in_print() {
+        let fonts = fonts();
+        let report = sample::report();
+        let url = "https://usefirst.example.vn/verify/7K3M0QRS1TVW9XYZ2AB4";
+        let code = "7K3M-0QRS-1TVW-9XYZ-2AB4";
+        for lang in ["vi", "en"] {
+            let rendered = render(&fonts, &report, lang, Some(Verify { url, code })).unwrap();
+            assert_eq!(
+                qr_reader::first_page_qr(&rendered.bytes).as_deref(),
+                Some(url),
+                "{lang}: the QR code"
+            );
+            let raw = Pdf::read(&rendered.bytes).text();
+            let line = (crate::typeset::pdf::labels(lang).verify)(url, code);
+            assert_eq!(
+                raw.matches(&line).count(),
+                rendered.pages,
+                "{lang}: {line} on every page"
+            );
+            let other = Verify {
+                url: "https://usefirst.example.vn/verify/0000000000000000000Z",
+                code: "0000-0000-0000-0000-000Z",
+            };
+            let another = render(&fonts, &report, lang, Some(other)).unwrap();
+            assert!(another.bytes != rendered.bytes, "{lang}");
+            let plain = render(&fonts, &report, lang, None).unwrap();
+            assert_eq!(qr_reader::first_page_qr(&plain.bytes), None, "{lang}");
         }
     }
 
@@ -455,12 +502,12 @@ mod tests {
     fn the_same_report_gives_the_same_bytes_and_another_report_other_bytes() {
         let fonts = fonts();
         let report = sample::report();
-        let one = render(&fonts, &report, "vi").unwrap();
-        let two = render(&fonts, &report, "vi").unwrap();
+        let one = render(&fonts, &report, "vi", None).unwrap();
+        let two = render(&fonts, &report, "vi", None).unwrap();
         assert!(one.bytes == two.bytes, "two renders differ");
         let mut changed = report.clone();
         changed.counts.requests.cumulative += 1;
-        let three = render(&fonts, &changed, "vi").unwrap();
+        let three = render(&fonts, &changed, "vi", None).unwrap();
         assert!(three.bytes != one.bytes);
         // The /ID stands for the content: another report, another /ID.
         let id = |pdf: &[u8]| {
@@ -482,7 +529,7 @@ mod tests {
         report.top_by_conversions.clear();
         report.amounts.clear();
         for (lang, nothing) in [("vi", "Không có số liệu."), ("en", "No figures.")] {
-            let rendered = render(&fonts(), &report, lang).unwrap();
+            let rendered = render(&fonts(), &report, lang, None).unwrap();
             assert_eq!(Pdf::read(&rendered.bytes).page_count(), rendered.pages);
             let text = text_of(&rendered.bytes);
             // amounts, three breakdowns, two top tens and the series.
@@ -504,7 +551,7 @@ mod tests {
         // A4 is 595.3 pt wide; the margins are 25 mm at the left and 20 mm at the right.
         let (left, right) = (25.0 * 2.834_646 - 0.5, 595.276 - 20.0 * 2.834_646 + 0.5);
         for lang in ["vi", "en"] {
-            let rendered = render(&fonts(), &sample::report(), lang).unwrap();
+            let rendered = render(&fonts(), &sample::report(), lang, None).unwrap();
             let pdf = Pdf::read(&rendered.bytes);
             let mut lines = 0;
             for line in pdf.pages.iter().flat_map(|p| &p.lines) {

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::model::{Format, ListedFile, StoredFile, StoredListing, StoredReport};
-use crate::db::schema::{monthly_report_files, monthly_reports};
+use super::model::{Format, IssuedPdf, ListedFile, StoredFile, StoredListing, StoredReport};
+use crate::db::schema::{monthly_report_files, monthly_reports, report_documents};
 use crate::db::DbConn;
 use crate::error::AppError;
 
@@ -50,6 +50,108 @@ pub fn insert(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// A report PDF being issued: what [`record_pdf`] keeps of it.
+#[derive(Debug, Clone, Copy)]
+pub struct PdfRecord<'a> {
+    pub verify_code: &'a str,
+    pub month: &'a str,
+    pub lang: &'a str,
+    pub provisional: bool,
+    pub sha256: &'a str,
+    pub generated_at: DateTime<Utc>,
+    /// The stored report the file belongs to; `None` for a download made on demand.
+    pub report_id: Option<&'a str>,
+}
+
+/// Records that usefirst issued the report PDF `pdf`, inside the caller's transaction, so
+/// that its code and its file can be checked.
+pub fn record_pdf(conn: &mut DbConn, pdf: &PdfRecord<'_>) -> QueryResult<()> {
+    diesel::insert_into(report_documents::table)
+        .values((
+            report_documents::verify_code.eq(pdf.verify_code),
+            report_documents::month.eq(pdf.month),
+            report_documents::lang.eq(pdf.lang),
+            report_documents::provisional.eq(pdf.provisional),
+            report_documents::sha256.eq(pdf.sha256),
+            report_documents::generated_at.eq(pdf.generated_at.naive_utc()),
+            report_documents::report_id.eq(pdf.report_id),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+type IssuedRow = (String, String, String, bool, String, chrono::NaiveDateTime);
+
+const ISSUED_COLUMNS: (
+    report_documents::verify_code,
+    report_documents::month,
+    report_documents::lang,
+    report_documents::provisional,
+    report_documents::sha256,
+    report_documents::generated_at,
+) = (
+    report_documents::verify_code,
+    report_documents::month,
+    report_documents::lang,
+    report_documents::provisional,
+    report_documents::sha256,
+    report_documents::generated_at,
+);
+
+/// The report PDF whose printed code is `code` (as stored), if usefirst issued one.
+pub fn pdf_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<IssuedPdf>> {
+    let row: Option<IssuedRow> = report_documents::table
+        .find(code)
+        .select(ISSUED_COLUMNS)
+        .first(conn)
+        .optional()?;
+    row.map(|r| with_editions(conn, r)).transpose()
+}
+
+/// The report PDF whose SHA-256 is `sha256`, if usefirst issued one (the first issued, should
+/// the same bytes have been issued twice).
+pub fn pdf_by_hash(conn: &mut DbConn, sha256: &str) -> QueryResult<Option<IssuedPdf>> {
+    let row: Option<IssuedRow> = report_documents::table
+        .filter(report_documents::sha256.eq(sha256))
+        .order((
+            report_documents::generated_at,
+            report_documents::verify_code,
+        ))
+        .select(ISSUED_COLUMNS)
+        .first(conn)
+        .optional()?;
+    row.map(|r| with_editions(conn, r)).transpose()
+}
+
+/// `row` with its edition: its place among the PDFs of its month in its language, by when
+/// they were made (then by code, for two made in the same instant), and how many there are.
+fn with_editions(conn: &mut DbConn, row: IssuedRow) -> QueryResult<IssuedPdf> {
+    let (code, month, lang, provisional, sha256, generated_at) = row;
+    let same = report_documents::table
+        .filter(report_documents::month.eq(&month))
+        .filter(report_documents::lang.eq(&lang));
+    let editions: i64 = same.count().get_result(conn)?;
+    let edition: i64 = same
+        .filter(
+            report_documents::generated_at
+                .lt(generated_at)
+                .or(report_documents::generated_at
+                    .eq(generated_at)
+                    .and(report_documents::verify_code.le(&code))),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(IssuedPdf {
+        month,
+        lang,
+        provisional,
+        sha256,
+        generated_at,
+        edition,
+        editions,
+    })
 }
 
 /// A stored report's file, as a download names it.

@@ -395,6 +395,13 @@ mod tests {
                 current, current_version => 5, agreement_id => "a-1", pages => 3,
             }
         };
+        let report = |current: bool, kind: &str| {
+            context! {
+                number => "2026-10", kind, version => 1, lang => "en",
+                generated => "01/11/2026", sha256 => "ef".repeat(32), current,
+                current_version => 2, agreement_id => "", pages => 0,
+            }
+        };
         let base = || {
             context! {
                 doc => (), verdict => "", code => "", unknown => false, sha256 => "",
@@ -405,6 +412,8 @@ mod tests {
             for extra in [
                 context! { doc => doc(true), code => "7K3M-0QRS-1TVW-9XYZ-2AB4" },
                 context! { doc => doc(false), verdict => "issued" },
+                context! { doc => report(true, "monthly-report"), code => "7K3M" },
+                context! { doc => report(false, "monthly-report-provisional"), verdict => "issued" },
                 context! { unknown => true, typed => "nope" },
                 context! { verdict => "not_issued", sha256 => "cd".repeat(32) },
                 context! { error => "too big" },
@@ -413,6 +422,7 @@ mod tests {
                     let ctx = minijinja::value::merge_maps([base(), extra.clone(), frame(lang)]);
                     let page = pages.render(name, ctx).unwrap();
                     assert!(page.contains(&format!("<html lang=\"{lang}\">")), "{name}");
+                    assert!(!page.contains("verify."), "{name}: a raw key in\n{page}");
                 }
             }
         }

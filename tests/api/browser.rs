@@ -19,6 +19,9 @@ impl Browser {
         Browser {
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                // Shorter than the server's keep-alive (5 s): a connection left idle while a
+                // test works directly on the app is never reused just as the server closes it.
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
                 .build()
                 .unwrap(),
             base: app.base.clone(),

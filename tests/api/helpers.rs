@@ -90,7 +90,11 @@ impl TestApp {
         actix_web::rt::spawn(server);
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
+            // Idle connections dropped before the server's 5 s keep-alive closes them.
+            client: reqwest::Client::builder()
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
+                .build()
+                .unwrap(),
             clock,
             state,
             pg_db,

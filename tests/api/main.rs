@@ -16,6 +16,8 @@ mod lifecycle;
 mod mail;
 #[path = "../support/pdf_reader.rs"]
 mod pdf_reader;
+#[path = "../support/qr_reader.rs"]
+mod qr_reader;
 mod reports;
 mod scheduler;
 mod settlement;

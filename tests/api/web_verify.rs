@@ -11,8 +11,7 @@ use crate::browser::Browser;
 use crate::helpers::{id_of, TestApp, World, PASSWORD};
 use crate::pdf_reader::Pdf;
 
-#[path = "../support/qr_reader.rs"]
-mod qr_reader;
+use crate::qr_reader;
 
 /// What marks a party, a person or an amount in the fixture world's agreements.
 const PERSONAL: [&str; 9] = [
@@ -53,7 +52,8 @@ async fn download(app: &TestApp, w: &World, id: &str) -> Vec<u8> {
     res.bytes().await.unwrap().to_vec()
 }
 
-/// The code of a document: the path of the link its QR code holds, which its pages print too.
+/// The code of a document: the path of the link its QR code holds, which its pages print too
+/// (in English).
 fn code_of(pdf: &[u8]) -> String {
     let link = qr_reader::first_page_qr(pdf).expect("the first page has a QR code");
     let (base, code) = link.split_once("/verify/").expect("a /verify/ link");
@@ -344,4 +344,132 @@ async fn a_file_over_the_size_limit_is_refused() {
     let (s, _, page) = upload(&app, &visitor, "/verify", &csrf, &big).await;
     assert_eq!(s, 413, "{page}");
     assert!(page.contains("The file is larger than 1 MB"), "{page}");
+}
+
+/// A monthly report PDF an admin downloads (on the report page, as of now), in English: the
+/// month it reports.
+async fn report_pdf(app: &TestApp, admin: &Browser, month: &str) -> Vec<u8> {
+    let path = format!("/admin/reports/{month}/download?format=pdf&lang=en");
+    let res = reqwest::Client::new()
+        .get(app.url(&path))
+        .header(
+            "Cookie",
+            format!("uf_session={}", admin.cookie("uf_session").unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    res.bytes().await.unwrap().to_vec()
+}
+
+/// Monthly reports are documents like any other: the PDF downloaded from the report page and
+/// the one the monthly job stores each print a code of their own, which the public page
+/// names as the month's report (and the edition: a later download supersedes it); the file
+/// uploaded there or on the auditors' page is usefirst's, and the auditors' page opens the
+/// month's report.
+#[actix_web::test]
+async fn monthly_report_pdfs_are_checked_like_agreements() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let month = usefirst::reports::model::previous_month(app.state.tz, app.state.clock.now());
+    let month_text = month.to_string();
+
+    let mut admin = Browser::new(&app);
+    admin.accept_language = "en";
+    let (s, _, _) = admin.sign_in(&w.admin.email, PASSWORD).await;
+    assert_eq!(s, 303);
+    let first = report_pdf(&app, &admin, &month_text).await;
+    let code = code_of(&first);
+    let sha256 = hex::encode(Sha256::digest(&first));
+
+    let mut visitor = Browser::new(&app);
+    visitor.accept_language = "en";
+    let (s, _, page) = visitor.get(&format!("/verify/{code}")).await;
+    assert_eq!(s, 200, "{page}");
+    for fact in [
+        month_text.as_str(),
+        "Monthly conversion report",
+        "Month",
+        "Edition",
+        sha256.as_str(),
+        "Latest: no later edition",
+    ] {
+        assert!(page.contains(fact), "{fact} missing:\n{page}");
+    }
+
+    // A second download, a minute later, is another edition with a code of its own: the
+    // first is superseded.
+    app.clock.advance(chrono::Duration::minutes(1));
+    let second = report_pdf(&app, &admin, &month_text).await;
+    let second_code = code_of(&second);
+    assert_ne!(second_code, code);
+    let (_, _, page) = visitor.get(&format!("/verify/{code}")).await;
+    assert!(
+        page.contains("A later edition of this month&#x27;s report has been issued since (2 in this language now)"),
+        "{page}"
+    );
+    let (_, _, page) = visitor.get(&format!("/verify/{second_code}")).await;
+    assert!(page.contains("Latest: no later edition"), "{page}");
+
+    // The first file uploaded on the public page: issued by usefirst, as that month's report.
+    let csrf = visitor.csrf();
+    let (s, _, page) = upload(&app, &visitor, "/verify", &csrf, &first).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("usefirst issued this file"), "{page}");
+    assert!(
+        page.contains(&sha256) && page.contains(&month_text),
+        "{page}"
+    );
+
+    // The report the monthly job stores: its PDFs print their codes, recorded with the files.
+    let stored = usefirst::app::reports::generate(&app.state, month).unwrap();
+    let pdfs: Vec<_> = stored.files.iter().filter(|f| f.format == "pdf").collect();
+    assert_eq!(pdfs.len(), 2, "{:?}", stored.files);
+    for f in &stored.files {
+        assert_eq!(f.verify_code.is_some(), f.format == "pdf", "{f:?}");
+    }
+    let en = pdfs.iter().find(|f| f.lang == "en").unwrap();
+    let href = format!("/admin/reports/stored/{}/pdf/en", stored.id);
+    let res = reqwest::Client::new()
+        .get(app.url(&href))
+        .header(
+            "Cookie",
+            format!("uf_session={}", admin.cookie("uf_session").unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let stored_pdf = res.bytes().await.unwrap().to_vec();
+    assert_eq!(hex::encode(Sha256::digest(&stored_pdf)), en.sha256);
+    assert_eq!(Some(code_of(&stored_pdf)), en.verify_code);
+    let (s, _, page) = visitor
+        .get(&format!("/verify/{}", en.verify_code.as_deref().unwrap()))
+        .await;
+    assert_eq!(s, 200, "{page}");
+    assert!(
+        page.contains(&en.sha256) && page.contains("Edition"),
+        "{page}"
+    );
+
+    // The auditors' page: issued, and the month's report to open.
+    let mut auditor = Browser::new(&app);
+    auditor.accept_language = "en";
+    let (s, _, _) = auditor.sign_in(&w.auditor.email, PASSWORD).await;
+    assert_eq!(s, 303);
+    let (s, _, _) = auditor.get("/lang/en?back=/audit/documents").await;
+    assert_eq!(s, 303);
+    let (_, _, _) = auditor.get("/audit/documents").await;
+    let csrf = auditor.csrf();
+    let (s, _, page) = upload(&app, &auditor, "/audit/documents", &csrf, &stored_pdf).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("usefirst issued this file"), "{page}");
+    assert!(
+        page.contains(&format!("href=\"/admin/reports?month={month_text}\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("Open the report of {month_text}")),
+        "{page}"
+    );
 }

@@ -63,7 +63,7 @@ fn everything() -> Vec<(String, Rendered)> {
         ("empty", empty),
     ] {
         for lang in ["vi", "en"] {
-            let rendered = reports::pdf::render(&fonts, &report, lang).unwrap();
+            let rendered = reports::pdf::render(&fonts, &report, lang, None).unwrap();
             out.push((format!("{name}-{lang}"), rendered));
         }
     }

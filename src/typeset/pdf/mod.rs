@@ -140,6 +140,8 @@ pub struct ReportLayout<'a> {
     pub date: NaiveDate,
     /// Distinguishes this document from every other in the trailer `/ID`.
     pub id_seed: &'a str,
+    /// The code anyone can check the document with, printed in every footer and as a QR code.
+    pub verify: Option<Verify<'a>>,
 }
 
 /// Where a line sits: from the left edge, about the centre, or up to the right edge.

@@ -424,6 +424,7 @@ fn a_bar_chart_keeps_with_its_heading_and_is_never_split() {
             footer: "Báo cáo tháng 10/2026",
             date: day(),
             id_seed: "report",
+            verify: None,
         };
         let rendered = render_report(&fonts, &layout).unwrap();
         let raw = Pdf::read(&rendered.bytes).text();

@@ -128,7 +128,7 @@ pub fn render_report(fonts: &Fonts, layout: &ReportLayout<'_>) -> Result<Rendere
         subject: layout.footer,
         date: layout.date,
         id_seed: layout.id_seed,
-        verify: None,
+        verify: layout.verify,
     };
     write(fonts, &content)
 }
