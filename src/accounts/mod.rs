@@ -401,6 +401,14 @@ pub fn email_taken(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
     Ok(n > 0)
 }
 
+/// Frees `email`, the address of `user_id` (a refused applicant, who cannot sign in), for a
+/// new registration or invitation.
+pub fn release_email(conn: &mut DbConn, user_id: &str, email: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id))
+        .set(users::email.eq(format!("{email}{}{user_id}", model::RELEASED)))
+        .execute(conn)
+}
+
 /// Lets `user_id` sign in, or not.
 pub fn set_active(conn: &mut DbConn, user_id: &str, active: bool) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id))

@@ -143,3 +143,17 @@ pub struct OrganisationForm {
     #[serde(default)]
     pub contact_email: String,
 }
+
+pub(crate) use crate::auth::login::RELEASED;
+
+/// The address a user registered with: a released one ([`RELEASED`]) without its mark.
+pub fn registered_email(stored: &str) -> &str {
+    stored.split(RELEASED).next().unwrap_or(stored)
+}
+
+impl User {
+    /// The address to show: the one the user registered with, even once it was released.
+    pub fn shown_email(&self) -> &str {
+        registered_email(&self.email)
+    }
+}

@@ -194,7 +194,7 @@ fn from_row(row: Row) -> Registration {
         address,
         user_id,
         name,
-        email,
+        email: super::model::registered_email(&email).to_string(),
         locale,
         status,
         created_at,
@@ -288,8 +288,11 @@ pub fn decide(
         .execute(conn)?;
     match reason {
         None => super::set_active(conn, &reg.user_id, true)?,
-        // The record stays; the tax code is free for a new registration.
-        Some(_) => super::invitation::close(conn, organisation_id, now)?,
+        // The record stays; the tax code and the address are free for a new registration.
+        Some(_) => {
+            super::invitation::close(conn, organisation_id, now)?;
+            super::release_email(conn, &reg.user_id, &reg.email)?
+        }
     };
     Ok(reg)
 }

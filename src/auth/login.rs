@@ -42,13 +42,35 @@ pub fn failures_since(conn: &mut DbConn, email: &str, since: DateTime<Utc>) -> Q
         .get_result(conn)
 }
 
-/// The credentials of the user with e-mail address `email`, if there is one.
+/// What a refused applicant's address becomes, so that the address is free to register
+/// again while the record still shows whose it was: `{email}#refused-{user_id}`, which no
+/// one can sign in with or be mailed at.
+pub const RELEASED: &str = "#refused-";
+
+/// The credentials of the user with e-mail address `email`, if there is one; otherwise those
+/// of the latest refused applicant who registered with it (its address released, never
+/// active), so that the right password still learns the registration was not approved.
 pub fn credentials(conn: &mut DbConn, email: &str) -> QueryResult<Option<Credentials>> {
-    let row: Option<(String, String, bool)> = users::table
+    let mut row: Option<(String, String, bool)> = users::table
         .filter(users::email.eq(email))
         .select((users::id, users::password_hash, users::active))
         .first(conn)
         .optional()?;
+    if row.is_none() {
+        // `{email}#refused-{id}`: every address with that prefix, compared as text (a LIKE
+        // pattern would read `_` and `%` in the address as wildcards).
+        let from = format!("{email}{RELEASED}");
+        // The end: the prefix with its last character, `-`, raised to the next one, `.`.
+        let to = format!("{email}{}.", RELEASED.trim_end_matches('-'));
+        row = users::table
+            .filter(users::email.ge(from))
+            .filter(users::email.lt(to))
+            .filter(users::active.eq(false))
+            .order(users::created_at.desc())
+            .select((users::id, users::password_hash, users::active))
+            .first(conn)
+            .optional()?;
+    }
     Ok(row.map(|(user_id, password_hash, active)| Credentials {
         user_id,
         password_hash,

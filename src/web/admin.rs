@@ -360,7 +360,7 @@ async fn show_organisation(
                 (true, false) => "active",
             };
             context! {
-                id => m.user.id.clone(), name => m.user.display_name, email => m.user.email,
+                id => m.user.id.clone(), email => m.user.shown_email(), name => m.user.display_name,
                 role => m.user.role, state, me => m.user.id == me,
             }
         })
@@ -489,7 +489,7 @@ async fn users(
                 (true, false) => "active",
             };
             context! {
-                id => m.user.id, name => m.user.display_name, email => m.user.email,
+                email => m.user.shown_email(), id => m.user.id, name => m.user.display_name,
                 role => m.user.role, organisation_id => m.user.organisation_id, organisation,
                 state,
             }

@@ -936,7 +936,7 @@ async fn a_registration_is_confirmed_by_a_button_admins_hear_and_a_refused_tax_c
                     .db(|c| {
                         use usefirst::db::schema::users::dsl::*;
                         users
-                            .filter(email.eq("mai@saymekong.vn"))
+                            .filter(email.like("mai@saymekong.vn#refused-%"))
                             .select(id)
                             .first(c)
                     })
@@ -947,24 +947,34 @@ async fn a_registration_is_confirmed_by_a_button_admins_hear_and_a_refused_tax_c
         )
         .await;
     assert_eq!(s, 409, "a refused applicant is not re-activated by hand");
+    // The applicant's address is free too: the same person applies again with it, and the
+    // refused record still shows whose it was.
     let orgs = app.count("organisations");
+    let mailed_before = outbox_to(&app, "mai@saymekong.vn").len();
     let mut again = Browser::new(&app);
     again.get("/register").await;
     let c2 = again.csrf();
     let (s, _, page) = again
         .post(
             "/register",
-            &registration(
-                &c2,
-                &[
-                    ("email", "giamdoc@saymekong.vn"),
-                    ("name", "Nguyễn Văn Tâm"),
-                ],
-            ),
+            &registration(&c2, &[("name", "Nguyễn Văn Tâm")]),
         )
         .await;
     assert_eq!(s, 200, "{page}");
     assert_eq!(app.count("organisations"), orgs + 1);
+    assert_eq!(app.count("users WHERE email = 'mai@saymekong.vn'"), 1);
+    assert_eq!(
+        app.count("users WHERE email LIKE 'mai@saymekong.vn#refused-%' AND active = false"),
+        1
+    );
+    let mailed = outbox_to(&app, "mai@saymekong.vn");
+    assert_eq!(mailed.len(), mailed_before + 1, "the new confirmation link");
+    assert_eq!(mailed.last().unwrap().0, "registration_confirm");
+    let (_, _, page) = admin.get(&format!("/admin/organisations/{org}")).await;
+    assert!(
+        page.contains("mai@saymekong.vn") && !page.contains("#refused-"),
+        "{page}"
+    );
     assert_eq!(
         app.count("organisations WHERE registration_no = '1801234567'"),
         2
