@@ -104,16 +104,14 @@ pub fn admit_public_check(state: &AppState, client: IpAddr) -> Result<(), AppErr
 }
 
 /// The public facts of the document whose printed code is `code` (typed in any case, with or
-/// without its dashes), for anyone: counted against `client` first; 404 when no document has
-/// that code.
-pub fn check_code(state: &AppState, client: IpAddr, code: &str) -> Result<Checked, AppError> {
-    admit_public_check(state, client)?;
+/// without its dashes), for anyone (count the check with [`admit_public_check`] first): one
+/// indexed read, two for a report; 404 when no document has that code.
+pub fn check_code(conn: &mut DbConn, code: &str) -> Result<Checked, AppError> {
     let code = verify::normalise(code).ok_or(AppError::NotFound)?;
-    let mut conn = state.db.reader()?;
-    if let Some(found) = verify::by_code(&mut conn, &code)? {
+    if let Some(found) = verify::by_code(conn, &code)? {
         return Ok(found);
     }
-    let report = crate::reports::store::pdf_by_code(&mut conn, &code)?;
+    let report = crate::reports::store::pdf_by_code(conn, &code)?;
     report.map(report_checked).ok_or(AppError::NotFound)
 }
 

@@ -24,6 +24,7 @@ use super::session;
 use crate::app::documents as app;
 use crate::documents::model::{Checked, Identified};
 use crate::error::AppError;
+use crate::http::point_read;
 use crate::typeset::format::date;
 use crate::AppState;
 
@@ -154,7 +155,11 @@ async fn by_code(
     let code = path.into_inner();
     let from = client(&req);
     let asked = code.clone();
-    match blocking(&state, move |st| app::check_code(st, from, &asked)).await {
+    // Counted in memory, then one point read: on SQLite both run here on the worker.
+    if let Err(e) = app::admit_public_check(&state, from) {
+        return failed(&visitor, &state, e);
+    }
+    match point_read(state.clone(), move |conn| app::check_code(conn, &asked)).await {
         Ok(found) => {
             let ctx = check_page(
                 &state,
@@ -272,7 +277,7 @@ async fn upload(
 ) -> HttpResponse {
     let visitor = Visitor::of(&state, &req).await;
     let from = client(&req);
-    if let Err(e) = blocking(&state, move |st| app::admit_public_check(st, from)).await {
+    if let Err(e) = app::admit_public_check(&state, from) {
         return failed(&visitor, &state, e);
     }
     let page = |extra| check_page(&state, extra);
