@@ -16,7 +16,7 @@ use crate::technologies::{
 use crate::AppState;
 
 /// A technology the actor may `act` on, answering 404/403 as the policy says.
-fn load_for(
+pub(crate) fn load_for(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,
@@ -41,7 +41,7 @@ fn load_for(
     }
 }
 
-/// An institute lists a technology (a draft unless its status says `listed`).
+/// An institute adds a technology, as a draft (listing goes through screening).
 pub fn create(
     state: &AppState,
     actor: &Actor,
@@ -54,6 +54,7 @@ pub fn create(
     }
     let now = state.clock.now();
     let made = state.db.write(|conn| {
+        technologies::screening::check_edit(None, input.status.as_deref().unwrap_or("draft"))?;
         technologies::create(conn, now, Who::from(actor), &actor.organisation_id, input)
     });
     state.facets.forget();
@@ -78,7 +79,8 @@ pub fn get(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Technology, App
     Ok(load_for(conn, actor, id, Act::ReadTechnology)?.into())
 }
 
-/// Its institute replaces a technology's description or status, if still at `expected`.
+/// Its institute replaces a technology's description or status, if still at `expected`
+/// (never to `listed`, and not while it is in screening).
 pub fn update(
     state: &AppState,
     actor: &Actor,
@@ -89,6 +91,8 @@ pub fn update(
     let now = state.clock.now();
     let updated = state.db.write(|conn| {
         let row = load_for(conn, actor, id, Act::EditTechnology)?;
+        let wanted = input.status.as_deref().unwrap_or("draft");
+        technologies::screening::check_edit(Some(&row), wanted)?;
         technologies::update(conn, now, Who::from(actor), &row, expected, input)
     });
     state.facets.forget();
