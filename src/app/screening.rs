@@ -7,6 +7,7 @@ use crate::auth::policy::{authorize, Act, Decision, On};
 use crate::auth::session::Actor;
 use crate::db::DbConn;
 use crate::error::AppError;
+use crate::rules::screening::Listing;
 use crate::technologies::model::{
     Screening, ScreeningDecision, ScreeningRecord, Technology, TechnologyRow,
 };
@@ -69,14 +70,15 @@ pub fn decide(
 
 fn record_of(conn: &mut DbConn, id: &str) -> Result<ScreeningRecord, AppError> {
     let row = technologies::get(conn, id)?;
+    let stage = screening::stage_of(conn, &row)?;
     Ok(ScreeningRecord {
-        trl: match row.status.as_str() {
-            "listed" => screening::listed_trl(conn, &row.id)?,
+        trl: match stage {
+            Listing::Listed => screening::listed_trl(conn, &row.id)?,
             _ => None,
         },
         screenings: screening::history(conn, &row.id)?,
         technology_id: row.id,
-        status: row.status,
+        status: stage.as_str().to_string(),
         version: row.version,
     })
 }

@@ -54,7 +54,8 @@ pub fn create(
     }
     let now = state.clock.now();
     let made = state.db.write(|conn| {
-        technologies::screening::check_edit(None, input.status.as_deref().unwrap_or("draft"))?;
+        let wanted = input.status.as_deref().unwrap_or("draft");
+        technologies::screening::check_edit(conn, None, wanted)?;
         technologies::create(conn, now, Who::from(actor), &actor.organisation_id, input)
     });
     state.facets.forget();
@@ -92,7 +93,7 @@ pub fn update(
     let updated = state.db.write(|conn| {
         let row = load_for(conn, actor, id, Act::EditTechnology)?;
         let wanted = input.status.as_deref().unwrap_or("draft");
-        technologies::screening::check_edit(Some(&row), wanted)?;
+        technologies::screening::check_edit(conn, Some(&row), wanted)?;
         technologies::update(conn, now, Who::from(actor), &row, expected, input)
     });
     state.facets.forget();

@@ -1,15 +1,18 @@
-//! Screening before listing: the only place that says which listing status a technology may
-//! move to, by which step, and what a reviewer's decision must contain. A technology goes
+//! Screening before listing: the only place that says which stage a technology is at, which
+//! stage a step takes it to, and what a reviewer's decision must contain. A technology goes
 //! `draft` → `in_screening` → `listed`, or `in_screening` → `returned` (with a reason) and,
 //! once edited, `in_screening` again. Its institute may still set `draft` or `withdrawn` by
-//! editing it, but never `listed`: only a reviewer's listing decision lists it. Pure: no I/O.
+//! editing it, but never `listed`: only a reviewer's listing decision lists it.
+//!
+//! The stored status stays one of `draft`, `listed`, `withdrawn` (what the catalogue filters
+//! on); a draft's stage comes from its latest screening ([`stage`]). Pure: no I/O.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::FieldError;
 
-/// A technology's listing status.
+/// A technology's stage on its way to the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Listing {
@@ -41,6 +44,39 @@ impl Listing {
 
     pub fn parse(s: &str) -> Option<Listing> {
         Listing::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+
+    /// The status stored for this stage: only a listed technology is in the catalogue.
+    pub fn stored(self) -> &'static str {
+        match self {
+            Listing::Draft | Listing::InScreening | Listing::Returned => "draft",
+            Listing::Listed => "listed",
+            Listing::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+/// Where a technology's latest screening stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Latest {
+    /// Submitted, not yet decided.
+    Open,
+    Returned,
+    Listed,
+}
+
+/// The stage of a technology stored with `status` whose latest screening is `latest`; `None`
+/// for a status that is not one of the stored ones.
+pub fn stage(status: &str, latest: Option<Latest>) -> Option<Listing> {
+    match status {
+        "listed" => Some(Listing::Listed),
+        "withdrawn" => Some(Listing::Withdrawn),
+        "draft" => Some(match latest {
+            Some(Latest::Open) => Listing::InScreening,
+            Some(Latest::Returned) => Listing::Returned,
+            Some(Latest::Listed) | None => Listing::Draft,
+        }),
+        _ => None,
     }
 }
 
@@ -288,6 +324,36 @@ mod tests {
                     assert!(matches!(got, Err(Refusal::NotSettable(_))));
                 }
             }
+        }
+    }
+
+    /// Every stored status × latest screening: a draft's stage is its screening's.
+    #[test]
+    fn the_stage_of_every_status() {
+        let latests = [
+            None,
+            Some(Latest::Open),
+            Some(Latest::Returned),
+            Some(Latest::Listed),
+        ];
+        for latest in latests {
+            assert_eq!(stage("listed", latest), Some(Listed));
+            assert_eq!(stage("withdrawn", latest), Some(Withdrawn));
+            assert_eq!(stage("in_screening", latest), None);
+        }
+        assert_eq!(stage("draft", None), Some(Draft));
+        assert_eq!(stage("draft", Some(Latest::Open)), Some(InScreening));
+        assert_eq!(stage("draft", Some(Latest::Returned)), Some(Returned));
+        assert_eq!(stage("draft", Some(Latest::Listed)), Some(Draft));
+        for l in Listing::ALL {
+            assert_eq!(Listing::parse(l.as_str()), Some(l));
+            // What is stored for a stage reads back as that stage with its screening.
+            let latest = match l {
+                InScreening => Some(Latest::Open),
+                Returned => Some(Latest::Returned),
+                _ => None,
+            };
+            assert_eq!(stage(l.stored(), latest), Some(l));
         }
     }
 

@@ -10,8 +10,9 @@ use crate::db::schema::technologies;
 use crate::settlement::money::{Currency, MoneyText};
 use crate::settlement::terms::Terms;
 
-/// Every listing status (`rules::screening::Listing` decides the moves between them).
-pub const STATUSES: [&str; 5] = ["draft", "in_screening", "returned", "listed", "withdrawn"];
+/// The stored statuses. A draft may be in screening or returned by its reviewer: that stage
+/// is read from its screenings (`rules::screening::stage`).
+pub const STATUSES: [&str; 3] = ["draft", "listed", "withdrawn"];
 pub const IP_TYPES: [&str; 6] = [
     "patent",
     "utility_solution",
@@ -61,7 +62,7 @@ pub struct Technology {
     pub ip_type: String,
     pub ip_reference: String,
     pub valuation: MoneyText,
-    /// `draft`, `in_screening`, `returned`, `listed` or `withdrawn`.
+    /// `draft`, `listed` or `withdrawn` (a draft's screening stage is in its screening record).
     pub status: String,
     pub version: i64,
     #[serde(serialize_with = "crate::clock::utc")]
@@ -116,8 +117,8 @@ pub struct TechnologyInput {
     /// Patent or registration number.
     pub ip_reference: String,
     pub valuation: MoneyText,
-    /// `draft` (default) or `withdrawn`; a listed or returned technology may keep its status.
-    /// Listing goes through screening.
+    /// `draft` (default) or `withdrawn`; a listed technology may stay `listed`. Listing goes
+    /// through screening.
     #[serde(default)]
     pub status: Option<String>,
 }
@@ -210,7 +211,8 @@ pub struct ScreeningDecision {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ScreeningRecord {
     pub technology_id: String,
-    /// The technology's listing status.
+    /// Where the technology stands: `draft`, `in_screening`, `returned`, `listed` or
+    /// `withdrawn`.
     pub status: String,
     /// The technology's version (for `If-Match`).
     pub version: i64,

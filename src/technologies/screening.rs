@@ -1,7 +1,8 @@
 //! Screening before listing, as stored: one `technology_screenings` row per submission, the
-//! reviewer's decision written onto it, and the technology's status moved with it in the same
-//! transaction. `rules::screening` decides every move; this only keeps them. Decided rows are
-//! never changed again: they are the technology's history.
+//! reviewer's decision written onto it, and the technology's status and version moved with it
+//! in the same transaction. A technology in screening or returned is stored as a draft; its
+//! stage is read from its latest screening. `rules::screening` decides every move; this only
+//! keeps them. Decided rows are never changed again: they are the technology's history.
 
 use chrono::{DateTime, NaiveDateTime};
 use diesel::prelude::*;
@@ -10,7 +11,7 @@ use crate::audit::{self, Who};
 use crate::db::schema::{technologies, technology_screenings as ts};
 use crate::db::DbConn;
 use crate::error::AppError;
-use crate::rules::screening::{self, Check, Checklist, Listing, Refusal, Step};
+use crate::rules::screening::{self, Check, Checklist, Latest, Listing, Refusal, Step};
 
 use super::model::{Screening, ScreeningDecision, TechnologyRow};
 
@@ -80,24 +81,71 @@ fn refused(refusal: Refusal, row: &TechnologyRow) -> AppError {
     }
 }
 
-/// The listing status of a stored row (a status outside the known ones is a bug).
-pub fn listing_of(row: &TechnologyRow) -> Result<Listing, AppError> {
-    Listing::parse(&row.status).ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!(
-            "technology {} has an unknown status {}",
-            row.id,
-            row.status
+/// Where the latest screening of each of `ids` stands (those with none are absent).
+pub fn latest_of(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, Latest>, AppError> {
+    let rows: Vec<(String, Option<String>)> = ts::table
+        .filter(ts::technology_id.eq_any(ids))
+        .order((
+            ts::technology_id.asc(),
+            ts::submitted_at.desc(),
+            ts::id.desc(),
         ))
-    })
+        .select((ts::technology_id, ts::outcome))
+        .load(conn)?;
+    let mut latest = std::collections::HashMap::new();
+    for (id, outcome) in rows {
+        latest.entry(id).or_insert(match outcome.as_deref() {
+            None => Latest::Open,
+            Some("listed") => Latest::Listed,
+            Some(_) => Latest::Returned,
+        });
+    }
+    Ok(latest)
+}
+
+/// The stage of each of `rows`, by id.
+pub fn stages_of(
+    conn: &mut DbConn,
+    rows: &[TechnologyRow],
+) -> Result<std::collections::HashMap<String, Listing>, AppError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let latest = latest_of(conn, &ids)?;
+    rows.iter()
+        .map(|r| {
+            let stage =
+                screening::stage(&r.status, latest.get(&r.id).copied()).ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!(
+                        "technology {} has an unknown status {}",
+                        r.id,
+                        r.status
+                    ))
+                })?;
+            Ok((r.id.clone(), stage))
+        })
+        .collect()
+}
+
+/// The stage of one technology.
+pub fn stage_of(conn: &mut DbConn, row: &TechnologyRow) -> Result<Listing, AppError> {
+    stages_of(conn, std::slice::from_ref(row))?
+        .remove(&row.id)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no stage for {}", row.id)))
 }
 
 /// Whether its institute may save `current` (None: a new one) with status `wanted`.
-pub fn check_edit(current: Option<&TechnologyRow>, wanted: &str) -> Result<(), AppError> {
-    let Some(wanted) = Listing::parse(wanted) else {
-        // The description's own check names the unknown status.
+pub fn check_edit(
+    conn: &mut DbConn,
+    current: Option<&TechnologyRow>,
+    wanted: &str,
+) -> Result<(), AppError> {
+    let Some(wanted) = Listing::parse(wanted).filter(|w| w.stored() == w.as_str()) else {
+        // The description's own check names a status that cannot be stored.
         return Ok(());
     };
-    let now = current.map(listing_of).transpose()?;
+    let now = current.map(|row| stage_of(conn, row)).transpose()?;
     screening::may_edit(now, wanted).map_err(|r| match (r, current) {
         (r, Some(row)) => refused(r, row),
         (Refusal::WrongState(d) | Refusal::NotSettable(d), None) => AppError::field("status", d),
@@ -125,7 +173,7 @@ fn set_status(
             .filter(technologies::version.eq(expected)),
     )
     .set((
-        technologies::status.eq(to.as_str()),
+        technologies::status.eq(to.stored()),
         technologies::version.eq(expected + 1),
         technologies::updated_at.eq(now),
     ))
@@ -144,7 +192,7 @@ pub fn submit(
     row: &TechnologyRow,
     expected: i64,
 ) -> Result<Screening, AppError> {
-    let to = screening::next(listing_of(row)?, Step::Submit).map_err(|r| refused(r, row))?;
+    let to = screening::next(stage_of(conn, row)?, Step::Submit).map_err(|r| refused(r, row))?;
     let submitted_by = who
         .user_id
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a screening is asked by a user")))?;
@@ -190,7 +238,7 @@ pub fn decide(
         "return" => Step::Return,
         _ => return Err(AppError::field("outcome", "must be list or return")),
     };
-    let to = screening::next(listing_of(row)?, step).map_err(|r| refused(r, row))?;
+    let to = screening::next(stage_of(conn, row)?, step).map_err(|r| refused(r, row))?;
     let faults = screening::check_decision(
         step,
         decision.trl,
@@ -296,7 +344,7 @@ pub fn queue(conn: &mut DbConn) -> Result<Vec<(TechnologyRow, Screening)>, AppEr
     let rows: Vec<(TechnologyRow, Row)> = ts::table
         .inner_join(technologies::table)
         .filter(ts::decided_at.is_null())
-        .filter(technologies::status.eq(Listing::InScreening.as_str()))
+        .filter(technologies::status.eq(Listing::InScreening.stored()))
         .order((ts::submitted_at.asc(), ts::id.asc()))
         .select((TechnologyRow::as_select(), Row::as_select()))
         .load(conn)?;

@@ -18,6 +18,8 @@ mod mail;
 mod pdf_reader;
 mod reports;
 mod scheduler;
+mod screening_disclosure;
+mod screening_flow;
 mod settlement;
 mod smoke;
 mod smtp_sink;
