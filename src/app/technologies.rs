@@ -135,6 +135,9 @@ pub struct Owned {
     pub terms_version: Option<i32>,
     /// How many trial agreements (any status) name it.
     pub agreements: i64,
+    /// Where it stands on its way to the catalogue (`draft`, `in_screening`, `returned`,
+    /// `listed`, `withdrawn`).
+    pub stage: String,
 }
 
 /// The most of its own technologies an institute's list shows.
@@ -164,9 +167,14 @@ pub fn own(state: &AppState, actor: &Actor) -> Result<(Vec<Owned>, i64), AppErro
             .map(|t| (t.technology_id, t.version))
             .collect();
     let counts = crate::agreements::store::count_by_technology(&mut conn, actor)?;
+    let stages = technologies::screening::stages_of(&mut conn, &rows)?;
     let owned = rows
         .into_iter()
         .map(|row| Owned {
+            stage: stages
+                .get(&row.id)
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| row.status.clone()),
             terms_version: versions.get(&row.id).copied(),
             agreements: counts.get(&row.id).copied().unwrap_or(0),
             technology: row.into(),
