@@ -170,6 +170,26 @@ struct VersionForm {
     version: String,
 }
 
+/// A posted form carrying this browser's token and the technology's version it was shown at
+/// (`version` reads it), or the page to answer instead (403 without the token, 412 without a
+/// version, `back` leading to where things stand).
+fn versioned<T: serde::de::DeserializeOwned + Default>(
+    state: &AppState,
+    visitor: &Visitor,
+    req: &HttpRequest,
+    body: &[u8],
+    back: &str,
+    version: fn(&T) -> &str,
+) -> Result<(T, i64), HttpResponse> {
+    let Some(form) = frame::form::<T>(req, body) else {
+        return Err(visitor.error(state, 403, "error.forbidden", context! {}));
+    };
+    match version(&form).trim().parse::<i64>() {
+        Ok(expected) => Ok((form, expected)),
+        Err(_) => Err(visitor.failure(state, AppError::PreconditionRequired, back)),
+    }
+}
+
 async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -178,12 +198,12 @@ async fn submit(
     SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
     let id = id.into_inner();
-    let Some(form) = frame::form::<VersionForm>(&req, &body) else {
-        return visitor.error(&state, 403, "error.forbidden", context! {});
-    };
     let back = format!("/technologies/{id}/screening");
-    let Ok(expected) = form.version.trim().parse::<i64>() else {
-        return visitor.failure(&state, AppError::PreconditionRequired, &back);
+    let expected = match versioned(&state, &visitor, &req, &body, &back, |f: &VersionForm| {
+        &f.version
+    }) {
+        Ok((_, expected)) => expected,
+        Err(page) => return page,
     };
     match blocking(&state, move |st| {
         crate::app::screening::submit(st, &actor, &id, expected)
@@ -390,13 +410,14 @@ async fn decide(
     SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
     let id = id.into_inner();
-    let Some(form) = frame::form::<ReviewForm>(&req, &body) else {
-        return visitor.error(&state, 403, "error.forbidden", context! {});
-    };
     let back = format!("/admin/screening/{id}");
-    let Ok(expected) = form.version.trim().parse::<i64>() else {
-        return visitor.failure(&state, AppError::PreconditionRequired, &back);
-    };
+    let (form, expected) =
+        match versioned(&state, &visitor, &req, &body, &back, |f: &ReviewForm| {
+            &f.version
+        }) {
+            Ok(found) => found,
+            Err(page) => return page,
+        };
     let decision = form.decision();
     let result = {
         let (id, actor) = (id.clone(), actor.clone());

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_field_error, id_of, version_of, TestApp, User, World};
+use crate::helpers::{assert_field_error, version_of, TestApp, User, World};
 
 fn terms(price: Value, currency: &str) -> usefirst::settlement::terms::Terms {
     serde_json::from_value(json!({
@@ -20,23 +20,6 @@ fn lump(amount: &str, currency: &str) -> usefirst::settlement::terms::Terms {
         json!({"model": "lump_sum", "amount": amount, "due_days": 30}),
         currency,
     )
-}
-
-/// A signed trial of `tech` (institute `inst`) for `sme`, starting tomorrow.
-async fn signed(app: &TestApp, sme: &User, inst: &User, tech: &str) -> String {
-    let a = app.request(sme, tech, "2026-03-03").await;
-    let id = id_of(&a);
-    let mut v = version_of(&a);
-    for (token, action) in [
-        (&inst.token, "approve"),
-        (&sme.token, "sign"),
-        (&inst.token, "sign"),
-    ] {
-        let (s, next) = app.act(token, &id, action, v, json!({})).await;
-        assert_eq!(s, 200, "{action}: {next}");
-        v = version_of(&next);
-    }
-    id
 }
 
 async fn convert(app: &TestApp, sme: &User, id: &str) {
@@ -131,9 +114,11 @@ async fn three_agreements_show_a_cell_two_hide_it_and_no_party_is_named() {
         (&w.sme_a, &w.inst_a, &cny),
         (&w.sme_b, &w.inst_a, &royalty),
     ] {
-        first.push((sme, signed(&app, sme, inst, t).await));
+        first.push((sme, app.signed_trial(sme, inst, t, "2026-03-03").await));
     }
-    let third = signed(&app, &w.sme_a, &w.inst_a, &agri[2]).await;
+    let third = app
+        .signed_trial(&w.sme_a, &w.inst_a, &agri[2], "2026-03-03")
+        .await;
     app.pass_days(1);
 
     // Nothing converted yet: nothing to disclose.

@@ -46,6 +46,13 @@ async fn post_matching(
         .await
 }
 
+/// Its institute replaces the technology's description (with `status`) at version `v`.
+async fn put(app: &TestApp, token: &str, id: &str, v: i64, status: Option<&str>) -> (u16, Value) {
+    let path = format!("/api/v1/technologies/{id}");
+    app.send_matching(reqwest::Method::PUT, token, &path, v, description(status))
+        .await
+}
+
 /// The technology's screening actions, answering (status, record).
 async fn submit(app: &TestApp, token: &str, id: &str, v: i64) -> (u16, Value) {
     post_matching(
@@ -155,15 +162,7 @@ async fn institutes_list_only_through_screening() {
     assert_eq!(t["status"], "draft");
     let id = id_of(&t);
     give_terms(&app, &w, &id).await;
-    let (s, body) = app
-        .send_matching(
-            reqwest::Method::PUT,
-            &w.inst_a.token,
-            &format!("/api/v1/technologies/{id}"),
-            1,
-            description(Some("listed")),
-        )
-        .await;
+    let (s, body) = put(&app, &w.inst_a.token, &id, 1, Some("listed")).await;
     assert_eq!(s, 422, "{body}");
     assert_field_error(&body, "status");
 
@@ -185,15 +184,7 @@ async fn institutes_list_only_through_screening() {
     assert_eq!(sme_sees(&app, &w, &id).await, (404, false, 422));
     let (s, body) = submit(&app, &w.inst_a.token, &id, 2).await;
     assert_eq!(s, 409, "{body}");
-    let (s, body) = app
-        .send_matching(
-            reqwest::Method::PUT,
-            &w.inst_a.token,
-            &format!("/api/v1/technologies/{id}"),
-            2,
-            description(None),
-        )
-        .await;
+    let (s, body) = put(&app, &w.inst_a.token, &id, 2, None).await;
     assert_eq!(s, 409, "{body}");
     for (user, want) in [
         (&w.admin, 200),
@@ -305,15 +296,7 @@ async fn institutes_list_only_through_screening() {
     .await;
     assert_eq!(s, 409, "{body}");
     assert_problem(&body, "invalid-transition");
-    let (s, t) = app
-        .send_matching(
-            reqwest::Method::PUT,
-            &w.inst_a.token,
-            &format!("/api/v1/technologies/{id}"),
-            3,
-            description(None),
-        )
-        .await;
+    let (s, t) = put(&app, &w.inst_a.token, &id, 3, None).await;
     assert_eq!(s, 200, "{t}");
     assert_eq!(t["status"], "draft");
     let (_, rec) = app
@@ -364,15 +347,14 @@ async fn institutes_list_only_through_screening() {
     let (_, t) = app
         .get(&w.inst_a.token, &format!("/api/v1/technologies/{id}"))
         .await;
-    let (s, t) = app
-        .send_matching(
-            reqwest::Method::PUT,
-            &w.inst_a.token,
-            &format!("/api/v1/technologies/{id}"),
-            version_of(&t),
-            description(Some("withdrawn")),
-        )
-        .await;
+    let (s, t) = put(
+        &app,
+        &w.inst_a.token,
+        &id,
+        version_of(&t),
+        Some("withdrawn"),
+    )
+    .await;
     assert_eq!(s, 200, "{t}");
     assert_eq!(t["status"], "withdrawn");
     let (s, body) = app

@@ -8,25 +8,8 @@
 use serde_json::json;
 
 use crate::driver::{browse, Browser};
-use crate::helpers::{id_of, lump_sum_terms, version_of, TestApp, User};
+use crate::helpers::{id_of, lump_sum_terms, version_of, TestApp};
 use crate::steps::*;
-
-/// A conversion of `tech` (institute `inst`) by `sme`, through the API.
-async fn converted(app: &TestApp, sme: &User, inst: &User, tech: &str) -> String {
-    let a = app.request(sme, tech, "2026-03-03").await;
-    let id = id_of(&a);
-    let mut v = version_of(&a);
-    for (token, action) in [
-        (&inst.token, "approve"),
-        (&sme.token, "sign"),
-        (&inst.token, "sign"),
-    ] {
-        let (s, next) = app.act(token, &id, action, v, json!({})).await;
-        assert_eq!(s, 200, "{action}: {next}");
-        v = version_of(&next);
-    }
-    id
-}
 
 /// Clicks the radio button `value` of the group `name` (the checklist's yes and no).
 async fn pick(b: &Browser, name: &str, value: &str) {
@@ -66,7 +49,11 @@ async fn an_institute_submits_a_reviewer_lists_and_anyone_reads_the_prices() {
     // shown, one hidden.
     let mut ids = Vec::new();
     for sme in [&w.sme_a, &w.sme_b, &w.sme_a] {
-        ids.push((sme, converted(&app, sme, &w.inst_a, &w.tech_a).await));
+        ids.push((
+            sme,
+            app.signed_trial(sme, &w.inst_a, &w.tech_a, "2026-03-03")
+                .await,
+        ));
     }
     let insured = app.signed_insured(&w, &w.sme_b, "2026-03-03").await;
     ids.push((&w.sme_b, id_of(&insured)));
