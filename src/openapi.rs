@@ -36,6 +36,11 @@ impl Modify for BearerAuth {
     crate::api::technologies::update,
     crate::api::technologies::add_terms,
     crate::api::technologies::list_terms,
+    crate::api::screening::submit,
+    crate::api::screening::decide,
+    crate::api::screening::show,
+    crate::api::screening::queue,
+    crate::api::disclosure::prices,
     agreements::create,
     agreements::list,
     agreements::get,
@@ -97,6 +102,8 @@ struct V1;
         (name = "audit", description = "The tamper-evident record"),
         (name = "reports", description = "Monthly conversion reports (admins, auditors)"),
         (name = "health", description = "Probes"),
+        (name = "screening", description = "Screening of technologies before listing"),
+        (name = "disclosure", description = "Public figures: agreed conversion prices by sector and year"),
     )
 )]
 pub struct ApiDoc;

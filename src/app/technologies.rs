@@ -16,7 +16,7 @@ use crate::technologies::{
 use crate::AppState;
 
 /// A technology the actor may `act` on, answering 404/403 as the policy says.
-fn load_for(
+pub(crate) fn load_for(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,
@@ -41,7 +41,7 @@ fn load_for(
     }
 }
 
-/// An institute lists a technology (a draft unless its status says `listed`).
+/// An institute adds a technology, as a draft (listing goes through screening).
 pub fn create(
     state: &AppState,
     actor: &Actor,
@@ -54,6 +54,8 @@ pub fn create(
     }
     let now = state.clock.now();
     let made = state.db.write(|conn| {
+        let wanted = input.status.as_deref().unwrap_or("draft");
+        technologies::screening::check_edit(conn, None, wanted)?;
         technologies::create(conn, now, Who::from(actor), &actor.organisation_id, input)
     });
     state.facets.forget();
@@ -78,7 +80,8 @@ pub fn get(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Technology, App
     Ok(load_for(conn, actor, id, Act::ReadTechnology)?.into())
 }
 
-/// Its institute replaces a technology's description or status, if still at `expected`.
+/// Its institute replaces a technology's description or status, if still at `expected`
+/// (never to `listed`, and not while it is in screening).
 pub fn update(
     state: &AppState,
     actor: &Actor,
@@ -89,6 +92,8 @@ pub fn update(
     let now = state.clock.now();
     let updated = state.db.write(|conn| {
         let row = load_for(conn, actor, id, Act::EditTechnology)?;
+        let wanted = input.status.as_deref().unwrap_or("draft");
+        technologies::screening::check_edit(conn, Some(&row), wanted)?;
         technologies::update(conn, now, Who::from(actor), &row, expected, input)
     });
     state.facets.forget();
@@ -130,6 +135,9 @@ pub struct Owned {
     pub terms_version: Option<i32>,
     /// How many trial agreements (any status) name it.
     pub agreements: i64,
+    /// Where it stands on its way to the catalogue (`draft`, `in_screening`, `returned`,
+    /// `listed`, `withdrawn`).
+    pub stage: String,
 }
 
 /// The most of its own technologies an institute's list shows.
@@ -159,9 +167,14 @@ pub fn own(state: &AppState, actor: &Actor) -> Result<(Vec<Owned>, i64), AppErro
             .map(|t| (t.technology_id, t.version))
             .collect();
     let counts = crate::agreements::store::count_by_technology(&mut conn, actor)?;
+    let stages = technologies::screening::stages_of(&mut conn, &rows)?;
     let owned = rows
         .into_iter()
         .map(|row| Owned {
+            stage: stages
+                .get(&row.id)
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| row.status.clone()),
             terms_version: versions.get(&row.id).copied(),
             agreements: counts.get(&row.id).copied().unwrap_or(0),
             technology: row.into(),

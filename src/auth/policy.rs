@@ -27,6 +27,8 @@ pub enum Act {
     EditTechnology,
     /// Ask for a trial (SMEs).
     RequestTrial,
+    /// Decide a technology's screening before listing (the platform operator's admins).
+    ScreenTechnology,
     /// Read an agreement and its history.
     ReadAgreement,
     /// Read the monthly conversion reports (admins and auditors).
@@ -101,6 +103,7 @@ pub fn authorize(actor: &Actor, act: Act, on: On<'_>) -> Decision {
             matches!(on, On::Technology { institute_id, .. } if role == Role::Institute && institute_id == org)
         }
         Act::RequestTrial => role == Role::Sme,
+        Act::ScreenTechnology => role == Role::Admin,
     };
     if allowed {
         Decision::Allow

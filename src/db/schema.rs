@@ -504,3 +504,28 @@ diesel::table! {
     }
 }
 diesel::allow_tables_to_appear_in_same_query!(invitations, users);
+
+diesel::table! {
+    technology_screenings (id) {
+        id -> Text,
+        technology_id -> Text,
+        technology_version -> BigInt,
+        submitted_by -> Text,
+        submitted_at -> Timestamp,
+        outcome -> Nullable<Text>,
+        trl -> Nullable<Integer>,
+        rights_clear -> Nullable<Bool>,
+        rights_clear_note -> Nullable<Text>,
+        inventors_agree -> Nullable<Bool>,
+        inventors_agree_note -> Nullable<Text>,
+        valuation_basis -> Nullable<Bool>,
+        valuation_basis_note -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+diesel::joinable!(technology_screenings -> technologies (technology_id));
+diesel::allow_tables_to_appear_in_same_query!(technology_screenings, technologies);
+diesel::allow_tables_to_appear_in_same_query!(conversion_contracts, technologies);

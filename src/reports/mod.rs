@@ -14,6 +14,7 @@
 //! local time, calendar dates (trial start and end, conversion day, payment day) as they are.
 
 pub mod csv;
+pub mod disclosure;
 pub mod figures;
 pub mod model;
 pub mod pdf;

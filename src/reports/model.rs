@@ -404,3 +404,44 @@ mod tests {
         assert_eq!(Month::parse("2026-02").unwrap().last_day().day(), 28);
     }
 }
+
+/// The fewest agreements a cell of the price disclosure must hold to show its figures.
+pub const DISCLOSURE_MIN_COUNT: usize = 3;
+
+/// Agreed conversion prices of one sector, year and currency: how many, the median and the
+/// range, in minor units of the currency. With fewer than [`DISCLOSURE_MIN_COUNT`] agreements
+/// the cell is `hidden` and carries no figure at all, not even its count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PriceCell {
+    /// The technology's field or sector.
+    pub sector: String,
+    /// The year of conversion.
+    pub year: i32,
+    pub currency: String,
+    /// True when fewer than three agreements fall in the cell: no figure is given.
+    pub hidden: bool,
+    pub count: Option<i64>,
+    /// The median price; for an even count the mean of the two middle prices, rounded half
+    /// to even on the minor unit.
+    pub median_minor: Option<i64>,
+    pub min_minor: Option<i64>,
+    pub max_minor: Option<i64>,
+    /// The same figures as decimal text in major units (`"150000000"`, `"1200.50"`).
+    pub median: Option<String>,
+    pub min: Option<String>,
+    pub max: Option<String>,
+}
+
+/// The public disclosure of agreed conversion prices, cell by cell, and what its filters offer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PriceDisclosure {
+    /// Each (sector, year, currency) with at least one agreement, by sector, year, currency.
+    /// No total over cells is given, so no hidden cell can be worked out by subtraction.
+    pub cells: Vec<PriceCell>,
+    /// The years with any agreed price, newest first.
+    pub years: Vec<i32>,
+    /// The sectors with any agreed price, sorted.
+    pub sectors: Vec<String>,
+    /// The fewest agreements a cell shows figures for.
+    pub min_count: i64,
+}

@@ -6,9 +6,11 @@
 //! - `lifecycle`: the trial-agreement state machine, the only place that decides a transition;
 //! - `claims`: the insurance-claim state machine;
 //! - `roles`: who a user is on the platform;
-//! - `reminders`: which reminder a date calls for.
+//! - `reminders`: which reminder a date calls for;
+//! - `screening`: a technology's way from draft to listed, through a reviewer.
 
 pub mod claims;
 pub mod lifecycle;
 pub mod reminders;
 pub mod roles;
+pub mod screening;

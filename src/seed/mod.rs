@@ -23,8 +23,10 @@ use crate::db::schema::{
 use crate::error::AppError;
 use crate::rules::lifecycle::{Action, Status};
 use crate::rules::roles::{OrgKind, Role};
+use crate::rules::screening::{Check, Checklist};
 use crate::settlement::money::MoneyText;
 use crate::settlement::terms::{Distribution, Price, Terms};
+use crate::technologies::model::ScreeningDecision;
 use crate::technologies::{self, Localized, TechnologyInput};
 use crate::AppState;
 
@@ -410,9 +412,29 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
                 ip_type: (*ip).into(),
                 ip_reference: (*reference).into(),
                 valuation: MoneyText { amount: valuation.to_string(), currency: "VND".into() },
-                status: Some(if i == 11 { "draft".into() } else { "listed".into() }),
+                status: Some("draft".into()),
             }).map_err(anyhow_of)?;
             technologies::add_terms(conn, past(190), who, &tech.id, terms_for(i, *valuation)).map_err(anyhow_of)?;
+            // Listed through screening, as every technology is; the last one still waits for it.
+            let row = technologies::get(conn, &tech.id)?;
+            technologies::screening::submit(conn, past(189), who, &row, row.version).map_err(anyhow_of)?;
+            if i != 11 {
+                let reviewer = actor_for(conn, "admin@usefirst.demo")?;
+                let row = technologies::get(conn, &tech.id)?;
+                let yes = |note: Option<&str>| Check { ok: true, note: note.map(str::to_string) };
+                let decision = ScreeningDecision {
+                    outcome: "list".into(),
+                    trl: Some(5 + (i as i64 % 4)),
+                    checklist: Checklist {
+                        rights_clear: yes(Some("Văn bằng còn hiệu lực, viện là chủ sở hữu")),
+                        inventors_agree: yes(None),
+                        valuation_basis: yes(Some("Định giá theo chi phí nghiên cứu và giá thị trường")),
+                    },
+                    notes: "Đã thử nghiệm ở quy mô pilot.".into(),
+                    reason: String::new(),
+                };
+                technologies::screening::decide(conn, past(188), Who::from(&reviewer), &row, row.version, &decision).map_err(anyhow_of)?;
+            }
             tech_ids.push(tech.id);
         }
         Ok(())

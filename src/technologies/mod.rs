@@ -3,6 +3,7 @@
 //! only to their institute and the supervisors.
 
 pub mod model;
+pub mod screening;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;

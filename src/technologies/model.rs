@@ -10,6 +10,8 @@ use crate::db::schema::technologies;
 use crate::settlement::money::{Currency, MoneyText};
 use crate::settlement::terms::Terms;
 
+/// The stored statuses. A draft may be in screening or returned by its reviewer: that stage
+/// is read from its screenings (`rules::screening::stage`).
 pub const STATUSES: [&str; 3] = ["draft", "listed", "withdrawn"];
 pub const IP_TYPES: [&str; 6] = [
     "patent",
@@ -60,7 +62,7 @@ pub struct Technology {
     pub ip_type: String,
     pub ip_reference: String,
     pub valuation: MoneyText,
-    /// `draft`, `listed` or `withdrawn`.
+    /// `draft`, `listed` or `withdrawn` (a draft's screening stage is in its screening record).
     pub status: String,
     pub version: i64,
     #[serde(serialize_with = "crate::clock::utc")]
@@ -115,7 +117,8 @@ pub struct TechnologyInput {
     /// Patent or registration number.
     pub ip_reference: String,
     pub valuation: MoneyText,
-    /// `draft` (default) or `listed`.
+    /// `draft` (default) or `withdrawn`; a listed technology may stay `listed`. Listing goes
+    /// through screening.
     #[serde(default)]
     pub status: Option<String>,
 }
@@ -160,4 +163,60 @@ pub enum Visible<'a> {
     All,
     ListedOrOwn(&'a str),
     Listed,
+}
+
+/// One screening of a technology: the institute's submission and, once decided, the
+/// reviewer's findings.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Screening {
+    pub id: String,
+    pub technology_id: String,
+    /// The technology's version the reviewer saw.
+    pub technology_version: i64,
+    pub submitted_by: String,
+    #[serde(serialize_with = "crate::clock::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub submitted_at: NaiveDateTime,
+    /// `listed` or `returned`; absent while the reviewer has not decided.
+    pub outcome: Option<String>,
+    /// Technology readiness level, 1 to 9.
+    pub trl: Option<i32>,
+    pub checklist: Option<crate::rules::screening::Checklist>,
+    pub notes: Option<String>,
+    /// Why it was returned.
+    pub reason: Option<String>,
+    pub decided_by: Option<String>,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+/// A reviewer's decision on a technology in screening.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningDecision {
+    /// `list` or `return`.
+    pub outcome: String,
+    /// Technology readiness level, 1 to 9.
+    pub trl: Option<i64>,
+    pub checklist: crate::rules::screening::Checklist,
+    #[serde(default)]
+    pub notes: String,
+    /// Required to return the technology.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A technology's screening state and every screening it had, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScreeningRecord {
+    pub technology_id: String,
+    /// Where the technology stands: `draft`, `in_screening`, `returned`, `listed` or
+    /// `withdrawn`.
+    pub status: String,
+    /// The technology's version (for `If-Match`).
+    pub version: i64,
+    /// The readiness level of the screening that listed it, if listed.
+    pub trl: Option<i32>,
+    pub screenings: Vec<Screening>,
 }

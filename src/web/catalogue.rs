@@ -442,6 +442,7 @@ async fn technology(
     let may_request = crate::app::technologies::may_request_trial(&actor);
     let loaded = blocking(&state, move |st| {
         let offered = crate::app::technologies::offered(st, &actor, &id)?;
+        let trl = crate::app::screening::listed_trl(st, &actor, &id)?;
         let quote = match (&offered.terms, convert_on) {
             (Some(_), Ok(day)) => Some(crate::app::technologies::quote_current(
                 st, &actor, &id, day,
@@ -458,10 +459,10 @@ async fn technology(
             )?,
             _ => Vec::new(),
         };
-        Ok((offered, quote, products))
+        Ok((offered, quote, products, trl))
     })
     .await;
-    let (offered, quote, products) = match loaded {
+    let (offered, quote, products, trl) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => return visitor.failure(&state, e, "/catalogue"),
     };
@@ -507,6 +508,7 @@ async fn technology(
         convert_on => typed,
         quote_error,
         may_request => may_request && t.status == "listed" && offered.terms.is_some(),
+        trl,
     };
     visitor.page(&state, status, "catalogue/technology.html", ctx)
 }
@@ -755,6 +757,7 @@ mod tests {
                             insurance_required => true,
                             products => vec![minijinja::context! { name => "B", shares => "s" }],
                             quote, convert_on => "", quote_error, may_request => true,
+                            trl => 6,
                         },
                     )
                     .unwrap();

@@ -24,6 +24,7 @@ mod insurer;
 mod money;
 mod pages;
 mod reports;
+mod screening;
 pub mod session;
 mod technologies;
 mod verify;
@@ -57,6 +58,7 @@ const GROUPS: &[Group] = &[
     reports::GROUP,
     insurer::GROUP,
     verify::GROUP,
+    screening::GROUP,
 ];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");

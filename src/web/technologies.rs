@@ -159,7 +159,7 @@ async fn list(
                 id => t.id.clone(),
                 title => title(lang, &t.title),
                 field => t.field.clone(),
-                status => t.status.clone(),
+                status => o.stage.clone(),
                 terms_version => o.terms_version,
                 agreements => o.agreements,
                 updated => format::date(lang, local_day(&state, t.updated_at)),
@@ -319,6 +319,19 @@ fn tech_errors(
     all_errors(&TECH_FIELDS, frame::field_errors(&errors))
 }
 
+/// The statuses the form offers: a new technology starts as a draft, and listing goes through
+/// screening, so only a technology listed already keeps `listed` among its choices.
+fn settable(id: &str, status: &str) -> Vec<&'static str> {
+    STATUSES
+        .into_iter()
+        .filter(|s| match *s {
+            "listed" => !id.is_empty() && status == "listed",
+            "withdrawn" => !id.is_empty(),
+            _ => true,
+        })
+        .collect()
+}
+
 /// The technology form: new (`id` empty) or editing one.
 fn tech_page(
     visitor: &Visitor,
@@ -348,7 +361,7 @@ fn tech_page(
         "technologies/form.html",
         context! {
             id, action, form, errors, has_errors, sectors, other_sector, currencies,
-            ip_types => IP_TYPES, statuses => STATUSES,
+            ip_types => IP_TYPES, statuses => settable(id, &form.status),
         },
     )
 }

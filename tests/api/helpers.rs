@@ -560,6 +560,24 @@ impl TestApp {
         body
     }
 
+    /// `sme` requests a trial of `tech` (of institute `inst`, no insurance) from `start`, and
+    /// it is approved and signed by both sides. Returns the agreement's id.
+    pub async fn signed_trial(&self, sme: &User, inst: &User, tech: &str, start: &str) -> String {
+        let a = self.request(sme, tech, start).await;
+        let id = id_of(&a);
+        let mut v = version_of(&a);
+        for (token, action) in [
+            (&inst.token, "approve"),
+            (&sme.token, "sign"),
+            (&inst.token, "sign"),
+        ] {
+            let (s, next) = self.act(token, &id, action, v, json!({})).await;
+            assert_eq!(s, 200, "{action}: {next}");
+            v = version_of(&next);
+        }
+        id
+    }
+
     /// `sme` requests a trial of `tech_b` (institute B, insured by insurer A) from `start`,
     /// and it is approved and signed by both sides. Returns the signed agreement.
     pub async fn signed_insured(&self, w: &World, sme: &User, start: &str) -> Value {

@@ -20,6 +20,8 @@ mod pdf_reader;
 mod qr_reader;
 mod reports;
 mod scheduler;
+mod screening_disclosure;
+mod screening_flow;
 mod settlement;
 mod smoke;
 mod smtp_sink;

@@ -29,7 +29,7 @@ fn tech_form<'a>(csrf: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str,
         ("ip_reference", "VN 2-0009876"),
         ("valuation_amount", "800000000"),
         ("valuation_currency", "VND"),
-        ("status", "listed"),
+        ("status", "draft"),
     ];
     for (name, value) in changes {
         match form.iter_mut().find(|(n, _)| n == name) {
@@ -170,7 +170,7 @@ async fn an_institute_lists_edits_and_sets_terms_through_the_pages() {
         .await;
     assert_eq!(s, 200, "{tech}");
     assert_eq!(tech["title"]["en"], "Solar coffee dryer");
-    assert_eq!(tech["status"], "listed");
+    assert_eq!(tech["status"], "draft");
     assert_eq!(tech["valuation"]["amount"], "800000000");
     assert_eq!(tech["version"], 1);
 

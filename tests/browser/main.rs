@@ -21,6 +21,7 @@ mod audit;
 mod driver;
 mod insurer;
 mod reports;
+mod screening;
 mod steps;
 mod verify;
 mod walk;
