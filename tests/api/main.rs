@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod concurrency;
+mod contract_improvements;
 mod documents;
 mod helpers;
 mod insurance;
