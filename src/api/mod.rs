@@ -10,6 +10,7 @@ pub mod contracts;
 pub mod documents;
 pub mod insurance;
 pub mod mail;
+pub mod payment_record;
 pub mod reports;
 pub mod scheduler;
 pub mod technologies;

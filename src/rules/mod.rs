@@ -6,9 +6,11 @@
 //! - `lifecycle`: the trial-agreement state machine, the only place that decides a transition;
 //! - `claims`: the insurance-claim state machine;
 //! - `roles`: who a user is on the platform;
-//! - `reminders`: which reminder a date calls for.
+//! - `reminders`: which reminder a date calls for;
+//! - `payment_record`: whether an SME paid a schedule line on time, late, or owes it.
 
 pub mod claims;
 pub mod lifecycle;
+pub mod payment_record;
 pub mod reminders;
 pub mod roles;

@@ -8,6 +8,7 @@ mod bad_input;
 mod browser;
 mod concurrency;
 mod contract_improvements;
+mod contract_record;
 mod documents;
 mod helpers;
 mod insurance;

@@ -1,0 +1,201 @@
+//! The SME's payment record: a real history made through the API (a converted trial with an
+//! installment paid late, one on time, one overdue now and a non-payment claim upheld, a
+//! rejected request), counted the same for the institute weighing the SME's next request and
+//! for the SME itself, and hidden (404) from everyone else.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{id_of, version_of, TestApp};
+
+/// The record as `token` reads it at `path`.
+async fn record(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
+    app.get(token, path).await
+}
+
+#[actix_web::test]
+async fn the_institute_and_the_sme_see_the_same_figures_and_no_one_else_sees_any() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let own = format!("/api/v1/organisations/{}/payment-record", w.sme_b.org);
+
+    // Nothing yet: every figure is zero.
+    let (s, empty) = record(&app, &w.sme_b.token, &own).await;
+    assert_eq!(s, 200, "{empty}");
+    assert_eq!(
+        empty,
+        json!({"requests": 0, "conversions": 0,
+               "trials": {"total": 0, "in_progress": 0, "converted": 0, "declined": 0, "lapsed": 0, "terminated": 0},
+               "payments": {"on_time": 0, "late": 0, "overdue": 0, "not_yet_due": 0},
+               "non_payment_claims": {"total": 0, "open": 0, "upheld": 0, "not_upheld": 0}})
+    );
+
+    // A request institute A rejects: a request, not a trial.
+    let r1 = app.request(&w.sme_b, &w.tech_a, "2026-03-20").await;
+    let (s, p) = app
+        .act(
+            &w.inst_a.token,
+            &id_of(&r1),
+            "reject",
+            version_of(&r1),
+            json!({"reason": "Chưa phù hợp quy mô"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{p}");
+
+    // A trial of B (4 installments of 3,000.00 every 3 months), converted on 2026-03-10:
+    // due 2026-04-09, 07-09, 10-09 and 2027-01-09.
+    let a = app.signed_insured(&w, &w.sme_b, "2026-03-10").await;
+    let id = id_of(&a);
+    app.pass_days(8);
+    let (_, a) = app
+        .get(&w.sme_b.token, &format!("/api/v1/agreements/{id}"))
+        .await;
+    let (s, a) = app
+        .act(&w.sme_b.token, &id, "convert", version_of(&a), json!({}))
+        .await;
+    assert_eq!(s, 200, "{a}");
+    // The first installment unpaid past the 30 days' grace: institute B claims, the insurer
+    // upholds it; the SME then pays it, late, on 2026-05-10.
+    app.pass_days(61);
+    let (s, claim) = app
+        .post(
+            &w.inst_b.token,
+            "/api/v1/claims",
+            json!({"agreement_id": id, "risk": "non_payment", "amount": "3000.00",
+                   "reason": "Kỳ 1 quá hạn hơn 30 ngày", "evidence": "Bảng kê thanh toán"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{claim}");
+    let (s, claim) = app
+        .send_matching(
+            Method::POST,
+            &w.insurer_a.token,
+            &format!("/api/v1/claims/{}/approve", id_of(&claim)),
+            version_of(&claim),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{claim}");
+    let pay = |amount: &str, on: &str, reference: &str| json!({"amount": amount, "received_on": on, "reference": reference});
+    let payments = format!("/api/v1/agreements/{id}/payments");
+    let (s, st) = app
+        .post(
+            &w.inst_b.token,
+            &payments,
+            pay("3000.00", "2026-05-10", "VCB-1"),
+        )
+        .await;
+    assert_eq!(s, 201, "{st}");
+    // The second paid in two parts, the last on its due day: on time.
+    app.pass_days(60);
+    for (amount, reference) in [("1000.00", "VCB-2"), ("2000.00", "VCB-3")] {
+        let (s, st) = app
+            .post(
+                &w.inst_b.token,
+                &payments,
+                pay(amount, "2026-07-09", reference),
+            )
+            .await;
+        assert_eq!(s, 201, "{st}");
+    }
+    // The third is overdue by 2026-10-12; the fourth is not due yet.
+    app.pass_days(95);
+    // Meanwhile SME A has a trial of its own, which is not SME B's record.
+    app.request(&w.sme_a, &w.tech_a, "2026-10-20").await;
+
+    // SME B asks institute A for another trial; institute A sees its record.
+    let r2 = app.request(&w.sme_b, &w.tech_a, "2026-10-20").await;
+    let on_request = format!("/api/v1/agreements/{}/sme-record", id_of(&r2));
+    let expected = json!({"requests": 3, "conversions": 1,
+        "trials": {"total": 1, "in_progress": 0, "converted": 1, "declined": 0, "lapsed": 0, "terminated": 0},
+        "payments": {"on_time": 1, "late": 1, "overdue": 1, "not_yet_due": 1},
+        "non_payment_claims": {"total": 1, "open": 0, "upheld": 1, "not_upheld": 0}});
+    for (who, token) in [
+        ("inst_a", &w.inst_a.token),
+        ("sme_b", &w.sme_b.token),
+        ("admin", &w.admin.token),
+        ("auditor", &w.auditor.token),
+    ] {
+        let (s, r) = record(&app, token, &on_request).await;
+        assert_eq!((s, &r), (200, &expected), "{who}");
+    }
+    // The SME sees the same figures about itself, as do admins and auditors.
+    for (who, token) in [
+        ("sme_b", &w.sme_b.token),
+        ("admin", &w.admin.token),
+        ("auditor", &w.auditor.token),
+    ] {
+        let (s, r) = record(&app, token, &own).await;
+        assert_eq!((s, &r), (200, &expected), "{who}");
+    }
+    // Nobody else: not another SME, not an institute it has not asked (nor one it has, by
+    // organisation), not an insurer, even the one covering its contract.
+    for (who, token) in [
+        ("inst_b", &w.inst_b.token),
+        ("sme_a", &w.sme_a.token),
+        ("insurer_a", &w.insurer_a.token),
+        ("insurer_b", &w.insurer_b.token),
+    ] {
+        let (s, p) = record(&app, token, &on_request).await;
+        assert_eq!(s, 404, "{who} on the request: {p}");
+    }
+    for (who, token) in [
+        ("inst_a", &w.inst_a.token),
+        ("inst_b", &w.inst_b.token),
+        ("sme_a", &w.sme_a.token),
+        ("insurer_a", &w.insurer_a.token),
+    ] {
+        let (s, p) = record(&app, token, &own).await;
+        assert_eq!(s, 404, "{who} on the organisation: {p}");
+    }
+    // The insurer covering the converted agreement is not shown it there either.
+    let (s, _) = record(
+        &app,
+        &w.insurer_a.token,
+        &format!("/api/v1/agreements/{id}/sme-record"),
+    )
+    .await;
+    assert_eq!(s, 404);
+    // Only SMEs have a record; an unknown id is not found.
+    for org in [w.inst_a.org.as_str(), "no-such-organisation"] {
+        let (s, _) = record(
+            &app,
+            &w.admin.token,
+            &format!("/api/v1/organisations/{org}/payment-record"),
+        )
+        .await;
+        assert_eq!(s, 404, "{org}");
+    }
+    let (s, _) = record(&app, &w.admin.token, "/api/v1/agreements/nope/sme-record").await;
+    assert_eq!(s, 404);
+
+    // SME A's record holds only its own request.
+    let (s, r) = record(
+        &app,
+        &w.sme_a.token,
+        &format!("/api/v1/organisations/{}/payment-record", w.sme_a.org),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (r["requests"].as_i64(), r["trials"]["total"].as_i64()),
+        (Some(1), Some(0)),
+        "{r}"
+    );
+
+    // Paying the overdue installment moves it from overdue to late; nothing else changes.
+    let (s, st) = app
+        .post(
+            &w.inst_b.token,
+            &payments,
+            pay("3000.00", "2026-10-12", "VCB-4"),
+        )
+        .await;
+    assert_eq!(s, 201, "{st}");
+    let (_, r) = record(&app, &w.inst_a.token, &on_request).await;
+    assert_eq!(
+        r["payments"],
+        json!({"on_time": 1, "late": 2, "overdue": 0, "not_yet_due": 1})
+    );
+}
