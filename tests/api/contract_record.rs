@@ -6,7 +6,26 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use crate::browser::{text, Browser};
 use crate::helpers::{id_of, version_of, TestApp};
+
+/// A page's words as a reader sees them: tags dropped, white space made single spaces.
+fn words_of(page: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in page.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    text(&out).split_whitespace().collect::<Vec<_>>().join(" ")
+}
 
 /// The record as `token` reads it at `path`.
 async fn record(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
@@ -197,5 +216,47 @@ async fn the_institute_and_the_sme_see_the_same_figures_and_no_one_else_sees_any
     assert_eq!(
         r["payments"],
         json!({"on_time": 1, "late": 2, "overdue": 0, "not_yet_due": 1})
+    );
+
+    // The pages: institute A opens the request and sees the figures beside the parties.
+    let mut b = Browser::signed_in(&app, &w.inst_a.email).await;
+    let (s, _, page) = b.get(&format!("/agreements/{}", id_of(&r2))).await;
+    assert_eq!(s, 200);
+    let words = words_of(&page);
+    for figure in [
+        "Lịch sử của doanh nghiệp trên nền tảng",
+        "Số đề nghị dùng thử đã gửi 3",
+        "Số lần dùng thử 1 (1 chuyển đổi, 0 từ chối",
+        "Khoản thanh toán đúng hạn 1",
+        "Khoản thanh toán trễ hạn 2",
+        "Khoản đang quá hạn 0",
+        "Yêu cầu bồi thường bảo hiểm do không thanh toán 1 (1 được chấp nhận",
+    ] {
+        assert!(words.contains(figure), "{figure} not in {words}");
+    }
+    // Not once the trial is signed and running: the decision is made.
+    let mut b = Browser::signed_in(&app, &w.inst_b.email).await;
+    let (s, _, page) = b.get(&format!("/agreements/{id}")).await;
+    assert_eq!(s, 200);
+    assert!(!page.contains("payment-record"), "{page}");
+    // SME B sees the same on its home, in English too; SME A sees only its own.
+    let mut b = Browser::signed_in(&app, &w.sme_b.email).await;
+    b.language("en").await;
+    let (s, _, page) = b.get("/home").await;
+    assert_eq!(s, 200);
+    let words = words_of(&page);
+    for figure in [
+        "Your record on the platform",
+        "Trial requests made 3",
+        "Payments made late 2",
+        "Insurance claims for non-payment 1 (1 upheld, 0 pending, 0 not upheld)",
+    ] {
+        assert!(words.contains(figure), "{figure} not in {words}");
+    }
+    let mut b = Browser::signed_in(&app, &w.sme_a.email).await;
+    let (_, _, page) = b.get("/home").await;
+    assert!(
+        words_of(&page).contains("Số đề nghị dùng thử đã gửi 1"),
+        "{page}"
     );
 }
