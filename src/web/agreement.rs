@@ -389,7 +389,7 @@ fn overview_context(
         days_left => days_left(visitor, state, a, today), next, next_on,
         terms, history, actions, offer_sign_note, needs_product, products, documents, done,
         failed => failed.action, errors => failed.errors,
-        record, record_heading => "record.heading_request",
+        record, record_for => "request",
         typed => context! {
             reason => t.reason.clone(), days => t.days.clone(),
             trial_start => if t.trial_start.is_empty() { default_start } else { t.trial_start.clone() },
@@ -893,7 +893,7 @@ mod tests {
                         trials => context! { total => 1, in_progress => 0, converted => 1, declined => 0, lapsed => 0, terminated => 0 },
                         payments => context! { on_time => 1, late => 1, overdue => 1, not_yet_due => 1 },
                         non_payment_claims => context! { total => 1, open => 0, upheld => 1, not_upheld => 0 } },
-                    record_heading => "record.heading_request",
+                    record_for => "request",
                     trial => "", extended => false, deadline => "", days_left => "",
                     next => "Ngày bắt đầu", next_on => "03/03/2026",
                     terms => Vec::<(String, String)>::new(),

@@ -111,7 +111,7 @@ fn page(lang: &str, home: Home, record: Option<PaymentRecord>) -> (&'static str,
         Board::Sme(b) => (
             "dashboard/sme.html",
             context! {
-                organisation, record, record_heading => "record.heading_own",
+                organisation, record, record_for => "own",
                 ..sme(lang, today, b)
             },
         ),
