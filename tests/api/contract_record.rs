@@ -3,7 +3,6 @@
 //! rejected request), counted the same for the institute weighing the SME's next request and
 //! for the SME itself, and hidden (404) from everyone else.
 
-use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::browser::{text, Browser};
@@ -62,50 +61,10 @@ async fn the_institute_and_the_sme_see_the_same_figures_and_no_one_else_sees_any
         .await;
     assert_eq!(s, 200, "{p}");
 
-    // A trial of B (4 installments of 3,000.00 every 3 months), converted on 2026-03-10:
-    // due 2026-04-09, 07-09, 10-09 and 2027-01-09.
-    let a = app.signed_insured(&w, &w.sme_b, "2026-03-10").await;
-    let id = id_of(&a);
-    app.pass_days(8);
-    let (_, a) = app
-        .get(&w.sme_b.token, &format!("/api/v1/agreements/{id}"))
-        .await;
-    let (s, a) = app
-        .act(&w.sme_b.token, &id, "convert", version_of(&a), json!({}))
-        .await;
-    assert_eq!(s, 200, "{a}");
-    // The first installment unpaid past the 30 days' grace: institute B claims, the insurer
-    // upholds it; the SME then pays it, late, on 2026-05-10.
-    app.pass_days(61);
-    let (s, claim) = app
-        .post(
-            &w.inst_b.token,
-            "/api/v1/claims",
-            json!({"agreement_id": id, "risk": "non_payment", "amount": "3000.00",
-                   "reason": "Kỳ 1 quá hạn hơn 30 ngày", "evidence": "Bảng kê thanh toán"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{claim}");
-    let (s, claim) = app
-        .send_matching(
-            Method::POST,
-            &w.insurer_a.token,
-            &format!("/api/v1/claims/{}/approve", id_of(&claim)),
-            version_of(&claim),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, 200, "{claim}");
+    // A trial of B converted, its first installment paid late after a claim was upheld.
+    let id = app.converted_paid_late_after_a_claim(&w).await;
     let pay = |amount: &str, on: &str, reference: &str| json!({"amount": amount, "received_on": on, "reference": reference});
     let payments = format!("/api/v1/agreements/{id}/payments");
-    let (s, st) = app
-        .post(
-            &w.inst_b.token,
-            &payments,
-            pay("3000.00", "2026-05-10", "VCB-1"),
-        )
-        .await;
-    assert_eq!(s, 201, "{st}");
     // The second paid in two parts, the last on its due day: on time.
     app.pass_days(60);
     for (amount, reference) in [("1000.00", "VCB-2"), ("2000.00", "VCB-3")] {

@@ -4,11 +4,8 @@
 //! terms editor's choice of who owns improvements. Each page in Vietnamese and English, at
 //! both widths.
 
-use reqwest::Method;
-use serde_json::json;
-
 use crate::driver::browse;
-use crate::helpers::{id_of, version_of, TestApp};
+use crate::helpers::{id_of, TestApp};
 use crate::steps::*;
 
 #[actix_web::test]
@@ -16,44 +13,7 @@ async fn the_institute_opens_a_request_and_sees_the_smes_record() {
     let app = TestApp::spawn_long_sessions().await;
     let w = app.world().await;
     // SME B's history with institute B, made through the API.
-    let a = app.signed_insured(&w, &w.sme_b, "2026-03-10").await;
-    let id = id_of(&a);
-    app.pass_days(8);
-    let (_, a) = app
-        .get(&w.sme_b.token, &format!("/api/v1/agreements/{id}"))
-        .await;
-    let (s, a) = app
-        .act(&w.sme_b.token, &id, "convert", version_of(&a), json!({}))
-        .await;
-    assert_eq!(s, 200, "{a}");
-    app.pass_days(61);
-    let (s, claim) = app
-        .post(
-            &w.inst_b.token,
-            "/api/v1/claims",
-            json!({"agreement_id": id, "risk": "non_payment", "amount": "3000.00",
-                   "reason": "Kỳ 1 quá hạn hơn 30 ngày", "evidence": "Bảng kê thanh toán"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{claim}");
-    let (s, claim) = app
-        .send_matching(
-            Method::POST,
-            &w.insurer_a.token,
-            &format!("/api/v1/claims/{}/approve", id_of(&claim)),
-            version_of(&claim),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, 200, "{claim}");
-    let (s, st) = app
-        .post(
-            &w.inst_b.token,
-            &format!("/api/v1/agreements/{id}/payments"),
-            json!({"amount": "3000.00", "received_on": "2026-05-10", "reference": "VCB-1"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{st}");
+    app.converted_paid_late_after_a_claim(&w).await;
     let request = app.request(&w.sme_b, &w.tech_a, "2026-06-01").await;
     let request = format!("/agreements/{}", id_of(&request));
     let terms = format!("/technologies/{}/terms", w.tech_a);
