@@ -51,6 +51,8 @@ impl Modify for BearerAuth {
     crate::api::contracts::statement,
     crate::api::contracts::record_payment,
     crate::api::contracts::report_sales,
+    crate::api::payment_record::for_agreement,
+    crate::api::payment_record::of_organisation,
     crate::api::audit::verify,
     crate::api::scheduler::runs,
     crate::api::mail::list,

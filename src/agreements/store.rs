@@ -571,3 +571,13 @@ pub fn dated_between(
     );
     raw_query(conn, &sql, &params)
 }
+
+/// How many agreements SME `sme_id` has in each status: the trials of its payment record.
+pub fn count_by_status_of_sme(conn: &mut DbConn, sme_id: &str) -> QueryResult<Vec<(String, i64)>> {
+    agreements::table
+        .filter(agreements::sme_id.eq(sme_id))
+        .group_by(agreements::status)
+        .select((agreements::status, diesel::dsl::count_star()))
+        .order(agreements::status)
+        .load(conn)
+}

@@ -11,6 +11,7 @@ pub mod disclosure;
 pub mod documents;
 pub mod insurance;
 pub mod mail;
+pub mod payment_record;
 pub mod reports;
 pub mod scheduler;
 pub mod screening;

@@ -15,6 +15,7 @@ pub mod documents;
 pub mod insurance;
 pub mod jobs;
 pub mod mail;
+pub mod payment_record;
 pub mod registration;
 pub mod remind;
 pub mod reports;

@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 use diesel::QueryResult;
 
-use super::model::{DueLine, Owed, OwedOn, Received};
+use super::model::{DueLine, Owed, OwedOn, Received, RecordLine};
 use crate::agreements::model::scope_condition;
 use crate::auth::policy::AgreementScope;
 use crate::db::{raw_query, DbConn, Param};
@@ -119,4 +119,19 @@ pub fn received_between(
          GROUP BY c.currency ORDER BY c.currency"
     );
     raw_query(conn, &sql, &params)
+}
+
+/// Every schedule line of the contracts SME `sme_id` is party to, with the latest receipt day
+/// of the payments allocated to it and its agreement's time zone: what the SME's payment
+/// record counts (`rules::payment_record`).
+pub fn record_lines(conn: &mut DbConn, sme_id: &str) -> QueryResult<Vec<RecordLine>> {
+    let sql = "SELECT l.due AS due, l.amount_minor AS amount_minor, l.paid_minor AS paid_minor, \
+         MAX(p.received_on) AS last_paid_on, a.time_zone AS time_zone \
+         FROM schedule_lines l \
+         JOIN agreements a ON a.id = l.agreement_id \
+         LEFT JOIN (payment_allocations pa JOIN payments p ON p.id = pa.payment_id) \
+         ON p.agreement_id = l.agreement_id AND pa.line_number = l.number \
+         WHERE a.sme_id = ? \
+         GROUP BY l.agreement_id, l.number, l.due, l.amount_minor, l.paid_minor, a.time_zone";
+    raw_query(conn, sql, &[Param::Text(sme_id.to_string())])
 }

@@ -161,6 +161,21 @@ pub struct OwedOn {
     pub oldest_overdue: Option<NaiveDate>,
 }
 
+/// One schedule line as an SME's payment record reads it. Minor units.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct RecordLine {
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub due: NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub amount_minor: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub paid_minor: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+    pub last_paid_on: Option<NaiveDate>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub time_zone: String,
+}
+
 /// A payment still to be made on one line of an agreement's schedule. Minor units.
 #[derive(Debug, Clone, diesel::QueryableByName)]
 pub struct DueLine {

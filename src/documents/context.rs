@@ -11,7 +11,7 @@ use chrono::{Days, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 use serde_json::{json, Value};
 
-use super::words::{installment, ip_type, model, months, risk, Label};
+use super::words::{installment, ip_type, model, months, risk, transfer_method, Label};
 use crate::agreements::model::AgreementRow;
 use crate::settlement::money::{parse_rate, Currency};
 use crate::settlement::terms::{Price, Terms};
@@ -114,9 +114,15 @@ pub struct Signature {
 /// added when a contract year closes belong to the statement, not to the contract signed.
 const CONTRACT_LINE_KINDS: [&str; 3] = ["lump_sum", "entry_fee", "installment"];
 
+/// Days after the contract's date by which the institute hands the technology over.
+pub const HANDOVER_DAYS: u64 = 30;
+
 /// The context for rendering `kind` in `lang` from `facts`: the fields of
 /// [`super::templates::sample_context`], written for `lang` by [`crate::typeset::format`];
-/// `insurance` and `distribution` are null when there is no policy or no distribution.
+/// `insurance`, `distribution` and `improvements` are null when there is no policy, no
+/// distribution or no rule for improvements; `improvements.owner` is the code (`sme`,
+/// `institute`, `joint`) the templates choose their clause by. `transfer.deadline` is
+/// [`HANDOVER_DAYS`] after the conversion day (empty before conversion).
 ///
 /// `doc.date`, the day the document is dated (never the clock):
 /// - a conversion contract, once converted: the conversion day;
@@ -203,6 +209,13 @@ pub fn context(facts: &Facts, kind: &str, lang: &str) -> Value {
         }
         None => json!({"converted_on": "", "schedule": []}),
     };
+    let handover = facts
+        .contract
+        .as_ref()
+        .and_then(|c| c.converted_on.checked_add_days(Days::new(HANDOVER_DAYS)));
+    let improvements = terms
+        .improvements
+        .map(|i| json!({"owner": i.owner.code(), "licence_back": i.licence_back}));
 
     let tech = &facts.technology;
     // There is no Chinese title: Chinese documents use the English one.
@@ -245,7 +258,14 @@ pub fn context(facts: &Facts, kind: &str, lang: &str) -> Value {
         },
         "insurance": insurance,
         "distribution": distribution,
+        "improvements": improvements,
         "contract": contract,
+        "transfer": {
+            "method": transfer_method(&tech.ip_type, lang),
+            "place": row.place_of_use,
+            "deadline": optional_day(handover),
+            "handover_days": days(lang, HANDOVER_DAYS as u32),
+        },
         "signatures": [
             {"party": Label::PartyA.text(lang), "organisation": facts.institute.name,
              "signed_by": institute_by, "signed_at": institute_at},

@@ -225,7 +225,8 @@ fn describe(e: &minijinja::Error) -> String {
 
 /// Every field a document's template may use, with believable values written for `lang` as
 /// documents write them; `full = false` leaves the optional parts (insurance, distribution)
-/// out. Documents built from an agreement have exactly these fields.
+/// out (insurance, distribution, improvements). Documents built from an agreement have exactly
+/// these fields.
 pub fn sample_context(kind: &str, lang: &str, full: bool) -> Value {
     use crate::typeset::format::{date, days, money, percent};
     let vnd = crate::settlement::money::Currency::parse("VND").expect("VND is a platform currency");
@@ -293,11 +294,18 @@ pub fn sample_context(kind: &str, lang: &str, full: bool) -> Value {
             "inventors": share("0.4"),
             "intermediary": share("0.1"),
         })),
+        "improvements": optional(json!({"owner": "sme", "licence_back": true})),
         "contract": {
             "converted_on": day(2027, 4, 20),
             "schedule": [
                 {"due": day(2027, 5, 20), "item": "Kỳ 1/6", "amount": money(vnd, 250_000_000)},
             ],
+        },
+        "transfer": {
+            "method": "chuyển giao tài liệu kỹ thuật và đào tạo",
+            "place": "Xưởng sản xuất, Bình Dương",
+            "deadline": day(2027, 5, 20),
+            "handover_days": days(lang, 30),
         },
         "signatures": [
             {"party": "Bên A", "organisation": "Viện Nghiên cứu Cơ khí", "signed_by": "Nguyễn Văn An", "signed_at": day(2027, 1, 10)},

@@ -143,3 +143,250 @@ fn every_document_carries_its_check_link_as_a_qr_code_and_in_print() {
         assert_eq!(qr_reader::first_page_qr(&without.bytes), None);
     }
 }
+
+/// The contents Article 23 of Vietnam's Law on Technology Transfer (No. 07/2017/QH14)
+/// requires of a technology transfer contract, each with the heading of the conversion
+/// contract's article that covers it in Vietnamese, English and Chinese.
+const ART_23: [(&str, [&str; 3]); 13] = [
+    (
+        "name of the technology",
+        [
+            "Tên công nghệ chuyển giao",
+            "Name of the technology",
+            "技术名称",
+        ],
+    ),
+    (
+        "subject of the technology and its products",
+        [
+            "Đối tượng công nghệ và sản phẩm",
+            "Subject of the transfer and products",
+            "转让标的及产品",
+        ],
+    ),
+    (
+        "ownership or right of use transferred",
+        [
+            "Quyền sở hữu, quyền sử dụng công nghệ",
+            "Ownership and right of use",
+            "所有权与使用权",
+        ],
+    ),
+    (
+        "method of transfer",
+        ["Phương thức chuyển giao", "Method of transfer", "转让方式"],
+    ),
+    (
+        "rights and obligations of the parties",
+        [
+            "Quyền và nghĩa vụ của các bên",
+            "Rights and obligations of the parties",
+            "双方的权利与义务",
+        ],
+    ),
+    (
+        "price and payment",
+        [
+            "Giá và phương thức thanh toán",
+            "Price and payment",
+            "价款与支付方式",
+        ],
+    ),
+    (
+        "term and effect of the contract",
+        [
+            "Thời hạn và hiệu lực của hợp đồng",
+            "Term and effect",
+            "合同期限与效力",
+        ],
+    ),
+    (
+        "definitions",
+        ["Giải thích từ ngữ", "Definitions", "名词和术语"],
+    ),
+    (
+        "plan, schedule and place of transfer",
+        [
+            "Kế hoạch, tiến độ và địa điểm chuyển giao",
+            "Plan, schedule and place of transfer",
+            "转让计划、进度和地点",
+        ],
+    ),
+    ("warranty", ["Bảo hành công nghệ", "Warranty", "技术保证"]),
+    (
+        "penalties for breach",
+        ["Phạt vi phạm hợp đồng", "Penalties for breach", "违约金"],
+    ),
+    (
+        "liability for damage",
+        ["Bồi thường thiệt hại", "Liability for damage", "损害赔偿"],
+    ),
+    (
+        "dispute resolution",
+        ["Giải quyết tranh chấp", "Dispute resolution", "争议解决"],
+    ),
+];
+
+/// The Article 23 items whose heading no line of the PDF holds: a heading line starts with
+/// the article's number (`Điều 3.`, `Article 3.`, `第三条`) and holds the item's heading.
+fn art_23_missing(pdf: &[u8], lang: &str) -> Vec<&'static str> {
+    let column = LANGS.iter().position(|l| *l == lang).unwrap();
+    let article = ["Điều ", "Article ", "第"][column];
+    let rows = Pdf::read(pdf).rows();
+    ART_23
+        .iter()
+        .filter(|(_, headings)| {
+            !rows
+                .iter()
+                .any(|r| r.starts_with(article) && r.contains(headings[column]))
+        })
+        .map(|(item, _)| *item)
+        .collect()
+}
+
+/// The conversion contract in `lang` from `templates`, rendered to a PDF.
+fn contract_pdf(templates: &ContractTemplates, lang: &str) -> Vec<u8> {
+    let kind = "conversion-contract";
+    let ctx = sample_context(kind, lang, false);
+    let blocks = templates.render(kind, lang, &ctx).unwrap();
+    let signatures: Vec<Signature> = serde_json::from_value(ctx["signatures"].clone()).unwrap();
+    render(&Fonts::new(None), &layout(lang, &blocks, &signatures))
+        .unwrap()
+        .bytes
+}
+
+/// The shipped templates, as files.
+fn shipped_files() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir("contract-templates").unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        files.push((name, std::fs::read_to_string(&path).unwrap()));
+    }
+    files
+}
+
+#[test]
+fn the_conversion_contract_covers_every_item_of_article_23_in_each_language() {
+    assert_eq!(LANGS, ["vi", "en", "zh"], "the table's columns");
+    let templates = ContractTemplates::from_sources("t", shipped_files()).unwrap();
+    for lang in LANGS {
+        let missing = art_23_missing(&contract_pdf(&templates, lang), lang);
+        assert!(
+            missing.is_empty(),
+            "conversion-contract.{lang} lacks Art. 23 items: {}",
+            missing.join(", ")
+        );
+    }
+}
+
+#[test]
+fn a_contract_without_an_article_23_heading_is_named() {
+    for (lang, heading) in [
+        ("vi", "## Điều 11. Bảo hành công nghệ\n"),
+        ("en", "## Article 11. Warranty\n"),
+        ("zh", "## 第十一条 技术保证\n"),
+    ] {
+        let mut files = shipped_files();
+        let name = format!("conversion-contract.{lang}.txt");
+        let (_, text) = files.iter_mut().find(|(n, _)| *n == name).unwrap();
+        assert!(text.contains(heading), "{name}");
+        *text = text.replacen(heading, "", 1);
+        let templates = ContractTemplates::from_sources("t", files).unwrap();
+        assert_eq!(
+            art_23_missing(&contract_pdf(&templates, lang), lang),
+            ["warranty"],
+            "{lang}"
+        );
+    }
+}
+
+#[test]
+fn each_rule_for_improvements_is_printed_in_both_documents_and_every_language() {
+    use serde_json::json;
+    let templates = ContractTemplates::from_sources("t", shipped_files()).unwrap();
+    // Words only the clause for that owner (and licence back) holds, per language.
+    let cases: [(serde_json::Value, [&str; 3]); 7] = [
+        (
+            json!({"owner": "sme", "licence_back": true}),
+            [
+                "thuộc quyền sở hữu của Bên B. Bên B cấp cho Bên A quyền sử dụng không độc quyền, không thu phí và không thời hạn",
+                "belongs to Party B. Party B grants Party A a non-exclusive, royalty-free, perpetual licence",
+                "归乙方所有。乙方授予甲方非独占、免费、永久的许可",
+            ],
+        ),
+        (
+            json!({"owner": "sme", "licence_back": false}),
+            [
+                "Bên A không được sử dụng cải tiến đó",
+                "Party A has no right to use it",
+                "甲方不得使用该改进",
+            ],
+        ),
+        (
+            json!({"owner": "institute", "licence_back": true}),
+            [
+                "Bên A cấp cho Bên B quyền sử dụng không độc quyền, không thu phí",
+                "Party A grants Party B a non-exclusive, royalty-free licence",
+                "甲方授予乙方非独占、免费的许可",
+            ],
+        ),
+        (
+            json!({"owner": "institute", "licence_back": false}),
+            [
+                "hợp đồng cấp phép riêng với Bên A",
+                "a separate licence from Party A",
+                "与甲方另行签订的许可合同",
+            ],
+        ),
+        (
+            json!({"owner": "joint", "licence_back": true}),
+            [
+                "không cần sự đồng ý của bên kia",
+                "without the other's consent",
+                "无需对方同意",
+            ],
+        ),
+        (
+            json!({"owner": "joint", "licence_back": false}),
+            [
+                "phải được cả hai bên đồng ý bằng văn bản",
+                "requires the written consent of both",
+                "须经双方书面同意",
+            ],
+        ),
+        (
+            serde_json::Value::Null,
+            [
+                "không quy định về cải tiến",
+                "do not allocate improvements",
+                "未约定改进的归属",
+            ],
+        ),
+    ];
+    for kind in KINDS {
+        for (column, lang) in LANGS.iter().enumerate() {
+            for (rule, words) in &cases {
+                let mut ctx = sample_context(kind, lang, true);
+                ctx["improvements"] = rule.clone();
+                let blocks = templates.render(kind, lang, &ctx).unwrap();
+                let at = format!("{kind}.{lang} {rule}");
+                let clause: Vec<String> = blocks
+                    .iter()
+                    .map(Block::text)
+                    .filter(|t| t.contains(words[column]))
+                    .collect();
+                assert_eq!(clause.len(), 1, "{at}: {}", words[column]);
+                // No other rule's words beside it.
+                for (other, other_words) in &cases {
+                    if other != rule && !words[column].contains(other_words[column]) {
+                        assert!(
+                            !clause[0].contains(other_words[column]),
+                            "{at}: also {other}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

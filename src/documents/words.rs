@@ -49,6 +49,43 @@ pub(super) fn ip_type<'a>(code: &'a str, lang: &str) -> &'a str {
     }
 }
 
+/// How a technology of `ip_type` is transferred (the methods of Art. 5 of the Law on
+/// Technology Transfer), as a clause of the contract in `lang`.
+pub(super) fn transfer_method(ip_type: &str, lang: &str) -> &'static str {
+    let [vi, en, zh] = match ip_type {
+        "patent" | "utility_solution" => [
+            "Bên A chuyển giao bản mô tả, yêu cầu bảo hộ và hồ sơ kỹ thuật để thực hiện đối tượng được bảo hộ, đồng thời đào tạo nhân sự kỹ thuật của Bên B cho đến khi Bên B tự vận hành được công nghệ",
+            "Party A hands over the description, the claims and the technical file needed to work the protected subject matter, and trains Party B's technical staff until Party B can operate the technology on its own",
+            "甲方交付实施受保护技术所需的说明书、权利要求书及技术资料，并培训乙方技术人员，直至乙方能够独立运用该技术",
+        ],
+        "software" => [
+            "Bên A bàn giao bản phần mềm có thể cài đặt, mã nguồn trong phạm vi cần thiết để vận hành và bảo trì, tài liệu hướng dẫn sử dụng, đồng thời cài đặt và đào tạo người sử dụng của Bên B",
+            "Party A delivers an installable copy of the software, its source code as far as needed to run and maintain it, and its user documentation, installs it and trains Party B's users",
+            "甲方交付可安装的软件副本、运行和维护所需范围内的源代码及用户文档，并负责安装和培训乙方使用人员",
+        ],
+        "know_how" => [
+            "Bên A chuyển giao tài liệu thể hiện bí quyết kỹ thuật, đào tạo nhân sự của Bên B và cử chuyên gia tư vấn kỹ thuật cho đến khi Bên B làm chủ được công nghệ",
+            "Party A hands over the documents embodying the know-how, trains Party B's staff and sends its experts to give technical advice until Party B has mastered the technology",
+            "甲方交付载有技术秘密的资料，培训乙方人员，并派遣专家提供技术咨询，直至乙方掌握该技术",
+        ],
+        "plant_variety" => [
+            "Bên A giao vật liệu nhân giống và quy trình kỹ thuật canh tác, đồng thời hướng dẫn kỹ thuật tại chỗ cho Bên B",
+            "Party A supplies the propagating material and the cultivation procedures, and gives Party B technical guidance on site",
+            "甲方提供繁殖材料和栽培技术规程，并在现场为乙方提供技术指导",
+        ],
+        _ => [
+            "Bên A chuyển giao tài liệu kỹ thuật của công nghệ và đào tạo nhân sự của Bên B cho đến khi Bên B tự vận hành được công nghệ",
+            "Party A hands over the technical documents of the technology and trains Party B's staff until Party B can operate the technology on its own",
+            "甲方交付该技术的技术资料，并培训乙方人员，直至乙方能够独立运用该技术",
+        ],
+    };
+    match lang {
+        "vi" => vi,
+        "zh" => zh,
+        _ => en,
+    }
+}
+
 /// A number of months: `3 tháng`, `3 months`, `3 个月`.
 pub(super) fn months(lang: &str, n: u32) -> String {
     match lang {

@@ -582,3 +582,16 @@ pub fn act(
         .select(ClaimRow::as_select())
         .first(conn)?)
 }
+
+/// The non-payment claims made on agreements SME `sme_id` is party to, counted by status:
+/// the figures of its payment record (no claim or party named).
+pub fn non_payment_by_status(conn: &mut DbConn, sme_id: &str) -> QueryResult<Vec<(String, i64)>> {
+    claims::table
+        .inner_join(agreements::table.on(agreements::id.eq(claims::agreement_id)))
+        .filter(agreements::sme_id.eq(sme_id))
+        .filter(claims::risk.eq(Risk::NonPayment.as_str()))
+        .group_by(claims::status)
+        .select((claims::status, diesel::dsl::count_star()))
+        .order(claims::status)
+        .load(conn)
+}

@@ -8,9 +8,11 @@
 //! - `roles`: who a user is on the platform;
 //! - `reminders`: which reminder a date calls for;
 //! - `screening`: a technology's way from draft to listed, through a reviewer.
+//! - `payment_record`: whether an SME paid a schedule line on time, late, or owes it.
 
 pub mod claims;
 pub mod lifecycle;
+pub mod payment_record;
 pub mod reminders;
 pub mod roles;
 pub mod screening;

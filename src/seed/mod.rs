@@ -25,7 +25,7 @@ use crate::rules::lifecycle::{Action, Status};
 use crate::rules::roles::{OrgKind, Role};
 use crate::rules::screening::{Check, Checklist};
 use crate::settlement::money::MoneyText;
-use crate::settlement::terms::{Distribution, Price, Terms};
+use crate::settlement::terms::{Distribution, ImprovementOwner, Improvements, Price, Terms};
 use crate::technologies::model::ScreeningDecision;
 use crate::technologies::{self, Localized, TechnologyInput};
 use crate::AppState;
@@ -310,6 +310,21 @@ fn terms_for(i: usize, valuation: i64) -> Terms {
         early_conversion_discount: Some("0.05".into()),
         late_payment_daily_rate: Some("0.0003".into()),
         distribution: dist,
+        improvements: match i % 4 {
+            0 => None,
+            1 => Some(Improvements {
+                owner: ImprovementOwner::Sme,
+                licence_back: true,
+            }),
+            2 => Some(Improvements {
+                owner: ImprovementOwner::Joint,
+                licence_back: false,
+            }),
+            _ => Some(Improvements {
+                owner: ImprovementOwner::Institute,
+                licence_back: true,
+            }),
+        },
     }
 }
 

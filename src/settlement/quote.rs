@@ -219,6 +219,7 @@ mod tests {
                 inventors: "0.3".into(),
                 intermediary: "0.1".into(),
             }),
+            improvements: None,
         }
     }
 

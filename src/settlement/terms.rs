@@ -142,6 +142,64 @@ pub struct Distribution {
     pub intermediary: String,
 }
 
+/// Who owns an improvement the SME makes to the technology during the trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImprovementOwner {
+    Sme,
+    Institute,
+    /// Both parties, in equal undivided shares.
+    Joint,
+}
+
+impl ImprovementOwner {
+    pub const ALL: [ImprovementOwner; 3] = [
+        ImprovementOwner::Sme,
+        ImprovementOwner::Institute,
+        ImprovementOwner::Joint,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ImprovementOwner::Sme => "sme",
+            ImprovementOwner::Institute => "institute",
+            ImprovementOwner::Joint => "joint",
+        }
+    }
+
+    /// The owner a code names (`sme`, `institute`, `joint`).
+    pub fn parse(code: &str) -> Option<ImprovementOwner> {
+        Self::ALL.into_iter().find(|o| o.code() == code)
+    }
+}
+
+/// Read from a string, so that a value of another type is a bad field (422), where serde's
+/// derived enum reading calls it malformed JSON.
+impl<'de> Deserialize<'de> for ImprovementOwner {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ImprovementOwner, D::Error> {
+        let code = String::deserialize(d)?;
+        ImprovementOwner::parse(&code)
+            .ok_or_else(|| serde::de::Error::unknown_variant(&code, &["sme", "institute", "joint"]))
+    }
+}
+
+/// Improvements made during the trial: who owns them, and whether the other party gets a
+/// licence back. What the licence back is depends on the owner:
+/// - `sme`: the institute gets a non-exclusive, royalty-free, perpetual licence to use the
+///   improvement for research and to develop the technology further;
+/// - `institute`: the SME gets a non-exclusive, royalty-free licence to use the improvement
+///   at its place of use for the trial and, once converted, for the term of the contract;
+/// - `joint`: each co-owner may use the improvement and license it non-exclusively to
+///   others without the other's consent and without sharing the income (without it, each
+///   may only use it in its own operations, and licensing needs both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Improvements {
+    pub owner: ImprovementOwner,
+    #[serde(default)]
+    pub licence_back: bool,
+}
+
 /// Conversion terms as set by an institute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -163,6 +221,9 @@ pub struct Terms {
     pub late_payment_daily_rate: Option<String>,
     #[serde(default)]
     pub distribution: Option<Distribution>,
+    /// Who owns what the SME improves in the technology during the trial.
+    #[serde(default)]
+    pub improvements: Option<Improvements>,
 }
 
 impl Terms {
@@ -328,6 +389,7 @@ mod tests {
                 inventors: "0.25".into(),
                 intermediary: "0.05".into(),
             }),
+            improvements: None,
         }
     }
 

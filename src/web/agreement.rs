@@ -275,14 +275,25 @@ async fn overview_page(
             }
             _ => Vec::new(),
         };
-        Ok((overview, products))
+        // The institute deciding on a request (before it is signed) sees the SME's record.
+        let deciding = actor.role == Role::Institute
+            && matches!(
+                overview.agreement.status,
+                Status::Requested | Status::Approved
+            );
+        let record = if deciding {
+            Some(crate::app::payment_record::for_agreement(st, &actor, &id)?)
+        } else {
+            None
+        };
+        Ok((overview, products, record))
     })
     .await;
-    let (overview, products) = match loaded {
+    let (overview, products, record) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => return visitor.failure(state, e, ""),
     };
-    let ctx = overview_context(state, visitor, &overview, products, done, failed);
+    let ctx = overview_context(state, visitor, &overview, products, record, done, failed);
     visitor.page(state, status, "agreement/show.html", ctx)
 }
 
@@ -292,6 +303,7 @@ fn overview_context(
     visitor: &Visitor,
     o: &Overview,
     products: Vec<crate::insurance::model::Product>,
+    record: Option<crate::app::payment_record::PaymentRecord>,
     done: String,
     failed: Failed,
 ) -> Value {
@@ -377,6 +389,7 @@ fn overview_context(
         days_left => days_left(visitor, state, a, today), next, next_on,
         terms, history, actions, offer_sign_note, needs_product, products, documents, done,
         failed => failed.action, errors => failed.errors,
+        record, record_for => "request",
         typed => context! {
             reason => t.reason.clone(), days => t.days.clone(),
             trial_start => if t.trial_start.is_empty() { default_start } else { t.trial_start.clone() },
@@ -549,6 +562,10 @@ fn terms_facts(visitor: &Visitor, state: &AppState, terms: &Terms) -> Vec<(Strin
             },
             &[],
         ),
+    ));
+    facts.push((
+        w("agreement.terms.improvements", &[]),
+        w(super::catalogue::improvements_key(terms.improvements), &[]),
     ));
     if let Some(d) = &terms.early_conversion_discount {
         facts.push((w("agreement.terms.early_discount", &[]), rate(lang, d)));
@@ -872,6 +889,11 @@ mod tests {
                         place_of_use => "Nhà máy", message => "Xin <dùng thử>",
                         requested_start => "03/03/2026", closed_reason => "" },
                     tab => "overview", sme => "Công ty A", institute => "Viện B", insurer => "",
+                    record => context! { requests => 3, conversions => 1,
+                        trials => context! { total => 1, in_progress => 0, converted => 1, declined => 0, lapsed => 0, terminated => 0 },
+                        payments => context! { on_time => 1, late => 1, overdue => 1, not_yet_due => 1 },
+                        non_payment_claims => context! { total => 1, open => 0, upheld => 1, not_upheld => 0 } },
+                    record_for => "request",
                     trial => "", extended => false, deadline => "", days_left => "",
                     next => "Ngày bắt đầu", next_on => "03/03/2026",
                     terms => Vec::<(String, String)>::new(),

@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::insurance::model::Product;
 use crate::settlement::money::{parse_rate, Currency};
 use crate::settlement::quote::Quote;
-use crate::settlement::terms::{Price, Terms};
+use crate::settlement::terms::{ImprovementOwner, Improvements, Price, Terms};
 use crate::typeset::format;
 use crate::AppState;
 
@@ -358,6 +358,7 @@ fn terms_in_words(lang: &str, t: &Terms, words: Words<'_>) -> Vec<String> {
             ],
         ));
     }
+    sentences.push((improvements_key(t.improvements), vec![]));
     sentences.push(if t.insurance_required {
         ("catalogue.terms.insurance_required", vec![])
     } else {
@@ -367,6 +368,21 @@ fn terms_in_words(lang: &str, t: &Terms, words: Words<'_>) -> Vec<String> {
         .into_iter()
         .map(|(key, args)| words(key, &args))
         .collect()
+}
+
+/// The sentence saying who owns the SME's improvements, and what licence back the other
+/// party gets.
+pub(super) fn improvements_key(rule: Option<Improvements>) -> &'static str {
+    use ImprovementOwner as O;
+    match rule.map(|i| (i.owner, i.licence_back)) {
+        None => "catalogue.terms.improvements.none",
+        Some((O::Sme, false)) => "catalogue.terms.improvements.sme",
+        Some((O::Sme, true)) => "catalogue.terms.improvements.sme_back",
+        Some((O::Institute, false)) => "catalogue.terms.improvements.institute",
+        Some((O::Institute, true)) => "catalogue.terms.improvements.institute_back",
+        Some((O::Joint, false)) => "catalogue.terms.improvements.joint",
+        Some((O::Joint, true)) => "catalogue.terms.improvements.joint_back",
+    }
 }
 
 /// The insurance products an insured trial may take, with who pays their premium.
@@ -700,6 +716,7 @@ mod tests {
             early_conversion_discount: Some("0.05".into()),
             late_payment_daily_rate: Some("0.0003".into()),
             distribution: None,
+            improvements: None,
         }
     }
 

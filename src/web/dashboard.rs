@@ -10,6 +10,7 @@ use minijinja::{context, Value};
 
 use super::frame::{blocking, SignedIn};
 use crate::app::dashboard::{Board, Deadline, Home, InstituteBoard, SmeBoard, ENDING_DAYS};
+use crate::app::payment_record::PaymentRecord;
 use crate::settlement::money::Currency;
 use crate::typeset::format::{date, days, money};
 use crate::AppState;
@@ -73,20 +74,34 @@ async fn home(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn) ->
     }
     let insurer = actor.role == crate::rules::roles::Role::Insurer;
     let who = actor.clone();
-    let home = match blocking(&state, move |st| crate::app::dashboard::home(st, &who)).await {
-        Ok(home) => home,
+    let loaded = blocking(&state, move |st| {
+        let home = crate::app::dashboard::home(st, &who)?;
+        // An SME sees its own record, as the institutes it asks see it.
+        let record = match home.board {
+            Board::Sme(_) => Some(crate::app::payment_record::of_organisation(
+                st,
+                &who,
+                &who.organisation_id,
+            )?),
+            _ => None,
+        };
+        Ok((home, record))
+    })
+    .await;
+    let (home, record) = match loaded {
+        Ok(loaded) => loaded,
         Err(e) => return visitor.failure(&state, e, ""),
     };
     // An insurer's home is its dashboard, with its charts.
     if insurer {
         return super::insurer::home(&state, &visitor, actor, home.organisation).await;
     }
-    let (name, ctx) = page(visitor.lang, home);
+    let (name, ctx) = page(visitor.lang, home, record);
     visitor.page(&state, 200, name, ctx)
 }
 
 /// The template and its context for `home` in `lang`.
-fn page(lang: &str, home: Home) -> (&'static str, Value) {
+fn page(lang: &str, home: Home, record: Option<PaymentRecord>) -> (&'static str, Value) {
     let Home {
         organisation,
         today,
@@ -95,7 +110,10 @@ fn page(lang: &str, home: Home) -> (&'static str, Value) {
     match board {
         Board::Sme(b) => (
             "dashboard/sme.html",
-            context! { organisation, ..sme(lang, today, b) },
+            context! {
+                organisation, record, record_for => "own",
+                ..sme(lang, today, b)
+            },
         ),
         Board::Institute(b) => (
             "dashboard/institute.html",
@@ -304,6 +322,36 @@ mod tests {
         }
     }
 
+    /// A record with a figure in each place.
+    fn a_record() -> PaymentRecord {
+        use crate::app::payment_record::{ClaimCounts, TrialCounts};
+        use crate::rules::payment_record::PaymentCounts;
+        PaymentRecord {
+            requests: 4,
+            trials: TrialCounts {
+                total: 3,
+                in_progress: 1,
+                converted: 1,
+                declined: 1,
+                lapsed: 0,
+                terminated: 0,
+            },
+            conversions: 1,
+            payments: PaymentCounts {
+                on_time: 2,
+                late: 1,
+                overdue: 0,
+                not_yet_due: 3,
+            },
+            non_payment_claims: ClaimCounts {
+                total: 1,
+                open: 1,
+                upheld: 0,
+                not_upheld: 0,
+            },
+        }
+    }
+
     /// Every home sets in both languages, full and empty, with values escaped and each figure
     /// linked to the list behind it.
     #[test]
@@ -316,7 +364,7 @@ mod tests {
                 today,
                 board,
             };
-            let (name, ctx) = page(lang, home(Board::Sme(sme_board())));
+            let (name, ctx) = page(lang, home(Board::Sme(sme_board())), Some(a_record()));
             let mut ctx = minijinja::value::merge_maps([
                 ctx,
                 context! { latest => vec![context! {
@@ -343,11 +391,11 @@ mod tests {
                 owed: Vec::new(),
                 owed_on: Vec::new(),
             };
-            (_, ctx) = page(lang, home(Board::Sme(empty)));
+            (_, ctx) = page(lang, home(Board::Sme(empty)), Some(a_record()));
             let none = render(&pages, lang, "sme", name, ctx);
             assert!(none.contains("href=\"/catalogue\""), "{none}");
 
-            let (name, ctx) = page(lang, home(Board::Institute(institute_board())));
+            let (name, ctx) = page(lang, home(Board::Institute(institute_board())), None);
             let ctx = minijinja::value::merge_maps([
                 ctx,
                 context! { requested => 12, requests => vec![context! {
@@ -373,11 +421,11 @@ mod tests {
                 overdue: Vec::new(),
                 revenue: Vec::new(),
             };
-            let (name, ctx) = page(lang, home(Board::Institute(empty)));
+            let (name, ctx) = page(lang, home(Board::Institute(empty)), None);
             render(&pages, lang, "institute", name, ctx);
 
             for role in ["insurer", "admin", "auditor"] {
-                let (name, ctx) = page(lang, home(Board::Other));
+                let (name, ctx) = page(lang, home(Board::Other), None);
                 let other = render(&pages, lang, role, name, ctx);
                 if role == "auditor" {
                     // The auditor's own pages, the documents' check and the reports.

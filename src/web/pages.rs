@@ -22,6 +22,10 @@ pub const GROUP: super::Group = super::Group {
             "agreement_tabs.html",
             include_str!("templates/agreement_tabs.html"),
         ),
+        (
+            "payment_record.html",
+            include_str!("templates/payment_record.html"),
+        ),
     ],
     words: (
         "common",

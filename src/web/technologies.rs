@@ -23,7 +23,7 @@ use crate::error::{AppError, FieldError};
 use crate::rules::roles::Role;
 use crate::settlement::money::{Currency, MoneyText, CURRENCIES};
 use crate::settlement::quote::{quote, Quote};
-use crate::settlement::terms::{Distribution, Price, Terms};
+use crate::settlement::terms::{Distribution, ImprovementOwner, Improvements, Price, Terms};
 use crate::technologies::model::{
     Localized, Technology, TechnologyInput, TermsVersion, IP_TYPES, STATUSES,
 };
@@ -500,9 +500,16 @@ struct TermsForm {
     share_institute: String,
     share_inventors: String,
     share_intermediary: String,
+    /// `none`, `sme`, `institute` or `joint`.
+    improvements_owner: String,
+    /// `yes` when the box is ticked.
+    improvements_licence_back: String,
 }
 
-const TERMS_FIELDS: [&str; 21] = [
+/// Who may own improvements, in the order the form offers them (`none`: the terms say nothing).
+const IMPROVEMENT_OWNERS: [&str; 4] = ["none", "sme", "institute", "joint"];
+
+const TERMS_FIELDS: [&str; 23] = [
     "trial_days",
     "decision_days",
     "currency",
@@ -524,6 +531,8 @@ const TERMS_FIELDS: [&str; 21] = [
     "share_inventors",
     "share_intermediary",
     "distribution",
+    "improvements_owner",
+    "improvements_licence_back",
 ];
 
 /// A fraction written as a percentage for a form (`0.035` → `3.5`, `3,5` in Vietnamese).
@@ -564,6 +573,7 @@ impl TermsForm {
                 decision_days: "30".into(),
                 currency: currency.into(),
                 model: "lump_sum".into(),
+                improvements_owner: "none".into(),
                 ..TermsForm::default()
             };
         };
@@ -580,6 +590,13 @@ impl TermsForm {
             insurance_required: if t.insurance_required { "yes" } else { "" }.into(),
             early_conversion_discount: pct(&t.early_conversion_discount),
             late_payment_daily_rate: pct(&t.late_payment_daily_rate),
+            improvements_owner: t.improvements.map_or("none", |i| i.owner.code()).into(),
+            improvements_licence_back: if t.improvements.is_some_and(|i| i.licence_back) {
+                "yes"
+            } else {
+                ""
+            }
+            .into(),
             ..TermsForm::default()
         };
         if let Some(d) = &t.distribution {
@@ -739,6 +756,27 @@ impl TermsForm {
                 }
             }
         };
+        let licence_back = self.improvements_licence_back == "yes";
+        let improvements = match self.improvements_owner.as_str() {
+            "none" | "" if licence_back => {
+                faults.push((
+                    "improvements_licence_back",
+                    "technologies.rule.improvements_licence_back",
+                ));
+                None
+            }
+            "none" | "" => None,
+            code => match ImprovementOwner::parse(code) {
+                Some(owner) => Some(Improvements {
+                    owner,
+                    licence_back,
+                }),
+                None => {
+                    faults.push(("improvements_owner", "technologies.error.choose"));
+                    None
+                }
+            },
+        };
         if !faults.is_empty() {
             return Err(faults);
         }
@@ -759,6 +797,7 @@ impl TermsForm {
             early_conversion_discount: early,
             late_payment_daily_rate: late,
             distribution,
+            improvements,
         })
     }
 }
@@ -938,6 +977,11 @@ fn term_rows(visitor: &Visitor, state: &AppState, t: &Terms) -> Vec<(&'static st
     } else {
         "technologies.no"
     };
+    let licence_back = match t.improvements {
+        Some(i) if i.licence_back => "technologies.yes",
+        Some(_) => "technologies.no",
+        None => "technologies.none",
+    };
     vec![
         (
             "technologies.terms.trial_days",
@@ -988,6 +1032,21 @@ fn term_rows(visitor: &Visitor, state: &AppState, t: &Terms) -> Vec<(&'static st
         (
             "technologies.terms.share_intermediary",
             share(|d| &d.intermediary),
+        ),
+        (
+            "technologies.terms.improvements_owner",
+            visitor.words(
+                state,
+                &format!(
+                    "technologies.improvements.{}",
+                    t.improvements.map_or("none", |i| i.owner.code())
+                ),
+                &[],
+            ),
+        ),
+        (
+            "technologies.terms.improvements_licence_back",
+            visitor.words(state, licence_back, &[]),
         ),
     ]
 }
@@ -1138,6 +1197,7 @@ fn terms_view(
             versions,
             current => current.map(|v| v.version),
             form, errors, has_errors, currencies, models => MODELS, saved,
+            owners => IMPROVEMENT_OWNERS,
             compare_a => history.get(1).or(current).map(|v| v.version),
             compare_b => current.map(|v| v.version),
             preview_start => preview.start,
@@ -1377,6 +1437,10 @@ mod tests {
                 inventors: "0.3".into(),
                 intermediary: "0.1".into(),
             }),
+            improvements: Some(Improvements {
+                owner: ImprovementOwner::Joint,
+                licence_back: true,
+            }),
         };
         for lang in ["vi", "en"] {
             let mut form = TermsForm::of(lang, Some(&terms), "VND");
@@ -1415,13 +1479,14 @@ mod tests {
         let pages = super::super::Pages::load().unwrap();
         let keys: Vec<&String> = pages.catalogues.keys().collect();
         let mut wanted: Vec<String> = Vec::new();
-        let groups: [(&str, &[&str]); 6] = [
+        let groups: [(&str, &[&str]); 7] = [
             ("technologies.rule.", &TECH_FIELDS),
             ("technologies.rule.", &TERMS_FIELDS),
             ("technologies.status.", &STATUSES),
             ("technologies.ip.", &IP_TYPES),
             ("technologies.sector.", &SECTORS),
             ("technologies.model.", &MODELS),
+            ("technologies.improvements.", &IMPROVEMENT_OWNERS),
         ];
         for (prefix, values) in groups {
             wanted.extend(values.iter().map(|v| format!("{prefix}{v}")));
@@ -1454,6 +1519,8 @@ mod tests {
             "share_institute",
             "share_inventors",
             "share_intermediary",
+            "improvements_owner",
+            "improvements_licence_back",
         ];
         for l in labels {
             assert!(state_words(&format!("technologies.terms.{l}")), "{l}");
@@ -1525,7 +1592,7 @@ mod tests {
                                 id => "t1", title => "Cà phê", current,
                                 versions => vec![context! { version => 2, date => "01/03/2026", summary => "US$1.00 · 90" }],
                                 form => TermsForm::of(lang, None, "USD"), errors => terms_errors.clone(),
-                                has_errors => true, currencies => vec!["VND", "USD"], models => MODELS,
+                                has_errors => true, currencies => vec!["VND", "USD"], models => MODELS, owners => IMPROVEMENT_OWNERS,
                                 saved => "2", compare_a => 1, compare_b => 2,
                                 preview_start => "2026-03-03", preview_convert_on => "2026-05-31",
                                 preview_errors => all_errors(&["start", "convert_on"], BTreeMap::new()),

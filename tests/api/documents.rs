@@ -24,8 +24,8 @@ fn serve_refuses_to_start_on_a_template_with_an_unknown_field() {
     let file = templates.join("conversion-contract.zh.txt");
     let text = std::fs::read_to_string(&file).unwrap();
     let text = text.replacen(
-        "## 第五条 保险",
-        "## 第五条 保险 {{ insurance.policy_no }}",
+        "## 第十二条 保险",
+        "## 第十二条 保险 {{ insurance.policy_no }}",
         1,
     );
     let line = text.lines().position(|l| l.contains("policy_no")).unwrap() + 1;

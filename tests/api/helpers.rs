@@ -658,3 +658,52 @@ pub fn assert_field_error(body: &Value, field: &str) {
         "no error on {field}: {body}"
     );
 }
+
+impl TestApp {
+    /// SME B's trial of B (4 installments of 3,000.00 every 3 months, insured by insurer A),
+    /// converted on 2026-03-10 (due 2026-04-09, 07-09, 10-09 and 2027-01-09); the first
+    /// installment unpaid past the grace period, institute B claims non-payment, insurer A
+    /// upholds it, and the SME then pays it late, on 2026-05-10 (the clock's day). Returns the
+    /// agreement's id.
+    pub async fn converted_paid_late_after_a_claim(&self, w: &World) -> String {
+        let a = self.signed_insured(w, &w.sme_b, "2026-03-10").await;
+        let id = id_of(&a);
+        self.pass_days(8);
+        let (_, a) = self
+            .get(&w.sme_b.token, &format!("/api/v1/agreements/{id}"))
+            .await;
+        let (s, a) = self
+            .act(&w.sme_b.token, &id, "convert", version_of(&a), json!({}))
+            .await;
+        assert_eq!(s, 200, "{a}");
+        self.pass_days(61);
+        let (s, claim) = self
+            .post(
+                &w.inst_b.token,
+                "/api/v1/claims",
+                json!({"agreement_id": id, "risk": "non_payment", "amount": "3000.00",
+                       "reason": "Kỳ 1 quá hạn hơn 30 ngày", "evidence": "Bảng kê thanh toán"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{claim}");
+        let (s, claim) = self
+            .send_matching(
+                reqwest::Method::POST,
+                &w.insurer_a.token,
+                &format!("/api/v1/claims/{}/approve", id_of(&claim)),
+                version_of(&claim),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "{claim}");
+        let (s, st) = self
+            .post(
+                &w.inst_b.token,
+                &format!("/api/v1/agreements/{id}/payments"),
+                json!({"amount": "3000.00", "received_on": "2026-05-10", "reference": "VCB-1"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{st}");
+        id
+    }
+}

@@ -7,6 +7,8 @@ mod auth;
 mod bad_input;
 mod browser;
 mod concurrency;
+mod contract_improvements;
+mod contract_record;
 mod documents;
 mod helpers;
 mod insurance;

@@ -18,6 +18,7 @@ mod helpers;
 
 mod admin;
 mod audit;
+mod contract;
 mod driver;
 mod insurer;
 mod reports;

@@ -6,7 +6,7 @@ use crate::documents::context::json_shape::same_keys;
 use crate::documents::model::KINDS;
 use crate::documents::templates::sample_context;
 use crate::documents::ContractTemplates;
-use crate::settlement::terms::Distribution;
+use crate::settlement::terms::{Distribution, ImprovementOwner, Improvements};
 use crate::typeset::format::LANGS;
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -109,6 +109,10 @@ fn converted() -> Facts {
                 inventors: "0.4".into(),
                 intermediary: "0.1".into(),
             }),
+            improvements: Some(Improvements {
+                owner: ImprovementOwner::Sme,
+                licence_back: true,
+            }),
         },
         approved_at: Some(utc(2027, 1, 5, 9, 0)),
         insurance: Some(Cover {
@@ -146,6 +150,7 @@ fn approved() -> Facts {
     f.insurance = None;
     f.contract = None;
     f.terms.distribution = None;
+    f.terms.improvements = None;
     f.institute_signature = None;
     f.sme_signature = None;
     f
@@ -208,7 +213,9 @@ fn the_context_has_exactly_the_fields_of_the_sample() {
             let ctx = context(&approved(), kind, lang);
             same_keys(&ctx, &sample_context(kind, lang, false), &at).unwrap();
             assert!(
-                ctx["insurance"].is_null() && ctx["distribution"].is_null(),
+                ctx["insurance"].is_null()
+                    && ctx["distribution"].is_null()
+                    && ctx["improvements"].is_null(),
                 "{at}"
             );
             // Insured without a distribution, and the reverse.
