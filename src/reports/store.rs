@@ -82,29 +82,23 @@ pub fn record_pdf(conn: &mut DbConn, pdf: &PdfRecord<'_>) -> QueryResult<()> {
         .map(|_| ())
 }
 
-type IssuedRow = (String, String, String, bool, String, chrono::NaiveDateTime);
-
-const ISSUED_COLUMNS: (
-    report_documents::verify_code,
-    report_documents::month,
-    report_documents::lang,
-    report_documents::provisional,
-    report_documents::sha256,
-    report_documents::generated_at,
-) = (
-    report_documents::verify_code,
-    report_documents::month,
-    report_documents::lang,
-    report_documents::provisional,
-    report_documents::sha256,
-    report_documents::generated_at,
-);
+/// A recorded report PDF as read back, before its edition is counted.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = report_documents)]
+struct IssuedRow {
+    verify_code: String,
+    month: String,
+    lang: String,
+    provisional: bool,
+    sha256: String,
+    generated_at: chrono::NaiveDateTime,
+}
 
 /// The report PDF whose printed code is `code` (as stored), if usefirst issued one.
 pub fn pdf_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<IssuedPdf>> {
     let row: Option<IssuedRow> = report_documents::table
         .find(code)
-        .select(ISSUED_COLUMNS)
+        .select(IssuedRow::as_select())
         .first(conn)
         .optional()?;
     row.map(|r| with_editions(conn, r)).transpose()
@@ -119,7 +113,7 @@ pub fn pdf_by_hash(conn: &mut DbConn, sha256: &str) -> QueryResult<Option<Issued
             report_documents::generated_at,
             report_documents::verify_code,
         ))
-        .select(ISSUED_COLUMNS)
+        .select(IssuedRow::as_select())
         .first(conn)
         .optional()?;
     row.map(|r| with_editions(conn, r)).transpose()
@@ -128,27 +122,26 @@ pub fn pdf_by_hash(conn: &mut DbConn, sha256: &str) -> QueryResult<Option<Issued
 /// `row` with its edition: its place among the PDFs of its month in its language, by when
 /// they were made (then by code, for two made in the same instant), and how many there are.
 fn with_editions(conn: &mut DbConn, row: IssuedRow) -> QueryResult<IssuedPdf> {
-    let (code, month, lang, provisional, sha256, generated_at) = row;
     let same = report_documents::table
-        .filter(report_documents::month.eq(&month))
-        .filter(report_documents::lang.eq(&lang));
+        .filter(report_documents::month.eq(&row.month))
+        .filter(report_documents::lang.eq(&row.lang));
     let editions: i64 = same.count().get_result(conn)?;
     let edition: i64 = same
         .filter(
             report_documents::generated_at
-                .lt(generated_at)
+                .lt(row.generated_at)
                 .or(report_documents::generated_at
-                    .eq(generated_at)
-                    .and(report_documents::verify_code.le(&code))),
+                    .eq(row.generated_at)
+                    .and(report_documents::verify_code.le(&row.verify_code))),
         )
         .count()
         .get_result(conn)?;
     Ok(IssuedPdf {
-        month,
-        lang,
-        provisional,
-        sha256,
-        generated_at,
+        month: row.month,
+        lang: row.lang,
+        provisional: row.provisional,
+        sha256: row.sha256,
+        generated_at: row.generated_at,
         edition,
         editions,
     })

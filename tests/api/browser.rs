@@ -63,7 +63,7 @@ impl Browser {
             .join("; ")
     }
 
-    pub async fn get(&mut self, path: &str) -> (u16, HeaderMap, String) {
+    async fn send_get(&mut self, path: &str) -> (u16, HeaderMap, reqwest::Response) {
         let res = self
             .client
             .get(format!("{}{path}", self.base))
@@ -74,7 +74,18 @@ impl Browser {
             .unwrap();
         let (status, headers) = (res.status().as_u16(), res.headers().clone());
         self.keep(&headers);
+        (status, headers, res)
+    }
+
+    pub async fn get(&mut self, path: &str) -> (u16, HeaderMap, String) {
+        let (status, headers, res) = self.send_get(path).await;
         (status, headers, res.text().await.unwrap())
+    }
+
+    /// A download: the answer's bytes as they came.
+    pub async fn get_bytes(&mut self, path: &str) -> (u16, HeaderMap, Vec<u8>) {
+        let (status, headers, res) = self.send_get(path).await;
+        (status, headers, res.bytes().await.unwrap().to_vec())
     }
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, HeaderMap, String) {

@@ -36,20 +36,12 @@ async fn downloaded(app: &TestApp, w: &World) -> (String, String, Vec<u8>) {
 }
 
 async fn download(app: &TestApp, w: &World, id: &str) -> Vec<u8> {
-    let mut sme = Browser::new(app);
-    let (s, _, _) = sme.sign_in(&w.sme_a.email, PASSWORD).await;
-    assert_eq!(s, 303);
-    let res = reqwest::Client::new()
-        .get(app.url(&format!("/agreements/{id}/documents/trial-agreement/en")))
-        .header(
-            "Cookie",
-            format!("uf_session={}", sme.cookie("uf_session").unwrap()),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.bytes().await.unwrap().to_vec()
+    let mut sme = Browser::signed_in(app, &w.sme_a.email).await;
+    let (s, _, pdf) = sme
+        .get_bytes(&format!("/agreements/{id}/documents/trial-agreement/en"))
+        .await;
+    assert_eq!(s, 200);
+    pdf
 }
 
 /// The code of a document: the path of the link its QR code holds, which its pages print too
@@ -348,19 +340,11 @@ async fn a_file_over_the_size_limit_is_refused() {
 
 /// A monthly report PDF an admin downloads (on the report page, as of now), in English: the
 /// month it reports.
-async fn report_pdf(app: &TestApp, admin: &Browser, month: &str) -> Vec<u8> {
+async fn report_pdf(admin: &mut Browser, month: &str) -> Vec<u8> {
     let path = format!("/admin/reports/{month}/download?format=pdf&lang=en");
-    let res = reqwest::Client::new()
-        .get(app.url(&path))
-        .header(
-            "Cookie",
-            format!("uf_session={}", admin.cookie("uf_session").unwrap()),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{path}");
-    res.bytes().await.unwrap().to_vec()
+    let (s, _, pdf) = admin.get_bytes(&path).await;
+    assert_eq!(s, 200, "{path}");
+    pdf
 }
 
 /// Monthly reports are documents like any other: the PDF downloaded from the report page and
@@ -375,11 +359,8 @@ async fn monthly_report_pdfs_are_checked_like_agreements() {
     let month = usefirst::reports::model::previous_month(app.state.tz, app.state.clock.now());
     let month_text = month.to_string();
 
-    let mut admin = Browser::new(&app);
-    admin.accept_language = "en";
-    let (s, _, _) = admin.sign_in(&w.admin.email, PASSWORD).await;
-    assert_eq!(s, 303);
-    let first = report_pdf(&app, &admin, &month_text).await;
+    let mut admin = Browser::signed_in(&app, &w.admin.email).await;
+    let first = report_pdf(&mut admin, &month_text).await;
     let code = code_of(&first);
     let sha256 = hex::encode(Sha256::digest(&first));
 
@@ -401,7 +382,7 @@ async fn monthly_report_pdfs_are_checked_like_agreements() {
     // A second download, a minute later, is another edition with a code of its own: the
     // first is superseded.
     app.clock.advance(chrono::Duration::minutes(1));
-    let second = report_pdf(&app, &admin, &month_text).await;
+    let second = report_pdf(&mut admin, &month_text).await;
     let second_code = code_of(&second);
     assert_ne!(second_code, code);
     let (_, _, page) = visitor.get(&format!("/verify/{code}")).await;
@@ -431,16 +412,8 @@ async fn monthly_report_pdfs_are_checked_like_agreements() {
     }
     let en = pdfs.iter().find(|f| f.lang == "en").unwrap();
     let href = format!("/admin/reports/stored/{}/pdf/en", stored.id);
-    let res = reqwest::Client::new()
-        .get(app.url(&href))
-        .header(
-            "Cookie",
-            format!("uf_session={}", admin.cookie("uf_session").unwrap()),
-        )
-        .send()
-        .await
-        .unwrap();
-    let stored_pdf = res.bytes().await.unwrap().to_vec();
+    let (s, _, stored_pdf) = admin.get_bytes(&href).await;
+    assert_eq!(s, 200, "{href}");
     assert_eq!(hex::encode(Sha256::digest(&stored_pdf)), en.sha256);
     assert_eq!(Some(code_of(&stored_pdf)), en.verify_code);
     let (s, _, page) = visitor
@@ -453,13 +426,10 @@ async fn monthly_report_pdfs_are_checked_like_agreements() {
     );
 
     // The auditors' page: issued, and the month's report to open.
-    let mut auditor = Browser::new(&app);
+    let mut auditor = Browser::signed_in(&app, &w.auditor.email).await;
     auditor.accept_language = "en";
-    let (s, _, _) = auditor.sign_in(&w.auditor.email, PASSWORD).await;
-    assert_eq!(s, 303);
     let (s, _, _) = auditor.get("/lang/en?back=/audit/documents").await;
     assert_eq!(s, 303);
-    let (_, _, _) = auditor.get("/audit/documents").await;
     let csrf = auditor.csrf();
     let (s, _, page) = upload(&app, &auditor, "/audit/documents", &csrf, &stored_pdf).await;
     assert_eq!(s, 200, "{page}");
