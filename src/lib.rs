@@ -158,6 +158,8 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
                 .service(api::contracts::statement)
                 .service(api::contracts::record_payment)
                 .service(api::contracts::report_sales)
+                .service(api::contract_registration::show)
+                .service(api::contract_registration::record_certificate)
                 .service(api::insurance::create_product)
                 .service(api::insurance::list_products)
                 .service(api::insurance::get_product)

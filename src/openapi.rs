@@ -46,6 +46,8 @@ impl Modify for BearerAuth {
     crate::api::contracts::statement,
     crate::api::contracts::record_payment,
     crate::api::contracts::report_sales,
+    crate::api::contract_registration::show,
+    crate::api::contract_registration::record_certificate,
     crate::api::audit::verify,
     crate::api::scheduler::runs,
     crate::api::mail::list,

@@ -308,6 +308,9 @@ fn terms_for(i: usize, valuation: i64) -> Terms {
         early_conversion_discount: Some("0.05".into()),
         late_payment_daily_rate: Some("0.0003".into()),
         distribution: dist,
+        state_funded: false,
+        jurisdiction: None,
+        first_payment: None,
     }
 }
 
@@ -555,7 +558,7 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
             }
             match target {
                 Status::Converted => {
-                    let input = ActionInput { rounding: state.cfg.settlement.rounding, ..Default::default() };
+                    let input = ActionInput { rounding: state.cfg.settlement.rounding, registration: state.cfg.registration.clone(), ..Default::default() };
                     step(conn, at + Duration::days(5), Some(&sme), Action::Convert, input)?;
                 }
                 Status::Declined => {

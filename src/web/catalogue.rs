@@ -698,6 +698,9 @@ mod tests {
             early_conversion_discount: Some("0.05".into()),
             late_payment_daily_rate: Some("0.0003".into()),
             distribution: None,
+            state_funded: false,
+            jurisdiction: None,
+            first_payment: None,
         }
     }
 

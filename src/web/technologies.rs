@@ -23,7 +23,7 @@ use crate::error::{AppError, FieldError};
 use crate::rules::roles::Role;
 use crate::settlement::money::{Currency, MoneyText, CURRENCIES};
 use crate::settlement::quote::{quote, Quote};
-use crate::settlement::terms::{Distribution, Price, Terms};
+use crate::settlement::terms::{Distribution, Price, Terms, Trigger};
 use crate::technologies::model::{
     Localized, Technology, TechnologyInput, TermsVersion, IP_TYPES, STATUSES,
 };
@@ -487,9 +487,17 @@ struct TermsForm {
     share_institute: String,
     share_inventors: String,
     share_intermediary: String,
+    /// `yes` when the box is ticked.
+    state_funded: String,
+    /// `vn`, `cn`, or empty (from the currency).
+    jurisdiction: String,
+    /// Empty (days after conversion), `on_date`, `months_after_conversion` or `first_revenue`.
+    first_payment: String,
+    first_payment_date: String,
+    first_payment_months: String,
 }
 
-const TERMS_FIELDS: [&str; 21] = [
+const TERMS_FIELDS: [&str; 26] = [
     "trial_days",
     "decision_days",
     "currency",
@@ -511,6 +519,11 @@ const TERMS_FIELDS: [&str; 21] = [
     "share_inventors",
     "share_intermediary",
     "distribution",
+    "state_funded",
+    "jurisdiction",
+    "first_payment",
+    "first_payment_date",
+    "first_payment_months",
 ];
 
 /// A fraction written as a percentage for a form (`0.035` → `3.5`, `3,5` in Vietnamese).
@@ -567,8 +580,22 @@ impl TermsForm {
             insurance_required: if t.insurance_required { "yes" } else { "" }.into(),
             early_conversion_discount: pct(&t.early_conversion_discount),
             late_payment_daily_rate: pct(&t.late_payment_daily_rate),
+            state_funded: if t.state_funded { "yes" } else { "" }.into(),
+            jurisdiction: t.jurisdiction.clone().unwrap_or_default(),
+            first_payment: t
+                .first_payment
+                .as_ref()
+                .map(|f| f.kind().to_string())
+                .unwrap_or_default(),
             ..TermsForm::default()
         };
+        match &t.first_payment {
+            Some(Trigger::OnDate { date }) => form.first_payment_date = date.to_string(),
+            Some(Trigger::MonthsAfterConversion { months }) => {
+                form.first_payment_months = months.to_string()
+            }
+            _ => {}
+        }
         if let Some(d) = &t.distribution {
             form.share_institute = percent_input(lang, &d.institute);
             form.share_inventors = percent_input(lang, &d.inventors);
@@ -651,6 +678,12 @@ impl TermsForm {
             "fee_due_days",
             &self.fee_due_days,
         );
+        let trigger_months = days_if(
+            self.first_payment == "months_after_conversion",
+            &mut days,
+            "first_payment_months",
+            &self.first_payment_months,
+        );
         let mut amount = |name: &'static str, text: &str, required: bool| -> Option<String> {
             match text.trim() {
                 "" if required => faults.push((name, "technologies.error.required")),
@@ -726,6 +759,34 @@ impl TermsForm {
                 }
             }
         };
+        let first_payment = match self.first_payment.as_str() {
+            "" => None,
+            "on_date" => match self.first_payment_date.trim() {
+                "" => {
+                    faults.push(("first_payment_date", "technologies.error.required"));
+                    None
+                }
+                d => match d.parse() {
+                    Ok(date) => Some(Trigger::OnDate { date }),
+                    Err(_) => {
+                        faults.push(("first_payment_date", "technologies.error.date"));
+                        None
+                    }
+                },
+            },
+            "months_after_conversion" => Some(Trigger::MonthsAfterConversion {
+                months: trigger_months,
+            }),
+            "first_revenue" => Some(Trigger::FirstRevenue),
+            _ => {
+                faults.push(("first_payment", "technologies.error.choose"));
+                None
+            }
+        };
+        let jurisdiction = match self.jurisdiction.as_str() {
+            "" => None,
+            j => Some(j.to_string()),
+        };
         if !faults.is_empty() {
             return Err(faults);
         }
@@ -746,6 +807,9 @@ impl TermsForm {
             early_conversion_discount: early,
             late_payment_daily_rate: late,
             distribution,
+            state_funded: self.state_funded == "yes",
+            jurisdiction,
+            first_payment,
         })
     }
 }
@@ -781,6 +845,7 @@ fn terms_field(model: &str, path: &str) -> String {
         "distribution.institute" => "share_institute",
         "distribution.inventors" => "share_inventors",
         "distribution.intermediary" => "share_intermediary",
+        "first_payment.kind" => "first_payment",
         other => return other.replace('.', "_"),
     }
     .to_string()
@@ -1336,6 +1401,11 @@ mod tests {
             "early_conversion_discount",
             "late_payment_daily_rate",
             "distribution",
+            "jurisdiction",
+            "first_payment",
+            "first_payment.kind",
+            "first_payment.months",
+            "first_payment.date",
         ] {
             assert!(
                 TERMS_FIELDS.contains(&terms_field("lump_sum", path).as_str()),
@@ -1364,6 +1434,9 @@ mod tests {
                 inventors: "0.3".into(),
                 intermediary: "0.1".into(),
             }),
+            state_funded: true,
+            jurisdiction: Some("vn".into()),
+            first_payment: Some(Trigger::FirstRevenue),
         };
         for lang in ["vi", "en"] {
             let mut form = TermsForm::of(lang, Some(&terms), "VND");

@@ -16,6 +16,7 @@ mod lifecycle;
 mod mail;
 #[path = "../support/pdf_reader.rs"]
 mod pdf_reader;
+mod registration_contracts;
 mod reports;
 mod scheduler;
 mod settlement;

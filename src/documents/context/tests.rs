@@ -109,6 +109,9 @@ fn converted() -> Facts {
                 inventors: "0.4".into(),
                 intermediary: "0.1".into(),
             }),
+            state_funded: false,
+            jurisdiction: None,
+            first_payment: None,
         },
         approved_at: Some(utc(2027, 1, 5, 9, 0)),
         insurance: Some(Cover {

@@ -1,0 +1,105 @@
+//! Registering a conversion contract: the registration as a party sees it, and the
+//! certificate the institute (or an admin) enters — stored by `contracts` with its audit event
+//! in one transaction, which also starts the payments that waited for it, and told to the
+//! parties by mail.
+
+use crate::agreements::model::{Agreement, AgreementRow};
+use crate::agreements::store;
+use crate::audit::Who;
+use crate::auth::session::Actor;
+use crate::contracts::model::{CertificateInput, RegistrationView};
+use crate::contracts::registration;
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::rules::roles::Role;
+use crate::settlement::terms::Terms;
+use crate::AppState;
+
+/// The fixed terms of a converted agreement, or 409 naming its state.
+fn converted_terms(row: &AgreementRow) -> Result<Terms, AppError> {
+    let not_converted = || AppError::InvalidTransition {
+        detail: "the agreement has not converted; there is no contract to register".into(),
+        current_state: row.status.clone(),
+        current_version: row.version,
+    };
+    if row.status != crate::rules::lifecycle::Status::Converted.as_str() {
+        return Err(not_converted());
+    }
+    store::decode_terms(&row.id, row.terms_snapshot.as_deref())?.ok_or_else(not_converted)
+}
+
+/// The registration of agreement `id`'s contract as `actor` may see it (404 otherwise; 409
+/// before conversion), as of today in the agreement's time zone.
+pub fn view(state: &AppState, actor: &Actor, id: &str) -> Result<RegistrationView, AppError> {
+    let mut conn = state.db.reader()?;
+    let row = store::get_visible(&mut conn, actor, id)?;
+    converted_terms(&row)?;
+    let today = state.clock.today(row.tz());
+    registration_of(&mut conn, &row)?
+        .map(|r| r.view(today))
+        .ok_or_else(|| {
+            AppError::Conflict("the contract was made before registration was tracked".into())
+        })
+}
+
+fn registration_of(
+    conn: &mut DbConn,
+    row: &AgreementRow,
+) -> Result<Option<registration::Record>, AppError> {
+    Ok(registration::get(conn, &row.id)?)
+}
+
+/// The agreement's institute (or an admin) enters the registration certificate. 404 for an
+/// agreement the actor may not see, 403 for a party that does not register, 409 before
+/// conversion, when registration is not required or already entered, 422 naming each bad
+/// field. The parties are told.
+pub fn record_certificate(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    input: &CertificateInput,
+) -> Result<RegistrationView, AppError> {
+    let now = state.clock.now();
+    let rounding = state.cfg.settlement.rounding;
+    state.db.write(|conn| {
+        let row = store::get_visible(conn, actor, id)?;
+        let may = actor.role == Role::Admin
+            || (actor.role == Role::Institute && actor.organisation_id == row.institute_id);
+        if !may {
+            return Err(AppError::Forbidden(
+                "only the agreement's institute or an admin enters the registration".into(),
+            ));
+        }
+        let terms = converted_terms(&row)?;
+        let today = now.with_timezone(&row.tz()).date_naive();
+        let view = registration::record_certificate(
+            conn,
+            now,
+            today,
+            Who::from(actor),
+            &row.id,
+            &terms,
+            input,
+            rounding,
+        )?;
+        crate::mail::enqueue_agreement(
+            conn,
+            now,
+            "contract_registered",
+            &row,
+            serde_json::json!({
+                "certificate_number": view.certificate_number,
+                "certificate_date": view.certificate_date.map(|d| d.to_string()),
+                "issuing_office": view.issuing_office,
+            }),
+        )?;
+        Ok(view)
+    })
+}
+
+/// Whether `agreement` is one whose registration `actor` may enter (for pages to offer the
+/// form).
+pub fn may_register(actor: &Actor, agreement: &Agreement) -> bool {
+    actor.role == Role::Admin
+        || (actor.role == Role::Institute && actor.organisation_id == agreement.institute_id)
+}
