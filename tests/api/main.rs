@@ -17,6 +17,7 @@ mod mail;
 #[path = "../support/pdf_reader.rs"]
 mod pdf_reader;
 mod registration_contracts;
+mod registration_triggers;
 mod reports;
 mod scheduler;
 mod settlement;
