@@ -18,6 +18,7 @@ mod mail;
 mod pdf_reader;
 mod registration_contracts;
 mod registration_triggers;
+mod registration_web;
 mod reports;
 mod scheduler;
 mod settlement;
