@@ -160,6 +160,7 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
                 .service(api::contracts::report_sales)
                 .service(api::contract_registration::show)
                 .service(api::contract_registration::record_certificate)
+                .service(api::contract_registration::form01)
                 .service(api::insurance::create_product)
                 .service(api::insurance::list_products)
                 .service(api::insurance::get_product)

@@ -48,6 +48,7 @@ impl Modify for BearerAuth {
     crate::api::contracts::report_sales,
     crate::api::contract_registration::show,
     crate::api::contract_registration::record_certificate,
+    crate::api::contract_registration::form01,
     crate::api::audit::verify,
     crate::api::scheduler::runs,
     crate::api::mail::list,

@@ -103,3 +103,55 @@ pub fn may_register(actor: &Actor, agreement: &Agreement) -> bool {
     actor.role == Role::Admin
         || (actor.role == Role::Institute && actor.organisation_id == agreement.institute_id)
 }
+
+/// Form 01 (the registration application of Decree 76/2018) of agreement `id`'s contract,
+/// pre-filled: generated on the first request for the agreement's current version and
+/// stored with its hash and verification code like the agreement's other documents. 409
+/// unless the contract must be registered in Vietnam. Answers the agreement's number and the
+/// document.
+pub fn form01(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<(String, crate::documents::model::Stored), AppError> {
+    use crate::documents::{form01, service};
+    // A generation that finds the agreement changed under it is made again.
+    for _ in 0..3 {
+        let facts = {
+            let mut conn = state.db.reader()?;
+            let row = store::get_visible(&mut conn, actor, id)?;
+            converted_terms(&row)?;
+            let vietnam = registration_of(&mut conn, &row)?
+                .is_some_and(|r| r.required && r.jurisdiction.as_deref() == Some("vn"));
+            if !vietnam {
+                return Err(AppError::Conflict(
+                    "Form 01 is the application of Vietnam's registration, which this contract \
+                     does not need"
+                        .into(),
+                ));
+            }
+            if let Some(doc) = service::find(&mut conn, &row, form01::KIND, form01::LANG)? {
+                return Ok((row.number, doc));
+            }
+            crate::app::documents::load(&mut conn, row)?
+        };
+        let doc = service::generate_form01(&state.fonts, &facts, &state.cfg.app.public_url)?;
+        let now = state.clock.now();
+        let row = &facts.agreement;
+        let stored = state.db.write(|conn| {
+            service::store(
+                conn,
+                now,
+                Who::from(actor),
+                row,
+                form01::KIND,
+                form01::LANG,
+                &doc,
+            )
+        })?;
+        if let Some(doc) = stored {
+            return Ok((row.number.clone(), doc));
+        }
+    }
+    Err(AppError::Busy)
+}

@@ -63,6 +63,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
             "/agreements/{id}/registration",
             web::post().to(record_certificate),
         )
+        .route(
+            "/agreements/{id}/registration/form-01.pdf",
+            web::get().to(form01),
+        )
         .route("/agreements/{id}/cover", web::get().to(cover_page))
         .route(
             "/agreements/{id}/cover/product",
@@ -685,6 +689,32 @@ async fn record_certificate(
         Err(AppError::Validation(errors)) => {
             certificate_again(&state, &visitor, actor, id, form, &errors).await
         }
+        Err(e) => visitor.failure(&state, e, &back),
+    }
+}
+
+/// Form 01, pre-filled, as a download.
+async fn form01(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let back = format!("/agreements/{id}/money");
+    let at = id.clone();
+    match blocking(&state, move |st| {
+        crate::app::contract_registration::form01(st, &actor, &at)
+    })
+    .await
+    {
+        Ok((number, doc)) => HttpResponse::Ok()
+            .content_type("application/pdf")
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-cache"))
+            .insert_header((
+                actix_web::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{number}-form-01.pdf\""),
+            ))
+            .body(doc.pdf),
         Err(e) => visitor.failure(&state, e, &back),
     }
 }

@@ -17,6 +17,7 @@ mod mail;
 #[path = "../support/pdf_reader.rs"]
 mod pdf_reader;
 mod registration_contracts;
+mod registration_form01;
 mod registration_triggers;
 mod registration_web;
 mod reports;
