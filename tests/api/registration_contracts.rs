@@ -389,3 +389,45 @@ async fn registration_reminders_come_30_7_and_1_days_ahead_once_each() {
         "{r}"
     );
 }
+
+/// The monthly report counts the contracts to register by where they stand at the month's
+/// end: in March one registered, one pending; by the end of June the pending one is overdue
+/// (its deadline was 2 June), and one not state-funded is in no count.
+#[actix_web::test]
+async fn the_monthly_report_counts_registrations() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let funded = || lump("VND", "150000000", json!({"state_funded": true}));
+    let registered = converted_on_terms(&app, &w, funded()).await; // 3 March
+    converted_on_terms(&app, &w, funded()).await; // 4 March, deadline 2 June
+    converted_on_terms(&app, &w, lump("VND", "1000000", json!({}))).await;
+    let (s, r) = app
+        .post(
+            &w.inst_a.token,
+            &format!("/api/v1/agreements/{registered}/registration"),
+            json!({"certificate_number": "7/GCN", "certificate_date": "2026-03-05",
+                   "issuing_office": "Bộ Khoa học và Công nghệ"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    app.pass_days(120); // 3 July
+    let counts = |month: &'static str| {
+        let app = &app;
+        let token = w.admin.token.clone();
+        async move {
+            let (s, report) = app
+                .get(&token, &format!("/api/v1/reports/monthly/{month}"))
+                .await;
+            assert_eq!(s, 200, "{report}");
+            report["registration"].clone()
+        }
+    };
+    assert_eq!(
+        counts("2026-03").await,
+        json!({"registered": 1, "pending": 1, "overdue": 0})
+    );
+    assert_eq!(
+        counts("2026-06").await,
+        json!({"registered": 1, "pending": 0, "overdue": 1})
+    );
+}
