@@ -258,6 +258,17 @@ pub struct RegistrationDue {
     pub deadline: NaiveDate,
 }
 
+/// A contract of an organisation's agreements still to register, for its home page.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct RegistrationOpen {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub agreement_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub number: String,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub deadline: NaiveDate,
+}
+
 /// Conversion contracts by registration status as of a day (the monthly report's counts).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RegistrationCounts {

@@ -322,6 +322,26 @@ pub fn deadlines_between(
         .load(conn)
 }
 
+/// The contracts of the scoped agreements kept in `zone` still to register whose deadline is
+/// on or before `until` (overdue ones included), soonest first.
+pub fn open_until(
+    conn: &mut DbConn,
+    scope: &crate::auth::policy::AgreementScope,
+    zone: &str,
+    until: NaiveDate,
+) -> QueryResult<Vec<super::model::RegistrationOpen>> {
+    use crate::db::{raw_query, Param};
+    let (condition, mut params) = crate::agreements::model::scope_condition(scope);
+    params.extend([Param::Text(zone.to_string()), Param::Date(until)]);
+    let sql = format!(
+        "SELECT a.id AS agreement_id, a.number AS number, r.deadline AS deadline \
+         FROM contract_registrations r JOIN agreements a ON a.id = r.agreement_id \
+         WHERE {condition} AND a.time_zone = ? AND r.required AND r.certificate_date IS NULL \
+         AND r.deadline <= ? ORDER BY r.deadline, a.number"
+    );
+    raw_query(conn, &sql, &params)
+}
+
 /// Contracts converted up to `day` by where their registration stands on `day`: registered
 /// by then, pending, overdue (`deadline` before `day`).
 pub fn counts_on(conn: &mut DbConn, day: NaiveDate) -> QueryResult<RegistrationCounts> {

@@ -100,3 +100,32 @@ async fn the_payments_tab_shows_the_registration_and_takes_the_certificate() {
     let (s, _, _) = other.get(&path).await;
     assert_eq!(s, 404);
 }
+
+/// The institute's home lists the contracts to register within 30 days (or late), with the
+/// days left, linking to the registration box; none before that.
+#[actix_web::test]
+async fn the_institute_home_lists_registrations_due_soon() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let id = converted_on_terms(
+        &app,
+        &w,
+        lump("VND", "150000000", json!({"state_funded": true})),
+    )
+    .await;
+    let mut inst = Browser::signed_in(&app, &w.inst_a.email).await;
+    inst.language("en").await;
+    let (_, _, page) = inst.get("/home").await;
+    assert!(
+        text(&page).contains("No contract must be registered in the next 30 days."),
+        "{page}"
+    );
+    app.pass_days(65); // 7 May; the deadline is 1 June
+    let (_, _, page) = inst.get("/home").await;
+    let page = text(&page);
+    assert!(
+        page.contains(&format!("/agreements/{id}/money#registration")),
+        "{page}"
+    );
+    assert!(page.contains("25 day(s) left"), "{page}");
+}
