@@ -51,6 +51,17 @@ pub async fn converted_on_terms(app: &TestApp, w: &World, terms: Terms) -> Strin
     id
 }
 
+/// A state-funded VND lump sum of 150,000,000 converted (see [`converted_on_terms`]):
+/// Vietnam's registration applies.
+pub async fn state_funded(app: &TestApp, w: &World) -> String {
+    converted_on_terms(
+        app,
+        w,
+        lump("VND", "150000000", json!({"state_funded": true})),
+    )
+    .await
+}
+
 fn fields(body: &Value) -> Vec<String> {
     body["errors"]
         .as_array()
@@ -71,12 +82,7 @@ fn fields(body: &Value) -> Vec<String> {
 async fn a_state_funded_contract_waits_for_its_certificate() {
     let app = TestApp::spawn_long_sessions().await;
     let w = app.world().await;
-    let id = converted_on_terms(
-        &app,
-        &w,
-        lump("VND", "150000000", json!({"state_funded": true})),
-    )
-    .await;
+    let id = state_funded(&app, &w).await;
     let reg = format!("/api/v1/agreements/{id}/registration");
     let settlement = format!("/api/v1/agreements/{id}/settlement");
     let (s, r) = app.get(&w.sme_a.token, &reg).await;
@@ -333,12 +339,7 @@ async fn registration_reminders_come_30_7_and_1_days_ahead_once_each() {
     use usefirst::db::schema::{outbox, reminders};
     let app = TestApp::spawn_long_sessions().await;
     let w = app.world().await;
-    let id = converted_on_terms(
-        &app,
-        &w,
-        lump("VND", "150000000", json!({"state_funded": true})),
-    )
-    .await;
+    let id = state_funded(&app, &w).await;
     let tz: chrono_tz::Tz = "Asia/Ho_Chi_Minh".parse().unwrap();
     let mut seen: Vec<(String, i32, String)> = Vec::new();
     for _ in 0..95 {

@@ -7,18 +7,13 @@ use serde_json::json;
 
 use crate::helpers::*;
 use crate::pdf_reader::Pdf;
-use crate::registration_contracts::{converted_on_terms, lump};
+use crate::registration_contracts::{converted_on_terms, lump, state_funded};
 
 #[actix_web::test]
 async fn form_01_is_filled_in_and_identified() {
     let app = TestApp::spawn_long_sessions().await;
     let w = app.world().await;
-    let id = converted_on_terms(
-        &app,
-        &w,
-        lump("VND", "150000000", json!({"state_funded": true})),
-    )
-    .await;
+    let id = state_funded(&app, &w).await;
     let path = format!("/api/v1/agreements/{id}/registration/form-01.pdf");
     let (s, headers, pdf) = app.get_bytes(&w.sme_a.token, &path).await;
     assert_eq!(s, 200, "{}", String::from_utf8_lossy(&pdf));

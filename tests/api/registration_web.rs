@@ -3,22 +3,15 @@
 //! form for the institute only, a bad date set again beside its field with what was typed
 //! kept, and the certificate shown once saved.
 
-use serde_json::json;
-
 use crate::browser::{text, Browser};
 use crate::helpers::*;
-use crate::registration_contracts::{converted_on_terms, lump};
+use crate::registration_contracts::state_funded;
 
 #[actix_web::test]
 async fn the_payments_tab_shows_the_registration_and_takes_the_certificate() {
     let app = TestApp::spawn_long_sessions().await;
     let w = app.world().await;
-    let id = converted_on_terms(
-        &app,
-        &w,
-        lump("VND", "150000000", json!({"state_funded": true})),
-    )
-    .await;
+    let id = state_funded(&app, &w).await;
     let path = format!("/agreements/{id}/money");
     let mut sme = Browser::signed_in(&app, &w.sme_a.email).await;
     for (lang, words) in [
@@ -107,12 +100,7 @@ async fn the_payments_tab_shows_the_registration_and_takes_the_certificate() {
 async fn the_institute_home_lists_registrations_due_soon() {
     let app = TestApp::spawn_long_sessions().await;
     let w = app.world().await;
-    let id = converted_on_terms(
-        &app,
-        &w,
-        lump("VND", "150000000", json!({"state_funded": true})),
-    )
-    .await;
+    let id = state_funded(&app, &w).await;
     let mut inst = Browser::signed_in(&app, &w.inst_a.email).await;
     inst.language("en").await;
     let (_, _, page) = inst.get("/home").await;
