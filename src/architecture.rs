@@ -102,6 +102,7 @@ const TABLES: &[(&str, &str)] = &[
     ("payment_allocations", "contracts"),
     ("royalty_years", "contracts"),
     ("sales_reports", "contracts"),
+    ("contract_registrations", "contracts"),
     ("insurance_products", "insurance"),
     ("insurance_policies", "insurance"),
     ("insurance_claims", "insurance"),

@@ -27,6 +27,9 @@ pub struct Config {
     pub mail: MailConfig,
     pub documents: DocumentsConfig,
     pub log: LogConfig,
+    /// Registration of conversion contracts, per jurisdiction (`[registration.vn]`,
+    /// `[registration.cn]`).
+    pub registration: crate::settlement::registration::Rules,
 }
 
 /// Agreements as documents.
@@ -126,6 +129,8 @@ pub struct RemindersConfig {
     pub installment_days: Vec<u32>,
     /// Also remind once when a line is overdue.
     pub overdue: bool,
+    /// Days before a conversion contract's registration deadline.
+    pub registration_days: Vec<u32>,
 }
 
 /// The jobs the scheduler knows, by the name `[scheduler.jobs.NAME]` gives them.
@@ -296,6 +301,16 @@ impl Config {
                 bail!("invalid configuration at `mail.smtp_url`: {e}");
             }
         }
+        for (key, rule) in [
+            ("registration.vn", &self.registration.vn),
+            ("registration.cn", &self.registration.cn),
+        ] {
+            if rule.deadline_days > 3660 {
+                bail!(
+                    "invalid configuration at `{key}.deadline_days`: at most 3660 (0: no deadline)"
+                );
+            }
+        }
         if self.scheduler.tick_seconds == 0 {
             bail!("invalid configuration at `scheduler.tick_seconds`: must be positive");
         }
@@ -348,6 +363,16 @@ mod tests {
             ("server.listen", "nowhere", "server.listen"),
             ("database.pool_size", "0", "database.pool_size"),
             ("settlement.rounding", "half_down", "settlement.rounding"),
+            (
+                "registration.vn.required",
+                "sometimes",
+                "registration.vn.required",
+            ),
+            (
+                "registration.cn.deadline_days",
+                "9999",
+                "registration.cn.deadline_days",
+            ),
             (
                 "scheduler.jobs.advance.cron",
                 "every minute",

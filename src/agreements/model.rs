@@ -240,6 +240,8 @@ pub struct ActionInput {
     pub rounding: crate::settlement::allocate::Rounding,
     /// The tax that applies to the conversion, when stated.
     pub tax: Option<crate::settlement::pricing::Tax>,
+    /// The registration rules a conversion contract is decided by (`[registration]`).
+    pub registration: crate::settlement::registration::Rules,
 }
 
 /// Filters for listing.

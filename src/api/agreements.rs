@@ -437,6 +437,7 @@ pub async fn take_action(
     };
     let input = ActionInput {
         rounding: state.cfg.settlement.rounding,
+        registration: state.cfg.registration.clone(),
         ..input
     };
     act(state, actor, id, &req, action, input).await

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod agreements;
 pub mod audit;
 pub mod auth;
+pub mod contract_registration;
 pub mod contracts;
 pub mod disclosure;
 pub mod documents;

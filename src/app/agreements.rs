@@ -143,6 +143,9 @@ pub fn transition(
                     row.id
                 ))
             })?;
+        // Signed on the conversion day: see `contracts::create`.
+        let registration =
+            crate::settlement::registration::decide(&terms, &input.registration, today);
         let q = crate::contracts::create(
             conn,
             now,
@@ -152,11 +155,17 @@ pub fn transition(
             next.trial_end,
             input.rounding,
             input.tax.as_ref(),
+            &registration,
         )?;
         after["contract"] = serde_json::json!({
             "currency": q.currency, "total_minor": q.total_minor, "lines": q.lines.len(),
             "early_conversion_discount": q.early_conversion_discount, "rounding": q.rounding,
             "tax": input.tax,
+            "registration": {
+                "jurisdiction": registration.jurisdiction, "required": registration.required,
+                "reason": registration.reason, "deadline": registration.deadline,
+                "takes_effect_on_certificate": registration.takes_effect_on_certificate,
+            },
         });
     }
     if let Some((product, cover)) = &chosen {

@@ -127,8 +127,9 @@ pub fn report_sales(
         actor,
         id,
         Side::Sme,
-        |conn, now, today, who, agreement_id, _terms| {
-            contracts::report_sales(conn, now, today, who, agreement_id, input, rounding).map(drop)
+        |conn, now, today, who, agreement_id, terms| {
+            contracts::report_sales(conn, now, today, who, agreement_id, terms, input, rounding)
+                .map(drop)
         },
     )
 }

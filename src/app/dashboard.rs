@@ -93,6 +93,9 @@ pub struct InstituteBoard {
     pub overdue: Vec<(OwedOn, i64)>,
     /// Payments received this calendar year, per currency.
     pub revenue: Vec<Received>,
+    /// Contracts to register whose deadline is within [`ENDING_DAYS`] days or passed, soonest
+    /// first, with the days left (negative: late).
+    pub registrations: Vec<(crate::contracts::model::RegistrationOpen, i64)>,
 }
 
 /// The home of `actor`.
@@ -222,7 +225,17 @@ fn institute(
         .collect::<Result<Vec<_>, _>>()?;
     let scope = agreement_scope(actor);
     let (mut ending, mut overdue, mut revenue) = (Vec::new(), Vec::new(), Vec::new());
+    let mut registrations = Vec::new();
     for (zone, today) in zones(state, conn, actor)? {
+        for r in crate::contracts::registration::open_until(
+            conn,
+            &scope,
+            &zone,
+            today + Duration::days(ENDING_DAYS),
+        )? {
+            let left = (r.deadline - today).num_days();
+            registrations.push((r, left));
+        }
         ending.extend(store::dated_between(
             conn,
             actor,
@@ -243,6 +256,7 @@ fn institute(
         )?);
     }
     ending.sort_by(|a, b| a.date.cmp(&b.date).then(a.number.cmp(&b.number)));
+    registrations.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.number.cmp(&b.0.number)));
     overdue.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.number.cmp(&b.0.number)));
     let mut by: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for r in revenue {
@@ -264,6 +278,7 @@ fn institute(
         ending,
         overdue,
         revenue,
+        registrations,
     })
 }
 

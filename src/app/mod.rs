@@ -8,6 +8,7 @@ pub mod admin;
 pub mod agreements;
 pub mod audit;
 pub mod auth;
+pub mod contract_registration;
 pub mod contracts;
 pub mod dashboard;
 pub mod disclosure;

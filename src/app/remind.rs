@@ -1,5 +1,7 @@
 //! The `remind` job: trial ends in 30/7/1 days, decision due in 7/1 days, installment due in
-//! 7/1 days, installment overdue (offsets from `[scheduler.reminders]`).
+//! 7/1 days, installment overdue, contract registration due in 30/7/1 days (offsets from
+//! `[scheduler.reminders]`). Held schedule lines (waiting for the registration certificate or
+//! the first payment's trigger) are not reminded of: they are not due.
 //!
 //! For each item the job sends the most urgent reminder that applies
 //! (`rules::reminders::due_offset`). A reminder is recorded by `jobs` in the same transaction
@@ -9,6 +11,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::agreements::model::AgreementRow;
 use crate::agreements::store;
+use crate::contracts::model::RegistrationDue;
+use crate::contracts::registration;
 use crate::error::AppError;
 use crate::jobs;
 use crate::rules::lifecycle::Status;
@@ -23,6 +27,7 @@ pub struct Sent {
     pub decision: usize,
     pub installment: usize,
     pub overdue: usize,
+    pub registration: usize,
 }
 
 /// Sends the reminders due as of `now`.
@@ -142,6 +147,54 @@ pub fn run(state: &AppState, now: DateTime<Utc>) -> Result<Sent, AppError> {
             Some("installment") => sent.installment += 1,
             Some("overdue") => sent.overdue += 1,
             _ => {}
+        }
+    }
+
+    // Conversion contracts still to register, before their deadline.
+    let offsets = &cfg.registration_days;
+    if !offsets.is_empty() {
+        let due: Vec<RegistrationDue> = {
+            let mut conn = state.db.reader()?;
+            registration::deadlines_between(
+                &mut conn,
+                earliest,
+                latest + Duration::days(max(offsets)),
+            )?
+        };
+        for RegistrationDue {
+            agreement_id: id,
+            deadline,
+        } in due
+        {
+            let did = state.db.write(|conn| {
+                let row = store::get(conn, &id)?;
+                let today = now.with_timezone(&row.tz()).date_naive();
+                let days = (deadline - today).num_days();
+                let Some(offset) = due_offset(offsets, days).filter(|_| days >= 0) else {
+                    return Ok::<_, AppError>(false);
+                };
+                // Still unregistered with the same deadline, and this offset not sent yet.
+                let current = registration::get(conn, &id)?;
+                if !current.is_some_and(|r| r.certificate_date.is_none() && r.deadline == Some(deadline))
+                    || !jobs::claim_reminder(conn, now, &id, "registration", offset, 0)?
+                {
+                    return Ok(false);
+                }
+                let takes_effect = registration::awaiting_certificate(conn, &id)?;
+                crate::mail::enqueue_agreement(
+                    conn,
+                    now,
+                    "reminder_registration",
+                    &row,
+                    serde_json::json!({
+                        "days": days, "deadline": deadline.to_string(), "takes_effect": takes_effect,
+                    }),
+                )?;
+                Ok(true)
+            })?;
+            if did {
+                sent.registration += 1;
+            }
         }
     }
     Ok(sent)

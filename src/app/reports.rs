@@ -27,7 +27,18 @@ pub fn figures(state: &AppState, month: Month) -> Result<MonthlyReport, AppError
     let mut conn = state.db.reader()?;
     let now = state.clock.now();
     // One snapshot: a change committed meanwhile is in every figure or in none.
-    crate::db::read_snapshot(&mut conn, |c| figures::monthly(c, state.tz, month, now))
+    crate::db::read_snapshot(&mut conn, |c| {
+        let mut report = figures::monthly(c, state.tz, month, now)?;
+        let day = if report.provisional {
+            now.with_timezone(&state.tz)
+                .date_naive()
+                .min(report.last_day)
+        } else {
+            report.last_day
+        };
+        report.registration = crate::contracts::registration::counts_on(c, day)?;
+        Ok(report)
+    })
 }
 
 /// The report of `month` as it stands now, in `format` (`lang` for the PDF and the XLSX

@@ -3,7 +3,9 @@
 //! organisation takes part in and to one time zone, so "today" and "this month" are the
 //! agreement's own days (the caller asks once per zone its agreements are kept in).
 //!
-//! A line is overdue when part of it is unpaid after its due day, as on the statement.
+//! A line is overdue when part of it is unpaid after its due day, as on the statement; a held
+//! line (waiting for the registration certificate or the first payment's trigger) is owed but
+//! neither overdue nor due soon.
 
 use chrono::NaiveDate;
 use diesel::QueryResult;
@@ -41,7 +43,7 @@ pub fn owed(
     let sql = format!(
         "SELECT c.currency AS currency, \
          CAST(SUM(l.amount_minor - l.paid_minor) AS BIGINT) AS outstanding_minor, \
-         CAST(SUM(CASE WHEN l.due < ? THEN l.amount_minor - l.paid_minor ELSE 0 END) AS BIGINT) \
+         CAST(SUM(CASE WHEN l.due < ? AND NOT l.held THEN l.amount_minor - l.paid_minor ELSE 0 END) AS BIGINT) \
          AS overdue_minor {UNPAID} WHERE {condition} GROUP BY c.currency ORDER BY c.currency"
     );
     raw_query(conn, &sql, &params)
@@ -58,7 +60,7 @@ pub fn owed_on(
 ) -> QueryResult<Vec<OwedOn>> {
     let (condition, params) = scoped(scope, zone, vec![Param::Date(today), Param::Date(today)]);
     let having = if overdue_only {
-        "HAVING MIN(CASE WHEN l.due < ? THEN l.due END) IS NOT NULL"
+        "HAVING MIN(CASE WHEN l.due < ? AND NOT l.held THEN l.due END) IS NOT NULL"
     } else {
         ""
     };
@@ -69,8 +71,8 @@ pub fn owed_on(
     let sql = format!(
         "SELECT a.id AS agreement_id, a.number AS number, c.currency AS currency, \
          CAST(SUM(l.amount_minor - l.paid_minor) AS BIGINT) AS outstanding_minor, \
-         CAST(SUM(CASE WHEN l.due < ? THEN l.amount_minor - l.paid_minor ELSE 0 END) AS BIGINT) \
-         AS overdue_minor, MIN(CASE WHEN l.due < ? THEN l.due END) AS oldest_overdue \
+         CAST(SUM(CASE WHEN l.due < ? AND NOT l.held THEN l.amount_minor - l.paid_minor ELSE 0 END) AS BIGINT) \
+         AS overdue_minor, MIN(CASE WHEN l.due < ? AND NOT l.held THEN l.due END) AS oldest_overdue \
          {UNPAID} WHERE {condition} GROUP BY a.id, a.number, c.currency {having} \
          ORDER BY MIN(l.due), a.number"
     );
@@ -90,7 +92,7 @@ pub fn due_between(
     let sql = format!(
         "SELECT a.id AS agreement_id, a.number AS number, c.currency AS currency, \
          l.number AS line, l.due AS due, l.amount_minor - l.paid_minor AS outstanding_minor \
-         {UNPAID} WHERE {condition} AND l.due >= ? AND l.due <= ? \
+         {UNPAID} WHERE {condition} AND NOT l.held AND l.due >= ? AND l.due <= ? \
          ORDER BY l.due, a.number, l.number"
     );
     raw_query(conn, &sql, &params)

@@ -10,6 +10,7 @@
 
 pub mod dues;
 pub mod model;
+pub mod registration;
 pub mod royalty_years;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -22,13 +23,18 @@ use crate::error::AppError;
 use crate::settlement::allocate::Rounding;
 use crate::settlement::money::{parse_rate, Currency};
 use crate::settlement::pricing::{late_interest, Tax};
-use crate::settlement::quote::{quote, Quote};
+use crate::settlement::quote::{quote_from, Quote};
+use crate::settlement::schedule::{payments_start, trigger_met, Effect, Start};
 use crate::settlement::terms::Terms;
 
 pub use model::{PaymentInput, PaymentView, SalesReportInput, Statement, StatementLine, TaxView};
 
 /// Creates the contract and schedule for an agreement converting on `converted_on`, with
-/// the tax stated at conversion (if any).
+/// the tax stated at conversion (if any) and what the registration rule decided. The contract
+/// is signed on the conversion day: the SME accepts then the contract whose terms the
+/// institute fixed before the trial. Its payments count from the later of the first payment's
+/// trigger and the day it takes effect; while either is unknown the fixed lines are held,
+/// dated provisionally from the conversion day (or the trigger's day).
 #[allow(clippy::too_many_arguments)]
 pub fn create(
     conn: &mut DbConn,
@@ -39,8 +45,22 @@ pub fn create(
     trial_end: Option<NaiveDate>,
     rounding: Rounding,
     tax: Option<&Tax>,
+    decision: &crate::settlement::registration::Decision,
 ) -> Result<Quote, AppError> {
-    let q = quote(terms, converted_on, trial_end, rounding)
+    let effect = if decision.required && decision.takes_effect_on_certificate {
+        Effect::AwaitingCertificate
+    } else {
+        Effect::OnSigning
+    };
+    let trigger = terms.first_payment.as_ref();
+    let (start, held) = match payments_start(trigger, converted_on, None, effect) {
+        Start::From(day) => (day, false),
+        Start::Waiting(_) => (
+            trigger_met(trigger, converted_on, None).unwrap_or(converted_on),
+            true,
+        ),
+    };
+    let q = quote_from(terms, converted_on, start, trial_end, rounding)
         .map_err(|e| AppError::Conflict(format!("the agreement's terms cannot be settled: {e}")))?;
     diesel::insert_into(conversion_contracts::table)
         .values((
@@ -97,9 +117,11 @@ pub fn create(
                 schedule_lines::due.eq(line.due),
                 schedule_lines::amount_minor.eq(line.amount_minor),
                 schedule_lines::paid_minor.eq(0i64),
+                schedule_lines::held.eq(held),
             ))
             .execute(conn)?;
     }
+    registration::create(conn, agreement_id, decision, converted_on)?;
     Ok(q)
 }
 
@@ -129,7 +151,7 @@ struct ContractRecord {
     tax_basis: Option<String>,
     tax_minor: Option<i64>,
 }
-type LineRow = (i32, String, NaiveDate, i64, i64);
+type LineRow = (i32, String, NaiveDate, i64, i64, bool);
 
 /// The statement of a converted agreement as of `as_of`, or `None` if it has no contract. Its
 /// `insurance` is left empty: `app::contracts` adds the policies the insurance part keeps.
@@ -170,8 +192,12 @@ pub fn statement(
             schedule_lines::due,
             schedule_lines::amount_minor,
             schedule_lines::paid_minor,
+            schedule_lines::held,
         ))
         .load(conn)?;
+    let (start, effect, _) = registration::start_of(conn, agreement_id, terms)?;
+    let waiting_for = registration::waiting_for(&start, effect);
+    let registration = registration::get(conn, agreement_id)?.map(|r| r.view(as_of));
     let cur = Currency::parse(&currency).ok_or_else(|| {
         AppError::Internal(anyhow::anyhow!(
             "contract {agreement_id} has unknown currency {currency}"
@@ -191,9 +217,10 @@ pub fn statement(
     let (mut paid_sum, mut outstanding_sum, mut overdue_sum, mut interest_sum) =
         (0i64, 0i64, 0i64, 0i64);
     let mut out = Vec::with_capacity(lines.len());
-    for (number, kind, due, amount, paid) in lines {
+    for (number, kind, due, amount, paid, held) in lines {
         let outstanding = amount - paid;
-        let overdue = outstanding > 0 && as_of > due;
+        // A held line is not due yet: no overdue, no interest until its days count.
+        let overdue = outstanding > 0 && as_of > due && !held;
         let interest = if overdue {
             late_interest(outstanding, daily_rate, due, as_of, mode)
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("interest: {e}")))?
@@ -216,6 +243,7 @@ pub fn statement(
             paid: cur.format_amount(paid),
             outstanding: cur.format_amount(outstanding),
             overdue,
+            held,
             interest: cur.format_amount(interest),
             amount_minor: amount,
             paid_minor: paid,
@@ -291,6 +319,8 @@ pub fn statement(
         interest: cur.format_amount(interest_sum),
         royalty_rate,
         royalty_min_per_year: royalty_min,
+        registration,
+        waiting_for,
     }))
 }
 
@@ -482,6 +512,8 @@ pub(crate) fn add_line(
         .select(diesel::dsl::max(schedule_lines::number))
         .first(conn)?;
     let number = last.unwrap_or(0) + 1;
+    // Until the contract takes effect, nothing added to it falls due.
+    let held = registration::awaiting_certificate(conn, agreement_id)?;
     diesel::insert_into(schedule_lines::table)
         .values((
             schedule_lines::agreement_id.eq(agreement_id),
@@ -490,6 +522,7 @@ pub(crate) fn add_line(
             schedule_lines::due.eq(due),
             schedule_lines::amount_minor.eq(amount_minor),
             schedule_lines::paid_minor.eq(0i64),
+            schedule_lines::held.eq(held),
         ))
         .execute(conn)?;
     Ok(number)
@@ -507,6 +540,7 @@ pub fn report_sales(
     today: NaiveDate,
     who: crate::audit::Who<'_>,
     agreement_id: &str,
+    terms: &Terms,
     input: &SalesReportInput,
     rounding: Rounding,
 ) -> Result<serde_json::Value, AppError> {
@@ -602,9 +636,25 @@ pub fn report_sales(
             sales_reports::created_at.eq(now.naive_utc()),
         ))
         .execute(conn)?;
+    // The first quarter with sales above zero meets a first-revenue trigger on the day it is
+    // reported; the lines that waited for it start counting.
+    let first_revenue = net_sales > 0
+        && conversion_contracts::table
+            .find(agreement_id)
+            .select(conversion_contracts::first_revenue_on)
+            .first::<Option<NaiveDate>>(conn)?
+            .is_none();
+    let mut released = 0;
+    if first_revenue {
+        diesel::update(conversion_contracts::table.find(agreement_id))
+            .set(conversion_contracts::first_revenue_on.eq(today))
+            .execute(conn)?;
+        released = registration::release(conn, agreement_id, terms, rounding)?;
+    }
     let record = serde_json::json!({
         "period_start": start, "period_end": end, "net_sales_minor": net_sales, "royalty_minor": royalty,
         "rate": rate.to_string(), "currency": currency, "line": number, "due": due, "rounding": rounding,
+        "first_revenue": first_revenue, "lines_released": released,
     });
     crate::audit::append(
         conn,

@@ -4,6 +4,7 @@
 //! the edges take from `contracts` (never its storage).
 
 use chrono::NaiveDate;
+use diesel::Queryable;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -41,6 +42,11 @@ pub struct Statement {
     pub received_to_institute: String,
     pub received_to_inventors: String,
     pub received_to_intermediary: String,
+    /// Whether the contract must be registered, and where that stands (none on contracts made
+    /// before registration was tracked).
+    pub registration: Option<RegistrationView>,
+    /// What the held lines wait for before their days count (empty when nothing is held).
+    pub waiting_for: Vec<crate::settlement::schedule::Waiting>,
 }
 
 /// One line of a statement.
@@ -54,8 +60,11 @@ pub struct StatementLine {
     pub amount: String,
     pub paid: String,
     pub outstanding: String,
-    /// Outstanding after its due date, as of the statement day.
+    /// Outstanding after its due date, as of the statement day (never while held).
     pub overdue: bool,
+    /// Not yet due: the line waits for `Statement::waiting_for`, and its `due` is provisional
+    /// (counted as if what it waits for had happened on the conversion day).
+    pub held: bool,
     /// Simple late-payment interest on the outstanding amount as of the statement day.
     pub interest: String,
     pub amount_minor: i64,
@@ -213,4 +222,72 @@ pub struct SalesReport {
     pub royalty_minor: i64,
     /// The schedule line of the royalty.
     pub line_number: i32,
+}
+
+/// A conversion contract's registration as the statement, the API and the pages show it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegistrationView {
+    /// `not_required`, `pending`, `overdue` or `registered`, as of the statement's day.
+    pub status: crate::settlement::registration::Status,
+    /// `vn`, `cn`, or none (no rule applies).
+    pub jurisdiction: Option<String>,
+    pub required: bool,
+    /// Why it is (`state_funded`, `always`) or is not (`not_state_funded`, `never`,
+    /// `no_jurisdiction`) required.
+    pub reason: String,
+    /// The day the contract was signed: the conversion day, when the SME accepted the contract
+    /// on terms the institute had fixed before the trial.
+    pub signed_on: NaiveDate,
+    /// The last day to register (none: no deadline).
+    pub deadline: Option<NaiveDate>,
+    /// Days from the statement's day to the deadline (negative once passed), while pending.
+    pub days_left: Option<i64>,
+    /// The contract takes effect on the certificate: payments count from its date.
+    pub takes_effect_on_certificate: bool,
+    pub certificate_number: Option<String>,
+    pub certificate_date: Option<NaiveDate>,
+    pub issuing_office: Option<String>,
+    /// China: the reference of the VAT exemption the registration supports.
+    pub vat_exemption_ref: Option<String>,
+}
+
+/// The registration certificate an institute (or an admin) enters. In China the number is the
+/// technology-contract registration number.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateInput {
+    pub certificate_number: String,
+    /// The day the certificate was issued: not before the contract was signed, not in the
+    /// future.
+    pub certificate_date: NaiveDate,
+    pub issuing_office: String,
+    /// China only: the VAT-exemption reference.
+    #[serde(default)]
+    pub vat_exemption_ref: Option<String>,
+}
+
+/// A contract whose registration deadline falls in a window, for reminders and home pages.
+#[derive(Debug, Clone, Queryable)]
+pub struct RegistrationDue {
+    pub agreement_id: String,
+    pub deadline: NaiveDate,
+}
+
+/// A contract of an organisation's agreements still to register, for its home page.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct RegistrationOpen {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub agreement_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub number: String,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub deadline: NaiveDate,
+}
+
+/// Conversion contracts by registration status as of a day (the monthly report's counts).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RegistrationCounts {
+    pub registered: i64,
+    pub pending: i64,
+    pub overdue: i64,
 }

@@ -193,6 +193,7 @@ diesel::table! {
         tax_basis -> Nullable<Text>,
         tax_minor -> Nullable<BigInt>,
         royalty_next_close -> Nullable<Date>,
+        first_revenue_on -> Nullable<Date>,
     }
 }
 
@@ -204,6 +205,7 @@ diesel::table! {
         due -> Date,
         amount_minor -> BigInt,
         paid_minor -> BigInt,
+        held -> Bool,
     }
 }
 
@@ -529,3 +531,24 @@ diesel::table! {
 diesel::joinable!(technology_screenings -> technologies (technology_id));
 diesel::allow_tables_to_appear_in_same_query!(technology_screenings, technologies);
 diesel::allow_tables_to_appear_in_same_query!(conversion_contracts, technologies);
+
+diesel::table! {
+    contract_registrations (agreement_id) {
+        agreement_id -> Text,
+        jurisdiction -> Nullable<Text>,
+        required -> Bool,
+        reason -> Text,
+        signed_on -> Date,
+        deadline -> Nullable<Date>,
+        takes_effect_on_certificate -> Bool,
+        certificate_number -> Nullable<Text>,
+        certificate_date -> Nullable<Date>,
+        issuing_office -> Nullable<Text>,
+        vat_exemption_ref -> Nullable<Text>,
+        registered_at -> Nullable<Timestamp>,
+        registered_by -> Nullable<Text>,
+    }
+}
+diesel::joinable!(contract_registrations -> conversion_contracts (agreement_id));
+diesel::allow_tables_to_appear_in_same_query!(contract_registrations, conversion_contracts);
+diesel::allow_tables_to_appear_in_same_query!(contract_registrations, agreements);

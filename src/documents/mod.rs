@@ -4,6 +4,7 @@
 //! are written per language and the PDF engine are `typeset`'s.
 
 pub mod context;
+pub mod form01;
 pub mod model;
 pub mod service;
 pub mod templates;

@@ -94,6 +94,69 @@ pub fn generate(
     let signatures: Vec<Signature> = serde_json::from_value(ctx["signatures"].clone())
         .map_err(|e| AppError::Internal(anyhow::anyhow!("document signatures: {e}")))?;
     let date = context::document_date(facts, kind);
+    set(
+        fonts,
+        row,
+        kind,
+        lang,
+        &blocks,
+        &signatures,
+        date,
+        public_url,
+    )
+}
+
+/// Form 01 of Decree 76/2018's Appendix IV for the converted agreement `facts` describe,
+/// pre-filled, in Vietnamese, with its verification code; the parties sign it by hand.
+pub fn generate_form01(
+    fonts: &Fonts,
+    facts: &context::Facts,
+    public_url: &str,
+) -> Result<Generated, AppError> {
+    let row = &facts.agreement;
+    let blocks = super::form01::blocks(facts)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("form 01 markup: {e:?}")))?;
+    let party = |party: &str, organisation: &str| Signature {
+        party: party.to_string(),
+        organisation: organisation.to_string(),
+        signed_by: String::new(),
+        signed_at: String::new(),
+    };
+    let signatures = [
+        party("ĐẠI DIỆN BÊN GIAO CÔNG NGHỆ", &facts.institute.name),
+        party("ĐẠI DIỆN BÊN NHẬN CÔNG NGHỆ", &facts.sme.name),
+    ];
+    let date = facts
+        .contract
+        .as_ref()
+        .map(|c| c.converted_on)
+        .unwrap_or_else(|| context::document_date(facts, "conversion-contract"));
+    let (kind, lang) = (super::form01::KIND, super::form01::LANG);
+    set(
+        fonts,
+        row,
+        kind,
+        lang,
+        &blocks,
+        &signatures,
+        date,
+        public_url,
+    )
+}
+
+/// Sets `blocks` as the document `kind` in `lang` of `row`, with a new verification code
+/// printed as a link under `public_url`.
+#[allow(clippy::too_many_arguments)]
+fn set(
+    fonts: &Fonts,
+    row: &AgreementRow,
+    kind: &str,
+    lang: &str,
+    blocks: &[crate::typeset::markup::Block],
+    signatures: &[Signature],
+    date: chrono::NaiveDate,
+    public_url: &str,
+) -> Result<Generated, AppError> {
     let seed = format!("{}:{}:{kind}:{lang}", row.id, row.version);
     // Decided before the document is set: the SHA-256 checked later covers it.
     let verify_code = verify::new_code();
@@ -101,8 +164,8 @@ pub fn generate(
     let printed = verify::printed(&verify_code);
     let layout = Layout {
         lang,
-        blocks: &blocks,
-        signatures: &signatures,
+        blocks,
+        signatures,
         number: &row.number,
         terms_version: i64::from(row.terms_version),
         date,

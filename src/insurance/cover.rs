@@ -235,6 +235,8 @@ pub fn unpaid_due_before(
     let lines: Vec<(i64, i64)> = schedule_lines::table
         .filter(schedule_lines::agreement_id.eq(agreement_id))
         .filter(schedule_lines::due.lt(cutoff))
+        // A held line (waiting for registration or a trigger) is not due yet.
+        .filter(schedule_lines::held.eq(false))
         .select((schedule_lines::amount_minor, schedule_lines::paid_minor))
         .load(conn)?;
     lines

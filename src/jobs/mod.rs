@@ -146,7 +146,7 @@ pub fn claim_reminder(
     Ok(inserted == 1)
 }
 
-/// Installments to remind of: open schedule lines falling due between `from` and `to`, and,
+/// Installments to remind of: open schedule lines (not held) falling due between `from` and `to`, and,
 /// with `overdue_before`, open lines due before it that have had no overdue reminder yet
 /// (each is reminded once). `(agreement, line number, due day)`. This reads the payment
 /// schedule `contracts` keeps, beside this part's own `reminders`, in one query.
@@ -159,6 +159,8 @@ pub fn installments_to_remind(
     let open = || {
         schedule_lines::table
             .filter(schedule_lines::amount_minor.gt(schedule_lines::paid_minor))
+            // Held lines (waiting for registration or a trigger) are not due: no reminder.
+            .filter(schedule_lines::held.eq(false))
             .select((
                 schedule_lines::agreement_id,
                 schedule_lines::number,

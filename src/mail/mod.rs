@@ -318,6 +318,8 @@ mod tests {
             "link": "https://uf.example.vn/x", "organisation": "Công ty Hòa Bình Xanh",
             "minutes": 60, "hours": 72, "registration_no": "1801234567", "province": "Cần Thơ",
             "name": "Trần Thị Mai", "email": "mai@saymekong.vn",
+            "deadline": "2026-12-01", "takes_effect": true, "certificate_number": "123/ĐK-BKHCN",
+            "certificate_date": "2026-11-20", "issuing_office": "Bộ Khoa học và Công nghệ",
         })
     }
 

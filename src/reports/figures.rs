@@ -525,6 +525,8 @@ pub fn monthly(
         top_by_trials,
         top_by_conversions,
         by_month,
+        // Counted by `contracts` in the same snapshot (`app::reports::figures`).
+        registration: Default::default(),
     })
 }
 

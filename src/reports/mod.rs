@@ -99,6 +99,9 @@ pub fn measure_label(measure: &str, lang: &str) -> &'static str {
         "decided" => ("Đã quyết định", "Decided"),
         "conversion_rate" => ("Tỷ lệ chuyển giao", "Conversion rate"),
         "median_days" => ("Trung vị số ngày đến quyết định", "Median days to decision"),
+        "registered" => ("Đã đăng ký", "Registered"),
+        "registration_pending" => ("Chờ đăng ký, còn hạn", "Pending, within the deadline"),
+        "registration_overdue" => ("Quá hạn đăng ký", "Overdue for registration"),
         "p90_days" => (
             "Phân vị 90 số ngày đến quyết định",
             "90th percentile days to decision",
@@ -321,6 +324,23 @@ impl MonthlyReport {
                 })
                 .collect(),
         };
+        let r = &self.registration;
+        let registration = Table {
+            name: "registration",
+            title_vi: "Đăng ký hợp đồng chuyển giao công nghệ (cuối tháng)",
+            title_en: "Registration of transfer contracts (at month end)",
+            keys: vec!["measure", "count"],
+            headings_vi: vec!["Chỉ tiêu", "Số hợp đồng"],
+            headings_en: vec!["Measure", "Contracts"],
+            rows: [
+                ("registered", r.registered),
+                ("registration_pending", r.pending),
+                ("registration_overdue", r.overdue),
+            ]
+            .into_iter()
+            .map(|(name, n)| vec![Cell::Text(name.into()), Cell::Int(n)])
+            .collect(),
+        };
         vec![
             summary,
             decisions,
@@ -362,6 +382,7 @@ impl MonthlyReport {
                 &self.top_by_conversions,
             ),
             by_month,
+            registration,
         ]
     }
 }

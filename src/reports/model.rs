@@ -243,6 +243,9 @@ pub struct MonthlyReport {
     pub top_by_trials: Vec<Ranked>,
     pub top_by_conversions: Vec<Ranked>,
     pub by_month: Vec<MonthPoint>,
+    /// Conversion contracts to be registered, by where they stand on the month's last day
+    /// (today while the month is provisional): registered, pending, overdue.
+    pub registration: crate::contracts::model::RegistrationCounts,
 }
 
 /// The formats a report is answered in.

@@ -189,5 +189,10 @@ pub fn report() -> MonthlyReport {
                 conversions: 30 + 2 * i as i64,
             })
             .collect(),
+        registration: crate::contracts::model::RegistrationCounts {
+            registered: 14,
+            pending: 5,
+            overdue: 2,
+        },
     }
 }

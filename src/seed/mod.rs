@@ -325,6 +325,9 @@ fn terms_for(i: usize, valuation: i64) -> Terms {
                 licence_back: true,
             }),
         },
+        state_funded: false,
+        jurisdiction: None,
+        first_payment: None,
     }
 }
 
@@ -592,7 +595,7 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
             }
             match target {
                 Status::Converted => {
-                    let input = ActionInput { rounding: state.cfg.settlement.rounding, ..Default::default() };
+                    let input = ActionInput { rounding: state.cfg.settlement.rounding, registration: state.cfg.registration.clone(), ..Default::default() };
                     step(conn, at + Duration::days(5), Some(&sme), Action::Convert, input)?;
                 }
                 Status::Declined => {

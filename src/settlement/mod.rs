@@ -8,5 +8,6 @@ pub mod insurance;
 pub mod money;
 pub mod pricing;
 pub mod quote;
+pub mod registration;
 pub mod schedule;
 pub mod terms;

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::settlement::allocate::Rounding;
 use crate::settlement::money::{parse_rate, Currency};
 use crate::settlement::pricing::{discounted, distribute, Distributed, PriceError};
-use crate::settlement::schedule::{installments, ScheduleError};
+use crate::settlement::schedule::{installments, trigger_met, ScheduleError};
 use crate::settlement::terms::{Price, Terms};
 
 /// One payment of a quote.
@@ -49,6 +49,10 @@ pub struct Quote {
     pub total: String,
     pub total_minor: i64,
     pub royalty: Option<RoyaltyTerms>,
+    /// The day the payments' days count from (the conversion, or the first payment's trigger
+    /// when it is known); `None` while the trigger waits for the SME's first sales, when the
+    /// due days shown are counted from the conversion day until then.
+    pub payments_from: Option<NaiveDate>,
 }
 
 /// Why a quote cannot be made.
@@ -77,10 +81,32 @@ fn after(day: NaiveDate, days: u32) -> Result<NaiveDate, QuoteError> {
         .ok_or(QuoteError::DateOutOfRange)
 }
 
-/// The quote for converting on `convert_on` an agreement whose trial ends on `trial_end`.
+/// The quote for converting on `convert_on` an agreement whose trial ends on `trial_end`, the
+/// payments counted from the first payment's trigger (`Terms::first_payment`) when it is a day.
 pub fn quote(
     terms: &Terms,
     convert_on: NaiveDate,
+    trial_end: Option<NaiveDate>,
+    rounding: Rounding,
+) -> Result<Quote, QuoteError> {
+    let met = trigger_met(terms.first_payment.as_ref(), convert_on, None);
+    let mut q = quote_from(
+        terms,
+        convert_on,
+        met.unwrap_or(convert_on),
+        trial_end,
+        rounding,
+    )?;
+    q.payments_from = met;
+    Ok(q)
+}
+
+/// [`quote`] with the payments' days counted from `start` (the later of the trigger and the
+/// day the contract takes effect) instead of the conversion day.
+pub fn quote_from(
+    terms: &Terms,
+    convert_on: NaiveDate,
+    start: NaiveDate,
     trial_end: Option<NaiveDate>,
     rounding: Rounding,
 ) -> Result<Quote, QuoteError> {
@@ -106,7 +132,7 @@ pub fn quote(
             due_days,
         } => raw.push((
             "lump_sum",
-            after(convert_on, *due_days)?,
+            after(start, *due_days)?,
             price(amount(currency, a)?)?,
         )),
         Price::Installments {
@@ -119,7 +145,7 @@ pub fn quote(
                 price(amount(currency, total)?)?,
                 *count,
                 *interval_months,
-                after(convert_on, *first_due_days)?,
+                after(start, *first_due_days)?,
                 rounding,
             )?;
             raw.extend(
@@ -144,7 +170,7 @@ pub fn quote(
         } => {
             raw.push((
                 "entry_fee",
-                after(convert_on, *due_days)?,
+                after(start, *due_days)?,
                 price(amount(currency, entry_fee)?)?,
             ));
             royalty = Some(RoyaltyTerms {
@@ -193,6 +219,7 @@ pub fn quote(
         total: currency.format_amount(total_minor),
         total_minor,
         royalty,
+        payments_from: Some(start),
     })
 }
 
@@ -220,7 +247,38 @@ mod tests {
                 intermediary: "0.1".into(),
             }),
             improvements: None,
+            state_funded: false,
+            jurisdiction: None,
+            first_payment: None,
         }
+    }
+
+    /// The first payment's trigger moves every fixed line: six months after a conversion on
+    /// 20 May 2027 is 20 Nov 2027, and the installments keep their interval from there.
+    #[test]
+    fn a_trigger_moves_the_first_payment_and_those_after_it() {
+        let mut t = terms(
+            "VND",
+            Price::Installments {
+                total: "3000".into(),
+                count: 3,
+                interval_months: 1,
+                first_due_days: 10,
+            },
+        );
+        t.first_payment =
+            Some(crate::settlement::terms::Trigger::MonthsAfterConversion { months: 6 });
+        let q = quote(&t, day(2027, 5, 20), None, Rounding::HalfUp).unwrap();
+        let dues: Vec<NaiveDate> = q.lines.iter().map(|l| l.due).collect();
+        assert_eq!(
+            dues,
+            [day(2027, 11, 30), day(2027, 12, 30), day(2028, 1, 30)]
+        );
+        assert_eq!(q.payments_from, Some(day(2027, 11, 20)));
+        t.first_payment = Some(crate::settlement::terms::Trigger::FirstRevenue);
+        let q = quote(&t, day(2027, 5, 20), None, Rounding::HalfUp).unwrap();
+        assert_eq!(q.payments_from, None);
+        assert_eq!(q.lines[0].due, day(2027, 5, 30));
     }
 
     /// Worked by hand: the three examples of docs/SETTLEMENT.md.

@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::settlement::allocate::{allocate, AllocError, Rounding};
+use crate::settlement::terms::Trigger;
 
 /// One line of a schedule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -63,6 +64,81 @@ pub fn contract_year_of(start: NaiveDate, day: NaiveDate) -> Option<u32> {
         year += 1;
     }
     Some(year)
+}
+
+/// Whether the registration certificate governs when a contract takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// The contract takes effect when signed (no registration, or one that does not govern).
+    OnSigning,
+    /// It takes effect on the certificate, not entered yet.
+    AwaitingCertificate,
+    /// It took effect on the certificate of this day.
+    Certificate(NaiveDate),
+}
+
+/// What the payments still wait for before their days can be counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Waiting {
+    /// The registration certificate (the contract takes effect on it).
+    Registration,
+    /// The SME's first sales above zero (the first payment's trigger).
+    FirstRevenue,
+}
+
+/// The day the first payment's days count from, or what is still awaited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    From(NaiveDate),
+    /// Not known yet: the fixed lines are held until these are met.
+    Waiting(Vec<Waiting>),
+}
+
+/// The day a first-payment trigger is met for a contract converted on `converted_on`, or
+/// `None` while it waits for the first revenue (`first_revenue_on` not known yet). Without a
+/// trigger, the conversion day. A set day before the conversion is met on the conversion day.
+pub fn trigger_met(
+    trigger: Option<&Trigger>,
+    converted_on: NaiveDate,
+    first_revenue_on: Option<NaiveDate>,
+) -> Option<NaiveDate> {
+    match trigger {
+        None => Some(converted_on),
+        Some(Trigger::OnDate { date }) => Some((*date).max(converted_on)),
+        Some(Trigger::MonthsAfterConversion { months }) => add_months(converted_on, *months),
+        Some(Trigger::FirstRevenue) => first_revenue_on.map(|d| d.max(converted_on)),
+    }
+}
+
+/// The day the fixed payments (lump sum, entry fee, installments) count their days from: the
+/// later of the trigger's day and the day the contract takes effect. While either is
+/// unknown, what is awaited (both, when both are).
+pub fn payments_start(
+    trigger: Option<&Trigger>,
+    converted_on: NaiveDate,
+    first_revenue_on: Option<NaiveDate>,
+    effect: Effect,
+) -> Start {
+    let met = trigger_met(trigger, converted_on, first_revenue_on);
+    let effective = match effect {
+        Effect::OnSigning => Some(converted_on),
+        Effect::AwaitingCertificate => None,
+        Effect::Certificate(day) => Some(day.max(converted_on)),
+    };
+    match (met, effective) {
+        (Some(a), Some(b)) => Start::From(a.max(b)),
+        _ => {
+            let mut waiting = Vec::new();
+            if effective.is_none() {
+                waiting.push(Waiting::Registration);
+            }
+            if met.is_none() {
+                waiting.push(Waiting::FirstRevenue);
+            }
+            Start::Waiting(waiting)
+        }
+    }
 }
 
 /// The schedule for `total` minor units in `count` equal installments (up to one unit apart,
@@ -244,8 +320,97 @@ mod tests {
         );
     }
 
+    #[test]
+    fn triggers_and_the_effective_date_the_later_governs() {
+        let conv = d(2027, 3, 15);
+        let six = Trigger::MonthsAfterConversion { months: 6 };
+        let on = |day| Trigger::OnDate { date: day };
+        // Each kind of trigger alone.
+        assert_eq!(trigger_met(None, conv, None), Some(conv));
+        assert_eq!(trigger_met(Some(&six), conv, None), Some(d(2027, 9, 15)));
+        assert_eq!(
+            trigger_met(Some(&on(d(2027, 5, 1))), conv, None),
+            Some(d(2027, 5, 1))
+        );
+        assert_eq!(
+            trigger_met(Some(&on(d(2027, 1, 1))), conv, None),
+            Some(conv)
+        );
+        assert_eq!(trigger_met(Some(&Trigger::FirstRevenue), conv, None), None);
+        assert_eq!(
+            trigger_met(Some(&Trigger::FirstRevenue), conv, Some(d(2027, 7, 20))),
+            Some(d(2027, 7, 20))
+        );
+        // With registration: the later of the two, or what is still awaited.
+        let cert = Effect::Certificate(d(2027, 6, 1));
+        assert_eq!(
+            payments_start(Some(&six), conv, None, cert),
+            Start::From(d(2027, 9, 15))
+        );
+        assert_eq!(
+            payments_start(Some(&on(d(2027, 4, 1))), conv, None, cert),
+            Start::From(d(2027, 6, 1))
+        );
+        assert_eq!(
+            payments_start(None, conv, None, Effect::AwaitingCertificate),
+            Start::Waiting(vec![Waiting::Registration])
+        );
+        assert_eq!(
+            payments_start(
+                Some(&Trigger::FirstRevenue),
+                conv,
+                None,
+                Effect::AwaitingCertificate
+            ),
+            Start::Waiting(vec![Waiting::Registration, Waiting::FirstRevenue])
+        );
+        assert_eq!(
+            payments_start(
+                Some(&Trigger::FirstRevenue),
+                conv,
+                Some(d(2027, 5, 2)),
+                cert
+            ),
+            Start::From(d(2027, 6, 1))
+        );
+        assert_eq!(
+            payments_start(None, conv, None, Effect::OnSigning),
+            Start::From(conv)
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 10_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Payments never start before the conversion, the trigger or the certificate.
+        #[test]
+        fn payments_never_start_before_what_governs_them(
+            conv_days in 0u64..20_000,
+            cert_after in proptest::option::of(0u64..2_000),
+            months in 1u32..=60,
+            kind in 0u8..3,
+            date_shift in 0u64..4_000,
+        ) {
+            let conv = d(2000, 1, 1) + chrono::Days::new(conv_days);
+            let trigger = match kind {
+                0 => Trigger::MonthsAfterConversion { months },
+                1 => Trigger::OnDate { date: d(2000, 1, 1) + chrono::Days::new(date_shift * 5) },
+                _ => Trigger::FirstRevenue,
+            };
+            let revenue = conv + chrono::Days::new(date_shift);
+            let effect = match cert_after {
+                Some(n) => Effect::Certificate(conv + chrono::Days::new(n)),
+                None => Effect::OnSigning,
+            };
+            let Start::From(start) = payments_start(Some(&trigger), conv, Some(revenue), effect) else {
+                return Err(TestCaseError::fail("every condition is known"));
+            };
+            prop_assert!(start >= conv);
+            prop_assert!(start >= trigger_met(Some(&trigger), conv, Some(revenue)).unwrap());
+            if let Effect::Certificate(c) = effect {
+                prop_assert!(start >= c);
+            }
+        }
 
         /// Schedules sum to their totals, amounts differ by at most one unit, and due dates
         /// strictly increase, each `interval` months after the first (clamped).

@@ -2,6 +2,7 @@
 //! technology; an agreement snapshots the version in force when it is approved. Pure
 //! validation here; amounts stay decimal strings in the currency's major unit, rates exact.
 
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -224,6 +225,61 @@ pub struct Terms {
     /// Who owns what the SME improves in the technology during the trial.
     #[serde(default)]
     pub improvements: Option<Improvements>,
+    /// The technology results from research funded by the state budget (in Vietnam, its
+    /// transfer must then be registered: `rules::registration`).
+    #[serde(default)]
+    pub state_funded: bool,
+    /// Whose registration rules apply: `vn` or `cn`. None: taken from the currency (VND: vn,
+    /// CNY: cn; any other: no registration rule).
+    #[serde(default)]
+    pub jurisdiction: Option<String>,
+    /// When the first payment (the lump sum, the first installment or the entry fee) falls
+    /// due; none: its days after conversion, as the price says.
+    #[serde(default)]
+    pub first_payment: Option<Trigger>,
+}
+
+/// What starts the clock of the first payment: the price's `due_days` (or `first_due_days`)
+/// count from the day it is met instead of from the conversion day, and later installments
+/// keep their interval from the first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Trigger {
+    /// A calendar day (met on the conversion day if that is later).
+    OnDate { date: chrono::NaiveDate },
+    /// `months` calendar months after the conversion day (1 to 60).
+    MonthsAfterConversion { months: u32 },
+    /// The day the SME reports its first quarter with net sales above zero (only where the
+    /// SME reports sales: entry fee plus royalty).
+    FirstRevenue,
+}
+
+impl Trigger {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Trigger::OnDate { .. } => "on_date",
+            Trigger::MonthsAfterConversion { .. } => "months_after_conversion",
+            Trigger::FirstRevenue => "first_revenue",
+        }
+    }
+}
+
+/// The jurisdictions whose registration rules the platform knows.
+pub const JURISDICTIONS: [&str; 2] = ["vn", "cn"];
+
+impl Terms {
+    /// The jurisdiction whose rules apply: the one set, else the currency's (VND: Vietnam,
+    /// CNY: China), else none.
+    pub fn jurisdiction(&self) -> Option<&str> {
+        match self.jurisdiction.as_deref() {
+            Some(j) => Some(j),
+            None => match self.currency.as_str() {
+                "VND" => Some("vn"),
+                "CNY" => Some("cn"),
+                _ => None,
+            },
+        }
+    }
 }
 
 impl Terms {
@@ -331,6 +387,39 @@ impl Terms {
                 ));
             }
         }
+        if let Some(j) = &mut self.jurisdiction {
+            let lower = j.trim().to_ascii_lowercase();
+            if JURISDICTIONS.contains(&lower.as_str()) {
+                *j = lower;
+            } else {
+                e.push(FieldError::new("jurisdiction", "must be vn or cn"));
+            }
+        }
+        if let Some(trigger) = &self.first_payment {
+            match (&self.price, trigger) {
+                (Price::Royalty { .. }, _) => e.push(FieldError::new(
+                    "first_payment",
+                    "a royalty alone has no first payment to trigger",
+                )),
+                (Price::LumpSum { .. } | Price::Installments { .. }, Trigger::FirstRevenue) => e
+                    .push(FieldError::new(
+                        "first_payment.kind",
+                        "first_revenue needs sales reports, which only a royalty has: \
+                         use entry_fee_plus_royalty, on_date or months_after_conversion",
+                    )),
+                (_, Trigger::MonthsAfterConversion { months }) if !(1..=60).contains(months) => e
+                    .push(FieldError::new(
+                        "first_payment.months",
+                        "must be between 1 and 60",
+                    )),
+                (_, Trigger::OnDate { date }) if date.year() < 2000 || date.year() > 2100 => e
+                    .push(FieldError::new(
+                        "first_payment.date",
+                        "must be a day between 2000 and 2100",
+                    )),
+                _ => {}
+            }
+        }
         if errors.is_empty() {
             Ok(self)
         } else {
@@ -390,6 +479,9 @@ mod tests {
                 intermediary: "0.05".into(),
             }),
             improvements: None,
+            state_funded: false,
+            jurisdiction: None,
+            first_payment: None,
         }
     }
 
@@ -452,5 +544,61 @@ mod tests {
         });
         t.currency = "BTC".into();
         assert_eq!(t.validate().unwrap_err()[0].field, "currency");
+    }
+
+    #[test]
+    fn registration_and_trigger_fields_are_checked() {
+        let lump = || {
+            terms(Price::LumpSum {
+                amount: "1".into(),
+                due_days: 1,
+            })
+        };
+        let fields = |t: Terms| -> Vec<String> {
+            t.validate()
+                .unwrap_err()
+                .into_iter()
+                .map(|e| e.field)
+                .collect()
+        };
+        let mut t = lump();
+        t.jurisdiction = Some(" VN ".into());
+        t.first_payment = Some(Trigger::MonthsAfterConversion { months: 6 });
+        let ok = t.validate().unwrap();
+        assert_eq!(ok.jurisdiction.as_deref(), Some("vn"));
+        let mut t = lump();
+        t.jurisdiction = Some("fr".into());
+        t.first_payment = Some(Trigger::MonthsAfterConversion { months: 0 });
+        assert_eq!(fields(t), ["jurisdiction", "first_payment.months"]);
+        let mut t = lump();
+        t.first_payment = Some(Trigger::FirstRevenue);
+        assert_eq!(fields(t), ["first_payment.kind"]);
+        let mut t = terms(Price::Royalty {
+            rate: "0.05".into(),
+            min_per_year: None,
+        });
+        t.first_payment = Some(Trigger::OnDate {
+            date: chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        });
+        assert_eq!(fields(t), ["first_payment"]);
+        let mut t = terms(Price::EntryFeePlusRoyalty {
+            entry_fee: "10".into(),
+            due_days: 10,
+            rate: "0.05".into(),
+            min_per_year: None,
+        });
+        t.first_payment = Some(Trigger::FirstRevenue);
+        assert!(t.validate().is_ok());
+    }
+
+    #[test]
+    fn older_terms_without_the_new_fields_still_read() {
+        let json = r#"{"trial_days":90,"decision_days":30,"currency":"VND","price":{"model":"lump_sum","amount":"1000","due_days":30},"insurance_required":false}"#;
+        let t: Terms = serde_json::from_str(json).unwrap();
+        assert!(!t.state_funded);
+        assert_eq!(t.first_payment, None);
+        assert_eq!(t.jurisdiction(), Some("vn"));
+        let t: Terms = serde_json::from_str(&json.replace("VND", "USD")).unwrap();
+        assert_eq!(t.jurisdiction(), None);
     }
 }

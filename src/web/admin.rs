@@ -740,7 +740,7 @@ async fn outbox(
         status_code,
         "admin/outbox.html",
         context! {
-            rows, total, f, errors, statuses => STATUSES, kinds => crate::mail::model::KINDS, ..pages
+            rows, total, f, errors, statuses => STATUSES, kinds => crate::mail::model::KINDS.as_slice(), ..pages
         },
     )
 }
@@ -956,7 +956,7 @@ mod tests {
                 context! { rows, total => 31, errors => errors.clone(),
                 f => context! { status => "failed", kind => "invitation", to => "", from => "x",
                 until => "" }, statuses => super::STATUSES,
-                kinds => crate::mail::model::KINDS, ..pager.clone() },
+                kinds => crate::mail::model::KINDS.as_slice(), ..pager.clone() },
             );
             for (status, error) in [
                 ("failed", Some("550 <no>")),

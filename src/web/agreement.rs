@@ -746,6 +746,7 @@ async fn act(
     let input = match read_input(action, &form) {
         Ok(input) => ActionInput {
             rounding: state.cfg.settlement.rounding,
+            registration: state.cfg.registration.clone(),
             ..input
         },
         Err(errors) => return again(errors).await,

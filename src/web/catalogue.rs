@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::insurance::model::Product;
 use crate::settlement::money::{parse_rate, Currency};
 use crate::settlement::quote::Quote;
-use crate::settlement::terms::{ImprovementOwner, Improvements, Price, Terms};
+use crate::settlement::terms::{ImprovementOwner, Improvements, Price, Terms, Trigger};
 use crate::typeset::format;
 use crate::AppState;
 
@@ -364,6 +364,27 @@ fn terms_in_words(lang: &str, t: &Terms, words: Words<'_>) -> Vec<String> {
     } else {
         ("catalogue.terms.insurance_optional", vec![])
     });
+    match &t.first_payment {
+        Some(Trigger::OnDate { date }) => sentences.push((
+            "catalogue.terms.trigger_on_date",
+            vec![("date", format::date(lang, *date))],
+        )),
+        Some(Trigger::MonthsAfterConversion { months }) => sentences.push((
+            "catalogue.terms.trigger_months",
+            vec![("months", months.to_string())],
+        )),
+        Some(Trigger::FirstRevenue) => {
+            sentences.push(("catalogue.terms.trigger_first_revenue", vec![]))
+        }
+        None => {}
+    }
+    // Vietnam's rule: a state-funded result's transfer is registered and takes effect on the
+    // certificate; China's: registered for the VAT exemption.
+    match (t.jurisdiction(), t.state_funded) {
+        (Some("vn"), true) => sentences.push(("catalogue.terms.registration_vn", vec![])),
+        (Some("cn"), _) => sentences.push(("catalogue.terms.registration_cn", vec![])),
+        _ => {}
+    }
     sentences
         .into_iter()
         .map(|(key, args)| words(key, &args))
@@ -717,6 +738,9 @@ mod tests {
             late_payment_daily_rate: Some("0.0003".into()),
             distribution: None,
             improvements: None,
+            state_funded: false,
+            jurisdiction: None,
+            first_payment: None,
         }
     }
 
@@ -861,6 +885,47 @@ mod tests {
             assert!(
                 entry.contains(if lang == "vi" { "2,5%" } else { "2.5%" }),
                 "{entry}"
+            );
+            // The first payment's trigger and the registration, when the terms have them.
+            let mut t = terms(prices[0].clone(), false);
+            t.state_funded = true;
+            t.first_payment = Some(Trigger::MonthsAfterConversion { months: 6 });
+            let text = terms_in_words(lang, &t, &words).join(" ");
+            for key in [
+                "catalogue.terms.registration_vn",
+                "catalogue.terms.trigger_months",
+            ] {
+                let args = [("months", "6".to_string())];
+                assert!(text.contains(&words(key, &args)), "{key}: {text}");
+            }
+            for (trigger, key) in [
+                (
+                    Trigger::OnDate {
+                        date: chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
+                    },
+                    "catalogue.terms.trigger_on_date",
+                ),
+                (
+                    Trigger::FirstRevenue,
+                    "catalogue.terms.trigger_first_revenue",
+                ),
+            ] {
+                t.first_payment = Some(trigger);
+                let text = terms_in_words(lang, &t, &words).join(" ");
+                let head = words(
+                    key,
+                    &[(
+                        "date",
+                        format::date(lang, chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap()),
+                    )],
+                );
+                assert!(text.contains(&head), "{key}: {text}");
+            }
+            t.currency = "CNY".into();
+            let text = terms_in_words(lang, &t, &words).join(" ");
+            assert!(
+                text.contains(&words("catalogue.terms.registration_cn", &[])),
+                "{text}"
             );
             for kind in ["lump_sum", "entry_fee", "installment"] {
                 let key = format!("catalogue.quote.kind.{kind}");

@@ -225,8 +225,18 @@ fn institute(lang: &str, today: NaiveDate, b: InstituteBoard) -> Value {
             }
         })
         .collect();
+    let registrations: Vec<Value> = b
+        .registrations
+        .iter()
+        .map(|(r, left)| {
+            context! {
+                id => r.agreement_id.clone(), number => r.number.clone(),
+                deadline => date(lang, r.deadline), left => *left, late => -*left,
+            }
+        })
+        .collect();
     context! {
-        requested => b.requested, requests, ending, overdue, revenue,
+        requested => b.requested, requests, ending, overdue, revenue, registrations,
         ending_days => ENDING_DAYS, year => today.year(),
     }
 }
@@ -313,6 +323,14 @@ mod tests {
                     oldest_overdue: Some(day(2026, 2, 20)),
                 },
                 10,
+            )],
+            registrations: vec![(
+                crate::contracts::model::RegistrationOpen {
+                    agreement_id: "a3".into(),
+                    number: "UF-2026-000003".into(),
+                    deadline: day(2026, 4, 2),
+                },
+                -3,
             )],
             revenue: vec![Received {
                 currency: "VND".into(),
@@ -420,6 +438,7 @@ mod tests {
                 ending: Vec::new(),
                 overdue: Vec::new(),
                 revenue: Vec::new(),
+                registrations: Vec::new(),
             };
             let (name, ctx) = page(lang, home(Board::Institute(empty)), None);
             render(&pages, lang, "institute", name, ctx);

@@ -21,11 +21,12 @@ use crate::agreements::model::Agreement;
 use crate::app::contracts::Money;
 use crate::app::insurance::Cover;
 use crate::auth::session::Actor;
-use crate::contracts::model::{PaymentInput, SalesReportInput, Statement};
+use crate::contracts::model::{CertificateInput, PaymentInput, SalesReportInput, Statement};
 use crate::error::{AppError, FieldError};
 use crate::insurance::model::{ClaimInput, Policy, Product, Risk};
 use crate::rules::roles::Role;
 use crate::settlement::money::{parse_rate, Currency};
+use crate::settlement::schedule::Waiting;
 use crate::typeset::format;
 use crate::AppState;
 
@@ -58,6 +59,14 @@ fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/agreements/{id}/money", web::get().to(payments_page))
         .route("/agreements/{id}/payments", web::post().to(record_payment))
         .route("/agreements/{id}/sales", web::post().to(report_sales))
+        .route(
+            "/agreements/{id}/registration",
+            web::post().to(record_certificate),
+        )
+        .route(
+            "/agreements/{id}/registration/form-01.pdf",
+            web::get().to(form01),
+        )
         .route("/agreements/{id}/cover", web::get().to(cover_page))
         .route(
             "/agreements/{id}/cover/product",
@@ -153,7 +162,17 @@ async fn payments_page(
     id: web::Path<String>,
     SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    show_payments(&state, &visitor, actor, id.into_inner(), 200, None, None).await
+    show_payments(
+        &state,
+        &visitor,
+        actor,
+        id.into_inner(),
+        200,
+        None,
+        None,
+        None,
+    )
+    .await
 }
 
 /// One tab of agreement `id`: its view model loaded through app (`load`, off the async
@@ -183,6 +202,7 @@ where
 }
 
 /// The payments tab, with a form set again (`status` 422) or fresh (200).
+#[allow(clippy::too_many_arguments)]
 async fn show_payments(
     state: &web::Data<AppState>,
     visitor: &Visitor,
@@ -191,6 +211,7 @@ async fn show_payments(
     status: u16,
     payment: Again<PaymentForm>,
     sales: Again<SalesForm>,
+    certificate: Again<CertificateForm>,
 ) -> HttpResponse {
     let template = "money/payments.html";
     show_tab(
@@ -201,7 +222,14 @@ async fn show_payments(
         status,
         template,
         crate::app::contracts::money,
-        |actor, money| payments_context(state, visitor, actor, money, payment, sales),
+        |actor, money| {
+            let mut ctx = payments_context(state, visitor, actor, money, payment, sales);
+            if let Some(st) = &money.statement {
+                let box_ = registration_context(visitor, actor, &money.agreement, st, certificate);
+                ctx = minijinja::value::merge_maps([context! { registration => box_ }, ctx]);
+            }
+            ctx
+        },
     )
     .await
 }
@@ -278,6 +306,7 @@ fn payments_context(
                 paid => format::money(cur, l.paid_minor),
                 outstanding => format::money(cur, l.outstanding_minor),
                 overdue => l.overdue,
+                held => l.held,
                 settled => l.outstanding_minor == 0,
                 interest => if l.interest_minor > 0 { format::money(cur, l.interest_minor) } else { String::new() },
             }
@@ -353,8 +382,18 @@ fn payments_context(
         }
         _ => context! { shown => false, rows => Vec::<Value>::new(), total => "" },
     };
+    // What the held lines wait for, the most fundamental first (registration, then sales).
+    let waiting = st
+        .waiting_for
+        .first()
+        .map(|w| match w {
+            Waiting::Registration => "registration",
+            Waiting::FirstRevenue => "first_revenue",
+        })
+        .unwrap_or("");
     context! {
         agreement, tab => "money", converted => true, status => a.status.as_str(),
+        waiting,
         currency => cur.code,
         as_of => format::date(lang, st.as_of),
         converted_on => format::date(lang, st.converted_on),
@@ -467,7 +506,17 @@ async fn payment_again(
     form: PaymentForm,
     errors: BTreeMap<String, String>,
 ) -> HttpResponse {
-    show_payments(state, visitor, actor, id, 422, Some((form, errors)), None).await
+    show_payments(
+        state,
+        visitor,
+        actor,
+        id,
+        422,
+        Some((form, errors)),
+        None,
+        None,
+    )
+    .await
 }
 
 /// The payment form's messages for the fields app or the form found at fault.
@@ -531,7 +580,173 @@ async fn sales_again(
         &["period_start", "net_sales"],
         &[],
     );
-    show_payments(state, visitor, actor, id, 422, None, Some((form, errors))).await
+    show_payments(
+        state,
+        visitor,
+        actor,
+        id,
+        422,
+        None,
+        Some((form, errors)),
+        None,
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Registration
+
+/// What was typed in the certificate form.
+#[derive(Debug, Default, Deserialize)]
+struct CertificateForm {
+    #[serde(default)]
+    certificate_number: String,
+    #[serde(default)]
+    certificate_date: String,
+    #[serde(default)]
+    issuing_office: String,
+    #[serde(default)]
+    vat_exemption_ref: String,
+}
+
+const CERTIFICATE_FIELDS: [&str; 4] = [
+    "certificate_number",
+    "certificate_date",
+    "issuing_office",
+    "vat_exemption_ref",
+];
+
+/// The registration box: where the contract's registration stands, the days left, the
+/// application to download, and for the institute (or an admin) the certificate form.
+fn registration_context(
+    visitor: &Visitor,
+    actor: &Actor,
+    agreement: &Agreement,
+    st: &Statement,
+    certificate: Again<CertificateForm>,
+) -> Value {
+    let lang = visitor.lang;
+    let Some(r) = &st.registration else {
+        return context! { shown => false };
+    };
+    let day = |d: Option<NaiveDate>| d.map(|d| format::date(lang, d)).unwrap_or_default();
+    let open = r.required && r.certificate_date.is_none();
+    let (form, errors) = certificate.unwrap_or_default();
+    context! {
+        shown => true,
+        status => r.status.as_str(),
+        jurisdiction => r.jurisdiction.clone().unwrap_or_default(),
+        required => r.required,
+        reason => r.reason.clone(),
+        signed_on => format::date(lang, r.signed_on),
+        deadline => day(r.deadline),
+        days_left => r.days_left,
+        takes_effect => r.takes_effect_on_certificate,
+        certificate_number => r.certificate_number.clone().unwrap_or_default(),
+        certificate_date => day(r.certificate_date),
+        issuing_office => r.issuing_office.clone().unwrap_or_default(),
+        vat_exemption_ref => r.vat_exemption_ref.clone().unwrap_or_default(),
+        form01 => r.required && r.jurisdiction.as_deref() == Some("vn"),
+        can_enter => open && crate::app::contract_registration::may_register(actor, agreement),
+        form => context! {
+            certificate_number => form.certificate_number, certificate_date => form.certificate_date,
+            issuing_office => form.issuing_office, vat_exemption_ref => form.vat_exemption_ref,
+        },
+        errors => every_field(&CERTIFICATE_FIELDS, errors),
+    }
+}
+
+async fn record_certificate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
+    let Some(form) = frame::form::<CertificateForm>(&req, &body) else {
+        return visitor.error(&state, 403, "error.forbidden", context! {});
+    };
+    let id = id.into_inner();
+    let back = format!("/agreements/{id}/money");
+    let Ok(certificate_date) = NaiveDate::parse_from_str(form.certificate_date.trim(), "%Y-%m-%d")
+    else {
+        let errors = vec![FieldError::new("certificate_date", "not a date")];
+        return certificate_again(&state, &visitor, actor, id, form, &errors).await;
+    };
+    let input = CertificateInput {
+        certificate_number: form.certificate_number.clone(),
+        certificate_date,
+        issuing_office: form.issuing_office.clone(),
+        vat_exemption_ref: Some(form.vat_exemption_ref.clone()),
+    };
+    let (who, at) = (actor.clone(), id.clone());
+    let done = blocking(&state, move |st| {
+        crate::app::contract_registration::record_certificate(st, &who, &at, &input)
+    })
+    .await;
+    match done {
+        Ok(_) => see_other(&format!("{back}#registration")),
+        Err(AppError::Validation(errors)) => {
+            certificate_again(&state, &visitor, actor, id, form, &errors).await
+        }
+        Err(e) => visitor.failure(&state, e, &back),
+    }
+}
+
+/// Form 01, pre-filled, as a download.
+async fn form01(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let back = format!("/agreements/{id}/money");
+    let at = id.clone();
+    match blocking(&state, move |st| {
+        crate::app::contract_registration::form01(st, &actor, &at)
+    })
+    .await
+    {
+        Ok((number, doc)) => HttpResponse::Ok()
+            .content_type("application/pdf")
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-cache"))
+            .insert_header((
+                actix_web::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{number}-form-01.pdf\""),
+            ))
+            .body(doc.pdf),
+        Err(e) => visitor.failure(&state, e, &back),
+    }
+}
+
+/// The payments tab with the certificate form set again (422).
+async fn certificate_again(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    actor: Actor,
+    id: String,
+    form: CertificateForm,
+    errors: &[FieldError],
+) -> HttpResponse {
+    let errors = messages(
+        visitor,
+        state,
+        errors,
+        "money.registration.error",
+        &CERTIFICATE_FIELDS,
+        &[],
+    );
+    show_payments(
+        state,
+        visitor,
+        actor,
+        id,
+        422,
+        None,
+        None,
+        Some((form, errors)),
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -878,7 +1093,7 @@ mod tests {
                 .map(|(i, kind)| {
                     context! { number => i + 1, kind => *kind, due => "31/05/2026",
                     amount => "US$3,000.00", paid => "US$0.00", outstanding => "US$3,000.00",
-                    overdue => i % 2 == 0, settled => i == 1, interest => "US$1.00" }
+                    overdue => i % 2 == 0, settled => i == 1, interest => "US$1.00", held => i == 3 }
                 })
                 .collect();
             let totals = context! { amount => "US$12,000.00", paid => "US$0.00",
@@ -894,6 +1109,17 @@ mod tests {
                         frame.clone(),
                         context! {
                             agreement => agreement.clone(), tab => "money", converted => true,
+                            waiting => "registration",
+                            registration => context! {
+                                shown => true, status => "pending", jurisdiction => "cn", required => true,
+                                reason => "always", signed_on => "20/03/2026", deadline => "18/06/2026",
+                                days_left => 5, takes_effect => true, certificate_number => "",
+                                certificate_date => "", issuing_office => "", vat_exemption_ref => "",
+                                form01 => true, can_enter => true,
+                                form => context! { certificate_number => "<GCN>", certificate_date => "",
+                                    issuing_office => "", vat_exemption_ref => "" },
+                                errors => errors(&CERTIFICATE_FIELDS, "certificate_date"),
+                            },
                             status => "converted", currency => "USD", as_of => "20/03/2026",
                             converted_on => "20/03/2026", lines, totals,
                             payments => vec![context! { date => "20/03/2026", amount => "US$1.00", reference => "<CK-1>" }],

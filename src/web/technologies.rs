@@ -23,7 +23,9 @@ use crate::error::{AppError, FieldError};
 use crate::rules::roles::Role;
 use crate::settlement::money::{Currency, MoneyText, CURRENCIES};
 use crate::settlement::quote::{quote, Quote};
-use crate::settlement::terms::{Distribution, ImprovementOwner, Improvements, Price, Terms};
+use crate::settlement::terms::{
+    Distribution, ImprovementOwner, Improvements, Price, Terms, Trigger,
+};
 use crate::technologies::model::{
     Localized, Technology, TechnologyInput, TermsVersion, IP_TYPES, STATUSES,
 };
@@ -504,12 +506,20 @@ struct TermsForm {
     improvements_owner: String,
     /// `yes` when the box is ticked.
     improvements_licence_back: String,
+    /// `yes` when the box is ticked.
+    state_funded: String,
+    /// `vn`, `cn`, or empty (from the currency).
+    jurisdiction: String,
+    /// Empty (days after conversion), `on_date`, `months_after_conversion` or `first_revenue`.
+    first_payment: String,
+    first_payment_date: String,
+    first_payment_months: String,
 }
 
 /// Who may own improvements, in the order the form offers them (`none`: the terms say nothing).
 const IMPROVEMENT_OWNERS: [&str; 4] = ["none", "sme", "institute", "joint"];
 
-const TERMS_FIELDS: [&str; 23] = [
+const TERMS_FIELDS: [&str; 28] = [
     "trial_days",
     "decision_days",
     "currency",
@@ -533,6 +543,11 @@ const TERMS_FIELDS: [&str; 23] = [
     "distribution",
     "improvements_owner",
     "improvements_licence_back",
+    "state_funded",
+    "jurisdiction",
+    "first_payment",
+    "first_payment_date",
+    "first_payment_months",
 ];
 
 /// A fraction written as a percentage for a form (`0.035` → `3.5`, `3,5` in Vietnamese).
@@ -597,8 +612,22 @@ impl TermsForm {
                 ""
             }
             .into(),
+            state_funded: if t.state_funded { "yes" } else { "" }.into(),
+            jurisdiction: t.jurisdiction.clone().unwrap_or_default(),
+            first_payment: t
+                .first_payment
+                .as_ref()
+                .map(|f| f.kind().to_string())
+                .unwrap_or_default(),
             ..TermsForm::default()
         };
+        match &t.first_payment {
+            Some(Trigger::OnDate { date }) => form.first_payment_date = date.to_string(),
+            Some(Trigger::MonthsAfterConversion { months }) => {
+                form.first_payment_months = months.to_string()
+            }
+            _ => {}
+        }
         if let Some(d) = &t.distribution {
             form.share_institute = percent_input(lang, &d.institute);
             form.share_inventors = percent_input(lang, &d.inventors);
@@ -680,6 +709,12 @@ impl TermsForm {
             &mut days,
             "fee_due_days",
             &self.fee_due_days,
+        );
+        let trigger_months = days_if(
+            self.first_payment == "months_after_conversion",
+            &mut days,
+            "first_payment_months",
+            &self.first_payment_months,
         );
         let mut amount = |name: &'static str, text: &str, required: bool| -> Option<String> {
             match text.trim() {
@@ -777,6 +812,34 @@ impl TermsForm {
                 }
             },
         };
+        let first_payment = match self.first_payment.as_str() {
+            "" => None,
+            "on_date" => match self.first_payment_date.trim() {
+                "" => {
+                    faults.push(("first_payment_date", "technologies.error.required"));
+                    None
+                }
+                d => match d.parse() {
+                    Ok(date) => Some(Trigger::OnDate { date }),
+                    Err(_) => {
+                        faults.push(("first_payment_date", "technologies.error.date"));
+                        None
+                    }
+                },
+            },
+            "months_after_conversion" => Some(Trigger::MonthsAfterConversion {
+                months: trigger_months,
+            }),
+            "first_revenue" => Some(Trigger::FirstRevenue),
+            _ => {
+                faults.push(("first_payment", "technologies.error.choose"));
+                None
+            }
+        };
+        let jurisdiction = match self.jurisdiction.as_str() {
+            "" => None,
+            j => Some(j.to_string()),
+        };
         if !faults.is_empty() {
             return Err(faults);
         }
@@ -798,6 +861,9 @@ impl TermsForm {
             late_payment_daily_rate: late,
             distribution,
             improvements,
+            state_funded: self.state_funded == "yes",
+            jurisdiction,
+            first_payment,
         })
     }
 }
@@ -833,6 +899,7 @@ fn terms_field(model: &str, path: &str) -> String {
         "distribution.institute" => "share_institute",
         "distribution.inventors" => "share_inventors",
         "distribution.intermediary" => "share_intermediary",
+        "first_payment.kind" => "first_payment",
         other => return other.replace('.', "_"),
     }
     .to_string()
@@ -1409,6 +1476,11 @@ mod tests {
             "early_conversion_discount",
             "late_payment_daily_rate",
             "distribution",
+            "jurisdiction",
+            "first_payment",
+            "first_payment.kind",
+            "first_payment.months",
+            "first_payment.date",
         ] {
             assert!(
                 TERMS_FIELDS.contains(&terms_field("lump_sum", path).as_str()),
@@ -1441,6 +1513,9 @@ mod tests {
                 owner: ImprovementOwner::Joint,
                 licence_back: true,
             }),
+            state_funded: true,
+            jurisdiction: Some("vn".into()),
+            first_payment: Some(Trigger::FirstRevenue),
         };
         for lang in ["vi", "en"] {
             let mut form = TermsForm::of(lang, Some(&terms), "VND");

@@ -20,6 +20,10 @@ mod mail;
 mod pdf_reader;
 #[path = "../support/qr_reader.rs"]
 mod qr_reader;
+mod registration_contracts;
+mod registration_form01;
+mod registration_triggers;
+mod registration_web;
 mod reports;
 mod scheduler;
 mod screening_disclosure;

@@ -113,6 +113,9 @@ fn converted() -> Facts {
                 owner: ImprovementOwner::Sme,
                 licence_back: true,
             }),
+            state_funded: false,
+            jurisdiction: None,
+            first_payment: None,
         },
         approved_at: Some(utc(2027, 1, 5, 9, 0)),
         insurance: Some(Cover {

@@ -85,6 +85,12 @@ pub(super) fn write_contracts(
             Some(trial_end),
             rounding,
             tax.as_ref(),
+            // Synthetic history pays on the conversion's own schedule: no registration holds it.
+            &crate::settlement::registration::decide(
+                &terms_of[p.tech],
+                &crate::settlement::registration::Rules::default(),
+                converted_on,
+            ),
         )?;
         counts.contracts += 1;
         let mut lines: Vec<(i32, NaiveDate, i64)> = q
