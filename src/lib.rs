@@ -24,6 +24,7 @@ pub mod openapi;
 pub mod reports;
 pub mod rules;
 pub mod scheduler;
+pub mod search;
 pub mod seed;
 pub mod settlement;
 pub mod technologies;

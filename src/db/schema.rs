@@ -492,3 +492,12 @@ diesel::table! {
     }
 }
 diesel::allow_tables_to_appear_in_same_query!(invitations, users);
+
+diesel::table! {
+    search_docs (id) {
+        id -> BigInt,
+        kind -> Text,
+        doc_id -> Text,
+        body -> Text,
+    }
+}
