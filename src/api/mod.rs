@@ -7,6 +7,7 @@ pub mod agreements;
 pub mod audit;
 pub mod auth;
 pub mod contracts;
+pub mod demands;
 pub mod documents;
 pub mod insurance;
 pub mod mail;

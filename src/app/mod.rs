@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod contracts;
 pub mod dashboard;
+pub mod demands;
 pub mod documents;
 pub mod insurance;
 pub mod jobs;

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::db::schema::outbox;
 
 /// The kinds of message, each with a template per locale.
-pub const KINDS: [&str; 31] = [
+pub const KINDS: [&str; 32] = [
     "requested",
     "approved",
     "rejected",
@@ -41,6 +41,7 @@ pub const KINDS: [&str; 31] = [
     "registration_waiting",
     "invitation",
     "password_reset_admin",
+    "demand_proposal",
 ];
 
 /// The states of an outbox message.

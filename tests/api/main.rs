@@ -14,6 +14,7 @@ mod insurance;
 mod json_shape;
 mod lifecycle;
 mod mail;
+mod market_demands;
 mod market_search;
 #[path = "../support/pdf_reader.rs"]
 mod pdf_reader;

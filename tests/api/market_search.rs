@@ -78,18 +78,28 @@ async fn vietnamese_without_accents_and_chinese_words_are_found_best_first() {
 
     // Without accents, with them, in capitals, with đ typed as d: the same words.
     for q in ["rom ra", "rơm rạ", "ROM RA", "Rom   ra"] {
-        assert_eq!(found(&app, sme, q).await, [dryer.clone(), press.clone()], "{q}");
+        assert_eq!(
+            found(&app, sme, q).await,
+            [dryer.clone(), press.clone()],
+            "{q}"
+        );
     }
     assert_eq!(found(&app, sme, "may say").await, [dryer.clone()]);
     assert_eq!(found(&app, sme, "tiet kiem dien").await, [press.clone()]);
-    assert_eq!(found(&app, sme, "dong thap may say").await, Vec::<String>::new());
+    assert_eq!(
+        found(&app, sme, "dong thap may say").await,
+        Vec::<String>::new()
+    );
     // Chinese has no spaces: its words are found inside the sentence, and a pair of
     // characters that is not in it finds nothing.
     for q in ["太阳能", "干燥", "稻草", "太阳能 干燥机"] {
         assert_eq!(found(&app, sme, q).await, [dryer.clone()], "{q}");
     }
     assert_eq!(found(&app, sme, "阳干").await, Vec::<String>::new());
-    assert_eq!(found(&app, sme, "太阳能 mùn cưa").await, Vec::<String>::new());
+    assert_eq!(
+        found(&app, sme, "太阳能 mùn cưa").await,
+        Vec::<String>::new()
+    );
     // Filters and pages apply to the ranked matches.
     let (_, body) = app
         .get(sme, "/api/v1/technologies?q=rom%20ra&per_page=1&page=2")
@@ -135,11 +145,23 @@ async fn an_edit_is_found_by_its_new_words_and_a_failed_change_leaves_the_index_
 
     // A stale edit and an invalid one change nothing, in the table or the index.
     let (s, _) = app
-        .send_matching(Method::PUT, inst, &path, 1, input("Lò sấy tiêu", "Tiêu.", "Pepper."))
+        .send_matching(
+            Method::PUT,
+            inst,
+            &path,
+            1,
+            input("Lò sấy tiêu", "Tiêu.", "Pepper."),
+        )
         .await;
     assert_eq!(s, 412);
     let (s, body) = app
-        .send_matching(Method::PUT, inst, &path, 2, input("", "Hồ tiêu đen.", "Pepper."))
+        .send_matching(
+            Method::PUT,
+            inst,
+            &path,
+            2,
+            input("", "Hồ tiêu đen.", "Pepper."),
+        )
         .await;
     assert_eq!(s, 422);
     assert_field_error(&body, "title.vi");
@@ -179,7 +201,9 @@ async fn an_edit_is_found_by_its_new_words_and_a_failed_change_leaves_the_index_
         )?;
         assert!(search::indexed(conn, Kind::Technology, &t.id)?);
         made = t.id;
-        Err(usefirst::error::AppError::Conflict("a later step failed".into()))
+        Err(usefirst::error::AppError::Conflict(
+            "a later step failed".into(),
+        ))
     });
     assert!(failed.is_err());
     assert!(!made.is_empty());
