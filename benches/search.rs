@@ -5,6 +5,7 @@
 //! - two-word searches as a person types them: Vietnamese without accents ("may say") and a
 //!   pair of Chinese words ("太阳能 干燥机"), each the catalogue's whole query (matches ranked,
 //!   kept where the visibility allows, the first page of 20 read);
+//! - the index alone (every match, ranked), to tell it from the rest of the query;
 //! - the reference: the plain indexed lookup of one technology by id, in the same run.
 //!
 //! Backend from `BENCH_DATABASE_URL` (a PostgreSQL URL) or a fresh SQLite file otherwise.
@@ -21,6 +22,7 @@ use usefirst::audit::Who;
 use usefirst::config::DatabaseConfig;
 use usefirst::db::Db;
 use usefirst::rules::roles::OrgKind;
+use usefirst::search::{self, Kind};
 use usefirst::technologies::{self, Narrow, Search, Visible};
 
 const VI_QUERIES: [&str; 8] = [
@@ -131,7 +133,13 @@ fn main() -> anyhow::Result<()> {
     let mut vi = Vec::new();
     let mut zh = Vec::new();
     let mut lookups = Vec::new();
+    let mut index_only = Vec::new();
     for round in 0..ROUNDS {
+        for q in VI_QUERIES.iter().chain(ZH_QUERIES.iter()) {
+            let t = Instant::now();
+            std::hint::black_box(search::find(&mut conn, Kind::Technology, q)?);
+            index_only.push(t.elapsed());
+        }
         for q in VI_QUERIES {
             let t = Instant::now();
             std::hint::black_box(search(&mut conn, q)?);
@@ -154,6 +162,11 @@ fn main() -> anyhow::Result<()> {
     report("two-word search, Vietnamese without accents", "VI", vi);
     report("two-word search, Chinese pair", "ZH", zh);
     let search_p50 = report("two-word search, all", "SEARCH", both);
+    report(
+        "of which the index alone (all matches, ranked)",
+        "INDEX",
+        index_only,
+    );
     let lookup_p50 = report(
         "reference: technology by id (primary key)",
         "LOOKUP",

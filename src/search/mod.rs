@@ -229,7 +229,7 @@ pub fn find(conn: &mut DbConn, kind: Kind, query: &str) -> QueryResult<Vec<Hit>>
     let found: Vec<Found> = match conn {
         DbConn::Sqlite(c) => diesel::sql_query(
             "SELECT d.doc_id AS doc_id, -bm25(search_fts) AS score \
-             FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid \
+             FROM search_fts CROSS JOIN search_docs d ON d.id = search_fts.rowid \
              WHERE search_fts MATCH ? AND d.kind = ? ORDER BY score DESC, d.doc_id",
         )
         .bind::<Text, _>(fts5_query(&wanted))

@@ -403,15 +403,22 @@ pub fn search_narrowed(
             .load(conn)?,
         // Words: the index's matches, best first, kept where the filters allow.
         Some(words) => {
+            // The matches' filtered columns are read by primary key and the filters applied
+            // here: asked in SQL, SQLite would rather walk the status index through every
+            // listed technology than look up the matches.
             let hits = search::find(conn, Kind::Technology, words)?;
             let mut allowed = std::collections::HashSet::new();
             for chunk in hits.chunks(HITS_CHUNK) {
                 let chunk: Vec<&str> = chunk.iter().map(|h| h.id.as_str()).collect();
-                let kept: Vec<String> = filtered()
+                let rows: Vec<Filtered> = technologies::table
                     .filter(technologies::id.eq_any(chunk))
-                    .select(technologies::id)
+                    .select(Filtered::as_select())
                     .load(conn)?;
-                allowed.extend(kept);
+                allowed.extend(
+                    rows.into_iter()
+                        .filter(|r| r.kept(visible, search, narrow))
+                        .map(|r| r.id),
+                );
             }
             hits.into_iter()
                 .filter(|h| allowed.contains(&h.id))
@@ -449,6 +456,39 @@ pub fn search_narrowed(
         .load(conn)?;
     rows.sort_by_key(|r| page.iter().position(|id| *id == r.id));
     Ok((rows, kept.len() as i64))
+}
+
+/// The columns [`search_narrowed`]'s filters read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = technologies)]
+struct Filtered {
+    id: String,
+    institute_id: String,
+    field: String,
+    ip_type: String,
+    status: String,
+}
+
+impl Filtered {
+    /// Whether the filters of [`search_narrowed`] keep this technology: the same conditions
+    /// as its SQL, on one row.
+    fn kept(&self, visible: Visible<'_>, search: &Search, narrow: &Narrow) -> bool {
+        let seen = match visible {
+            Visible::All => true,
+            Visible::ListedOrOwn(org) => self.status == "listed" || self.institute_id == org,
+            Visible::Listed => self.status == "listed",
+        };
+        let is =
+            |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w == value);
+        seen && is(&search.field, &self.field)
+            && is(&search.status, &self.status)
+            && is(&search.institute_id, &self.institute_id)
+            && is(&narrow.ip_type, &self.ip_type)
+            && narrow
+                .institute_ids
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&self.institute_id))
+    }
 }
 
 /// How many of the index's matches one query checks against the filters (well under either
