@@ -5,10 +5,11 @@
 //! 1. **core**: `settlement`, `rules` — pure: no I/O, no database, no web;
 //! 2. **foundation**: `config`, `db`, `templating`, `typeset`, `auth`, `audit` — settings,
 //!    storage plumbing, text templates and PDF typesetting, who is calling, the hash-chained
-//!    log every change appends to;
+//!    log every change appends to, and `search`, the index of words every part that owns
+//!    searchable things writes in the same transaction;
 //! 3. **domain parts**: `accounts`, `technologies`, `agreements`, `contracts`, `insurance`,
-//!    `documents`, `reports`, `mail`, `jobs` — each owns its tables; from a sibling it may take only the
-//!    values of its `model` module, never its storage;
+//!    `documents`, `reports`, `mail`, `jobs`, `demands` — each owns its tables; from a sibling
+//!    it may take only the values of its `model` module, never its storage;
 //! 4. **app**: one function per user action — the transaction, the parts in order, the mail;
 //!    it queries no table itself;
 //! 5. **edges**: `api` (JSON), `scheduler` (jobs), `cli`, `openapi`, `http`,
@@ -47,6 +48,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("typeset", Layer::Foundation),
     ("auth", Layer::Foundation),
     ("audit", Layer::Foundation),
+    ("search", Layer::Foundation),
     ("accounts", Layer::Domain),
     ("technologies", Layer::Domain),
     ("agreements", Layer::Domain),
@@ -56,6 +58,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("reports", Layer::Domain),
     ("mail", Layer::Domain),
     ("jobs", Layer::Domain),
+    ("demands", Layer::Domain),
     ("app", Layer::App),
     ("api", Layer::Edge),
     ("scheduler", Layer::Edge),
@@ -122,6 +125,10 @@ const TABLES: &[(&str, &str)] = &[
     ("registrations", "accounts"),
     ("invitations", "accounts"),
     ("idempotency_keys", "db"),
+    ("search_docs", "search"),
+    ("demands", "demands"),
+    ("demand_invitees", "demands"),
+    ("demand_proposals", "demands"),
 ];
 
 /// Reads of another part's table that remain, each (reader, table, why). They are reads

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod contracts;
 pub mod db;
+pub mod demands;
 pub mod documents;
 pub mod error;
 pub mod http;
@@ -24,6 +25,7 @@ pub mod openapi;
 pub mod reports;
 pub mod rules;
 pub mod scheduler;
+pub mod search;
 pub mod seed;
 pub mod settlement;
 pub mod technologies;
@@ -194,6 +196,15 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
                 .service(api::screening::show)
                 .service(api::screening::queue)
                 .service(api::disclosure::prices)
+                .service(api::demands::matches)
+                .service(api::demands::list)
+                .service(api::demands::get)
+                .service(api::demands::create)
+                .service(api::demands::update)
+                .service(api::demands::close)
+                .service(api::demands::proposals)
+                .service(api::demands::propose)
+                .service(api::demands::request_trial)
                 .service(api::accounts::create_organisation)
                 .service(api::accounts::list_organisations)
                 .service(api::accounts::get_organisation)

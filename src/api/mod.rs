@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod contract_registration;
 pub mod contracts;
+pub mod demands;
 pub mod disclosure;
 pub mod documents;
 pub mod insurance;

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod contract_registration;
 pub mod contracts;
 pub mod dashboard;
+pub mod demands;
 pub mod disclosure;
 pub mod documents;
 pub mod insurance;

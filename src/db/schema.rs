@@ -552,3 +552,59 @@ diesel::table! {
 diesel::joinable!(contract_registrations -> conversion_contracts (agreement_id));
 diesel::allow_tables_to_appear_in_same_query!(contract_registrations, conversion_contracts);
 diesel::allow_tables_to_appear_in_same_query!(contract_registrations, agreements);
+
+diesel::table! {
+    search_docs (id) {
+        id -> BigInt,
+        kind -> Text,
+        doc_id -> Text,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    demands (id) {
+        id -> Text,
+        sme_id -> Text,
+        title -> Text,
+        description -> Text,
+        sector -> Text,
+        province -> Text,
+        currency -> Text,
+        budget_min_minor -> BigInt,
+        budget_max_minor -> BigInt,
+        wanted_by -> Date,
+        visibility -> Text,
+        status -> Text,
+        closed_reason -> Nullable<Text>,
+        agreement_id -> Nullable<Text>,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    demand_invitees (demand_id, institute_id) {
+        demand_id -> Text,
+        institute_id -> Text,
+    }
+}
+
+diesel::table! {
+    demand_proposals (id) {
+        id -> Text,
+        demand_id -> Text,
+        institute_id -> Text,
+        technology_id -> Text,
+        message -> Text,
+        status -> Text,
+        agreement_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+diesel::joinable!(demand_invitees -> demands (demand_id));
+diesel::joinable!(demand_proposals -> demands (demand_id));
+diesel::allow_tables_to_appear_in_same_query!(demands, demand_invitees, demand_proposals);

@@ -226,6 +226,25 @@ pub fn enqueue_to(
     write_message(conn, now, kind, None, &to, &mut ctx, None)
 }
 
+/// Writes one message of `kind` to every active user of organisation `org`, each in their
+/// language: `ctx` gives the template's variables for a locale. Inside the caller's
+/// transaction; returns how many were written.
+pub fn enqueue_organisation(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    kind: &str,
+    org: &str,
+    ctx: &dyn Fn(&str) -> serde_json::Value,
+) -> Result<usize, AppError> {
+    let orgs = [org.to_string()];
+    let recipients = recipients(conn, Audience::Organisations(&orgs))?;
+    for to in &recipients {
+        let mut vars = ctx(&to.locale);
+        write_message(conn, now, kind, None, to, &mut vars, None)?;
+    }
+    Ok(recipients.len())
+}
+
 /// Writes one message of `kind` to every active platform administrator, inside the caller's
 /// transaction. Returns how many were written.
 pub fn enqueue_admins(
@@ -305,7 +324,7 @@ mod tests {
     use super::*;
 
     fn context() -> serde_json::Value {
-        serde_json::json!({
+        let mut ctx = serde_json::json!({
             "recipient": "Nguyễn Văn An", "number": "UF-2026-000001", "technology": "Máy sấy nông sản",
             "sme": "Công ty TNHH Hòa Bình", "institute": "Viện Cơ điện", "status": "signed",
             "trial_start": "2026-03-10", "trial_end": "2026-06-07", "decision_deadline": "2026-07-07",
@@ -318,9 +337,18 @@ mod tests {
             "link": "https://uf.example.vn/x", "organisation": "Công ty Hòa Bình Xanh",
             "minutes": 60, "hours": 72, "registration_no": "1801234567", "province": "Cần Thơ",
             "name": "Trần Thị Mai", "email": "mai@saymekong.vn",
+        });
+        // In two parts: one literal this long passes the macro's recursion limit.
+        let more = serde_json::json!({
             "deadline": "2026-12-01", "takes_effect": true, "certificate_number": "123/ĐK-BKHCN",
             "certificate_date": "2026-11-20", "issuing_office": "Bộ Khoa học và Công nghệ",
-        })
+            "demand": "Máy sấy rơm rạ", "message": "Máy đã chạy ở ba hợp tác xã.",
+        });
+        let serde_json::Value::Object(more) = more else {
+            unreachable!("an object literal")
+        };
+        ctx.as_object_mut().expect("an object literal").extend(more);
+        ctx
     }
 
     #[test]
@@ -335,7 +363,9 @@ mod tests {
                 let expect = match kind {
                     "audit_broken" => "42",
                     "monthly_report" => "2026-10",
-                    "password_reset" | "password_reset_admin" => "https://uf.example.vn/x",
+                    "password_reset" | "password_reset_admin" | "demand_proposal" => {
+                        "https://uf.example.vn/x"
+                    }
                     "invitation" => "Công ty Hòa Bình Xanh",
                     k if k.starts_with("registration_") => "Công ty Hòa Bình Xanh",
                     _ => "UF-2026-000001",

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::db::schema::outbox;
 
 /// The kinds of message, each with a template per locale.
-pub const KINDS: [&str; 33] = [
+pub const KINDS: [&str; 34] = [
     "requested",
     "approved",
     "rejected",
@@ -43,6 +43,7 @@ pub const KINDS: [&str; 33] = [
     "password_reset_admin",
     "reminder_registration",
     "contract_registered",
+    "demand_proposal",
 ];
 
 /// The states of an outbox message.

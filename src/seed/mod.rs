@@ -642,4 +642,6 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
 }
 
 mod synthetic;
-pub use synthetic::{synthetic, SyntheticOptions, SyntheticSummary, DEFAULT_SEED};
+pub use synthetic::{
+    sample_technology, synthetic, SyntheticOptions, SyntheticSummary, DEFAULT_SEED,
+};

@@ -7,13 +7,13 @@ pub mod screening;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use unicode_normalization::UnicodeNormalization;
 
 use crate::audit::{self, Who};
 use crate::db::schema::{conversion_terms, technologies};
 use crate::db::DbConn;
 use crate::error::required_text;
 use crate::error::{AppError, FieldError};
+use crate::search::{self, Kind};
 use crate::settlement::money::Currency;
 use crate::settlement::terms::Terms;
 
@@ -85,20 +85,9 @@ fn check(input: &TechnologyInput) -> Result<Checked, AppError> {
     })
 }
 
-/// Lower-case text without diacritics, so "ca phe" finds "Cà phê".
-pub fn fold(text: &str) -> String {
-    text.nfd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .map(|c| match c {
-            'đ' | 'Đ' => 'd',
-            c => c,
-        })
-        .collect::<String>()
-        .to_lowercase()
-}
-
+/// The folded text kept on the row since before the search index; searches read the index.
 fn search_text(c: &Checked) -> String {
-    fold(
+    crate::search::fold(
         &[
             &c.title.vi,
             &c.title.en,
@@ -109,6 +98,23 @@ fn search_text(c: &Checked) -> String {
         ]
         .map(|s| s.as_str())
         .join("\n"),
+    )
+}
+
+/// Writes a technology's words to the search index (inside the caller's transaction).
+fn index(conn: &mut DbConn, id: &str, c: &Checked) -> QueryResult<()> {
+    search::put(
+        conn,
+        Kind::Technology,
+        id,
+        &[
+            &c.title.vi,
+            &c.title.en,
+            &c.summary.vi,
+            &c.summary.en,
+            &c.field,
+            &c.ip_reference,
+        ],
     )
 }
 
@@ -142,6 +148,7 @@ pub fn create(
             technologies::updated_at.eq(now.naive_utc()),
         ))
         .execute(conn)?;
+    index(conn, &id, &c)?;
     audit::append(
         conn,
         now,
@@ -198,6 +205,7 @@ pub fn update(
             current: now_version,
         });
     }
+    index(conn, &current.id, &c)?;
     audit::append(
         conn,
         now,
@@ -328,8 +336,8 @@ pub fn terms_history(
     rows.into_iter().map(terms_from_row).collect()
 }
 
-/// A page of the technologies `visible` and `search` find, most recently changed first, and
-/// how many there are.
+/// A page of the technologies `visible` and `search` find, and how many there are: with words,
+/// the best matches first (the search index's ranking); without, most recently changed first.
 pub fn search(
     conn: &mut DbConn,
     visible: Visible<'_>,
@@ -369,19 +377,6 @@ pub fn search_narrowed(
 ) -> Result<(Vec<TechnologyRow>, i64), AppError> {
     let filtered = || {
         let mut query = visible_to(visible);
-        if let Some(text) = &search.q {
-            for word in fold(text).split_whitespace().take(8) {
-                let escaped = word
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                query = query.filter(
-                    technologies::search_text
-                        .like(format!("%{escaped}%"))
-                        .escape('\\'),
-                );
-            }
-        }
         if let Some(f) = &search.field {
             query = query.filter(technologies::field.eq(f.clone()));
         }
@@ -399,13 +394,39 @@ pub fn search_narrowed(
         }
         query
     };
-    let order = (technologies::updated_at.desc(), technologies::id.asc());
-    // One pass over the matches gives both the count and the page: the words are matched
-    // once, not once to count and again to page.
-    let ids: Vec<String> = filtered()
-        .order(order)
-        .select(technologies::id)
-        .load(conn)?;
+    let words = search.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let ids: Vec<String> = match words {
+        // No words: most recently changed first. One pass over the matches gives both the
+        // count and the page.
+        None => filtered()
+            .order((technologies::updated_at.desc(), technologies::id.asc()))
+            .select(technologies::id)
+            .load(conn)?,
+        // Words: the index's matches, best first, kept where the filters allow.
+        Some(words) => {
+            // The matches' filtered columns are read by primary key and the filters applied
+            // here: asked in SQL, SQLite would rather walk the status index through every
+            // listed technology than look up the matches.
+            let hits = search::find(conn, Kind::Technology, words)?;
+            let mut allowed = std::collections::HashSet::new();
+            for chunk in hits.chunks(HITS_CHUNK) {
+                let chunk: Vec<&str> = chunk.iter().map(|h| h.id.as_str()).collect();
+                let rows: Vec<Filtered> = technologies::table
+                    .filter(technologies::id.eq_any(chunk))
+                    .select(Filtered::as_select())
+                    .load(conn)?;
+                allowed.extend(
+                    rows.into_iter()
+                        .filter(|r| r.kept(visible, search, narrow))
+                        .map(|r| r.id),
+                );
+            }
+            hits.into_iter()
+                .filter(|h| allowed.contains(&h.id))
+                .map(|h| h.id)
+                .collect()
+        }
+    };
     let kept: Vec<&String> = match narrow.trial_days {
         None => ids.iter().collect(),
         Some((shortest, longest)) => {
@@ -437,6 +458,43 @@ pub fn search_narrowed(
     rows.sort_by_key(|r| page.iter().position(|id| *id == r.id));
     Ok((rows, kept.len() as i64))
 }
+
+/// The columns [`search_narrowed`]'s filters read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = technologies)]
+struct Filtered {
+    id: String,
+    institute_id: String,
+    field: String,
+    ip_type: String,
+    status: String,
+}
+
+impl Filtered {
+    /// Whether the filters of [`search_narrowed`] keep this technology: the same conditions
+    /// as its SQL, on one row.
+    fn kept(&self, visible: Visible<'_>, search: &Search, narrow: &Narrow) -> bool {
+        let seen = match visible {
+            Visible::All => true,
+            Visible::ListedOrOwn(org) => self.status == "listed" || self.institute_id == org,
+            Visible::Listed => self.status == "listed",
+        };
+        let is =
+            |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w == value);
+        seen && is(&search.field, &self.field)
+            && is(&search.status, &self.status)
+            && is(&search.institute_id, &self.institute_id)
+            && is(&narrow.ip_type, &self.ip_type)
+            && narrow
+                .institute_ids
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&self.institute_id))
+    }
+}
+
+/// How many of the index's matches one query checks against the filters (well under either
+/// backend's bound values).
+const HITS_CHUNK: usize = 5_000;
 
 /// How many technologies' terms one query reads (well under either backend's bound values).
 const TERMS_CHUNK: usize = 500;

@@ -86,7 +86,7 @@ fn known(state: &AppState, lang: &str, key: &str) -> Option<String> {
 
 /// A field (sector) in the page language: the catalogue's word for the known ones, the
 /// institute's own word for the rest.
-fn sector(state: &AppState, lang: &str, field: &str) -> String {
+pub(super) fn sector(state: &AppState, lang: &str, field: &str) -> String {
     known(state, lang, &format!("catalogue.field.{field}")).unwrap_or_else(|| field.to_string())
 }
 
@@ -96,7 +96,7 @@ fn ip_kind(state: &AppState, lang: &str, ip_type: &str) -> String {
 }
 
 /// A stored amount (major units of `currency`) as the pages write money.
-fn money(currency: &str, amount: &str) -> String {
+pub(super) fn money(currency: &str, amount: &str) -> String {
     Currency::parse(currency)
         .and_then(|c| {
             c.parse_amount(amount)

@@ -18,6 +18,7 @@ mod audit;
 mod catalogue;
 pub mod chart;
 mod dashboard;
+mod demands;
 pub mod frame;
 pub mod i18n;
 mod insurer;
@@ -59,6 +60,7 @@ const GROUPS: &[Group] = &[
     insurer::GROUP,
     verify::GROUP,
     screening::GROUP,
+    demands::GROUP,
 ];
 
 const STYLESHEET: &str = include_str!("../../static/web/app.css");

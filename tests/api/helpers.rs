@@ -195,6 +195,46 @@ impl TestApp {
     }
 
     /// A request with a JSON body and `If-Match: "version"`.
+    /// Lists technology `id` as the platform does, through screening: its institute (`owner`)
+    /// submits it at its current version and the world's admin lists it with every checklist
+    /// item met. Returns the technology's version once listed.
+    pub async fn list_through_screening(&self, w: &World, owner: &User, id: &str) -> i64 {
+        let (s, tech) = self
+            .get(&owner.token, &format!("/api/v1/technologies/{id}"))
+            .await;
+        assert_eq!(s, 200, "{tech}");
+        let path = format!("/api/v1/technologies/{id}/screening");
+        let version = tech["version"].as_i64().unwrap();
+        let (s, record) = self
+            .send_matching(
+                reqwest::Method::POST,
+                &owner.token,
+                &path,
+                version,
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "{record}");
+        let met = json!({"ok": true});
+        let decision = json!({
+            "outcome": "list", "trl": 6, "notes": "",
+            "checklist": {"rights_clear": met, "inventors_agree": met, "valuation_basis": met},
+        });
+        let version = record["version"].as_i64().unwrap();
+        let (s, record) = self
+            .send_matching(
+                reqwest::Method::POST,
+                &w.admin.token,
+                &format!("{path}/decision"),
+                version,
+                decision,
+            )
+            .await;
+        assert_eq!(s, 200, "{record}");
+        assert_eq!(record["status"], "listed", "{record}");
+        record["version"].as_i64().unwrap()
+    }
+
     pub async fn send_matching(
         &self,
         method: reqwest::Method,

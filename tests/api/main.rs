@@ -16,6 +16,9 @@ mod insurance;
 mod json_shape;
 mod lifecycle;
 mod mail;
+mod market_demands;
+mod market_pages;
+mod market_search;
 #[path = "../support/pdf_reader.rs"]
 mod pdf_reader;
 #[path = "../support/qr_reader.rs"]

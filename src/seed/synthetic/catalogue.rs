@@ -622,3 +622,54 @@ pub(super) fn demo_bases(state: &AppState) -> anyhow::Result<(Vec<Terms>, bool)>
         admins > 0,
     ))
 }
+
+/// Per field, a Chinese name of one of its technologies: what a Chinese partner institute
+/// writes beside the Vietnamese (the search bench looks for these).
+const TITLES_ZH: [&str; 10] = [
+    "太阳能干燥机",
+    "果汁高压杀菌技术",
+    "畜牧废水处理系统",
+    "机器视觉缺陷检测",
+    "农场沼气系统",
+    "椰壳纤维复合材料",
+    "水产饲料益生菌",
+    "产品溯源管理软件",
+    "纤维增强轻质混凝土",
+    "快速检测试剂盒",
+];
+
+/// The `k`-th technology of a synthetic catalogue: a title of the run's vocabulary with a
+/// variant and a maker's name, in Vietnamese and English, every fifth with a Chinese name in
+/// its summary, listed. The same `k` and `rng` state give the same technology.
+pub fn sample_technology(k: usize, rng: &mut StdRng) -> TechnologyInput {
+    let field_cum = cumulative(FIELDS.iter().map(|f| f64::from(f.1)));
+    let field = pick_weighted(&field_cum, rng);
+    let (vi, en) = TITLES[field][rng.gen_range(0..4)];
+    let (vv, ve) = VARIANTS[rng.gen_range(0..VARIANTS.len())];
+    let brand = BRANDS[rng.gen_range(0..BRANDS.len())];
+    let zh = if k % 5 == 0 {
+        format!(" {}", TITLES_ZH[field])
+    } else {
+        String::new()
+    };
+    TechnologyInput {
+        title: Localized {
+            vi: format!("{vi}{vv} {brand}"),
+            en: format!("{en}{ve} {brand}"),
+        },
+        summary: Localized {
+            vi: format!(
+                "{vi}{vv}: đã thử nghiệm ở quy mô pilot, phù hợp doanh nghiệp nhỏ và vừa.{zh}"
+            ),
+            en: format!("{en}{ve}: proven at pilot scale, suited to small and medium enterprises."),
+        },
+        field: FIELDS[field].0.into(),
+        ip_type: "patent".into(),
+        ip_reference: format!("SYN-B-{:06}", k + 1),
+        valuation: MoneyText {
+            amount: format!("{}", 100_000_000 * (1 + k % 20)),
+            currency: "VND".into(),
+        },
+        status: Some("listed".into()),
+    }
+}

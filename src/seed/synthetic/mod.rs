@@ -20,6 +20,7 @@ mod random;
 mod reminding;
 
 use batch::{write_batch, Batch};
+pub use catalogue::sample_technology;
 use catalogue::{add_catalogue, demo_bases};
 use history::{Fate, Plan, ProductRef, SmeRef, TechRef, World, GROWTH_PER_YEAR, HOURS, PATHS};
 use insuring::PolicyPlan;

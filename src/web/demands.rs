@@ -1,0 +1,655 @@
+//! The demand hall's pages: an SME's "My needs" (list, post and edit form, a need's page with
+//! the proposals and "request a trial from this"), an institute's "Needs for you" (the open
+//! needs its technologies match, with the reasons) and its proposal form, and the supervisors'
+//! list of every need.
+
+use std::collections::BTreeMap;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{Duration, NaiveDate};
+use minijinja::Value;
+use serde::Deserialize;
+
+use super::catalogue::{money, sector};
+use super::frame::{self, blocking, field_errors, see_other, SignedIn, Visitor};
+use crate::app::demands::{self as app, DemandMatch, FromProposal};
+use crate::demands::model::{Budget, Demand, DemandInput, Filter, ProposalInput};
+use crate::error::AppError;
+use crate::rules::roles::Role;
+use crate::typeset::format;
+use crate::AppState;
+
+/// The fields the need form offers (the catalogue's words name them).
+const SECTORS: [&str; 10] = [
+    "agriculture",
+    "food_processing",
+    "environment",
+    "manufacturing",
+    "energy",
+    "materials",
+    "biotechnology",
+    "software",
+    "construction",
+    "healthcare",
+];
+
+/// Needs on one page of a list.
+const PER_PAGE: i64 = 50;
+
+pub const GROUP: super::Group = super::Group {
+    templates: &[
+        (
+            "demands/list.html",
+            include_str!("templates/demands/list.html"),
+        ),
+        (
+            "demands/form.html",
+            include_str!("templates/demands/form.html"),
+        ),
+        (
+            "demands/show.html",
+            include_str!("templates/demands/show.html"),
+        ),
+        (
+            "demands/request.html",
+            include_str!("templates/demands/request.html"),
+        ),
+    ],
+    words: (
+        "demands",
+        include_str!("i18n/demands.vi.toml"),
+        include_str!("i18n/demands.en.toml"),
+    ),
+    css: "",
+    routes,
+};
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/demands", web::get().to(list))
+        .route("/demands/new", web::get().to(new_form))
+        .route("/demands/new", web::post().to(create))
+        .route("/demands/{id}", web::get().to(show))
+        .route("/demands/{id}/edit", web::get().to(edit_form))
+        .route("/demands/{id}/edit", web::post().to(edit))
+        .route("/demands/{id}/close", web::post().to(close))
+        .route("/demands/{id}/propose", web::post().to(propose))
+        .route(
+            "/demands/{id}/proposals/{proposal}/request",
+            web::get().to(request_form),
+        )
+        .route(
+            "/demands/{id}/proposals/{proposal}/request",
+            web::post().to(request),
+        );
+}
+
+/// A need as the pages show it.
+fn shown(state: &AppState, lang: &str, d: &Demand) -> Value {
+    minijinja::context! {
+        id => d.id.clone(),
+        title => d.title.clone(),
+        description => d.description.clone(),
+        sector => sector(state, lang, &d.sector),
+        province => d.province.clone(),
+        budget => format!("{} – {}", money(&d.budget.currency, &d.budget.min),
+            money(&d.budget.currency, &d.budget.max)),
+        wanted_by => format::date(lang, d.wanted_by),
+        visibility => d.visibility.clone(),
+        status => d.status.clone(),
+        closed_reason => d.closed_reason.clone().unwrap_or_default(),
+        agreement_id => d.agreement_id.clone().unwrap_or_default(),
+        version => d.version,
+    }
+}
+
+/// One match as "Needs for you" shows it: the need, and each technology with its reasons.
+fn matched(state: &AppState, lang: &str, m: &DemandMatch) -> Value {
+    let techs: Vec<Value> = m
+        .matches
+        .iter()
+        .map(|t| {
+            minijinja::context! {
+                id => t.technology_id.clone(),
+                title => if lang == "vi" { t.title.vi.clone() } else { t.title.en.clone() },
+                price => money(&t.price.currency, &t.price.amount),
+                same_sector => t.reasons.same_sector,
+                same_province => t.reasons.same_province,
+                words => t.reasons.shared_words.join(", "),
+                fit => serde_json::to_value(t.reasons.price_fit).ok()
+                    .and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                weight => t.weight,
+                proposed => t.proposed,
+            }
+        })
+        .collect();
+    minijinja::context! { demand => shown(state, lang, &m.demand), techs }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+/// `/demands`: an SME's own needs, an institute's matches, every need for the supervisors.
+async fn list(
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
+    let lang = visitor.lang;
+    let q = q.into_inner();
+    let words = q.q.clone().unwrap_or_default();
+    match actor.role {
+        Role::Insurer => visitor.failure(&state, AppError::NotFound, ""),
+        Role::Institute => {
+            let found = blocking(&state, move |st| app::matches(st, &actor)).await;
+            match found {
+                Ok(found) => {
+                    let rows: Vec<Value> = found.iter().map(|m| matched(&state, lang, m)).collect();
+                    visitor.page(&state, 200, "demands/list.html",
+                        minijinja::context! { matches => rows, mine => false, rows => Vec::<Value>::new(), q => "", total => 0 })
+                }
+                Err(e) => visitor.failure(&state, e, ""),
+            }
+        }
+        _ => {
+            let mine = actor.role == Role::Sme;
+            let page = q.page.unwrap_or(1).max(1);
+            let filter = Filter {
+                q: Some(words.clone()).filter(|w| !w.trim().is_empty()),
+                ..Filter::default()
+            };
+            let found = blocking(&state, move |st| {
+                app::list(st, &actor, &filter, PER_PAGE, (page - 1) * PER_PAGE)
+            })
+            .await;
+            match found {
+                Ok((demands, total)) => {
+                    let rows: Vec<Value> = demands.iter().map(|d| shown(&state, lang, d)).collect();
+                    visitor.page(&state, 200, "demands/list.html",
+                        minijinja::context! { rows, total, mine, q => words, matches => Vec::<Value>::new() })
+                }
+                Err(e) => visitor.failure(&state, e, ""),
+            }
+        }
+    }
+}
+
+/// What the need form posts.
+#[derive(Debug, Default, Clone, Deserialize)]
+struct NeedForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    sector: String,
+    #[serde(default)]
+    province: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    min: String,
+    #[serde(default)]
+    max: String,
+    #[serde(default)]
+    wanted_by: String,
+    #[serde(default)]
+    visibility: String,
+    /// Invited institutes' ids, separated by commas or spaces.
+    #[serde(default)]
+    invited: String,
+    #[serde(default)]
+    version: i64,
+}
+
+impl NeedForm {
+    fn of(d: &Demand) -> NeedForm {
+        NeedForm {
+            title: d.title.clone(),
+            description: d.description.clone(),
+            sector: d.sector.clone(),
+            province: d.province.clone(),
+            currency: d.budget.currency.clone(),
+            min: d.budget.min.clone(),
+            max: d.budget.max.clone(),
+            wanted_by: d.wanted_by.to_string(),
+            visibility: d.visibility.clone(),
+            invited: d.invited_institute_ids.join(", "),
+            version: d.version,
+        }
+    }
+
+    fn input(&self) -> DemandInput {
+        DemandInput {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            sector: self.sector.clone(),
+            province: self.province.clone(),
+            budget: Budget {
+                currency: self.currency.clone(),
+                min: self.min.clone(),
+                max: self.max.clone(),
+            },
+            wanted_by: self.wanted_by.clone(),
+            visibility: Some(self.visibility.clone()),
+            invited_institute_ids: self
+                .invited
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+}
+
+/// The need form (new when `id` is empty), with what was typed and the errors beside it.
+fn form_page(
+    state: &AppState,
+    visitor: &Visitor,
+    status: u16,
+    id: &str,
+    form: &NeedForm,
+    errors: BTreeMap<String, String>,
+) -> HttpResponse {
+    let sectors: Vec<(&str, String)> = SECTORS
+        .iter()
+        .map(|s| (*s, sector(state, visitor.lang, s)))
+        .collect();
+    let ctx = minijinja::context! {
+        id, sectors, errors,
+        f => minijinja::context! {
+            title => form.title.clone(), description => form.description.clone(),
+            sector => form.sector.clone(), province => form.province.clone(),
+            currency => if form.currency.is_empty() { "VND".to_string() } else { form.currency.clone() },
+            min => form.min.clone(), max => form.max.clone(), wanted_by => form.wanted_by.clone(),
+            visibility => if form.visibility.is_empty() { "public".to_string() } else { form.visibility.clone() },
+            invited => form.invited.clone(), version => form.version,
+        },
+    };
+    visitor.page(state, status, "demands/form.html", ctx)
+}
+
+async fn new_form(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn) -> HttpResponse {
+    if actor.role != Role::Sme {
+        return visitor.failure(&state, AppError::NotFound, "");
+    }
+    form_page(
+        &state,
+        &visitor,
+        200,
+        "",
+        &NeedForm::default(),
+        BTreeMap::new(),
+    )
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
+    let Some(form) = frame::form::<NeedForm>(&req, &body) else {
+        return visitor.error(&state, 403, "error.forbidden", minijinja::context! {});
+    };
+    let input = form.input();
+    match blocking(&state, move |st| app::create(st, &actor, &input)).await {
+        Ok(d) => see_other(&format!("/demands/{}", d.id)),
+        Err(AppError::Validation(errors)) => {
+            form_page(&state, &visitor, 422, "", &form, field_errors(&errors))
+        }
+        Err(e) => visitor.failure(&state, e, "/demands"),
+    }
+}
+
+async fn edit_form(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let found = blocking(&state, move |st| app::page(st, &actor, &id)).await;
+    match found {
+        Ok(p) if p.own && p.demand.status == "open" => form_page(
+            &state,
+            &visitor,
+            200,
+            &p.demand.id,
+            &NeedForm::of(&p.demand),
+            BTreeMap::new(),
+        ),
+        Ok(p) => visitor.failure(
+            &state,
+            AppError::NotFound,
+            &format!("/demands/{}", p.demand.id),
+        ),
+        Err(e) => visitor.failure(&state, e, "/demands"),
+    }
+}
+
+async fn edit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
+    let Some(form) = frame::form::<NeedForm>(&req, &body) else {
+        return visitor.error(&state, 403, "error.forbidden", minijinja::context! {});
+    };
+    let id = id.into_inner();
+    let (input, version, at) = (form.input(), form.version, id.clone());
+    match blocking(&state, move |st| {
+        app::update(st, &actor, &at, version, &input)
+    })
+    .await
+    {
+        Ok(d) => see_other(&format!("/demands/{}", d.id)),
+        Err(AppError::Validation(errors)) => {
+            form_page(&state, &visitor, 422, &id, &form, field_errors(&errors))
+        }
+        Err(e) => visitor.failure(&state, e, &format!("/demands/{id}")),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CloseForm {
+    #[serde(default)]
+    version: i64,
+}
+
+async fn close(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
+    let Some(form) = frame::form::<CloseForm>(&req, &body) else {
+        return visitor.error(&state, 403, "error.forbidden", minijinja::context! {});
+    };
+    let id = id.into_inner();
+    let at = id.clone();
+    match blocking(&state, move |st| app::close(st, &actor, &at, form.version)).await {
+        Ok(_) => see_other(&format!("/demands/{id}")),
+        Err(e) => visitor.failure(&state, e, &format!("/demands/{id}")),
+    }
+}
+
+/// A need's page: the need; for its SME the proposals, each with "request a trial from
+/// this"; for an institute its own proposals and the form to propose one of its technologies.
+async fn show(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
+    show_page(
+        &state,
+        &visitor,
+        actor,
+        id.into_inner(),
+        200,
+        ProposalForm::default(),
+        BTreeMap::new(),
+    )
+    .await
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+struct ProposalForm {
+    #[serde(default)]
+    technology_id: String,
+    #[serde(default)]
+    message: String,
+}
+
+async fn show_page(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    actor: crate::auth::session::Actor,
+    id: String,
+    status: u16,
+    form: ProposalForm,
+    errors: BTreeMap<String, String>,
+) -> HttpResponse {
+    let lang = visitor.lang;
+    let found = blocking(state, move |st| {
+        let page = app::page(st, &actor, &id)?;
+        let own = if actor.role == Role::Institute {
+            crate::app::technologies::own(st, &actor)?.0
+        } else {
+            Vec::new()
+        };
+        Ok((page, own))
+    })
+    .await;
+    let (page, own) = match found {
+        Ok(found) => found,
+        Err(e) => return visitor.failure(state, e, "/demands"),
+    };
+    let proposals: Vec<Value> = page
+        .proposals
+        .iter()
+        .map(|p| {
+            let (title, price) = p
+                .technology
+                .as_ref()
+                .map(|t| {
+                    (
+                        if lang == "vi" { t.title.vi.clone() } else { t.title.en.clone() },
+                        money(&t.valuation.currency, &t.valuation.amount),
+                    )
+                })
+                .unwrap_or_default();
+            minijinja::context! {
+                id => p.proposal.id.clone(), technology_id => p.proposal.technology_id.clone(),
+                title, price, institute => p.institute.clone(), message => p.proposal.message.clone(),
+                status => p.proposal.status.clone(),
+                agreement_id => p.proposal.agreement_id.clone().unwrap_or_default(),
+                at => format::date(lang, p.proposal.created_at.date()),
+            }
+        })
+        .collect();
+    let offered: Vec<(String, String)> = own
+        .iter()
+        .filter(|o| o.technology.status == "listed")
+        .map(|o| {
+            let t = &o.technology;
+            (
+                t.id.clone(),
+                if lang == "vi" {
+                    t.title.vi.clone()
+                } else {
+                    t.title.en.clone()
+                },
+            )
+        })
+        .collect();
+    let ctx = minijinja::context! {
+        d => shown(state, lang, &page.demand),
+        own => page.own,
+        invited => page.invited.join(", "),
+        proposals,
+        offered,
+        may_propose => visitor.user.as_ref().is_some_and(|u| u.role == Role::Institute)
+            && page.demand.status == "open",
+        form => minijinja::context! { technology_id => form.technology_id, message => form.message },
+        errors,
+    };
+    visitor.page(state, status, "demands/show.html", ctx)
+}
+
+async fn propose(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
+    let Some(form) = frame::form::<ProposalForm>(&req, &body) else {
+        return visitor.error(&state, 403, "error.forbidden", minijinja::context! {});
+    };
+    let id = id.into_inner();
+    let (input, at, who) = (
+        ProposalInput {
+            technology_id: form.technology_id.clone(),
+            message: form.message.clone(),
+        },
+        id.clone(),
+        actor.clone(),
+    );
+    match blocking(&state, move |st| app::propose(st, &who, &at, &input)).await {
+        Ok(_) => see_other(&format!("/demands/{id}")),
+        Err(AppError::Validation(errors)) => {
+            show_page(
+                &state,
+                &visitor,
+                actor,
+                id,
+                422,
+                form,
+                field_errors(&errors),
+            )
+            .await
+        }
+        Err(e) => visitor.failure(&state, e, &format!("/demands/{id}")),
+    }
+}
+
+/// What the trial request from a proposal posts.
+#[derive(Debug, Default, Clone, Deserialize)]
+struct RequestForm {
+    #[serde(default)]
+    place_of_use: String,
+    #[serde(default)]
+    requested_start: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// The request form for a proposal of the SME's need, with the proposal named.
+async fn request_page(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    actor: crate::auth::session::Actor,
+    ids: (String, String),
+    status: u16,
+    form: Option<RequestForm>,
+    errors: BTreeMap<String, String>,
+) -> HttpResponse {
+    let (id, proposal) = ids;
+    let at = id.clone();
+    let found = blocking(state, move |st| app::page(st, &actor, &at)).await;
+    let page = match found {
+        Ok(p) if p.own => p,
+        Ok(_) => return visitor.failure(state, AppError::NotFound, ""),
+        Err(e) => return visitor.failure(state, e, "/demands"),
+    };
+    let Some(p) = page.proposals.iter().find(|p| p.proposal.id == proposal) else {
+        return visitor.failure(state, AppError::NotFound, &format!("/demands/{id}"));
+    };
+    if page.demand.status != "open" {
+        let detail = visitor.words(state, "demands.request.closed", &[]);
+        return visitor.failure(state, AppError::Conflict(detail), &format!("/demands/{id}"));
+    }
+    let title = p
+        .technology
+        .as_ref()
+        .map(|t| {
+            if visitor.lang == "vi" {
+                t.title.vi.clone()
+            } else {
+                t.title.en.clone()
+            }
+        })
+        .unwrap_or_default();
+    // Pre-filled from the need: where it is wanted, a start two weeks on, and a note naming it.
+    let form = form.unwrap_or_else(|| RequestForm {
+        place_of_use: page.demand.province.clone(),
+        requested_start: (state.clock.today(state.tz) + Duration::days(14)).to_string(),
+        message: visitor.words(
+            state,
+            "demands.request.prefill",
+            &[("need", page.demand.title.clone())],
+        ),
+    });
+    let ctx = minijinja::context! {
+        id, proposal, title, institute => p.institute.clone(), need => page.demand.title.clone(),
+        f => minijinja::context! { place_of_use => form.place_of_use, requested_start => form.requested_start, message => form.message },
+        errors,
+    };
+    visitor.page(state, status, "demands/request.html", ctx)
+}
+
+async fn request_form(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
+    request_page(
+        &state,
+        &visitor,
+        actor,
+        path.into_inner(),
+        200,
+        None,
+        BTreeMap::new(),
+    )
+    .await
+}
+
+async fn request(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    SignedIn(visitor, actor): SignedIn,
+) -> HttpResponse {
+    let Some(form) = frame::form::<RequestForm>(&req, &body) else {
+        return visitor.error(&state, 403, "error.forbidden", minijinja::context! {});
+    };
+    let ids = path.into_inner();
+    let mut errors = BTreeMap::new();
+    let place = form.place_of_use.trim().to_string();
+    if place.is_empty() || place.chars().count() > 500 {
+        errors.insert(
+            "place_of_use".to_string(),
+            visitor.words(&state, "demands.request.place_missing", &[]),
+        );
+    }
+    let start = NaiveDate::parse_from_str(form.requested_start.trim(), "%Y-%m-%d");
+    if start.is_err() {
+        errors.insert(
+            "requested_start".to_string(),
+            visitor.words(&state, "demands.request.start_missing", &[]),
+        );
+    }
+    let (Ok(start), true) = (start, errors.is_empty()) else {
+        return request_page(&state, &visitor, actor, ids, 422, Some(form), errors).await;
+    };
+    let req = FromProposal {
+        place_of_use: place,
+        message: form.message.trim().to_string(),
+        requested_start: start,
+    };
+    let (id, proposal) = ids.clone();
+    let who = actor.clone();
+    match blocking(&state, move |st| {
+        app::request_trial(st, &who, &id, &proposal, &req)
+    })
+    .await
+    {
+        Ok(agreement) => see_other(&format!("/agreements/{}", agreement.id)),
+        Err(AppError::Validation(found)) if found.iter().all(|e| e.field == "requested_start") => {
+            let mut errors = BTreeMap::new();
+            errors.insert(
+                "requested_start".to_string(),
+                visitor.words(&state, "demands.request.start_past", &[]),
+            );
+            request_page(&state, &visitor, actor, ids, 422, Some(form), errors).await
+        }
+        Err(e) => visitor.failure(&state, e, &format!("/demands/{}", ids.0)),
+    }
+}

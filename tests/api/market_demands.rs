@@ -1,0 +1,515 @@
+//! Demands through the API: an SME posts a need, institutes see it matched to their
+//! technologies with the reasons, one proposes, the SME is mailed and requests the trial
+//! from the proposal in one step, which closes the need. Bad input, stale versions, who may
+//! see what, and search in Vietnamese without accents and in Chinese.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+fn need(title: &str) -> Value {
+    json!({
+        "title": title,
+        "description": "Hợp tác xã cần máy sấy rơm rạ và nông sản sau thu hoạch, công suất 2 tấn/ngày.",
+        "sector": "agriculture", "province": "Đồng Tháp",
+        "budget": {"currency": "VND", "min": "100000000", "max": "300000000"},
+        "wanted_by": "2026-06-30", "visibility": "public"
+    })
+}
+
+async fn post_need(app: &TestApp, sme: &User, body: Value) -> Value {
+    let (s, d) = app.post(&sme.token, "/api/v1/demands", body).await;
+    assert_eq!(s, 201, "{d}");
+    d
+}
+
+async fn ids(app: &TestApp, user: &User, query: &str) -> Vec<String> {
+    let (s, body) = app
+        .get(&user.token, &format!("/api/v1/demands?{query}"))
+        .await;
+    assert_eq!(s, 200, "{query}: {body}");
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// (kind, locale, subject, body) of each outbox row to `email`.
+fn mail_to(app: &TestApp, email: &str) -> Vec<(String, String, String, String)> {
+    use diesel::prelude::*;
+    use usefirst::db::schema::outbox::dsl::*;
+    app.db(|c| {
+        outbox
+            .filter(recipient_email.eq(email))
+            .order(created_at)
+            .select((kind, locale, subject, body))
+            .load(c)
+            .unwrap()
+    })
+}
+
+#[actix_web::test]
+async fn a_need_is_matched_proposed_to_and_a_trial_requested_from_the_proposal_closes_it() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let dryer = app.add_technology(
+        &w.inst_a,
+        "máy sấy rơm rạ",
+        "agriculture",
+        "listed",
+        lump_sum_terms(),
+    );
+    let d = post_need(&app, &w.sme_a, need("Máy sấy rơm rạ cho hợp tác xã")).await;
+    let id = id_of(&d);
+    assert_eq!(d["status"], "open");
+    assert_eq!(d["version"], 1);
+    assert_eq!(
+        d["budget"],
+        json!({"currency": "VND", "min": "100000000", "max": "300000000"})
+    );
+
+    // The institute sees it, matched to its dryer first, with the reasons in facts.
+    let (s, found) = app.get(&w.inst_a.token, "/api/v1/demands/matches").await;
+    assert_eq!(s, 200, "{found}");
+    let m = &found[0];
+    assert_eq!(m["demand"]["id"], id.as_str(), "{found}");
+    let best = &m["matches"][0];
+    assert_eq!(best["technology_id"], dryer.as_str(), "{found}");
+    assert_eq!(best["reasons"]["same_sector"], true);
+    assert_eq!(best["reasons"]["same_province"], true);
+    assert_eq!(best["reasons"]["price_fit"], "within", "{found}");
+    assert_eq!(
+        best["price"],
+        json!({"amount": "150000000", "currency": "VND"})
+    );
+    let shared: Vec<&str> = best["reasons"]["shared_words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    for word in ["may", "say", "rom"] {
+        assert!(shared.contains(&word), "{word}: {shared:?}");
+    }
+    assert_eq!(best["proposed"], false);
+    // Its other listed technology in the same field matches too, after the dryer.
+    assert_eq!(
+        m["matches"][1]["technology_id"],
+        w.tech_a.as_str(),
+        "{found}"
+    );
+    assert!(best["weight"].as_u64() > m["matches"][1]["weight"].as_u64());
+    // The other institute's technology is in the field too, but priced in dollars: said so.
+    let (_, other) = app.get(&w.inst_b.token, "/api/v1/demands/matches").await;
+    assert_eq!(
+        other[0]["matches"][0]["technology_id"],
+        w.tech_b.as_str(),
+        "{other}"
+    );
+    assert_eq!(
+        other[0]["matches"][0]["reasons"]["price_fit"],
+        "other_currency"
+    );
+    assert_eq!(other[0]["matches"][0]["reasons"]["same_province"], false);
+
+    // It proposes another institute's technology: refused, field named; its draft too.
+    let path = format!("/api/v1/demands/{id}/proposals");
+    for (tech, message) in [(&w.tech_b, "Mời dùng thử"), (&w.tech_draft, "Mời dùng thử")]
+    {
+        let (s, body) = app
+            .post(
+                &w.inst_a.token,
+                &path,
+                json!({"technology_id": tech, "message": message}),
+            )
+            .await;
+        assert_eq!(s, 422, "{body}");
+        assert_field_error(&body, "technology_id");
+    }
+    let (s, body) = app
+        .post(
+            &w.inst_a.token,
+            &path,
+            json!({"technology_id": dryer, "message": "  "}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert_field_error(&body, "message");
+    let (s, p) = app
+        .post(
+            &w.inst_a.token,
+            &path,
+            json!({"technology_id": dryer, "message": "Máy đã chạy ở ba hợp tác xã."}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    assert_eq!(p["status"], "proposed");
+    let (s, body) = app
+        .post(
+            &w.inst_a.token,
+            &path,
+            json!({"technology_id": dryer, "message": "Lần nữa"}),
+        )
+        .await;
+    assert_eq!(s, 409, "{body}");
+    // The SME's users are mailed, in their language.
+    let mails = mail_to(&app, &w.sme_a.email);
+    let (kind, locale, subject, body) = mails.last().unwrap();
+    assert_eq!(kind, "demand_proposal");
+    assert_eq!(locale, "vi");
+    assert!(
+        subject.contains("Máy sấy rơm rạ cho hợp tác xã"),
+        "{subject}"
+    );
+    assert!(
+        body.contains("Tổ chức inst_a") && body.contains("Công nghệ máy sấy rơm rạ"),
+        "{body}"
+    );
+    assert!(body.contains(&format!("/demands/{id}")), "{body}");
+    // The match now says it was proposed.
+    let (_, found) = app.get(&w.inst_a.token, "/api/v1/demands/matches").await;
+    assert_eq!(found[0]["matches"][0]["proposed"], true, "{found}");
+
+    // The SME sees the proposal, and requests the trial from it in one step.
+    let (s, list) = app.get(&w.sme_a.token, &path).await;
+    assert_eq!(s, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let request = format!("{path}/{}/request", id_of(&p));
+    let (s, body) = app
+        .post(
+            &w.sme_a.token,
+            &request,
+            json!({"place_of_use": "", "requested_start": "2026-02-01"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert_field_error(&body, "place_of_use");
+    let (s, body) = app
+        .post(
+            &w.sme_a.token,
+            &request,
+            json!({"place_of_use": "Kho Cao Lãnh", "requested_start": "2026-01-01"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert_field_error(&body, "requested_start");
+    let before = app.count("agreements");
+    let (s, agreement) = app
+        .post(
+            &w.sme_a.token,
+            &request,
+            json!({"place_of_use": "Kho Cao Lãnh", "message": "Xin dùng thử", "requested_start": "2026-04-01"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{agreement}");
+    assert_eq!(app.count("agreements"), before + 1);
+    assert_eq!(agreement["status"], "requested");
+    assert_eq!(agreement["technology_id"], dryer.as_str());
+    let (_, d) = app
+        .get(&w.sme_a.token, &format!("/api/v1/demands/{id}"))
+        .await;
+    assert_eq!(d["status"], "closed", "{d}");
+    assert_eq!(d["closed_reason"], "trial");
+    assert_eq!(d["agreement_id"], agreement["id"]);
+    let (_, list) = app.get(&w.sme_a.token, &path).await;
+    assert_eq!(list[0]["status"], "requested");
+    assert_eq!(list[0]["agreement_id"], agreement["id"]);
+    // Once: a second request from it, or a closing, is refused; nothing more is written.
+    let before = app.snapshot();
+    let (s, body) = app
+        .post(
+            &w.sme_a.token,
+            &request,
+            json!({"place_of_use": "Kho", "requested_start": "2026-04-01"}),
+        )
+        .await;
+    assert_eq!(s, 409, "{body}");
+    let (s, _) = app
+        .send_matching(
+            Method::POST,
+            &w.sme_a.token,
+            &format!("/api/v1/demands/{id}/close"),
+            2,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 409);
+    assert_eq!(app.snapshot(), before);
+    // The institute that proposed still sees the closed need; the other one no longer does.
+    let (s, _) = app
+        .get(&w.inst_a.token, &format!("/api/v1/demands/{id}"))
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = app
+        .get(&w.inst_b.token, &format!("/api/v1/demands/{id}"))
+        .await;
+    assert_eq!(s, 404);
+    // Every step is in the audit chain.
+    let actions: Vec<String> = app.db(|c| {
+        use diesel::prelude::*;
+        use usefirst::db::schema::audit_events::dsl::*;
+        audit_events
+            .filter(entity_type.eq("demand").and(entity_id.eq(&id)))
+            .order(seq)
+            .select(action)
+            .load(c)
+            .unwrap()
+    });
+    for action in [
+        "demand.created",
+        "demand.proposed",
+        "demand.trial_requested",
+        "demand.closed",
+    ] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+}
+
+#[actix_web::test]
+async fn bad_input_names_each_field_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let before = app.count("demands");
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"title": " "}), "title"),
+        (json!({"description": ""}), "description"),
+        (json!({"sector": ""}), "sector"),
+        (json!({"province": ""}), "province"),
+        (
+            json!({"budget": {"currency": "XYZ", "min": "1", "max": "2"}}),
+            "budget.currency",
+        ),
+        (
+            json!({"budget": {"currency": "VND", "min": "abc", "max": "2"}}),
+            "budget.min",
+        ),
+        (
+            json!({"budget": {"currency": "VND", "min": "300", "max": "200"}}),
+            "budget.max",
+        ),
+        (
+            json!({"budget": {"currency": "USD", "min": "1.005", "max": "2"}}),
+            "budget.min",
+        ),
+        (json!({"wanted_by": "2026-03-01"}), "wanted_by"),
+        (json!({"wanted_by": "30/06/2026"}), "wanted_by"),
+        (json!({"visibility": "secret"}), "visibility"),
+        (json!({"visibility": "invited"}), "invited_institute_ids"),
+        (
+            json!({"visibility": "invited", "invited_institute_ids": [w.sme_b.org]}),
+            "invited_institute_ids",
+        ),
+    ];
+    for (change, field) in cases {
+        let mut body = need("Máy sấy");
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (s, problem) = app.post(&w.sme_a.token, "/api/v1/demands", body).await;
+        assert_eq!(s, 422, "{field}: {problem}");
+        assert_field_error(&problem, field);
+    }
+    // Several faults at once: each named.
+    let (s, problem) = app
+        .post(
+            &w.sme_a.token,
+            "/api/v1/demands",
+            json!({
+            "title": "", "description": "", "sector": "x", "province": "y",
+            "budget": {"currency": "VND", "min": "5", "max": "1"}, "wanted_by": "2020-01-01"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    for field in ["title", "description", "budget.max", "wanted_by"] {
+        assert_field_error(&problem, field);
+    }
+    // Only SMEs post.
+    let (s, _) = app
+        .post(&w.inst_a.token, "/api/v1/demands", need("Máy sấy"))
+        .await;
+    assert_eq!(s, 403);
+    assert_eq!(app.count("demands"), before);
+
+    // Edits: If-Match required, stale refused, bad input refused, nothing changed.
+    let d = post_need(&app, &w.sme_a, need("Máy sấy")).await;
+    let path = format!("/api/v1/demands/{}", id_of(&d));
+    let res = app
+        .client
+        .put(app.url(&path))
+        .bearer_auth(&w.sme_a.token)
+        .json(&need("Lò sấy"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 428);
+    let (s, _) = app
+        .send_matching(Method::PUT, &w.sme_a.token, &path, 7, need("Lò sấy"))
+        .await;
+    assert_eq!(s, 412);
+    let mut bad = need("Lò sấy");
+    bad["budget"]["max"] = json!("1");
+    let (s, problem) = app
+        .send_matching(Method::PUT, &w.sme_a.token, &path, 1, bad)
+        .await;
+    assert_eq!(s, 422);
+    assert_field_error(&problem, "budget.max");
+    let (s, edited) = app
+        .send_matching(Method::PUT, &w.sme_a.token, &path, 1, need("Lò sấy cà phê"))
+        .await;
+    assert_eq!(s, 200, "{edited}");
+    assert_eq!(edited["version"], 2);
+    assert_eq!(edited["title"], "Lò sấy cà phê");
+    // The owner closes it; then it cannot be changed.
+    let close = format!("{path}/close");
+    let (s, _) = app
+        .send_matching(Method::POST, &w.sme_a.token, &close, 1, json!({}))
+        .await;
+    assert_eq!(s, 412);
+    let (s, closed) = app
+        .send_matching(Method::POST, &w.sme_a.token, &close, 2, json!({}))
+        .await;
+    assert_eq!(s, 200, "{closed}");
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["closed_reason"], "owner");
+    let (s, _) = app
+        .send_matching(Method::PUT, &w.sme_a.token, &path, 3, need("Lò sấy"))
+        .await;
+    assert_eq!(s, 409);
+    let (s, _) = app
+        .post(
+            &w.inst_a.token,
+            &format!("{path}/proposals"),
+            json!({"technology_id": w.tech_a, "message": "x"}),
+        )
+        .await;
+    assert_eq!(
+        s, 404,
+        "a closed need is no longer shown to institutes that did not propose"
+    );
+}
+
+#[actix_web::test]
+async fn each_role_sees_what_it_may_and_nothing_else() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let public = id_of(&post_need(&app, &w.sme_a, need("Máy sấy công khai")).await);
+    let mut body = need("Máy sấy mời riêng");
+    body["visibility"] = json!("invited");
+    body["invited_institute_ids"] = json!([w.inst_a.org]);
+    let invited = post_need(&app, &w.sme_a, body).await;
+    assert_eq!(invited["invited_institute_ids"], json!([w.inst_a.org]));
+    let invited = id_of(&invited);
+    // Posted at the same instant: in the order they were posted.
+    let (all, only_public) = (vec![public.clone(), invited.clone()], vec![public.clone()]);
+    // (user, list, may read the invited one)
+    for (user, listed, reads_invited) in [
+        (&w.sme_a, all.clone(), true),
+        (&w.admin, all.clone(), true),
+        (&w.auditor, all.clone(), true),
+        (&w.inst_a, all.clone(), true),
+        (&w.inst_b, only_public.clone(), false),
+        (&w.sme_b, vec![], false),
+        (&w.insurer_a, vec![], false),
+    ] {
+        assert_eq!(
+            ids(&app, user, "per_page=100").await,
+            listed,
+            "{}",
+            user.email
+        );
+        let (s, body) = app
+            .get(&user.token, &format!("/api/v1/demands/{invited}"))
+            .await;
+        assert_eq!(s == 200, reads_invited, "{}: {body}", user.email);
+        if !reads_invited {
+            assert_eq!(s, 404);
+            assert_problem(&body, "not-found");
+            let (s, _) = app
+                .get(&user.token, &format!("/api/v1/demands/{invited}/proposals"))
+                .await;
+            assert_eq!(s, 404);
+        }
+    }
+    // Another SME, an insurer: 404 on every change; an institute that sees it: 403.
+    let before = app.snapshot();
+    for (user, status) in [
+        (&w.sme_b, 404),
+        (&w.insurer_a, 404),
+        (&w.inst_a, 403),
+        (&w.auditor, 403),
+    ] {
+        let (s, _) = app
+            .send_matching(
+                Method::PUT,
+                &user.token,
+                &format!("/api/v1/demands/{public}"),
+                1,
+                need("x"),
+            )
+            .await;
+        assert_eq!(s, status, "{} PUT", user.email);
+        let (s, _) = app
+            .send_matching(
+                Method::POST,
+                &user.token,
+                &format!("/api/v1/demands/{public}/close"),
+                1,
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, status, "{} close", user.email);
+    }
+    let (s, _) = app
+        .post(
+            &w.inst_b.token,
+            &format!("/api/v1/demands/{invited}/proposals"),
+            json!({"technology_id": w.tech_b, "message": "x"}),
+        )
+        .await;
+    assert_eq!(s, 404, "not invited");
+    let (s, _) = app
+        .post(
+            &w.sme_b.token,
+            &format!("/api/v1/demands/{public}/proposals"),
+            json!({"technology_id": w.tech_a, "message": "x"}),
+        )
+        .await;
+    assert_eq!(s, 403, "SMEs do not propose");
+    let (s, _) = app.get(&w.sme_a.token, "/api/v1/demands/matches").await;
+    assert_eq!(s, 403);
+    assert_eq!(app.snapshot(), before);
+    let (s, _) = app.get(&w.sme_a.token, "/api/v1/demands/nope").await;
+    assert_eq!(s, 404);
+}
+
+#[actix_web::test]
+async fn needs_are_found_in_vietnamese_without_accents_and_in_chinese() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let straw = id_of(&post_need(&app, &w.sme_a, need("Máy băm rơm rạ làm thức ăn gia súc")).await);
+    let mut body = need("太阳能干燥设备");
+    body["description"] = json!("我们需要太阳能干燥机，用于稻草和农产品。");
+    let solar = id_of(&post_need(&app, &w.sme_a, body).await);
+    for q in ["bam rom", "BĂM RƠM", "thuc an gia suc"] {
+        assert_eq!(
+            ids(&app, &w.inst_a, &format!("q={q}")).await,
+            [straw.clone()],
+            "{q}"
+        );
+    }
+    for q in ["太阳能", "干燥机 稻草", "农产品"] {
+        assert_eq!(
+            ids(&app, &w.inst_a, &format!("q={q}")).await,
+            [solar.clone()],
+            "{q}"
+        );
+    }
+    // Words of the default description are found only in the need that kept it.
+    assert_eq!(ids(&app, &w.inst_a, "q=nong%20san").await, [straw.clone()]);
+    assert!(ids(&app, &w.inst_a, "q=%25").await.is_empty());
+    // Search keeps to what the caller may see.
+    assert!(ids(&app, &w.sme_b, "q=bam%20rom").await.is_empty());
+}

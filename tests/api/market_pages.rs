@@ -1,0 +1,178 @@
+//! The needs pages as browsers see them: an SME posts a need through the form (errors set
+//! beside the fields, what was typed kept), an institute finds it under "Needs for you" with
+//! the reasons and proposes its technology, and the SME requests the trial from the proposal
+//! with the pre-filled form, which closes the need. Others get the not-found page.
+
+use reqwest::header::LOCATION;
+
+use crate::browser::{text, Browser};
+use crate::helpers::{lump_sum_terms, TestApp};
+
+#[actix_web::test]
+async fn a_need_posted_proposed_to_and_requested_from_through_the_pages() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let dryer = app.add_technology(
+        &w.inst_a,
+        "máy sấy rơm rạ",
+        "agriculture",
+        "listed",
+        lump_sum_terms(),
+    );
+    let mut sme = Browser::signed_in(&app, &w.sme_a.email).await;
+    let (s, _, page) = sme.get("/home").await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("href=\"/demands\"") && page.contains("Nhu cầu của tôi"),
+        "{page}"
+    );
+    let (s, _, page) = sme.get("/demands/new").await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Đăng nhu cầu"));
+
+    // Bad input: the form again, 422, each error beside its field, what was typed kept.
+    let csrf = sme.csrf();
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("title", "Máy sấy <rơm> rạ"),
+        (
+            "description",
+            "Hợp tác xã cần máy sấy rơm rạ, 2 tấn mỗi ngày.",
+        ),
+        ("sector", "agriculture"),
+        ("province", "Đồng Tháp"),
+        ("currency", "VND"),
+        ("min", "300000000"),
+        ("max", "100000000"),
+        ("wanted_by", "2026-01-01"),
+        ("visibility", "public"),
+        ("invited", ""),
+    ];
+    let (s, _, page) = sme.post("/demands/new", &form).await;
+    assert_eq!(s, 422, "{page}");
+    assert!(
+        page.contains("id=\"max-error\"") && page.contains("id=\"wanted_by-error\""),
+        "{page}"
+    );
+    assert!(page.contains("value=\"Máy sấy &lt;rơm&gt; rạ\""), "{page}");
+    assert!(page.contains("aria-invalid=\"true\""));
+    assert_eq!(app.count("demands"), 0);
+    form[6] = ("min", "100000000");
+    form[7] = ("max", "300000000");
+    form[8] = ("wanted_by", "2026-06-30");
+    let (s, h, page) = sme.post("/demands/new", &form).await;
+    assert_eq!(s, 303, "{page}");
+    let need = h[LOCATION].to_str().unwrap().to_string();
+    let (_, _, page) = sme.get("/demands").await;
+    assert!(page.contains(&format!("href=\"{need}\"")), "{page}");
+    assert!(page.contains("100.000.000 ₫ – 300.000.000 ₫"), "{page}");
+
+    // The institute: the need under "Needs for you", with why it matches.
+    let mut inst = Browser::signed_in(&app, &w.inst_a.email).await;
+    inst.language("en").await;
+    let (s, _, page) = inst.get("/demands").await;
+    assert_eq!(s, 200);
+    let read = text(&page);
+    for words in [
+        "Needs for you",
+        "Máy sấy <rơm> rạ",
+        "Same field",
+        "Same province: Đồng Tháp",
+        "Shared words:",
+        "Within the budget",
+        "150.000.000 ₫",
+    ] {
+        assert!(read.contains(words), "{words}: {read}");
+    }
+    let (s, _, page) = inst.get(&need).await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains(&format!("<option value=\"{dryer}\"")),
+        "{page}"
+    );
+    let csrf = inst.csrf();
+    let (s, _, page) = inst
+        .post(
+            &format!("{need}/propose"),
+            &[("csrf", &csrf), ("technology_id", &dryer), ("message", " ")],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(page.contains("id=\"message-error\""), "{page}");
+    let (s, _, _) = inst
+        .post(
+            &format!("{need}/propose"),
+            &[
+                ("csrf", &csrf),
+                ("technology_id", &dryer),
+                ("message", "Máy đã chạy ở ba hợp tác xã."),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+
+    // The SME sees the proposal, opens the pre-filled request, sends it, and the need closes.
+    let (_, _, page) = sme.get(&need).await;
+    assert!(page.contains("Máy đã chạy ở ba hợp tác xã."), "{page}");
+    let start = "/proposals/";
+    let at = page.find(start).expect("a request link");
+    let link = &page[page[..at].rfind('"').unwrap() + 1
+        ..at + start.len() + page[at + start.len()..].find('"').unwrap()];
+    let (s, _, form_page) = sme.get(link).await;
+    assert_eq!(s, 200, "{link}");
+    assert!(
+        form_page.contains("value=\"Đồng Tháp\""),
+        "pre-filled: {form_page}"
+    );
+    assert!(
+        form_page.contains("value=\"2026-03-16\""),
+        "two weeks on: {form_page}"
+    );
+    let csrf = sme.csrf();
+    let (s, _, page) = sme
+        .post(
+            link,
+            &[
+                ("csrf", &csrf),
+                ("place_of_use", ""),
+                ("requested_start", "2026-03-16"),
+                ("message", ""),
+            ],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(page.contains("id=\"place_of_use-error\""), "{page}");
+    let (s, h, _) = sme
+        .post(
+            link,
+            &[
+                ("csrf", &csrf),
+                ("place_of_use", "Kho Cao Lãnh"),
+                ("requested_start", "2026-03-16"),
+                ("message", "Xin dùng thử"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let agreement = h[LOCATION].to_str().unwrap().to_string();
+    assert!(agreement.starts_with("/agreements/"), "{agreement}");
+    let (_, _, page) = sme.get(&need).await;
+    assert!(
+        page.contains("Đã đóng") && page.contains(&format!("href=\"{agreement}\"")),
+        "{page}"
+    );
+    assert!(
+        !page.contains("/close\""),
+        "a closed need has no close button"
+    );
+
+    // Another SME, an insurer: the not-found page.
+    for email in [&w.sme_b.email, &w.insurer_a.email] {
+        let mut other = Browser::signed_in(&app, email).await;
+        let (s, _, _) = other.get(&need).await;
+        assert_eq!(s, 404, "{email}");
+    }
+    let mut insurer = Browser::signed_in(&app, &w.insurer_a.email).await;
+    let (s, _, _) = insurer.get("/demands").await;
+    assert_eq!(s, 404);
+}
