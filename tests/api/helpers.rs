@@ -248,6 +248,7 @@ impl TestApp {
             "users",
             "technologies",
             "conversion_terms",
+            "technology_screenings",
             "agreements",
             "audit_events",
             "idempotency_keys",
