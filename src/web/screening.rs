@@ -291,7 +291,7 @@ impl ReviewForm {
 }
 
 /// The form's fields, each with an empty error unless one is found.
-const REVIEW_FIELDS: [&str; 9] = [
+const REVIEW_FIELDS: [&str; 10] = [
     "outcome",
     "trl",
     "rights_clear",
@@ -301,6 +301,7 @@ const REVIEW_FIELDS: [&str; 9] = [
     "inventors_agree_note",
     "valuation_basis_note",
     "notes",
+    "reason",
 ];
 
 /// The messages beside the fields, in the page language, for app's faults.
@@ -311,7 +312,6 @@ fn review_errors(
 ) -> BTreeMap<String, String> {
     let mut errors: BTreeMap<String, String> = REVIEW_FIELDS
         .iter()
-        .chain(["reason"].iter())
         .map(|f| (f.to_string(), String::new()))
         .collect();
     for e in found {
