@@ -6,11 +6,13 @@ use crate::error::{AppError, FieldError};
 use crate::reports::model::PriceDisclosure;
 use crate::AppState;
 
-/// What the disclosure is narrowed to.
-#[derive(Debug, Clone, Default)]
+/// What the disclosure is narrowed to (the API's query as it is).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct PriceFilter {
-    /// A year of conversion, as typed.
+    /// A year of conversion (2000–9998), as typed.
     pub year: Option<String>,
+    /// A sector (the technology's field, e.g. `agriculture`).
     pub sector: Option<String>,
 }
 

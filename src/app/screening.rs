@@ -44,7 +44,8 @@ pub fn submit(
     let done = state.db.write(|conn| {
         let row = load_for(conn, actor, id, Act::EditTechnology)?;
         screening::submit(conn, now, Who::from(actor), &row, expected)?;
-        record_of(conn, &row.id)
+        let row = technologies::get(conn, &row.id)?;
+        record_of(conn, &row)
     });
     state.facets.forget();
     done
@@ -62,25 +63,39 @@ pub fn decide(
     let done = state.db.write(|conn| {
         let row = for_review(conn, actor, id)?;
         screening::decide(conn, now, Who::from(actor), &row, expected, decision)?;
-        record_of(conn, &row.id)
+        let row = technologies::get(conn, &row.id)?;
+        record_of(conn, &row)
     });
     state.facets.forget();
     done
 }
 
-fn record_of(conn: &mut DbConn, id: &str) -> Result<ScreeningRecord, AppError> {
-    let row = technologies::get(conn, id)?;
-    let stage = screening::stage_of(conn, &row)?;
+/// Where `row` stands and every screening it had.
+fn record_of(conn: &mut DbConn, row: &TechnologyRow) -> Result<ScreeningRecord, AppError> {
+    let stage = screening::stage_of(conn, row)?;
     Ok(ScreeningRecord {
         trl: match stage {
             Listing::Listed => screening::listed_trl(conn, &row.id)?,
             _ => None,
         },
         screenings: screening::history(conn, &row.id)?,
-        technology_id: row.id,
+        technology_id: row.id.clone(),
         status: stage.as_str().to_string(),
         version: row.version,
     })
+}
+
+/// A technology the actor may `act` on and its screening record, on one reader.
+fn with_record(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    act: Act,
+) -> Result<(Technology, ScreeningRecord), AppError> {
+    let mut conn = state.db.reader()?;
+    let row = load_for(&mut conn, actor, id, act)?;
+    let record = record_of(&mut conn, &row)?;
+    Ok((row.into(), record))
 }
 
 /// A technology's screening state and history: for its institute and the supervisors
@@ -91,7 +106,22 @@ pub fn record(state: &AppState, actor: &Actor, id: &str) -> Result<ScreeningReco
     if !actor.role.sees_everything() && row.institute_id != actor.organisation_id {
         return Err(AppError::NotFound);
     }
-    record_of(&mut conn, &row.id)
+    record_of(&mut conn, &row)
+}
+
+/// A technology and its screening record, for its institute's screening page (anyone else
+/// is refused as the policy says).
+pub fn for_institute(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<(Technology, ScreeningRecord), AppError> {
+    with_record(state, actor, id, Act::EditTechnology)
+}
+
+/// Whether the actor decides screenings (the platform's reviewers).
+pub fn may_decide(actor: &Actor) -> bool {
+    authorize(actor, Act::ScreenTechnology, On::Platform) == Decision::Allow
 }
 
 /// The readiness level a listed technology was screened at, for anyone who sees it.
@@ -135,8 +165,5 @@ pub fn for_reviewing(
     if !actor.role.sees_everything() {
         return Err(AppError::NotFound);
     }
-    let mut conn = state.db.reader()?;
-    let row = load_for(&mut conn, actor, id, Act::ReadTechnology)?;
-    let record = record_of(&mut conn, &row.id)?;
-    Ok((row.into(), record))
+    with_record(state, actor, id, Act::ReadTechnology)
 }

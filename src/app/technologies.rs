@@ -54,8 +54,7 @@ pub fn create(
     }
     let now = state.clock.now();
     let made = state.db.write(|conn| {
-        let wanted = input.status.as_deref().unwrap_or("draft");
-        technologies::screening::check_edit(conn, None, wanted)?;
+        technologies::screening::check_edit(conn, None, input)?;
         technologies::create(conn, now, Who::from(actor), &actor.organisation_id, input)
     });
     state.facets.forget();
@@ -81,7 +80,8 @@ pub fn get(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Technology, App
 }
 
 /// Its institute replaces a technology's description or status, if still at `expected`
-/// (never to `listed`, and not while it is in screening).
+/// (never to `listed`, a listed one stays listed only unchanged, and nothing while it is in
+/// screening).
 pub fn update(
     state: &AppState,
     actor: &Actor,
@@ -92,8 +92,7 @@ pub fn update(
     let now = state.clock.now();
     let updated = state.db.write(|conn| {
         let row = load_for(conn, actor, id, Act::EditTechnology)?;
-        let wanted = input.status.as_deref().unwrap_or("draft");
-        technologies::screening::check_edit(conn, Some(&row), wanted)?;
+        technologies::screening::check_edit(conn, Some(&row), input)?;
         technologies::update(conn, now, Who::from(actor), &row, expected, input)
     });
     state.facets.forget();

@@ -2,7 +2,8 @@
 //! stage a step takes it to, and what a reviewer's decision must contain. A technology goes
 //! `draft` → `in_screening` → `listed`, or `in_screening` → `returned` (with a reason) and,
 //! once edited, `in_screening` again. Its institute may still set `draft` or `withdrawn` by
-//! editing it, but never `listed`: only a reviewer's listing decision lists it.
+//! editing it, but never `listed`: only a reviewer's listing decision lists it, and a listed
+//! technology stays listed only with the description its reviewer saw.
 //!
 //! The stored status stays one of `draft`, `listed`, `withdrawn` (what the catalogue filters
 //! on); a draft's stage comes from its latest screening ([`stage`]). Pure: no I/O.
@@ -121,10 +122,11 @@ pub fn next(from: Listing, step: Step) -> Result<Listing, Refusal> {
 }
 
 /// Whether its institute may save a technology now at `current` (absent for a new one) with
-/// the status `wanted`: it may keep `draft`, withdraw, keep a listed or returned one as it is,
-/// but never list it itself or put it in screening by an edit; nothing is edited while a
-/// reviewer has it.
-pub fn may_edit(current: Option<Listing>, wanted: Listing) -> Result<(), Refusal> {
+/// the status `wanted`, the save `changing` its description (anything but its status): it
+/// may keep `draft`, withdraw, keep a returned one as it is and a listed one unchanged, but
+/// never list it itself, keep it listed with a description the reviewer did not see, or put
+/// it in screening by an edit; nothing is edited while a reviewer has it.
+pub fn may_edit(current: Option<Listing>, wanted: Listing, changing: bool) -> Result<(), Refusal> {
     use Listing::*;
     if current == Some(InScreening) {
         return Err(Refusal::WrongState(
@@ -134,7 +136,13 @@ pub fn may_edit(current: Option<Listing>, wanted: Listing) -> Result<(), Refusal
     }
     match wanted {
         Draft | Withdrawn => Ok(()),
-        Listed | Returned if current == Some(wanted) => Ok(()),
+        Returned if current == Some(Returned) => Ok(()),
+        Listed if current == Some(Listed) && !changing => Ok(()),
+        Listed if current == Some(Listed) => Err(Refusal::NotSettable(
+            "a listed technology stays listed as it was screened: to change its description, \
+             save it as a draft or withdraw it, and submit it for screening again"
+                .into(),
+        )),
         Listed => Err(Refusal::NotSettable(
             "a technology is listed only after screening: save it as a draft and submit it for \
              screening"
@@ -300,7 +308,7 @@ mod tests {
         }
     }
 
-    /// Every current × wanted status an edit may ask for.
+    /// Every current × wanted status × changed or unchanged description an edit may ask for.
     #[test]
     fn what_an_edit_may_set() {
         let currents = [
@@ -311,18 +319,25 @@ mod tests {
             Some(Listed),
             Some(Withdrawn),
         ];
-        for current in currents {
-            for wanted in Listing::ALL {
-                let got = may_edit(current, wanted);
-                let ok = current != Some(InScreening)
-                    && (matches!(wanted, Draft | Withdrawn)
-                        || (matches!(wanted, Listed | Returned) && current == Some(wanted)));
-                assert_eq!(got.is_ok(), ok, "{current:?} -> {wanted:?}: {got:?}");
-                if current == Some(InScreening) {
-                    assert!(matches!(got, Err(Refusal::WrongState(_))));
-                } else if !ok {
-                    assert!(matches!(got, Err(Refusal::NotSettable(_))));
-                }
+        for (current, wanted, changing) in currents
+            .into_iter()
+            .flat_map(|c| Listing::ALL.map(|w| (c, w)))
+            .flat_map(|(c, w)| [(c, w, false), (c, w, true)])
+        {
+            let got = may_edit(current, wanted, changing);
+            let ok = current != Some(InScreening)
+                && (matches!(wanted, Draft | Withdrawn)
+                    || (wanted == Returned && current == Some(Returned))
+                    || (wanted == Listed && current == Some(Listed) && !changing));
+            assert_eq!(
+                got.is_ok(),
+                ok,
+                "{current:?} -> {wanted:?} (changing: {changing}): {got:?}"
+            );
+            if current == Some(InScreening) {
+                assert!(matches!(got, Err(Refusal::WrongState(_))));
+            } else if !ok {
+                assert!(matches!(got, Err(Refusal::NotSettable(_))));
             }
         }
     }

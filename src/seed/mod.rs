@@ -417,6 +417,7 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
         .map_err(anyhow_of)?;
     let mut tech_ids = Vec::new();
     state.db.write(|conn| -> anyhow::Result<()> {
+        let reviewer = actor_for(conn, "admin@usefirst.demo")?;
         for (i, (inst, vi, en, field, ip, reference, valuation)) in TECHS.iter().enumerate() {
             let owner = actor_for(conn, ORGS[*inst].user)?;
             let who = Who { user_id: Some(&owner.user_id), organisation_id: Some(&owner.organisation_id) };
@@ -437,7 +438,6 @@ pub fn demo(state: &AppState) -> anyhow::Result<()> {
             let row = technologies::get(conn, &tech.id)?;
             technologies::screening::submit(conn, past(189), who, &row, row.version).map_err(anyhow_of)?;
             if i != 11 {
-                let reviewer = actor_for(conn, "admin@usefirst.demo")?;
                 let row = technologies::get(conn, &tech.id)?;
                 let yes = |note: Option<&str>| Check { ok: true, note: note.map(str::to_string) };
                 let decision = ScreeningDecision {

@@ -85,6 +85,27 @@ fn check(input: &TechnologyInput) -> Result<Checked, AppError> {
     })
 }
 
+impl Checked {
+    /// Whether `row` already describes the technology as this input does (its status aside).
+    fn describes(&self, row: &TechnologyRow) -> bool {
+        self.title.vi == row.title_vi
+            && self.title.en == row.title_en
+            && self.summary.vi == row.summary_vi
+            && self.summary.en == row.summary_en
+            && self.field == row.field
+            && self.ip_type == row.ip_type
+            && self.ip_reference == row.ip_reference
+            && self.valuation_minor == row.valuation_minor
+            && self.currency == row.valuation_currency
+    }
+}
+
+/// Whether saving `input` would change what `row` says of the technology (anything but its
+/// status). An input that fails its checks changes nothing: it is refused on its own.
+fn changes_description(row: &TechnologyRow, input: &TechnologyInput) -> bool {
+    check(input).is_ok_and(|c| !c.describes(row))
+}
+
 /// The folded text kept on the row since before the search index; searches read the index.
 fn search_text(c: &Checked) -> String {
     crate::search::fold(

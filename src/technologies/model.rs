@@ -117,8 +117,8 @@ pub struct TechnologyInput {
     /// Patent or registration number.
     pub ip_reference: String,
     pub valuation: MoneyText,
-    /// `draft` (default) or `withdrawn`; a listed technology may stay `listed`. Listing goes
-    /// through screening.
+    /// `draft` (default) or `withdrawn`; a listed technology may stay `listed` while its
+    /// description is unchanged. Listing goes through screening.
     #[serde(default)]
     pub status: Option<String>,
 }

@@ -13,7 +13,7 @@ use crate::db::DbConn;
 use crate::error::AppError;
 use crate::rules::screening::{self, Check, Checklist, Latest, Listing, Refusal, Step};
 
-use super::model::{Screening, ScreeningDecision, TechnologyRow};
+use super::model::{Screening, ScreeningDecision, TechnologyInput, TechnologyRow};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = ts)]
@@ -135,18 +135,20 @@ pub fn stage_of(conn: &mut DbConn, row: &TechnologyRow) -> Result<Listing, AppEr
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no stage for {}", row.id)))
 }
 
-/// Whether its institute may save `current` (None: a new one) with status `wanted`.
+/// Whether its institute may save `input` over `current` (None: a new one).
 pub fn check_edit(
     conn: &mut DbConn,
     current: Option<&TechnologyRow>,
-    wanted: &str,
+    input: &TechnologyInput,
 ) -> Result<(), AppError> {
+    let wanted = input.status.as_deref().unwrap_or("draft");
     let Some(wanted) = Listing::parse(wanted).filter(|w| w.stored() == w.as_str()) else {
         // The description's own check names a status that cannot be stored.
         return Ok(());
     };
     let now = current.map(|row| stage_of(conn, row)).transpose()?;
-    screening::may_edit(now, wanted).map_err(|r| match (r, current) {
+    let changing = current.is_some_and(|row| super::changes_description(row, input));
+    screening::may_edit(now, wanted, changing).map_err(|r| match (r, current) {
         (r, Some(row)) => refused(r, row),
         (Refusal::WrongState(d) | Refusal::NotSettable(d), None) => AppError::field("status", d),
     })

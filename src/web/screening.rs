@@ -16,8 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::frame::{self, blocking, see_other, SignedIn, Visitor};
 use crate::app::disclosure::PriceFilter;
 use crate::error::{AppError, FieldError};
-use crate::rules::roles::Role;
-use crate::rules::screening::{Check, Checklist, CHECKS};
+use crate::rules::screening::{next, Check, Checklist, Listing, Step, CHECKS};
 use crate::settlement::money::Currency;
 use crate::technologies::model::{Screening, ScreeningDecision, ScreeningRecord, Technology};
 use crate::typeset::format;
@@ -142,9 +141,7 @@ async fn own_page(
 ) -> HttpResponse {
     let id = id.into_inner();
     let found = blocking(&state, move |st| {
-        let record = crate::app::screening::record(st, &actor, &id)?;
-        let (tech, _) = crate::app::technologies::for_editing(st, &actor, &id)?;
-        Ok((tech, record))
+        crate::app::screening::for_institute(st, &actor, &id)
     })
     .await;
     let (tech, record) = match found {
@@ -158,7 +155,7 @@ async fn own_page(
         "screening/technology.html",
         context! {
             id => tech.id.clone(), title => title(lang, &tech), record => record_view(&state, lang, &record),
-            may_submit => matches!(record.status.as_str(), "draft" | "returned" | "withdrawn"),
+            may_submit => Listing::parse(&record.status).is_some_and(|l| next(l, Step::Submit).is_ok()),
             submitted => q.submitted.is_some(),
         },
     )
@@ -294,7 +291,7 @@ impl ReviewForm {
 }
 
 /// The form's fields, each with an empty error unless one is found.
-const REVIEW_FIELDS: [&str; 9] = [
+const REVIEW_FIELDS: [&str; 10] = [
     "outcome",
     "trl",
     "rights_clear",
@@ -304,6 +301,7 @@ const REVIEW_FIELDS: [&str; 9] = [
     "inventors_agree_note",
     "valuation_basis_note",
     "notes",
+    "reason",
 ];
 
 /// The messages beside the fields, in the page language, for app's faults.
@@ -314,7 +312,6 @@ fn review_errors(
 ) -> BTreeMap<String, String> {
     let mut errors: BTreeMap<String, String> = REVIEW_FIELDS
         .iter()
-        .chain(["reason"].iter())
         .map(|f| (f.to_string(), String::new()))
         .collect();
     for e in found {
@@ -353,7 +350,10 @@ fn review(
 ) -> HttpResponse {
     let lang = visitor.lang;
     let has_errors = errors.values().any(|e| !e.is_empty());
-    let reviewer = visitor.user.as_ref().is_some_and(|u| u.role == Role::Admin);
+    let reviewer = visitor
+        .user
+        .as_ref()
+        .is_some_and(crate::app::screening::may_decide);
     visitor.page(
         state,
         status,

@@ -288,6 +288,7 @@ impl TestApp {
             "users",
             "technologies",
             "conversion_terms",
+            "technology_screenings",
             "agreements",
             "audit_events",
             "idempotency_keys",
@@ -551,7 +552,40 @@ impl TestApp {
         status: &str,
         terms: Terms,
     ) -> String {
+        self.add_technology_with(owner, title, field, status, terms, |_| {})
+    }
+
+    /// [`TestApp::add_technology`], its description changed by `tweak` first (another IP kind,
+    /// say), stored with `status` as it is, as the seed does.
+    pub fn add_technology_with(
+        &self,
+        owner: &User,
+        title: &str,
+        field: &str,
+        status: &str,
+        terms: Terms,
+        tweak: impl FnOnce(&mut TechnologyInput),
+    ) -> String {
         let now = self.clock.now();
+        let mut input = TechnologyInput {
+            title: Localized {
+                vi: format!("Công nghệ {title}"),
+                en: format!("Technology {title}"),
+            },
+            summary: Localized {
+                vi: "Tóm tắt".into(),
+                en: "Summary".into(),
+            },
+            field: field.into(),
+            ip_type: "patent".into(),
+            ip_reference: format!("VN 1-{title}"),
+            valuation: usefirst::settlement::money::MoneyText {
+                amount: "500000000".into(),
+                currency: "VND".into(),
+            },
+            status: Some(status.into()),
+        };
+        tweak(&mut input);
         self.state
             .db
             .write(|conn| {
@@ -559,30 +593,7 @@ impl TestApp {
                     user_id: Some(&owner.id),
                     organisation_id: Some(&owner.org),
                 };
-                let t = technologies::create(
-                    conn,
-                    now,
-                    who,
-                    &owner.org,
-                    &TechnologyInput {
-                        title: Localized {
-                            vi: format!("Công nghệ {title}"),
-                            en: format!("Technology {title}"),
-                        },
-                        summary: Localized {
-                            vi: "Tóm tắt".into(),
-                            en: "Summary".into(),
-                        },
-                        field: field.into(),
-                        ip_type: "patent".into(),
-                        ip_reference: format!("VN 1-{title}"),
-                        valuation: usefirst::settlement::money::MoneyText {
-                            amount: "500000000".into(),
-                            currency: "VND".into(),
-                        },
-                        status: Some(status.into()),
-                    },
-                )?;
+                let t = technologies::create(conn, now, who, &owner.org, &input)?;
                 technologies::add_terms(conn, now, who, &t.id, terms)?;
                 Ok::<_, usefirst::error::AppError>(t.id)
             })

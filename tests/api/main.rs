@@ -45,5 +45,6 @@ mod web_dashboard;
 mod web_insurer;
 mod web_money;
 mod web_reports;
+mod web_screening;
 mod web_technologies;
 mod web_verify;

@@ -342,6 +342,36 @@ async fn institutes_list_only_through_screening() {
             .await;
         assert_eq!(s, want, "{}: {body}", user.email);
     }
+    // A listed technology stays listed only as it was screened: saving the same description
+    // keeps it listed; a changed one is refused on `status` and changes nothing.
+    let path = format!("/api/v1/technologies/{id}");
+    let (_, t) = app.get(&w.inst_a.token, &path).await;
+    let (s, t) = put(&app, &w.inst_a.token, &id, version_of(&t), Some("listed")).await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(t["status"], "listed");
+    let mut changed = description(Some("listed"));
+    changed["summary"]["en"] = json!("Dries paddy and maize with husk heat.");
+    let before = app.snapshot();
+    let (s, body) = app
+        .send_matching(
+            reqwest::Method::PUT,
+            &w.inst_a.token,
+            &path,
+            version_of(&t),
+            changed,
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert_field_error(&body, "status");
+    assert!(body.to_string().contains("screening again"), "{body}");
+    assert_eq!(app.snapshot(), before);
+    let (s, seen) = app.get(&w.sme_a.token, &path).await;
+    assert_eq!(s, 200, "{seen}");
+    assert_eq!(
+        (&seen["summary"]["en"], &seen["version"]),
+        (&t["summary"]["en"], &t["version"])
+    );
+
     // Listed technologies can be withdrawn by their institute, and listed again only
     // through a new screening.
     let (_, t) = app

@@ -4,13 +4,13 @@
 //! made once however often the form is sent, set again with its errors, refused to others.
 
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
-use serde_json::{json, Value};
+use serde_json::Value;
 use usefirst::settlement::money::Currency;
 use usefirst::settlement::terms::Terms;
 use usefirst::typeset::format;
 
 use crate::browser::Browser;
-use crate::helpers::{id_of, lump_sum_terms, version_of, TestApp, User, World, PASSWORD};
+use crate::helpers::{id_of, lump_sum_terms, TestApp, User, World, PASSWORD};
 
 /// Terms like the world's lump sum, with a trial of `days`.
 fn trial_of(days: u32) -> Terms {
@@ -48,31 +48,17 @@ async fn signed_in(app: &TestApp, user: &User, lang: &'static str) -> Browser {
 /// 120-day trial) and coffee drying (institute A, food processing, a 200-day trial).
 async fn catalogue_world(app: &TestApp) -> (World, String, String) {
     let w = app.world().await;
-    let straw = app.add_technology(
+    let straw = app.add_technology_with(
         &w.inst_b,
         "xử lý rơm rạ",
         "environment",
         "listed",
         trial_of(120),
+        |t| {
+            t.ip_type = "know_how".into();
+            t.ip_reference = "BQ-07".into();
+        },
     );
-    let (s, t) = app
-        .get(&w.inst_b.token, &format!("/api/v1/technologies/{straw}"))
-        .await;
-    assert_eq!(s, 200, "{t}");
-    let (s, t) = app
-        .send_matching(
-            reqwest::Method::PUT,
-            &w.inst_b.token,
-            &format!("/api/v1/technologies/{straw}"),
-            version_of(&t),
-            json!({
-                "title": t["title"], "summary": t["summary"], "field": "environment",
-                "ip_type": "know_how", "ip_reference": "BQ-07", "valuation": t["valuation"],
-                "status": "listed"
-            }),
-        )
-        .await;
-    assert_eq!(s, 200, "{t}");
     let coffee = app.add_technology(
         &w.inst_a,
         "sấy cà phê",
