@@ -19,12 +19,6 @@ fn input(title_vi: &str, summary_vi: &str, summary_en: &str) -> Value {
     })
 }
 
-/// `input` for an edit of a listed technology, which keeps it listed.
-fn listed(mut input: Value) -> Value {
-    input["status"] = json!("listed");
-    input
-}
-
 /// The ids `q` finds through the technologies API, in the order given.
 async fn found(app: &TestApp, token: &str, q: &str) -> Vec<String> {
     let res = app
@@ -139,7 +133,8 @@ async fn an_edit_is_found_by_its_new_words_and_a_failed_change_leaves_the_index_
     let v = app.list_through_screening(&w, &w.inst_a, &id).await;
     assert_eq!(found(&app, &w.sme_a.token, "ca phe").await, [id.clone()]);
 
-    // An edit: found by its new words, no longer by the old ones.
+    // An edit (a new description goes back to a draft, then through screening): found by its
+    // new words, no longer by the old ones, by its institute at once and by SMEs once listed.
     let path = format!("/api/v1/technologies/{id}");
     let (s, edited) = app
         .send_matching(
@@ -147,14 +142,14 @@ async fn an_edit_is_found_by_its_new_words_and_a_failed_change_leaves_the_index_
             inst,
             &path,
             v,
-            listed(input(
-                "Lò sấy hạt điều",
-                "Sấy hạt điều thô.",
-                "Cashew drying.",
-            )),
+            input("Lò sấy hạt điều", "Sấy hạt điều thô.", "Cashew drying."),
         )
         .await;
     assert_eq!(s, 200, "{edited}");
+    assert_eq!(found(&app, inst, "hat dieu").await, [id.clone()]);
+    assert!(found(&app, inst, "ca phe").await.is_empty());
+    assert!(found(&app, &w.sme_a.token, "ca phe").await.is_empty());
+    let v = app.list_through_screening(&w, &w.inst_a, &id).await;
     assert_eq!(found(&app, &w.sme_a.token, "hat dieu").await, [id.clone()]);
     assert!(found(&app, &w.sme_a.token, "ca phe").await.is_empty());
 
@@ -164,8 +159,8 @@ async fn an_edit_is_found_by_its_new_words_and_a_failed_change_leaves_the_index_
             Method::PUT,
             inst,
             &path,
-            v,
-            listed(input("Lò sấy tiêu", "Tiêu.", "Pepper.")),
+            v - 1,
+            input("Lò sấy tiêu", "Tiêu.", "Pepper."),
         )
         .await;
     assert_eq!(s, 412);
@@ -174,12 +169,13 @@ async fn an_edit_is_found_by_its_new_words_and_a_failed_change_leaves_the_index_
             Method::PUT,
             inst,
             &path,
-            v + 1,
-            listed(input("", "Hồ tiêu đen.", "Pepper.")),
+            v,
+            input("", "Hồ tiêu đen.", "Pepper."),
         )
         .await;
     assert_eq!(s, 422);
     assert_field_error(&body, "title.vi");
+    assert!(found(&app, inst, "tieu").await.is_empty());
     assert!(found(&app, &w.sme_a.token, "tieu").await.is_empty());
     assert_eq!(found(&app, &w.sme_a.token, "hat dieu").await, [id.clone()]);
 
