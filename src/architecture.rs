@@ -154,12 +154,14 @@ const CROSS_READS: &[(&str, &str, &str)] = &[
         "contracts",
         "agreements",
         "royalty years join the agreement for its time zone; the home pages' money figures \
-         are summed over the agreements an organisation takes part in, per time zone",
+         are summed over the agreements an organisation takes part in, per time zone; the \
+         SME's payment record finds its schedule lines by the agreement's SME",
     ),
     (
         "insurance",
         "agreements",
-        "the insurer's portfolio is filtered and joined by agreement",
+        "the insurer's portfolio is filtered and joined by agreement; the SME's payment record \
+         counts the non-payment claims on its agreements",
     ),
     (
         "insurance",

@@ -482,10 +482,13 @@ struct StatusCount {
     n: i64,
 }
 
-/// How many of the agreements the actor may see are in each status (one grouped count);
-/// statuses with none are left out.
-pub fn count_by_status(conn: &mut DbConn, actor: &Actor) -> QueryResult<Vec<(String, i64)>> {
-    let (scope, params) = scope_condition(&agreement_scope(actor));
+/// How many of the agreements in `scope` are in each status (one grouped count); statuses
+/// with none are left out.
+pub fn count_by_status(
+    conn: &mut DbConn,
+    scope: &AgreementScope,
+) -> QueryResult<Vec<(String, i64)>> {
+    let (scope, params) = scope_condition(scope);
     let sql = format!(
         "SELECT a.status AS status, COUNT(*) AS n FROM agreements a WHERE {scope} \
          GROUP BY a.status"
@@ -570,14 +573,4 @@ pub fn dated_between(
          AND a.{column} >= ? AND a.{column} <= ? ORDER BY a.{column}, a.number"
     );
     raw_query(conn, &sql, &params)
-}
-
-/// How many agreements SME `sme_id` has in each status: the trials of its payment record.
-pub fn count_by_status_of_sme(conn: &mut DbConn, sme_id: &str) -> QueryResult<Vec<(String, i64)>> {
-    agreements::table
-        .filter(agreements::sme_id.eq(sme_id))
-        .group_by(agreements::status)
-        .select((agreements::status, diesel::dsl::count_star()))
-        .order(agreements::status)
-        .load(conn)
 }

@@ -664,6 +664,9 @@ pub struct Overview {
     pub insurance_chosen: bool,
     /// The documents the agreement has now (`documents::model::KINDS`).
     pub documents: Vec<&'static str>,
+    /// The SME's payment record, for the institute deciding on the request (requested or
+    /// approved, not yet signed); none for anyone else.
+    pub sme_record: Option<crate::app::payment_record::PaymentRecord>,
 }
 
 /// Agreement `id` as `actor` may see it (404 otherwise), with what its page shows.
@@ -722,7 +725,19 @@ pub fn overview(state: &AppState, actor: &Actor, id: &str) -> Result<Overview, A
         })
         .collect();
     let tech = crate::technologies::get(&mut conn, &row.technology_id)?;
-    let offered = if row.status()? == Status::Requested {
+    let status = row.status()?;
+    let deciding = actor.role == crate::rules::roles::Role::Institute
+        && matches!(status, Status::Requested | Status::Approved);
+    let sme_record = if deciding {
+        Some(crate::app::payment_record::record(
+            state,
+            &mut conn,
+            &row.sme_id,
+        )?)
+    } else {
+        None
+    };
+    let offered = if status == Status::Requested {
         crate::technologies::current_terms(&mut conn, &row.technology_id)?.map(|t| t.terms)
     } else {
         None
@@ -743,6 +758,7 @@ pub fn overview(state: &AppState, actor: &Actor, id: &str) -> Result<Overview, A
         history,
         offered,
         insurance_chosen,
+        sme_record,
         agreement: Agreement::from_row(row, Some(actor))?,
     })
 }

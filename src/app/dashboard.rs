@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 
 use crate::agreements::model::{Agreement, Dated, ListFilter};
 use crate::agreements::store::{self, DueDate};
+use crate::app::payment_record::PaymentRecord;
 use crate::auth::policy::agreement_scope;
 use crate::auth::session::Actor;
 use crate::contracts::dues;
@@ -61,6 +62,8 @@ pub struct SmeBoard {
     pub owed: Vec<Owed>,
     /// What is owed, per agreement.
     pub owed_on: Vec<OwedOn>,
+    /// Its payment record, as the institutes it asks for a trial see it.
+    pub record: PaymentRecord,
 }
 
 /// A day this month by which something must be done.
@@ -159,7 +162,7 @@ fn merge_owed(all: Vec<Owed>) -> Vec<Owed> {
 }
 
 fn sme(state: &AppState, conn: &mut DbConn, actor: &Actor) -> Result<SmeBoard, AppError> {
-    let counts = store::count_by_status(conn, actor)?;
+    let counts = store::count_by_status(conn, &agreement_scope(actor))?;
     let by_status: Vec<(Status, i64)> = Status::ALL
         .into_iter()
         .filter_map(|s| {
@@ -199,6 +202,7 @@ fn sme(state: &AppState, conn: &mut DbConn, actor: &Actor) -> Result<SmeBoard, A
     }
     deadlines.sort_by_key(Deadline::day);
     owed_on.sort_by(|a, b| a.number.cmp(&b.number));
+    let record = crate::app::payment_record::tally(state, conn, &actor.organisation_id, &counts)?;
     Ok(SmeBoard {
         by_status,
         total,
@@ -206,6 +210,7 @@ fn sme(state: &AppState, conn: &mut DbConn, actor: &Actor) -> Result<SmeBoard, A
         deadlines,
         owed: merge_owed(owed),
         owed_on,
+        record,
     })
 }
 

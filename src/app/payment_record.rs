@@ -13,6 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::agreements::store;
+use crate::auth::policy::AgreementScope;
 use crate::auth::session::Actor;
 use crate::db::DbConn;
 use crate::error::AppError;
@@ -96,12 +97,29 @@ pub fn of_organisation(
 }
 
 /// Counts SME `sme_id`'s record, each line's "today" in its agreement's time zone.
-fn record(state: &AppState, conn: &mut DbConn, sme_id: &str) -> Result<PaymentRecord, AppError> {
+pub(super) fn record(
+    state: &AppState,
+    conn: &mut DbConn,
+    sme_id: &str,
+) -> Result<PaymentRecord, AppError> {
+    let by_status = store::count_by_status(conn, &AgreementScope::Sme(sme_id.to_string()))?;
+    tally(state, conn, sme_id, &by_status)
+}
+
+/// SME `sme_id`'s record, its agreements already counted by status (`by_status`, as
+/// [`store::count_by_status`] gives them: the SME's home has them).
+pub(super) fn tally(
+    state: &AppState,
+    conn: &mut DbConn,
+    sme_id: &str,
+    by_status: &[(String, i64)],
+) -> Result<PaymentRecord, AppError> {
     let mut trials = TrialCounts::default();
     let mut requests = 0;
-    for (status, n) in store::count_by_status_of_sme(conn, sme_id)? {
+    for (status, n) in by_status {
+        let n = *n;
         requests += n;
-        let slot = match Status::parse(&status) {
+        let slot = match Status::parse(status) {
             Some(Status::Signed | Status::Active | Status::AwaitingDecision) => {
                 &mut trials.in_progress
             }

@@ -188,7 +188,7 @@ fn at(origin: &str, name: &str, line: Option<usize>) -> String {
 }
 
 /// The shipped templates, by file name.
-fn built_in() -> Vec<(String, String)> {
+pub(super) fn built_in() -> Vec<(String, String)> {
     BUILT_IN
         .iter()
         .map(|(n, t)| (n.to_string(), t.to_string()))

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use super::model::KINDS;
-use super::templates::{sample_context, ContractTemplates};
+use super::templates::{built_in, sample_context, ContractTemplates};
 use crate::typeset::format::LANGS;
 use crate::typeset::markup::Block;
 use crate::typeset::pdf::reader::Pdf;
@@ -255,21 +255,10 @@ fn contract_pdf(templates: &ContractTemplates, lang: &str) -> Vec<u8> {
         .bytes
 }
 
-/// The shipped templates, as files.
-fn shipped_files() -> Vec<(String, String)> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir("contract-templates").unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        files.push((name, std::fs::read_to_string(&path).unwrap()));
-    }
-    files
-}
-
 #[test]
 fn the_conversion_contract_covers_every_item_of_article_23_in_each_language() {
     assert_eq!(LANGS, ["vi", "en", "zh"], "the table's columns");
-    let templates = ContractTemplates::from_sources("t", shipped_files()).unwrap();
+    let templates = ContractTemplates::from_sources("t", built_in()).unwrap();
     for lang in LANGS {
         let missing = art_23_missing(&contract_pdf(&templates, lang), lang);
         assert!(
@@ -287,7 +276,7 @@ fn a_contract_without_an_article_23_heading_is_named() {
         ("en", "## Article 11. Warranty\n"),
         ("zh", "## 第十一条 技术保证\n"),
     ] {
-        let mut files = shipped_files();
+        let mut files = built_in();
         let name = format!("conversion-contract.{lang}.txt");
         let (_, text) = files.iter_mut().find(|(n, _)| *n == name).unwrap();
         assert!(text.contains(heading), "{name}");
@@ -304,7 +293,7 @@ fn a_contract_without_an_article_23_heading_is_named() {
 #[test]
 fn each_rule_for_improvements_is_printed_in_both_documents_and_every_language() {
     use serde_json::json;
-    let templates = ContractTemplates::from_sources("t", shipped_files()).unwrap();
+    let templates = ContractTemplates::from_sources("t", built_in()).unwrap();
     // Words only the clause for that owner (and licence back) holds, per language.
     let cases: [(serde_json::Value, [&str; 3]); 7] = [
         (

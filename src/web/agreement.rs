@@ -275,25 +275,14 @@ async fn overview_page(
             }
             _ => Vec::new(),
         };
-        // The institute deciding on a request (before it is signed) sees the SME's record.
-        let deciding = actor.role == Role::Institute
-            && matches!(
-                overview.agreement.status,
-                Status::Requested | Status::Approved
-            );
-        let record = if deciding {
-            Some(crate::app::payment_record::for_agreement(st, &actor, &id)?)
-        } else {
-            None
-        };
-        Ok((overview, products, record))
+        Ok((overview, products))
     })
     .await;
-    let (overview, products, record) = match loaded {
+    let (overview, products) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => return visitor.failure(state, e, ""),
     };
-    let ctx = overview_context(state, visitor, &overview, products, record, done, failed);
+    let ctx = overview_context(state, visitor, &overview, products, done, failed);
     visitor.page(state, status, "agreement/show.html", ctx)
 }
 
@@ -303,7 +292,6 @@ fn overview_context(
     visitor: &Visitor,
     o: &Overview,
     products: Vec<crate::insurance::model::Product>,
-    record: Option<crate::app::payment_record::PaymentRecord>,
     done: String,
     failed: Failed,
 ) -> Value {
@@ -389,7 +377,7 @@ fn overview_context(
         days_left => days_left(visitor, state, a, today), next, next_on,
         terms, history, actions, offer_sign_note, needs_product, products, documents, done,
         failed => failed.action, errors => failed.errors,
-        record, record_for => "request",
+        record => o.sme_record, record_for => "request",
         typed => context! {
             reason => t.reason.clone(), days => t.days.clone(),
             trial_start => if t.trial_start.is_empty() { default_start } else { t.trial_start.clone() },

@@ -10,7 +10,6 @@ use minijinja::{context, Value};
 
 use super::frame::{blocking, SignedIn};
 use crate::app::dashboard::{Board, Deadline, Home, InstituteBoard, SmeBoard, ENDING_DAYS};
-use crate::app::payment_record::PaymentRecord;
 use crate::settlement::money::Currency;
 use crate::typeset::format::{date, days, money};
 use crate::AppState;
@@ -74,34 +73,20 @@ async fn home(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn) ->
     }
     let insurer = actor.role == crate::rules::roles::Role::Insurer;
     let who = actor.clone();
-    let loaded = blocking(&state, move |st| {
-        let home = crate::app::dashboard::home(st, &who)?;
-        // An SME sees its own record, as the institutes it asks see it.
-        let record = match home.board {
-            Board::Sme(_) => Some(crate::app::payment_record::of_organisation(
-                st,
-                &who,
-                &who.organisation_id,
-            )?),
-            _ => None,
-        };
-        Ok((home, record))
-    })
-    .await;
-    let (home, record) = match loaded {
-        Ok(loaded) => loaded,
+    let home = match blocking(&state, move |st| crate::app::dashboard::home(st, &who)).await {
+        Ok(home) => home,
         Err(e) => return visitor.failure(&state, e, ""),
     };
     // An insurer's home is its dashboard, with its charts.
     if insurer {
         return super::insurer::home(&state, &visitor, actor, home.organisation).await;
     }
-    let (name, ctx) = page(visitor.lang, home, record);
+    let (name, ctx) = page(visitor.lang, home);
     visitor.page(&state, 200, name, ctx)
 }
 
 /// The template and its context for `home` in `lang`.
-fn page(lang: &str, home: Home, record: Option<PaymentRecord>) -> (&'static str, Value) {
+fn page(lang: &str, home: Home) -> (&'static str, Value) {
     let Home {
         organisation,
         today,
@@ -110,10 +95,7 @@ fn page(lang: &str, home: Home, record: Option<PaymentRecord>) -> (&'static str,
     match board {
         Board::Sme(b) => (
             "dashboard/sme.html",
-            context! {
-                organisation, record, record_for => "own",
-                ..sme(lang, today, b)
-            },
+            context! { organisation, ..sme(lang, today, b) },
         ),
         Board::Institute(b) => (
             "dashboard/institute.html",
@@ -181,6 +163,7 @@ fn sme(lang: &str, today: NaiveDate, b: SmeBoard) -> Value {
         .collect();
     context! {
         by_status, total => b.total, latest, deadlines, owed, owed_on, month => month(lang, today),
+        record => b.record, record_for => "own",
     }
 }
 
@@ -300,6 +283,7 @@ mod tests {
                 overdue_minor: 300_000,
                 oldest_overdue: Some(day(2026, 2, 20)),
             }],
+            record: a_record(),
         }
     }
 
@@ -341,7 +325,8 @@ mod tests {
     }
 
     /// A record with a figure in each place.
-    fn a_record() -> PaymentRecord {
+    fn a_record() -> crate::app::payment_record::PaymentRecord {
+        use crate::app::payment_record::PaymentRecord;
         use crate::app::payment_record::{ClaimCounts, TrialCounts};
         use crate::rules::payment_record::PaymentCounts;
         PaymentRecord {
@@ -382,7 +367,7 @@ mod tests {
                 today,
                 board,
             };
-            let (name, ctx) = page(lang, home(Board::Sme(sme_board())), Some(a_record()));
+            let (name, ctx) = page(lang, home(Board::Sme(sme_board())));
             let mut ctx = minijinja::value::merge_maps([
                 ctx,
                 context! { latest => vec![context! {
@@ -401,6 +386,9 @@ mod tests {
                 assert!(full.contains(&format!("href=\"{link}\"")), "{link}: {full}");
             }
             assert!(full.contains("US$12,000.00") && full.contains("US$3,000.00"));
+            // Its own payment record, with its figures.
+            assert!(full.contains("id=\"payment-record\""), "{full}");
+            assert!(full.contains("<dd>4</dd>"), "the requests: {full}");
             let empty = SmeBoard {
                 by_status: Vec::new(),
                 total: 0,
@@ -408,12 +396,13 @@ mod tests {
                 deadlines: Vec::new(),
                 owed: Vec::new(),
                 owed_on: Vec::new(),
+                record: a_record(),
             };
-            (_, ctx) = page(lang, home(Board::Sme(empty)), Some(a_record()));
+            (_, ctx) = page(lang, home(Board::Sme(empty)));
             let none = render(&pages, lang, "sme", name, ctx);
             assert!(none.contains("href=\"/catalogue\""), "{none}");
 
-            let (name, ctx) = page(lang, home(Board::Institute(institute_board())), None);
+            let (name, ctx) = page(lang, home(Board::Institute(institute_board())));
             let ctx = minijinja::value::merge_maps([
                 ctx,
                 context! { requested => 12, requests => vec![context! {
@@ -440,11 +429,11 @@ mod tests {
                 revenue: Vec::new(),
                 registrations: Vec::new(),
             };
-            let (name, ctx) = page(lang, home(Board::Institute(empty)), None);
+            let (name, ctx) = page(lang, home(Board::Institute(empty)));
             render(&pages, lang, "institute", name, ctx);
 
             for role in ["insurer", "admin", "auditor"] {
-                let (name, ctx) = page(lang, home(Board::Other), None);
+                let (name, ctx) = page(lang, home(Board::Other));
                 let other = render(&pages, lang, role, name, ctx);
                 if role == "auditor" {
                     // The auditor's own pages, the documents' check and the reports.

@@ -11,13 +11,10 @@ use crate::pdf_reader::Pdf;
 
 /// The text of a PDF without any white space (Chinese lines wrap anywhere).
 fn squeezed(pdf: &[u8]) -> String {
-    Pdf::read(pdf)
-        .text()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
+    squeeze(&Pdf::read(pdf).text())
 }
 
+/// `s` without any white space.
 fn squeeze(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
@@ -225,40 +222,34 @@ async fn the_institute_sets_the_rule_on_the_terms_page_and_the_sme_reads_it_in_t
     assert_eq!(s, 200);
     assert!(page.contains("name=\"improvements_owner\""), "{page}");
     let csrf = b.csrf();
+    let csrf = csrf.as_str();
     let form = |owner: &'static str, back: &'static str| {
-        vec![
-            ("csrf", csrf.clone()),
-            ("trial_days", "90".to_string()),
-            ("decision_days", "30".to_string()),
-            ("currency", "VND".to_string()),
-            ("model", "lump_sum".to_string()),
-            ("lump_amount", "150000000".to_string()),
-            ("lump_due_days", "30".to_string()),
-            ("improvements_owner", owner.to_string()),
-            ("improvements_licence_back", back.to_string()),
+        [
+            ("csrf", csrf),
+            ("trial_days", "90"),
+            ("decision_days", "30"),
+            ("currency", "VND"),
+            ("model", "lump_sum"),
+            ("lump_amount", "150000000"),
+            ("lump_due_days", "30"),
+            ("improvements_owner", owner),
+            ("improvements_licence_back", back),
         ]
     };
-    let post = |f: &Vec<(&'static str, String)>| -> Vec<(&'static str, String)> { f.clone() };
     // A licence back with no owner: refused beside the box, what was chosen kept.
-    let bad = post(&form("none", "yes"));
-    let fields: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (s, _, page) = b.post(&terms, &fields).await;
+    let (s, _, page) = b.post(&terms, &form("none", "yes")).await;
     assert_eq!(s, 422, "{page}");
     assert!(
         page.contains("id=\"improvements_licence_back-error\">Hãy chọn bên sở hữu trước"),
         "{page}"
     );
     assert!(page.contains("value=\"yes\" checked"), "{page}");
-    let odd = post(&form("vendor", ""));
-    let fields: Vec<(&str, &str)> = odd.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (s, _, page) = b.post(&terms, &fields).await;
+    let (s, _, page) = b.post(&terms, &form("vendor", "")).await;
     assert_eq!(s, 422, "{page}");
     assert!(page.contains("id=\"improvements_owner-error\""), "{page}");
     assert_eq!(versions(&app, &w).await, 1, "a bad form saved terms");
 
-    let good = post(&form("sme", "yes"));
-    let fields: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (s, _, page) = b.post(&terms, &fields).await;
+    let (s, _, page) = b.post(&terms, &form("sme", "yes")).await;
     assert_eq!(s, 303, "{page}");
     let (_, history) = app
         .get(

@@ -3,7 +3,7 @@
 //! rejected request), counted the same for the institute weighing the SME's next request and
 //! for the SME itself, and hidden (404) from everyone else.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::browser::{text, Browser};
 use crate::helpers::{id_of, version_of, TestApp};
@@ -26,11 +26,6 @@ fn words_of(page: &str) -> String {
     text(&out).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The record as `token` reads it at `path`.
-async fn record(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
-    app.get(token, path).await
-}
-
 #[actix_web::test]
 async fn the_institute_and_the_sme_see_the_same_figures_and_no_one_else_sees_any() {
     let app = TestApp::spawn_long_sessions().await;
@@ -38,7 +33,7 @@ async fn the_institute_and_the_sme_see_the_same_figures_and_no_one_else_sees_any
     let own = format!("/api/v1/organisations/{}/payment-record", w.sme_b.org);
 
     // Nothing yet: every figure is zero.
-    let (s, empty) = record(&app, &w.sme_b.token, &own).await;
+    let (s, empty) = app.get(&w.sme_b.token, &own).await;
     assert_eq!(s, 200, "{empty}");
     assert_eq!(
         empty,
@@ -95,7 +90,7 @@ async fn the_institute_and_the_sme_see_the_same_figures_and_no_one_else_sees_any
         ("admin", &w.admin.token),
         ("auditor", &w.auditor.token),
     ] {
-        let (s, r) = record(&app, token, &on_request).await;
+        let (s, r) = app.get(token, &on_request).await;
         assert_eq!((s, &r), (200, &expected), "{who}");
     }
     // The SME sees the same figures about itself, as do admins and auditors.
@@ -104,7 +99,7 @@ async fn the_institute_and_the_sme_see_the_same_figures_and_no_one_else_sees_any
         ("admin", &w.admin.token),
         ("auditor", &w.auditor.token),
     ] {
-        let (s, r) = record(&app, token, &own).await;
+        let (s, r) = app.get(token, &own).await;
         assert_eq!((s, &r), (200, &expected), "{who}");
     }
     // Nobody else: not another SME, not an institute it has not asked (nor one it has, by
@@ -115,7 +110,7 @@ async fn the_institute_and_the_sme_see_the_same_figures_and_no_one_else_sees_any
         ("insurer_a", &w.insurer_a.token),
         ("insurer_b", &w.insurer_b.token),
     ] {
-        let (s, p) = record(&app, token, &on_request).await;
+        let (s, p) = app.get(token, &on_request).await;
         assert_eq!(s, 404, "{who} on the request: {p}");
     }
     for (who, token) in [
@@ -124,37 +119,39 @@ async fn the_institute_and_the_sme_see_the_same_figures_and_no_one_else_sees_any
         ("sme_a", &w.sme_a.token),
         ("insurer_a", &w.insurer_a.token),
     ] {
-        let (s, p) = record(&app, token, &own).await;
+        let (s, p) = app.get(token, &own).await;
         assert_eq!(s, 404, "{who} on the organisation: {p}");
     }
     // The insurer covering the converted agreement is not shown it there either.
-    let (s, _) = record(
-        &app,
-        &w.insurer_a.token,
-        &format!("/api/v1/agreements/{id}/sme-record"),
-    )
-    .await;
+    let (s, _) = app
+        .get(
+            &w.insurer_a.token,
+            &format!("/api/v1/agreements/{id}/sme-record"),
+        )
+        .await;
     assert_eq!(s, 404);
     // Only SMEs have a record; an unknown id is not found.
     for org in [w.inst_a.org.as_str(), "no-such-organisation"] {
-        let (s, _) = record(
-            &app,
-            &w.admin.token,
-            &format!("/api/v1/organisations/{org}/payment-record"),
-        )
-        .await;
+        let (s, _) = app
+            .get(
+                &w.admin.token,
+                &format!("/api/v1/organisations/{org}/payment-record"),
+            )
+            .await;
         assert_eq!(s, 404, "{org}");
     }
-    let (s, _) = record(&app, &w.admin.token, "/api/v1/agreements/nope/sme-record").await;
+    let (s, _) = app
+        .get(&w.admin.token, "/api/v1/agreements/nope/sme-record")
+        .await;
     assert_eq!(s, 404);
 
     // SME A's record holds only its own request.
-    let (s, r) = record(
-        &app,
-        &w.sme_a.token,
-        &format!("/api/v1/organisations/{}/payment-record", w.sme_a.org),
-    )
-    .await;
+    let (s, r) = app
+        .get(
+            &w.sme_a.token,
+            &format!("/api/v1/organisations/{}/payment-record", w.sme_a.org),
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(
         (r["requests"].as_i64(), r["trials"]["total"].as_i64()),
@@ -171,7 +168,7 @@ async fn the_institute_and_the_sme_see_the_same_figures_and_no_one_else_sees_any
         )
         .await;
     assert_eq!(s, 201, "{st}");
-    let (_, r) = record(&app, &w.inst_a.token, &on_request).await;
+    let (_, r) = app.get(&w.inst_a.token, &on_request).await;
     assert_eq!(
         r["payments"],
         json!({"on_time": 1, "late": 2, "overdue": 0, "not_yet_due": 1})
