@@ -19,7 +19,6 @@ use crate::reports::model::{
 };
 use crate::reports::store::PdfRecord;
 use crate::reports::{figures, store};
-use crate::typeset::pdf::Verify;
 use crate::AppState;
 
 /// The figures of `month` now.
@@ -77,21 +76,15 @@ fn issue_pdf(
     report: &MonthlyReport,
     lang: &str,
 ) -> Result<(Written, String), AppError> {
-    // Decided before the file is set: the SHA-256 checked later covers it.
-    let code = verify::new_code();
-    let url = verify::link(&state.cfg.app.public_url, &code);
-    let printed = verify::printed(&code);
+    let issued = verify::Issued::new(&state.cfg.app.public_url);
     let written = crate::reports::write(
         &state.fonts,
         report,
         Format::Pdf,
         lang,
-        Some(Verify {
-            url: &url,
-            code: &printed,
-        }),
+        Some(issued.verify()),
     )?;
-    Ok((written, code))
+    Ok((written, issued.code))
 }
 
 /// The stored reports a list shows (the latest [`STORED_SHOWN`]).

@@ -18,7 +18,7 @@ use crate::db::schema::{agreement_documents, agreements};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::rules::lifecycle::Status;
-use crate::typeset::pdf::{self, Fonts, Layout, PdfError, Signature, Verify};
+use crate::typeset::pdf::{self, Fonts, Layout, PdfError, Signature};
 
 /// Whether `row` has the document `kind` yet: the trial agreement once the trial is approved
 /// (its dates and terms are fixed), the conversion contract once the SME has converted.
@@ -158,10 +158,7 @@ fn set(
     public_url: &str,
 ) -> Result<Generated, AppError> {
     let seed = format!("{}:{}:{kind}:{lang}", row.id, row.version);
-    // Decided before the document is set: the SHA-256 checked later covers it.
-    let verify_code = verify::new_code();
-    let url = verify::link(public_url, &verify_code);
-    let printed = verify::printed(&verify_code);
+    let issued = verify::Issued::new(public_url);
     let layout = Layout {
         lang,
         blocks,
@@ -170,10 +167,7 @@ fn set(
         terms_version: i64::from(row.terms_version),
         date,
         id_seed: &seed,
-        verify: Some(Verify {
-            url: &url,
-            code: &printed,
-        }),
+        verify: Some(issued.verify()),
     };
     let rendered = pdf::render(fonts, &layout).map_err(|e| match e {
         PdfError::FontMissing(msg) => AppError::Unavailable(format!(
@@ -195,7 +189,7 @@ fn set(
         sha256: hex::encode(Sha256::digest(&rendered.bytes)),
         pages: rendered.pages,
         pdf: rendered.bytes,
-        verify_code,
+        verify_code: issued.code,
     })
 }
 

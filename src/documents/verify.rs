@@ -17,6 +17,7 @@ use rand::RngCore;
 use super::model::Checked;
 use crate::db::schema::{agreement_documents, agreements};
 use crate::db::DbConn;
+use crate::typeset::pdf::Verify;
 
 /// Crockford's base32 alphabet.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -33,9 +34,34 @@ pub fn new_code() -> String {
         .collect()
 }
 
-/// The link a document with `code` prints and carries in its QR code: `{public_url}/verify/{code}`.
-pub fn link(public_url: &str, code: &str) -> String {
-    format!("{}/verify/{code}", public_url.trim_end_matches('/'))
+/// A new code for a document about to be set, with the link and the printed form the
+/// document carries: decided before the document is set, so the SHA-256 taken after covers it.
+pub struct Issued {
+    /// As stored.
+    pub code: String,
+    /// `{public_url}/verify/{code}`: the QR code's text.
+    url: String,
+    /// In groups of four, as a person types it.
+    printed: String,
+}
+
+impl Issued {
+    pub fn new(public_url: &str) -> Issued {
+        let code = new_code();
+        Issued {
+            url: format!("{}/verify/{code}", public_url.trim_end_matches('/')),
+            printed: printed(&code),
+            code,
+        }
+    }
+
+    /// What the PDF prints and draws.
+    pub fn verify(&self) -> Verify<'_> {
+        Verify {
+            url: &self.url,
+            code: &self.printed,
+        }
+    }
 }
 
 /// `code` as printed: groups of four joined by `-` (`7K3M-…`).
