@@ -340,6 +340,34 @@ pub fn decode_terms(id: &str, snapshot: Option<&str>) -> Result<Option<Terms>, A
     })
 }
 
+/// Moves `row` (read in this transaction) to its next version, for a change its documents
+/// print that is recorded by another part (a contract's registration certificate); the
+/// agreement as it now stands.
+pub fn new_edition(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    row: &AgreementRow,
+) -> Result<AgreementRow, AppError> {
+    let updated = diesel::update(
+        agreements::table
+            .find(&row.id)
+            .filter(agreements::version.eq(row.version)),
+    )
+    .set((
+        agreements::version.eq(row.version + 1),
+        agreements::updated_at.eq(now.naive_utc()),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        let current = get(conn, &row.id)?;
+        return Err(AppError::PreconditionFailed {
+            expected: row.version.to_string(),
+            current: current.version,
+        });
+    }
+    Ok(get(conn, &row.id)?)
+}
+
 /// Sets the insurer a party chose for an approved agreement, if `row` is still at its version.
 pub fn set_insurer(
     conn: &mut DbConn,

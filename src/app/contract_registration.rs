@@ -52,7 +52,8 @@ fn registration_of(
 /// The agreement's institute (or an admin) enters the registration certificate. 404 for an
 /// agreement the actor may not see, 403 for a party that does not register, 409 before
 /// conversion, when registration is not required or already entered, 422 naming each bad
-/// field. The parties are told.
+/// field. The parties are told, and the agreement moves to its next version: its conversion
+/// contract's next edition prints the certificate.
 pub fn record_certificate(
     state: &AppState,
     actor: &Actor,
@@ -82,6 +83,9 @@ pub fn record_certificate(
             input,
             rounding,
         )?;
+        // The contract now prints its certificate: a new edition of the agreement's
+        // documents, whose earlier editions are then shown as superseded.
+        let row = store::new_edition(conn, now, &row)?;
         crate::mail::enqueue_agreement(
             conn,
             now,

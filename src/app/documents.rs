@@ -15,7 +15,7 @@ use crate::audit::Who;
 use crate::auth::session::Actor;
 use crate::db::DbConn;
 use crate::documents::context::{
-    check_figures, Contract, Cover, Facts, Line, Party, Signature, Technology,
+    check_figures, Contract, Cover, Facts, Line, Party, Registered, Signature, Technology,
 };
 use crate::documents::model::{Checked, Identified, Stored};
 use crate::documents::{service, verify, ContractTemplates};
@@ -365,6 +365,19 @@ pub fn load(conn: &mut DbConn, row: AgreementRow) -> Result<Facts, AppError> {
             },
         })
     };
+    // The certificate, once entered, for the conversion contract's later edition.
+    let registration = match &contract {
+        Some(_) => crate::contracts::registration::get(conn, &row.id)?.and_then(|r| {
+            Some(Registered {
+                jurisdiction: r.jurisdiction?,
+                number: r.certificate_number?,
+                date: r.certificate_date?,
+                office: r.issuing_office?,
+                vat_exemption_ref: r.vat_exemption_ref,
+            })
+        }),
+        None => None,
+    };
     let institute_signature = signature(row.institute_signed_at, institute_signer);
     let sme_signature = signature(row.sme_signed_at, sme_signer);
 
@@ -379,6 +392,7 @@ pub fn load(conn: &mut DbConn, row: AgreementRow) -> Result<Facts, AppError> {
         contract,
         institute_signature,
         sme_signature,
+        registration,
     })
 }
 

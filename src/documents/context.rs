@@ -35,6 +35,20 @@ pub struct Facts {
     pub contract: Option<Contract>,
     pub institute_signature: Option<Signature>,
     pub sme_signature: Option<Signature>,
+    /// The conversion contract's registration, once its certificate is entered.
+    pub registration: Option<Registered>,
+}
+
+/// A registered conversion contract's certificate, as the contract's later edition prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    /// `vn` or `cn`: whose register holds it, which names the number differently.
+    pub jurisdiction: String,
+    pub number: String,
+    pub date: NaiveDate,
+    pub office: String,
+    /// China: the VAT-exemption reference the registration supports.
+    pub vat_exemption_ref: Option<String>,
 }
 
 /// A party as documents name it.
@@ -120,7 +134,8 @@ pub const HANDOVER_DAYS: u64 = 30;
 /// The context for rendering `kind` in `lang` from `facts`: the fields of
 /// [`super::templates::sample_context`], written for `lang` by [`crate::typeset::format`];
 /// `insurance`, `distribution` and `improvements` are null when there is no policy, no
-/// distribution or no rule for improvements; `improvements.owner` is the code (`sme`,
+/// distribution or no rule for improvements, and `registration` until a conversion contract's
+/// certificate is entered (always in a trial agreement); `improvements.owner` is the code (`sme`,
 /// `institute`, `joint`) the templates choose their clause by. `transfer.deadline` is
 /// [`HANDOVER_DAYS`] after the conversion day (empty before conversion).
 ///
@@ -217,6 +232,21 @@ pub fn context(facts: &Facts, kind: &str, lang: &str) -> Value {
         .improvements
         .map(|i| json!({"owner": i.owner.code(), "licence_back": i.licence_back}));
 
+    // Printed by the conversion contract only: the trial agreement was concluded before.
+    let registration = facts
+        .registration
+        .as_ref()
+        .filter(|_| kind == "conversion-contract")
+        .map(|r| {
+            json!({
+                "jurisdiction": r.jurisdiction,
+                "number": r.number,
+                "date": day(r.date),
+                "office": r.office,
+                "vat_exemption_ref": r.vat_exemption_ref.clone().unwrap_or_default(),
+            })
+        });
+
     let tech = &facts.technology;
     // There is no Chinese title: Chinese documents use the English one.
     let title = if lang == "vi" {
@@ -260,6 +290,7 @@ pub fn context(facts: &Facts, kind: &str, lang: &str) -> Value {
         "distribution": distribution,
         "improvements": improvements,
         "contract": contract,
+        "registration": registration,
         "transfer": {
             "method": transfer_method(&tech.ip_type, lang),
             "place": row.place_of_use,

@@ -295,6 +295,14 @@ pub fn sample_context(kind: &str, lang: &str, full: bool) -> Value {
             "intermediary": share("0.1"),
         })),
         "improvements": optional(json!({"owner": "sme", "licence_back": true})),
+        // A conversion contract's later edition, once its certificate is entered.
+        "registration": if kind == "conversion-contract" { optional(json!({
+            "jurisdiction": "vn",
+            "number": "15/2027/GCN-ĐKCGCN",
+            "date": day(2027, 6, 2),
+            "office": "Bộ Khoa học và Công nghệ",
+            "vat_exemption_ref": "",
+        })) } else { Value::Null },
         "contract": {
             "converted_on": day(2027, 4, 20),
             "schedule": [

@@ -477,6 +477,12 @@ fn report_view(state: &AppState, lang: &str, month: Month, r: &MonthlyReport) ->
         decisions, money => money_view,
         months, months_chart => Value::from_safe_string(months_chart),
         by_province, by_field, by_institute,
+        registration => context! {
+            registered => count(lang, r.registration.registered),
+            pending => count(lang, r.registration.pending),
+            overdue => count(lang, r.registration.overdue),
+            any => r.registration.registered + r.registration.pending + r.registration.overdue > 0,
+        },
         prev_month => month.prev().to_string(), next_month => month.next().to_string(),
         prev_title => month_long(lang, month.prev()), next_title => month_long(lang, month.next()),
     }

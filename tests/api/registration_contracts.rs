@@ -431,4 +431,123 @@ async fn the_monthly_report_counts_registrations() {
         counts("2026-06").await,
         json!({"registered": 1, "pending": 0, "overdue": 1})
     );
+
+    // The admins' report page shows the same counts, in either language.
+    let mut b = crate::browser::Browser::signed_in(&app, &w.admin.email).await;
+    for (lang, heading, month, figures) in [
+        (
+            "en",
+            "Registration of conversion contracts",
+            "2026-06",
+            [1, 0, 1],
+        ),
+        ("vi", "Đăng ký hợp đồng chuyển giao", "2026-03", [1, 1, 0]),
+    ] {
+        b.language(lang).await;
+        let (s, _, page) = b.get(&format!("/admin/reports?month={month}")).await;
+        assert_eq!(s, 200, "{page}");
+        assert!(page.contains(heading), "{lang}: {page}");
+        for (tile, n) in ["registered", "registration_pending", "registration_overdue"]
+            .iter()
+            .zip(figures)
+        {
+            let at = page
+                .find(&format!("id=\"tile-{tile}\""))
+                .unwrap_or_else(|| panic!("{lang} {month}: no {tile} tile"));
+            let figure = format!("<span class=\"figure\">{n}</span>");
+            assert!(
+                page[at..].starts_with(&format!("id=\"tile-{tile}\">{figure}")),
+                "{lang} {month} {tile}: {}",
+                &page[at..at + 80]
+            );
+        }
+    }
+}
+
+/// A report page of a month when no contract had to be registered says so instead of zeros.
+#[actix_web::test]
+async fn the_report_page_says_when_nothing_had_to_be_registered() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    converted_on_terms(&app, &w, lump("VND", "1000000", json!({}))).await;
+    let mut b = crate::browser::Browser::signed_in(&app, &w.admin.email).await;
+    b.language("en").await;
+    let (s, _, page) = b.get("/admin/reports?month=2026-03").await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("id=\"registration-none\""), "{page}");
+    assert!(!page.contains("id=\"tile-registered\""), "{page}");
+}
+
+/// The conversion contract downloaded once the certificate is entered is its next edition and
+/// prints the registration (in China with the VAT-exemption reference), in each language; the
+/// one downloaded before printed none of it.
+#[actix_web::test]
+async fn the_registered_contract_prints_its_certificate() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let id = converted_on_terms(&app, &w, lump("CNY", "120000.00", json!({}))).await;
+    let doc =
+        |lang: &str| format!("/api/v1/agreements/{id}/documents/conversion-contract?lang={lang}");
+    let text = |pdf: &[u8]| -> String {
+        crate::pdf_reader::Pdf::read(pdf)
+            .text()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect()
+    };
+    let (s, _, before) = app.get_bytes(&w.inst_a.token, &doc("zh")).await;
+    assert_eq!(s, 200);
+    let (_, a) = app
+        .get(&w.inst_a.token, &format!("/api/v1/agreements/{id}"))
+        .await;
+    let version = version_of(&a);
+    assert!(!text(&before).contains("2026440100001234"));
+
+    let (s, r) = app
+        .post(
+            &w.inst_a.token,
+            &format!("/api/v1/agreements/{id}/registration"),
+            json!({"certificate_number": "2026440100001234", "certificate_date": "2026-03-03",
+                   "issuing_office": "广州市技术合同认定登记处", "vat_exemption_ref": "穗税免备〔2026〕18号"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let (_, a) = app
+        .get(&w.inst_a.token, &format!("/api/v1/agreements/{id}"))
+        .await;
+    assert_eq!(version_of(&a), version + 1, "a new edition: {a}");
+
+    for (lang, words) in [
+        (
+            "zh",
+            [
+                "登记编号2026440100001234",
+                "广州市技术合同认定登记处",
+                "增值税免税备案号：穗税免备〔2026〕18号",
+            ],
+        ),
+        (
+            "en",
+            [
+                "registrationno.2026440100001234",
+                "广州市技术合同认定登记处",
+                "VATexemptionreference:穗税免备〔2026〕18号",
+            ],
+        ),
+        (
+            "vi",
+            [
+                "sốđăngký2026440100001234",
+                "广州市技术合同认定登记处",
+                "miễnthuếGTGT:穗税免备〔2026〕18号",
+            ],
+        ),
+    ] {
+        let (s, _, after) = app.get_bytes(&w.sme_a.token, &doc(lang)).await;
+        assert_eq!(s, 200, "{lang}");
+        let after = text(&after);
+        for word in words {
+            assert!(after.contains(word), "{lang}: no {word} in {after}");
+        }
+    }
 }

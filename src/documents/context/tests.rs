@@ -141,6 +141,13 @@ fn converted() -> Facts {
             at: utc(2027, 1, 14, 18, 30),
             by: "Trần Thị Bình".into(),
         }),
+        registration: Some(Registered {
+            jurisdiction: "vn".into(),
+            number: "15/2027/GCN-ĐKCGCN".into(),
+            date: day(2027, 6, 2),
+            office: "Bộ Khoa học và Công nghệ".into(),
+            vat_exemption_ref: None,
+        }),
     }
 }
 
@@ -156,6 +163,7 @@ fn approved() -> Facts {
     f.terms.improvements = None;
     f.institute_signature = None;
     f.sme_signature = None;
+    f.registration = None;
     f
 }
 
@@ -177,6 +185,13 @@ fn in_cny() -> Facts {
             due: day(2027, 5, 20),
             amount_minor: 142_500,
         }],
+    });
+    f.registration = Some(Registered {
+        jurisdiction: "cn".into(),
+        number: "2027310100000123".into(),
+        date: day(2027, 5, 6),
+        office: "上海市技术市场管理办公室".into(),
+        vat_exemption_ref: Some("沪技免 2027-0456".into()),
     });
     f
 }
@@ -253,6 +268,54 @@ fn every_context_renders_with_the_shipped_templates() {
                 assert_eq!(text.contains("Bảo hiểm Bảo Việt"), insured, "{kind}.{lang}");
             }
         }
+    }
+}
+
+/// Once its certificate is entered, the conversion contract prints the registration: the
+/// certificate's number, date and office, and in China the VAT-exemption reference; the trial
+/// agreement and a contract not yet registered print none of it.
+#[test]
+fn a_registered_contract_prints_its_certificate() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("contract-templates");
+    let templates = ContractTemplates::load(Some(&dir)).unwrap();
+    let text = |facts: &Facts, kind: &str, lang: &str| {
+        let blocks = templates
+            .render(kind, lang, &context(facts, kind, lang))
+            .unwrap();
+        blocks
+            .iter()
+            .map(|b| b.text())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for lang in LANGS {
+        let vn = text(&converted(), "conversion-contract", lang);
+        for part in [
+            "15/2027/GCN-ĐKCGCN",
+            "Bộ Khoa học và Công nghệ",
+            &date(lang, day(2027, 6, 2)),
+        ] {
+            assert!(vn.contains(part), "{lang}: no {part} in\n{vn}");
+        }
+        let cn = text(&in_cny(), "conversion-contract", lang);
+        for part in [
+            "2027310100000123",
+            "上海市技术市场管理办公室",
+            "沪技免 2027-0456",
+            &date(lang, day(2027, 5, 6)),
+        ] {
+            assert!(cn.contains(part), "{lang}: no {part} in\n{cn}");
+        }
+        assert!(
+            !vn.contains("VAT") && !vn.contains("增值税") && !vn.contains("GTGT"),
+            "{lang}: {vn}"
+        );
+        let mut unregistered = converted();
+        unregistered.registration = None;
+        let plain = text(&unregistered, "conversion-contract", lang);
+        assert!(!plain.contains("15/2027/GCN-ĐKCGCN"), "{lang}");
+        let trial = text(&converted(), "trial-agreement", lang);
+        assert!(!trial.contains("15/2027/GCN-ĐKCGCN"), "{lang}");
     }
 }
 
