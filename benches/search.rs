@@ -137,7 +137,7 @@ fn main() -> anyhow::Result<()> {
     for round in 0..ROUNDS {
         for q in VI_QUERIES.iter().chain(ZH_QUERIES.iter()) {
             let t = Instant::now();
-            std::hint::black_box(search::find(&mut conn, Kind::Technology, q)?);
+            std::hint::black_box(search::find(&mut conn, Kind::Technology, q, &[])?);
             index_only.push(t.elapsed());
         }
         for q in VI_QUERIES {

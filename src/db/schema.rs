@@ -559,6 +559,7 @@ diesel::table! {
         kind -> Text,
         doc_id -> Text,
         body -> Text,
+        facets -> Text,
     }
 }
 

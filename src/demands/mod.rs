@@ -146,6 +146,7 @@ fn index_and_invite(conn: &mut DbConn, id: &str, c: &Checked) -> QueryResult<()>
         Kind::Demand,
         id,
         &[&c.title, &c.description, &c.sector, &c.province],
+        &[],
     )?;
     diesel::delete(demand_invitees::table.filter(demand_invitees::demand_id.eq(id)))
         .execute(conn)?;
@@ -441,7 +442,7 @@ pub fn list(
             .select(demands::id)
             .load(conn)?,
         Some(words) => {
-            let hits = search::find(conn, Kind::Demand, words)?;
+            let hits = search::find(conn, Kind::Demand, words, &[])?;
             let mut allowed = std::collections::HashSet::new();
             for chunk in hits.chunks(HITS_CHUNK) {
                 let chunk: Vec<&str> = chunk.iter().map(|h| h.id.as_str()).collect();

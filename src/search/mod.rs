@@ -9,11 +9,19 @@
 //! (or Japanese, Korean) characters written as overlapping bigrams, since those languages put
 //! no spaces between words. A query is prepared the same way, so "rom ra" finds "Rơm rạ" and
 //! "太阳能" finds "太阳能干燥机" (as the phrase "太阳 阳能").
+//!
+//! Beside its words each document carries **facets**: named values its owner filters by (who
+//! may see it, its status, its sector…), given with the words and kept in step the same way.
+//! They are indexed as words of their own (a second FTS5 column; a second tsvector), so a
+//! filtered search — its matches, their count and a ranked page — is answered by the index
+//! alone, without reading a row of the owner's table for each match. A facet is written as one
+//! token of letters and digits, `f<name>x<value in hex>`, which no tokenizer splits and no
+//! value can collide with.
 
 use std::collections::{BTreeSet, HashMap};
 
 use diesel::prelude::*;
-use diesel::sql_types::{Double, Text};
+use diesel::sql_types::{BigInt, Double, Text};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::db::schema::search_docs;
@@ -171,20 +179,28 @@ fn tsquery(terms: &[Term]) -> String {
         .join(" & ")
 }
 
-/// Writes (or rewrites) the words of one document: `texts` are its searchable fields.
-pub fn put(conn: &mut DbConn, kind: Kind, id: &str, texts: &[&str]) -> QueryResult<()> {
+/// Writes (or rewrites) the words of one document: `texts` are its searchable fields,
+/// `facets` what its owner filters searches by.
+pub fn put(
+    conn: &mut DbConn,
+    kind: Kind,
+    id: &str,
+    texts: &[&str],
+    facets: &[Facet],
+) -> QueryResult<()> {
     let body = texts
         .iter()
         .map(|t| words(t))
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
+    let facets = facets_text(kind, facets);
     let changed = diesel::update(
         search_docs::table
             .filter(search_docs::kind.eq(kind.as_str()))
             .filter(search_docs::doc_id.eq(id)),
     )
-    .set(search_docs::body.eq(&body))
+    .set((search_docs::body.eq(&body), search_docs::facets.eq(&facets)))
     .execute(conn)?;
     if changed == 0 {
         diesel::insert_into(search_docs::table)
@@ -192,6 +208,7 @@ pub fn put(conn: &mut DbConn, kind: Kind, id: &str, texts: &[&str]) -> QueryResu
                 search_docs::kind.eq(kind.as_str()),
                 search_docs::doc_id.eq(id),
                 search_docs::body.eq(&body),
+                search_docs::facets.eq(&facets),
             ))
             .execute(conn)?;
     }
@@ -217,31 +234,173 @@ struct Found {
     score: f64,
 }
 
-/// Every document of `kind` holding all the words of `query`, best match first (ties by id).
-/// A query with no words (only punctuation, say) finds nothing.
-pub fn find(conn: &mut DbConn, kind: Kind, query: &str) -> QueryResult<Vec<Hit>> {
+/// A facet of a search document: a name (lower-case letters) and a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facet {
+    pub name: &'static str,
+    pub value: String,
+}
+
+impl Facet {
+    pub fn new(name: &'static str, value: impl Into<String>) -> Facet {
+        debug_assert!(name.bytes().all(|b| b.is_ascii_lowercase()), "{name}");
+        Facet {
+            name,
+            value: value.into(),
+        }
+    }
+
+    /// The facet as the index holds it: `f<name>x<value's UTF-8 in lower-case hex>` (the
+    /// migrations write the same with SQL's hex functions).
+    fn token(&self) -> String {
+        let mut out = format!("f{}x", self.name);
+        for b in self.value.bytes() {
+            out.push_str(&format!("{b:02x}"));
+        }
+        out
+    }
+}
+
+/// The facet every document has: its kind.
+fn kind_facet(kind: Kind) -> Facet {
+    Facet::new("kind", kind.as_str())
+}
+
+/// What a search keeps: every group must hold, and a group holds when the document has any
+/// of its facets. An empty group keeps nothing.
+pub type Filter = [Vec<Facet>];
+
+/// The FTS5 query for `terms` among documents of `kind` passing `filter`: the words asked of
+/// the `body` column, the facets of the `facets` column.
+fn fts5_filtered(kind: Kind, terms: &[Term], filter: &Filter) -> String {
+    let mut parts = vec![format!("body : ({})", fts5_query(terms))];
+    let group = |facets: &[Facet]| {
+        facets
+            .iter()
+            .map(|f| format!("\"{}\"", f.token()))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    };
+    parts.push(format!("facets : ({})", group(&[kind_facet(kind)])));
+    for facets in filter {
+        parts.push(format!("facets : ({})", group(facets)));
+    }
+    parts.join(" AND ")
+}
+
+/// The tsquery of `filter`'s facets for `kind`, with the meaning of [`fts5_filtered`]'s.
+fn facet_tsquery(kind: Kind, filter: &Filter) -> String {
+    let group = |facets: &[Facet]| {
+        format!(
+            "({})",
+            facets
+                .iter()
+                .map(|f| format!("'{}'", f.token()))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        )
+    };
+    std::iter::once(group(&[kind_facet(kind)]))
+        .chain(filter.iter().map(|g| group(g)))
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+/// The query's terms, or `None` when nothing can match: no words (only punctuation, say) or a
+/// group of the filter that no facet can satisfy.
+fn searchable(query: &str, filter: &Filter) -> Option<Vec<Term>> {
     let mut wanted = terms(query);
     wanted.truncate(MAX_QUERY_TERMS);
-    if wanted.is_empty() {
-        return Ok(Vec::new());
+    (!wanted.is_empty() && filter.iter().all(|g| !g.is_empty())).then_some(wanted)
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Every document of `kind` passing `filter` and holding all the words of `query`, best match
+/// first (ties in the order they were first indexed). A query with no words (only
+/// punctuation, say) finds nothing.
+pub fn find(conn: &mut DbConn, kind: Kind, query: &str, filter: &Filter) -> QueryResult<Vec<Hit>> {
+    match searchable(query, filter) {
+        Some(wanted) => ranked(conn, kind, &wanted, filter, None),
+        None => Ok(Vec::new()),
     }
-    // The one place the two engines differ: how a match is asked for and ranked.
+}
+
+/// One page of [`find`]'s answer (`limit` from `offset`) and how many it holds in all, read
+/// from the index alone: the count without ranking, then only the page's documents ranked
+/// in order and their ids read.
+pub fn page(
+    conn: &mut DbConn,
+    kind: Kind,
+    query: &str,
+    filter: &Filter,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<Hit>, i64)> {
+    let Some(wanted) = searchable(query, filter) else {
+        return Ok((Vec::new(), 0));
+    };
+    let total = match conn {
+        DbConn::Sqlite(c) => {
+            diesel::sql_query("SELECT count(*) AS n FROM search_fts WHERE search_fts MATCH ?")
+                .bind::<Text, _>(fts5_filtered(kind, &wanted, filter))
+                .get_result::<Count>(c)?
+                .n
+        }
+        DbConn::Postgres(c) => {
+            diesel::sql_query(
+                "SELECT count(*) AS n FROM search_docs \
+                 WHERE words @@ to_tsquery('simple', $1) AND facet_words @@ to_tsquery('simple', $2)",
+            )
+            .bind::<Text, _>(tsquery(&wanted))
+            .bind::<Text, _>(facet_tsquery(kind, filter))
+            .get_result::<Count>(c)?
+            .n
+        }
+    };
+    if total <= offset || limit <= 0 {
+        return Ok((Vec::new(), total));
+    }
+    let hits = ranked(conn, kind, &wanted, filter, Some((limit, offset)))?;
+    Ok((hits, total))
+}
+
+/// The matches of `wanted` passing `filter`, ranked: all, or the page `(limit, offset)`.
+fn ranked(
+    conn: &mut DbConn,
+    kind: Kind,
+    wanted: &[Term],
+    filter: &Filter,
+    page: Option<(i64, i64)>,
+) -> QueryResult<Vec<Hit>> {
+    let (limit, offset) = page.unwrap_or((-1, 0));
+    // The one place the two engines differ: how a match is asked for and ranked. SQLite
+    // ranks inside FTS5 (bm25 over the words only) and reads the ids of the page alone.
     let found: Vec<Found> = match conn {
         DbConn::Sqlite(c) => diesel::sql_query(
-            "SELECT d.doc_id AS doc_id, -bm25(search_fts) AS score \
-             FROM search_fts CROSS JOIN search_docs d ON d.id = search_fts.rowid \
-             WHERE search_fts MATCH ? AND d.kind = ? ORDER BY score DESC, d.doc_id",
+            "SELECT d.doc_id AS doc_id, r.score AS score FROM \
+               (SELECT rowid AS id, -bm25(search_fts, 1.0, 0.0) AS score FROM search_fts \
+                WHERE search_fts MATCH ? ORDER BY score DESC, rowid LIMIT ? OFFSET ?) AS r \
+             CROSS JOIN search_docs d ON d.id = r.id ORDER BY r.score DESC, r.id",
         )
-        .bind::<Text, _>(fts5_query(&wanted))
-        .bind::<Text, _>(kind.as_str())
+        .bind::<Text, _>(fts5_filtered(kind, wanted, filter))
+        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(offset)
         .load(c)?,
         DbConn::Postgres(c) => diesel::sql_query(
             "SELECT doc_id, CAST(ts_rank(words, q) AS DOUBLE PRECISION) AS score \
              FROM search_docs, to_tsquery('simple', $1) AS q \
-             WHERE kind = $2 AND words @@ q ORDER BY score DESC, doc_id",
+             WHERE words @@ q AND facet_words @@ to_tsquery('simple', $2) \
+             ORDER BY score DESC, id LIMIT $3 OFFSET $4",
         )
-        .bind::<Text, _>(tsquery(&wanted))
-        .bind::<Text, _>(kind.as_str())
+        .bind::<Text, _>(tsquery(wanted))
+        .bind::<Text, _>(facet_tsquery(kind, filter))
+        .bind::<diesel::sql_types::Nullable<BigInt>, _>((limit >= 0).then_some(limit))
+        .bind::<BigInt, _>(offset)
         .load(c)?,
     };
     Ok(found
@@ -251,6 +410,27 @@ pub fn find(conn: &mut DbConn, kind: Kind, query: &str) -> QueryResult<Vec<Hit>>
             score: f.score,
         })
         .collect())
+}
+
+/// Sets the facets of one indexed document (when what its owner filters by changed but its
+/// words did not). A document not in the index is left out.
+pub fn set_facets(conn: &mut DbConn, kind: Kind, id: &str, facets: &[Facet]) -> QueryResult<()> {
+    diesel::update(
+        search_docs::table
+            .filter(search_docs::kind.eq(kind.as_str()))
+            .filter(search_docs::doc_id.eq(id)),
+    )
+    .set(search_docs::facets.eq(facets_text(kind, facets)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The `facets` column of a document of `kind` with `facets`.
+fn facets_text(kind: Kind, facets: &[Facet]) -> String {
+    std::iter::once(kind_facet(kind).token())
+        .chain(facets.iter().map(Facet::token))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The indexed words of each of `ids` that is in the index.
@@ -313,6 +493,46 @@ mod tests {
             "'may' & 'say' & ('太阳' <-> '阳能') & '茶':* & 'or'"
         );
         assert!(terms("% _ -- ''").is_empty());
+    }
+
+    #[test]
+    fn facets_are_single_tokens_of_letters_and_digits() {
+        assert_eq!(
+            Facet::new("status", "listed").token(),
+            "fstatusx6c6973746564"
+        );
+        // Any value, spaces and accents included, is one token, and no two values share one.
+        assert_eq!(
+            Facet::new("field", "Cơ khí").token(),
+            "ffieldx43c6a1206b68c3ad"
+        );
+        assert_ne!(
+            Facet::new("field", "ab").token(),
+            Facet::new("field", "AB").token()
+        );
+    }
+
+    #[test]
+    fn a_filter_asks_the_words_of_the_body_and_each_group_of_the_facets() {
+        let t = terms("may say");
+        let filter = vec![
+            vec![Facet::new("status", "listed"), Facet::new("org", "o1")],
+            vec![Facet::new("ip", "patent")],
+        ];
+        assert_eq!(
+            fts5_filtered(Kind::Technology, &t, &filter),
+            "body : (\"may\" AND \"say\") \
+             AND facets : (\"fkindx746563686e6f6c6f6779\") \
+             AND facets : (\"fstatusx6c6973746564\" OR \"forgx6f31\") \
+             AND facets : (\"fipx706174656e74\")"
+        );
+        assert_eq!(
+            facet_tsquery(Kind::Demand, &filter),
+            "('fkindx64656d616e64') & ('fstatusx6c6973746564' | 'forgx6f31') & ('fipx706174656e74')"
+        );
+        // A group nothing can satisfy (no institute in the province) finds nothing.
+        assert!(searchable("may say", &[vec![]]).is_none());
+        assert!(searchable("...", &[]).is_none());
     }
 
     #[test]

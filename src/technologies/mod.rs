@@ -122,8 +122,9 @@ fn search_text(c: &Checked) -> String {
     )
 }
 
-/// Writes a technology's words to the search index (inside the caller's transaction).
-fn index(conn: &mut DbConn, id: &str, c: &Checked) -> QueryResult<()> {
+/// Writes a technology's words and facets to the search index (inside the caller's
+/// transaction).
+fn index(conn: &mut DbConn, id: &str, institute_id: &str, c: &Checked) -> QueryResult<()> {
     search::put(
         conn,
         Kind::Technology,
@@ -136,7 +137,52 @@ fn index(conn: &mut DbConn, id: &str, c: &Checked) -> QueryResult<()> {
             &c.field,
             &c.ip_reference,
         ],
+        &facets(&c.status, institute_id, &c.field, &c.ip_type),
     )
+}
+
+/// What a technology's searches filter by, as the index keeps it: status, institute, field
+/// and kind of IP (see [`search_narrowed`]).
+pub(crate) fn facets(
+    status: &str,
+    institute_id: &str,
+    field: &str,
+    ip_type: &str,
+) -> Vec<search::Facet> {
+    vec![
+        search::Facet::new("status", status),
+        search::Facet::new("org", institute_id),
+        search::Facet::new("field", field),
+        search::Facet::new("ip", ip_type),
+    ]
+}
+
+/// The index's filter for `visible` and the filters of `search` and `narrow` (all but the
+/// trial length, which is in the terms).
+fn search_filter(
+    visible: Visible<'_>,
+    search: &Search,
+    narrow: &Narrow,
+) -> Vec<Vec<search::Facet>> {
+    use search::Facet;
+    let mut filter = Vec::new();
+    match visible {
+        Visible::All => {}
+        Visible::Listed => filter.push(vec![Facet::new("status", "listed")]),
+        Visible::ListedOrOwn(org) => {
+            filter.push(vec![Facet::new("status", "listed"), Facet::new("org", org)])
+        }
+    }
+    let one =
+        |name, value: &Option<String>| value.as_ref().map(|v| vec![Facet::new(name, v.clone())]);
+    filter.extend(one("field", &search.field));
+    filter.extend(one("status", &search.status));
+    filter.extend(one("org", &search.institute_id));
+    filter.extend(one("ip", &narrow.ip_type));
+    if let Some(ids) = &narrow.institute_ids {
+        filter.push(ids.iter().map(|i| Facet::new("org", i.clone())).collect());
+    }
+    filter
 }
 
 /// Creates a technology for `institute_id`.
@@ -169,7 +215,7 @@ pub fn create(
             technologies::updated_at.eq(now.naive_utc()),
         ))
         .execute(conn)?;
-    index(conn, &id, &c)?;
+    index(conn, &id, institute_id, &c)?;
     audit::append(
         conn,
         now,
@@ -226,7 +272,7 @@ pub fn update(
             current: now_version,
         });
     }
-    index(conn, &current.id, &c)?;
+    index(conn, &current.id, &current.institute_id, &c)?;
     audit::append(
         conn,
         now,
@@ -423,27 +469,18 @@ pub fn search_narrowed(
             .order((technologies::updated_at.desc(), technologies::id.asc()))
             .select(technologies::id)
             .load(conn)?,
-        // Words: the index's matches, best first, kept where the filters allow.
+        // Words: the index's matches, best first, filtered by the index's facets; without a
+        // trial length to check, the index gives the page and the count by itself.
         Some(words) => {
-            // The matches' filtered columns are read by primary key and the filters applied
-            // here: asked in SQL, SQLite would rather walk the status index through every
-            // listed technology than look up the matches.
-            let hits = search::find(conn, Kind::Technology, words)?;
-            let mut allowed = std::collections::HashSet::new();
-            for chunk in hits.chunks(HITS_CHUNK) {
-                let chunk: Vec<&str> = chunk.iter().map(|h| h.id.as_str()).collect();
-                let rows: Vec<Filtered> = technologies::table
-                    .filter(technologies::id.eq_any(chunk))
-                    .select(Filtered::as_select())
-                    .load(conn)?;
-                allowed.extend(
-                    rows.into_iter()
-                        .filter(|r| r.kept(visible, search, narrow))
-                        .map(|r| r.id),
-                );
+            let filter = search_filter(visible, search, narrow);
+            if narrow.trial_days.is_none() {
+                let (hits, total) =
+                    search::page(conn, Kind::Technology, words, &filter, limit, offset)?;
+                let page: Vec<String> = hits.into_iter().map(|h| h.id).collect();
+                return Ok((rows_in_order(conn, &page)?, total));
             }
-            hits.into_iter()
-                .filter(|h| allowed.contains(&h.id))
+            search::find(conn, Kind::Technology, words, &filter)?
+                .into_iter()
                 .map(|h| h.id)
                 .collect()
         }
@@ -472,50 +509,18 @@ pub fn search_narrowed(
         .take(usize::try_from(limit).unwrap_or(0))
         .map(|id| id.to_string())
         .collect();
+    Ok((rows_in_order(conn, &page)?, kept.len() as i64))
+}
+
+/// The technologies `ids`, in that order.
+fn rows_in_order(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<TechnologyRow>> {
     let mut rows: Vec<TechnologyRow> = technologies::table
-        .filter(technologies::id.eq_any(&page))
+        .filter(technologies::id.eq_any(ids))
         .select(TechnologyRow::as_select())
         .load(conn)?;
-    rows.sort_by_key(|r| page.iter().position(|id| *id == r.id));
-    Ok((rows, kept.len() as i64))
+    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+    Ok(rows)
 }
-
-/// The columns [`search_narrowed`]'s filters read.
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = technologies)]
-struct Filtered {
-    id: String,
-    institute_id: String,
-    field: String,
-    ip_type: String,
-    status: String,
-}
-
-impl Filtered {
-    /// Whether the filters of [`search_narrowed`] keep this technology: the same conditions
-    /// as its SQL, on one row.
-    fn kept(&self, visible: Visible<'_>, search: &Search, narrow: &Narrow) -> bool {
-        let seen = match visible {
-            Visible::All => true,
-            Visible::ListedOrOwn(org) => self.status == "listed" || self.institute_id == org,
-            Visible::Listed => self.status == "listed",
-        };
-        let is =
-            |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w == value);
-        seen && is(&search.field, &self.field)
-            && is(&search.status, &self.status)
-            && is(&search.institute_id, &self.institute_id)
-            && is(&narrow.ip_type, &self.ip_type)
-            && narrow
-                .institute_ids
-                .as_ref()
-                .is_none_or(|ids| ids.contains(&self.institute_id))
-    }
-}
-
-/// How many of the index's matches one query checks against the filters (well under either
-/// backend's bound values).
-const HITS_CHUNK: usize = 5_000;
 
 /// How many technologies' terms one query reads (well under either backend's bound values).
 const TERMS_CHUNK: usize = 500;

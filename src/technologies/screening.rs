@@ -183,6 +183,13 @@ fn set_status(
     if changed == 0 {
         return Err(stale(super::get(conn, &row.id)?.version));
     }
+    // Searches filter by status: the index's facets follow it.
+    crate::search::set_facets(
+        conn,
+        crate::search::Kind::Technology,
+        &row.id,
+        &super::facets(to.stored(), &row.institute_id, &row.field, &row.ip_type),
+    )?;
     Ok(expected + 1)
 }
 

@@ -1,0 +1,3 @@
+DROP INDEX search_docs_facet_words;
+ALTER TABLE search_docs DROP COLUMN facet_words;
+ALTER TABLE search_docs DROP COLUMN facets;
