@@ -36,6 +36,23 @@ const SECTORS: [&str; 10] = [
 /// Needs on one page of a list.
 const PER_PAGE: i64 = 50;
 
+/// The fields of the need and proposal forms whose rule the pages say in the page language
+/// (`demands.rule.<field>`), instead of the app's own message.
+const RULES: [&str; 12] = [
+    "title",
+    "description",
+    "sector",
+    "province",
+    "currency",
+    "min",
+    "max",
+    "wanted_by",
+    "visibility",
+    "invited_institute_ids",
+    "technology_id",
+    "message",
+];
+
 pub const GROUP: super::Group = super::Group {
     templates: &[
         (
@@ -83,6 +100,24 @@ fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// A 422's messages by form field, each field's rule in the page language.
+fn rule_errors(
+    state: &AppState,
+    visitor: &Visitor,
+    errors: &[crate::error::FieldError],
+) -> BTreeMap<String, String> {
+    field_errors(errors)
+        .into_iter()
+        .map(|(field, message)| {
+            let words = match RULES.contains(&field.as_str()) {
+                true => visitor.words(state, &format!("demands.rule.{field}"), &[]),
+                false => message,
+            };
+            (field, words)
+        })
+        .collect()
+}
+
 /// A need as the pages show it.
 fn shown(state: &AppState, lang: &str, d: &Demand) -> Value {
     minijinja::context! {
@@ -102,6 +137,24 @@ fn shown(state: &AppState, lang: &str, d: &Demand) -> Value {
     }
 }
 
+/// The words a need shares with a technology as the need writes them, accents and all: each
+/// shared word (folded, as the index keeps it) by the first word of the need's title or
+/// description that folds to it; one in no word of them (a pair of Chinese characters) as
+/// it is.
+fn as_written(d: &Demand, shared: &[String]) -> String {
+    let text = format!("{} {}", d.title, d.description);
+    shared
+        .iter()
+        .map(|w| {
+            text.split(|c: char| !c.is_alphanumeric())
+                .find(|t| crate::search::fold(t) == *w)
+                .map(str::to_lowercase)
+                .unwrap_or_else(|| w.clone())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One match as "Needs for you" shows it: the need, and each technology with its reasons.
 fn matched(state: &AppState, lang: &str, m: &DemandMatch) -> Value {
     let techs: Vec<Value> = m
@@ -114,7 +167,7 @@ fn matched(state: &AppState, lang: &str, m: &DemandMatch) -> Value {
                 price => money(&t.price.currency, &t.price.amount),
                 same_sector => t.reasons.same_sector,
                 same_province => t.reasons.same_province,
-                words => t.reasons.shared_words.join(", "),
+                words => as_written(&m.demand, &t.reasons.shared_words),
                 fit => serde_json::to_value(t.reasons.price_fit).ok()
                     .and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
                 weight => t.weight,
@@ -297,9 +350,14 @@ async fn create(
     let input = form.input();
     match blocking(&state, move |st| app::create(st, &actor, &input)).await {
         Ok(d) => see_other(&format!("/demands/{}", d.id)),
-        Err(AppError::Validation(errors)) => {
-            form_page(&state, &visitor, 422, "", &form, field_errors(&errors))
-        }
+        Err(AppError::Validation(errors)) => form_page(
+            &state,
+            &visitor,
+            422,
+            "",
+            &form,
+            rule_errors(&state, &visitor, &errors),
+        ),
         Err(e) => visitor.failure(&state, e, "/demands"),
     }
 }
@@ -347,9 +405,14 @@ async fn edit(
     .await
     {
         Ok(d) => see_other(&format!("/demands/{}", d.id)),
-        Err(AppError::Validation(errors)) => {
-            form_page(&state, &visitor, 422, &id, &form, field_errors(&errors))
-        }
+        Err(AppError::Validation(errors)) => form_page(
+            &state,
+            &visitor,
+            422,
+            &id,
+            &form,
+            rule_errors(&state, &visitor, &errors),
+        ),
         Err(e) => visitor.failure(&state, e, &format!("/demands/{id}")),
     }
 }
@@ -510,7 +573,7 @@ async fn propose(
                 id,
                 422,
                 form,
-                field_errors(&errors),
+                rule_errors(&state, &visitor, &errors),
             )
             .await
         }
@@ -651,5 +714,21 @@ async fn request(
             request_page(&state, &visitor, actor, ids, 422, Some(form), errors).await
         }
         Err(e) => visitor.failure(&state, e, &format!("/demands/{}", ids.0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field whose rule the forms say has its words.
+    #[test]
+    fn every_rule_has_words() {
+        let pages = super::super::Pages::load().unwrap();
+        let keys: Vec<&String> = pages.catalogues.keys().collect();
+        for field in RULES {
+            let key = format!("demands.rule.{field}");
+            assert!(keys.contains(&&key), "{key} is in no catalogue");
+        }
     }
 }
