@@ -53,8 +53,9 @@ async fn catalogue_finds_the_dryer(b: &Browser, words: &str, name: &str) {
     look(b, name).await;
 }
 
-/// The need form with the values of a need, the budget and the day as given.
-async fn fill_need(b: &Browser, min: &str, max: &str, wanted_by: &str) {
+/// The need form with the values of a need, the budget, the day and who sees it (the key of
+/// its words) as given.
+async fn fill_need(b: &Browser, min: &str, max: &str, wanted_by: &str, visibility: &str) {
     let l = "vi";
     let field = |key: &str| word(l, &format!("demands.field.{key}"), &[]);
     fill(b, &field("title"), NEED).await;
@@ -70,11 +71,12 @@ async fn fill_need(b: &Browser, min: &str, max: &str, wanted_by: &str) {
     fill(b, &field("min"), min).await;
     fill(b, &field("max"), max).await;
     fill_date(b, &field("wanted_by"), wanted_by).await;
-    tick(b, &word(l, "demands.visibility.public", &[])).await;
+    tick(b, &word(l, visibility, &[])).await;
 }
 
-/// The SME posts the need: first a budget upside down and a day gone by, sent back with the
-/// messages beside those fields, what was typed kept and nothing written; then right.
+/// The SME posts the need: first a budget upside down, a day gone by and "invited institutes
+/// only" with none ticked, sent back with the messages beside those fields, what was typed
+/// kept and nothing written; then right, for every institute.
 /// Returns the need's path.
 async fn sme_posts_a_need(b: &Browser, back: &Backstage) -> String {
     let l = "vi";
@@ -86,10 +88,25 @@ async fn sme_posts_a_need(b: &Browser, back: &Backstage) -> String {
     follow(b, &word(l, "demands.list.new", &[])).await;
     arrive(b, "/demands/new").await;
     expect_page(b, l, &word(l, "demands.form.new", &[])).await;
+    // The institutes to invite, by name.
+    for institute in ["Tổ chức inst_a", "Tổ chức inst_b"] {
+        assert_eq!(
+            attr_of(b, institute, "type").await,
+            "checkbox",
+            "{institute}"
+        );
+    }
     look(b, "market-need-form").await;
 
     let before = (back.count("demands"), back.count("audit_events"));
-    fill_need(b, "300000000", "100000000", "2026-01-01").await;
+    fill_need(
+        b,
+        "300000000",
+        "100000000",
+        "2026-01-01",
+        "demands.visibility.invited",
+    )
+    .await;
     submit(b, &word(l, "demands.form.post", &[])).await;
     expect_page(b, l, &word(l, "demands.form.new", &[])).await;
     expect_text(b, &word(l, "demands.form.fix", &[])).await;
@@ -115,6 +132,12 @@ async fn sme_posts_a_need(b: &Browser, back: &Backstage) -> String {
         let label = word(l, &format!("demands.field.{key}"), &[]);
         assert_eq!(value_of(b, &label).await, typed, "{key} kept");
     }
+    expect_text(b, &word(l, "demands.rule.invited_institute_ids", &[])).await;
+    assert_eq!(
+        attr_of(b, "Tổ chức inst_a", "aria-invalid").await,
+        "true",
+        "the boxes are marked"
+    );
     let min = word(l, "demands.field.min", &[]);
     assert_ne!(attr_of(b, &min, "aria-invalid").await, "true");
     assert_eq!(
@@ -124,7 +147,14 @@ async fn sme_posts_a_need(b: &Browser, back: &Backstage) -> String {
     );
     look(b, "market-need-invalid").await;
 
-    fill_need(b, "100000000", "300000000", "2026-06-30").await;
+    fill_need(
+        b,
+        "100000000",
+        "300000000",
+        "2026-06-30",
+        "demands.visibility.public",
+    )
+    .await;
     submit(b, &word(l, "demands.form.post", &[])).await;
     expect_page(b, l, NEED).await;
     expect_text(b, &word(l, "demands.status.open", &[])).await;
