@@ -263,17 +263,21 @@ impl Reasons {
 
 /// Words too common to say two texts are about the same thing (folded Vietnamese and
 /// English).
-const COMMON_WORDS: [&str; 52] = [
+const COMMON_WORDS: [&str; 54] = [
     "va", "cho", "cac", "cua", "la", "co", "the", "trong", "voi", "de", "duoc", "mot", "nhung",
-    "tu", "khong", "nay", "ve", "tai", "theo", "o", "den", "nhu", "da", "se", "can", "muon",
-    "chung", "toi", "hon", "ra", "vao", "tren", "and", "for", "of", "a", "an", "to", "in", "with",
-    "on", "by", "from", "at", "we", "our", "is", "are", "or", "that", "this", "it",
+    "moi", "ngay", "tu", "khong", "nay", "ve", "tai", "theo", "o", "den", "nhu", "da", "se", "can",
+    "muon", "chung", "toi", "hon", "ra", "vao", "tren", "and", "for", "of", "a", "an", "to", "in",
+    "with", "on", "by", "from", "at", "we", "our", "is", "are", "or", "that", "this", "it",
 ];
 
 /// The reasons `offer` matches `demand` whose indexed words are `demand_words`.
 pub fn reasons(demand: &DemandRow, demand_words: &BTreeSet<String>, offer: &Offer<'_>) -> Reasons {
+    // Both index their field's code; the field is a reason of its own (`same_sector`), so
+    // its words are not counted again as shared words.
+    let field_words = crate::search::word_set(&demand.sector);
     let shared_words = demand_words
         .intersection(offer.words)
+        .filter(|w| !field_words.contains(*w))
         .filter(|w| !COMMON_WORDS.contains(&w.as_str()) && w.chars().count() > 1)
         .cloned()
         .collect();
@@ -332,8 +336,10 @@ mod tests {
     #[test]
     fn reasons_name_the_facts_and_weigh_them() {
         let d = demand();
-        let dw = words("Cần máy sấy rơm rạ cho hợp tác xã");
-        let tw = words("Máy sấy nông sản và rơm");
+        // As the index keeps them: the need with its field and province, the technology
+        // with its field.
+        let dw = words("Cần máy sấy rơm rạ cho hợp tác xã agriculture Đồng Tháp");
+        let tw = words("Máy sấy nông sản và rơm agriculture");
         let offer = |price, currency, field, province| Offer {
             field,
             province,

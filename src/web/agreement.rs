@@ -558,6 +558,9 @@ fn terms_facts(visitor: &Visitor, state: &AppState, terms: &Terms) -> Vec<(Strin
     if let Some(d) = &terms.early_conversion_discount {
         facts.push((w("agreement.terms.early_discount", &[]), rate(lang, d)));
     }
+    if let Some(key) = super::catalogue::registration_key(terms) {
+        facts.push((w("agreement.terms.registration", &[]), w(key, &[])));
+    }
     if let Some(r) = &terms.late_payment_daily_rate {
         facts.push((
             w("agreement.terms.late_interest", &[]),

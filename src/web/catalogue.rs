@@ -378,17 +378,24 @@ fn terms_in_words(lang: &str, t: &Terms, words: Words<'_>) -> Vec<String> {
         }
         None => {}
     }
-    // Vietnam's rule: a state-funded result's transfer is registered and takes effect on the
-    // certificate; China's: registered for the VAT exemption.
-    match (t.jurisdiction(), t.state_funded) {
-        (Some("vn"), true) => sentences.push(("catalogue.terms.registration_vn", vec![])),
-        (Some("cn"), _) => sentences.push(("catalogue.terms.registration_cn", vec![])),
-        _ => {}
+    if let Some(key) = registration_key(t) {
+        sentences.push((key, vec![]));
     }
     sentences
         .into_iter()
         .map(|(key, args)| words(key, &args))
         .collect()
+}
+
+/// The sentence saying the contract is registered, when its rules require it. Vietnam's rule:
+/// a state-funded result's transfer is registered and takes effect on the certificate;
+/// China's: registered for the VAT exemption.
+pub(super) fn registration_key(t: &Terms) -> Option<&'static str> {
+    match (t.jurisdiction(), t.state_funded) {
+        (Some("vn"), true) => Some("catalogue.terms.registration_vn"),
+        (Some("cn"), _) => Some("catalogue.terms.registration_cn"),
+        _ => None,
+    }
 }
 
 /// The sentence saying who owns the SME's improvements, and what licence back the other

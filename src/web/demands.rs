@@ -13,6 +13,8 @@ use serde::Deserialize;
 use super::catalogue::{money, sector};
 use super::frame::{self, blocking, field_errors, see_other, SignedIn, Visitor};
 use crate::app::demands::{self as app, DemandMatch, FromProposal};
+use crate::app::technologies::CatalogueQuery;
+use crate::auth::session::Actor;
 use crate::demands::model::{Budget, Demand, DemandInput, Filter, ProposalInput};
 use crate::error::AppError;
 use crate::rules::roles::Role;
@@ -35,6 +37,23 @@ const SECTORS: [&str; 10] = [
 
 /// Needs on one page of a list.
 const PER_PAGE: i64 = 50;
+
+/// The fields of the need and proposal forms whose rule the pages say in the page language
+/// (`demands.rule.<field>`), instead of the app's own message.
+const RULES: [&str; 12] = [
+    "title",
+    "description",
+    "sector",
+    "province",
+    "currency",
+    "min",
+    "max",
+    "wanted_by",
+    "visibility",
+    "invited_institute_ids",
+    "technology_id",
+    "message",
+];
 
 pub const GROUP: super::Group = super::Group {
     templates: &[
@@ -60,7 +79,7 @@ pub const GROUP: super::Group = super::Group {
         include_str!("i18n/demands.vi.toml"),
         include_str!("i18n/demands.en.toml"),
     ),
-    css: "",
+    css: include_str!("../../static/web/demands.css"),
     routes,
 };
 
@@ -83,6 +102,24 @@ fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// A 422's messages by form field, each field's rule in the page language.
+fn rule_errors(
+    state: &AppState,
+    visitor: &Visitor,
+    errors: &[crate::error::FieldError],
+) -> BTreeMap<String, String> {
+    field_errors(errors)
+        .into_iter()
+        .map(|(field, message)| {
+            let words = match RULES.contains(&field.as_str()) {
+                true => visitor.words(state, &format!("demands.rule.{field}"), &[]),
+                false => message,
+            };
+            (field, words)
+        })
+        .collect()
+}
+
 /// A need as the pages show it.
 fn shown(state: &AppState, lang: &str, d: &Demand) -> Value {
     minijinja::context! {
@@ -102,6 +139,24 @@ fn shown(state: &AppState, lang: &str, d: &Demand) -> Value {
     }
 }
 
+/// The words a need shares with a technology as the need writes them, accents and all: each
+/// shared word (folded, as the index keeps it) by the first word of the need's title or
+/// description that folds to it; one in no word of them (a pair of Chinese characters) as
+/// it is.
+fn as_written(d: &Demand, shared: &[String]) -> String {
+    let text = format!("{} {}", d.title, d.description);
+    shared
+        .iter()
+        .map(|w| {
+            text.split(|c: char| !c.is_alphanumeric())
+                .find(|t| crate::search::fold(t) == *w)
+                .map(str::to_lowercase)
+                .unwrap_or_else(|| w.clone())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One match as "Needs for you" shows it: the need, and each technology with its reasons.
 fn matched(state: &AppState, lang: &str, m: &DemandMatch) -> Value {
     let techs: Vec<Value> = m
@@ -114,7 +169,7 @@ fn matched(state: &AppState, lang: &str, m: &DemandMatch) -> Value {
                 price => money(&t.price.currency, &t.price.amount),
                 same_sector => t.reasons.same_sector,
                 same_province => t.reasons.same_province,
-                words => t.reasons.shared_words.join(", "),
+                words => as_written(&m.demand, &t.reasons.shared_words),
                 fit => serde_json::to_value(t.reasons.price_fit).ok()
                     .and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
                 weight => t.weight,
@@ -197,9 +252,10 @@ struct NeedForm {
     wanted_by: String,
     #[serde(default)]
     visibility: String,
-    /// Invited institutes' ids, separated by commas or spaces.
-    #[serde(default)]
-    invited: String,
+    /// The ids of the institutes ticked as invited (the form sends one `invited` each; see
+    /// [`NeedForm::read`]).
+    #[serde(skip)]
+    invited: Vec<String>,
     #[serde(default)]
     version: i64,
 }
@@ -216,7 +272,7 @@ impl NeedForm {
             max: d.budget.max.clone(),
             wanted_by: d.wanted_by.to_string(),
             visibility: d.visibility.clone(),
-            invited: d.invited_institute_ids.join(", "),
+            invited: d.invited_institute_ids.clone(),
             version: d.version,
         }
     }
@@ -234,20 +290,51 @@ impl NeedForm {
             },
             wanted_by: self.wanted_by.clone(),
             visibility: Some(self.visibility.clone()),
-            invited_institute_ids: self
-                .invited
-                .split(|c: char| c == ',' || c.is_whitespace())
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
+            invited_institute_ids: self.invited.clone(),
         }
+    }
+
+    /// The form as posted, with every ticked institute; `None` without the form's token.
+    fn read(req: &HttpRequest, body: &[u8]) -> Option<NeedForm> {
+        let mut form = frame::form::<NeedForm>(req, body)?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+        form.invited = pairs
+            .into_iter()
+            .filter(|(k, v)| k == "invited" && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_string())
+            .collect();
+        Some(form)
     }
 }
 
+/// The institutes an SME may invite, by name: those whose technologies it sees in the
+/// catalogue; one invited already but no longer there keeps its place, named by its id.
+async fn invitable(
+    state: &web::Data<AppState>,
+    actor: &Actor,
+    invited: &[String],
+) -> Vec<(String, String)> {
+    let who = actor.clone();
+    let found = blocking(state, move |st| {
+        crate::app::technologies::catalogue(st, &who, &CatalogueQuery::default(), 1, 0)
+    })
+    .await;
+    let mut all: Vec<(String, String)> = found
+        .map(|c| c.institutes.into_iter().map(|i| (i.id, i.name)).collect())
+        .unwrap_or_default();
+    for id in invited {
+        if !all.iter().any(|(known, _)| known == id) {
+            all.push((id.clone(), id.clone()));
+        }
+    }
+    all
+}
+
 /// The need form (new when `id` is empty), with what was typed and the errors beside it.
-fn form_page(
-    state: &AppState,
+async fn form_page(
+    state: &web::Data<AppState>,
     visitor: &Visitor,
+    actor: &Actor,
     status: u16,
     id: &str,
     form: &NeedForm,
@@ -257,8 +344,9 @@ fn form_page(
         .iter()
         .map(|s| (*s, sector(state, visitor.lang, s)))
         .collect();
+    let institutes = invitable(state, actor, &form.invited).await;
     let ctx = minijinja::context! {
-        id, sectors, errors,
+        id, sectors, errors, institutes,
         f => minijinja::context! {
             title => form.title.clone(), description => form.description.clone(),
             sector => form.sector.clone(), province => form.province.clone(),
@@ -278,11 +366,13 @@ async fn new_form(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn
     form_page(
         &state,
         &visitor,
+        &actor,
         200,
         "",
         &NeedForm::default(),
         BTreeMap::new(),
     )
+    .await
 }
 
 async fn create(
@@ -291,14 +381,15 @@ async fn create(
     body: web::Bytes,
     SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let Some(form) = frame::form::<NeedForm>(&req, &body) else {
+    let Some(form) = NeedForm::read(&req, &body) else {
         return visitor.error(&state, 403, "error.forbidden", minijinja::context! {});
     };
-    let input = form.input();
-    match blocking(&state, move |st| app::create(st, &actor, &input)).await {
+    let (input, who) = (form.input(), actor.clone());
+    match blocking(&state, move |st| app::create(st, &who, &input)).await {
         Ok(d) => see_other(&format!("/demands/{}", d.id)),
         Err(AppError::Validation(errors)) => {
-            form_page(&state, &visitor, 422, "", &form, field_errors(&errors))
+            let errors = rule_errors(&state, &visitor, &errors);
+            form_page(&state, &visitor, &actor, 422, "", &form, errors).await
         }
         Err(e) => visitor.failure(&state, e, "/demands"),
     }
@@ -309,17 +400,22 @@ async fn edit_form(
     id: web::Path<String>,
     SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let id = id.into_inner();
-    let found = blocking(&state, move |st| app::page(st, &actor, &id)).await;
+    let (id, who) = (id.into_inner(), actor.clone());
+    let found = blocking(&state, move |st| app::page(st, &who, &id)).await;
     match found {
-        Ok(p) if p.own && p.demand.status == "open" => form_page(
-            &state,
-            &visitor,
-            200,
-            &p.demand.id,
-            &NeedForm::of(&p.demand),
-            BTreeMap::new(),
-        ),
+        Ok(p) if p.own && p.demand.status == "open" => {
+            let form = NeedForm::of(&p.demand);
+            form_page(
+                &state,
+                &visitor,
+                &actor,
+                200,
+                &p.demand.id,
+                &form,
+                BTreeMap::new(),
+            )
+            .await
+        }
         Ok(p) => visitor.failure(
             &state,
             AppError::NotFound,
@@ -336,19 +432,20 @@ async fn edit(
     body: web::Bytes,
     SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
-    let Some(form) = frame::form::<NeedForm>(&req, &body) else {
+    let Some(form) = NeedForm::read(&req, &body) else {
         return visitor.error(&state, 403, "error.forbidden", minijinja::context! {});
     };
     let id = id.into_inner();
-    let (input, version, at) = (form.input(), form.version, id.clone());
+    let (input, version, at, who) = (form.input(), form.version, id.clone(), actor.clone());
     match blocking(&state, move |st| {
-        app::update(st, &actor, &at, version, &input)
+        app::update(st, &who, &at, version, &input)
     })
     .await
     {
         Ok(d) => see_other(&format!("/demands/{}", d.id)),
         Err(AppError::Validation(errors)) => {
-            form_page(&state, &visitor, 422, &id, &form, field_errors(&errors))
+            let errors = rule_errors(&state, &visitor, &errors);
+            form_page(&state, &visitor, &actor, 422, &id, &form, errors).await
         }
         Err(e) => visitor.failure(&state, e, &format!("/demands/{id}")),
     }
@@ -408,7 +505,7 @@ struct ProposalForm {
 async fn show_page(
     state: &web::Data<AppState>,
     visitor: &Visitor,
-    actor: crate::auth::session::Actor,
+    actor: Actor,
     id: String,
     status: u16,
     form: ProposalForm,
@@ -510,7 +607,7 @@ async fn propose(
                 id,
                 422,
                 form,
-                field_errors(&errors),
+                rule_errors(&state, &visitor, &errors),
             )
             .await
         }
@@ -533,7 +630,7 @@ struct RequestForm {
 async fn request_page(
     state: &web::Data<AppState>,
     visitor: &Visitor,
-    actor: crate::auth::session::Actor,
+    actor: Actor,
     ids: (String, String),
     status: u16,
     form: Option<RequestForm>,
@@ -651,5 +748,21 @@ async fn request(
             request_page(&state, &visitor, actor, ids, 422, Some(form), errors).await
         }
         Err(e) => visitor.failure(&state, e, &format!("/demands/{}", ids.0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field whose rule the forms say has its words.
+    #[test]
+    fn every_rule_has_words() {
+        let pages = super::super::Pages::load().unwrap();
+        let keys: Vec<&String> = pages.catalogues.keys().collect();
+        for field in RULES {
+            let key = format!("demands.rule.{field}");
+            assert!(keys.contains(&&key), "{key} is in no catalogue");
+        }
     }
 }

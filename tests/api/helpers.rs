@@ -268,17 +268,7 @@ impl TestApp {
 
     /// A count of rows in `table`, to prove a failed request changed nothing.
     pub fn count(&self, table: &str) -> i64 {
-        #[derive(diesel::QueryableByName)]
-        struct N {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        self.db(|c| {
-            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-                .get_result::<N>(c)
-                .unwrap()
-                .n
-        })
+        count_rows(&self.state, table)
     }
 
     /// Row counts of every table that a request could change.
@@ -320,6 +310,21 @@ impl Drop for TestApp {
             }
         }
     }
+}
+
+/// A count of rows in `table` of the app's database (see [`TestApp::count`]).
+pub fn count_rows(state: &AppState, table: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = state.db.reader().unwrap();
+    let conn: &mut usefirst::db::DbConn = &mut conn;
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+        .get_result::<N>(conn)
+        .unwrap()
+        .n
 }
 
 /// The `id` of an agreement (or any resource) in a JSON answer.

@@ -176,3 +176,65 @@ async fn a_need_posted_proposed_to_and_requested_from_through_the_pages() {
     let (s, _, _) = insurer.get("/demands").await;
     assert_eq!(s, 404);
 }
+
+/// The need form offers the institutes of the catalogue by name, one box each: a need for
+/// two of them is seen by those two (named on its page) and no other, and ticking none for
+/// "invited institutes only" is sent back beside the boxes, the form's words in Vietnamese.
+#[actix_web::test]
+async fn a_need_for_invited_institutes_is_posted_by_ticking_them() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let mut sme = Browser::signed_in(&app, &w.sme_a.email).await;
+    let (s, _, page) = sme.get("/demands/new").await;
+    assert_eq!(s, 200);
+    for org in [&w.inst_a.org, &w.inst_b.org] {
+        assert!(
+            page.contains(&format!("name=\"invited\" value=\"{org}\"")),
+            "{page}"
+        );
+    }
+    assert!(text(&page).contains("Tổ chức inst_a"), "{page}");
+    let csrf = sme.csrf();
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("title", "Máy sấy rơm rạ"),
+        ("description", "Sấy 2 tấn rơm rạ mỗi ngày."),
+        ("sector", "agriculture"),
+        ("province", "Đồng Tháp"),
+        ("currency", "VND"),
+        ("min", "100000000"),
+        ("max", "300000000"),
+        ("wanted_by", "2026-06-30"),
+        ("visibility", "invited"),
+    ];
+    let (s, _, page) = sme.post("/demands/new", &form).await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("id=\"invited-error\""), "{page}");
+    assert!(
+        text(&page).contains("Vui lòng đánh dấu ít nhất một viện để mời."),
+        "{page}"
+    );
+    assert_eq!(app.count("demands"), 0);
+    form.push(("invited", &w.inst_a.org));
+    let (s, h, page) = sme.post("/demands/new", &form).await;
+    assert_eq!(s, 303, "{page}");
+    let need = h[LOCATION].to_str().unwrap().to_string();
+    let (_, _, page) = sme.get(&need).await;
+    assert!(text(&page).contains("Tổ chức inst_a"), "{page}");
+    assert!(!text(&page).contains("Tổ chức inst_b"), "{page}");
+    // The edit form has the box ticked.
+    let (_, _, page) = sme.get(&format!("{need}/edit")).await;
+    assert!(
+        page.contains(&format!(
+            "name=\"invited\" value=\"{}\" checked",
+            w.inst_a.org
+        )),
+        "{page}"
+    );
+    let mut other = Browser::signed_in(&app, &w.inst_b.email).await;
+    let (s, _, _) = other.get(&need).await;
+    assert_eq!(s, 404, "an institute not invited does not see it");
+    let mut invited = Browser::signed_in(&app, &w.inst_a.email).await;
+    let (s, _, _) = invited.get(&need).await;
+    assert_eq!(s, 200);
+}

@@ -21,6 +21,8 @@ mod audit;
 mod contract;
 mod driver;
 mod insurer;
+mod market;
+mod registration;
 mod reports;
 mod screening;
 mod steps;

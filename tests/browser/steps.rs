@@ -698,3 +698,89 @@ pub async fn attr_of(b: &Browser, label: &str, name: &str) -> String {
         .unwrap()
         .unwrap_or_default()
 }
+
+/// Waits until the main content no longer shows `text` (results that htmx narrows).
+pub async fn wait_for_text_gone(b: &Browser, text: &str) {
+    let started = Instant::now();
+    loop {
+        if !main_text(b).await.contains(text) {
+            settle(b).await;
+            return;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{text:?} never went from {}:\n{}",
+            path(b).await,
+            main_text(b).await
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Ticks the radio button or box whose label reads `words` (a label wrapping its control,
+/// or naming it with `for`).
+pub async fn tick(b: &Browser, words: &str) {
+    let xpath = format!("//label[normalize-space(.)={}]", xpath_literal(words));
+    let labels = displayed(b.c.find_all(Locator::XPath(&xpath)).await.unwrap()).await;
+    let [label] = labels.as_slice() else {
+        panic!(
+            "{} visible labels read {words:?} on {}",
+            labels.len(),
+            path(b).await
+        );
+    };
+    let inside = label.find_all(Locator::Css("input")).await.unwrap();
+    let choice = match inside.into_iter().next() {
+        Some(input) => input,
+        None => control(b, words).await,
+    };
+    choice
+        .click()
+        .await
+        .unwrap_or_else(|e| fail(&format!("tick {words:?}"), e));
+    assert_eq!(
+        choice.prop("checked").await.unwrap().as_deref(),
+        Some("true"),
+        "{words:?} is not ticked"
+    );
+}
+
+/// A file as the link reading `text` downloads it with the page's session: the answer's
+/// status, `Content-Type`, `Content-Disposition` and bytes.
+pub struct Download {
+    pub status: u16,
+    pub content_type: String,
+    pub disposition: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Fetches what the visible link reading `text` points at, as the browser downloads it.
+pub async fn download(b: &Browser, text: &str) -> Download {
+    let xpath = format!("//a[normalize-space(.)={}]", xpath_literal(text));
+    let links = displayed(b.c.find_all(Locator::XPath(&xpath)).await.unwrap()).await;
+    let Some(link) = links.first() else {
+        panic!("no visible link reads {text:?} on {}", path(b).await);
+    };
+    let href = link.prop("href").await.unwrap().unwrap_or_default();
+    let got =
+        b.c.execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            fetch(arguments[0]).then(async r => {
+                const bytes = Array.from(new Uint8Array(await r.arrayBuffer()));
+                done([r.status, r.headers.get('content-type') || '',
+                      r.headers.get('content-disposition') || '', bytes]);
+            }).catch(e => done([0, String(e), '', []]));"#,
+            vec![json!(href)],
+        )
+        .await
+        .unwrap_or_else(|e| fail(&format!("download {href}"), e));
+    Download {
+        status: got[0].as_u64().unwrap_or_default() as u16,
+        content_type: got[1].as_str().unwrap_or_default().to_string(),
+        disposition: got[2].as_str().unwrap_or_default().to_string(),
+        bytes: got[3]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_u64().unwrap_or(0) as u8).collect())
+            .unwrap_or_default(),
+    }
+}

@@ -232,7 +232,7 @@ async fn axe_finds_what_is_wrong() {
 /// What happens off the page while a walk goes on, from inside the walk: the manual clock
 /// and the scheduler's work, the outbox, and the JSON API as the other party.
 #[derive(Clone)]
-struct Backstage {
+pub struct Backstage {
     base: String,
     client: reqwest::Client,
     clock: usefirst::clock::Clock,
@@ -240,7 +240,7 @@ struct Backstage {
 }
 
 impl Backstage {
-    fn of(app: &TestApp) -> Backstage {
+    pub fn of(app: &TestApp) -> Backstage {
         Backstage {
             base: app.base.clone(),
             client: app.client.clone(),
@@ -250,9 +250,14 @@ impl Backstage {
     }
 
     /// Moves the clock by whole days and runs the time-driven work, as the scheduler would.
-    fn pass_days(&self, days: i64) {
+    pub fn pass_days(&self, days: i64) {
         self.clock.advance(chrono::Duration::days(days));
         usefirst::app::agreements::advance_due(&self.state.db, self.clock.now()).unwrap();
+    }
+
+    /// A count of rows in `table`, to prove a form sent back changed nothing.
+    pub fn count(&self, table: &str) -> i64 {
+        crate::helpers::count_rows(&self.state, table)
     }
 
     /// The path of the link starting with `prefix` in the last mail to `to`.
@@ -331,7 +336,7 @@ fn straw_press(app: &TestApp, w: &World) -> (String, String, String) {
 
 /// Signs in as `email` and ends at home in `l`: the users of the world have Vietnamese as
 /// their own language, which the header's switch overrides.
-async fn enter(b: &Browser, l: &str, email: &str) {
+pub async fn enter(b: &Browser, l: &str, email: &str) {
     sign_in(b, email).await;
     arrive(b, "/home").await;
     if lang(b).await != l {
