@@ -137,13 +137,13 @@ fn index(conn: &mut DbConn, id: &str, institute_id: &str, c: &Checked) -> QueryR
             &c.field,
             &c.ip_reference,
         ],
-        &facets(&c.status, institute_id, &c.field, &c.ip_type),
+        &index_facets(&c.status, institute_id, &c.field, &c.ip_type),
     )
 }
 
 /// What a technology's searches filter by, as the index keeps it: status, institute, field
 /// and kind of IP (see [`search_narrowed`]).
-pub(crate) fn facets(
+pub(crate) fn index_facets(
     status: &str,
     institute_id: &str,
     field: &str,

@@ -188,7 +188,7 @@ fn set_status(
         conn,
         crate::search::Kind::Technology,
         &row.id,
-        &super::facets(to.stored(), &row.institute_id, &row.field, &row.ip_type),
+        &super::index_facets(to.stored(), &row.institute_id, &row.field, &row.ip_type),
     )?;
     Ok(expected + 1)
 }
