@@ -1,3 +1,2 @@
-DROP INDEX search_docs_facet_words;
 ALTER TABLE search_docs DROP COLUMN facet_words;
 ALTER TABLE search_docs DROP COLUMN facets;
