@@ -263,6 +263,51 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     }
 }
 
+/// The Content-Security-Policy of every response but the API docs: scripts, styles, images
+/// and requests only from this site, no inline script or style (the pages keep theirs in
+/// `/static/web/`, htmx included), no plugins, no framing, forms posting only here.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The API docs' policy (`/api/docs/`): the same, except for styles, which Swagger UI sets
+/// inline as it draws (its own script still comes only from this site).
+pub const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+/// `Strict-Transport-Security` when the service is reached over HTTPS: a year, for this host
+/// only (the operator's other hosts are theirs to decide).
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
+
+/// Adds the security headers to an answer (a page, a JSON answer, an error, a static file),
+/// unless its handler set them itself: the Content-Security-Policy (the docs' one for
+/// `/api/docs/`), `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin`,
+/// `X-Frame-Options: DENY`, and `Strict-Transport-Security` when `hsts`: the public URL is
+/// `https://`, or the request came over HTTPS (the test that marks cookies `Secure`,
+/// `web::session::secure`).
+fn security_headers(headers: &mut actix_web::http::header::HeaderMap, docs: bool, hsts: bool) {
+    use actix_web::http::header::{self, HeaderValue};
+    let csp = if docs {
+        DOCS_CONTENT_SECURITY_POLICY
+    } else {
+        CONTENT_SECURITY_POLICY
+    };
+    let mut set = |name: header::HeaderName, value: &'static str| {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    };
+    set(header::CONTENT_SECURITY_POLICY, csp);
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "same-origin");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    if hsts {
+        set(header::STRICT_TRANSPORT_SECURITY, STRICT_TRANSPORT_SECURITY);
+    }
+}
+
 /// Starts the HTTP server on `listener`.
 pub fn server(
     state: aw::Data<AppState>,
@@ -287,6 +332,7 @@ pub fn server(
         db::Backend::Postgres => state.cfg.database.pool_size as usize,
     };
     let blocking_threads = db_threads.div_ceil(workers).max(2);
+    let https = state.cfg.app.public_url.starts_with("https://");
     let server = HttpServer::new(move || {
         App::new()
             .wrap_fn(|req, srv| {
@@ -312,6 +358,18 @@ pub fn server(
                 }
             })
             .wrap(TracingLogger::<RequestSpan>::new())
+            // Outermost, so that every answer has them, whatever answered it.
+            .wrap_fn(move |req, srv| {
+                use actix_web::dev::Service;
+                let docs = req.path().starts_with("/api/docs/");
+                let hsts = https || crate::web::session::secure(req.request());
+                let fut = srv.call(req);
+                async move {
+                    let mut res = fut.await?;
+                    security_headers(res.headers_mut(), docs, hsts);
+                    Ok(res)
+                }
+            })
             .app_data(state.clone())
             .app_data(aw::QueryConfig::default().error_handler(http::query_error))
             .app_data(aw::PathConfig::default().error_handler(http::path_error))

@@ -1,0 +1,109 @@
+//! Operations: the security headers on every answer, sign-in limited per client address,
+//! the online backup, and the Prometheus metrics.
+
+use crate::helpers::*;
+
+/// The headers every answer carries, and whether `Strict-Transport-Security` is among them.
+fn assert_security_headers(res: &reqwest::Response, hsts: bool) {
+    let h = res.headers();
+    let what = res.url().path().to_string();
+    let csp = h
+        .get("content-security-policy")
+        .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy"))
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("default-src 'self'"), "{what}: {csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    let script = csp
+        .split(';')
+        .find(|d| d.trim().starts_with("script-src"))
+        .unwrap_or_else(|| panic!("{what}: no script-src in {csp}"));
+    assert!(!script.contains("unsafe"), "{what}: {script}");
+    assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+    assert_eq!(h["referrer-policy"], "same-origin", "{what}");
+    assert_eq!(h["x-frame-options"], "DENY", "{what}");
+    assert_eq!(
+        h.contains_key("strict-transport-security"),
+        hsts,
+        "{what}: Strict-Transport-Security"
+    );
+}
+
+#[actix_web::test]
+async fn every_kind_of_answer_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    for (path, status, kind) in [
+        ("/sign-in", 200, "text/html"),
+        ("/health/live", 200, "application/json"),
+        ("/api/openapi.json", 200, "application/json"),
+        ("/api/v1/nothing-here", 404, "application/problem+json"),
+        ("/nothing-here", 404, "text/html"),
+        ("/static/web/app.css", 200, "text/css"),
+        ("/static/web/htmx.min.js", 200, "javascript"),
+        ("/api/docs/", 200, "text/html"),
+        ("/api/docs/usefirst-docs.js", 200, "javascript"),
+    ] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), status, "{path}");
+        let ct = res.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(ct.contains(kind), "{path}: {ct}");
+        assert_security_headers(&res, false);
+    }
+    // An API error answered by an extractor (no token) has them too.
+    let res = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_security_headers(&res, false);
+}
+
+#[actix_web::test]
+async fn the_pages_keep_no_inline_script_or_style() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let mut visitor = crate::browser::Browser::new(&app);
+    let mut sme = crate::browser::Browser::new(&app);
+    let (status, _, _) = sme.sign_in(&w.sme_a.email, PASSWORD).await;
+    assert_eq!(status, 303);
+    for (signed_in, path) in [
+        (false, "/sign-in"),
+        (false, "/api/docs/"),
+        (true, "/catalogue"),
+        (true, "/home"),
+    ] {
+        let b = if signed_in { &mut sme } else { &mut visitor };
+        let (status, _, html) = b.get(path).await;
+        assert_eq!(status, 200, "{path}");
+        for bad in [
+            "<script>",
+            "<style",
+            " style=",
+            " onclick=",
+            " onload=",
+            "hx-on",
+        ] {
+            assert!(!html.contains(bad), "{path} has {bad}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn strict_transport_security_only_behind_https() {
+    let app = TestApp::spawn_with(|c| c.app.public_url = "https://usefirst.example".into()).await;
+    for path in [
+        "/sign-in",
+        "/health/live",
+        "/api/v1/nothing-here",
+        "/static/web/app.css",
+    ] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_security_headers(&res, true);
+        assert_eq!(
+            res.headers()["strict-transport-security"],
+            "max-age=31536000"
+        );
+    }
+}
