@@ -85,6 +85,10 @@ pub struct AppConfig {
     pub catalogue_cache_seconds: u64,
 }
 
+fn max_failed_logins_per_address() -> i64 {
+    30
+}
+
 fn catalogue_cache_seconds() -> u64 {
     10
 }
@@ -94,7 +98,12 @@ fn catalogue_cache_seconds() -> u64 {
 pub struct AuthConfig {
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
+    /// Failed sign-ins of one e-mail address within the window before it is refused (429).
     pub max_failed_logins: i64,
+    /// Failed sign-ins from one client address (an IPv6 client by its /64) within the same
+    /// window, whatever e-mail addresses they tried, before it is refused (429). 0: no limit.
+    #[serde(default = "max_failed_logins_per_address")]
+    pub max_failed_logins_per_address: i64,
     pub failed_login_window_minutes: i64,
     pub session_cache_seconds: u64,
     /// How long a mailed link to set a new password works.
@@ -286,6 +295,9 @@ impl Config {
         }
         if self.auth.max_failed_logins <= 0 || self.auth.failed_login_window_minutes <= 0 {
             bail!("invalid configuration at `auth.max_failed_logins`: limits must be positive");
+        }
+        if self.auth.max_failed_logins_per_address < 0 {
+            bail!("invalid configuration at `auth.max_failed_logins_per_address`: 0 (no limit) or more");
         }
         if self.mail.max_attempts < 1 || self.mail.concurrency == 0 || self.mail.batch_size < 1 {
             bail!("invalid configuration at `mail`: max_attempts, concurrency and batch_size must be at least 1");

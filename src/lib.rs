@@ -70,6 +70,9 @@ pub struct AppState {
     pub facets: Arc<crate::app::technologies::FacetCache>,
     /// Public document checks per client address (`documents.verify_requests_per_minute`).
     pub verify_throttle: Arc<auth::throttle::Throttle>,
+    /// Passwords checked against a hash since start, sign-ins with unknown e-mail addresses
+    /// included (`app::auth::check_password`).
+    pub password_checks: std::sync::atomic::AtomicU64,
 }
 
 impl AppState {
@@ -87,6 +90,8 @@ impl AppState {
         templates: documents::ContractTemplates,
     ) -> anyhow::Result<AppState> {
         let tz = cfg.time_zone()?;
+        // Made now, so the first sign-in with an unknown address takes no longer than others.
+        auth::password::decoy_hash();
         Ok(AppState {
             fonts: typeset::load_fonts(&cfg),
             pages: Arc::new(crate::web::Pages::load()?),
@@ -102,6 +107,7 @@ impl AppState {
             facets: Default::default(),
             mail_transport: std::sync::OnceLock::new(),
             verify_throttle: Default::default(),
+            password_checks: Default::default(),
         })
     }
 }

@@ -107,3 +107,72 @@ async fn strict_transport_security_only_behind_https() {
         );
     }
 }
+
+#[actix_web::test]
+async fn wrong_passwords_over_many_addresses_from_one_client_are_limited() {
+    let app = TestApp::spawn_with(|c| {
+        c.auth.max_failed_logins = 5;
+        c.auth.max_failed_logins_per_address = 4;
+    })
+    .await;
+    let w = app.world().await;
+    // Four wrong guesses, each at another e-mail address (two with accounts, two without):
+    // no address reaches its own limit of five.
+    for email in [
+        &w.sme_a.email[..],
+        "nobody-1@example.vn",
+        &w.inst_a.email,
+        "nobody-2@example.vn",
+    ] {
+        let (status, _) = app.login(email, "not the password").await;
+        assert_eq!(status, 401, "{email}");
+    }
+    // The client is refused now, even with another user's right password.
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": w.sme_b.email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    assert_eq!(res.headers()["retry-after"], "900");
+    let (_, body) = read(res).await;
+    assert_problem(&body, "too-many-requests");
+    // The pages say so in the visitor's language, and when to come back.
+    let mut b = crate::browser::Browser::new(&app);
+    let (status, headers, page) = b.sign_in(&w.sme_b.email, PASSWORD).await;
+    assert_eq!(status, 429);
+    assert_eq!(headers["retry-after"], "900");
+    assert!(page.contains("Đăng nhập sai quá nhiều lần"), "{page}");
+    assert!(b.cookie("uf_session").is_none());
+    // Once the window has passed, the right password works again.
+    app.clock.advance(chrono::Duration::minutes(16));
+    let (status, body) = app.login(&w.sme_b.email, PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[actix_web::test]
+async fn an_unknown_address_costs_a_password_hash_like_a_known_one() {
+    use std::sync::atomic::Ordering;
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let checks = || app.state.password_checks.load(Ordering::Relaxed);
+    for (email, password, status) in [
+        ("nobody@example.vn", "not the password", 401),
+        (&w.sme_a.email[..], "not the password", 401),
+        ("nobody@example.vn", PASSWORD, 401),
+        (&w.sme_a.email[..], PASSWORD, 200),
+    ] {
+        let before = checks();
+        let (s, _) = app.login(email, password).await;
+        assert_eq!(s, status, "{email}");
+        assert_eq!(checks() - before, 1, "{email}: one password hash checked");
+    }
+    // And the decoy is a real argon2id hash with the same parameters as users' passwords.
+    let decoy = usefirst::auth::password::decoy_hash();
+    let real = usefirst::auth::password::hash("any password at all").unwrap();
+    let params = |h: &str| h.split('$').take(4).collect::<Vec<_>>().join("$");
+    assert_eq!(params(decoy), params(&real));
+    assert!(decoy.starts_with("$argon2id$"));
+}
