@@ -176,3 +176,115 @@ async fn an_unknown_address_costs_a_password_hash_like_a_known_one() {
     assert_eq!(params(decoy), params(&real));
     assert!(decoy.starts_with("$argon2id$"));
 }
+
+/// Runs the `usefirst` binary with `args` on the database at `url`; its exit code and output.
+async fn usefirst_cli(url: &str, args: &[&str]) -> (i32, String) {
+    let (url, args) = (
+        url.to_string(),
+        args.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_usefirst"))
+            .args(&args)
+            .env("USEFIRST_DATABASE__URL", url)
+            .env("USEFIRST_LOG__FILTER", "warn")
+            .env_remove("USEFIRST_CONFIG")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code().unwrap_or(-1), text)
+    })
+    .await
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn a_backup_taken_while_writes_go_on_restores_with_its_chain_whole() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("usefirst-backup.db");
+    let url = app.state.cfg.database.url.clone();
+    if backend_url().is_some() {
+        // PostgreSQL: refused, pointing to pg_dump.
+        let (code, text) = usefirst_cli(&url, &["backup", "--out", out.to_str().unwrap()]).await;
+        assert_ne!(code, 0, "{text}");
+        assert!(text.contains("pg_dump"), "{text}");
+        assert!(!out.exists());
+        return;
+    }
+    // Acknowledged writes before the backup.
+    let before = app.request(&w.sme_a, &w.tech_a, "2026-03-10").await;
+    let signed = app.signed_agreement(&w).await;
+    // More writes while it runs: trial requests, one after another, until it is done.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writes = {
+        let (stop, client, base) = (stop.clone(), app.client.clone(), app.base.clone());
+        let (token, tech) = (w.sme_b.token.clone(), w.tech_a.clone());
+        actix_web::rt::spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let res = client
+                    .post(format!("{base}/api/v1/agreements"))
+                    .bearer_auth(&token)
+                    .json(
+                        &serde_json::json!({"technology_id": tech, "place_of_use": "Xưởng",
+                        "message": "Xin dùng thử", "requested_start": "2026-03-20"}),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 201);
+                n += 1;
+            }
+            n
+        })
+    };
+    // Let a few writes through before the copy starts.
+    while app.count("agreements") < 5 {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let (code, text) = usefirst_cli(&url, &["backup", "--out", out.to_str().unwrap()]).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let during = writes.await.unwrap();
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("intact"), "{text}");
+    assert!(during > 0);
+    // A second backup to the same file is refused, the first left as it was.
+    let size = std::fs::metadata(&out).unwrap().len();
+    let (code, text) = usefirst_cli(&url, &["backup", "--out", out.to_str().unwrap()]).await;
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("exists"), "{text}");
+    assert_eq!(std::fs::metadata(&out).unwrap().len(), size);
+
+    // The copy, opened by the app as its database: the writes acknowledged before are there,
+    // and the audit chain verifies.
+    let copy = out.to_string_lossy().into_owned();
+    let restored = TestApp::spawn_with(|c| {
+        long_sessions(c);
+        c.database.url = copy;
+    })
+    .await;
+    for a in [&before, &signed] {
+        let (status, got) = restored
+            .get(&w.sme_a.token, &format!("/api/v1/agreements/{}", id_of(a)))
+            .await;
+        assert_eq!(status, 200, "{got}");
+        assert_eq!(got["status"], a["status"]);
+        assert_eq!(got["version"], a["version"]);
+    }
+    let (status, chain) = restored.get(&w.auditor.token, "/api/v1/audit/verify").await;
+    assert_eq!(status, 200, "{chain}");
+    assert_eq!(chain["ok"], true, "{chain}");
+    let mut conn = usefirst::db::Db::open_sqlite_file(&out).unwrap();
+    let copied = usefirst::audit::verify(&mut conn).unwrap();
+    assert!(copied.ok && copied.events_checked > 0, "{copied:?}");
+    // And the original goes on, its chain whole too, with the writes made during the copy.
+    let (_, chain) = app.get(&w.auditor.token, "/api/v1/audit/verify").await;
+    assert_eq!(chain["ok"], true, "{chain}");
+    assert!(chain["events_checked"].as_i64().unwrap() >= copied.events_checked);
+}
