@@ -27,6 +27,8 @@ pub struct Config {
     pub mail: MailConfig,
     pub documents: DocumentsConfig,
     pub log: LogConfig,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsConfig,
     /// Registration of conversion contracts, per jurisdiction (`[registration.vn]`,
     /// `[registration.cn]`).
     pub registration: crate::settlement::registration::Rules,
@@ -219,6 +221,15 @@ pub struct SettlementConfig {
 pub struct InsuranceConfig {
     /// Days an installment must be overdue before the institute may file a non-payment claim.
     pub non_payment_grace_days: u32,
+}
+
+/// The Prometheus metrics at `/metrics`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Empty: only clients on this machine (loopback) may read them. Set: anyone who sends
+    /// `Authorization: Bearer <token>`, and no one else. Others get 404.
+    pub token: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

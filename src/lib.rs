@@ -21,6 +21,7 @@ pub mod http;
 pub mod insurance;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod openapi;
 pub mod reports;
 pub mod rules;
@@ -73,6 +74,8 @@ pub struct AppState {
     /// Passwords checked against a hash since start, sign-ins with unknown e-mail addresses
     /// included (`app::auth::check_password`).
     pub password_checks: std::sync::atomic::AtomicU64,
+    /// This instance's Prometheus metrics (`/metrics`).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -108,6 +111,7 @@ impl AppState {
             mail_transport: std::sync::OnceLock::new(),
             verify_throttle: Default::default(),
             password_checks: Default::default(),
+            metrics: Default::default(),
         })
     }
 }
@@ -154,6 +158,7 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
     // Routes are matched in order: the busiest (agreements) first, the docs catch-all last.
     cfg.service(live)
         .service(ready)
+        .service(api::metrics::metrics)
         .service(
             aw::scope("/api/v1")
                 .service(api::agreements::get)
@@ -314,6 +319,22 @@ fn security_headers(headers: &mut actix_web::http::header::HeaderMap, docs: bool
     }
 }
 
+/// A request's method as the metrics label it: the standard ones by name, any other as
+/// `OTHER`, so made-up methods make no new series.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
 /// Starts the HTTP server on `listener`.
 pub fn server(
     state: aw::Data<AppState>,
@@ -339,7 +360,9 @@ pub fn server(
     };
     let blocking_threads = db_threads.div_ceil(workers).max(2);
     let https = state.cfg.app.public_url.starts_with("https://");
+    let metrics = state.metrics.clone();
     let server = HttpServer::new(move || {
+        let metrics = metrics.clone();
         App::new()
             .wrap_fn(|req, srv| {
                 use actix_web::dev::Service;
@@ -369,10 +392,20 @@ pub fn server(
                 use actix_web::dev::Service;
                 let docs = req.path().starts_with("/api/docs/");
                 let hsts = https || crate::web::session::secure(req.request());
+                let started = std::time::Instant::now();
+                let metrics = metrics.clone();
                 let fut = srv.call(req);
                 async move {
                     let mut res = fut.await?;
                     security_headers(res.headers_mut(), docs, hsts);
+                    // By the route's pattern, never the raw path: ids make no new series.
+                    let route = res.request().match_pattern();
+                    metrics.request(
+                        route.as_deref().unwrap_or("unmatched"),
+                        method_label(res.request().method()),
+                        res.status().as_u16(),
+                        started.elapsed().as_secs_f64(),
+                    );
                     Ok(res)
                 }
             })

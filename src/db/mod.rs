@@ -387,6 +387,33 @@ impl Db {
         Ok(DbConn::Sqlite(conn))
     }
 
+    /// SQLite: how many writes wait for their COMMIT right now (queued for the writer thread,
+    /// or in the batch it is committing); None on PostgreSQL, which has no such queue.
+    pub fn writes_waiting(&self) -> Option<u64> {
+        self.writer.as_ref().map(|w| w.waiting())
+    }
+
+    /// The connection pools' use now: `(pool, in use, idle, most)` for `read` and, on SQLite,
+    /// `write` (PostgreSQL has one pool for both, named `read`).
+    pub fn pool_use(&self) -> Vec<(&'static str, u32, u32, u32)> {
+        let mut pools = vec![("read", &self.read)];
+        if self.backend == Backend::Sqlite {
+            pools.push(("write", &self.write));
+        }
+        pools
+            .into_iter()
+            .map(|(name, pool)| {
+                let state = pool.state();
+                (
+                    name,
+                    state.connections - state.idle_connections,
+                    state.idle_connections,
+                    pool.max_size(),
+                )
+            })
+            .collect()
+    }
+
     /// Applies pending migrations; returns how many ran.
     pub fn migrate(&self) -> anyhow::Result<usize> {
         let mut conn = self.write.get().context("connecting for migrations")?;

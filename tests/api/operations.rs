@@ -288,3 +288,164 @@ async fn a_backup_taken_while_writes_go_on_restores_with_its_chain_whole() {
     assert_eq!(chain["ok"], true, "{chain}");
     assert!(chain["events_checked"].as_i64().unwrap() >= copied.events_checked);
 }
+
+/// The value of the sample `name{labels}` in a Prometheus text, if it is there.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        l.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_pattern_and_show_the_outbox() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let a = app.request(&w.sme_a, &w.tech_a, "2026-03-10").await;
+    let id = id_of(&a);
+    for _ in 0..3 {
+        let (status, _) = app
+            .get(&w.sme_a.token, &format!("/api/v1/agreements/{id}"))
+            .await;
+        assert_eq!(status, 200);
+    }
+    let (status, _) = app
+        .get(&w.sme_a.token, "/api/v1/agreements/no-such-id")
+        .await;
+    assert_eq!(status, 404);
+    // A job run, counted by job and outcome.
+    let slot = app.clock.now();
+    let run = usefirst::app::jobs::claim_and_run(
+        &app.state,
+        "test",
+        usefirst::scheduler::JobKind::DeliverMail,
+        slot,
+        "manual",
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(run.status, "ok");
+    // More mail queued after the delivery run: the request's approval tells the SME.
+    let (s, _) = app
+        .act(
+            &w.inst_a.token,
+            &id,
+            "approve",
+            version_of(&a),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+
+    let res = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = res.text().await.unwrap();
+    // Labels in name order, as the text format writes them.
+    let get = r#"method="GET",route="/api/v1/agreements/{id}""#;
+    assert_eq!(
+        sample(
+            &text,
+            &format!(r#"usefirst_http_requests_total{{{get},status="200"}}"#)
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            &format!(r#"usefirst_http_requests_total{{{get},status="404"}}"#)
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            &format!(r#"usefirst_http_request_duration_seconds_count{{{get},status="200"}}"#)
+        ),
+        Some(3.0)
+    );
+    assert!(!text.contains(&id), "no raw paths in the labels");
+    assert_eq!(
+        sample(
+            &text,
+            r#"usefirst_job_runs_total{job="deliver-mail",status="ok"}"#
+        ),
+        Some(1.0)
+    );
+    // The outbox as the database has it.
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let pending = app.db(|c| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
+            .get_result::<N>(c)
+            .unwrap()
+            .n
+    });
+    assert!(pending > 0, "the approval queued mail");
+    assert_eq!(
+        sample(&text, "usefirst_mail_outbox_unsent"),
+        Some(pending as f64)
+    );
+    assert!(sample(&text, "usefirst_mail_outbox_oldest_unsent_age_seconds").is_some());
+    app.clock.advance(chrono::Duration::minutes(10));
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(sample(&text, "usefirst_mail_outbox_oldest_unsent_age_seconds").unwrap() >= 600.0);
+    assert!(sample(&text, r#"usefirst_db_pool_max_connections{pool="read"}"#).is_some());
+    assert!(sample(
+        &text,
+        r#"usefirst_db_pool_connections{pool="read",state="idle"}"#
+    )
+    .is_some());
+    assert!(sample(&text, "usefirst_db_writes_waiting").is_some());
+}
+
+#[actix_web::test]
+async fn metrics_with_a_token_answer_only_its_holder() {
+    let app = TestApp::spawn_with(|c| c.metrics.token = "s3cret-scrape-token".into()).await;
+    let res = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(
+        res.status(),
+        404,
+        "loopback alone is not enough once a token is set"
+    );
+    let res = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("wrong-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let res = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("s3cret-scrape-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("usefirst_http_requests_total"));
+}
