@@ -60,35 +60,40 @@ cat >"$dest/index.html" <<HTML
   <title>usefirst API</title>
   <link rel="icon" href="data:,">
   <link rel="stylesheet" href="./swagger-ui.css">
-  <style>
-    body { margin: 0; background: #fafafa; }
-    .uf-header {
-      padding: 10px 20px;
-      background: #1b3a57;
-      color: #fff;
-      font: 600 16px/1.4 system-ui, sans-serif;
-    }
-  </style>
+  <link rel="stylesheet" href="./usefirst-docs.css">
 </head>
 <body>
   <header class="uf-header">usefirst API</header>
   <div id="swagger-ui"></div>
   <script src="./swagger-ui-bundle.js" charset="utf-8"></script>
-  <script>
-    window.addEventListener('load', function () {
-      window.ui = SwaggerUIBundle({
-        url: '/api/openapi.json',
-        dom_id: '#swagger-ui',
-        deepLinking: true,
-        validatorUrl: null,
-        presets: [SwaggerUIBundle.presets.apis],
-        layout: 'BaseLayout'
-      });
-    });
-  </script>
+  <script src="./usefirst-docs.js"></script>
 </body>
 </html>
 HTML
+
+# The page's own style and start-up, as files: the pages' Content-Security-Policy allows no
+# inline script.
+cat >"$dest/usefirst-docs.css" <<'CSS'
+body { margin: 0; background: #fafafa; }
+.uf-header {
+  padding: 10px 20px;
+  background: #1b3a57;
+  color: #fff;
+  font: 600 16px/1.4 system-ui, sans-serif;
+}
+CSS
+cat >"$dest/usefirst-docs.js" <<'JS'
+window.addEventListener('load', function () {
+  window.ui = SwaggerUIBundle({
+    url: '/api/openapi.json',
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    validatorUrl: null,
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: 'BaseLayout'
+  });
+});
+JS
 
 echo "update-api-docs: swagger-ui-dist $installed -> $dest/"
 ls -l "$dest" | tail -n +2

@@ -49,6 +49,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("auth", Layer::Foundation),
     ("audit", Layer::Foundation),
     ("search", Layer::Foundation),
+    ("metrics", Layer::Foundation),
     ("accounts", Layer::Domain),
     ("technologies", Layer::Domain),
     ("agreements", Layer::Domain),

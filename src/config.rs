@@ -27,6 +27,8 @@ pub struct Config {
     pub mail: MailConfig,
     pub documents: DocumentsConfig,
     pub log: LogConfig,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsConfig,
     /// Registration of conversion contracts, per jurisdiction (`[registration.vn]`,
     /// `[registration.cn]`).
     pub registration: crate::settlement::registration::Rules,
@@ -85,6 +87,10 @@ pub struct AppConfig {
     pub catalogue_cache_seconds: u64,
 }
 
+fn max_failed_logins_per_address() -> i64 {
+    30
+}
+
 fn catalogue_cache_seconds() -> u64 {
     10
 }
@@ -94,7 +100,12 @@ fn catalogue_cache_seconds() -> u64 {
 pub struct AuthConfig {
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
+    /// Failed sign-ins of one e-mail address within the window before it is refused (429).
     pub max_failed_logins: i64,
+    /// Failed sign-ins from one client address (an IPv6 client by its /64) within the same
+    /// window, whatever e-mail addresses they tried, before it is refused (429). 0: no limit.
+    #[serde(default = "max_failed_logins_per_address")]
+    pub max_failed_logins_per_address: i64,
     pub failed_login_window_minutes: i64,
     pub session_cache_seconds: u64,
     /// How long a mailed link to set a new password works.
@@ -212,6 +223,15 @@ pub struct InsuranceConfig {
     pub non_payment_grace_days: u32,
 }
 
+/// The Prometheus metrics at `/metrics`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Empty: only clients on this machine (loopback) may read them. Set: anyone who sends
+    /// `Authorization: Bearer <token>`, and no one else. Others get 404.
+    pub token: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
@@ -286,6 +306,9 @@ impl Config {
         }
         if self.auth.max_failed_logins <= 0 || self.auth.failed_login_window_minutes <= 0 {
             bail!("invalid configuration at `auth.max_failed_logins`: limits must be positive");
+        }
+        if self.auth.max_failed_logins_per_address < 0 {
+            bail!("invalid configuration at `auth.max_failed_logins_per_address`: 0 (no limit) or more");
         }
         if self.mail.max_attempts < 1 || self.mail.concurrency == 0 || self.mail.batch_size < 1 {
             bail!("invalid configuration at `mail`: max_attempts, concurrency and batch_size must be at least 1");

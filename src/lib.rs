@@ -21,6 +21,7 @@ pub mod http;
 pub mod insurance;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod openapi;
 pub mod reports;
 pub mod rules;
@@ -70,6 +71,11 @@ pub struct AppState {
     pub facets: Arc<crate::app::technologies::FacetCache>,
     /// Public document checks per client address (`documents.verify_requests_per_minute`).
     pub verify_throttle: Arc<auth::throttle::Throttle>,
+    /// Passwords checked against a hash since start, sign-ins with unknown e-mail addresses
+    /// included (`app::auth::check_password`).
+    pub password_checks: std::sync::atomic::AtomicU64,
+    /// This instance's Prometheus metrics (`/metrics`).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -87,6 +93,8 @@ impl AppState {
         templates: documents::ContractTemplates,
     ) -> anyhow::Result<AppState> {
         let tz = cfg.time_zone()?;
+        // Made now, so the first sign-in with an unknown address takes no longer than others.
+        auth::password::decoy_hash();
         Ok(AppState {
             fonts: typeset::load_fonts(&cfg),
             pages: Arc::new(crate::web::Pages::load()?),
@@ -102,6 +110,8 @@ impl AppState {
             facets: Default::default(),
             mail_transport: std::sync::OnceLock::new(),
             verify_throttle: Default::default(),
+            password_checks: Default::default(),
+            metrics: Default::default(),
         })
     }
 }
@@ -148,6 +158,7 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
     // Routes are matched in order: the busiest (agreements) first, the docs catch-all last.
     cfg.service(live)
         .service(ready)
+        .service(api::metrics::metrics)
         .service(
             aw::scope("/api/v1")
                 .service(api::agreements::get)
@@ -263,6 +274,67 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     }
 }
 
+/// The Content-Security-Policy of every response but the API docs: scripts, styles, images
+/// and requests only from this site, no inline script or style (the pages keep theirs in
+/// `/static/web/`, htmx included), no plugins, no framing, forms posting only here.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The API docs' policy (`/api/docs/`): the same, except for styles, which Swagger UI sets
+/// inline as it draws (its own script still comes only from this site).
+pub const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+/// `Strict-Transport-Security` when the service is reached over HTTPS: a year, for this host
+/// only (the operator's other hosts are theirs to decide).
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
+
+/// Adds the security headers to an answer (a page, a JSON answer, an error, a static file),
+/// unless its handler set them itself: the Content-Security-Policy (the docs' one for
+/// `/api/docs/`), `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin`,
+/// `X-Frame-Options: DENY`, and `Strict-Transport-Security` when `hsts`: the public URL is
+/// `https://`, or the request came over HTTPS (the test that marks cookies `Secure`,
+/// `web::session::secure`).
+fn security_headers(headers: &mut actix_web::http::header::HeaderMap, docs: bool, hsts: bool) {
+    use actix_web::http::header::{self, HeaderValue};
+    let csp = if docs {
+        DOCS_CONTENT_SECURITY_POLICY
+    } else {
+        CONTENT_SECURITY_POLICY
+    };
+    let mut set = |name: header::HeaderName, value: &'static str| {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    };
+    set(header::CONTENT_SECURITY_POLICY, csp);
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "same-origin");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    if hsts {
+        set(header::STRICT_TRANSPORT_SECURITY, STRICT_TRANSPORT_SECURITY);
+    }
+}
+
+/// A request's method as the metrics label it: the standard ones by name, any other as
+/// `OTHER`, so made-up methods make no new series.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
 /// Starts the HTTP server on `listener`.
 pub fn server(
     state: aw::Data<AppState>,
@@ -287,7 +359,10 @@ pub fn server(
         db::Backend::Postgres => state.cfg.database.pool_size as usize,
     };
     let blocking_threads = db_threads.div_ceil(workers).max(2);
+    let https = state.cfg.app.public_url.starts_with("https://");
+    let metrics = state.metrics.clone();
     let server = HttpServer::new(move || {
+        let metrics = metrics.clone();
         App::new()
             .wrap_fn(|req, srv| {
                 use actix_web::dev::Service;
@@ -312,6 +387,28 @@ pub fn server(
                 }
             })
             .wrap(TracingLogger::<RequestSpan>::new())
+            // Outermost, so that every answer has them, whatever answered it.
+            .wrap_fn(move |req, srv| {
+                use actix_web::dev::Service;
+                let docs = req.path().starts_with("/api/docs/");
+                let hsts = https || crate::web::session::secure(req.request());
+                let started = std::time::Instant::now();
+                let metrics = metrics.clone();
+                let fut = srv.call(req);
+                async move {
+                    let mut res = fut.await?;
+                    security_headers(res.headers_mut(), docs, hsts);
+                    // By the route's pattern, never the raw path: ids make no new series.
+                    let route = res.request().match_pattern();
+                    metrics.request(
+                        route.as_deref().unwrap_or("unmatched"),
+                        method_label(res.request().method()),
+                        res.status().as_u16(),
+                        started.elapsed().as_secs_f64(),
+                    );
+                    Ok(res)
+                }
+            })
             .app_data(state.clone())
             .app_data(aw::QueryConfig::default().error_handler(http::query_error))
             .app_data(aw::PathConfig::default().error_handler(http::path_error))

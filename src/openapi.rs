@@ -129,7 +129,7 @@ pub async fn document() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())
 }
 
-const ASSETS: [(&str, &str, &[u8]); 3] = [
+const ASSETS: [(&str, &str, &[u8]); 5] = [
     (
         "index.html",
         "text/html; charset=utf-8",
@@ -144,6 +144,18 @@ const ASSETS: [(&str, &str, &[u8]); 3] = [
         "swagger-ui-bundle.js",
         "application/javascript; charset=utf-8",
         include_bytes!("../static/api-docs/swagger-ui-bundle.js"),
+    ),
+    // The page's own style and start-up, as files: the Content-Security-Policy allows no
+    // inline script (`security_headers` in lib.rs).
+    (
+        "usefirst-docs.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../static/api-docs/usefirst-docs.css"),
+    ),
+    (
+        "usefirst-docs.js",
+        "application/javascript; charset=utf-8",
+        include_bytes!("../static/api-docs/usefirst-docs.js"),
     ),
 ];
 

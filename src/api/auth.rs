@@ -16,16 +16,19 @@ use crate::AppState;
     responses(
         (status = 200, body = LoginResponse),
         (status = 401, description = "Wrong e-mail or password", body = crate::error::Problem),
-        (status = 429, description = "Too many failed attempts", body = crate::error::Problem),
+        (status = 429, description = "Too many failed attempts for the e-mail address, or from the client's address; `Retry-After` says how many seconds to wait", body = crate::error::Problem),
     )
 )]
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
+    http: HttpRequest,
     body: JsonBody<LoginRequest>,
 ) -> AppResult<HttpResponse> {
     let req = body.0;
-    let res = blocking(move || app::sign_in(&state, &req.email, &req.password)).await?;
+    // The connection's address, never a header a client can set.
+    let client = http.peer_addr().map(|a| a.ip());
+    let res = blocking(move || app::sign_in(&state, &req.email, &req.password, client)).await?;
     Ok(HttpResponse::Ok().json(res))
 }
 

@@ -13,6 +13,7 @@ pub mod disclosure;
 pub mod documents;
 pub mod insurance;
 pub mod mail;
+pub mod metrics;
 pub mod payment_record;
 pub mod reports;
 pub mod scheduler;

@@ -332,7 +332,8 @@ pub fn accept_invitation(
     if !done {
         return Ok(None);
     }
-    crate::app::auth::sign_in(state, &user.email, new).map(Some)
+    // Not a guess: the invitation's link vouches for whoever typed the new password.
+    crate::app::auth::sign_in(state, &user.email, new, None).map(Some)
 }
 
 // --- deactivating, re-activating, a new password ---------------------------------------------

@@ -1,6 +1,9 @@
 //! Signing in and out; changing one's password, and setting a forgotten one with a mailed
 //! link.
 
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+
 use chrono::Duration;
 
 use crate::accounts::registration::{self, APPROVED};
@@ -9,6 +12,7 @@ use crate::auth::login::{self, LoginResponse};
 use crate::auth::password::{self, decoy_hash, verify};
 use crate::auth::reset;
 use crate::auth::session::{self, Actor};
+use crate::auth::throttle;
 use crate::error::{AppError, FieldError};
 use crate::AppState;
 
@@ -17,43 +21,59 @@ use crate::AppState;
 /// (`unconfirmed`, `confirmed` or `refused`).
 pub const REGISTRATION_NOT_APPROVED: &str = "registration.";
 
-/// Signs in with e-mail address and password: refused (429) after too many recent failures,
-/// 401 for a wrong address or password or an inactive user (each recorded as a failure);
-/// otherwise a new session, and the address's failures are forgotten.
-pub fn sign_in(state: &AppState, email: &str, password: &str) -> Result<LoginResponse, AppError> {
+/// Signs in with e-mail address and password from `client` (the connection's address; `None`
+/// when no one typed it, as on accepting an invitation): refused (429) after too many recent
+/// failures of the e-mail address (`auth.max_failed_logins`) or from the client's address,
+/// whatever e-mails it tried (`auth.max_failed_logins_per_address`); 401 for a wrong address
+/// or password or an inactive user (each recorded as a failure, with the client's address);
+/// otherwise a new session, and the e-mail address's failures are forgotten.
+///
+/// An unknown e-mail address costs one password hash like a known one (against a decoy hash
+/// made with the same parameters), so the time of the answer does not tell which addresses
+/// have accounts; [`AppState::password_checks`] counts the hashes checked.
+pub fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> Result<LoginResponse, AppError> {
     let email = email.trim().to_lowercase();
+    let address = client
+        .map(|ip| throttle::key(ip).to_string())
+        .unwrap_or_default();
     let now = state.clock.now();
     let auth = &state.cfg.auth;
     let window_start = now - Duration::minutes(auth.failed_login_window_minutes);
+    let throttled = || AppError::TooManyRequests {
+        retry_after_secs: (auth.failed_login_window_minutes * 60) as u64,
+    };
     let mut conn = state.db.reader()?;
     let failures = login::failures_since(&mut conn, &email, window_start)?;
     if failures >= auth.max_failed_logins {
         tracing::warn!(email = %email, failures, "sign-in throttled");
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: (auth.failed_login_window_minutes * 60) as u64,
-        });
+        return Err(throttled());
+    }
+    if !address.is_empty() && auth.max_failed_logins_per_address > 0 {
+        let failures = login::failures_from_since(&mut conn, &address, window_start)?;
+        if failures >= auth.max_failed_logins_per_address {
+            tracing::warn!(address = %address, failures, "sign-in throttled for the address");
+            return Err(throttled());
+        }
     }
     let user = login::credentials(&mut conn, &email)?;
     // Not held while the password is checked.
     drop(conn);
-    let ok = match &user {
-        Some(user) => verify(password, &user.password_hash) && user.active,
-        None => {
-            // As slow as a real check, so the answer does not tell which addresses exist.
-            verify(password, decoy_hash());
-            false
-        }
-    };
+    // One hash whether or not the address has an account.
+    let matches = check_password(state, password, user.as_ref().map(|u| &*u.password_hash));
+    let ok = matches && user.as_ref().is_some_and(|u| u.active);
     // The right password of a registration not approved yet: say so plainly.
-    if let Some(user) = user.as_ref().filter(|u| !ok && !u.active) {
-        if verify(password, &user.password_hash) {
-            let mut conn = state.db.reader()?;
-            let status = registration::status_of_user(&mut conn, &user.user_id)?;
-            if let Some(status) = status.filter(|s| s != APPROVED) {
-                return Err(AppError::Conflict(format!(
-                    "{REGISTRATION_NOT_APPROVED}{status}"
-                )));
-            }
+    if let Some(user) = user.as_ref().filter(|u| matches && !u.active) {
+        let mut conn = state.db.reader()?;
+        let status = registration::status_of_user(&mut conn, &user.user_id)?;
+        if let Some(status) = status.filter(|s| s != APPROVED) {
+            return Err(AppError::Conflict(format!(
+                "{REGISTRATION_NOT_APPROVED}{status}"
+            )));
         }
     }
     let absolute = Duration::hours(auth.session_absolute_hours);
@@ -79,11 +99,26 @@ pub fn sign_in(state: &AppState, email: &str, password: &str) -> Result<LoginRes
             })
         }
         _ => {
-            state
-                .db
-                .write(|conn| login::record_failure(conn, &email, now).map_err(AppError::from))?;
-            tracing::warn!(email = %email, "failed sign-in");
+            state.db.write(|conn| {
+                login::record_failure(conn, &email, &address, now).map_err(AppError::from)
+            })?;
+            tracing::warn!(email = %email, address = %address, "failed sign-in");
             Err(AppError::Unauthenticated)
+        }
+    }
+}
+
+/// Whether `password` matches `stored`; with no stored hash (an unknown e-mail address) the
+/// password is checked against a decoy hash made with the same argon2 parameters, so both
+/// take as long, and the answer is no. Every check is counted in
+/// [`AppState::password_checks`].
+pub fn check_password(state: &AppState, password: &str, stored: Option<&str>) -> bool {
+    state.password_checks.fetch_add(1, Ordering::Relaxed);
+    match stored {
+        Some(stored) => verify(password, stored),
+        None => {
+            verify(password, decoy_hash());
+            false
         }
     }
 }
@@ -146,9 +181,9 @@ pub fn change_password(
         }
         .ok_or(AppError::Unauthenticated)?;
         if !verify(current, &stored.password_hash) {
-            state
-                .db
-                .write(|conn| login::record_failure(conn, &email, now).map_err(AppError::from))?;
+            state.db.write(|conn| {
+                login::record_failure(conn, &email, "", now).map_err(AppError::from)
+            })?;
             tracing::warn!(user_id = %actor.user_id, "wrong current password");
             errors.push(FieldError::new("current_password", "wrong_password"));
         }

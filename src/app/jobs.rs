@@ -49,6 +49,9 @@ pub fn claim_and_run(
         Ok(counts) => ("ok", counts, None),
         Err(e) => ("failed", serde_json::json!({}), Some(e)),
     };
+    state
+        .metrics
+        .job_run(kind.name(), status, elapsed.as_secs_f64());
     match &error {
         Some(e) => tracing::error!(job = kind.name(), %slot, error = %e, "job run failed"),
         None => tracing::info!(job = kind.name(), %slot, counts = %counts, "job run finished"),

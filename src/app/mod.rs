@@ -17,6 +17,7 @@ pub mod documents;
 pub mod insurance;
 pub mod jobs;
 pub mod mail;
+pub mod operations;
 pub mod payment_record;
 pub mod registration;
 pub mod remind;

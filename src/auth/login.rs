@@ -1,5 +1,6 @@
-//! Sign-in's records: the failed attempts by e-mail address (for throttling) and a user's
-//! credentials by e-mail address; and the request and answer of signing in.
+//! Sign-in's records: the failed attempts by e-mail address and by client address (for
+//! throttling) and a user's credentials by e-mail address; and the request and answer of
+//! signing in.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -37,6 +38,20 @@ pub struct Credentials {
 pub fn failures_since(conn: &mut DbConn, email: &str, since: DateTime<Utc>) -> QueryResult<i64> {
     login_failures::table
         .filter(login_failures::email.eq(email))
+        .filter(login_failures::at.gt(since.naive_utc()))
+        .count()
+        .get_result(conn)
+}
+
+/// How many failed sign-ins came from client address `address` (as
+/// [`crate::auth::throttle::key`] writes it) after `since`, whatever e-mail they tried.
+pub fn failures_from_since(
+    conn: &mut DbConn,
+    address: &str,
+    since: DateTime<Utc>,
+) -> QueryResult<i64> {
+    login_failures::table
+        .filter(login_failures::address.eq(address))
         .filter(login_failures::at.gt(since.naive_utc()))
         .count()
         .get_result(conn)
@@ -83,12 +98,19 @@ pub fn clear_failures(conn: &mut DbConn, email: &str) -> QueryResult<usize> {
     diesel::delete(login_failures::table.filter(login_failures::email.eq(email))).execute(conn)
 }
 
-/// Records a failed sign-in of `email` at `now`.
-pub fn record_failure(conn: &mut DbConn, email: &str, now: DateTime<Utc>) -> QueryResult<usize> {
+/// Records a failed sign-in of `email` at `now`, from client address `address` (empty when
+/// it came from none: a wrong current password on the profile page).
+pub fn record_failure(
+    conn: &mut DbConn,
+    email: &str,
+    address: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
     diesel::insert_into(login_failures::table)
         .values((
             login_failures::id.eq(uuid::Uuid::now_v7().to_string()),
             login_failures::email.eq(email),
+            login_failures::address.eq(address),
             login_failures::at.eq(now.naive_utc()),
         ))
         .execute(conn)

@@ -25,8 +25,9 @@ pub struct Throttle {
     hits: Mutex<HashMap<IpAddr, (i64, u32)>>,
 }
 
-/// The address `client` is counted under.
-fn key(client: IpAddr) -> IpAddr {
+/// The address `client` is counted under: itself, an IPv4-mapped IPv6 address as IPv4, and
+/// an IPv6 address as its /64 network.
+pub fn key(client: IpAddr) -> IpAddr {
     match client {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),

@@ -319,6 +319,101 @@ impl Db {
         self.writer.as_ref().map(|w| w.batches())
     }
 
+    /// SQLite: writes a consistent copy of the whole database to `out` while the service runs,
+    /// by `VACUUM INTO` on a reader connection; returns its size in bytes. PostgreSQL: an error
+    /// saying to use `pg_dump`.
+    ///
+    /// Why `VACUUM INTO` and not the `sqlite3_backup_*` API: it is one statement diesel runs as
+    /// it is (the backup API needs the raw handle of the connection, which diesel keeps to
+    /// itself); it reads one snapshot in one read transaction, which in WAL mode never waits
+    /// for the writer nor makes it wait, so every write committed before it starts is in the
+    /// copy and none after; and the copy is a single compact file with no `-wal` beside it.
+    /// The backup API instead copies page by page and starts over whenever another connection
+    /// writes, which under steady writes may never finish.
+    ///
+    /// The copy is written under a temporary name beside `out`, flushed to disk, then renamed,
+    /// so `out` is either absent or whole. An existing `out` is refused, never overwritten.
+    pub fn backup_to(&self, out: &Path) -> anyhow::Result<u64> {
+        if self.backend != Backend::Sqlite {
+            anyhow::bail!(
+                "backup copies SQLite databases only; back up PostgreSQL with pg_dump, e.g. \
+                 `pg_dump --format=custom --file=usefirst.dump \"$USEFIRST_DATABASE__URL\"` \
+                 (see the README)"
+            );
+        }
+        if out.exists() {
+            anyhow::bail!("{} exists already; choose a new file", out.display());
+        }
+        let name = out
+            .file_name()
+            .ok_or_else(|| anyhow::anyhow!("{} is not a file name", out.display()))?;
+        let dir = match out.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let partial = dir.join(format!(".{}.partial", name.to_string_lossy()));
+        let _ = std::fs::remove_file(&partial);
+        let target = partial
+            .to_str()
+            .ok_or_else(|| anyhow::anyhow!("{} is not UTF-8", partial.display()))?
+            .to_owned();
+        let mut conn = self.reader().context("connecting for the backup")?;
+        let copied = diesel::sql_query("VACUUM INTO ?")
+            .bind::<diesel::sql_types::Text, _>(&target)
+            .execute(&mut *conn);
+        drop(conn);
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(&partial);
+            return Err(anyhow::anyhow!("copying the database to {target}: {e}"));
+        }
+        let file = std::fs::File::open(&partial)?;
+        file.sync_all()
+            .with_context(|| format!("flushing {}", partial.display()))?;
+        let size = file.metadata()?.len();
+        drop(file);
+        std::fs::rename(&partial, out)
+            .with_context(|| format!("renaming {} to {}", partial.display(), out.display()))?;
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(size)
+    }
+
+    /// One plain connection to the SQLite file `path` (a backup, say), outside any pool and
+    /// with no writer thread: for reading it once.
+    pub fn open_sqlite_file(path: &Path) -> anyhow::Result<DbConn> {
+        let conn = SqliteConnection::establish(&path.to_string_lossy())
+            .with_context(|| format!("opening {}", path.display()))?;
+        Ok(DbConn::Sqlite(conn))
+    }
+
+    /// SQLite: how many writes wait for their COMMIT right now (queued for the writer thread,
+    /// or in the batch it is committing); None on PostgreSQL, which has no such queue.
+    pub fn writes_waiting(&self) -> Option<u64> {
+        self.writer.as_ref().map(|w| w.waiting())
+    }
+
+    /// The connection pools' use now: `(pool, in use, idle, most)` for `read` and, on SQLite,
+    /// `write` (PostgreSQL has one pool for both, named `read`).
+    pub fn pool_use(&self) -> Vec<(&'static str, u32, u32, u32)> {
+        let mut pools = vec![("read", &self.read)];
+        if self.backend == Backend::Sqlite {
+            pools.push(("write", &self.write));
+        }
+        pools
+            .into_iter()
+            .map(|(name, pool)| {
+                let state = pool.state();
+                (
+                    name,
+                    state.connections - state.idle_connections,
+                    state.idle_connections,
+                    pool.max_size(),
+                )
+            })
+            .collect()
+    }
+
     /// Applies pending migrations; returns how many ran.
     pub fn migrate(&self) -> anyhow::Result<usize> {
         let mut conn = self.write.get().context("connecting for migrations")?;

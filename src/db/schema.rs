@@ -43,6 +43,7 @@ diesel::table! {
         id -> Text,
         email -> Text,
         at -> Timestamp,
+        address -> Text,
     }
 }
 

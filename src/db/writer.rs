@@ -72,6 +72,17 @@ pub struct Writer {
     patience: Duration,
     /// COMMITs (batches) so far.
     batches: Arc<AtomicU64>,
+    /// Writes whose callers wait: queued, or in the batch being committed.
+    waiting: AtomicU64,
+}
+
+/// Counts a caller among the waiting while it lives.
+struct Waiting<'a>(&'a AtomicU64);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Writer {
@@ -89,12 +100,18 @@ impl Writer {
             queue,
             patience,
             batches,
+            waiting: AtomicU64::new(0),
         })
     }
 
     /// How many batches (COMMITs) the writer thread has run.
     pub fn batches(&self) -> u64 {
         self.batches.load(Ordering::Relaxed)
+    }
+
+    /// How many writes wait for their COMMIT right now: queued, or in the batch under way.
+    pub fn waiting(&self) -> u64 {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// Runs `f` in the next batch and returns its result once that batch is committed.
@@ -108,6 +125,8 @@ impl Writer {
             !ON_WRITER.get(),
             "Db::write called from inside a write: it would wait for itself"
         );
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let _waiting = Waiting(&self.waiting);
         let (done, answer) = mpsc::sync_channel::<Outcome<T, E>>(1);
         let job = move |conn: Option<&mut DbConn>| -> Finish<'_> {
             let Some(conn) = conn else {

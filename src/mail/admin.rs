@@ -140,6 +140,18 @@ pub fn get(conn: &mut DbConn, id: &str) -> Result<OutboxMessage, AppError> {
         .ok_or(AppError::NotFound)
 }
 
+/// How many messages wait to be sent (`pending`: new, or to be retried), and when the oldest
+/// of them was queued.
+pub fn unsent(conn: &mut DbConn) -> Result<(i64, Option<chrono::NaiveDateTime>), AppError> {
+    Ok(outbox::table
+        .filter(outbox::status.eq("pending"))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(outbox::created_at),
+        ))
+        .first(conn)?)
+}
+
 /// How many messages are in each state.
 pub fn by_status(conn: &mut DbConn) -> Result<Vec<(String, i64)>, AppError> {
     Ok(outbox::table

@@ -108,8 +108,10 @@ async fn sign_in(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         return again(422, "sign_in.missing", &[]);
     }
     let (email, password) = (form.email.clone(), form.password.clone());
+    // The connection's address, never a header a client can set.
+    let client = req.peer_addr().map(|a| a.ip());
     match blocking(&state, move |st| {
-        crate::app::auth::sign_in(st, &email, &password)
+        crate::app::auth::sign_in(st, &email, &password, client)
     })
     .await
     {
@@ -131,7 +133,12 @@ async fn sign_in(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         }
         Err(AppError::TooManyRequests { retry_after_secs }) => {
             let minutes = retry_after_secs.div_ceil(60).to_string();
-            again(429, "sign_in.throttled", &[("minutes", minutes)])
+            let mut page = again(429, "sign_in.throttled", &[("minutes", minutes)]);
+            page.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(retry_after_secs),
+            );
+            page
         }
         Err(e) => visitor.failure(&state, e, ""),
     }

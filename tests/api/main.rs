@@ -19,6 +19,7 @@ mod mail;
 mod market_demands;
 mod market_pages;
 mod market_search;
+mod operations;
 #[path = "../support/pdf_reader.rs"]
 mod pdf_reader;
 #[path = "../support/qr_reader.rs"]
