@@ -285,15 +285,20 @@ pub fn apply(
     .execute(conn)?;
     if updated == 0 {
         // Someone else moved it between our read and write (PostgreSQL, concurrent writers).
-        let current = get(conn, &row.id)?;
-        return Err(AppError::PreconditionFailed {
-            expected: row.version.to_string(),
-            current: current.version,
-        });
+        return Err(moved_on(conn, row)?);
     }
     Ok(Fixed {
         terms_version,
         terms_snapshot,
+    })
+}
+
+/// The 412 for an update of `row` that found it at another version: someone else moved it
+/// between the read and the write.
+fn moved_on(conn: &mut DbConn, row: &AgreementRow) -> Result<AppError, AppError> {
+    Ok(AppError::PreconditionFailed {
+        expected: row.version.to_string(),
+        current: get(conn, &row.id)?.version,
     })
 }
 
@@ -359,11 +364,7 @@ pub fn new_edition(
     ))
     .execute(conn)?;
     if updated == 0 {
-        let current = get(conn, &row.id)?;
-        return Err(AppError::PreconditionFailed {
-            expected: row.version.to_string(),
-            current: current.version,
-        });
+        return Err(moved_on(conn, row)?);
     }
     Ok(get(conn, &row.id)?)
 }
@@ -387,11 +388,7 @@ pub fn set_insurer(
     ))
     .execute(conn)?;
     if updated == 0 {
-        let current = get(conn, &row.id)?;
-        return Err(AppError::PreconditionFailed {
-            expected: row.version.to_string(),
-            current: current.version,
-        });
+        return Err(moved_on(conn, row)?);
     }
     Ok(())
 }
