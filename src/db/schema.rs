@@ -61,7 +61,6 @@ diesel::table! {
         valuation_minor -> BigInt,
         valuation_currency -> Text,
         status -> Text,
-        search_text -> Text,
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,

@@ -106,22 +106,6 @@ fn changes_description(row: &TechnologyRow, input: &TechnologyInput) -> bool {
     check(input).is_ok_and(|c| !c.describes(row))
 }
 
-/// The folded text kept on the row since before the search index; searches read the index.
-fn search_text(c: &Checked) -> String {
-    crate::search::fold(
-        &[
-            &c.title.vi,
-            &c.title.en,
-            &c.summary.vi,
-            &c.summary.en,
-            &c.field,
-            &c.ip_reference,
-        ]
-        .map(|s| s.as_str())
-        .join("\n"),
-    )
-}
-
 /// Writes a technology's words and facets to the search index (inside the caller's
 /// transaction).
 fn index(conn: &mut DbConn, id: &str, institute_id: &str, c: &Checked) -> QueryResult<()> {
@@ -209,7 +193,6 @@ pub fn create(
             technologies::valuation_minor.eq(c.valuation_minor),
             technologies::valuation_currency.eq(&c.currency),
             technologies::status.eq(&c.status),
-            technologies::search_text.eq(search_text(&c)),
             technologies::version.eq(1),
             technologies::created_at.eq(now.naive_utc()),
             technologies::updated_at.eq(now.naive_utc()),
@@ -260,7 +243,6 @@ pub fn update(
         technologies::valuation_minor.eq(c.valuation_minor),
         technologies::valuation_currency.eq(&c.currency),
         technologies::status.eq(&c.status),
-        technologies::search_text.eq(search_text(&c)),
         technologies::version.eq(expected_version + 1),
         technologies::updated_at.eq(now.naive_utc()),
     ))
