@@ -102,6 +102,32 @@ impl TestApp {
         }
     }
 
+    /// A second instance of the service on this one's database: its own connection pool,
+    /// writer, session cache and HTTP server (and scheduler, when the test makes one from its
+    /// state), sharing only the database and the test's manual clock, as two processes behind
+    /// a load balancer share PostgreSQL. It must be dropped before this one.
+    pub async fn spawn_beside(&self) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = (*self.state.cfg).clone();
+        let db = Db::connect(&cfg.database).unwrap();
+        let state = web::Data::new(AppState::new(cfg, db, self.clock.clone()).unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = usefirst::server(state.clone(), listener, 2).unwrap();
+        actix_web::rt::spawn(server);
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::builder()
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
+                .build()
+                .unwrap(),
+            clock: self.clock.clone(),
+            state,
+            pg_db: None,
+            _dir: dir,
+        }
+    }
+
     /// An app whose sessions outlive the months the manual clock jumps through (the default
     /// idle timeout would sign everyone out on the first `pass_days`).
     pub async fn spawn_long_sessions() -> TestApp {

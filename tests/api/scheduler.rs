@@ -79,34 +79,68 @@ async fn each_slot_runs_once_and_missed_slots_collapse_into_one_run() {
     assert!(tick(&app, &other).await.is_empty());
 }
 
-/// Two instances ticking at the same moments against one database, every hour for 30 days,
-/// with the advance, remind, deliver-mail and verify-audit jobs: every slot runs exactly once,
-/// none is missed, each reminder is recorded and mailed once, and every mail reaches the SMTP
-/// server once.
+/// Two instances of the service on one database — each with its own connection pool, writer,
+/// session cache, HTTP server and scheduler; they share only the database and the test's
+/// clock — ticking at the same moments every hour through a month with every job on: every
+/// slot runs exactly once and none is missed, no transition happens twice, each reminder is
+/// recorded and mailed once, and every mail reaches the SMTP server once. Requests served by
+/// either instance see the other's changes, and a sign-out on one is honoured by the other
+/// within `auth.session_cache_seconds`. The figures are printed (scripts/probe-two-instances.sh
+/// runs this on both backends and shows them).
 #[actix_web::test]
 async fn two_instances_over_a_month_run_every_slot_exactly_once() {
     let sink = crate::smtp_sink::SmtpSink::start();
     let url = sink.url();
-    let app = TestApp::spawn_with(move |c| {
-        c.scheduler.jobs = jobs(&[
-            ("advance", "0 0 * * * *"),
-            ("remind", "0 0 8 * * *"),
-            ("deliver-mail", "0 0 * * * *"),
-            ("verify-audit", "0 30 2 * * *"),
-        ]);
+    let crons = [
+        ("advance", "0 0 * * * *"),
+        ("remind", "0 0 8 * * *"),
+        ("deliver-mail", "0 0 * * * *"),
+        ("verify-audit", "0 30 2 * * *"),
+        ("monthly-report", "0 0 6 1 * *"),
+    ];
+    let one = TestApp::spawn_with(move |c| {
+        long_sessions(c);
+        c.auth.session_cache_seconds = 1;
+        c.scheduler.jobs = jobs(&crons);
         c.mail.smtp_url = url;
     })
     .await;
-    let w = app.world().await;
-    // A 60-day trial from 3 March (last day 1 May, decision by 15 May), watched from 15 April.
-    let id = id_of(&app.signed_insured(&w, &w.sme_b, "2026-03-03").await);
-    app.clock.advance(Duration::days(44));
-    let start = app.clock.now();
-    let a = Arc::new(Scheduler::new(&app.state.cfg, start).unwrap());
-    let b = Arc::new(Scheduler::new(&app.state.cfg, start).unwrap());
-    let state = app.state.clone();
-    let clock = app.clock.clone();
-    let hours = 30 * 24;
+    let two = one.spawn_beside().await;
+    let w = one.world().await;
+    // A 60-day insured trial from 3 March (last day 1 May, decision by 15 May), made through
+    // the first instance; a trial of institute A's technology made through the second.
+    let x = id_of(&one.signed_insured(&w, &w.sme_b, "2026-03-03").await);
+    let y = two
+        .signed_trial(&w.sme_a, &w.inst_a, &w.tech_a, "2026-03-20")
+        .await;
+    for (app, other) in [(&one, &two), (&two, &one)] {
+        for (id, token) in [(&x, &w.sme_b.token), (&y, &w.sme_a.token)] {
+            let path = format!("/api/v1/agreements/{id}");
+            let (s, here) = app.get(token, &path).await;
+            let (_, there) = other.get(token, &path).await;
+            assert_eq!(s, 200, "{here}");
+            assert_eq!(
+                here["version"], there["version"],
+                "both instances see {id} alike"
+            );
+        }
+    }
+
+    // Watched from 15 April 09:00 local, every hour for 31 days (to 16 May 09:00).
+    one.clock.advance(Duration::days(44));
+    let start = one.clock.now();
+    let hours = 31 * 24;
+    let schedulers = [
+        (
+            Arc::new(Scheduler::new(&one.state.cfg, start).unwrap()),
+            one.state.clone(),
+        ),
+        (
+            Arc::new(Scheduler::new(&two.state.cfg, start).unwrap()),
+            two.state.clone(),
+        ),
+    ];
+    let clock = one.clock.clone();
     let won = tokio::task::spawn_blocking(move || {
         let mut won = [0usize; 2];
         for _ in 0..hours {
@@ -114,10 +148,10 @@ async fn two_instances_over_a_month_run_every_slot_exactly_once() {
             let now = clock.now();
             let barrier = Arc::new(Barrier::new(2));
             let results: Vec<usize> = std::thread::scope(|s| {
-                let handles: Vec<_> = [&a, &b]
-                    .into_iter()
-                    .map(|sch| {
-                        let (barrier, state) = (barrier.clone(), &state);
+                let handles: Vec<_> = schedulers
+                    .iter()
+                    .map(|(sch, state)| {
+                        let barrier = barrier.clone();
                         s.spawn(move || {
                             barrier.wait();
                             sch.tick(state, now).unwrap().len()
@@ -133,42 +167,77 @@ async fn two_instances_over_a_month_run_every_slot_exactly_once() {
     })
     .await
     .unwrap();
-    let all = runs(&app);
-    let of = |job: &str| all.iter().filter(|r| r.0 == job).collect::<Vec<_>>();
-    // The first tick is one hour after the start: 720 hourly slots.
-    for job in ["advance", "deliver-mail"] {
-        let list = of(job);
-        assert_eq!(list.len(), hours as usize, "{job}: one run per hourly slot");
-        for (i, r) in list.iter().enumerate() {
-            assert_eq!(
-                r.1,
-                (start + Duration::hours(i as i64 + 1)).naive_utc(),
-                "{job} slot {i}"
-            );
-            assert_eq!(r.2, "ok", "{job} slot {i}");
+    let end = one.clock.now();
+
+    // Runs: each job's slots in the month, from its cron expression in the local time zone.
+    let tz = one.state.cfg.time_zone().unwrap();
+    let all = runs(&one);
+    let (mut missed, mut extra) = (0usize, 0usize);
+    for (job, cron) in crons {
+        let schedule: cron::Schedule = cron.parse().unwrap();
+        let slots: Vec<NaiveDateTime> = schedule
+            .after(&start.with_timezone(&tz))
+            .take_while(|slot| slot.with_timezone(&Utc) <= end)
+            .map(|slot| slot.with_timezone(&Utc).naive_utc())
+            .collect();
+        let ran: Vec<NaiveDateTime> = all.iter().filter(|r| r.0 == job).map(|r| r.1).collect();
+        missed += slots.iter().filter(|s| !ran.contains(s)).count();
+        extra += ran.iter().filter(|r| !slots.contains(r)).count();
+        for r in all.iter().filter(|r| r.0 == job) {
+            assert_eq!(r.2, "ok", "{job} at {}", r.1);
         }
     }
-    // Daily jobs: 30 slots each in the month (08:00 and 02:30 local).
-    assert_eq!(of("remind").len(), 30);
-    assert_eq!(of("verify-audit").len(), 30);
-    assert_eq!(
-        won[0] + won[1],
-        all.len(),
-        "every run was claimed by exactly one instance"
-    );
+    let duplicate_runs = (won[0] + won[1]).saturating_sub(all.len()) + extra;
 
-    // Reminders: trial end (30 days, sent on the first morning, 16 days ahead; then 7 and 1)
-    // and decision (7 and 1), once each.
-    use usefirst::db::schema::{outbox, reminders};
-    let sent: Vec<(String, i32)> = app
+    // Transitions the jobs made (no user acting): none twice; trial x went through its three.
+    use usefirst::db::schema::{audit_events, monthly_reports, outbox, reminders};
+    let made: Vec<(String, String)> = one
         .db(|c| {
-            usefirst::on_backend!(c, |c| reminders::table
-                .filter(reminders::agreement_id.eq(&id))
-                .order((reminders::kind.desc(), reminders::offset_days.desc()))
-                .select((reminders::kind, reminders::offset_days))
+            usefirst::on_backend!(c, |c| audit_events::table
+                .filter(audit_events::actor_user_id.is_null())
+                .filter(audit_events::entity_type.eq("agreement"))
+                .select((audit_events::entity_id, audit_events::action))
                 .load(c))
         })
         .unwrap();
+    let mut seen = std::collections::BTreeMap::<&(String, String), usize>::new();
+    for m in &made {
+        *seen.entry(m).or_default() += 1;
+    }
+    let duplicate_transitions: usize = seen.values().map(|n| n - 1).sum();
+    for action in ["agreement.start", "agreement.end_trial", "agreement.lapse"] {
+        assert_eq!(
+            seen.get(&(x.clone(), action.to_string())),
+            Some(&1),
+            "{action} of the insured trial, once"
+        );
+    }
+
+    // Reminders: trial end (30 days, sent on the first morning, 16 days ahead; then 7 and 1)
+    // and decision (7 and 1), once each.
+    let sent: Vec<(String, String, i32)> = one
+        .db(|c| {
+            usefirst::on_backend!(c, |c| reminders::table
+                .order((
+                    reminders::agreement_id.asc(),
+                    reminders::kind.desc(),
+                    reminders::offset_days.desc(),
+                ))
+                .select((
+                    reminders::agreement_id,
+                    reminders::kind,
+                    reminders::offset_days
+                ))
+                .load(c))
+        })
+        .unwrap();
+    let distinct: std::collections::BTreeSet<&(String, String, i32)> = sent.iter().collect();
+    let duplicate_reminders = sent.len() - distinct.len();
+    let of_x: Vec<(String, i32)> = sent
+        .iter()
+        .filter(|r| r.0 == x)
+        .map(|r| (r.1.clone(), r.2))
+        .collect();
     let expected: Vec<(String, i32)> = [
         ("trial_end", 30),
         ("trial_end", 7),
@@ -179,8 +248,20 @@ async fn two_instances_over_a_month_run_every_slot_exactly_once() {
     .iter()
     .map(|(k, o)| (k.to_string(), *o))
     .collect();
-    assert_eq!(sent, expected);
-    let mails: Vec<(String, String)> = app
+    assert_eq!(of_x, expected);
+
+    // April's report, stored once by the job on 1 May.
+    let reports: Vec<String> = one
+        .db(|c| {
+            usefirst::on_backend!(c, |c| monthly_reports::table
+                .select(monthly_reports::month)
+                .load(c))
+        })
+        .unwrap();
+    assert_eq!(reports, vec!["2026-04".to_string()]);
+
+    // Mail: every message in the outbox sent, and received by the SMTP server exactly once.
+    let mails: Vec<(String, String)> = one
         .db(|c| {
             usefirst::on_backend!(c, |c| outbox::table
                 .select((outbox::message_id, outbox::status))
@@ -194,8 +275,58 @@ async fn two_instances_over_a_month_run_every_slot_exactly_once() {
         .map(|m| m.header("Message-ID").unwrap())
         .collect();
     let unique: std::collections::BTreeSet<&String> = delivered.iter().collect();
-    assert_eq!(delivered.len(), mails.len(), "every mail once, none twice");
-    assert_eq!(unique.len(), mails.len());
+    let duplicate_mails = delivered.len() - unique.len();
+    let lost_mails = mails.len().saturating_sub(unique.len());
+
+    // Either instance answers with the other's changes: the trial lapsed, at one version.
+    let path = format!("/api/v1/agreements/{x}");
+    let (_, seen_one) = one.get(&w.sme_b.token, &path).await;
+    let (_, seen_two) = two.get(&w.sme_b.token, &path).await;
+    assert_eq!(seen_one["status"], "lapsed");
+    assert_eq!(seen_one["version"], seen_two["version"]);
+
+    // A sign-out on one instance: at once there, and on the other within the cache lifetime.
+    let (s, login) = one.login(&w.sme_b.email, PASSWORD).await;
+    assert_eq!(s, 200, "{login}");
+    let token = login["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        two.get(&token, &path).await.0,
+        200,
+        "the second instance knows the session"
+    );
+    let (s, body) = one.post(&token, "/api/v1/auth/logout", json!({})).await;
+    assert_eq!(s, 204, "{body}");
+    assert_eq!(one.get(&token, &path).await.0, 401);
+    let cache = std::time::Duration::from_secs(one.state.cfg.auth.session_cache_seconds);
+    tokio::time::sleep(cache + std::time::Duration::from_millis(100)).await;
+    assert_eq!(
+        two.get(&token, &path).await.0,
+        401,
+        "ended on the second instance too"
+    );
+
+    println!(
+        "two instances ({}): duplicate runs {duplicate_runs}, missed runs {missed}, \
+         duplicate mails {duplicate_mails}, lost mails {lost_mails}, duplicate reminders \
+         {duplicate_reminders}, duplicate transitions {duplicate_transitions} \
+         ({} runs: {} by the first instance, {} by the second; {} mails)",
+        if backend_url().is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        },
+        all.len(),
+        won[0],
+        won[1],
+        mails.len()
+    );
+    assert_eq!(
+        (duplicate_runs, missed, duplicate_mails, lost_mails),
+        (0, 0, 0, 0),
+        "runs duplicated and missed, mails duplicated and lost"
+    );
+    assert_eq!((duplicate_reminders, duplicate_transitions), (0, 0));
+    drop(two);
 }
 
 /// A run that died after claiming its slot leaves the work to the next slot's run, which also
