@@ -238,6 +238,10 @@ pub struct LogConfig {
     pub filter: String,
 }
 
+/// `USEFIRST_*` variables that stand for command-line arguments (`--config`, and
+/// `create-admin`'s e-mail and password), not settings: the settings leave them alone.
+const COMMAND_LINE_VARIABLES: [&str; 3] = ["config", "admin_email", "admin_password"];
+
 /// Languages the product speaks.
 pub const LOCALES: [&str; 2] = ["vi", "en"];
 
@@ -256,7 +260,11 @@ impl Config {
             }
             fig = fig.merge(Toml::file(path));
         }
-        Ok(fig.merge(Env::prefixed("USEFIRST_").split("__")))
+        Ok(fig.merge(
+            Env::prefixed("USEFIRST_")
+                .ignore(&COMMAND_LINE_VARIABLES)
+                .split("__"),
+        ))
     }
 
     /// Extract and validate.

@@ -202,6 +202,47 @@ async fn usefirst_cli(url: &str, args: &[&str]) -> (i32, String) {
     .unwrap()
 }
 
+/// `USEFIRST_CONFIG` (`--config`) and `create-admin`'s `USEFIRST_ADMIN_EMAIL` and
+/// `USEFIRST_ADMIN_PASSWORD` share the settings' prefix without being settings: each once
+/// stopped every command with "invalid configuration ... unknown field".
+#[actix_web::test]
+async fn the_command_line_variables_are_not_taken_for_settings() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The database is named only by the file USEFIRST_CONFIG names.
+    let file = dir.path().join("usefirst.toml");
+    let url = app.state.cfg.database.url.clone();
+    std::fs::write(&file, format!("[database]\nurl = {url:?}\n")).unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_usefirst"))
+            .args(["create-admin", "--name", "Second admin"])
+            .env_remove("USEFIRST_DATABASE__URL")
+            .env("USEFIRST_CONFIG", &file)
+            .env("USEFIRST_ADMIN_EMAIL", "second-admin@example.vn")
+            .env("USEFIRST_ADMIN_PASSWORD", "a long admin password")
+            .env("USEFIRST_LOG__FILTER", "warn")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("created admin second-admin@example.vn"),
+        "{text}"
+    );
+    let (status, me) = app
+        .login("second-admin@example.vn", "a long admin password")
+        .await;
+    assert_eq!(status, 200, "{me}");
+}
+
 #[actix_web::test]
 async fn a_backup_taken_while_writes_go_on_restores_with_its_chain_whole() {
     let app = TestApp::spawn_long_sessions().await;
