@@ -240,12 +240,8 @@ def main():
         "USEFIRST_MAIL__RETRY_BASE_SECONDS": "1",
         "USEFIRST_MAIL__TIMEOUT_SECONDS": "5",
         "USEFIRST_SCHEDULER__TICK_SECONDS": "1",
+        "USEFIRST_SCHEDULER__JOBS__DELIVER_MAIL__CRON": "* * * * * *",
     }) as svc:
-        # Every second: the job's key has a dash, which an environment variable cannot say.
-        work_cfg = os.path.join(svc.work, "probe.toml")
-        with open(work_cfg, "w") as f:
-            f.write('[scheduler.jobs.deliver-mail]\ncron = "* * * * * *"\n')
-        svc.env["USEFIRST_CONFIG"] = work_cfg
         svc.prepare().start()
         tok = svc.tokens()
         tech = listed_technology(svc, tok["sme"])
