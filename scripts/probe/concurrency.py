@@ -19,7 +19,7 @@ import threading
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from service import Service, finish, say, quote  # noqa: E402
+from service import Service, finish, quote  # noqa: E402
 
 NAME = "probe-concurrency"
 RACERS = int(os.environ.get("PROBE_RACERS", "50"))
@@ -151,8 +151,8 @@ def rounds(svc, label, n, prepare, send, read_version, failures):
             if not isinstance(loser, dict) or loser.get("current_version") is None:
                 failures.append(f"{label} round {i}: the 412 names no current version: {loser}")
         else:
-            failures.append(f"{label} round {i}: answers {statuses} "
-                            f"({[a[1] for a in answers if a[0] != 412 and not 200 <= a[0] < 300][:1]}), "
+            odd = [a[1] for a in answers if a[0] != 412 and not 200 <= a[0] < 300][:1]
+            failures.append(f"{label} round {i}: answers {statuses} ({odd}), "
                             f"version {version} -> {now}")
         good += ok
     return good
@@ -175,7 +175,8 @@ def if_match(svc, tok, tech, figures, failures):
     tid = t.json()["id"]
 
     def tech_version(_):
-        return svc.get(f"/api/v1/technologies/{quote(tid)}", token=tok["institute"]).json()["version"]
+        a = svc.get(f"/api/v1/technologies/{quote(tid)}", token=tok["institute"])
+        return a.json()["version"]
 
     good = rounds(
         svc, "update", ROUNDS,

@@ -5,15 +5,18 @@ A few writer threads send writes that each make an audit event (SMEs' trial requ
 withdrawals of requests acknowledged earlier), recording every write the server acknowledged
 (a 2xx with the agreement's id and version). After a random 0.2-1.5 s the server is killed
 with SIGKILL, the audit chain is walked (`usefirst verify-audit`, server down), and the server
-is started again; PROBE_KILLS times (default 30). At the end every acknowledged write is read
-back through the API (the agreement exists; a withdrawal stands at its version or later), and
-each has its event in the agreement's history.
+is started again; PROBE_KILLS times (default 30). At the end every trial request that got no
+answer is sent again under its Idempotency-Key (it must answer 201, whether the first try was
+committed or not, and never make a second agreement), every acknowledged write is read back
+through the API (the agreement exists; a withdrawal stands at its version or later), and each
+has its event in the agreement's history.
 
     PROBE_KILLS    kills (default 30)
     PROBE_WRITERS  writer threads (default 4)
 """
 import http.client
 import os
+import uuid
 import sys
 import threading
 import time
@@ -37,6 +40,7 @@ class Ledger:
         self.withdrawn = {}   # agreement id -> version acknowledged by the withdrawal
         self.open = []        # acknowledged requests not yet withdrawn (to withdraw later)
         self.unanswered = 0   # writes sent whose answer never came (the kill)
+        self.unanswered_requests = []  # (Idempotency-Key, body) of trial requests among them
         self.refused = {}     # status -> count of non-2xx answers
         self.errors = []      # 5xx answers, kept for the report
 
@@ -44,11 +48,11 @@ class Ledger:
         return len(self.requested) + len(self.withdrawn)
 
 
-def writer(svc, tok, tech, ledger, stop, rand, wid):
+def writer(svc, tok, tech, ledger, stop, rand, life, wid):
     n = 0
     while not stop.is_set():
         n += 1
-        target = None
+        target, key, body = None, None, None
         with ledger.lock:
             if ledger.open and rand.random() < 0.4:
                 target = ledger.open.pop(rand.randrange(len(ledger.open)))
@@ -59,16 +63,18 @@ def writer(svc, tok, tech, ledger, stop, rand, wid):
                              token=tok, headers={"If-Match": f'"{version}"'}, fresh=True,
                              timeout=20)
             else:
-                a = svc.post("/api/v1/agreements",
-                             {"technology_id": tech, "place_of_use": f"Xưởng {wid}-{n}",
-                              "message": "", "requested_start": "2027-04-01"},
-                             token=tok, fresh=True, timeout=20)
+                key = uuid.uuid4().hex
+                body = {"technology_id": tech, "place_of_use": f"probe-crash {life}-{wid}-{n}",
+                        "message": "", "requested_start": "2027-04-01"}
+                a = svc.post("/api/v1/agreements", body, token=tok, fresh=True, timeout=20,
+                             headers={"Idempotency-Key": key})
         except DOWN:
             with ledger.lock:
                 ledger.unanswered += 1
-                if target:
-                    # Perhaps withdrawn, perhaps not: leave it alone from now on.
-                    pass
+                # A withdrawal perhaps made, perhaps not, is left alone from now on; a
+                # request is sent again under its key at the end.
+                if not target:
+                    ledger.unanswered_requests.append((key, body))
             time.sleep(0.02)
             continue
         with ledger.lock:
@@ -115,7 +121,7 @@ def main():
         for k in range(KILLS):
             stop = threading.Event()
             threads = [threading.Thread(target=writer, args=(
-                svc, sme, tech, ledger, stop, __import__("random").Random(rand.random()), w))
+                svc, sme, tech, ledger, stop, __import__("random").Random(rand.random()), k, w))
                 for w in range(WRITERS)]
             for t in threads:
                 t.start()
@@ -132,6 +138,23 @@ def main():
             svc.start()
             if k % 10 == 9:
                 say(NAME, f"{kills} kills, {ledger.acked()} writes acknowledged")
+
+        # Every request that got no answer, again under its key: one agreement, whether the
+        # first try was committed or not.
+        acked = ledger.acked()
+        retried, doubled = 0, []
+        for key, body in ledger.unanswered_requests:
+            a = svc.post("/api/v1/agreements", body, token=sme, headers={"Idempotency-Key": key})
+            if a.status != 201:
+                failures.append(f"a request sent again under its key answered {a!r}")
+                continue
+            retried += 1
+            ledger.requested[a.json()["id"]] = a.json()["version"]
+        for place, n in svc.query("SELECT place_of_use, COUNT(*) FROM agreements "
+                                  "WHERE place_of_use LIKE 'probe-crash %' "
+                                  "GROUP BY place_of_use HAVING COUNT(*) > 1"):
+            doubled.append(f"{place}: {n} agreements")
+        failures.extend(f"a request made twice: {d}" for d in doubled[:10])
 
         # Every acknowledged write, read back.
         lost = []
@@ -151,7 +174,9 @@ def main():
                                 f"{ledger.withdrawn[aid]}): now {got['status']} "
                                 f"version {got['version']}")
             events = svc.get(f"/api/v1/agreements/{quote(aid)}/events", token=sme)
-            actions = {e.get("action") for e in events.json() or []} if events.status == 200 else set()
+            actions = set()
+            if events.status == 200:
+                actions = {e.get("action") for e in events.json() or []}
             if not want <= actions:
                 lost.append(f"agreement {aid}: events {sorted(actions)}, expected {sorted(want)}")
         for aid in ledger.withdrawn:
@@ -162,19 +187,22 @@ def main():
         if not ok:
             breaks += 1
             failures.append(f"at the end: verify-audit failed: {out}")
-        counted = svc.query("SELECT COUNT(*) FROM agreements WHERE place_of_use LIKE 'Xưởng %'")
+        counted = svc.query("SELECT COUNT(*) FROM agreements "
+                            "WHERE place_of_use LIKE 'probe-crash %'")
         failures.extend(lost)
         for e in ledger.errors[:5]:
             failures.append(f"a 5xx answer: {e}")
         figures["kills"] = kills
-        figures["acknowledged writes"] = ledger.acked()
+        figures["acknowledged writes"] = acked
         figures["lost"] = f"{len(lost)} (target 0)"
         figures["chain breaks"] = f"{breaks} (target 0)"
+        figures["unanswered requests sent again"] = retried
+        figures["made twice"] = f"{len(doubled)} (target 0)"
         say(NAME, f"requests {len(ledger.requested)}, withdrawals {len(ledger.withdrawn)}, "
                   f"unanswered {ledger.unanswered}, refused {ledger.refused}, "
                   f"probe agreements in the database {counted[0][0]}")
-        if ledger.acked() < kills:
-            failures.append(f"only {ledger.acked()} writes acknowledged in {kills} lives")
+        if acked < kills:
+            failures.append(f"only {acked} writes acknowledged in {kills} lives")
         if ledger.errors:
             figures["5xx"] = len(ledger.errors)
     finish(NAME, figures, failures)

@@ -84,8 +84,8 @@ class Sink:
                     rcpts = []
                     writer.write(b"250 OK\r\n")
                 elif cmd.startswith(b"RCPT"):
-                    addr = line.strip()[8:].strip().split(b" ")[0].strip(b"<>").decode(errors="replace")
-                    rcpts.append(addr.lower())
+                    addr = line.strip()[8:].strip().split(b" ")[0].strip(b"<>")
+                    rcpts.append(addr.decode(errors="replace").lower())
                     writer.write(b"250 OK\r\n")
                 elif cmd.startswith(b"HELO") or cmd in (b"RSET", b"NOOP"):
                     writer.write(b"250 OK\r\n")
@@ -223,7 +223,8 @@ def tally(rows, received, figures, failures, label, withheld_ok):
                 dup.append(f"{mid}: received {len(got)} times")
     strangers = [m for m in by_id if m not in {r[0] for r in rows}]
     if strangers:
-        failures.append(f"{label}: {len(strangers)} messages not in the outbox, e.g. {strangers[:3]}")
+        failures.append(f"{label}: {len(strangers)} messages not in the outbox, "
+                        f"e.g. {strangers[:3]}")
     for line in lost[:10]:
         failures.append(f"{label}: lost {line}")
     for line in dup[:10]:
