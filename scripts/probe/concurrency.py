@@ -4,7 +4,9 @@
 1. 50 requests for one trial at once under one Idempotency-Key: one agreement, and every
    answer names it.
 2. The same key with another body: a 409 or 422 problem saying the key was used for another
-   request, and nothing written.
+   request, and nothing written; and 50 at once under a new key, half with one body and half
+   with another: one agreement, every sender of the winning body answered with it, every other
+   refused as above.
 3. Two writers with one If-Match, 50 rounds each, on an update (a technology's description,
    PUT) and on a transition (withdrawing a trial request): each round exactly one 2xx and one
    412, and the version one higher.
@@ -122,6 +124,7 @@ def idempotency(svc, tok, tech, figures, failures):
     a = svc.post("/api/v1/agreements", other, token=tok["sme"],
                  headers={"Idempotency-Key": key})
     problem = a.json()
+    reuse_status = a.status
     figures["key reuse answer"] = str(a.status)
     if a.status not in (409, 422) or not says_key_reused(problem):
         failures.append(f"the key with another body answered {a!r}")
@@ -129,6 +132,32 @@ def idempotency(svc, tok, tech, figures, failures):
         failures.append(f"the key reuse answer is not a problem: {a.header('Content-Type')}")
     if svc.row_counts(["agreements", "idempotency_keys", "audit_events", "outbox"]) != snap:
         failures.append("the key reused with another body wrote something")
+
+    # One key, two bodies, at once: one agreement; the first body's senders all get it, the
+    # other body's senders the problem.
+    key = f"probe-{uuid.uuid4().hex}"
+    bodies = [trial_body(tech, "Xưởng thử nghiệm B"), trial_body(tech, "Xưởng thử nghiệm C")]
+    before = svc.row_counts(["agreements"])["agreements"]
+    answers = race(svc, [("POST", "/api/v1/agreements", bodies[i % 2], tok["sme"],
+                          {"Idempotency-Key": key}) for i in range(RACERS)])
+    made = svc.row_counts(["agreements"])["agreements"] - before
+    won = {}
+    for i, (status, a, _) in enumerate(answers):
+        if status == 201:
+            won.setdefault((i % 2, a.get("id")), 0)
+            won[(i % 2, a.get("id"))] += 1
+    refused = [(i, s, a) for i, (s, a, _) in enumerate(answers) if s != 201]
+    ok = made == 1 and len(won) == 1
+    if ok:
+        winner = next(iter(won))[0]
+        senders = sum(1 for i in range(RACERS) if i % 2 == winner)
+        ok = sum(won.values()) == senders and len(refused) == RACERS - senders and all(
+            i % 2 != winner and s == reuse_status and says_key_reused(a) for i, s, a in refused)
+    figures["two bodies under one key at once"] = (
+        f"{made} made ({sum(won.values())} answered it and {len(refused)} refused)")
+    if not ok:
+        failures.append(f"one key, two bodies at once: {made} agreements made, winners {won}, "
+                        f"refused {[(i, s) for i, s, _ in refused][:6]}")
 
 
 def rounds(svc, label, n, prepare, send, read_version, failures):
