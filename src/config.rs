@@ -238,6 +238,30 @@ pub struct LogConfig {
     pub filter: String,
 }
 
+/// `USEFIRST_*` variables that stand for command-line arguments (`--config`, and
+/// `create-admin`'s e-mail and password), not settings: the settings leave them alone.
+const COMMAND_LINE_VARIABLES: [&str; 3] = ["config", "admin_email", "admin_password"];
+
+/// The key a `USEFIRST_*` variable sets, with a job's name spelt as `[scheduler.jobs.NAME]`
+/// spells it: a shell's variable cannot hold a dash, so `deliver-mail` is also found as
+/// `deliver_mail` (`USEFIRST_SCHEDULER__JOBS__DELIVER_MAIL__CRON`).
+fn job_key(key: &figment::value::UncasedStr) -> figment::value::Uncased<'static> {
+    let lower = key.as_str().to_ascii_lowercase();
+    if let Some(rest) = lower.strip_prefix("scheduler.jobs.") {
+        let (name, tail) = rest
+            .split_once('.')
+            .map_or((rest, None), |(n, t)| (n, Some(t)));
+        if let Some(job) = JOB_NAMES.iter().find(|j| j.replace('-', "_") == name) {
+            return match tail {
+                Some(tail) => format!("scheduler.jobs.{job}.{tail}"),
+                None => format!("scheduler.jobs.{job}"),
+            }
+            .into();
+        }
+    }
+    key.as_str().to_string().into()
+}
+
 /// Languages the product speaks.
 pub const LOCALES: [&str; 2] = ["vi", "en"];
 
@@ -256,7 +280,12 @@ impl Config {
             }
             fig = fig.merge(Toml::file(path));
         }
-        Ok(fig.merge(Env::prefixed("USEFIRST_").split("__")))
+        Ok(fig.merge(
+            Env::prefixed("USEFIRST_")
+                .ignore(&COMMAND_LINE_VARIABLES)
+                .split("__")
+                .map(|key| job_key(key)),
+        ))
     }
 
     /// Extract and validate.

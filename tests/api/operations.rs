@@ -179,16 +179,26 @@ async fn an_unknown_address_costs_a_password_hash_like_a_known_one() {
 
 /// Runs the `usefirst` binary with `args` on the database at `url`; its exit code and output.
 async fn usefirst_cli(url: &str, args: &[&str]) -> (i32, String) {
+    usefirst_cli_with(url, args, &[]).await
+}
+
+/// [`usefirst_cli`] with the environment variables `vars` besides.
+async fn usefirst_cli_with(url: &str, args: &[&str], vars: &[(&str, &str)]) -> (i32, String) {
     let (url, args) = (
         url.to_string(),
         args.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
     );
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     tokio::task::spawn_blocking(move || {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_usefirst"))
             .args(&args)
             .env("USEFIRST_DATABASE__URL", url)
             .env("USEFIRST_LOG__FILTER", "warn")
             .env_remove("USEFIRST_CONFIG")
+            .envs(vars)
             .output()
             .unwrap();
         let text = format!(
@@ -200,6 +210,71 @@ async fn usefirst_cli(url: &str, args: &[&str]) -> (i32, String) {
     })
     .await
     .unwrap()
+}
+
+/// A job's settings through the environment: a shell's variable cannot hold the dash of
+/// `deliver-mail`, so `USEFIRST_SCHEDULER__JOBS__DELIVER_MAIL__CRON` names that job.
+#[actix_web::test]
+async fn a_job_with_a_dash_in_its_name_is_set_through_the_environment() {
+    let app = TestApp::spawn().await;
+    let url = app.state.cfg.database.url.clone();
+    let var = "USEFIRST_SCHEDULER__JOBS__DELIVER_MAIL__CRON";
+    // A schedule is taken...
+    let (code, text) = usefirst_cli_with(&url, &["verify-audit"], &[(var, "*/5 * * * * *")]).await;
+    assert_eq!(code, 0, "{text}");
+    // ...as the deliver-mail job's: a bad one is refused under that job's key.
+    let (code, text) = usefirst_cli_with(&url, &["verify-audit"], &[(var, "every minute")]).await;
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("scheduler.jobs.deliver-mail.cron"), "{text}");
+    // The job's name as the configuration spells it still works.
+    let (code, text) = usefirst_cli_with(
+        &url,
+        &["verify-audit"],
+        &[("USEFIRST_SCHEDULER__JOBS__DELIVER-MAIL__ENABLED", "false")],
+    )
+    .await;
+    assert_eq!(code, 0, "{text}");
+}
+
+/// `USEFIRST_CONFIG` (`--config`) and `create-admin`'s `USEFIRST_ADMIN_EMAIL` and
+/// `USEFIRST_ADMIN_PASSWORD` share the settings' prefix without being settings: each once
+/// stopped every command with "invalid configuration ... unknown field".
+#[actix_web::test]
+async fn the_command_line_variables_are_not_taken_for_settings() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The database is named only by the file USEFIRST_CONFIG names.
+    let file = dir.path().join("usefirst.toml");
+    let url = app.state.cfg.database.url.clone();
+    std::fs::write(&file, format!("[database]\nurl = {url:?}\n")).unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_usefirst"))
+            .args(["create-admin", "--name", "Second admin"])
+            .env_remove("USEFIRST_DATABASE__URL")
+            .env("USEFIRST_CONFIG", &file)
+            .env("USEFIRST_ADMIN_EMAIL", "second-admin@example.vn")
+            .env("USEFIRST_ADMIN_PASSWORD", "a long admin password")
+            .env("USEFIRST_LOG__FILTER", "warn")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("created admin second-admin@example.vn"),
+        "{text}"
+    );
+    let (status, me) = app
+        .login("second-admin@example.vn", "a long admin password")
+        .await;
+    assert_eq!(status, 200, "{me}");
 }
 
 #[actix_web::test]
