@@ -80,8 +80,17 @@ pub fn sign_in(
     match (ok, user) {
         (true, Some(user)) => {
             let user_id = user.user_id;
+            // A password stored with older hashing parameters is stored again with the
+            // current ones, now that it is known to be right.
+            let rehashed = password::needs_rehash(&user.password_hash)
+                .then(|| password::hash(password))
+                .transpose()
+                .map_err(AppError::Internal)?;
             let (token, expires_at) = state.db.write(|conn| {
                 login::clear_failures(conn, &email)?;
+                if let Some(hash) = &rehashed {
+                    crate::accounts::set_password_hash(conn, &user_id, hash)?;
+                }
                 session::start(conn, &user_id, now, absolute).map_err(AppError::from)
             })?;
             tracing::info!(user_id = %user_id, "signed in");

@@ -400,3 +400,40 @@ async fn emails_are_case_insensitive_at_login() {
     let r = login(&app, &w.sme_a.email, &PASSWORD.to_uppercase()).await;
     assert_unauthenticated(&r, "password in another case");
 }
+
+/// A password stored with the earlier hashing parameters (argon2id, 19 MiB, 2 passes) still
+/// signs in, and that sign-in stores it again with the current ones (7 MiB, 5 passes); a
+/// wrong password is refused before and after.
+#[actix_web::test]
+async fn a_password_hashed_with_earlier_parameters_signs_in_and_is_hashed_again() {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    use diesel::prelude::*;
+    use usefirst::db::schema::users;
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let salt = SaltString::generate(&mut OsRng);
+    let old = argon2::Argon2::default()
+        .hash_password(PASSWORD.as_bytes(), &salt)
+        .unwrap()
+        .to_string();
+    app.db(|c| usefirst::accounts::set_password_hash(c, &w.sme_a.id, &old))
+        .unwrap();
+    let stored = |app: &TestApp| -> String {
+        app.db(|c| {
+            usefirst::on_backend!(c, |c| users::table
+                .find(&w.sme_a.id)
+                .select(users::password_hash)
+                .first(c))
+        })
+        .unwrap()
+    };
+    assert_eq!(app.login(&w.sme_a.email, "not the password").await.0, 401);
+    assert_eq!(stored(&app), old, "a wrong password changes nothing");
+    let (status, body) = app.login(&w.sme_a.email, PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    let new = stored(&app);
+    assert!(new.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{new}");
+    assert_eq!(app.login(&w.sme_a.email, PASSWORD).await.0, 200);
+    assert_eq!(stored(&app), new, "hashed again once");
+    assert_eq!(app.login(&w.sme_a.email, "not the password").await.0, 401);
+}
