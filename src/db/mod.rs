@@ -192,10 +192,14 @@ fn stable_query_plans() {
 }
 
 /// SQLite page cache of the writer connection: the pages every write touches (the last leaves
-/// of tables and indexes, the audit head) stay cached.
-const WRITER_CACHE_KIB: u32 = 16 * 1024;
-/// SQLite page cache of each reader connection: point reads and pages of lists.
-const READER_CACHE_KIB: u32 = 4 * 1024;
+/// of tables and indexes, the audit head, the agreements' id index) stay cached. Every page
+/// is also in the operating system's file cache, so a larger cache saves only a `pread` per
+/// page missed, while each megabyte of it is a megabyte of the server's resident set.
+const WRITER_CACHE_KIB: u32 = 4 * 1024;
+/// SQLite page cache of each reader connection (eight of them by default): point reads and
+/// pages of lists. Kept small for the same reason: 1 MB each instead of 4 MB brought the peak
+/// resident set under load down by up to 24 MB.
+const READER_CACHE_KIB: u32 = 1024;
 
 /// A pooled connection.
 pub type Conn = PooledConnection<Manager>;
