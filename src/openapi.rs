@@ -102,7 +102,12 @@ struct V1;
         agreements::terminate_doc,
         agreements::extend_doc,
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::FieldError,
+        crate::api::documents::DocumentKind,
+        crate::api::insurance::ClaimActionName
+    )),
     nest((path = "/api/v1", api = V1)),
     modifiers(&BearerAuth),
     tags(
