@@ -152,10 +152,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     if body.windows(6).any(|w| w == b"\\u0000") {
         if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
             if let Some(field) = nul_field(&value, "") {
-                return Err(AppError::field(
-                    field,
-                    "must not contain NUL characters",
-                ));
+                return Err(AppError::field(field, "must not contain NUL characters"));
             }
         }
     }

@@ -26,6 +26,12 @@ impl Modify for BearerAuth {
 /// session, 403, 413, 415, 429 and the like).
 struct ProblemResponses;
 
+/// Is this content the problem document?
+fn is_problem(c: &utoipa::openapi::Content) -> bool {
+    const PROBLEM: &str = "#/components/schemas/Problem";
+    matches!(&c.schema, Some(utoipa::openapi::RefOr::Ref(r)) if r.ref_location == PROBLEM)
+}
+
 impl Modify for ProblemResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
@@ -33,9 +39,6 @@ impl Modify for ProblemResponses {
             ContentBuilder::new()
                 .schema(Some(Ref::from_schema_name("Problem")))
                 .build()
-        };
-        let is_problem = |c: &utoipa::openapi::Content| {
-            matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location == "#/components/schemas/Problem")
         };
         for item in openapi.paths.paths.values_mut() {
             let ops = [
@@ -50,7 +53,11 @@ impl Modify for ProblemResponses {
                     let RefOr::T(response) = response else {
                         continue;
                     };
-                    if response.content.get("application/json").is_some_and(is_problem) {
+                    if response
+                        .content
+                        .get("application/json")
+                        .is_some_and(is_problem)
+                    {
                         response.content.shift_remove("application/json");
                         response
                             .content

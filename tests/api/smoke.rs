@@ -93,11 +93,19 @@ async fn the_openapi_names_each_schema_once_and_declares_problem_documents() {
     .await;
     assert_eq!(status, 200);
     let schemas = &doc["components"]["schemas"];
-    assert_eq!(schemas["Problem"]["type"], "object", "{}", schemas["Problem"]);
+    assert_eq!(
+        schemas["Problem"]["type"], "object",
+        "{}",
+        schemas["Problem"]
+    );
     assert!(schemas["Problem"]["properties"]["title"].is_object());
-    let audit = schemas["AuditProblem"]["enum"].as_array().expect("AuditProblem");
+    let audit = schemas["AuditProblem"]["enum"]
+        .as_array()
+        .expect("AuditProblem");
     assert!(audit.iter().any(|v| v == "link_broken"), "{audit:?}");
-    let reg = schemas["RegistrationStatus"]["enum"].as_array().expect("RegistrationStatus");
+    let reg = schemas["RegistrationStatus"]["enum"]
+        .as_array()
+        .expect("RegistrationStatus");
     assert!(reg.iter().any(|v| v == "not_required"), "{reg:?}");
     let agreement = schemas["Status"]["enum"].as_array().unwrap();
     assert!(agreement.iter().any(|v| v == "awaiting_decision"));
