@@ -147,6 +147,15 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
         return Err(AppError::MalformedBody(e.to_string()));
     }
+    // A NUL character (`\u0000`) is valid JSON but no text the service keeps may hold one
+    // (PostgreSQL refuses it outright): the field that has it is invalid.
+    if body.windows(6).any(|w| w == b"\\u0000") {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+            if let Some(field) = nul_field(&value, "") {
+                return Err(AppError::field(field, "must not contain NUL characters"));
+            }
+        }
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -160,6 +169,59 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             _ => AppError::MalformedBody(inner.to_string()),
         }
     })
+}
+
+/// The JSON path (`a.b[2]`, or `body` for the document itself) of the first string or key in
+/// `value` that contains a NUL character.
+fn nul_field(value: &serde_json::Value, path: &str) -> Option<String> {
+    let here = || {
+        if path.is_empty() {
+            "body".to_string()
+        } else {
+            path.to_string()
+        }
+    };
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Some(here()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_field(v, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                Some(here())
+            } else {
+                nul_field(v, &p)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// A request whose path or query string holds an encoded NUL (`%00`): no object is named
+/// by such a path (404), and no query parameter may hold one (422, naming it). Checked
+/// before routing, as no text the service stores or looks up may contain NUL.
+pub fn nul_in_target(path: &str, query: &str) -> Option<AppError> {
+    if path.contains("%00") {
+        return Some(AppError::NotFound);
+    }
+    query
+        .split('&')
+        .find(|pair| pair.contains("%00"))
+        .map(|pair| {
+            let name = pair.split('=').next().unwrap_or("query");
+            let name = if name.contains("%00") || name.is_empty() {
+                "query"
+            } else {
+                name
+            };
+            AppError::field(name, "must not contain NUL characters")
+        })
 }
 
 /// The field a serde data error is about: the path, or for "missing field `x`" / "unknown

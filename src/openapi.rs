@@ -20,6 +20,66 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every error is a problem document (`application/problem+json`, RFC 9457), whatever its
+/// status: the error responses an operation names are declared with that media type, and
+/// every operation has a `default` response for the statuses it does not name (401 without a
+/// session, 403, 413, 415, 429 and the like).
+struct ProblemResponses;
+
+/// Is this content the problem document?
+fn is_problem(c: &utoipa::openapi::Content) -> bool {
+    const PROBLEM: &str = "#/components/schemas/Problem";
+    matches!(&c.schema, Some(utoipa::openapi::RefOr::Ref(r)) if r.ref_location == PROBLEM)
+}
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                for response in op.responses.responses.values_mut() {
+                    let RefOr::T(response) = response else {
+                        continue;
+                    };
+                    if response
+                        .content
+                        .get("application/json")
+                        .is_some_and(is_problem)
+                    {
+                        response.content.shift_remove("application/json");
+                        response
+                            .content
+                            .insert("application/problem+json".to_string(), problem());
+                    }
+                }
+                op.responses
+                    .responses
+                    .entry("default".to_string())
+                    .or_insert_with(|| {
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description("An error, as a problem document")
+                                .content("application/problem+json", problem())
+                                .build(),
+                        )
+                    });
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(paths(
     crate::api::auth::login,
@@ -102,9 +162,14 @@ struct V1;
         agreements::terminate_doc,
         agreements::extend_doc,
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::FieldError,
+        crate::api::documents::DocumentKind,
+        crate::api::insurance::ClaimActionName
+    )),
     nest((path = "/api/v1", api = V1)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "auth", description = "Sign in and out"),
         (name = "accounts", description = "Organisations and users"),

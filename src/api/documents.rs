@@ -7,7 +7,7 @@
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::app::documents as app;
 use crate::auth::session::Actor;
@@ -63,12 +63,21 @@ fn pdf_response(
         .body(pdf)
 }
 
+/// The documents an agreement has, as the path names them (`KINDS`).
+#[derive(ToSchema)]
+#[schema(rename_all = "kebab-case")]
+#[allow(dead_code)]
+pub enum DocumentKind {
+    TrialAgreement,
+    ConversionContract,
+}
+
 /// The agreement's trial agreement or conversion contract as a PDF, generated on the first
 /// request for the agreement's current version and stored; its SHA-256 is the `ETag` (and in
 /// the audit chain).
 #[utoipa::path(
     tag = "documents",
-    params(("id" = String, Path), ("kind" = String, Path, description = "trial-agreement | conversion-contract"), LangQuery),
+    params(("id" = String, Path), ("kind" = DocumentKind, Path, description = "trial-agreement | conversion-contract"), LangQuery),
     responses(
         (status = 200, content_type = "application/pdf", description = "The document"),
         (status = 304, description = "Unchanged (If-None-Match)"),

@@ -60,8 +60,11 @@ pub async fn create_product(
 /// Write the next version of a product (its insurer), with `If-Match` of the current one.
 /// Choices and policies made on earlier versions keep them.
 #[utoipa::path(tag = "insurance", request_body = ProductInput,
+    params(("id" = String, Path, description = "The product"),
+        ("If-Match" = String, Header, description = "The product's current version")),
     responses((status = 200, body = Product), (status = 404, body = crate::error::Problem),
-        (status = 412, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+        (status = 412, body = crate::error::Problem), (status = 422, body = crate::error::Problem),
+        (status = 428, body = crate::error::Problem)),
     security(("bearer" = [])))]
 #[put("/insurance/products/{id}")]
 pub async fn revise_product(
@@ -154,9 +157,11 @@ pub struct ChooseBody {
 /// insurer covers the trial; the policy is bound on this product version at the last
 /// signature.
 #[utoipa::path(tag = "insurance", request_body = ChooseBody,
+    params(("id" = String, Path, description = "The agreement"),
+        ("If-Match" = String, Header, description = "The agreement's current version")),
     responses((status = 200, body = Agreement), (status = 404, body = crate::error::Problem),
         (status = 409, body = crate::error::Problem), (status = 412, body = crate::error::Problem),
-        (status = 422, body = crate::error::Problem)),
+        (status = 422, body = crate::error::Problem), (status = 428, body = crate::error::Problem)),
     security(("bearer" = [])))]
 #[post("/insurance/agreements/{id}/product")]
 pub async fn choose_product(
@@ -424,15 +429,28 @@ pub async fn get_claim(
     Ok(with_version(HttpResponse::Ok(), version, claim))
 }
 
+/// The actions on a claim, as the path names them (`ClaimAction::as_str`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ClaimActionName {
+    Approve,
+    Reject,
+    Pay,
+    Withdraw,
+}
+
 /// Decide or move a claim, with `If-Match` of its version: `approve` (insurer; the payout is
 /// computed), `reject` (insurer; `reason` required), `pay` (insurer; optional `reference`),
 /// `withdraw` (the claimant, before a decision). An empty body counts as `{}`.
 #[utoipa::path(tag = "claims", request_body = ClaimStep,
     params(("id" = String, Path, description = "The claim"),
-        ("action" = String, Path, description = "approve, reject, pay or withdraw")),
+        ("action" = ClaimActionName, Path, description = "approve, reject, pay or withdraw"),
+        ("If-Match" = String, Header, description = "The claim's current version")),
     responses((status = 200, body = Claim), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
-        (status = 412, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+        (status = 412, body = crate::error::Problem), (status = 422, body = crate::error::Problem),
+        (status = 428, body = crate::error::Problem)),
     security(("bearer" = [])))]
 #[post("/claims/{id}/{action}")]
 pub async fn claim_action(

@@ -136,6 +136,7 @@ pub fn listed_trl(state: &AppState, actor: &Actor, id: &str) -> Result<Option<i3
 
 /// A technology waiting for a reviewer, with its open screening.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = ScreeningQueueItem)]
 pub struct Waiting {
     pub technology: Technology,
     pub screening: Screening,

@@ -10,6 +10,7 @@ use crate::db::schema::audit_events;
 /// What is wrong at the first link that does not hold.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = AuditProblem)]
 pub enum Problem {
     /// The event's content no longer gives its recorded hash: it was changed after writing.
     Altered,

@@ -113,6 +113,7 @@ pub fn decide(terms: &Terms, rules: &Rules, signed_on: NaiveDate) -> Decision {
 /// Where a contract's registration stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = RegistrationStatus)]
 pub enum Status {
     NotRequired,
     /// Required, not entered, the deadline (if any) not passed.

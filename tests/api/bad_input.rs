@@ -1421,3 +1421,66 @@ async fn price_errors_name_the_field_inside_price() {
     )
     .await;
 }
+
+/// A NUL character is valid JSON and can be percent-encoded into a path or query, but no text
+/// the service keeps or looks up may hold one (PostgreSQL refuses it, which answered 500):
+/// in a body it is an invalid field (422, named), in a path it names nothing (404), in a
+/// query it is an invalid parameter (422, named). Nothing changes.
+#[actix_web::test]
+async fn nul_characters_are_refused_not_stored() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let before = app.snapshot();
+    let bodies: Vec<(&str, &str, &str, &str)> = vec![
+        (
+            w.sme_a.token.as_str(),
+            "/api/v1/agreements",
+            r#"{"technology_id":"a\u0000b","place_of_use":"Plant 2","requested_start":"2026-03-10"}"#,
+            "technology_id",
+        ),
+        (
+            "",
+            "/api/v1/auth/login",
+            r#"{"email":"sme\u0000@example.test","password":"x"}"#,
+            "email",
+        ),
+        (
+            w.admin.token.as_str(),
+            "/api/v1/users",
+            r#"{"organisation_id":"\u0000","email":"a@b.test","display_name":"A","role":"sme","password":"long enough password"}"#,
+            "organisation_id",
+        ),
+    ];
+    for (token, path, text, field) in bodies {
+        let (s, ct, body) = post(&app, token, path, &raw(text), None).await;
+        assert_eq!(
+            (s, body["type"].as_str()),
+            (422, Some("urn:usefirst:problem:validation-failed")),
+            "{path}: {body}"
+        );
+        assert_eq!(ct, "application/problem+json", "{path}");
+        assert_eq!(body["errors"][0]["field"], field, "{path}: {body}");
+    }
+    for path in [
+        "/api/v1/agreements/%00",
+        "/api/v1/agreements/a%00b/events",
+        "/api/v1/technologies/%00",
+        "/api/v1/organisations/%00",
+    ] {
+        let (s, body) = app.get(&w.admin.token, path).await;
+        assert_eq!(
+            (s, body["type"].as_str()),
+            (404, Some("urn:usefirst:problem:not-found")),
+            "{path}: {body}"
+        );
+    }
+    let (s, body) = app
+        .get(&w.sme_a.token, "/api/v1/technologies?q=a%00b")
+        .await;
+    assert_eq!(
+        (s, body["errors"][0]["field"].as_str()),
+        (422, Some("q")),
+        "{body}"
+    );
+    assert_eq!(app.snapshot(), before);
+}

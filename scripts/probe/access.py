@@ -1,0 +1,157 @@
+"""The access matrix: every operation of /api/openapi.json whose path takes a parameter, as
+every demo role, on its own organisation's objects and on objects its organisation may not see.
+
+What exists and who is party to it comes from the database (checks only); what is public comes
+from the API itself: an object every organisation of a kind lists (every SME, both institutes)
+is public to that kind, and one every organisation lists is public to all. A foreign object
+must answer 404, or exactly what a missing id answers (a role that may not call the endpoint at
+all: 401/403). Writes are attempted too, with a body built from the request schema and the
+object's If-Match, and the row counts are compared around each one.
+
+Figure: foreign successes (target 0) out of the attempts, leaks (foreign answers that differ
+from a missing id's), row changes, and the id-taking operations covered.
+
+    PROBE_FOREIGN_PER_OP  foreign objects tried per operation and role (default 3)
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from service import Service, finish, say  # noqa: E402
+from world import ROLES, SEES_ALL, World, close_sessions, counts  # noqa: E402
+
+NAME = "probe-access"
+# Id-taking operations the probe may leave uncovered, by "METHOD /path", each with why.
+ALLOWED_UNCOVERED = {
+}
+# Writes that a public object invites from organisations not party to it.
+PUBLIC_WRITES = {
+    "POST /api/v1/demands/{id}/proposals": "an institute proposes on a public demand",
+}
+FOREIGN_PER_OP = int(os.environ.get("PROBE_FOREIGN_PER_OP", "3"))
+
+
+def pick(world, kind, ids):
+    """Up to FOREIGN_PER_OP of `ids`, objects of different parties first."""
+    picked, parties = [], set()
+    for i in ids:
+        p = frozenset(world.objects[kind][i])
+        if p not in parties:
+            parties.add(p)
+            picked.append(i)
+    picked += [i for i in ids if i not in picked]
+    return picked[:FOREIGN_PER_OP]
+
+
+def main():
+    failures = []
+    with Service(NAME) as svc:
+        svc.prepare().start()
+        w = World(svc, NAME)
+        id_ops = [op for op in w.ops if op.path_params]
+        plans, uncovered = [], []
+        for op in id_ops:
+            binding, missing = w.binding(op)
+            _, kind = w.target(binding)
+            if kind and not w.objects.get(kind):
+                missing.append(f"the demo holds no {kind}")
+            if missing:
+                uncovered += [f"{op.key}: {m}" for m in missing]
+            else:
+                plans.append((op, binding))
+
+        attempts = 0
+        foreign_success, leaks, row_changes = [], [], []
+        own_ok = own_tried = 0
+        covered = set()
+        statuses = {}
+        # Reads first, then writes (a write that wrongly succeeds could change what later
+        # reads see).
+        for phase in ("read", "write"):
+            for op, binding in plans:
+                if op.is_write() != (phase == "write"):
+                    continue
+                last, kind = w.target(binding)
+                for role in ROLES:
+                    if kind is None:
+                        # Only value parameters (a month): nothing is foreign; each role's
+                        # call must still answer without a server error.
+                        values = w.fill(binding, None, None)
+                        a = w.call(op, role, values)
+                        covered.add(op.key)
+                        if a.status >= 500:
+                            failures.append(f"{role} {op.method} {op.url(values)} -> {a!r}")
+                        continue
+                    ids = sorted(w.objects[kind])
+                    own = [i for i in ids if w.may_see(role, kind, i)]
+                    foreign = [i for i in ids if not w.may_see(role, kind, i)]
+                    targets = pick(w, kind, foreign)
+                    if op.is_write() and role not in SEES_ALL and op.key not in PUBLIC_WRITES:
+                        # Objects it sees but is not party to (the public ones) are others'
+                        # to change: refused (403 is fine there, they are visible).
+                        targets += pick(w, kind, [i for i in own if not w.party(role, kind, i)])
+                    sample = next((v for v in (w.fill(binding, kind, i) for i in ids) if v), None)
+                    missing_answer = w.call(op, role, w.ghost(binding, kind, sample)).status
+                    if own and phase == "read":
+                        values = w.fill(binding, kind, own[0])
+                        if values:
+                            own_tried += 1
+                            covered.add(op.key)
+                            a = w.call(op, role, values, kind, own[0])
+                            own_ok += a.status < 400
+                            if a.status >= 500:
+                                failures.append(f"{role} own {op.method} {op.url(values)} -> {a!r}")
+                    for oid in targets:
+                        values = w.fill(binding, kind, oid)
+                        if not values:
+                            continue
+                        covered.add(op.key)
+                        attempts += 1
+                        before = counts(svc) if op.is_write() else None
+                        a = w.call(op, role, values, kind, oid)
+                        statuses[(op.method, a.status)] = statuses.get((op.method, a.status), 0) + 1
+                        if os.environ.get("PROBE_VERBOSE"):
+                            say(NAME, f"{role} {op.method} {op.url(values)} -> {a.status}")
+                        what = (f"{role} {op.method} {op.url(values)} "
+                                f"({kind} of {sorted(w.objects[kind][oid])})")
+                        if a.status < 400:
+                            foreign_success.append(f"{what} -> {a!r}")
+                        elif (a.status not in (404, missing_answer)
+                              and not w.may_see(role, kind, oid)):
+                            leaks.append(f"{what} -> {a.status}, a missing id -> "
+                                         f"{missing_answer}: {a.body[:200]!r}")
+                        if a.status >= 500:
+                            failures.append(f"{what} -> {a!r}")
+                        if before is not None:
+                            after = counts(svc)
+                            diff = {t: after[t] - before.get(t, 0) for t in after
+                                    if after[t] != before.get(t, 0)}
+                            if diff:
+                                row_changes.append(f"{what} -> {a.status}, rows {diff}")
+                if op.key not in covered:
+                    uncovered.append(f"{op.key}: no role had an object to call it with")
+
+        close_sessions()
+        failures += [f"foreign success: {s}" for s in foreign_success]
+        failures += [f"leak: {s}" for s in leaks]
+        failures += [f"row change: {s}" for s in row_changes]
+        uncovered = sorted(set(uncovered))
+        for u in uncovered:
+            say(NAME, f"uncovered: {u}")
+        unexpected = [u for u in uncovered if u.split(":")[0] not in ALLOWED_UNCOVERED]
+        if unexpected:
+            failures.append(f"{len(unexpected)} id-taking operation(s) uncovered beyond the "
+                            f"allowance ({', '.join(sorted(ALLOWED_UNCOVERED)) or 'none'})")
+        say(NAME, "foreign answers: " + ", ".join(
+            f"{m} {st}: {n}" for (m, st), n in sorted(statuses.items())))
+        say(NAME, f"own objects: {own_ok} of {own_tried} reads answered below 400")
+        finish(NAME, {
+            "leaks": len(leaks),
+            "row changes": len(row_changes),
+            "operations covered": f"{len(covered)} / {len(id_ops)} id-taking",
+            "foreign successes": f"{len(foreign_success)} / {attempts} attempts",
+        }, failures)
+
+
+if __name__ == "__main__":
+    main()
