@@ -437,3 +437,23 @@ async fn a_password_hashed_with_earlier_parameters_signs_in_and_is_hashed_again(
     assert_eq!(stored(&app), new, "hashed again once");
     assert_eq!(app.login(&w.sme_a.email, "not the password").await.0, 401);
 }
+
+/// A sign-in with an address longer than any account can have is refused like any wrong
+/// address, and stores nothing (a refused sign-in records the address it was given).
+#[actix_web::test]
+async fn an_overlong_address_is_refused_without_being_recorded() {
+    let app = TestApp::spawn().await;
+    let _w = app.world().await;
+    let before = app.count("login_failures");
+    let long = format!("{}@example.vn", "a".repeat(60_000));
+    let (status, body) = app.login(&long, PASSWORD).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(app.count("login_failures"), before);
+    let (status, _) = app.login("nobody@example.vn", PASSWORD).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        app.count("login_failures"),
+        before + 1,
+        "an ordinary wrong one still counts"
+    );
+}
