@@ -145,9 +145,10 @@ fn main() {
         ),
         (
             three_pages(&fonts, &templates, "zh"),
+            // Issue 19's goal for the Chinese agreement (it was 25 ms and 120 KB before).
             one_line("zh", "技术试用协议"),
-            25.0,
-            120 * 1024,
+            10.0,
+            40 * 1024,
         ),
     ];
     println!("PDF generation, {runs} timed renders per case (after warm-up)");
@@ -188,7 +189,7 @@ fn main() {
             missed.push(format!("{}: {} bytes > {max_bytes}", doc.name, d.bytes));
         }
         rows.push(format!(
-            "| {} | {:.2} ms | {:.2} ms | {:.1} KB | {:.2} ms | {:.1} KB | {:.1}x | ≤ 25 ms p95, ≤ {} KB |",
+            "| {} | {:.2} ms | {:.2} ms | {:.1} KB | {:.2} ms | {:.1} KB | {:.1}x | ≤ {} ms p95, ≤ {} KB |",
             doc.name,
             ms(d.median),
             ms(d.p95),
@@ -196,6 +197,7 @@ fn main() {
             ms(f.median),
             f.bytes as f64 / 1024.0,
             ratio,
+            max_p95_ms,
             max_bytes / 1024
         ));
     }

@@ -3,7 +3,8 @@
 #
 # 1. `cargo bench --bench pdf`: median and p95 time and the size of a 3-page Vietnamese trial
 #    agreement and a 3-page Chinese one, each beside a one-line PDF set with the same fonts (the
-#    floor), with the ratios. Targets: p95 <= 25 ms; <= 60 KB (vi), <= 120 KB (zh).
+#    floor), with the ratios. Targets: p95 <= 25 ms and <= 60 KB (vi); p95 <= 10 ms and
+#    <= 40 KB (zh).
 # 2. Through the API: a release server on a fresh SQLite database (demo data and
 #    BENCH_AGREEMENTS synthetic agreements) receives BENCH_CONCURRENT document requests at once,
 #    each for a different agreement (half in Vietnamese, half in Chinese), so every one is
