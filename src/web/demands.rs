@@ -297,7 +297,8 @@ impl NeedForm {
     /// The form as posted, with every ticked institute; `None` without the form's token.
     fn read(req: &HttpRequest, body: &[u8]) -> Option<NeedForm> {
         let mut form = frame::form::<NeedForm>(req, body)?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&frame::without_nul(body)).unwrap_or_default();
         form.invited = pairs
             .into_iter()
             .filter(|(k, v)| k == "invited" && !v.trim().is_empty())

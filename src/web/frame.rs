@@ -242,11 +242,31 @@ pub fn form<T: DeserializeOwned + Default>(req: &HttpRequest, body: &[u8]) -> Op
         #[serde(default)]
         csrf: String,
     }
-    let token: Token = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    let body = without_nul(body);
+    let token: Token = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     if !session::csrf_ok(req, &token.csrf) {
         return None;
     }
-    Some(serde_urlencoded::from_bytes(body).unwrap_or_default())
+    Some(serde_urlencoded::from_bytes(&body).unwrap_or_default())
+}
+
+/// A posted form's body with every NUL character (`%00`) taken out of its names and values.
+/// No one types one, and no text the service keeps may hold one (PostgreSQL refuses it), so a
+/// crafted form is read as if it had none rather than failing deep in a query.
+pub fn without_nul(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !body.windows(3).any(|w| w == b"%00") {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    let clean: Vec<(String, String)> = pairs
+        .into_iter()
+        .map(|(k, v)| (k.replace('\0', ""), v.replace('\0', "")))
+        .collect();
+    std::borrow::Cow::Owned(
+        serde_urlencoded::to_string(clean)
+            .unwrap_or_default()
+            .into_bytes(),
+    )
 }
 
 /// A 422's fields at fault, by field name, for a template to show beside each field

@@ -699,3 +699,42 @@ async fn an_enterprise_registers_confirms_and_is_approved_or_refused() {
     let (s, _, _) = b.get(&link(&body, "/register/confirm/")).await;
     assert_eq!(s, 410);
 }
+
+/// A crafted form with NUL characters (`%00`) in its fields is read without them: no browser
+/// sends one and PostgreSQL refuses them in text, so they must never reach a query (a 500).
+#[actix_web::test]
+async fn nul_characters_in_a_posted_form_are_taken_out() {
+    let app = TestApp::spawn().await;
+    let _w = app.world().await;
+    let mut b = Browser::new(&app);
+    b.get("/register").await;
+    let csrf = b.csrf();
+    let (s, _, page) = b
+        .post(
+            "/register",
+            &registration(
+                &csrf,
+                &[
+                    ("organisation_name", "Công ty\0 Sấy Mekong"),
+                    ("name", "Trần\0 Thị Mai"),
+                    ("province", "Cần\0 Thơ"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{page}");
+    let names: Vec<(String, String)> = app
+        .db(|c| {
+            use usefirst::db::schema::{organisations, users};
+            usefirst::on_backend!(c, |c| users::table
+                .inner_join(organisations::table)
+                .filter(users::email.eq("mai@saymekong.vn"))
+                .select((organisations::name, users::display_name))
+                .load(c))
+        })
+        .unwrap();
+    assert_eq!(
+        names,
+        vec![("Công ty Sấy Mekong".to_string(), "Trần Thị Mai".to_string())]
+    );
+}
