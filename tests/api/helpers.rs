@@ -47,16 +47,28 @@ pub fn backend_url() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
+/// A new database beside the one `url` names: (its URL, the admin URL, its name).
+///
+/// Both URLs ask for no TLS (a local test server needs none): the pools of finished tests keep
+/// trying to reconnect to their dropped databases until the process ends, and with libpq
+/// trying TLS first each attempt went through OpenSSL, whose clean-up at exit then raced them
+/// ("double free or corruption" after every test had passed).
 fn fresh_pg(url: &str) -> (String, String, String) {
-    let (server, _) = url
+    let url = if url.contains('?') {
+        url.to_string()
+    } else {
+        format!("{url}?sslmode=disable")
+    };
+    let (base, query) = url.split_once('?').unwrap_or((&url, ""));
+    let (server, _) = base
         .rsplit_once('/')
         .expect("TEST_DATABASE_URL must end in /DBNAME");
     let name = format!("uf_t_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = diesel::PgConnection::establish(url).expect("connect to TEST_DATABASE_URL");
+    let mut admin = diesel::PgConnection::establish(&url).expect("connect to TEST_DATABASE_URL");
     diesel::sql_query(format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .expect("create test database");
-    (format!("{server}/{name}"), url.to_string(), name)
+    (format!("{server}/{name}?{query}"), url, name)
 }
 
 impl TestApp {
