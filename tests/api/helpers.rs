@@ -94,7 +94,17 @@ impl TestApp {
         tweak(&mut cfg);
         let db = Db::connect(&cfg.database).unwrap();
         db.migrate().unwrap();
-        let clock = Clock::manual(t0());
+        Self::serve(cfg, db, Clock::manual(t0()), pg_db, dir)
+    }
+
+    /// Serves `cfg` on `db` at a free port of the loopback, with `clock`.
+    fn serve(
+        cfg: Config,
+        db: Db,
+        clock: Clock,
+        pg_db: Option<(String, String)>,
+        dir: tempfile::TempDir,
+    ) -> TestApp {
         let state = web::Data::new(AppState::new(cfg, db, clock.clone()).unwrap());
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -119,25 +129,15 @@ impl TestApp {
     /// state), sharing only the database and the test's manual clock, as two processes behind
     /// a load balancer share PostgreSQL. It must be dropped before this one.
     pub async fn spawn_beside(&self) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
         let cfg = (*self.state.cfg).clone();
         let db = Db::connect(&cfg.database).unwrap();
-        let state = web::Data::new(AppState::new(cfg, db, self.clock.clone()).unwrap());
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = usefirst::server(state.clone(), listener, 2).unwrap();
-        actix_web::rt::spawn(server);
-        TestApp {
-            base: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::builder()
-                .pool_idle_timeout(std::time::Duration::from_secs(2))
-                .build()
-                .unwrap(),
-            clock: self.clock.clone(),
-            state,
-            pg_db: None,
-            _dir: dir,
-        }
+        Self::serve(
+            cfg,
+            db,
+            self.clock.clone(),
+            None,
+            tempfile::tempdir().unwrap(),
+        )
     }
 
     /// An app whose sessions outlive the months the manual clock jumps through (the default
