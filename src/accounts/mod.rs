@@ -18,6 +18,9 @@ use crate::rules::roles::OrgKind;
 
 pub use model::{NewOrganisation, NewUser, Organisation, Registration, RegistrationForm, User};
 
+/// The longest e-mail address an account can have (RFC 5321's path limit, less the brackets).
+pub const MAX_EMAIL_LEN: usize = 254;
+
 /// A plausible e-mail address (one `@`, a dotted domain, no spaces), lower-cased.
 pub fn normalize_email(raw: &str) -> Option<String> {
     let email = raw.trim().to_lowercase();
@@ -27,7 +30,7 @@ pub fn normalize_email(raw: &str) -> Option<String> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains('@')
-        && email.len() <= 254
+        && email.len() <= MAX_EMAIL_LEN
         && !email.chars().any(char::is_whitespace);
     ok.then_some(email)
 }

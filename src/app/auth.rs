@@ -21,9 +21,6 @@ use crate::AppState;
 /// (`unconfirmed`, `confirmed` or `refused`).
 pub const REGISTRATION_NOT_APPROVED: &str = "registration.";
 
-/// The longest e-mail address an account can have (RFC 5321's path limit, less the brackets).
-const MAX_EMAIL_LEN: usize = 254;
-
 /// Signs in with e-mail address and password from `client` (the connection's address; `None`
 /// when no one typed it, as on accepting an invitation): refused (429) after too many recent
 /// failures of the e-mail address (`auth.max_failed_logins`) or from the client's address,
@@ -41,9 +38,9 @@ pub fn sign_in(
     client: Option<IpAddr>,
 ) -> Result<LoginResponse, AppError> {
     let email = email.trim().to_lowercase();
-    // No account has a longer address (accounts are made with at most 254 characters): wrong,
-    // with nothing recorded, so a refused sign-in cannot store an unbounded string.
-    if email.len() > MAX_EMAIL_LEN {
+    // No account has a longer address: wrong, with nothing recorded, so a refused sign-in
+    // cannot store an unbounded string.
+    if email.len() > crate::accounts::MAX_EMAIL_LEN {
         return Err(AppError::Unauthenticated);
     }
     let address = client
