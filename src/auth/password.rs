@@ -96,30 +96,47 @@ fn argon2() -> Argon2<'static> {
 /// attempts then costs waiting requests, not a block of hashing memory each (64 at once
 /// would have been 1.2 GB at the default parameters).
 fn one_per_core<T>(f: impl FnOnce() -> T) -> T {
-    static RUNNING: Mutex<usize> = Mutex::new(0);
-    static FREED: Condvar = Condvar::new();
+    static HASHING: Turns = Turns::new();
     static CORES: OnceLock<usize> = OnceLock::new();
-    let cores = *CORES.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
-    {
-        let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
-        while *running >= cores {
-            running = FREED.wait(running).unwrap_or_else(|e| e.into_inner());
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    HASHING.run(cores, f)
+}
+
+/// A counting semaphore for blocking threads: at most `limit` callers inside [`Turns::run`]
+/// at a time.
+struct Turns {
+    running: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Turns {
+    const fn new() -> Turns {
+        Turns {
+            running: Mutex::new(0),
+            freed: Condvar::new(),
         }
-        *running += 1;
     }
-    struct Release;
-    impl Drop for Release {
-        fn drop(&mut self) {
-            *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-            FREED.notify_one();
+
+    /// Runs `f` once fewer than `limit` others are running, waiting until then.
+    fn run<T>(&self, limit: usize, f: impl FnOnce() -> T) -> T {
+        {
+            let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            while *running >= limit {
+                running = self.freed.wait(running).unwrap_or_else(|e| e.into_inner());
+            }
+            *running += 1;
         }
+        // Released however `f` ends, a panic included.
+        struct Release<'a>(&'a Turns);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                *self.0.running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+                self.0.freed.notify_one();
+            }
+        }
+        let _release = Release(self);
+        f()
     }
-    let _release = Release;
-    f()
 }
 
 /// An argon2id PHC string for `password`.
@@ -183,15 +200,32 @@ mod tests {
         assert!(needs_rehash(&old));
     }
 
-    /// Many hashes at once all finish (the per-core limit hands each its turn).
+    /// Eight callers at once with room for two: never more than two inside, two at times, and
+    /// every caller gets its turn (hashing goes through such a limit of one per core).
     #[test]
-    fn hashes_at_once_take_turns_and_all_finish() {
-        let handles: Vec<_> = (0..6)
-            .map(|i| std::thread::spawn(move || verify("x", &hash(&format!("pw {i}")).unwrap())))
-            .collect();
-        for h in handles {
-            assert!(!h.join().unwrap());
-        }
+    fn turns_let_at_most_the_limit_in_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let turns = Turns::new();
+        let (inside, most, done) = (
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+        );
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    turns.run(2, || {
+                        let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                        done.fetch_add(1, Ordering::SeqCst);
+                    })
+                });
+            }
+        });
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+        assert_eq!(done.load(Ordering::SeqCst), 8);
     }
 
     #[test]
