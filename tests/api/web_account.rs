@@ -723,18 +723,27 @@ async fn nul_characters_in_a_posted_form_are_taken_out() {
         )
         .await;
     assert_eq!(s, 200, "{page}");
-    let names: Vec<(String, String)> = app
+    let stored: Vec<(String, String, String)> = app
         .db(|c| {
             use usefirst::db::schema::{organisations, users};
             usefirst::on_backend!(c, |c| users::table
                 .inner_join(organisations::table)
                 .filter(users::email.eq("mai@saymekong.vn"))
-                .select((organisations::name, users::display_name))
+                .select((
+                    organisations::name,
+                    organisations::province,
+                    users::display_name,
+                ))
                 .load(c))
         })
         .unwrap();
+    let expected = ("Công ty Sấy Mekong", "Cần Thơ", "Trần Thị Mai");
     assert_eq!(
-        names,
-        vec![("Công ty Sấy Mekong".to_string(), "Trần Thị Mai".to_string())]
+        stored,
+        vec![(
+            expected.0.to_string(),
+            expected.1.to_string(),
+            expected.2.to_string()
+        )]
     );
 }
