@@ -33,8 +33,12 @@ for f in swagger-ui-bundle.js swagger-ui.css LICENSE; do
     [ -f "$pkg/$f" ] || { echo "update-api-docs: swagger-ui-dist $installed has no $f" >&2; exit 1; }
 done
 
-rm -rf "$dest"
+# Only what this script writes is replaced: usefirst-docs.css and usefirst-docs.js, the page's
+# own style and start-up (files, as the pages' Content-Security-Policy allows no inline script),
+# are ours and are edited where they stand.
 mkdir -p "$dest"
+rm -f "$dest/swagger-ui-bundle.js" "$dest/swagger-ui.css" "$dest/LICENSE" "$dest/NOTICE" \
+    "$dest/swagger-ui-bundle.js.LICENSE.txt" "$dest/index.html"
 cp "$pkg/swagger-ui-bundle.js" "$pkg/swagger-ui.css" "$pkg/LICENSE" "$dest/"
 for f in NOTICE swagger-ui-bundle.js.LICENSE.txt; do
     [ -f "$pkg/$f" ] && cp "$pkg/$f" "$dest/"
@@ -70,30 +74,6 @@ cat >"$dest/index.html" <<HTML
 </body>
 </html>
 HTML
-
-# The page's own style and start-up, as files: the pages' Content-Security-Policy allows no
-# inline script.
-cat >"$dest/usefirst-docs.css" <<'CSS'
-body { margin: 0; background: #fafafa; }
-.uf-header {
-  padding: 10px 20px;
-  background: #1b3a57;
-  color: #fff;
-  font: 600 16px/1.4 system-ui, sans-serif;
-}
-CSS
-cat >"$dest/usefirst-docs.js" <<'JS'
-window.addEventListener('load', function () {
-  window.ui = SwaggerUIBundle({
-    url: '/api/openapi.json',
-    dom_id: '#swagger-ui',
-    deepLinking: true,
-    validatorUrl: null,
-    presets: [SwaggerUIBundle.presets.apis],
-    layout: 'BaseLayout'
-  });
-});
-JS
 
 echo "update-api-docs: swagger-ui-dist $installed -> $dest/"
 ls -l "$dest" | tail -n +2
