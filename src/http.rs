@@ -205,7 +205,10 @@ fn nul_field(value: &serde_json::Value, path: &str) -> Option<String> {
 
 /// A request whose path or query string holds an encoded NUL (`%00`): no object is named
 /// by such a path (404), and no query parameter may hold one (422, naming it). Checked
-/// before routing, as no text the service stores or looks up may contain NUL.
+/// before routing, as no text the service stores or looks up may contain NUL (PostgreSQL
+/// refuses it). The same rule elsewhere: a JSON body's string with one is a 422 naming the
+/// field ([`parse_json`]); a posted page form is read with them taken out
+/// (`web::frame::without_nul`), as no browser sends one.
 pub fn nul_in_target(path: &str, query: &str) -> Option<AppError> {
     if path.contains("%00") {
         return Some(AppError::NotFound);

@@ -147,10 +147,15 @@ async fn not_found(
     state: aw::Data<AppState>,
     req: actix_web::HttpRequest,
 ) -> AppResult<HttpResponse> {
-    if req.path().starts_with("/api/") || req.path() == "/api" {
+    if is_api_path(req.path()) {
         return Err(AppError::NotFound);
     }
     Ok(crate::web::error_page(&state, &req, 404, "error.not_found").await)
+}
+
+/// Whether `path` is the JSON API's (answered with problem documents) rather than a page's.
+fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/api"
 }
 
 /// Registers every route on `cfg`.
@@ -367,10 +372,30 @@ pub fn server(
             .wrap_fn(|req, srv| {
                 use actix_web::dev::Service;
                 use futures_util::future::{ready, Either};
-                // An encoded NUL in the path or query answers before any handler sees it.
+                // An encoded NUL in the path or query answers before any handler sees it: a
+                // problem document under /api, a page in the visitor's language elsewhere.
                 if let Some(err) = http::nul_in_target(req.path(), req.query_string()) {
-                    let res = actix_web::ResponseError::error_response(&err);
-                    return Either::Left(ready(Ok(req.into_response(res).map_into_right_body())));
+                    if is_api_path(req.path()) {
+                        let res = actix_web::ResponseError::error_response(&err);
+                        let res = req.into_response(res).map_into_right_body();
+                        return Either::Left(Either::Left(ready(Ok(res))));
+                    }
+                    let (status, kind) = match err {
+                        AppError::NotFound => (404, "error.not_found"),
+                        _ => (422, "error.invalid"),
+                    };
+                    let state = req.app_data::<aw::Data<AppState>>().cloned();
+                    let (http_req, _) = req.into_parts();
+                    return Either::Left(Either::Right(async move {
+                        let page = match state {
+                            Some(state) => {
+                                crate::web::error_page(&state, &http_req, status, kind).await
+                            }
+                            None => actix_web::ResponseError::error_response(&err),
+                        };
+                        Ok(actix_web::dev::ServiceResponse::new(http_req, page)
+                            .map_into_right_body())
+                    }));
                 }
                 let fut = srv.call(req);
                 Either::Right(async move { fut.await.map(|res| res.map_into_left_body()) })

@@ -1482,5 +1482,17 @@ async fn nul_characters_are_refused_not_stored() {
         (422, Some("q")),
         "{body}"
     );
+    // A page's path or query with a NUL: the page in the visitor's language, not JSON.
+    for (path, status, text) in [
+        ("/verify/%00", 404, "Không tìm thấy"),
+        ("/catalogue?q=a%00b", 422, "Một số giá trị không hợp lệ"),
+    ] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), status, "{path}");
+        let ct = res.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(ct.starts_with("text/html"), "{path}: {ct}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains(text), "{path}: {page}");
+    }
     assert_eq!(app.snapshot(), before);
 }
