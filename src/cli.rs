@@ -155,7 +155,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     }
     if let Command::Backup { out } = command {
         // Neither migrates nor loads templates: it copies what is there, beside a running
-        // service.
+        // service. Connecting makes a missing SQLite file (what `serve` wants), which would
+        // back up an empty database under a mistyped name.
+        let url = &cfg.database.url;
+        if db::Backend::of(url) == db::Backend::Sqlite && !db::sqlite_path(url).exists() {
+            bail!("no database at {}: nothing to back up", db::describe(url));
+        }
         let db = Db::connect(&cfg.database)?;
         let done = crate::app::operations::backup(&db, &out)?;
         println!(

@@ -335,6 +335,17 @@ async fn a_backup_taken_while_writes_go_on_restores_with_its_chain_whole() {
     assert_ne!(code, 0, "{text}");
     assert!(text.contains("exists"), "{text}");
     assert_eq!(std::fs::metadata(&out).unwrap().len(), size);
+    // A database that is not there (a mistyped name) is not made empty and backed up.
+    let missing = dir.path().join("no-such.db");
+    let elsewhere = dir.path().join("elsewhere.db");
+    let (code, text) = usefirst_cli(
+        missing.to_str().unwrap(),
+        &["backup", "--out", elsewhere.to_str().unwrap()],
+    )
+    .await;
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("no database at"), "{text}");
+    assert!(!missing.exists() && !elsewhere.exists());
 
     // The copy, opened by the app as its database: the writes acknowledged before are there,
     // and the audit chain verifies.
