@@ -203,6 +203,12 @@ fn nul_field(value: &serde_json::Value, path: &str) -> Option<String> {
     }
 }
 
+/// The address a request came from: the connection's, never a header a client can set (behind
+/// a reverse proxy, the proxy's).
+pub fn client_addr(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    req.peer_addr().map(|a| a.ip())
+}
+
 /// A request whose path or query string holds an encoded NUL (`%00`): no object is named
 /// by such a path (404), and no query parameter may hold one (422, naming it). Checked
 /// before routing, as no text the service stores or looks up may contain NUL (PostgreSQL

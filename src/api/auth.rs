@@ -26,8 +26,7 @@ pub async fn login(
     body: JsonBody<LoginRequest>,
 ) -> AppResult<HttpResponse> {
     let req = body.0;
-    // The connection's address, never a header a client can set.
-    let client = http.peer_addr().map(|a| a.ip());
+    let client = crate::http::client_addr(&http);
     let res = blocking(move || app::sign_in(&state, &req.email, &req.password, client)).await?;
     Ok(HttpResponse::Ok().json(res))
 }

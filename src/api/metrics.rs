@@ -12,10 +12,7 @@ use crate::AppState;
 /// for clients of the API).
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
-    // The connection's address, never a header a client can set.
-    let loopback = req
-        .peer_addr()
-        .is_some_and(|a| a.ip().to_canonical().is_loopback());
+    let loopback = crate::http::client_addr(&req).is_some_and(|ip| ip.to_canonical().is_loopback());
     app::may_read_metrics(&state, session::bearer(&req), loopback)?;
     let text = blocking(move || app::metrics(&state)).await?;
     Ok(HttpResponse::Ok()

@@ -38,15 +38,7 @@ pub fn may_read_metrics(
     let allowed = if token.is_empty() {
         loopback
     } else {
-        bearer.is_some_and(|given| {
-            let given = given.as_bytes();
-            given.len() == token.len()
-                && given
-                    .iter()
-                    .zip(token)
-                    .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-                    == 0
-        })
+        bearer.is_some_and(|given| crate::auth::same_secret(given.as_bytes(), token))
     };
     if allowed {
         Ok(())

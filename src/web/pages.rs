@@ -108,8 +108,7 @@ async fn sign_in(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         return again(422, "sign_in.missing", &[]);
     }
     let (email, password) = (form.email.clone(), form.password.clone());
-    // The connection's address, never a header a client can set.
-    let client = req.peer_addr().map(|a| a.ip());
+    let client = crate::http::client_addr(&req);
     match blocking(&state, move |st| {
         crate::app::auth::sign_in(st, &email, &password, client)
     })

@@ -61,11 +61,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/audit/documents", web::post().to(audit_upload));
 }
 
-/// The address the request came from (the connection's, never a header a client can set).
+/// The address the request came from ([`crate::http::client_addr`]), unspecified if unknown.
 fn client(req: &HttpRequest) -> IpAddr {
-    req.peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    crate::http::client_addr(req).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 /// A document's public facts for the page, in `lang`.
