@@ -175,7 +175,9 @@ impl Visitor {
             AppError::TooManyRequests { retry_after_secs } => {
                 let minutes = retry_after_secs.div_ceil(60).to_string();
                 let detail = self.words(state, "error.too_many.wait", &[("minutes", minutes)]);
-                self.error(state, 429, "error.too_many", ctx(detail))
+                let mut page = self.error(state, 429, "error.too_many", ctx(detail));
+                retry_after(&mut page, retry_after_secs);
+                page
             }
             AppError::Unauthenticated => see_other("/sign-in"),
             AppError::Unavailable(detail) => self.error(state, 503, "error.busy", ctx(detail)),
@@ -185,6 +187,14 @@ impl Visitor {
             }
         }
     }
+}
+
+/// Tells the client when to try again (`Retry-After`, seconds), as a 429 must.
+pub fn retry_after(res: &mut HttpResponse, secs: u64) {
+    res.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from(secs),
+    );
 }
 
 /// A signed-in visitor and their actor, as a handler argument: a visitor who is not signed in

@@ -133,10 +133,7 @@ async fn sign_in(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         Err(AppError::TooManyRequests { retry_after_secs }) => {
             let minutes = retry_after_secs.div_ceil(60).to_string();
             let mut page = again(429, "sign_in.throttled", &[("minutes", minutes)]);
-            page.headers_mut().insert(
-                actix_web::http::header::RETRY_AFTER,
-                actix_web::http::header::HeaderValue::from(retry_after_secs),
-            );
+            frame::retry_after(&mut page, retry_after_secs);
             page
         }
         Err(e) => visitor.failure(&state, e, ""),

@@ -11,7 +11,6 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::TimeZone;
 use futures_util::StreamExt;
@@ -96,20 +95,6 @@ fn check_page(state: &AppState, extra: Value) -> Value {
     ])
 }
 
-/// An app error as its page; a 429 also says when to come back (`Retry-After`, seconds).
-fn failed(visitor: &Visitor, state: &AppState, err: AppError) -> HttpResponse {
-    let wait = match &err {
-        AppError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
-        _ => None,
-    };
-    let mut res = visitor.failure(state, err, "");
-    if let Some(secs) = wait {
-        res.headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(secs));
-    }
-    res
-}
-
 #[derive(Debug, Default, Deserialize)]
 struct CodeQuery {
     #[serde(default)]
@@ -155,7 +140,7 @@ async fn by_code(
     let asked = code.clone();
     // Counted in memory, then one point read: on SQLite both run here on the worker.
     if let Err(e) = app::admit_public_check(&state, from) {
-        return failed(&visitor, &state, e);
+        return visitor.failure(&state, e, "");
     }
     match point_read(state.clone(), move |conn| app::check_code(conn, &asked)).await {
         Ok(found) => {
@@ -172,7 +157,7 @@ async fn by_code(
             let ctx = check_page(&state, context! { unknown => true, typed => code });
             visitor.page(&state, 404, "verify/check.html", ctx)
         }
-        Err(e) => failed(&visitor, &state, e),
+        Err(e) => visitor.failure(&state, e, ""),
     }
 }
 
@@ -276,7 +261,7 @@ async fn upload(
     let visitor = Visitor::of(&state, &req).await;
     let from = client(&req);
     if let Err(e) = app::admit_public_check(&state, from) {
-        return failed(&visitor, &state, e);
+        return visitor.failure(&state, e, "");
     }
     let page = |extra| check_page(&state, extra);
     let (sha256, _) =
@@ -297,7 +282,7 @@ async fn upload(
             let ctx = check_page(&state, context! { verdict => "not_issued", sha256 });
             visitor.page(&state, 200, "verify/check.html", ctx)
         }
-        Err(e) => failed(&visitor, &state, e),
+        Err(e) => visitor.failure(&state, e, ""),
     }
 }
 
@@ -375,7 +360,7 @@ async fn audit_upload(
             let ctx = audit_context(&state, context! { verdict => "not_issued", sha256 });
             visitor.page(&state, 200, "verify/audit.html", ctx)
         }
-        Err(e) => failed(&visitor, &state, e),
+        Err(e) => visitor.failure(&state, e, ""),
     }
 }
 
