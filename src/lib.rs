@@ -71,9 +71,6 @@ pub struct AppState {
     pub facets: Arc<crate::app::technologies::FacetCache>,
     /// Public document checks per client address (`documents.verify_requests_per_minute`).
     pub verify_throttle: Arc<auth::throttle::Throttle>,
-    /// Passwords checked against a hash since start, sign-ins with unknown e-mail addresses
-    /// included (`app::auth::check_password`).
-    pub password_checks: std::sync::atomic::AtomicU64,
     /// This instance's Prometheus metrics (`/metrics`).
     pub metrics: Arc<metrics::Metrics>,
 }
@@ -110,7 +107,6 @@ impl AppState {
             facets: Default::default(),
             mail_transport: std::sync::OnceLock::new(),
             verify_throttle: Default::default(),
-            password_checks: Default::default(),
             metrics: Default::default(),
         })
     }

@@ -1,12 +1,13 @@
 //! The service's Prometheus metrics, kept per instance (each instance is scraped on its own):
 //! requests by route pattern, method and status with their latency; job runs by job and
 //! outcome; and, read when scraped, the database pools' use, the SQLite writer's queue, the mail
-//! outbox's depth and the age of its oldest unsent message, and the password checks made.
+//! outbox's depth and the age of its oldest unsent message; and the password checks made.
 //! Held in `AppState`, never a global: two apps in one process (the tests) count apart.
 
+use prometheus::core::Collector;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// Latency buckets, in seconds: from half a millisecond (a cached point read) to ten seconds.
@@ -26,7 +27,7 @@ pub struct Metrics {
     writes_waiting: IntGauge,
     outbox_unsent: IntGauge,
     outbox_oldest_seconds: IntGauge,
-    password_checks: IntGauge,
+    password_checks: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -51,79 +52,107 @@ pub struct Snapshot {
     pub outbox_unsent: i64,
     /// Seconds since the oldest unsent message was queued (0 when none is).
     pub outbox_oldest_seconds: i64,
-    pub password_checks: u64,
+}
+
+/// Registers `metric` in `registry` and hands it back.
+fn registered<M: Collector + Clone + 'static>(
+    registry: &Registry,
+    metric: M,
+) -> prometheus::Result<M> {
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
 }
 
 impl Metrics {
     fn new() -> prometheus::Result<Metrics> {
         let registry = Registry::new_custom(Some("usefirst".into()), None)?;
-        let requests = IntCounterVec::new(
-            Opts::new(
-                "http_requests_total",
-                "HTTP requests answered, by route pattern, method and status",
-            ),
-            &["route", "method", "status"],
+        let requests = registered(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "http_requests_total",
+                    "HTTP requests answered, by route pattern, method and status",
+                ),
+                &["route", "method", "status"],
+            )?,
         )?;
-        let latency = HistogramVec::new(
-            HistogramOpts::new(
-                "http_request_duration_seconds",
-                "Time to answer an HTTP request, by route pattern, method and status",
-            )
-            .buckets(LATENCY_BUCKETS.to_vec()),
-            &["route", "method", "status"],
+        let latency = registered(
+            &registry,
+            HistogramVec::new(
+                HistogramOpts::new(
+                    "http_request_duration_seconds",
+                    "Time to answer an HTTP request, by route pattern, method and status",
+                )
+                .buckets(LATENCY_BUCKETS.to_vec()),
+                &["route", "method", "status"],
+            )?,
         )?;
-        let job_runs = IntCounterVec::new(
-            Opts::new(
-                "job_runs_total",
-                "Scheduled job runs this instance made, by job and outcome (ok, failed)",
-            ),
-            &["job", "status"],
+        let job_runs = registered(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "job_runs_total",
+                    "Scheduled job runs this instance made, by job and outcome (ok, failed)",
+                ),
+                &["job", "status"],
+            )?,
         )?;
-        let job_seconds = HistogramVec::new(
-            HistogramOpts::new("job_run_duration_seconds", "Time a job run took, by job")
-                .buckets(vec![0.01, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0]),
-            &["job"],
+        let job_seconds = registered(
+            &registry,
+            HistogramVec::new(
+                HistogramOpts::new("job_run_duration_seconds", "Time a job run took, by job")
+                    .buckets(vec![0.01, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0]),
+                &["job"],
+            )?,
         )?;
-        let pool = IntGaugeVec::new(
-            Opts::new(
-                "db_pool_connections",
-                "Database connections by pool and state (in_use, idle)",
-            ),
-            &["pool", "state"],
+        let pool = registered(
+            &registry,
+            IntGaugeVec::new(
+                Opts::new(
+                    "db_pool_connections",
+                    "Database connections by pool and state (in_use, idle)",
+                ),
+                &["pool", "state"],
+            )?,
         )?;
-        let pool_max = IntGaugeVec::new(
-            Opts::new(
-                "db_pool_max_connections",
-                "The most connections a pool opens",
-            ),
-            &["pool"],
+        let pool_max = registered(
+            &registry,
+            IntGaugeVec::new(
+                Opts::new(
+                    "db_pool_max_connections",
+                    "The most connections a pool opens",
+                ),
+                &["pool"],
+            )?,
         )?;
-        let writes_waiting = IntGauge::new(
-            "db_writes_waiting",
-            "SQLite: writes queued for the writer thread or in the batch it is committing",
+        let writes_waiting = registered(
+            &registry,
+            IntGauge::new(
+                "db_writes_waiting",
+                "SQLite: writes queued for the writer thread or in the batch it is committing",
+            )?,
         )?;
-        let outbox_unsent = IntGauge::new(
-            "mail_outbox_unsent",
-            "Messages in the outbox waiting to be sent (new or to be retried)",
+        let outbox_unsent = registered(
+            &registry,
+            IntGauge::new(
+                "mail_outbox_unsent",
+                "Messages in the outbox waiting to be sent (new or to be retried)",
+            )?,
         )?;
-        let outbox_oldest_seconds = IntGauge::new(
-            "mail_outbox_oldest_unsent_age_seconds",
-            "Seconds since the oldest unsent message was queued (0 when none waits)",
+        let outbox_oldest_seconds = registered(
+            &registry,
+            IntGauge::new(
+                "mail_outbox_oldest_unsent_age_seconds",
+                "Seconds since the oldest unsent message was queued (0 when none waits)",
+            )?,
         )?;
-        let password_checks = IntGauge::new(
-            "password_checks",
-            "Passwords checked against a hash since start, unknown e-mail addresses included",
+        let password_checks = registered(
+            &registry,
+            IntCounter::new(
+                "password_checks_total",
+                "Passwords checked against a hash since start, unknown e-mail addresses included",
+            )?,
         )?;
-        registry.register(Box::new(requests.clone()))?;
-        registry.register(Box::new(latency.clone()))?;
-        registry.register(Box::new(job_runs.clone()))?;
-        registry.register(Box::new(job_seconds.clone()))?;
-        registry.register(Box::new(pool.clone()))?;
-        registry.register(Box::new(pool_max.clone()))?;
-        registry.register(Box::new(writes_waiting.clone()))?;
-        registry.register(Box::new(outbox_unsent.clone()))?;
-        registry.register(Box::new(outbox_oldest_seconds.clone()))?;
-        registry.register(Box::new(password_checks.clone()))?;
         Ok(Metrics {
             registry,
             requests,
@@ -146,6 +175,16 @@ impl Metrics {
         let labels = [route, method, status.as_str()];
         self.requests.with_label_values(&labels).inc();
         self.latency.with_label_values(&labels).observe(seconds);
+    }
+
+    /// One password checked against a hash (`app::auth::check_password`).
+    pub fn password_checked(&self) {
+        self.password_checks.inc();
+    }
+
+    /// The passwords checked since start.
+    pub fn password_checks(&self) -> u64 {
+        self.password_checks.get()
     }
 
     /// One job run that finished with `status` (`ok` or `failed`).
@@ -175,8 +214,6 @@ impl Metrics {
         );
         self.outbox_unsent.set(now.outbox_unsent);
         self.outbox_oldest_seconds.set(now.outbox_oldest_seconds);
-        self.password_checks
-            .set(now.password_checks.try_into().unwrap_or(i64::MAX));
         let mut out = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut out)?;
         String::from_utf8(out).map_err(|e| prometheus::Error::Msg(e.to_string()))

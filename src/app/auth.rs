@@ -2,7 +2,6 @@
 //! link.
 
 use std::net::IpAddr;
-use std::sync::atomic::Ordering;
 
 use chrono::Duration;
 
@@ -30,7 +29,7 @@ pub const REGISTRATION_NOT_APPROVED: &str = "registration.";
 ///
 /// An unknown e-mail address costs one password hash like a known one (against a decoy hash
 /// made with the same parameters), so the time of the answer does not tell which addresses
-/// have accounts; [`AppState::password_checks`] counts the hashes checked.
+/// have accounts; the `password_checks_total` metric counts the hashes checked.
 pub fn sign_in(
     state: &AppState,
     email: &str,
@@ -124,10 +123,9 @@ pub fn sign_in(
 
 /// Whether `password` matches `stored`; with no stored hash (an unknown e-mail address) the
 /// password is checked against a decoy hash made with the same argon2 parameters, so both
-/// take as long, and the answer is no. Every check is counted in
-/// [`AppState::password_checks`].
+/// take as long, and the answer is no. Every check is counted (`password_checks_total`).
 pub fn check_password(state: &AppState, password: &str, stored: Option<&str>) -> bool {
-    state.password_checks.fetch_add(1, Ordering::Relaxed);
+    state.metrics.password_checked();
     match stored {
         Some(stored) => verify(password, stored),
         None => {
@@ -194,7 +192,7 @@ pub fn change_password(
             login::credentials(&mut conn, &email)?
         }
         .ok_or(AppError::Unauthenticated)?;
-        if !verify(current, &stored.password_hash) {
+        if !check_password(state, current, Some(&stored.password_hash)) {
             state.db.write(|conn| {
                 login::record_failure(conn, &email, "", now).map_err(AppError::from)
             })?;

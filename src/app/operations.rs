@@ -60,9 +60,6 @@ pub fn metrics(state: &AppState) -> Result<String, AppError> {
         writes_waiting: state.db.writes_waiting(),
         outbox_unsent: unsent,
         outbox_oldest_seconds: oldest.map_or(0, |at| (now - at).num_seconds().max(0)),
-        password_checks: state
-            .password_checks
-            .load(std::sync::atomic::Ordering::Relaxed),
     };
     state
         .metrics
