@@ -90,8 +90,6 @@ impl AppState {
         templates: documents::ContractTemplates,
     ) -> anyhow::Result<AppState> {
         let tz = cfg.time_zone()?;
-        // Made now, so the first sign-in with an unknown address takes no longer than others.
-        auth::password::decoy_hash();
         Ok(AppState {
             fonts: typeset::load_fonts(&cfg),
             pages: Arc::new(crate::web::Pages::load()?),
@@ -343,6 +341,9 @@ pub fn server(
     workers: usize,
 ) -> anyhow::Result<Server> {
     let max_body = state.cfg.server.max_body_bytes;
+    // Made before serving, so the first sign-in with an unknown address takes no longer than
+    // others (the commands that serve nothing never need it).
+    auth::password::decoy_hash();
     // Database work runs on each worker's blocking threads. On PostgreSQL, more threads than
     // pooled connections only add threads queueing for a connection (and context switches), so
     // they match the pool. On SQLite a thread that writes waits, parked, for its batch's
