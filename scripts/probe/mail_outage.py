@@ -6,9 +6,9 @@ The server is started with mail.smtp_url naming a port where nothing listens yet
 deliver-mail job and one-second retry base. Mails are caused (trial requests, which mail the
 SME's and the institute's users, and password resets through the sign-in page's "forgotten
 password" form); once every queued message has failed to go three times, a small SMTP
-server (the sink, below) starts on that port, recording each message's Message-ID and
-recipients. The outbox must empty: every message delivered, none lost (status failed, or never
-received), none received twice.
+server (the sink, scripts/lib/smtp_sink.py) starts on that port, recording each message's
+Message-ID and recipients. The outbox must empty: every message delivered, none lost (status
+failed, or never received), none received twice.
 
 Then a second round: the sink drops the connection after the message's final dot, before its
 250, for the next few messages. The server cannot know these arrived and sends them again,
@@ -19,116 +19,21 @@ duplicate of a message whose 250 was sent is a failure.
     PROBE_ATTEMPTS  failed attempts of every message before the sink starts (default 3)
     PROBE_DROPS     replies the sink withholds in the second round (default 4)
 """
-import asyncio
 import os
 import socket
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from service import Service, finish, say  # noqa: E402
+from smtp_sink import Sink  # noqa: E402
 
 NAME = "probe-mail-outage"
 MAILS = int(os.environ.get("PROBE_MAILS", "12"))
 ATTEMPTS = int(os.environ.get("PROBE_ATTEMPTS", "3"))
 DROPS = int(os.environ.get("PROBE_DROPS", "4"))
 WAIT = 150  # seconds, at most, for any one wait
-
-
-class Sink:
-    """An SMTP server on 127.0.0.1:port, in its own thread. Every message whose final dot
-    arrived is recorded (Message-ID, recipients, time, whether its 250 was withheld)."""
-
-    def __init__(self, port):
-        self.port = port
-        self.lock = threading.Lock()
-        self.received = []   # (message_id, [rcpt], monotonic time, answered)
-        self.drop = 0        # the next `drop` messages get no 250: the connection is dropped
-        self.started = None
-        self.loop = None
-        self.ready = threading.Event()
-
-    def start(self):
-        threading.Thread(target=self._run, daemon=True).start()
-        if not self.ready.wait(10):
-            raise SystemExit(f"{NAME}: the SMTP sink did not start")
-        self.started = time.monotonic()
-
-    def _run(self):
-        self.loop = asyncio.new_event_loop()
-
-        async def serve():
-            server = await asyncio.start_server(self._session, "127.0.0.1", self.port,
-                                                reuse_address=True)
-            self.ready.set()
-            async with server:
-                await server.serve_forever()
-
-        self.loop.run_until_complete(serve())
-
-    async def _session(self, reader, writer):
-        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        writer.write(b"220 sink ESMTP\r\n")
-        await writer.drain()
-        rcpts = []
-        try:
-            while True:
-                line = await reader.readline()
-                if not line:
-                    break
-                cmd = line.strip().upper()
-                if cmd.startswith(b"EHLO"):
-                    writer.write(b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
-                elif cmd.startswith(b"MAIL"):
-                    rcpts = []
-                    writer.write(b"250 OK\r\n")
-                elif cmd.startswith(b"RCPT"):
-                    addr = line.strip()[8:].strip().split(b" ")[0].strip(b"<>")
-                    rcpts.append(addr.decode(errors="replace").lower())
-                    writer.write(b"250 OK\r\n")
-                elif cmd.startswith(b"HELO") or cmd in (b"RSET", b"NOOP"):
-                    writer.write(b"250 OK\r\n")
-                elif cmd == b"DATA":
-                    writer.write(b"354 go ahead\r\n")
-                    await writer.drain()
-                    message_id, in_headers = None, True
-                    while True:
-                        data = await reader.readline()
-                        if not data:
-                            return
-                        if data == b".\r\n":
-                            break
-                        if in_headers:
-                            if data in (b"\r\n", b"\n"):
-                                in_headers = False
-                            elif data.lower().startswith(b"message-id:"):
-                                message_id = data.split(b":", 1)[1].strip().strip(b"<>").decode()
-                    with self.lock:
-                        answered = self.drop <= 0
-                        if not answered:
-                            self.drop -= 1
-                        self.received.append((message_id, rcpts, time.monotonic(), answered))
-                    if not answered:
-                        # The message is here, but the client never hears so.
-                        writer.transport.abort()
-                        return
-                    writer.write(b"250 OK queued\r\n")
-                elif cmd == b"QUIT":
-                    writer.write(b"221 bye\r\n")
-                    await writer.drain()
-                    break
-                else:
-                    writer.write(b"502 no\r\n")
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
-
-    def snapshot(self):
-        with self.lock:
-            return list(self.received)
 
 
 def sink_port():
@@ -276,8 +181,7 @@ def main():
 
         # Round 2: the sink withholds the 250 of the next few messages and drops the line.
         before = {r[0] for r in rows}
-        with sink.lock:
-            sink.drop = DROPS
+        sink.withhold(DROPS)
         cause_mails(svc, tok, tech, [], "b")
         wait_for("the outbox to empty again", lambda: pending_via_api(svc, tok["admin"]) == 0)
         rows2 = [r for r in outbox(svc) if r[0] not in before]
