@@ -145,12 +145,12 @@ def main():
         say(NAME, "foreign answers: " + ", ".join(
             f"{m} {st}: {n}" for (m, st), n in sorted(statuses.items())))
         say(NAME, f"own objects: {own_ok} of {own_tried} reads answered below 400")
-        finish(NAME, {
-            "leaks": len(leaks),
-            "row changes": len(row_changes),
-            "operations covered": f"{len(covered)} / {len(id_ops)} id-taking",
-            "foreign successes": f"{len(foreign_success)} / {attempts} attempts",
-        }, failures)
+    finish(NAME, {
+        "leaks": len(leaks),
+        "row changes": len(row_changes),
+        "operations covered": f"{len(covered)} / {len(id_ops)} id-taking",
+        "foreign successes": f"{len(foreign_success)} / {attempts} attempts",
+    }, failures, svc)
 
 
 if __name__ == "__main__":

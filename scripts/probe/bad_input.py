@@ -327,13 +327,13 @@ def main():
         for fam, st in sorted(tally.items()):
             say(NAME, f"  {fam}: " + ", ".join(f"{k}x{v}" for k, v in sorted(st.items())))
         say(NAME, f"{requests} requests over {len(ops)} operations")
-        finish(NAME, {
-            "requests": requests,
-            "non-problem 4xx": len(not_problem),
-            "fields that took effect": len(took_effect),
-            "partial writes": len(partial),
-            "5xx": len(server_errors),
-        }, failures)
+    finish(NAME, {
+        "requests": requests,
+        "non-problem 4xx": len(not_problem),
+        "fields that took effect": len(took_effect),
+        "partial writes": len(partial),
+        "5xx": len(server_errors),
+    }, failures, svc)
 
 
 def http_errors():
