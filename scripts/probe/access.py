@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from service import Service, finish, say  # noqa: E402
-from world import ROLES, SEES_ALL, World, close_sessions, counts  # noqa: E402
+from world import ROLES, SEES_ALL, World  # noqa: E402
 
 NAME = "probe-access"
 # Id-taking operations the probe may leave uncovered, by "METHOD /path", each with why.
@@ -107,7 +107,7 @@ def main():
                             continue
                         covered.add(op.key)
                         attempts += 1
-                        before = counts(svc) if op.is_write() else None
+                        before = w.counts() if op.is_write() else None
                         a = w.call(op, role, values, kind, oid)
                         statuses[(op.method, a.status)] = statuses.get((op.method, a.status), 0) + 1
                         if os.environ.get("PROBE_VERBOSE"):
@@ -123,15 +123,12 @@ def main():
                         if a.status >= 500:
                             failures.append(f"{what} -> {a!r}")
                         if before is not None:
-                            after = counts(svc)
-                            diff = {t: after[t] - before.get(t, 0) for t in after
-                                    if after[t] != before.get(t, 0)}
+                            diff = w.changes(before)
                             if diff:
                                 row_changes.append(f"{what} -> {a.status}, rows {diff}")
                 if op.key not in covered:
                     uncovered.append(f"{op.key}: no role had an object to call it with")
 
-        close_sessions()
         failures += [f"foreign success: {s}" for s in foreign_success]
         failures += [f"leak: {s}" for s in leaks]
         failures += [f"row change: {s}" for s in row_changes]

@@ -21,7 +21,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(__file__))
 from service import Service, finish, rng, say  # noqa: E402
 import spec as openapi  # noqa: E402
-from world import ROLES, World, close_sessions, counts  # noqa: E402
+from world import ROLES, World  # noqa: E402
 
 NAME = "probe-bad-input"
 MAX_BODY = 65536
@@ -291,7 +291,7 @@ def main():
                 cases = keep + r.sample(rest, MAX_CASES - len(keep))
             for label, case in cases:
                 case["label"] = label
-                before = counts(svc) if op.is_write() else None
+                before = w.counts() if op.is_write() else None
                 a = send(op, role, values, kind, oid, case)
                 what = f"{role} {op.key} [{label}]"
                 if isinstance(a, Exception):
@@ -310,16 +310,13 @@ def main():
                     if ctype != "application/problem+json":
                         not_problem.append(f"{what} -> {a.status} {ctype or 'no content type'}")
                 if before is not None:
-                    after = counts(svc)
-                    diff = {t: after[t] - before.get(t, 0) for t in after
-                            if after[t] != before.get(t, 0)
-                            and (op.key, t) not in RECORDS_OF_REFUSALS}
+                    diff = {t: n for t, n in w.changes(before).items()
+                            if (op.key, t) not in RECORDS_OF_REFUSALS}
                     if diff and 400 <= a.status < 500:
                         partial.append(f"{what} -> {a.status}, rows {diff}")
                 if case.get("mass") and a.status < 300:
                     took_effect += check_mass(svc, w, op, role, a, case["mass"], what, values)
 
-        close_sessions()
         failures += [f"5xx: {s}" for s in server_errors]
         failures += [f"partial write: {s}" for s in partial]
         failures += [f"took effect: {s}" for s in took_effect]

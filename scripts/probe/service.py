@@ -125,6 +125,7 @@ class Service:
         self.env.update(env or {})
         self.log = open(os.path.join(self.work, "server.log"), "ab")
         self.conns = {}
+        self.pg_session = None
         self.exited_early = False  # the server ended before the probe stopped or killed it
 
     # --- the process -----------------------------------------------------------------------
@@ -192,6 +193,8 @@ class Service:
     def close(self):
         self.stop()
         self.log.close()
+        if self.pg_session:
+            self.pg_session.close()
         if self.pg_name:
             self.psql(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)', db=self.pg_admin)
         if os.environ.get("PROBE_KEEP") == "1":
@@ -238,7 +241,9 @@ class Service:
     def query(self, sql):
         """Rows of `sql` as lists of strings, on either backend."""
         if self.pg_name:
-            return self.psql(sql)
+            if self.pg_session is None:
+                self.pg_session = PsqlSession(self.db_url)
+            return self.pg_session.query(sql)
         con = sqlite3.connect(f"file:{self.db_url}?mode=ro", uri=True, timeout=30)
         try:
             return [[None if v is None else str(v) for v in row] for row in con.execute(sql)]
@@ -324,6 +329,41 @@ class Service:
 
     def openapi(self):
         return self.get("/api/openapi.json").json()
+
+
+class PsqlSession:
+    """One psql kept open on a database: a query per call without starting psql each time."""
+
+    def __init__(self, url):
+        self.lock = threading.Lock()
+        self.proc = subprocess.Popen(["psql", url, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=0"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
+
+    def query(self, sql):
+        marker = f"__end_{uuid.uuid4().hex}__"
+        out, error = [], None
+        with self.lock:
+            self.proc.stdin.write(sql.rstrip().rstrip(";") + ";\n\\echo " + marker + "\n")
+            self.proc.stdin.flush()
+            for line in self.proc.stdout:
+                line = line.rstrip("\n")
+                if line == marker:
+                    break
+                # An error and what psql prints after it (LINE 1: ...) up to the marker.
+                if error is None and line.startswith(("ERROR:", "psql:")):
+                    error = line
+                if error is None:
+                    out.append(line.split("|"))
+            else:
+                error = error or "psql ended"
+        if error:
+            raise SystemExit(f"psql: {error}")
+        return out
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
 def finish(name, figures, failures, svc=None):
