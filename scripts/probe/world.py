@@ -283,9 +283,10 @@ class World:
         return q
 
     def call(self, op, role, values, kind=None, oid=None, body=None, raw=None, headers=None,
-             query=None, token=None):
+             query=None, token=None, url=None, fresh=False):
         """The operation with a plausible request (body from the schema, If-Match from the
-        object) unless `body`/`raw`/`headers` say otherwise."""
+        object, the required query parameters) unless `body`/`raw`/`headers`/`query` say
+        otherwise; `url` replaces the path and query altogether."""
         hdrs = {}
         if op.is_write() and kind:
             # The object's version, whether or not the spec says the write takes one.
@@ -302,6 +303,7 @@ class World:
                 raw = b"%PDF-1.4 probe"
                 hdrs["Content-Type"] = op.body_type
         hdrs.update(headers or {})
-        url = op.url(values, self.query_for(op) if query is None else query)
+        if url is None:
+            url = op.url(values, self.query_for(op) if query is None else query)
         return self.svc.request(op.method, url, body=body, raw=raw,
-                                token=token or self.tokens[role], headers=hdrs)
+                                token=token or self.tokens[role], headers=hdrs, fresh=fresh)
