@@ -169,7 +169,7 @@ class World:
     def refresh(self):
         """Reads again what exists, who is party to it and what is public."""
         self.objects = {}
-        for seg, (kind, sql) in KINDS.items():
+        for kind, sql in KINDS.values():
             found = self.objects.setdefault(kind, {})
             for row in rows(self.svc, sql, self.name):
                 found.setdefault(row[0], set()).update(v for v in row[1:] if v)
@@ -234,12 +234,12 @@ class World:
         names = [n for n, b in binding.items() if b[0] == "object"]
         return (names[-1], binding[names[-1]][1]) if names else (None, None)
 
-    def fill(self, binding, kind, oid, enum_index=0):
+    def fill(self, binding, kind, oid):
         """Path values with `oid` for the target object (parents looked up), or None."""
         values = {}
         for name, b in binding.items():
             if b[0] == "enum":
-                values[name] = b[1][enum_index % len(b[1])]
+                values[name] = b[1][0]
             elif b[1] == kind:
                 values[name] = oid
             else:
