@@ -44,6 +44,7 @@ class Ledger:
         self.unanswered_requests = []  # (Idempotency-Key, body) of trial requests among them
         self.refused = {}     # status -> count of non-2xx answers
         self.errors = []      # 5xx answers, kept for the report
+        self.misanswered = []  # withdrawals acknowledged with another agreement's id
 
     def acked(self):
         return len(self.requested) + len(self.withdrawn)
@@ -81,7 +82,10 @@ def writer(svc, tok, tech, ledger, stop, rand, life, wid):
             if 200 <= a.status < 300:
                 body = a.json()
                 if target:
-                    ledger.withdrawn[body["id"]] = body["version"]
+                    ledger.withdrawn[aid] = body["version"]
+                    if body.get("id") != aid:
+                        ledger.misanswered.append(f"withdrawal of {aid} acknowledged for "
+                                                  f"{body.get('id')}")
                 else:
                     ledger.requested[body["id"]] = body["version"]
                     ledger.open.append((body["id"], body["version"]))
@@ -160,9 +164,7 @@ def main():
                 actions = {e.get("action") for e in events.json() or []}
             if not want <= actions:
                 lost.append(f"agreement {aid}: events {sorted(actions)}, expected {sorted(want)}")
-        for aid in ledger.withdrawn:
-            if aid not in ledger.requested:
-                lost.append(f"withdrawal of {aid} acknowledged for an unknown request")
+        lost += ledger.misanswered
         svc.stop()
         ok, out = svc.verify_audit()
         if not ok:
