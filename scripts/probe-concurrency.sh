@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Probes concurrent writers against a running server (scripts/probe/concurrency.py):
-#   - 50 trial requests at once under one Idempotency-Key: 1 agreement made, and all 50
-#     answers name it;
+#   - 50 trial requests at once under one Idempotency-Key: 1 agreement made, with one
+#     agreement.requested audit event, and all 50 answers name it;
 #   - the same key with another body: a 409/422 problem naming the key, nothing written; 50 at
 #     once under a new key with two bodies: 1 agreement, the other body's senders refused;
 #   - two writers with one If-Match, 50 rounds on an update (PUT /technologies/{id}) and 50 on

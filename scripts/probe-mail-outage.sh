@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Probes mail through an SMTP outage (scripts/probe/mail_outage.py): mails are queued (trial
 # requests, forgotten-password links) while the SMTP server is down and tried until each has
-# failed three times; then a sink (an SMTP server in the probe, recording each Message-ID and
+# failed three times; then a sink (scripts/lib/smtp_sink.py, recording each Message-ID and
 # recipient) starts, and the outbox must empty. A second round withholds the sink's 250 after
 # DATA for a few messages and drops the connection: those are re-sent by SMTP's nature and
 # counted apart.

@@ -2,58 +2,22 @@
 """A minimal SMTP server that accepts and counts every message (for scripts/bench-scheduler.sh).
 
 Usage: smtp-sink.py PORT COUNT_FILE. Serves connections concurrently (asyncio); after each
-accepted message it writes the running count to COUNT_FILE.
+accepted message it writes the running count to COUNT_FILE. The server is scripts/lib/smtp_sink.py.
 """
-import asyncio
-import socket
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from smtp_sink import Sink  # noqa: E402
+
 
 PORT = int(sys.argv[1])
 COUNT_FILE = sys.argv[2]
-received = 0
 
 
-async def session(reader, writer):
-    global received
-    # Answer each command at once (no Nagle delay on the sink's side).
-    writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    writer.write(b"220 sink ESMTP\r\n")
-    await writer.drain()
-    while True:
-        line = await reader.readline()
-        if not line:
-            break
-        cmd = line.strip().upper()
-        if cmd.startswith(b"EHLO"):
-            writer.write(b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
-        elif cmd.startswith(b"HELO") or cmd.startswith(b"MAIL") or cmd.startswith(b"RCPT") \
-                or cmd == b"RSET" or cmd == b"NOOP":
-            writer.write(b"250 OK\r\n")
-        elif cmd == b"DATA":
-            writer.write(b"354 go ahead\r\n")
-            await writer.drain()
-            while True:
-                data = await reader.readline()
-                if not data or data == b".\r\n":
-                    break
-            received += 1
-            with open(COUNT_FILE, "w") as f:
-                f.write(str(received))
-            writer.write(b"250 OK\r\n")
-        elif cmd == b"QUIT":
-            writer.write(b"221 bye\r\n")
-            await writer.drain()
-            break
-        else:
-            writer.write(b"502 no\r\n")
-        await writer.drain()
-    writer.close()
+def write_count(count):
+    with open(COUNT_FILE, "w") as f:
+        f.write(str(count))
 
 
-async def main():
-    server = await asyncio.start_server(session, "127.0.0.1", PORT)
-    async with server:
-        await server.serve_forever()
-
-
-asyncio.run(main())
+Sink(PORT, on_message=write_count).serve_forever()

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Concurrent writers against a running usefirst server (see scripts/probe-concurrency.sh).
 
-1. 50 requests for one trial at once under one Idempotency-Key: one agreement, and every
-   answer names it.
+1. 50 requests for one trial at once under one Idempotency-Key: one agreement with one
+   agreement.requested event, and every answer names it.
 2. The same key with another body: a 409 or 422 problem saying the key was used for another
    request, and nothing written; and 50 at once under a new key, half with one body and half
    with another: one agreement, every sender of the winning body answered with it, every other
@@ -21,7 +21,7 @@ import threading
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from service import Service, finish, quote  # noqa: E402
+from service import Service, finish, quote, trial_body  # noqa: E402
 
 NAME = "probe-concurrency"
 RACERS = int(os.environ.get("PROBE_RACERS", "50"))
@@ -65,21 +65,6 @@ def race(svc, calls):
     return out
 
 
-def listed_technology(svc, sme):
-    """A listed technology the SME can request a trial of (one with conversion terms)."""
-    page = svc.get("/api/v1/technologies?status=listed&per_page=100", token=sme).json()
-    for tech in page["items"]:
-        a = svc.post("/api/v1/agreements", trial_body(tech["id"], "probe warm-up"), token=sme)
-        if a.status == 201:
-            return tech["id"]
-    raise SystemExit(f"{NAME}: no listed technology takes a trial request")
-
-
-def trial_body(tech_id, place, start="2027-03-10"):
-    return {"technology_id": tech_id, "place_of_use": place, "message": "",
-            "requested_start": start}
-
-
 def says_key_reused(problem):
     if not isinstance(problem, dict):
         return False
@@ -92,10 +77,10 @@ def says_key_reused(problem):
 def idempotency(svc, tok, tech, figures, failures):
     key = f"probe-{uuid.uuid4().hex}"
     body = trial_body(tech, "Xưởng thử nghiệm A")
-    before = svc.row_counts(["agreements", "idempotency_keys", "audit_events"])
+    before = svc.row_counts(["agreements", "idempotency_keys"])
     answers = race(svc, [("POST", "/api/v1/agreements", body, tok["sme"],
                           {"Idempotency-Key": key})] * RACERS)
-    after = svc.row_counts(["agreements", "idempotency_keys", "audit_events"])
+    after = svc.row_counts(["agreements", "idempotency_keys"])
     made = after["agreements"] - before["agreements"]
     figures["rows made by the 50"] = f"{made} (target 1)"
     if made != 1:
@@ -110,6 +95,12 @@ def idempotency(svc, tok, tech, figures, failures):
     named = [k for k in ids if k]
     same = len(ids.get(named[0], [])) if len(named) == 1 else 0
     figures["answers naming it"] = f"{same}/{RACERS}"
+    for aid in named:
+        requested = svc.query(f"SELECT COUNT(*) FROM audit_events WHERE entity_id = '{aid}' "
+                              "AND action = 'agreement.requested'")[0][0]
+        if int(requested) != 1:
+            failures.append(f"{RACERS} requests under one key: {requested} agreement.requested "
+                            f"events for {aid}")
     if len(named) != 1 or same != RACERS:
         summary = {k or "no agreement": sorted(set(v)) for k, v in ids.items()}
         failures.append(f"answers under one key: {summary}; first other: "
@@ -119,7 +110,7 @@ def idempotency(svc, tok, tech, figures, failures):
         failures.append(f"statuses under one key: {statuses} (a replay answers as the first)")
 
     # The same key, another body.
-    other = trial_body(tech, "Xưởng thử nghiệm A", start="2027-03-11")
+    other = trial_body(tech, "Xưởng thử nghiệm A", start="2027-04-02")  # another day
     snap = svc.row_counts(["agreements", "idempotency_keys", "audit_events", "outbox"])
     a = svc.post("/api/v1/agreements", other, token=tok["sme"],
                  headers={"Idempotency-Key": key})
@@ -248,16 +239,14 @@ def main():
     figures, failures = {}, []
     with Service(NAME) as svc:
         svc.prepare().start()
-        tok = svc.tokens()
-        tech = listed_technology(svc, tok["sme"])
+        tok = svc.tokens("sme", "institute")
+        tech = svc.listed_technology(tok["sme"])
         idempotency(svc, tok, tech, figures, failures)
         if_match(svc, tok, tech, figures, failures)
-        r = svc.cli("verify-audit", check=False)
-        if r.returncode != 0:
-            failures.append(f"verify-audit exited {r.returncode}: {r.stdout[-500:]!r}")
-        if svc.proc.poll() is not None:
-            failures.append("the server exited")
-    finish(NAME, figures, failures)
+        ok, out = svc.verify_audit()
+        if not ok:
+            failures.append(f"verify-audit failed: {out}")
+    finish(NAME, figures, failures, svc)
 
 
 if __name__ == "__main__":

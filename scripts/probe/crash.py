@@ -16,13 +16,14 @@ has its event in the agreement's history.
 """
 import http.client
 import os
-import uuid
+import random
 import sys
 import threading
 import time
+import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from service import Service, finish, quote, rng, say  # noqa: E402
+from service import Service, finish, quote, rng, say, trial_body  # noqa: E402
 
 NAME = "probe-crash"
 KILLS = int(os.environ.get("PROBE_KILLS", "30"))
@@ -43,6 +44,7 @@ class Ledger:
         self.unanswered_requests = []  # (Idempotency-Key, body) of trial requests among them
         self.refused = {}     # status -> count of non-2xx answers
         self.errors = []      # 5xx answers, kept for the report
+        self.misanswered = []  # withdrawals acknowledged with another agreement's id
 
     def acked(self):
         return len(self.requested) + len(self.withdrawn)
@@ -64,8 +66,7 @@ def writer(svc, tok, tech, ledger, stop, rand, life, wid):
                              timeout=20)
             else:
                 key = uuid.uuid4().hex
-                body = {"technology_id": tech, "place_of_use": f"probe-crash {life}-{wid}-{n}",
-                        "message": "", "requested_start": "2027-04-01"}
+                body = trial_body(tech, f"probe-crash {life}-{wid}-{n}")
                 a = svc.post("/api/v1/agreements", body, token=tok, fresh=True, timeout=20,
                              headers={"Idempotency-Key": key})
         except DOWN:
@@ -81,7 +82,10 @@ def writer(svc, tok, tech, ledger, stop, rand, life, wid):
             if 200 <= a.status < 300:
                 body = a.json()
                 if target:
-                    ledger.withdrawn[body["id"]] = body["version"]
+                    ledger.withdrawn[aid] = body["version"]
+                    if body.get("id") != aid:
+                        ledger.misanswered.append(f"withdrawal of {aid} acknowledged for "
+                                                  f"{body.get('id')}")
                 else:
                     ledger.requested[body["id"]] = body["version"]
                     ledger.open.append((body["id"], body["version"]))
@@ -91,22 +95,6 @@ def writer(svc, tok, tech, ledger, stop, rand, life, wid):
                     ledger.errors.append(repr(a))
 
 
-def listed_technology(svc, sme):
-    page = svc.get("/api/v1/technologies?status=listed&per_page=100", token=sme).json()
-    for tech in page["items"]:
-        a = svc.post("/api/v1/agreements",
-                     {"technology_id": tech["id"], "place_of_use": "warm-up", "message": "",
-                      "requested_start": "2027-04-01"}, token=sme)
-        if a.status == 201:
-            return tech["id"]
-    raise SystemExit(f"{NAME}: no listed technology takes a trial request")
-
-
-def verify_chain(svc):
-    r = svc.cli("verify-audit", check=False)
-    return r.returncode == 0, r.stdout.decode(errors="replace")[-600:]
-
-
 def main():
     rand = rng()
     figures, failures = {}, []
@@ -114,29 +102,26 @@ def main():
     breaks = 0
     with Service(NAME) as svc:
         svc.prepare().start()
-        tokens = svc.tokens()
-        sme = tokens["sme"]
-        tech = listed_technology(svc, sme)
-        kills = 0
-        for k in range(KILLS):
+        sme = svc.tokens("sme")["sme"]
+        tech = svc.listed_technology(sme)
+        for kills in range(1, KILLS + 1):
             stop = threading.Event()
             threads = [threading.Thread(target=writer, args=(
-                svc, sme, tech, ledger, stop, __import__("random").Random(rand.random()), k, w))
+                svc, sme, tech, ledger, stop, random.Random(rand.random()), kills, w))
                 for w in range(WRITERS)]
             for t in threads:
                 t.start()
             time.sleep(rand.uniform(0.2, 1.5))
             svc.kill()
-            kills += 1
             stop.set()
             for t in threads:
                 t.join()
-            ok, out = verify_chain(svc)
+            ok, out = svc.verify_audit()
             if not ok:
                 breaks += 1
                 failures.append(f"after kill {kills}: verify-audit failed: {out}")
             svc.start()
-            if k % 10 == 9:
+            if kills % 10 == 0:
                 say(NAME, f"{kills} kills, {ledger.acked()} writes acknowledged")
 
         # Every request that got no answer, again under its key: one agreement, whether the
@@ -179,11 +164,9 @@ def main():
                 actions = {e.get("action") for e in events.json() or []}
             if not want <= actions:
                 lost.append(f"agreement {aid}: events {sorted(actions)}, expected {sorted(want)}")
-        for aid in ledger.withdrawn:
-            if aid not in ledger.requested:
-                lost.append(f"withdrawal of {aid} acknowledged for an unknown request")
+        lost += ledger.misanswered
         svc.stop()
-        ok, out = verify_chain(svc)
+        ok, out = svc.verify_audit()
         if not ok:
             breaks += 1
             failures.append(f"at the end: verify-audit failed: {out}")
@@ -192,7 +175,7 @@ def main():
         failures.extend(lost)
         for e in ledger.errors[:5]:
             failures.append(f"a 5xx answer: {e}")
-        figures["kills"] = kills
+        figures["kills"] = KILLS
         figures["acknowledged writes"] = acked
         figures["lost"] = f"{len(lost)} (target 0)"
         figures["chain breaks"] = f"{breaks} (target 0)"
@@ -201,11 +184,11 @@ def main():
         say(NAME, f"requests {len(ledger.requested)}, withdrawals {len(ledger.withdrawn)}, "
                   f"unanswered {ledger.unanswered}, refused {ledger.refused}, "
                   f"probe agreements in the database {counted[0][0]}")
-        if acked < kills:
-            failures.append(f"only {acked} writes acknowledged in {kills} lives")
+        if acked < KILLS:
+            failures.append(f"only {acked} writes acknowledged in {KILLS} lives")
         if ledger.errors:
             figures["5xx"] = len(ledger.errors)
-    finish(NAME, figures, failures)
+    finish(NAME, figures, failures, svc)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ The server is started with mail.smtp_url naming a port where nothing listens yet
 deliver-mail job and one-second retry base. Mails are caused (trial requests, which mail the
 SME's and the institute's users, and password resets through the sign-in page's "forgotten
 password" form); once every queued message has failed to go three times, a small SMTP
-server (the sink, below) starts on that port, recording each message's Message-ID and
-recipients. The outbox must empty: every message delivered, none lost (status failed, or never
-received), none received twice.
+server (the sink, scripts/lib/smtp_sink.py) starts on that port, recording each message's
+Message-ID and recipients. The outbox must empty: every message delivered, none lost (status
+failed, or never received), none received twice.
 
 Then a second round: the sink drops the connection after the message's final dot, before its
 250, for the next few messages. The server cannot know these arrived and sends them again,
@@ -19,15 +19,15 @@ duplicate of a message whose 250 was sent is a failure.
     PROBE_ATTEMPTS  failed attempts of every message before the sink starts (default 3)
     PROBE_DROPS     replies the sink withholds in the second round (default 4)
 """
-import asyncio
 import os
+import random
 import socket
 import sys
-import threading
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from service import Service, finish, say  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from service import Service, finish, say, trial_body  # noqa: E402
+from smtp_sink import Sink  # noqa: E402
 
 NAME = "probe-mail-outage"
 MAILS = int(os.environ.get("PROBE_MAILS", "12"))
@@ -36,105 +36,9 @@ DROPS = int(os.environ.get("PROBE_DROPS", "4"))
 WAIT = 150  # seconds, at most, for any one wait
 
 
-class Sink:
-    """An SMTP server on 127.0.0.1:port, in its own thread. Every message whose final dot
-    arrived is recorded (Message-ID, recipients, time, whether its 250 was withheld)."""
-
-    def __init__(self, port):
-        self.port = port
-        self.lock = threading.Lock()
-        self.received = []   # (message_id, [rcpt], monotonic time, answered)
-        self.drop = 0        # the next `drop` messages get no 250: the connection is dropped
-        self.started = None
-        self.loop = None
-        self.ready = threading.Event()
-
-    def start(self):
-        threading.Thread(target=self._run, daemon=True).start()
-        if not self.ready.wait(10):
-            raise SystemExit(f"{NAME}: the SMTP sink did not start")
-        self.started = time.monotonic()
-
-    def _run(self):
-        self.loop = asyncio.new_event_loop()
-
-        async def serve():
-            server = await asyncio.start_server(self._session, "127.0.0.1", self.port,
-                                                reuse_address=True)
-            self.ready.set()
-            async with server:
-                await server.serve_forever()
-
-        self.loop.run_until_complete(serve())
-
-    async def _session(self, reader, writer):
-        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        writer.write(b"220 sink ESMTP\r\n")
-        await writer.drain()
-        rcpts = []
-        try:
-            while True:
-                line = await reader.readline()
-                if not line:
-                    break
-                cmd = line.strip().upper()
-                if cmd.startswith(b"EHLO"):
-                    writer.write(b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
-                elif cmd.startswith(b"MAIL"):
-                    rcpts = []
-                    writer.write(b"250 OK\r\n")
-                elif cmd.startswith(b"RCPT"):
-                    addr = line.strip()[8:].strip().split(b" ")[0].strip(b"<>")
-                    rcpts.append(addr.decode(errors="replace").lower())
-                    writer.write(b"250 OK\r\n")
-                elif cmd.startswith(b"HELO") or cmd in (b"RSET", b"NOOP"):
-                    writer.write(b"250 OK\r\n")
-                elif cmd == b"DATA":
-                    writer.write(b"354 go ahead\r\n")
-                    await writer.drain()
-                    message_id, in_headers = None, True
-                    while True:
-                        data = await reader.readline()
-                        if not data:
-                            return
-                        if data == b".\r\n":
-                            break
-                        if in_headers:
-                            if data in (b"\r\n", b"\n"):
-                                in_headers = False
-                            elif data.lower().startswith(b"message-id:"):
-                                message_id = data.split(b":", 1)[1].strip().strip(b"<>").decode()
-                    with self.lock:
-                        answered = self.drop <= 0
-                        if not answered:
-                            self.drop -= 1
-                        self.received.append((message_id, rcpts, time.monotonic(), answered))
-                    if not answered:
-                        # The message is here, but the client never hears so.
-                        writer.transport.abort()
-                        return
-                    writer.write(b"250 OK queued\r\n")
-                elif cmd == b"QUIT":
-                    writer.write(b"221 bye\r\n")
-                    await writer.drain()
-                    break
-                else:
-                    writer.write(b"502 no\r\n")
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
-
-    def snapshot(self):
-        with self.lock:
-            return list(self.received)
-
-
 def sink_port():
     """A free port below the ephemeral range: while nothing listens on it, a connection to an
     ephemeral port of this machine can, rarely, meet itself (TCP simultaneous open)."""
-    import random
     for _ in range(200):
         port = random.randrange(20000, 32000)
         with socket.socket() as s:
@@ -152,23 +56,11 @@ def outbox(svc):
             svc.query("SELECT message_id, recipient_email, status, attempts FROM outbox")]
 
 
-def wait_for(what, test, seconds=WAIT):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if test():
-            return True
-        time.sleep(0.25)
-    say(NAME, f"gave up waiting for {what} after {seconds} s")
-    return False
-
-
 def cause_mails(svc, tok, tech, emails, tag):
     """Trial requests (each mails every user of the SME and the institute) and a password
     reset for each of `emails`, through the page a person would use."""
     for i in range(MAILS):
-        a = svc.post("/api/v1/agreements",
-                     {"technology_id": tech, "place_of_use": f"Xưởng {tag} {i}", "message": "",
-                      "requested_start": "2027-05-01"}, token=tok["sme"])
+        a = svc.post("/api/v1/agreements", trial_body(tech, f"Xưởng {tag} {i}"), token=tok["sme"])
         if a.status != 201:
             raise SystemExit(f"{NAME}: a trial request answered {a!r}")
     for email in emails:
@@ -181,17 +73,6 @@ def cause_mails(svc, tok, tech, emails, tag):
             raise SystemExit(f"{NAME}: the forgotten-password form answered {a!r}")
 
 
-def listed_technology(svc, sme):
-    page = svc.get("/api/v1/technologies?status=listed&per_page=100", token=sme).json()
-    for tech in page["items"]:
-        a = svc.post("/api/v1/agreements",
-                     {"technology_id": tech["id"], "place_of_use": "warm-up", "message": "",
-                      "requested_start": "2027-05-01"}, token=sme)
-        if a.status == 201:
-            return tech["id"]
-    raise SystemExit(f"{NAME}: no listed technology takes a trial request")
-
-
 def pending_via_api(svc, admin):
     a = svc.get("/api/v1/mail/outbox?status=pending&per_page=1", token=admin)
     if a.status != 200:
@@ -199,7 +80,7 @@ def pending_via_api(svc, admin):
     return a.json()["total"]
 
 
-def tally(rows, received, figures, failures, label, withheld_ok):
+def tally(rows, received, failures, label, withheld_ok):
     """Compares the outbox with what the sink received; returns the figures' values."""
     by_id = {}
     for mid, rcpts, at, answered in received:
@@ -244,8 +125,8 @@ def main():
         "USEFIRST_SCHEDULER__JOBS__DELIVER_MAIL__CRON": "* * * * * *",
     }) as svc:
         svc.prepare().start()
-        tok = svc.tokens()
-        tech = listed_technology(svc, tok["sme"])
+        tok = svc.tokens("sme", "admin")
+        tech = svc.listed_technology(tok["sme"])
         users = svc.get("/api/v1/users?per_page=100", token=tok["admin"]).json()["items"]
         emails = [u["email"] for u in users][:6]
 
@@ -253,18 +134,19 @@ def main():
         cause_mails(svc, tok, tech, emails, "a")
         rows = outbox(svc)
         queued = len(rows)
-        if not wait_for(f"{ATTEMPTS} failed attempts of every message",
-                        lambda: all(r[2] != "pending" or r[3] >= ATTEMPTS for r in outbox(svc))):
+        if not svc.wait_for(f"{ATTEMPTS} failed attempts of every message",
+                            lambda: all(r[2] != "pending" or r[3] >= ATTEMPTS for r in outbox(svc)),
+                            WAIT):
             failures.append(f"messages were not attempted {ATTEMPTS} times while the SMTP "
                             "server was down")
         if any(r[2] == "sent" for r in outbox(svc)):
             failures.append("a message counts as sent while the SMTP server was down")
         say(NAME, f"{queued} messages queued, each tried {ATTEMPTS} times; the sink starts")
         sink.start()
-        wait_for("the outbox to empty", lambda: pending_via_api(svc, tok["admin"]) == 0)
+        svc.wait_for("the outbox to empty", lambda: pending_via_api(svc, tok["admin"]) == 0, WAIT)
         rows = outbox(svc)
         received = sink.snapshot()
-        lost, dup, _ = tally(rows, received, figures, failures, "outage", withheld_ok=False)
+        lost, dup, _ = tally(rows, received, failures, "outage", withheld_ok=False)
         last = max((at for _, _, at, _ in received), default=sink.started)
         figures["queued"] = queued
         figures["delivered"] = sum(1 for r in rows if r[2] == "sent")
@@ -276,13 +158,13 @@ def main():
 
         # Round 2: the sink withholds the 250 of the next few messages and drops the line.
         before = {r[0] for r in rows}
-        with sink.lock:
-            sink.drop = DROPS
+        sink.withhold(DROPS)
         cause_mails(svc, tok, tech, [], "b")
-        wait_for("the outbox to empty again", lambda: pending_via_api(svc, tok["admin"]) == 0)
+        svc.wait_for("the outbox to empty again", lambda: pending_via_api(svc, tok["admin"]) == 0,
+                     WAIT)
         rows2 = [r for r in outbox(svc) if r[0] not in before]
         received2 = [m for m in sink.snapshot() if m[0] not in before]
-        lost2, dup2, resent = tally(rows2, received2, figures, failures, "dropped replies",
+        lost2, dup2, resent = tally(rows2, received2, failures, "dropped replies",
                                     withheld_ok=True)
         withheld = sum(1 for m in received2 if not m[3])
         figures["dropped-reply round: queued"] = len(rows2)
@@ -291,9 +173,7 @@ def main():
         figures["re-sent after a withheld 250"] = f"{resent} of {withheld}"
         if withheld != DROPS:
             failures.append(f"the sink withheld {withheld} replies, meant {DROPS}")
-        if svc.proc.poll() is not None:
-            failures.append("the server exited")
-    finish(NAME, figures, failures)
+    finish(NAME, figures, failures, svc)
 
 
 if __name__ == "__main__":

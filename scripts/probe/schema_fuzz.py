@@ -99,11 +99,11 @@ def main():
         # The same finding seen by several roles counts once per role; list each once.
         failures += [f"5xx: {s}" for s in sorted(set(server_errors))]
         failures += [f"schema: {s}" for s in sorted(set(violations))]
-        finish(NAME, {
-            "cases": cases,
-            "schema violations": len(set(violations)),
-            "5xx": len(set(server_errors)),
-        }, failures)
+    finish(NAME, {
+        "cases": cases,
+        "schema violations": len(set(violations)),
+        "5xx": len(set(server_errors)),
+    }, failures, svc)
 
 
 def parse(report):

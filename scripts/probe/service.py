@@ -16,15 +16,19 @@ import random
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import uuid
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEMO_PASSWORD = "trial-demo-2026"
+# A trial's requested start, far enough ahead to stay valid.
+TRIAL_START = "2027-04-01"
 DEMO_USERS = {
     "sme": "sme1@usefirst.demo",
     "institute": "institute1@usefirst.demo",
@@ -52,6 +56,12 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def trial_body(technology_id, place, start=TRIAL_START):
+    """A trial request's body (POST /api/v1/agreements)."""
+    return {"technology_id": technology_id, "place_of_use": place, "message": "",
+            "requested_start": start}
 
 
 def backend():
@@ -90,7 +100,7 @@ class Service:
         self.work = tempfile.mkdtemp(prefix=f"uf-{name}.")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = None
+        self.proc = None  # the running server, None while it is down
         self.pg_admin = None
         self.pg_name = None
         url = os.environ.get("PROBE_DATABASE_URL")
@@ -115,6 +125,8 @@ class Service:
         self.env.update(env or {})
         self.log = open(os.path.join(self.work, "server.log"), "ab")
         self.conns = {}
+        self.pg_session = None
+        self.exited_early = False  # the server ended before the probe stopped or killed it
 
     # --- the process -----------------------------------------------------------------------
 
@@ -136,45 +148,75 @@ class Service:
         self.proc = subprocess.Popen([self.bin, "serve", *args], env=self.env,
                                      stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                self.dump_log()
-                raise SystemExit(f"{self.name}: the server exited at start-up")
-            try:
-                if self.get("/health/live").status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        self.dump_log()
-        raise SystemExit(f"{self.name}: the server did not answer within 60 s")
+        if not self.wait_for("the server to answer", self._live, 60, interval=0.05):
+            self.dump_log()
+            raise SystemExit(f"{self.name}: the server did not answer within 60 s")
+        return self
+
+    def _live(self):
+        if self.proc.poll() is not None:
+            self.dump_log()
+            raise SystemExit(f"{self.name}: the server exited at start-up")
+        try:
+            return self.get("/health/live").status == 200
+        except OSError:
+            return False
 
     def kill(self):
         """kill -9: no shutdown, no flush."""
-        if self.proc and self.proc.poll() is None:
+        if self.proc:
+            self._note_early_exit()
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
+        self.proc = None
         self.conns.clear()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
+        if self.proc:
+            self._note_early_exit()
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self.proc = None
         self.conns.clear()
+
+    def _note_early_exit(self):
+        if self.proc.poll() is not None:
+            self.exited_early = True
+
+    def ended_by_itself(self):
+        """Whether the server ended without being stopped or killed, now or earlier."""
+        return self.exited_early or (self.proc is not None and self.proc.poll() is not None)
 
     def close(self):
         self.stop()
         self.log.close()
+        if self.pg_session:
+            self.pg_session.close()
         if self.pg_name:
             self.psql(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)', db=self.pg_admin)
         if os.environ.get("PROBE_KEEP") == "1":
             say(self.name, f"kept {self.work}")
         else:
             shutil.rmtree(self.work, ignore_errors=True)
+
+    def verify_audit(self):
+        """`usefirst verify-audit` (the audit chain walked): whether it held, and the end of
+        what it printed."""
+        r = self.cli("verify-audit", check=False)
+        return r.returncode == 0, r.stdout.decode(errors="replace")[-600:]
+
+    def wait_for(self, what, test, seconds, interval=0.25):
+        """Calls `test` until it holds (True) or `seconds` have passed (False, said on stderr)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if test():
+                return True
+            time.sleep(interval)
+        say(self.name, f"gave up waiting for {what} after {seconds} s")
+        return False
 
     def dump_log(self):
         self.log.flush()
@@ -199,8 +241,9 @@ class Service:
     def query(self, sql):
         """Rows of `sql` as lists of strings, on either backend."""
         if self.pg_name:
-            return self.psql(sql)
-        import sqlite3
+            if self.pg_session is None:
+                self.pg_session = PsqlSession(self.db_url)
+            return self.pg_session.query(sql)
         con = sqlite3.connect(f"file:{self.db_url}?mode=ro", uri=True, timeout=30)
         try:
             return [[None if v is None else str(v) for v in row] for row in con.execute(sql)]
@@ -216,6 +259,7 @@ class Service:
         return sorted(r[0] for r in rows if r[0] != "__diesel_schema_migrations")
 
     def row_counts(self, tables=None):
+        """{table: rows} of `tables` (default every table), in one query."""
         tables = tables or self.tables()
         sql = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM \"{t}\"" for t in tables)
         return {t: int(n) for t, n in self.query(sql)}
@@ -226,7 +270,6 @@ class Service:
                 fresh=False):
         """One request; `body` is sent as JSON, `raw` as bytes. Keeps one connection per caller
         thread (fresh=True opens a new one)."""
-        import threading
         key = threading.get_ident()
         conn = None if fresh else self.conns.get(key)
         hdrs = {"Accept": "application/json"}
@@ -270,16 +313,64 @@ class Service:
             raise SystemExit(f"{self.name}: sign-in of {email} answered {a!r}")
         return a.json()["token"]
 
-    def tokens(self):
-        """A bearer token for each demo role."""
-        return {role: self.login(email) for role, email in DEMO_USERS.items()}
+    def tokens(self, *roles):
+        """A bearer token for each of `roles` (default every demo role)."""
+        return {role: self.login(DEMO_USERS[role]) for role in roles or DEMO_USERS}
+
+    def listed_technology(self, sme):
+        """A listed technology the SME (token `sme`) can request a trial of: the first that
+        takes a warm-up request."""
+        page = self.get("/api/v1/technologies?status=listed&per_page=100", token=sme).json()
+        for tech in page["items"]:
+            a = self.post("/api/v1/agreements", trial_body(tech["id"], "warm-up"), token=sme)
+            if a.status == 201:
+                return tech["id"]
+        raise SystemExit(f"{self.name}: no listed technology takes a trial request")
 
     def openapi(self):
         return self.get("/api/openapi.json").json()
 
 
-def finish(name, figures, failures):
-    """Prints the figures (the last line is the one that counts) and exits non-zero on failure."""
+class PsqlSession:
+    """One psql kept open on a database: a query per call without starting psql each time."""
+
+    def __init__(self, url):
+        self.lock = threading.Lock()
+        self.proc = subprocess.Popen(["psql", url, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=0"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
+
+    def query(self, sql):
+        marker = f"__end_{uuid.uuid4().hex}__"
+        out, error = [], None
+        with self.lock:
+            self.proc.stdin.write(sql.rstrip().rstrip(";") + ";\n\\echo " + marker + "\n")
+            self.proc.stdin.flush()
+            for line in self.proc.stdout:
+                line = line.rstrip("\n")
+                if line == marker:
+                    break
+                # An error and what psql prints after it (LINE 1: ...) up to the marker.
+                if error is None and line.startswith(("ERROR:", "psql:")):
+                    error = line
+                if error is None:
+                    out.append(line.split("|"))
+            else:
+                error = error or "psql ended"
+        if error:
+            raise SystemExit(f"psql: {error}")
+        return out
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def finish(name, figures, failures, svc=None):
+    """Prints the figures (the last line is the one that counts) and exits non-zero on failure.
+    With `svc`, a server that ended before the probe stopped it is a failure too."""
+    if svc is not None and svc.ended_by_itself():
+        failures.append("the server exited")
     for line in failures[:40]:
         print(f"{name}: FAIL {line}", file=sys.stderr)
     if len(failures) > 40:

@@ -2,6 +2,7 @@
 bodies, and plausible values built from the schemas. Standard library only."""
 import datetime
 import re
+import urllib.parse
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -13,7 +14,6 @@ class Op:
         self.spec = spec
         self.path = path
         self.method = method.upper()
-        self.raw = raw
         params = list(item.get("parameters", [])) + list(raw.get("parameters", []))
         self.params = [resolve(spec, p) for p in params]
         self.path_params = re.findall(r"{([^}]+)}", path)
@@ -48,11 +48,7 @@ class Op:
     def is_write(self):
         return self.method in ("POST", "PUT", "PATCH", "DELETE")
 
-    def responses(self):
-        return self.raw.get("responses", {})
-
     def url(self, values, query=None):
-        import urllib.parse
         path = self.path
         for name in self.path_params:
             path = path.replace("{" + name + "}", urllib.parse.quote(str(values[name]), safe=""))
@@ -189,9 +185,7 @@ def sample(spec, schema, name="", full=False, depth=0):
         n = name.lower()
         if n in ("currency",):
             return "VND"
-        if "month" in n:
-            return datetime.date.today().strftime("%Y-%m")
-        if "period" in n:
+        if "month" in n or "period" in n:
             return datetime.date.today().strftime("%Y-%m")
         text = "Probe text for " + (name or "value")
         lo = schema.get("minLength", 0)

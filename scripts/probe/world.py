@@ -73,57 +73,6 @@ VALUES = {
 BACKGROUND_TABLES = ("job_runs",)
 
 
-class PgSession:
-    """One psql kept open (a query per call without starting psql each time)."""
-
-    def __init__(self, url):
-        import subprocess
-        self.proc = subprocess.Popen(["psql", url, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=0"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
-
-    def query(self, sql):
-        marker = f"__end_{uuid.uuid4().hex}__"
-        self.proc.stdin.write(sql.rstrip().rstrip(";") + ";\n\\echo " + marker + "\n")
-        self.proc.stdin.flush()
-        out = []
-        for line in self.proc.stdout:
-            line = line.rstrip("\n")
-            if line == marker:
-                break
-            if line.startswith("ERROR:") or line.startswith("psql:"):
-                raise SystemExit(f"psql: {line}")
-            out.append(line.split("|"))
-        return out
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait()
-
-
-_tables = {}
-_sessions = {}
-
-
-def counts(svc):
-    """Row counts of every table but the scheduler's record of its runs."""
-    if id(svc) not in _tables:
-        _tables[id(svc)] = [t for t in svc.tables() if t not in BACKGROUND_TABLES]
-    tables = _tables[id(svc)]
-    if not svc.pg_name:
-        return svc.row_counts(tables)
-    if id(svc) not in _sessions:
-        _sessions[id(svc)] = PgSession(svc.db_url)
-    sql = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM \"{t}\"" for t in tables)
-    return {t: int(n) for t, n in _sessions[id(svc)].query(sql)}
-
-
-def close_sessions():
-    for s in _sessions.values():
-        s.close()
-    _sessions.clear()
-
-
 def rows(svc, sql, name="probe"):
     try:
         return svc.query(sql)
@@ -205,12 +154,22 @@ class World:
         self.ops = openapi.operations(self.doc)
         if not rows(svc, "SELECT id FROM demands", name):
             add_demands(svc, self.all_tokens, self.org_of)
+        self.counted_tables = [t for t in svc.tables() if t not in BACKGROUND_TABLES]
         self.refresh()
+
+    def counts(self):
+        """Row counts of every table but the scheduler's record of its runs."""
+        return self.svc.row_counts(self.counted_tables)
+
+    def changes(self, before):
+        """{table: rows added (or removed)} since the counts `before`."""
+        after = self.counts()
+        return {t: n - before.get(t, 0) for t, n in after.items() if n != before.get(t, 0)}
 
     def refresh(self):
         """Reads again what exists, who is party to it and what is public."""
         self.objects = {}
-        for seg, (kind, sql) in KINDS.items():
+        for kind, sql in KINDS.values():
             found = self.objects.setdefault(kind, {})
             for row in rows(self.svc, sql, self.name):
                 found.setdefault(row[0], set()).update(v for v in row[1:] if v)
@@ -275,12 +234,12 @@ class World:
         names = [n for n, b in binding.items() if b[0] == "object"]
         return (names[-1], binding[names[-1]][1]) if names else (None, None)
 
-    def fill(self, binding, kind, oid, enum_index=0):
+    def fill(self, binding, kind, oid):
         """Path values with `oid` for the target object (parents looked up), or None."""
         values = {}
         for name, b in binding.items():
             if b[0] == "enum":
-                values[name] = b[1][enum_index % len(b[1])]
+                values[name] = b[1][0]
             elif b[1] == kind:
                 values[name] = oid
             else:
@@ -324,9 +283,10 @@ class World:
         return q
 
     def call(self, op, role, values, kind=None, oid=None, body=None, raw=None, headers=None,
-             query=None, token=None):
+             query=None, token=None, url=None, fresh=False):
         """The operation with a plausible request (body from the schema, If-Match from the
-        object) unless `body`/`raw`/`headers` say otherwise."""
+        object, the required query parameters) unless `body`/`raw`/`headers`/`query` say
+        otherwise; `url` replaces the path and query altogether."""
         hdrs = {}
         if op.is_write() and kind:
             # The object's version, whether or not the spec says the write takes one.
@@ -343,6 +303,7 @@ class World:
                 raw = b"%PDF-1.4 probe"
                 hdrs["Content-Type"] = op.body_type
         hdrs.update(headers or {})
-        url = op.url(values, self.query_for(op) if query is None else query)
+        if url is None:
+            url = op.url(values, self.query_for(op) if query is None else query)
         return self.svc.request(op.method, url, body=body, raw=raw,
-                                token=token or self.tokens[role], headers=hdrs)
+                                token=token or self.tokens[role], headers=hdrs, fresh=fresh)
