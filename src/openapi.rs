@@ -166,7 +166,7 @@ struct V1;
         crate::error::Problem,
         crate::error::FieldError,
         crate::api::documents::DocumentKind,
-        crate::api::insurance::ClaimActionName
+        crate::rules::claims::ClaimAction
     )),
     nest((path = "/api/v1", api = V1)),
     modifiers(&BearerAuth, &ProblemResponses),

@@ -429,23 +429,12 @@ pub async fn get_claim(
     Ok(with_version(HttpResponse::Ok(), version, claim))
 }
 
-/// The actions on a claim, as the path names them (`ClaimAction::as_str`).
-#[derive(ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)]
-pub enum ClaimActionName {
-    Approve,
-    Reject,
-    Pay,
-    Withdraw,
-}
-
 /// Decide or move a claim, with `If-Match` of its version: `approve` (insurer; the payout is
 /// computed), `reject` (insurer; `reason` required), `pay` (insurer; optional `reference`),
 /// `withdraw` (the claimant, before a decision). An empty body counts as `{}`.
 #[utoipa::path(tag = "claims", request_body = ClaimStep,
     params(("id" = String, Path, description = "The claim"),
-        ("action" = ClaimActionName, Path, description = "approve, reject, pay or withdraw"),
+        ("action" = crate::rules::claims::ClaimAction, Path, description = "approve, reject, pay or withdraw"),
         ("If-Match" = String, Header, description = "The claim's current version")),
     responses((status = 200, body = Claim), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),

@@ -44,8 +44,9 @@ impl ClaimStatus {
     }
 }
 
-/// What can be done to a filed claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What can be done to a filed claim (in a path, lower case: `approve`, `reject`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum ClaimAction {
     Approve,
     Reject,
@@ -130,6 +131,15 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The names the OpenAPI gives the actions are the ones the path is parsed with.
+    #[test]
+    fn the_schema_names_the_actions_as_the_path_does() {
+        let schema =
+            serde_json::to_value(<ClaimAction as utoipa::PartialSchema>::schema()).unwrap();
+        let names: Vec<&str> = ClaimAction::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(schema["enum"], serde_json::json!(names), "{schema}");
+    }
     use ClaimAction as A;
     use ClaimParty as P;
     use ClaimStatus as S;
