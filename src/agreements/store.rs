@@ -285,7 +285,7 @@ pub fn apply(
     .execute(conn)?;
     if updated == 0 {
         // Someone else moved it between our read and write (PostgreSQL, concurrent writers).
-        return Err(moved_on(conn, row)?);
+        return Err(moved_on(conn, row));
     }
     Ok(Fixed {
         terms_version,
@@ -294,12 +294,15 @@ pub fn apply(
 }
 
 /// The 412 for an update of `row` that found it at another version: someone else moved it
-/// between the read and the write.
-fn moved_on(conn: &mut DbConn, row: &AgreementRow) -> Result<AppError, AppError> {
-    Ok(AppError::PreconditionFailed {
-        expected: row.version.to_string(),
-        current: get(conn, &row.id)?.version,
-    })
+/// between the read and the write (or the error that kept it from reading where it is now).
+fn moved_on(conn: &mut DbConn, row: &AgreementRow) -> AppError {
+    match get(conn, &row.id) {
+        Ok(now) => AppError::PreconditionFailed {
+            expected: row.version.to_string(),
+            current: now.version,
+        },
+        Err(e) => e.into(),
+    }
 }
 
 /// The audit event of `action` on `row`: where it stood before, and `after`.
@@ -364,7 +367,7 @@ pub fn new_edition(
     ))
     .execute(conn)?;
     if updated == 0 {
-        return Err(moved_on(conn, row)?);
+        return Err(moved_on(conn, row));
     }
     Ok(get(conn, &row.id)?)
 }
@@ -388,7 +391,7 @@ pub fn set_insurer(
     ))
     .execute(conn)?;
     if updated == 0 {
-        return Err(moved_on(conn, row)?);
+        return Err(moved_on(conn, row));
     }
     Ok(())
 }

@@ -79,6 +79,14 @@ pub struct Writer {
 /// Counts a caller among the waiting while it lives.
 struct Waiting<'a>(&'a AtomicU64);
 
+impl Waiting<'_> {
+    /// Counts one more write waiting, until the guard is dropped.
+    fn enter(count: &AtomicU64) -> Waiting<'_> {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
@@ -125,8 +133,7 @@ impl Writer {
             !ON_WRITER.get(),
             "Db::write called from inside a write: it would wait for itself"
         );
-        self.waiting.fetch_add(1, Ordering::Relaxed);
-        let _waiting = Waiting(&self.waiting);
+        let _waiting = Waiting::enter(&self.waiting);
         let (done, answer) = mpsc::sync_channel::<Outcome<T, E>>(1);
         let job = move |conn: Option<&mut DbConn>| -> Finish<'_> {
             let Some(conn) = conn else {
