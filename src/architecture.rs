@@ -115,6 +115,8 @@ const TABLES: &[(&str, &str)] = &[
     ("monthly_reports", "reports"),
     ("monthly_report_files", "reports"),
     ("report_documents", "reports"),
+    ("report_tallies", "reports"),
+    ("report_tallies_paused", "reports"),
     ("outbox", "mail"),
     ("job_runs", "jobs"),
     ("reminders", "jobs"),

@@ -86,6 +86,16 @@ pub enum Command {
         #[arg(long)]
         out: String,
     },
+    /// Read a month's report figures from the roll-ups the database keeps and from the
+    /// tables themselves, in one snapshot, and compare them; exit status 1 if they differ.
+    ReportCheck {
+        /// The calendar month, yyyy-mm (default: the month before this one).
+        #[arg(long)]
+        month: Option<String>,
+        /// First count the roll-ups again from the tables (and lift a pause a bulk load left).
+        #[arg(long)]
+        rebuild: bool,
+    },
     /// Walk the audit chain; exit status 1 if a link is broken.
     VerifyAudit,
     /// Copy the SQLite database to a new file while the service runs, then walk the audit
@@ -308,6 +318,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 );
             }
             Ok(0)
+        }
+        Command::ReportCheck { month, rebuild } => {
+            use crate::reports::model::{previous_month, Month};
+            let month = match month {
+                Some(m) => Month::parse(&m).ok_or_else(|| {
+                    anyhow::anyhow!("--month {m:?} is not a calendar month as yyyy-mm")
+                })?,
+                None => previous_month(state.tz, state.clock.now()),
+            };
+            let (rebuilt, check) = actix_web::web::block(move || {
+                let rebuilt = if rebuild {
+                    let t = std::time::Instant::now();
+                    crate::app::reports::rebuild_tallies(&state)?;
+                    Some(t.elapsed().as_secs_f64())
+                } else {
+                    None
+                };
+                Ok::<_, crate::error::AppError>((
+                    rebuilt,
+                    crate::app::reports::check_tallies(&state, month)?,
+                ))
+            })
+            .await?
+            .map_err(|e| anyhow::anyhow!("reading the {month} report: {e}"))?;
+            if let Some(secs) = rebuilt {
+                println!("counted the report's tallies again from the tables in {secs:.1} s");
+            }
+            let differences = check.differences();
+            println!(
+                "{month}: from the tallies {:.1} ms, from the tables {:.1} ms: {}",
+                check.tallies_ms,
+                check.tables_ms,
+                if differences.is_empty() {
+                    "the same figures".to_string()
+                } else {
+                    format!("{} figures differ", differences.len())
+                }
+            );
+            for d in &differences {
+                println!("  {d}");
+            }
+            Ok(if differences.is_empty() { 0 } else { 1 })
         }
         Command::VerifyAudit => {
             let v = crate::app::audit::verify_for_operator(&state.db)?;

@@ -40,6 +40,82 @@ pub fn figures(state: &AppState, month: Month) -> Result<MonthlyReport, AppError
     })
 }
 
+/// A month's figures read twice in one snapshot, from the tallies and from the tables, with
+/// how long each took: the check that the roll-ups say what the tables say.
+#[derive(Debug)]
+pub struct TallyCheck {
+    pub month: Month,
+    pub from_tallies: MonthlyReport,
+    pub from_tables: MonthlyReport,
+    pub tallies_ms: f64,
+    pub tables_ms: f64,
+}
+
+impl TallyCheck {
+    /// The figures on which the two readings differ, as JSON paths with both values; empty
+    /// when they agree.
+    pub fn differences(&self) -> Vec<String> {
+        let a = serde_json::to_value(&self.from_tallies).unwrap_or_default();
+        let b = serde_json::to_value(&self.from_tables).unwrap_or_default();
+        let mut out = Vec::new();
+        diff("", &a, &b, &mut out);
+        out
+    }
+}
+
+fn diff(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let (va, vb) = (
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                );
+                diff(&format!("{path}.{k}"), va, vb, out);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                diff(&format!("{path}[{i}]"), va, vb, out);
+            }
+        }
+        _ if a != b => out.push(format!("{path}: tallies {a}, tables {b}")),
+        _ => {}
+    }
+}
+
+/// Counts the report's tallies again from the tables, in one write (operators: `usefirst
+/// report-check --rebuild`, after a bulk load was cut short).
+pub fn rebuild_tallies(state: &AppState) -> Result<(), AppError> {
+    state
+        .db
+        .write(|c| -> Result<(), AppError> { Ok(crate::reports::tallies::rebuild(c)?) })
+}
+
+/// The figures of `month` from the tallies and from the tables, in one snapshot (operators:
+/// `usefirst report-check`).
+pub fn check_tallies(state: &AppState, month: Month) -> Result<TallyCheck, AppError> {
+    let mut conn = state.db.reader()?;
+    let now = state.clock.now();
+    crate::db::read_snapshot(&mut conn, |c| {
+        let t0 = std::time::Instant::now();
+        let from_tallies =
+            figures::monthly_from(c, figures::Source::Tallies, state.tz, month, now)?;
+        let t1 = std::time::Instant::now();
+        let from_tables = figures::monthly_from(c, figures::Source::Tables, state.tz, month, now)?;
+        let t2 = std::time::Instant::now();
+        Ok(TallyCheck {
+            month,
+            from_tallies,
+            from_tables,
+            tallies_ms: (t1 - t0).as_secs_f64() * 1000.0,
+            tables_ms: (t2 - t1).as_secs_f64() * 1000.0,
+        })
+    })
+}
+
 /// The report of `month` as it stands now, in `format` (`lang` for the PDF and the XLSX
 /// headings: `vi` or `en`). A PDF is issued: it prints a new code, and its code and SHA-256
 /// are recorded so that anyone holding it can check it.

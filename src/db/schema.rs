@@ -438,6 +438,25 @@ diesel::table! {
     }
 }
 
+// Kept by the database's triggers on agreements, conversion_contracts, payments,
+// insurance_policies and insurance_claims (migrations `…_report_tallies`); read by the report.
+diesel::table! {
+    report_tallies (measure, slot, k) {
+        measure -> Text,
+        slot -> Timestamp,
+        k -> Text,
+        n -> BigInt,
+        amount -> BigInt,
+        amount2 -> BigInt,
+    }
+}
+
+diesel::table! {
+    report_tallies_paused (since) {
+        since -> Timestamp,
+    }
+}
+
 diesel::table! {
     monthly_report_files (report_id, format, lang) {
         report_id -> Text,

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
@@ -27,8 +27,13 @@ use crate::error::AppError;
 /// Months in the series, the report's month last.
 pub const SERIES: usize = 12;
 
-/// The statuses a decision leaves.
-const DECIDED: &str = "('converted', 'declined', 'lapsed')";
+/// An agreement a decision closed (converted, declined, lapsed). Written as a CASE so that no
+/// planner walks the status index (most agreements are closed) where the date's index finds
+/// a month's or an hour's rows.
+const DECIDED: &str = "CASE WHEN a.status IN ('converted', 'declined', 'lapsed') THEN 1 END = 1";
+
+/// An agreement converted (as [`DECIDED`], a CASE).
+const CONVERTED: &str = "CASE WHEN a.status = 'converted' THEN 1 END = 1";
 
 /// One bucket of one group of a pass.
 #[derive(Debug, QueryableByName)]
@@ -123,31 +128,185 @@ impl Pass {
     }
 }
 
-/// One pass over `from` (a `FROM … WHERE …` clause) bucketed by `column`. `bounds` are 13
-/// values of the column's kind: the first day of each series month, then the day after the
-/// report's month.
-fn pass(
-    conn: &mut DbConn,
-    from: &str,
-    column: &str,
-    key: &str,
-    amount: &str,
-    amount2: &str,
-    bounds: &[Param],
-) -> QueryResult<Pass> {
-    let mut case = String::from("CASE");
-    case.push_str(&format!(" WHEN {column} < ? THEN -1"));
+/// Where a report's figures are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The roll-ups kept by the database's triggers in the same transaction as each change
+    /// (`report_tallies`): the slots inside the report's bounds, and the rows of a slot that a
+    /// bound cuts through (a local midnight inside a UTC hour or day) read from the tables.
+    /// What the service uses.
+    Tallies,
+    /// The tables alone, one GROUP BY per pass: the check of the tallies (`usefirst
+    /// report-check`, and the tests), and what the tallies must equal.
+    Tables,
+}
+
+/// How finely a measure is tallied.
+#[derive(Debug, Clone, Copy)]
+enum Grain {
+    /// UTC hours: the instants of the headline measures, so that the local midnights of a
+    /// zone a whole number of hours from UTC fall on a slot's edge.
+    Hour,
+    /// UTC days (and calendar days for dates): the decision-day histogram and the breakdowns,
+    /// which have too many keys for hourly slots.
+    Day,
+}
+
+impl Grain {
+    fn floor(self, t: NaiveDateTime) -> NaiveDateTime {
+        let day = t.date().and_hms_opt(0, 0, 0).unwrap_or(t);
+        match self {
+            Grain::Day => day,
+            Grain::Hour => day + chrono::Duration::hours(i64::from(t.hour())),
+        }
+    }
+
+    fn len(self) -> chrono::Duration {
+        match self {
+            Grain::Hour => chrono::Duration::hours(1),
+            Grain::Day => chrono::Duration::days(1),
+        }
+    }
+
+    /// The slots that `bounds` cut through, with each slot's end.
+    fn cut(self, bounds: &[NaiveDateTime]) -> Vec<(NaiveDateTime, NaiveDateTime)> {
+        let mut cut: Vec<NaiveDateTime> = bounds
+            .iter()
+            .map(|b| self.floor(*b))
+            .zip(bounds)
+            .filter(|(f, b)| f != *b)
+            .map(|(f, _)| f)
+            .collect();
+        cut.dedup();
+        cut.into_iter().map(|s| (s, s + self.len())).collect()
+    }
+}
+
+/// The bounds of a pass: calendar days, or the UTC instants of local midnights.
+#[derive(Debug, Clone, Copy)]
+enum Bounds<'a> {
+    Dates(&'a [NaiveDate]),
+    Instants(&'a [NaiveDateTime]),
+}
+
+impl Bounds<'_> {
+    fn params(&self) -> Vec<Param> {
+        match self {
+            Bounds::Dates(d) => d.iter().map(|d| Param::Date(*d)).collect(),
+            Bounds::Instants(t) => t.iter().map(|t| Param::Instant(*t)).collect(),
+        }
+    }
+
+    /// As slots: a calendar day's slot starts at its midnight.
+    fn slots(&self) -> Vec<NaiveDateTime> {
+        match self {
+            Bounds::Dates(d) => d
+                .iter()
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+                .collect(),
+            Bounds::Instants(t) => t.to_vec(),
+        }
+    }
+
+    /// The slots a bound cuts through (never for calendar days: their slots are days).
+    fn cut(&self, grain: Grain) -> Vec<(NaiveDateTime, NaiveDateTime)> {
+        match self {
+            Bounds::Dates(_) => Vec::new(),
+            Bounds::Instants(t) => grain.cut(t),
+        }
+    }
+}
+
+/// One measure of the report: its tally and the same rows as the tables hold them.
+struct Measure<'a> {
+    tally: &'static str,
+    grain: Grain,
+    /// A `FROM … WHERE …` clause.
+    from: &'a str,
+    column: &'a str,
+    key: &'a str,
+    amount: &'a str,
+    amount2: &'a str,
+}
+
+/// `AND slot NOT IN (…)` for the slots read from the tables instead; empty without them.
+fn outside(slots: &[(NaiveDateTime, NaiveDateTime)]) -> (String, Vec<Param>) {
+    if slots.is_empty() {
+        return (String::new(), Vec::new());
+    }
+    let marks = vec!["?"; slots.len()].join(", ");
+    let params = slots.iter().map(|(a, _)| Param::Instant(*a)).collect();
+    (format!(" AND slot NOT IN ({marks})"), params)
+}
+
+/// `CASE WHEN column < b0 THEN -1 WHEN column < b1 THEN 0 … ELSE 11 END`, with its 12
+/// parameters taken from the first 12 bounds.
+fn buckets(column: &str) -> String {
+    let mut case = format!("CASE WHEN {column} < ? THEN -1");
     for i in 1..SERIES {
         case.push_str(&format!(" WHEN {column} < ? THEN {}", i - 1));
     }
     case.push_str(&format!(" ELSE {} END", SERIES - 1));
-    let sql = format!(
-        "SELECT {case} AS bucket, CAST({key} AS TEXT) AS k, COUNT(*) AS n, \
-         CAST(COALESCE(SUM({amount}), 0) AS BIGINT) AS amount, \
-         CAST(COALESCE(SUM({amount2}), 0) AS BIGINT) AS amount2 \
-         {from} AND {column} IS NOT NULL AND {column} < ? GROUP BY 1, 2"
-    );
-    Ok(Pass::of(raw_query(conn, &sql, bounds)?))
+    case
+}
+
+/// One pass of measure `m` bucketed by its column. `bounds` are 13 values: the first day of
+/// each series month, then the day after the report's month.
+fn pass(
+    conn: &mut DbConn,
+    source: Source,
+    m: &Measure<'_>,
+    bounds: Bounds<'_>,
+) -> QueryResult<Pass> {
+    let params = bounds.params();
+    let cut = match source {
+        Source::Tables => None,
+        Source::Tallies => Some(bounds.cut(m.grain)),
+    };
+    let mut rows: Vec<Bucketed> = Vec::new();
+    if let Some(cut) = &cut {
+        let slots = bounds.slots();
+        let (not_cut, cut_params) = outside(cut);
+        let sql = format!(
+            "SELECT {case} AS bucket, k, CAST(SUM(n) AS BIGINT) AS n, \
+             CAST(SUM(amount) AS BIGINT) AS amount, CAST(SUM(amount2) AS BIGINT) AS amount2 \
+             FROM report_tallies WHERE measure = ? AND slot < ?{not_cut} GROUP BY 1, 2",
+            case = buckets("slot"),
+        );
+        let mut p: Vec<Param> = slots[..SERIES].iter().map(|s| Param::Instant(*s)).collect();
+        p.push(Param::Text(m.tally.to_string()));
+        p.push(Param::Instant(slots[SERIES]));
+        p.extend(cut_params);
+        rows = raw_query(conn, &sql, &p)?;
+    }
+    // The tables: every row (the check), or those of each slot a bound cuts through, one
+    // narrow range at a time so that each is a short walk of the column's index.
+    let sql = |range: &str| {
+        format!(
+            "SELECT {case} AS bucket, CAST({key} AS TEXT) AS k, COUNT(*) AS n, \
+             CAST(COALESCE(SUM({amount}), 0) AS BIGINT) AS amount, \
+             CAST(COALESCE(SUM({amount2}), 0) AS BIGINT) AS amount2 \
+             {from} AND {column} IS NOT NULL AND {column} < ?{range} GROUP BY 1, 2",
+            case = buckets(m.column),
+            key = m.key,
+            amount = m.amount,
+            amount2 = m.amount2,
+            from = m.from,
+            column = m.column,
+        )
+    };
+    match cut {
+        None => rows.extend(raw_query::<Bucketed>(conn, &sql(""), &params)?),
+        Some(cut) => {
+            let range = sql(&format!(" AND {c} >= ? AND {c} < ?", c = m.column));
+            for (from, until) in cut {
+                let mut p = params.clone();
+                p.extend([Param::Instant(from), Param::Instant(until)]);
+                rows.extend(raw_query::<Bucketed>(conn, &range, &p)?);
+            }
+        }
+    }
+    Ok(Pass::of(rows))
 }
 
 /// A month-only count grouped by technology and the SME's province.
@@ -161,19 +320,84 @@ struct Grouped {
     n: i64,
 }
 
+/// A tally's count per key.
+#[derive(Debug, QueryableByName)]
+struct Keyed {
+    #[diesel(sql_type = Text)]
+    k: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The report month's counts of one measure by technology and by the SME's province.
+#[derive(Debug, Default)]
+struct Groups {
+    by_technology: BTreeMap<String, i64>,
+    by_province: BTreeMap<String, i64>,
+}
+
+/// The month's counts of agreements whose `column` falls in the month and that meet
+/// `condition`; `tally` names their tallies (`{tally}_by_technology`, `…_by_province`).
 fn month_groups(
     conn: &mut DbConn,
+    source: Source,
+    tally: &str,
     column: &str,
     condition: &str,
-    from: Param,
-    until: Param,
-) -> QueryResult<Vec<Grouped>> {
-    let sql = format!(
-        "SELECT a.technology_id AS technology_id, o.province AS province, COUNT(*) AS n \
-         FROM agreements a JOIN organisations o ON o.id = a.sme_id \
-         WHERE {condition} AND a.{column} >= ? AND a.{column} < ? GROUP BY a.technology_id, o.province"
-    );
-    raw_query(conn, &sql, &[from, until])
+    window: Bounds<'_>,
+) -> QueryResult<Groups> {
+    let mut g = Groups::default();
+    let cut = match source {
+        Source::Tables => None,
+        Source::Tallies => Some(window.cut(Grain::Day)),
+    };
+    if let Some(cut) = &cut {
+        let slots = window.slots();
+        let (not_cut, cut_params) = outside(cut);
+        let sql = format!(
+            "SELECT k, CAST(SUM(n) AS BIGINT) AS n FROM report_tallies \
+             WHERE measure = ? AND slot >= ? AND slot < ?{not_cut} GROUP BY k"
+        );
+        for (dimension, into) in [
+            ("technology", &mut g.by_technology),
+            ("province", &mut g.by_province),
+        ] {
+            let mut p = vec![
+                Param::Text(format!("{tally}_by_{dimension}")),
+                Param::Instant(slots[0]),
+                Param::Instant(slots[1]),
+            ];
+            p.extend(cut_params.iter().cloned());
+            for r in raw_query::<Keyed>(conn, &sql, &p)? {
+                *into.entry(r.k).or_insert(0) += r.n;
+            }
+        }
+    }
+    let sql = |range: &str| {
+        format!(
+            "SELECT a.technology_id AS technology_id, o.province AS province, COUNT(*) AS n \
+             FROM agreements a JOIN organisations o ON o.id = a.sme_id \
+             WHERE {condition} AND a.{column} >= ? AND a.{column} < ?{range} \
+             GROUP BY a.technology_id, o.province"
+        )
+    };
+    let mut rows: Vec<Grouped> = Vec::new();
+    match cut {
+        None => rows = raw_query(conn, &sql(""), &window.params())?,
+        Some(cut) => {
+            let range = sql(&format!(" AND a.{column} >= ? AND a.{column} < ?"));
+            for (from, until) in cut {
+                let mut p = window.params();
+                p.extend([Param::Instant(from), Param::Instant(until)]);
+                rows.extend(raw_query::<Grouped>(conn, &range, &p)?);
+            }
+        }
+    }
+    for r in rows {
+        *g.by_technology.entry(r.technology_id).or_insert(0) += r.n;
+        *g.by_province.entry(r.province).or_insert(0) += r.n;
+    }
+    Ok(g)
 }
 
 /// Nearest-rank percentile `p` (in percent) of a histogram of whole days.
@@ -220,9 +444,26 @@ fn overflow() -> AppError {
     AppError::Internal(anyhow::anyhow!("a report amount overflows"))
 }
 
-/// The report of `month` in `tz`, as the database stands at `now`.
+/// The report of `month` in `tz`, as the database stands at `now`, from the tallies.
 pub fn monthly(
     conn: &mut DbConn,
+    tz: Tz,
+    month: Month,
+    now: DateTime<Utc>,
+) -> Result<MonthlyReport, AppError> {
+    // While a bulk load has the tallies paused they are not whole: read the tables.
+    let source = if super::tallies::paused(conn)? {
+        Source::Tables
+    } else {
+        Source::Tallies
+    };
+    monthly_from(conn, source, tz, month, now)
+}
+
+/// The report of `month` in `tz`, as the database stands at `now`, read from `source`.
+pub fn monthly_from(
+    conn: &mut DbConn,
+    source: Source,
     tz: Tz,
     month: Month,
     now: DateTime<Utc>,
@@ -242,78 +483,125 @@ pub fn monthly(
         .iter()
         .map(|d| midnight(tz, *d).naive_utc())
         .collect();
-    let dates: Vec<Param> = starts.iter().map(|d| Param::Date(*d)).collect();
-    let times: Vec<Param> = instants.iter().map(|t| Param::Instant(*t)).collect();
-    let (month_start, month_end) = (instants[SERIES - 1], instants[SERIES]);
+    let dates = Bounds::Dates(&starts);
+    let times = Bounds::Instants(&instants);
 
     const ALL: &str = "FROM agreements a WHERE 1 = 1";
-    let requests = pass(conn, ALL, "a.created_at", "''", "0", "0", &times)?;
-    let approvals = pass(conn, ALL, "a.approved_at", "''", "0", "0", &times)?;
-    let closings = pass(conn, ALL, "a.closed_at", "a.status", "0", "0", &times)?;
-    let started = pass(conn, ALL, "a.started_on", "''", "0", "0", &dates)?;
-    let ended = pass(conn, ALL, "a.trial_ended_on", "''", "0", "0", &dates)?;
-    let days = pass(
-        conn,
-        &format!("FROM agreements a WHERE a.status IN {DECIDED} AND a.decision_days IS NOT NULL"),
-        "a.closed_at",
-        "a.decision_days",
-        "0",
-        "0",
-        &times,
+    let decided_from = format!("FROM agreements a WHERE {DECIDED} AND a.decision_days IS NOT NULL");
+    let measure = |tally, grain, from, column, key, amount, amount2| Measure {
+        tally,
+        grain,
+        from,
+        column,
+        key,
+        amount,
+        amount2,
+    };
+    use Grain::{Day, Hour};
+    let mut run = |m: Measure<'_>, b: Bounds<'_>| pass(conn, source, &m, b);
+    let requests = run(
+        measure("requests", Hour, ALL, "a.created_at", "''", "0", "0"),
+        times,
     )?;
-    let contracts = pass(
-        conn,
-        "FROM conversion_contracts c WHERE 1 = 1",
-        "c.converted_on",
-        "c.currency",
-        "c.total_minor",
-        "0",
-        &dates,
+    let approvals = run(
+        measure("approvals", Hour, ALL, "a.approved_at", "''", "0", "0"),
+        times,
     )?;
-    let payments = pass(
-        conn,
-        "FROM payments p JOIN conversion_contracts c ON c.agreement_id = p.agreement_id WHERE 1 = 1",
-        "p.received_on",
-        "c.currency",
-        "p.amount_minor",
-        "0",
-        &dates,
+    let closings = run(
+        measure("closings", Hour, ALL, "a.closed_at", "a.status", "0", "0"),
+        times,
     )?;
-    let policies = pass(
-        conn,
-        "FROM insurance_policies i WHERE 1 = 1",
-        "i.bound_at",
-        "i.currency",
-        "i.premium_minor",
-        "i.subsidy_minor",
-        &times,
+    let started = run(
+        measure("started", Day, ALL, "a.started_on", "''", "0", "0"),
+        dates,
     )?;
-    let filed = pass(
-        conn,
-        "FROM insurance_claims c WHERE 1 = 1",
-        "c.filed_at",
-        "c.currency",
-        "0",
-        "0",
-        &times,
+    let ended = run(
+        measure("ended", Day, ALL, "a.trial_ended_on", "''", "0", "0"),
+        dates,
     )?;
-    let approved = pass(
-        conn,
-        "FROM insurance_claims c WHERE c.status IN ('approved', 'paid')",
-        "c.decided_at",
-        "c.currency",
-        "0",
-        "0",
-        &times,
+    let days = run(
+        measure(
+            "decision_days",
+            Day,
+            &decided_from,
+            "a.closed_at",
+            "a.decision_days",
+            "0",
+            "0",
+        ),
+        times,
     )?;
-    let paid = pass(
-        conn,
-        "FROM insurance_claims c WHERE c.status = 'paid'",
-        "c.paid_at",
-        "c.currency",
-        "c.payout_minor",
-        "0",
-        &times,
+    let contracts = run(
+        measure(
+            "contracts",
+            Day,
+            "FROM conversion_contracts c WHERE 1 = 1",
+            "c.converted_on",
+            "c.currency",
+            "c.total_minor",
+            "0",
+        ),
+        dates,
+    )?;
+    let payments = run(
+        measure(
+            "payments",
+            Day,
+            "FROM payments p JOIN conversion_contracts c ON c.agreement_id = p.agreement_id WHERE 1 = 1",
+            "p.received_on",
+            "c.currency",
+            "p.amount_minor",
+            "0",
+        ),
+        dates,
+    )?;
+    let policies = run(
+        measure(
+            "policies",
+            Hour,
+            "FROM insurance_policies i WHERE 1 = 1",
+            "i.bound_at",
+            "i.currency",
+            "i.premium_minor",
+            "i.subsidy_minor",
+        ),
+        times,
+    )?;
+    let filed = run(
+        measure(
+            "claims_filed",
+            Hour,
+            "FROM insurance_claims c WHERE 1 = 1",
+            "c.filed_at",
+            "c.currency",
+            "0",
+            "0",
+        ),
+        times,
+    )?;
+    let approved = run(
+        measure(
+            "claims_approved",
+            Hour,
+            "FROM insurance_claims c WHERE c.status IN ('approved', 'paid')",
+            "c.decided_at",
+            "c.currency",
+            "0",
+            "0",
+        ),
+        times,
+    )?;
+    let paid = run(
+        measure(
+            "claims_paid",
+            Hour,
+            "FROM insurance_claims c WHERE c.status = 'paid'",
+            "c.paid_at",
+            "c.currency",
+            "c.payout_minor",
+            "0",
+        ),
+        times,
     )?;
 
     // In trial after a month's last day: started by then and not ended by then.
@@ -390,28 +678,16 @@ pub fn monthly(
     add_money("subsidy", &policies, true)?;
     add_money("claims_paid", &paid, false)?;
 
-    // The month's breakdowns, from counts per (technology, province).
-    let (from_t, until_t) = (Param::Instant(month_start), Param::Instant(month_end));
-    let (from_d, until_d) = (
-        Param::Date(month.first_day()),
-        Param::Date(month.next().first_day()),
-    );
-    let g_requests = month_groups(conn, "created_at", "1 = 1", from_t.clone(), until_t.clone())?;
-    let g_started = month_groups(conn, "started_on", "1 = 1", from_d, until_d)?;
-    let g_converted = month_groups(
-        conn,
-        "closed_at",
-        "a.status = 'converted'",
-        from_t.clone(),
-        until_t.clone(),
-    )?;
-    let g_decided = month_groups(
-        conn,
-        "closed_at",
-        &format!("a.status IN {DECIDED}"),
-        from_t,
-        until_t,
-    )?;
+    // The month's breakdowns, from counts per technology and per province.
+    let month_times = [instants[SERIES - 1], instants[SERIES]];
+    let month_dates = [month.first_day(), month.next().first_day()];
+    let (in_times, in_dates) = (Bounds::Instants(&month_times), Bounds::Dates(&month_dates));
+    let month_groups = [
+        month_groups(conn, source, "requests", "created_at", "1 = 1", in_times)?,
+        month_groups(conn, source, "started", "started_on", "1 = 1", in_dates)?,
+        month_groups(conn, source, "converted", "closed_at", CONVERTED, in_times)?,
+        month_groups(conn, source, "decided", "closed_at", DECIDED, in_times)?,
+    ];
     let techs: HashMap<String, (String, String, String, String)> = technologies::table
         .select((
             technologies::id,
@@ -433,20 +709,19 @@ pub fn monthly(
     type Tally = BTreeMap<String, [i64; 4]>;
     let (mut by_inst, mut by_field, mut by_prov, mut by_tech) =
         (Tally::new(), Tally::new(), Tally::new(), Tally::new());
-    for (i, rows) in [&g_requests, &g_started, &g_converted, &g_decided]
-        .into_iter()
-        .enumerate()
-    {
-        for g in rows {
+    for (i, g) in month_groups.iter().enumerate() {
+        for (technology_id, n) in &g.by_technology {
             let (inst, field) = techs
-                .get(&g.technology_id)
+                .get(technology_id)
                 .map_or(("", ""), |(inst, field, _, _)| {
                     (inst.as_str(), field.as_str())
                 });
-            by_inst.entry(inst.to_string()).or_insert([0; 4])[i] += g.n;
-            by_field.entry(field.to_string()).or_insert([0; 4])[i] += g.n;
-            by_prov.entry(g.province.clone()).or_insert([0; 4])[i] += g.n;
-            by_tech.entry(g.technology_id.clone()).or_insert([0; 4])[i] += g.n;
+            by_inst.entry(inst.to_string()).or_insert([0; 4])[i] += n;
+            by_field.entry(field.to_string()).or_insert([0; 4])[i] += n;
+            by_tech.entry(technology_id.clone()).or_insert([0; 4])[i] += n;
+        }
+        for (province, n) in &g.by_province {
+            by_prov.entry(province.clone()).or_insert([0; 4])[i] += n;
         }
     }
     let groups = |t: Tally, name: &dyn Fn(&str) -> String| -> Vec<Group> {

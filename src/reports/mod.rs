@@ -20,6 +20,7 @@ pub mod model;
 pub mod pdf;
 pub mod sample;
 pub mod store;
+pub mod tallies;
 pub mod xlsx;
 
 use crate::error::AppError;
