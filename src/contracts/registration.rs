@@ -311,7 +311,7 @@ pub fn deadlines_between(
     to: NaiveDate,
 ) -> QueryResult<Vec<RegistrationDue>> {
     contract_registrations::table
-        .filter(contract_registrations::required.eq(true))
+        .filter(contract_registrations::required)
         .filter(contract_registrations::certificate_date.is_null())
         .filter(contract_registrations::deadline.between(from, to))
         .order(contract_registrations::deadline.asc())
@@ -346,8 +346,10 @@ pub fn open_until(
 /// by then, pending, overdue (`deadline` before `day`).
 pub fn counts_on(conn: &mut DbConn, day: NaiveDate) -> QueryResult<RegistrationCounts> {
     let base = || {
+        // `required` itself, not `required = ?`: the partial index `…_required` is only
+        // chosen for a condition that says what its own WHERE says.
         contract_registrations::table
-            .filter(contract_registrations::required.eq(true))
+            .filter(contract_registrations::required)
             .filter(contract_registrations::signed_on.le(day))
     };
     let registered: i64 = base()

@@ -1,0 +1,1 @@
+DROP INDEX contract_registrations_required;
