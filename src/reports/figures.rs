@@ -6,8 +6,13 @@
 //! cumulative total and the series all come from the same pass. Instants are compared with
 //! the UTC instants of local midnights, so an event at 23:30 local time on the last day
 //! belongs to that month whatever its UTC date; calendar dates are compared as they are.
-//! Breakdowns and the top tens are the report's month only, grouped by technology and the
+//! Breakdowns and the top tens are the report's month only, counted by technology and by the
 //! SME's province, and rolled up here.
+//!
+//! A pass reads one of two sources ([`Source`]): the roll-ups the database's triggers keep
+//! (`report_tallies`, what the service answers from), summing the slots inside each bucket
+//! and reading a slot that a bound cuts through from the table; or the table itself, one
+//! GROUP BY, which is the check that both say the same.
 //!
 //! Reads only; never formats (the tables in `mod.rs` and the renderers do).
 
@@ -832,6 +837,35 @@ mod tests {
         assert_eq!(rate(0, 5).as_deref(), Some("0.0000"));
         assert_eq!(rate(5, 5).as_deref(), Some("1.0000"));
         assert_eq!(rate(0, 0), None);
+    }
+
+    #[test]
+    fn a_bound_cuts_a_slot_only_off_its_edge() {
+        let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        // Ho Chi Minh City's midnights are whole UTC hours: no hour is cut, but a UTC day is.
+        let vn = [at("2026-10-31 17:00:00"), at("2026-11-30 17:00:00")];
+        assert!(Grain::Hour.cut(&vn).is_empty());
+        assert_eq!(
+            Grain::Day.cut(&vn),
+            [
+                (at("2026-10-31 00:00:00"), at("2026-11-01 00:00:00")),
+                (at("2026-11-30 00:00:00"), at("2026-12-01 00:00:00")),
+            ]
+        );
+        // Kolkata's (+05:30) cut an hour each; UTC's cut nothing.
+        let kolkata = [at("2026-10-31 18:30:00"), at("2026-11-30 18:30:00")];
+        assert_eq!(
+            Grain::Hour.cut(&kolkata),
+            [
+                (at("2026-10-31 18:00:00"), at("2026-10-31 19:00:00")),
+                (at("2026-11-30 18:00:00"), at("2026-11-30 19:00:00")),
+            ]
+        );
+        let utc = [at("2026-11-01 00:00:00"), at("2026-12-01 00:00:00")];
+        assert!(Grain::Day.cut(&utc).is_empty() && Grain::Hour.cut(&utc).is_empty());
+        // Calendar days are their own slots.
+        let days = [NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()];
+        assert!(Bounds::Dates(&days).cut(Grain::Day).is_empty());
     }
 
     #[test]
