@@ -35,7 +35,12 @@ pub const SERIES: usize = 12;
 /// An agreement a decision closed (converted, declined, lapsed). Written as a CASE so that no
 /// planner walks the status index (most agreements are closed) where the date's index finds
 /// a month's or an hour's rows.
-const DECIDED: &str = "CASE WHEN a.status IN ('converted', 'declined', 'lapsed') THEN 1 END = 1";
+macro_rules! decided {
+    () => {
+        "CASE WHEN a.status IN ('converted', 'declined', 'lapsed') THEN 1 END = 1"
+    };
+}
+const DECIDED: &str = decided!();
 
 /// An agreement converted (as [`DECIDED`], a CASE).
 const CONVERTED: &str = "CASE WHEN a.status = 'converted' THEN 1 END = 1";
@@ -223,16 +228,117 @@ impl Bounds<'_> {
 }
 
 /// One measure of the report: its tally and the same rows as the tables hold them.
-struct Measure<'a> {
+struct Measure {
     tally: &'static str,
     grain: Grain,
     /// A `FROM … WHERE …` clause.
-    from: &'a str,
-    column: &'a str,
-    key: &'a str,
-    amount: &'a str,
-    amount2: &'a str,
+    from: &'static str,
+    column: &'static str,
+    /// Whether `column` holds calendar days (else UTC instants).
+    dates: bool,
+    key: &'static str,
+    amount: &'static str,
+    amount2: &'static str,
 }
+
+#[allow(clippy::too_many_arguments)] // a row of the table below
+const fn measure(
+    tally: &'static str,
+    grain: Grain,
+    from: &'static str,
+    column: &'static str,
+    dates: bool,
+    key: &'static str,
+    amount: &'static str,
+    amount2: &'static str,
+) -> Measure {
+    Measure {
+        tally,
+        grain,
+        from,
+        column,
+        dates,
+        key,
+        amount,
+        amount2,
+    }
+}
+
+const AGREEMENTS: &str = "FROM agreements a WHERE 1 = 1";
+const CLAIMS: &str = "FROM insurance_claims c WHERE 1 = 1";
+
+/// The headline measures, in the order [`monthly_from`] names their passes.
+const MEASURES: [Measure; 12] = {
+    use Grain::{Day, Hour};
+    [
+        measure("requests", Hour, AGREEMENTS, "a.created_at", false, "''", "0", "0"),
+        measure("approvals", Hour, AGREEMENTS, "a.approved_at", false, "''", "0", "0"),
+        measure("closings", Hour, AGREEMENTS, "a.closed_at", false, "a.status", "0", "0"),
+        measure("started", Day, AGREEMENTS, "a.started_on", true, "''", "0", "0"),
+        measure("ended", Day, AGREEMENTS, "a.trial_ended_on", true, "''", "0", "0"),
+        measure(
+            "decision_days",
+            Day,
+            concat!("FROM agreements a WHERE ", decided!(), " AND a.decision_days IS NOT NULL"),
+            "a.closed_at",
+            false,
+            "a.decision_days",
+            "0",
+            "0",
+        ),
+        measure(
+            "contracts",
+            Day,
+            "FROM conversion_contracts c WHERE 1 = 1",
+            "c.converted_on",
+            true,
+            "c.currency",
+            "c.total_minor",
+            "0",
+        ),
+        measure(
+            "payments",
+            Day,
+            "FROM payments p JOIN conversion_contracts c ON c.agreement_id = p.agreement_id WHERE 1 = 1",
+            "p.received_on",
+            true,
+            "c.currency",
+            "p.amount_minor",
+            "0",
+        ),
+        measure(
+            "policies",
+            Hour,
+            "FROM insurance_policies i WHERE 1 = 1",
+            "i.bound_at",
+            false,
+            "i.currency",
+            "i.premium_minor",
+            "i.subsidy_minor",
+        ),
+        measure("claims_filed", Hour, CLAIMS, "c.filed_at", false, "c.currency", "0", "0"),
+        measure(
+            "claims_approved",
+            Hour,
+            "FROM insurance_claims c WHERE c.status IN ('approved', 'paid')",
+            "c.decided_at",
+            false,
+            "c.currency",
+            "0",
+            "0",
+        ),
+        measure(
+            "claims_paid",
+            Hour,
+            "FROM insurance_claims c WHERE c.status = 'paid'",
+            "c.paid_at",
+            false,
+            "c.currency",
+            "c.payout_minor",
+            "0",
+        ),
+    ]
+};
 
 /// `AND slot NOT IN (…)` for the slots read from the tables instead; empty without them.
 fn outside(slots: &[(NaiveDateTime, NaiveDateTime)]) -> (String, Vec<Param>) {
@@ -257,12 +363,7 @@ fn buckets(column: &str) -> String {
 
 /// One pass of measure `m` bucketed by its column. `bounds` are 13 values: the first day of
 /// each series month, then the day after the report's month.
-fn pass(
-    conn: &mut DbConn,
-    source: Source,
-    m: &Measure<'_>,
-    bounds: Bounds<'_>,
-) -> QueryResult<Pass> {
+fn pass(conn: &mut DbConn, source: Source, m: &Measure, bounds: Bounds<'_>) -> QueryResult<Pass> {
     let params = bounds.params();
     let cut = match source {
         Source::Tables => None,
@@ -491,123 +592,15 @@ pub fn monthly_from(
     let dates = Bounds::Dates(&starts);
     let times = Bounds::Instants(&instants);
 
-    const ALL: &str = "FROM agreements a WHERE 1 = 1";
-    let decided_from = format!("FROM agreements a WHERE {DECIDED} AND a.decision_days IS NOT NULL");
-    let measure = |tally, grain, from, column, key, amount, amount2| Measure {
-        tally,
-        grain,
-        from,
-        column,
-        key,
-        amount,
-        amount2,
-    };
-    use Grain::{Day, Hour};
-    let mut run = |m: Measure<'_>, b: Bounds<'_>| pass(conn, source, &m, b);
-    let requests = run(
-        measure("requests", Hour, ALL, "a.created_at", "''", "0", "0"),
-        times,
-    )?;
-    let approvals = run(
-        measure("approvals", Hour, ALL, "a.approved_at", "''", "0", "0"),
-        times,
-    )?;
-    let closings = run(
-        measure("closings", Hour, ALL, "a.closed_at", "a.status", "0", "0"),
-        times,
-    )?;
-    let started = run(
-        measure("started", Day, ALL, "a.started_on", "''", "0", "0"),
-        dates,
-    )?;
-    let ended = run(
-        measure("ended", Day, ALL, "a.trial_ended_on", "''", "0", "0"),
-        dates,
-    )?;
-    let days = run(
-        measure(
-            "decision_days",
-            Day,
-            &decided_from,
-            "a.closed_at",
-            "a.decision_days",
-            "0",
-            "0",
-        ),
-        times,
-    )?;
-    let contracts = run(
-        measure(
-            "contracts",
-            Day,
-            "FROM conversion_contracts c WHERE 1 = 1",
-            "c.converted_on",
-            "c.currency",
-            "c.total_minor",
-            "0",
-        ),
-        dates,
-    )?;
-    let payments = run(
-        measure(
-            "payments",
-            Day,
-            "FROM payments p JOIN conversion_contracts c ON c.agreement_id = p.agreement_id WHERE 1 = 1",
-            "p.received_on",
-            "c.currency",
-            "p.amount_minor",
-            "0",
-        ),
-        dates,
-    )?;
-    let policies = run(
-        measure(
-            "policies",
-            Hour,
-            "FROM insurance_policies i WHERE 1 = 1",
-            "i.bound_at",
-            "i.currency",
-            "i.premium_minor",
-            "i.subsidy_minor",
-        ),
-        times,
-    )?;
-    let filed = run(
-        measure(
-            "claims_filed",
-            Hour,
-            "FROM insurance_claims c WHERE 1 = 1",
-            "c.filed_at",
-            "c.currency",
-            "0",
-            "0",
-        ),
-        times,
-    )?;
-    let approved = run(
-        measure(
-            "claims_approved",
-            Hour,
-            "FROM insurance_claims c WHERE c.status IN ('approved', 'paid')",
-            "c.decided_at",
-            "c.currency",
-            "0",
-            "0",
-        ),
-        times,
-    )?;
-    let paid = run(
-        measure(
-            "claims_paid",
-            Hour,
-            "FROM insurance_claims c WHERE c.status = 'paid'",
-            "c.paid_at",
-            "c.currency",
-            "c.payout_minor",
-            "0",
-        ),
-        times,
-    )?;
+    let passes = MEASURES
+        .iter()
+        .map(|m| pass(conn, source, m, if m.dates { dates } else { times }))
+        .collect::<QueryResult<Vec<Pass>>>()?;
+    let passes: [Pass; 12] = passes
+        .try_into()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("a pass per measure")))?;
+    let [requests, approvals, closings, started, ended, days, contracts, payments, policies, filed, approved, paid] =
+        passes;
 
     // In trial after a month's last day: started by then and not ended by then.
     let started_b = started.buckets("");
