@@ -193,12 +193,11 @@ for backend in $BACKENDS; do
             fi
             ;;
     esac
+    run_cli "$backend: migrate" migrate
     if [ "$backend" = postgres ] && [ -n "${BENCH_PG_DB:-}" ]; then
-        run_cli "$backend: migrate" migrate
         SEED_S[$backend]="—"
         RATE[$backend]="—"
     else
-        run_cli "$backend: migrate" migrate
         run_cli "$backend: seed-demo" seed-demo
         t0=$(now_ms)
         run_cli "$backend: seed-synthetic ($AGREEMENTS agreements)" seed-synthetic --agreements "$AGREEMENTS"

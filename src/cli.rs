@@ -284,13 +284,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             lang,
             out,
         } => {
-            use crate::reports::model::{previous_month, Format, Month};
-            let month = match month {
-                Some(m) => Month::parse(&m).ok_or_else(|| {
-                    anyhow::anyhow!("--month {m:?} is not a calendar month as yyyy-mm")
-                })?,
-                None => previous_month(state.tz, state.clock.now()),
-            };
+            use crate::reports::model::Format;
+            let month = month_arg(&state, month)?;
             let format = Format::parse(&format)
                 .ok_or_else(|| anyhow::anyhow!("--format {format:?}: json, csv, xlsx or pdf"))?;
             if !["vi", "en"].contains(&lang.as_str()) {
@@ -320,13 +315,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::ReportCheck { month, rebuild } => {
-            use crate::reports::model::{previous_month, Month};
-            let month = match month {
-                Some(m) => Month::parse(&m).ok_or_else(|| {
-                    anyhow::anyhow!("--month {m:?} is not a calendar month as yyyy-mm")
-                })?,
-                None => previous_month(state.tz, state.clock.now()),
-            };
+            let month = month_arg(&state, month)?;
             let (rebuilt, check) = actix_web::web::block(move || {
                 let rebuilt = if rebuild {
                     let t = std::time::Instant::now();
@@ -366,6 +355,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(if v.ok { 0 } else { 1 })
         }
+    }
+}
+
+/// `--month yyyy-mm`, or the month before this one in the configured zone.
+fn month_arg(
+    state: &AppState,
+    month: Option<String>,
+) -> anyhow::Result<crate::reports::model::Month> {
+    use crate::reports::model::{previous_month, Month};
+    match month {
+        Some(m) => Month::parse(&m)
+            .ok_or_else(|| anyhow::anyhow!("--month {m:?} is not a calendar month as yyyy-mm")),
+        None => Ok(previous_month(state.tz, state.clock.now())),
     }
 }
 
