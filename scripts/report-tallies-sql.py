@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-# Writes the SQL of the report's roll-ups from one list of measures per table: the migration
-# migrations/{sqlite,postgres}/2026-12-20-000070_report_tallies (the table, the triggers and the
-# first count) and src/reports/tallies_{sqlite,postgres}.sql (the recount). An authoring aid:
-# the build reads the files it wrote. Usage: python3 scripts/report-tallies-sql.py . (the repo root)
+# Writes the migration of the report's roll-ups, migrations/{sqlite,postgres}/
+# 2026-12-20-000070_report_tallies, from one list of measures per table (`contributions`): the
+# table, a view per counted table of what each row adds (the first count, and the recount in
+# `reports::tallies`), and the triggers. PostgreSQL says each table's measures once, in a
+# function its trigger and its view call; SQLite, which has no functions, spells them out in
+# row triggers, one per measure and change. An authoring aid: the build reads the files it
+# wrote. Usage: python3 scripts/report-tallies-sql.py . (the repo root)
 import sys, os
 DECIDED = "('converted', 'declined', 'lapsed')"
 
@@ -62,56 +65,49 @@ def contributions(table, f):
         ]
     raise ValueError(table)
 
-# The columns whose change moves a tally (SQLite's update trigger fires only then).
-WATCHED = {
-    'agreements': ['status', 'created_at', 'approved_at', 'closed_at', 'started_on', 'trial_ended_on', 'decision_days', 'technology_id', 'sme_id'],
-    'conversion_contracts': ['converted_on', 'currency', 'total_minor'],
-    'payments': ['received_on', 'agreement_id', 'amount_minor'],
-    'insurance_policies': ['bound_at', 'currency', 'premium_minor', 'subsidy_minor'],
-    'insurance_claims': ['status', 'filed_at', 'decided_at', 'paid_at', 'currency', 'payout_minor'],
+# The columns a table's measures read, with their PostgreSQL types: the arguments of its
+# function, and (SQLite) the columns whose change fires its update trigger.
+COLUMNS = {
+    'agreements': [('status', 'text'), ('created_at', 'timestamp'), ('approved_at', 'timestamp'),
+                   ('closed_at', 'timestamp'), ('started_on', 'date'), ('trial_ended_on', 'date'),
+                   ('decision_days', 'integer'), ('technology_id', 'text'), ('sme_id', 'text')],
+    'conversion_contracts': [('converted_on', 'date'), ('currency', 'text'), ('total_minor', 'bigint')],
+    'payments': [('received_on', 'date'), ('agreement_id', 'text'), ('amount_minor', 'bigint')],
+    'insurance_policies': [('bound_at', 'timestamp'), ('currency', 'text'), ('premium_minor', 'bigint'),
+                           ('subsidy_minor', 'bigint')],
+    'insurance_claims': [('status', 'text'), ('filed_at', 'timestamp'), ('decided_at', 'timestamp'),
+                         ('paid_at', 'timestamp'), ('currency', 'text'), ('payout_minor', 'bigint')],
 }
-TABLES = list(WATCHED)
+TABLES = list(COLUMNS)
 
-def selects(table, f, ref, sign, source):
-    """One SELECT per contribution; `ref` replaces R (NEW/OLD in a SQLite row trigger, R with
-    a FROM otherwise)."""
+def view(table, f, ref, cast):
+    """What each row of `table` adds: one SELECT per measure over `ref`'s rows (a table, or
+    PostgreSQL's function arguments), columns measure, slot, k, amount, amount2."""
     out = []
     for (m, slot, k, a, a2) in contributions(table, f):
-        def signed(x):
-            if x == '0':
-                return '0'
-            return x if sign == '1' else f"-{x}"
-        s = (f"SELECT '{m}' AS measure, {slot} AS slot, {k} AS k, {sign} AS n, "
-             f"{signed(a)} AS amount, {signed(a2)} AS amount2")
-        if source:
-            s += f" FROM {source} R"
-        else:
-            s = s.replace("R.", f"{ref}.")
-        out.append(s)
-    return out
+        c = (lambda x: f"CAST({x} AS {cast})") if cast else (lambda x: x)
+        s = (f"SELECT '{m}' AS measure, {slot} AS slot, {k} AS k, "
+             f"{c(a)} AS amount, {c(a2)} AS amount2")
+        out.append(s.replace("R.", f"{ref}.") if ref else s + f" FROM {table} R")
+    return "\n    UNION ALL ".join(out)
 
-def upsert(parts, backend, net_only):
-    body = "\n    UNION ALL ".join(parts)
-    having = "\n  HAVING SUM(n) <> 0 OR SUM(amount) <> 0 OR SUM(amount2) <> 0" if net_only else ""
-    t = "report_tallies" if backend == 'sqlite' else "t"
-    alias = "" if backend == 'sqlite' else " AS t"
-    order = "" if backend == 'sqlite' else "\n  ORDER BY measure, slot, k"
-    return (f"INSERT INTO report_tallies{alias} (measure, slot, k, n, amount, amount2)\n"
-            f"  SELECT measure, slot, k, SUM(n), SUM(amount), SUM(amount2) FROM (\n    {body}\n  ) d\n"
-            f"  WHERE slot IS NOT NULL AND k IS NOT NULL\n  GROUP BY measure, slot, k{having}{order}\n"
-            f"  ON CONFLICT (measure, slot, k) DO UPDATE SET n = {t}.n + excluded.n,\n"
-            f"    amount = {t}.amount + excluded.amount, amount2 = {t}.amount2 + excluded.amount2;\n")
+# A count of every row a view shows, added to the tallies (the first count).
+def first_count(table):
+    return (f"INSERT INTO report_tallies (measure, slot, k, n, amount, amount2)\n"
+            f"  SELECT measure, slot, k, COUNT(*), SUM(amount), SUM(amount2) FROM report_tally_rows_{table}\n"
+            f"  WHERE slot IS NOT NULL AND k IS NOT NULL GROUP BY measure, slot, k;\n")
 
 HEAD = """-- The monthly report's roll-ups: for each measure, the rows (and their amounts) counted per
 -- slot and key, kept by the triggers below in the same transaction as each change to the
--- rows they count, so a report over years of agreements reads a few thousand tallies instead
--- of the tables. A slot is the start of a UTC hour for instants (when a request was made,
--- approved, closed; a policy bound; a claim filed, decided, paid), of a UTC day for the
+-- rows they count, so a report reads counts per hour and per day, whose number grows with
+-- the years of history and not with the agreements, instead of the tables. A slot is the
+-- start of a UTC hour for instants (when a request was made, approved, closed; a policy
+-- bound; a claim filed, decided, paid), of a UTC day for the
 -- decision-day histogram and the breakdowns by technology and province, and the calendar day
 -- itself for dates (a trial's first and last day, a conversion, a payment received). The
 -- report adds the slots inside its bounds and reads the rows of a slot a bound cuts through
 -- from the tables (`reports::figures`); the GROUP BY over the tables stays as the check
--- (`usefirst report-check`).
+-- (`usefirst report-check`). Written by scripts/report-tallies-sql.py.
 CREATE TABLE report_tallies (
     measure TEXT NOT NULL,
     slot TIMESTAMP NOT NULL,
@@ -123,8 +119,8 @@ CREATE TABLE report_tallies (
 );
 
 -- While a row is here the triggers count nothing: `seed-synthetic` loads years of history
--- with it, then counts everything again from the tables and removes it in one transaction
--- (`reports::tallies::rebuild`); a report made meanwhile reads the tables.
+-- with it, then counts everything again from the views below and removes it in one
+-- transaction (`reports::tallies::rebuild`); a report made meanwhile reads the tables.
 CREATE TABLE report_tallies_paused (
     since TIMESTAMP NOT NULL
 );
@@ -155,42 +151,66 @@ def sqlite_up():
     f = fns('sqlite')
     out = [HEAD]
     live = "NOT EXISTS (SELECT 1 FROM report_tallies_paused)"
+    sub = lambda x, ref: x.replace("R.", f"{ref}.")
     for t in TABLES:
-        cs = contributions(t, f)
-        sub = lambda x, ref: x.replace("R.", f"{ref}.")
-        ins = "".join(sqlite_row(m, sub(sl, 'NEW'), sub(k, 'NEW'), sub(a, 'NEW'), sub(a2, 'NEW'), '1', None) for (m, sl, k, a, a2) in cs)
-        out.append(f"CREATE TRIGGER report_tallies_{t}_inserted AFTER INSERT ON {t}\nWHEN {live}\nBEGIN\n{ins}END;\n")
-        cond = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in WATCHED[t])
-        upd = ""
-        for (m, sl, k, a, a2) in cs:
-            # Only a measure whose slot, key or amounts moved is touched.
+        out.append(f"CREATE VIEW report_tally_rows_{t} AS\n    {view(t, f, None, None)};\n")
+        # A trigger per measure and change, whose WHEN lets only the measures a row has (or,
+        # for an update, whose slot, key or amounts moved) run: a trigger program that runs,
+        # even to write nothing, costs a write a few microseconds, and a request has three of
+        # fourteen.
+        for (m, sl, k, a, a2) in contributions(t, f):
+            has = lambda ref: f"{sub(sl, ref)} IS NOT NULL AND {sub(k, ref)} IS NOT NULL"
+            add = sqlite_row(m, sub(sl, 'NEW'), sub(k, 'NEW'), sub(a, 'NEW'), sub(a2, 'NEW'), '1', None)
+            take = sqlite_row(m, sub(sl, 'OLD'), sub(k, 'OLD'), sub(a, 'OLD'), sub(a2, 'OLD'), '-1', None)
             same = " AND ".join(f"{sub(x, 'OLD')} IS {sub(x, 'NEW')}" for x in (sl, k, a, a2) if x not in ('0', "''"))
-            moved = f"NOT ({same})"
-            upd += sqlite_row(m, sub(sl, 'OLD'), sub(k, 'OLD'), sub(a, 'OLD'), sub(a2, 'OLD'), '-1', moved)
-            upd += sqlite_row(m, sub(sl, 'NEW'), sub(k, 'NEW'), sub(a, 'NEW'), sub(a2, 'NEW'), '1', moved)
-        out.append(f"CREATE TRIGGER report_tallies_{t}_updated AFTER UPDATE ON {t}\nWHEN {live} AND ({cond})\nBEGIN\n{upd}END;\n")
-        dele = "".join(sqlite_row(m, sub(sl, 'OLD'), sub(k, 'OLD'), sub(a, 'OLD'), sub(a2, 'OLD'), '-1', None) for (m, sl, k, a, a2) in cs)
-        out.append(f"CREATE TRIGGER report_tallies_{t}_deleted AFTER DELETE ON {t}\nWHEN {live}\nBEGIN\n{dele}END;\n")
+            out.append(f"CREATE TRIGGER report_tallies_{m}_inserted AFTER INSERT ON {t}\n"
+                       f"WHEN {live} AND {has('NEW')}\nBEGIN\n{add}END;\n")
+            out.append(f"CREATE TRIGGER report_tallies_{m}_updated AFTER UPDATE ON {t}\n"
+                       f"WHEN {live} AND NOT ({same})\nBEGIN\n{take}{add}END;\n")
+            out.append(f"CREATE TRIGGER report_tallies_{m}_deleted AFTER DELETE ON {t}\n"
+                       f"WHEN {live} AND {has('OLD')}\nBEGIN\n{take}END;\n")
     out.append("-- What is already stored.\n")
-    for t in TABLES:
-        out.append(upsert(selects(t, f, None, '1', t), 'sqlite', False))
+    out.extend(first_count(t) for t in TABLES)
     return "\n".join(out)
 
 def pg_up():
     f = fns('postgres')
     out = [HEAD]
     for t in TABLES:
-        ins = upsert(selects(t, f, None, '1', 'new_rows'), 'postgres', False)
-        upd = upsert(selects(t, f, None, '1', 'new_rows') + selects(t, f, None, '-1', 'old_rows'), 'postgres', True)
-        dele = upsert(selects(t, f, None, '-1', 'old_rows'), 'postgres', False)
-        out.append(f"""CREATE FUNCTION report_tallies_{t}() RETURNS trigger LANGUAGE plpgsql AS $$
+        cols = COLUMNS[t]
+        args = ", ".join(f"{c} {ty}" for c, ty in cols)
+        fn = f"report_tally_{t}"
+        call = lambda ref: f"{fn}(" + ", ".join(f"{ref}.{c}" for c, _ in cols) + ")"
+        # Each branch adds (sign 1) the new rows and takes away (sign -1) the old ones; a
+        # measure whose slot, key and amounts did not move adds nothing and is not written.
+        def upsert(sources):
+            rows = "\n    UNION ALL ".join(f"SELECT {sign} AS sign, c.* FROM {rel} r CROSS JOIN LATERAL {call('r')} c"
+                                            for sign, rel in sources)
+            return (f"INSERT INTO report_tallies AS t (measure, slot, k, n, amount, amount2)\n"
+                    f"  SELECT measure, slot, k, SUM(sign), SUM(sign * amount), SUM(sign * amount2) FROM (\n"
+                    f"    {rows}\n  ) d\n"
+                    f"  WHERE slot IS NOT NULL AND k IS NOT NULL GROUP BY measure, slot, k\n"
+                    f"  HAVING SUM(sign) <> 0 OR SUM(sign * amount) <> 0 OR SUM(sign * amount2) <> 0\n"
+                    f"  ORDER BY measure, slot, k\n"
+                    f"  ON CONFLICT (measure, slot, k) DO UPDATE SET n = t.n + excluded.n,\n"
+                    f"    amount = t.amount + excluded.amount, amount2 = t.amount2 + excluded.amount2;\n")
+        out.append(f"""-- What a row of {t} adds to the tallies (its function is called on the changed rows by
+-- the trigger, and on every row by the view).
+CREATE FUNCTION {fn}({args})
+RETURNS TABLE (measure text, slot timestamp, k text, amount bigint, amount2 bigint)
+LANGUAGE sql STABLE AS $$
+    {view(t, f, fn, 'bigint')}
+$$;
+CREATE VIEW report_tally_rows_{t} AS
+    SELECT c.* FROM {t} r CROSS JOIN LATERAL {call('r')} c;
+CREATE FUNCTION report_tallies_{t}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 IF EXISTS (SELECT 1 FROM report_tallies_paused) THEN
 RETURN NULL;
 ELSIF TG_OP = 'INSERT' THEN
-{ins}ELSIF TG_OP = 'UPDATE' THEN
-{upd}ELSE
-{dele}END IF;
+{upsert([(1, 'new_rows')])}ELSIF TG_OP = 'UPDATE' THEN
+{upsert([(1, 'new_rows'), (-1, 'old_rows')])}ELSE
+{upsert([(-1, 'old_rows')])}END IF;
 RETURN NULL;
 END
 $$;
@@ -202,17 +222,20 @@ CREATE TRIGGER report_tallies_{t}_deleted AFTER DELETE ON {t}
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION report_tallies_{t}();
 """)
     out.append("-- What is already stored.\n")
-    for t in TABLES:
-        out.append(upsert(selects(t, f, None, '1', t), 'postgres', False))
+    out.extend(first_count(t) for t in TABLES)
     return "\n".join(out)
 
 def down(backend):
     out = []
     for t in TABLES:
-        for w in ('inserted', 'updated', 'deleted'):
-            out.append(f"DROP TRIGGER report_tallies_{t}_{w}" + ("" if backend == 'sqlite' else f" ON {t}") + ";")
+        names = [m for (m, *_) in contributions(t, fns(backend))] if backend == 'sqlite' else [t]
+        for name in names:
+            for w in ('inserted', 'updated', 'deleted'):
+                out.append(f"DROP TRIGGER report_tallies_{name}_{w}" + ("" if backend == 'sqlite' else f" ON {t}") + ";")
+        out.append(f"DROP VIEW report_tally_rows_{t};")
         if backend == 'postgres':
             out.append(f"DROP FUNCTION report_tallies_{t}();")
+            out.append(f"DROP FUNCTION report_tally_{t};")
     out.append("DROP INDEX insurance_claims_filed_at;")
     out.append("DROP INDEX insurance_claims_decided_at;")
     out.append("DROP INDEX insurance_claims_paid_at;")
@@ -220,15 +243,7 @@ def down(backend):
     out.append("DROP TABLE report_tallies;")
     return "\n".join(out) + "\n"
 
-def rebuild(backend):
-    f = fns(backend)
-    head = ("-- Generated with the report_tallies migration: every tally counted again from the\n"
-            "-- tables (`reports::tallies::rebuild`, after DELETE FROM report_tallies).\n")
-    return head + "\n".join(upsert(selects(t, f, None, '1', t), backend, False) for t in TABLES)
-
 root = sys.argv[1]
-for b in ('sqlite', 'postgres'):
-    open(os.path.join(root, 'src', 'reports', f'tallies_{b}.sql'), 'w').write(rebuild(b))
 name = "2026-12-20-000070_report_tallies"
 for b, up in (('sqlite', sqlite_up()), ('postgres', pg_up())):
     d = os.path.join(root, 'migrations', b, name)

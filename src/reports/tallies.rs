@@ -11,9 +11,15 @@ use diesel::prelude::*;
 use crate::db::schema::report_tallies_paused;
 use crate::db::DbConn;
 
-/// Every tally counted again from the tables, per backend (written with the migration).
-const REBUILD_SQLITE: &str = include_str!("tallies_sqlite.sql");
-const REBUILD_POSTGRES: &str = include_str!("tallies_postgres.sql");
+/// The tables whose rows are counted; each has a view `report_tally_rows_{table}` of what its
+/// rows add (written with the triggers, by scripts/report-tallies-sql.py).
+const COUNTED: [&str; 5] = [
+    "agreements",
+    "conversion_contracts",
+    "payments",
+    "insurance_policies",
+    "insurance_claims",
+];
 
 /// Whether the triggers are paused (a bulk load is under way or was cut short).
 pub fn paused(conn: &mut DbConn) -> QueryResult<bool> {
@@ -33,19 +39,20 @@ pub fn pause(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<()> {
 
 /// Counts every tally again from the tables and lifts a pause, in the caller's transaction.
 pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
-    match conn {
-        DbConn::Sqlite(c) => {
-            c.batch_execute("DELETE FROM report_tallies;")?;
-            c.batch_execute(REBUILD_SQLITE)?;
-            c.batch_execute("DELETE FROM report_tallies_paused;")
-        }
-        DbConn::Postgres(c) => {
-            // Writers that count while this runs wait for it, and then add to what it wrote.
-            c.batch_execute(
-                "LOCK TABLE report_tallies IN EXCLUSIVE MODE; DELETE FROM report_tallies;",
-            )?;
-            c.batch_execute(REBUILD_POSTGRES)?;
-            c.batch_execute("DELETE FROM report_tallies_paused;")
-        }
+    let mut sql = String::from(match conn {
+        // Writers that count while this runs wait for it, and then add to what it wrote.
+        DbConn::Postgres(_) => "LOCK TABLE report_tallies IN EXCLUSIVE MODE; ",
+        DbConn::Sqlite(_) => "",
+    });
+    sql.push_str("DELETE FROM report_tallies; ");
+    for table in COUNTED {
+        sql.push_str(&format!(
+            "INSERT INTO report_tallies (measure, slot, k, n, amount, amount2) \
+             SELECT measure, slot, k, COUNT(*), SUM(amount), SUM(amount2) \
+             FROM report_tally_rows_{table} WHERE slot IS NOT NULL AND k IS NOT NULL \
+             GROUP BY measure, slot, k; "
+        ));
     }
+    sql.push_str("DELETE FROM report_tallies_paused;");
+    crate::on_backend!(conn, |c| c.batch_execute(&sql))
 }
