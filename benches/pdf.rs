@@ -2,7 +2,8 @@
 //! one, each beside a one-line PDF set with the same fonts (the floor: what a document costs
 //! before it has any content). Prints median and p95 time, size, and the ratios.
 //!
-//! `cargo bench --bench pdf` (BENCH_PDF_RUNS sets the timed renders per case, default 300).
+//! `cargo bench --bench pdf` (BENCH_PDF_RUNS sets the timed renders per case, default 300;
+//! BENCH_PDF_OUT names a directory to write each case's PDF to, to look at where its bytes go).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -89,6 +90,16 @@ fn measure(fonts: &Fonts, case: &Case, runs: usize) -> Figures {
     let mut bytes = 0;
     for _ in 0..runs / 10 + 3 {
         bytes = pdf::render(fonts, &layout).expect("renders").bytes.len();
+    }
+    if let Ok(dir) = std::env::var("BENCH_PDF_OUT") {
+        let name: String = case
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let path = Path::new(&dir).join(format!("{name}.pdf"));
+        std::fs::write(&path, pdf::render(fonts, &layout).expect("renders").bytes)
+            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
     }
     let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
