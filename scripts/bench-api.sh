@@ -20,12 +20,16 @@
 #   BENCH_CONNECTIONS  wrk connections (default 64)
 #   BENCH_THREADS      wrk threads (default 2)
 #   BENCH_AGREEMENTS   synthetic agreements to seed (default 10000)
+#   BENCH_PAY_CONTRACTS  converted agreements the payments rotate over (default 100; those the
+#                      demo lacks are converted through the API before the load)
 #   BENCH_PORT         port to listen on (default: a free one)
 #   BENCH_STRICT       1: exit non-zero when a target is missed
 #   BENCH_SKIP_BUILD   1: use target/release/usefirst as it is
 #   BENCH_PROFILE      1: record the server with `perf record -g` during each measured run
 #                      (which skews the figures) and write the hottest symbols of each to
-#                      target/bench-profiles/api-NAME.txt
+#                      target/bench-profiles/api-NAME.txt, and the project's functions with
+#                      what they call (inclusive) to api-NAME-inclusive.txt (the recording
+#                      itself stays beside them as api-NAME.perf.data, for `perf report -i`)
 #
 # The client shares the machine's cores with the server, so figures compare endpoints with each
 # other on one machine; they are not a capacity figure for a deployment.
@@ -38,6 +42,7 @@ WARMUP=${BENCH_WARMUP:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 AGREEMENTS=${BENCH_AGREEMENTS:-10000}
+PAY_CONTRACTS=${BENCH_PAY_CONTRACTS:-100}
 STRICT=${BENCH_STRICT:-0}
 
 # Targets (see docs/PERFORMANCE.md).
@@ -55,8 +60,8 @@ die() { echo "bench: FAILED: $*" >&2; exit 1; }
 for tool in wrk curl jq; do
     command -v "$tool" >/dev/null || die "$tool is not installed (bash scripts/install-deps.sh)"
 done
-case "$SECONDS_PER_RUN$WARMUP$CONNECTIONS$THREADS$AGREEMENTS" in
-    *[!0-9]*) die "BENCH_SECONDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS and BENCH_AGREEMENTS must be whole numbers" ;;
+case "$SECONDS_PER_RUN$WARMUP$CONNECTIONS$THREADS$AGREEMENTS$PAY_CONTRACTS" in
+    *[!0-9]*) die "BENCH_SECONDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_AGREEMENTS and BENCH_PAY_CONTRACTS must be whole numbers" ;;
 esac
 [ "$SECONDS_PER_RUN" -gt 0 ] || die "BENCH_SECONDS must be at least 1"
 
@@ -86,30 +91,82 @@ POST_BODY=$(jq -cn --arg t "$TECHNOLOGY_ID" \
 api GET "/api/v1/agreements/$AGREEMENT_ID" >/dev/null
 api POST /api/v1/agreements "$POST_BODY" >/dev/null
 
-# Converted agreements of a demo institute with plenty left to pay: the payments rotate over up
-# to 100 of them, so each contract collects a realistic few dozen payments in a run (the answer
-# is the contract's statement, which lists its payments).
+# Converted agreements of demo institute 1 with plenty left to pay: the payments rotate over
+# BENCH_PAY_CONTRACTS of them, so each contract collects a realistic few dozen payments in a
+# run (the answer is the contract's statement, which lists its payments: a contract holding
+# hundreds measures the listing, not the payment). The demo has a handful; the rest are made
+# through the API as their parties would (SME 2 requests from today, institute approves, both
+# sign, the scheduler's `advance` starts the trials, SME 2 converts), on a technology of the
+# institute whose terms need no insurance. SME 2, so that SME 1's agreements, which the GET
+# and POST runs read, stay as the demo made them.
 SME_TOKEN=$TOKEN
-INSTITUTE_TOKEN=""
+BUYER_TOKEN=$(sign_in sme2@usefirst.demo)
+INSTITUTE_TOKEN=$(sign_in institute1@usefirst.demo)
+TOKEN=$INSTITUTE_TOKEN
 PAY_IDS=()
-for email in institute1@usefirst.demo institute2@usefirst.demo; do
-    TOKEN=$(sign_in "$email")
-    for id in $(api GET '/api/v1/agreements?status=converted&per_page=100' | jq -r '.items[].id'); do
-        # Synthetic agreements are inserted in their final state without a contract (409).
-        code=$(curl -sS -o "$work/settlement" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
-            "$BASE/api/v1/agreements/$id/settlement")
-        [ "$code" = 200 ] || continue
-        left=$(jq -r '.outstanding | tonumber | floor' "$work/settlement")
-        [ "$left" -ge 100000 ] && PAY_IDS+=("$id")
-    done
-    if [ "${#PAY_IDS[@]}" -gt 0 ]; then INSTITUTE_TOKEN=$TOKEN; break; fi
+for id in $(api GET '/api/v1/agreements?status=converted&per_page=100' | jq -r '.items[].id'); do
+    code=$(curl -sS -o "$work/settlement" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+        "$BASE/api/v1/agreements/$id/settlement")
+    [ "$code" = 200 ] || continue
+    left=$(jq -r '.outstanding | tonumber | floor' "$work/settlement")
+    [ "$left" -ge 100000 ] && PAY_IDS+=("$id")
 done
-[ -n "$INSTITUTE_TOKEN" ] || die "no demo institute has a converted agreement with 100,000 or more left to pay"
+demo_contracts=${#PAY_IDS[@]}
+# act TOKEN ID ACTION VERSION: takes an action; prints the agreement's new version, or nothing
+# (and the problem on stderr) when it was refused.
+act() {
+    curl -sS -X POST -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+        -H "If-Match: \"$4\"" --data-binary '{}' "$BASE/api/v1/agreements/$2/$3" >"$work/acted" \
+        || die "POST …/$3: no answer"
+    jq -r '.version // empty' "$work/acted"
+    jq -e '.version' "$work/acted" >/dev/null || { cat "$work/acted" >&2; echo >&2; }
+}
+TODAY_VN=$(TZ=Asia/Ho_Chi_Minh date +%F)
+request_body() { jq -cn --arg t "$1" --arg d "$TODAY_VN" \
+    '{technology_id: $t, place_of_use: "Xưởng sản xuất, Bình Dương", message: "bench", requested_start: $d}'; }
+# signed_request TECH: requests, approves and signs a trial of TECH; prints "ID VERSION".
+signed_request() {
+    local a id v
+    TOKEN=$BUYER_TOKEN
+    a=$(api POST /api/v1/agreements "$(request_body "$1")")
+    id=$(jq -r .id <<<"$a")
+    v=$(jq -r .version <<<"$a")
+    v=$(act "$INSTITUTE_TOKEN" "$id" approve "$v") && [ -n "$v" ] || return 1
+    v=$(act "$BUYER_TOKEN" "$id" sign "$v") && [ -n "$v" ] || return 1
+    v=$(act "$INSTITUTE_TOKEN" "$id" sign "$v") && [ -n "$v" ] || return 1
+    echo "$id $v"
+}
+if [ "$demo_contracts" -lt "$PAY_CONTRACTS" ]; then
+    institute_org=$(api GET '/api/v1/agreements?per_page=1' | jq -er '.items[0].institute_id')
+    signed=()
+    for tech in $(api GET '/api/v1/technologies?status=listed&per_page=100' \
+        | jq -r --arg o "$institute_org" '.items[] | select(.institute_id == $o) | .id'); do
+        # The first approval tells whether the terms need an insurer (422): then the next one.
+        if first=$(signed_request "$tech" 2>"$work/refused"); then
+            signed+=("$first")
+            for _ in $(seq 2 $((PAY_CONTRACTS - demo_contracts))); do
+                next=$(signed_request "$tech") || die "a trial of $tech could not be signed"
+                signed+=("$next")
+            done
+            break
+        fi
+    done
+    [ "${#signed[@]}" -gt 0 ] || die "institute 1 has no listed technology whose terms need no insurance"
+    run_cli "the scheduler's advance (starts the ${#signed[@]} trials)" run-job advance
+    for pair in "${signed[@]}"; do
+        id=${pair% *}
+        TOKEN=$BUYER_TOKEN
+        v=$(api GET "/api/v1/agreements/$id" | jq -r .version)
+        [ -n "$(act "$BUYER_TOKEN" "$id" convert "$v")" ] || die "agreement $id could not be converted"
+        PAY_IDS+=("$id")
+    done
+fi
 PAY_DAY=$(date -u +%F) # never ahead of the agreement's own day (its zone is east of UTC)
+TOKEN=$INSTITUTE_TOKEN
 api POST "/api/v1/agreements/${PAY_IDS[0]}/payments" \
     "{\"amount\":\"1\",\"received_on\":\"$PAY_DAY\",\"reference\":\"bench-by-hand-$$\"}" >/dev/null
 TOKEN=$SME_TOKEN
-say "payments rotate over ${#PAY_IDS[@]} converted agreements of $email"
+say "payments rotate over ${#PAY_IDS[@]} converted agreements of institute1@usefirst.demo ($demo_contracts from the demo, the rest converted through the API)"
 
 # --- wrk scripts ---------------------------------------------------------------------------------
 
@@ -199,7 +256,13 @@ run() {
         mkdir -p target/bench-profiles
         perf report -i "$work/perf-$name.data" --no-children --sort dso,symbol --stdio 2>/dev/null \
             | grep -v '^$' | grep -E '^ +[0-9]' | head -60 >"target/bench-profiles/api-$name.txt" || true
-        say "profile of $name: target/bench-profiles/api-$name.txt"
+        # Inclusive shares of the project's own functions: which step of a request the time
+        # goes to (the statement, the mails, the commit), not only which leaf burns it.
+        perf report -i "$work/perf-$name.data" --children --sort symbol -g none --stdio 2>/dev/null \
+            | grep -E '^ +[0-9].*usefirst::' | sed 's/ *$//' | head -80 \
+            >"target/bench-profiles/api-$name-inclusive.txt" || true
+        cp "$work/perf-$name.data" "target/bench-profiles/api-$name.perf.data"
+        say "profile of $name: target/bench-profiles/api-$name.txt, api-$name-inclusive.txt, api-$name.perf.data"
     fi
     local line
     line=$(grep '^BENCH ' "$work/$name.out" | tail -1) || die "wrk printed no result for $name"
