@@ -255,11 +255,11 @@ run() {
         wait "$perf_pid" 2>/dev/null || true
         mkdir -p target/bench-profiles
         perf report -i "$work/perf-$name.data" --no-children --sort dso,symbol --stdio 2>/dev/null \
-            | grep -v '^$' | grep -E '^ +[0-9]' | head -60 >"target/bench-profiles/api-$name.txt" || true
+            | grep -v '^$' | grep -E '^ +[0-9]' | sed -E 's/ +(- +-)? *$//' | head -60 >"target/bench-profiles/api-$name.txt" || true
         # Inclusive shares of the project's own functions: which step of a request the time
         # goes to (the statement, the mails, the commit), not only which leaf burns it.
         perf report -i "$work/perf-$name.data" --children --sort symbol -g none --stdio 2>/dev/null \
-            | grep -E '^ +[0-9].*usefirst::' | sed 's/ *$//' | head -80 \
+            | grep -E '^ +[0-9].*usefirst::' | sed -E 's/ +(- +-)? *$//' | head -80 \
             >"target/bench-profiles/api-$name-inclusive.txt" || true
         cp "$work/perf-$name.data" "target/bench-profiles/api-$name.perf.data"
         say "profile of $name: target/bench-profiles/api-$name.txt, api-$name-inclusive.txt, api-$name.perf.data"
