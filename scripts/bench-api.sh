@@ -161,6 +161,7 @@ if [ "$demo_contracts" -lt "$PAY_CONTRACTS" ]; then
         PAY_IDS+=("$id")
     done
 fi
+[ "${#PAY_IDS[@]}" -gt 0 ] || die "no converted agreement of institute 1 to pay (BENCH_PAY_CONTRACTS=$PAY_CONTRACTS)"
 PAY_DAY=$(date -u +%F) # never ahead of the agreement's own day (its zone is east of UTC)
 TOKEN=$INSTITUTE_TOKEN
 api POST "/api/v1/agreements/${PAY_IDS[0]}/payments" \
