@@ -112,52 +112,39 @@ for id in $(api GET '/api/v1/agreements?status=converted&per_page=100' | jq -r '
     [ "$left" -ge 100000 ] && PAY_IDS+=("$id")
 done
 demo_contracts=${#PAY_IDS[@]}
-# act TOKEN ID ACTION VERSION: takes an action; prints the agreement's new version, or nothing
-# (and the problem on stderr) when it was refused.
-act() {
-    curl -sS -X POST -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
-        -H "If-Match: \"$4\"" --data-binary '{}' "$BASE/api/v1/agreements/$2/$3" >"$work/acted" \
-        || die "POST …/$3: no answer"
-    jq -r '.version // empty' "$work/acted"
-    jq -e '.version' "$work/acted" >/dev/null || { cat "$work/acted" >&2; echo >&2; }
-}
-TODAY_VN=$(TZ=Asia/Ho_Chi_Minh date +%F)
-request_body() { jq -cn --arg t "$1" --arg d "$TODAY_VN" \
-    '{technology_id: $t, place_of_use: "Xưởng sản xuất, Bình Dương", message: "bench", requested_start: $d}'; }
-# signed_request TECH: requests, approves and signs a trial of TECH; prints "ID VERSION".
-signed_request() {
-    local a id v
-    TOKEN=$BUYER_TOKEN
-    a=$(api POST /api/v1/agreements "$(request_body "$1")")
-    id=$(jq -r .id <<<"$a")
-    v=$(jq -r .version <<<"$a")
-    v=$(act "$INSTITUTE_TOKEN" "$id" approve "$v") && [ -n "$v" ] || return 1
-    v=$(act "$BUYER_TOKEN" "$id" sign "$v") && [ -n "$v" ] || return 1
-    v=$(act "$INSTITUTE_TOKEN" "$id" sign "$v") && [ -n "$v" ] || return 1
-    echo "$id $v"
+# take TOKEN ID ACTION: takes an action at the agreement's current version as TOKEN's holder.
+take() {
+    TOKEN=$1
+    local v
+    v=$(api GET "/api/v1/agreements/$2" | jq -er .version) || die "agreement $2 has no version"
+    api POST "/api/v1/agreements/$2/$3" '{}' "$v" >/dev/null
 }
 if [ "$demo_contracts" -lt "$PAY_CONTRACTS" ]; then
     institute_org=$(api GET '/api/v1/agreements?per_page=1' | jq -er '.items[0].institute_id')
-    signed=()
-    for tech in $(api GET '/api/v1/technologies?status=listed&per_page=100' \
+    tech=""
+    for t in $(api GET '/api/v1/technologies?status=listed&per_page=100' \
         | jq -r --arg o "$institute_org" '.items[] | select(.institute_id == $o) | .id'); do
-        # The first approval tells whether the terms need an insurer (422): then the next one.
-        if first=$(signed_request "$tech" 2>"$work/refused"); then
-            signed+=("$first")
-            for _ in $(seq 2 $((PAY_CONTRACTS - demo_contracts))); do
-                next=$(signed_request "$tech") || die "a trial of $tech could not be signed"
-                signed+=("$next")
-            done
+        # Its terms now (newest version first): without insurance, no insurer to name.
+        if api GET "/api/v1/technologies/$t/terms" | jq -e '.[0].terms.insurance_required == false' >/dev/null; then
+            tech=$t
             break
         fi
     done
-    [ "${#signed[@]}" -gt 0 ] || die "institute 1 has no listed technology whose terms need no insurance"
-    run_cli "the scheduler's advance (starts the ${#signed[@]} trials)" run-job advance
-    for pair in "${signed[@]}"; do
-        id=${pair% *}
+    [ -n "$tech" ] || die "institute 1 has no listed technology whose terms need no insurance"
+    body=$(jq -cn --arg t "$tech" --arg d "$(TZ=Asia/Ho_Chi_Minh date +%F)" \
+        '{technology_id: $t, place_of_use: "Xưởng sản xuất, Bình Dương", message: "bench", requested_start: $d}')
+    signed=()
+    for _ in $(seq 1 $((PAY_CONTRACTS - demo_contracts))); do
         TOKEN=$BUYER_TOKEN
-        v=$(api GET "/api/v1/agreements/$id" | jq -r .version)
-        [ -n "$(act "$BUYER_TOKEN" "$id" convert "$v")" ] || die "agreement $id could not be converted"
+        id=$(api POST /api/v1/agreements "$body" | jq -er .id) || die "the trial request has no id"
+        take "$INSTITUTE_TOKEN" "$id" approve
+        take "$BUYER_TOKEN" "$id" sign
+        take "$INSTITUTE_TOKEN" "$id" sign
+        signed+=("$id")
+    done
+    run_cli "the scheduler's advance (starts the ${#signed[@]} trials)" run-job advance
+    for id in "${signed[@]}"; do
+        take "$BUYER_TOKEN" "$id" convert
         PAY_IDS+=("$id")
     done
 fi

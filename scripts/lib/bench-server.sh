@@ -85,12 +85,14 @@ start_server() {
     say "server pid $server_pid listening on $BASE"
 }
 
-# api METHOD PATH [BODY] -> prints the body; dies with the answer when the status is not 2xx.
+# api METHOD PATH [BODY [VERSION]] -> prints the body; dies with the answer when the status is not
+# 2xx. VERSION is sent as If-Match.
 api() {
-    local method=$1 path=$2 body=${3:-}
+    local method=$1 path=$2 body=${3:-} version=${4:-}
     local args=(-sS -o "$work/answer" -w '%{http_code}' -X "$method" -H 'Accept: application/json')
     [ -n "${TOKEN:-}" ] && args+=(-H "Authorization: Bearer $TOKEN")
     [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+    [ -n "$version" ] && args+=(-H "If-Match: \"$version\"")
     local status
     status=$(curl "${args[@]}" "$BASE$path") || die "$method $path: no answer"
     case "$status" in
