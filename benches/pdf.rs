@@ -87,10 +87,11 @@ struct Figures {
 
 fn measure(fonts: &Fonts, case: &Case, runs: usize) -> Figures {
     let layout = case.layout();
-    let mut bytes = 0;
+    let mut warm = Vec::new();
     for _ in 0..runs / 10 + 3 {
-        bytes = pdf::render(fonts, &layout).expect("renders").bytes.len();
+        warm = pdf::render(fonts, &layout).expect("renders").bytes;
     }
+    let bytes = warm.len();
     if let Ok(dir) = std::env::var("BENCH_PDF_OUT") {
         let name: String = case
             .name
@@ -98,8 +99,7 @@ fn measure(fonts: &Fonts, case: &Case, runs: usize) -> Figures {
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
         let path = Path::new(&dir).join(format!("{name}.pdf"));
-        std::fs::write(&path, pdf::render(fonts, &layout).expect("renders").bytes)
-            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        std::fs::write(&path, &warm).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
     }
     let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
