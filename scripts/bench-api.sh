@@ -25,7 +25,7 @@
 #   BENCH_PORT         port to listen on (default: a free one)
 #   BENCH_STRICT       1: exit non-zero when a target is missed
 #   BENCH_SKIP_BUILD   1: use target/release/usefirst as it is
-#   BENCH_PROFILE      1: record the server with `perf record -g` during each measured run
+#   BENCH_PROFILE      1 (or dwarf): record the server with `perf record -g` during each measured run
 #                      (which skews the figures) and write the hottest symbols of each to
 #                      target/bench-profiles/api-NAME.txt, and the project's functions with
 #                      what they call (inclusive) to api-NAME-inclusive.txt (the recording
@@ -56,7 +56,6 @@ SME_EMAIL=sme1@usefirst.demo
 say() { echo "bench: $*" >&2; }
 die() { echo "bench: FAILED: $*" >&2; exit 1; }
 
-[ "${BENCH_PROFILE:-0}" != 1 ] || command -v perf >/dev/null || die "BENCH_PROFILE=1 needs perf (Debian: linux-perf)"
 for tool in wrk curl jq; do
     command -v "$tool" >/dev/null || die "$tool is not installed (bash scripts/install-deps.sh)"
 done
@@ -231,27 +230,10 @@ run() {
     fi
     echo
     echo "== $name: ${SECONDS_PER_RUN}s, $conns connections, $threads threads"
-    local perf_pid=""
-    if [ "${BENCH_PROFILE:-0}" = 1 ]; then
-        perf record -q -F 997 -g -p "$server_pid" -o "$work/perf-$name.data" >/dev/null 2>&1 &
-        perf_pid=$!
-    fi
+    profile_start "api-$name"
     wrk -t"$threads" -c"$conns" -d"${SECONDS_PER_RUN}s" --timeout 5s --latency -s "$lua" "$BASE$path" -- "run-$name-$$" \
         | tee "$work/$name.out"
-    if [ -n "$perf_pid" ]; then
-        kill -INT "$perf_pid" 2>/dev/null || true
-        wait "$perf_pid" 2>/dev/null || true
-        mkdir -p target/bench-profiles
-        perf report -i "$work/perf-$name.data" --no-children --sort dso,symbol --stdio 2>/dev/null \
-            | grep -v '^$' | grep -E '^ +[0-9]' | sed -E 's/ +(- +-)? *$//' | head -60 >"target/bench-profiles/api-$name.txt" || true
-        # Inclusive shares of the project's own functions: which step of a request the time
-        # goes to (the statement, the mails, the commit), not only which leaf burns it.
-        perf report -i "$work/perf-$name.data" --children --sort symbol -g none --stdio 2>/dev/null \
-            | grep -E '^ +[0-9].*usefirst::' | sed -E 's/ +(- +-)? *$//' | head -80 \
-            >"target/bench-profiles/api-$name-inclusive.txt" || true
-        cp "$work/perf-$name.data" "target/bench-profiles/api-$name.perf.data"
-        say "profile of $name: target/bench-profiles/api-$name.txt, api-$name-inclusive.txt, api-$name.perf.data"
-    fi
+    profile_stop "api-$name"
     local line
     line=$(grep '^BENCH ' "$work/$name.out" | tail -1) || die "wrk printed no result for $name"
     local kv k v

@@ -34,6 +34,9 @@
 #   BENCH_PORT, BENCH_SKIP_BUILD, BENCH_BIN   as in scripts/lib/bench-server.sh
 #   BENCH_STRICT       1: exit non-zero when a target is missed
 #   BENCH_VERIFY_LIMIT documents.verify_requests_per_minute for the run (default: no real limit)
+#   BENCH_PROFILE      1 (or dwarf): record the server with perf during each page's first round (which
+#                      skews that round) into target/bench-profiles/web-PAGE.txt,
+#                      web-PAGE-inclusive.txt and web-PAGE.perf.data (scripts/lib/bench-server.sh)
 #
 # The client shares the machine's cores with the server, so figures compare pages with the
 # reference on one machine; they are not a capacity figure for a deployment.
@@ -241,8 +244,13 @@ load() {
     if [ "$round" = 1 ] && [ "$WARMUP" -gt 0 ]; then
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 5s -s "$lua" "$BASE$path" >/dev/null 2>&1 || true
     fi
+    # The first round of each page is recorded when BENCH_PROFILE=1 (web-home, web-catalogue…).
+    local name
+    name=web-$(printf '%s' "${path#/}" | cut -d'?' -f1 | cut -d/ -f1 | tr -c 'a-z0-9\n' '-')
+    [ "$round" != 1 ] || profile_start "$name"
     line=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --timeout 5s -s "$lua" "$BASE$path" |
         grep '^BENCH ' | tail -1) || die "wrk printed no result for $path"
+    [ "$round" != 1 ] || profile_stop "$name"
     declare -A r=()
     local kv
     for kv in ${line#BENCH }; do r[${kv%%=*}]=${kv#*=}; done

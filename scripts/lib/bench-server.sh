@@ -2,7 +2,9 @@
 # prepares a fresh SQLite database in a temp folder, starts and stops `usefirst serve`, and calls
 # the API with curl. Source it after defining `say` and `die`; it sets BIN, work, PORT, BASE and
 # server_pid, and installs the clean-up traps. `fresh_server N` migrates, loads the demo data
-# and N synthetic agreements and starts the server; `sign_in EMAIL` prints a demo user's token.
+# and N synthetic agreements and starts the server; `sign_in EMAIL` prints a demo user's token;
+# `profile_start NAME` and `profile_stop NAME` record the server with perf around a measured run
+# when BENCH_PROFILE=1 (and do nothing otherwise).
 #
 #   BENCH_PORT        port to listen on (default: a free one)
 #   BENCH_SKIP_BUILD  1: use target/release/usefirst as it is
@@ -117,4 +119,42 @@ sign_in() {
     local login
     login=$(jq -cn --arg email "$1" --arg password "$DEMO_PASSWORD" '{email: $email, password: $password}')
     TOKEN="" api POST /api/v1/auth/login "$login" | jq -er '.token' || die "no token for $1"
+}
+
+# --- profiles (BENCH_PROFILE=1) ---------------------------------------------------------------
+# profile_start NAME: records the server with `perf record -g` until profile_stop NAME, which
+# writes the hottest symbols to target/bench-profiles/NAME.txt, the project's functions with
+# what they call (inclusive) to NAME-inclusive.txt, and keeps the recording as NAME.perf.data
+# (for `perf report -i`). Recording skews the run's figures. BENCH_PROFILE=dwarf unwinds the
+# stacks from DWARF call frames (whole call chains in a build without frame pointers, at a
+# higher cost per sample).
+perf_pid=""
+case "${BENCH_PROFILE:-0}" in
+    1) PERF_CALLS=(-g) ;;
+    dwarf) PERF_CALLS=(--call-graph dwarf,16384) ;;
+    *) PERF_CALLS=() ;;
+esac
+if [ "${#PERF_CALLS[@]}" -gt 0 ]; then
+    command -v perf >/dev/null || die "BENCH_PROFILE=1 needs perf (Debian: linux-perf)"
+fi
+profile_start() {
+    [ "${#PERF_CALLS[@]}" -gt 0 ] || return 0
+    perf record -q -F 997 "${PERF_CALLS[@]}" -p "$server_pid" -o "$work/perf-$1.data" >/dev/null 2>&1 &
+    perf_pid=$!
+}
+profile_stop() {
+    [ -n "$perf_pid" ] || return 0
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+    perf_pid=""
+    mkdir -p target/bench-profiles
+    perf report -i "$work/perf-$1.data" --no-children --sort dso,symbol --stdio 2>/dev/null \
+        | grep -v '^$' | grep -E '^ +[0-9]' | sed -E 's/ +(- +-)? *$//' | head -60 >"target/bench-profiles/$1.txt" || true
+    # Inclusive shares of the project's own functions: which step of a request the time goes
+    # to (the statement, the template, the commit), not only which leaf burns it.
+    perf report -i "$work/perf-$1.data" --children --sort symbol -g none --stdio 2>/dev/null \
+        | grep -E '^ +[0-9].*usefirst::' | sed -E 's/ +(- +-)? *$//' | head -80 \
+        >"target/bench-profiles/$1-inclusive.txt" || true
+    cp "$work/perf-$1.data" "target/bench-profiles/$1.perf.data"
+    say "profile of $1: target/bench-profiles/$1.txt, $1-inclusive.txt, $1.perf.data"
 }

@@ -12,6 +12,33 @@ use minijinja::{Error, ErrorKind, State};
 /// The languages the pages are written in.
 pub const LANGS: [&str; 2] = ["vi", "en"];
 
+/// `lang` if the pages are written in it.
+pub fn ours(lang: &str) -> Option<&'static str> {
+    LANGS.into_iter().find(|l| *l == lang)
+}
+
+std::thread_local! {
+    /// The language of the page this thread is setting ([`Rendering`]), so that `t` need not
+    /// look `lang` up through the template's scopes on each of a page's dozens of calls.
+    static RENDERING: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
+}
+
+/// While alive, the page being set on this thread is in its language (see [`RENDERING`]);
+/// the language before it comes back when it is dropped.
+pub struct Rendering(Option<&'static str>);
+
+impl Rendering {
+    pub fn start(lang: Option<&'static str>) -> Rendering {
+        Rendering(RENDERING.with(|r| r.replace(lang)))
+    }
+}
+
+impl Drop for Rendering {
+    fn drop(&mut self) {
+        RENDERING.with(|r| r.set(self.0));
+    }
+}
+
 /// Both catalogues: language → key → text (sorted, for checks and listing), and the same
 /// texts as template values by key, for the lookups every page makes dozens of times.
 #[derive(Debug, Clone)]
@@ -93,8 +120,14 @@ pub fn function(
     catalogues: Arc<Catalogues>,
 ) -> impl Fn(&State, &str, Kwargs) -> Result<minijinja::Value, Error> + Send + Sync + 'static {
     move |state: &State, key: &str, kwargs: Kwargs| {
-        let lang = state.lookup("lang");
-        let lang = lang.as_ref().and_then(|v| v.as_str()).unwrap_or("vi");
+        let looked_up;
+        let lang = match RENDERING.with(|r| r.get()) {
+            Some(lang) => lang,
+            None => {
+                looked_up = state.lookup("lang");
+                looked_up.as_ref().and_then(|v| v.as_str()).unwrap_or("vi")
+            }
+        };
         let missing = || {
             Error::new(
                 ErrorKind::UndefinedError,

@@ -30,7 +30,8 @@ pub mod session;
 mod technologies;
 mod verify;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use minijinja::Environment;
@@ -73,12 +74,67 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     }
 }
 
+/// The main menu: (href, catalogue key, the roles that have it), in the order shown.
+const MENU: &[(&str, &str, &[&str])] = &[
+    (
+        "/home",
+        "nav.home",
+        &["sme", "institute", "insurer", "admin", "auditor"],
+    ),
+    ("/catalogue", "nav.catalogue", &["sme"]),
+    ("/trials", "nav.trials", &["sme"]),
+    ("/demands", "demands.list.mine", &["sme"]),
+    ("/demands", "demands.list.for_you", &["institute"]),
+    ("/technologies", "nav.own_technologies", &["institute"]),
+    ("/trials", "nav.agreements", &["institute"]),
+    ("/insurer/trials", "nav.insurer_trials", &["insurer"]),
+    ("/insurer/claims", "nav.insurer_claims", &["insurer"]),
+    ("/insurer/products", "nav.insurer_products", &["insurer"]),
+    ("/admin/registrations", "nav.registrations", &["admin"]),
+    (
+        "/admin/organisations",
+        "admin.nav.organisations",
+        &["admin"],
+    ),
+    ("/admin/outbox", "admin.nav.outbox", &["admin"]),
+    ("/admin/jobs", "admin.nav.jobs", &["admin"]),
+    ("/audit/chain", "audit.nav.chain", &["auditor"]),
+    ("/audit/events", "audit.nav.events", &["auditor"]),
+    ("/admin/reports", "reports.nav", &["admin", "auditor"]),
+    ("/admin/screening", "screening.nav", &["admin", "auditor"]),
+    ("/audit/documents", "verify.nav", &["auditor", "admin"]),
+    (
+        "/notifications",
+        "nav.notifications",
+        &["sme", "institute", "insurer", "admin", "auditor"],
+    ),
+    (
+        "/profile",
+        "nav.profile",
+        &["sme", "institute", "insurer", "admin", "auditor"],
+    ),
+];
+
+/// Whether the menu entry `href` is the page at `path` or leads to it (`/trials` for
+/// `/trials?status=active`, `/insurer/claims` for `/insurer/claims/7`).
+fn leads_to(href: &str, path: &str) -> bool {
+    match path.strip_prefix(href) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'),
+        None => false,
+    }
+}
+
+/// A set main menu: (language, role, which entries are current, as bits of the role's entries).
+type NavKey = (&'static str, String, u64);
+
 /// The pages' templates and words.
 pub struct Pages {
     env: Environment<'static>,
     pub catalogues: Arc<i18n::Catalogues>,
     /// The stylesheet: the frame's, then each group's (joined once, at start).
     stylesheet: web::Bytes,
+    /// The main menus set so far: a handful per language and role, each the same every time.
+    navs: Mutex<HashMap<NavKey, minijinja::Value>>,
 }
 
 impl std::fmt::Debug for Pages {
@@ -105,16 +161,79 @@ impl Pages {
             .collect::<Vec<_>>()
             .join("\n")
             .into();
+        env.add_template("nav.html", include_str!("templates/nav.html"))
+            .map_err(|e| anyhow::anyhow!("web template nav.html: {e}"))?;
         Ok(Pages {
             env,
             catalogues,
             stylesheet,
+            navs: Mutex::new(HashMap::new()),
         })
     }
 
-    /// Sets template `name` with `ctx`.
+    /// Sets template `name` with `ctx`: the page language is `ctx.lang`, and a signed-in
+    /// `ctx.user` (with its `role`) gets the main menu as `nav`, `ctx.path` marking the entry
+    /// the page belongs to.
     pub fn render<C: Serialize>(&self, name: &str, ctx: C) -> Result<String, minijinja::Error> {
-        self.env.get_template(name)?.render(ctx)
+        let ctx = minijinja::Value::from_serialize(&ctx);
+        let lang = ctx
+            .get_attr("lang")
+            .ok()
+            .and_then(|l| l.as_str().and_then(i18n::ours));
+        let _in = i18n::Rendering::start(lang);
+        let role = ctx.get_attr("user").and_then(|u| u.get_attr("role")).ok();
+        let nav = match (lang, role.as_ref().and_then(|r| r.as_str())) {
+            (Some(lang), Some(role)) => {
+                let path = ctx.get_attr("path").ok();
+                self.nav(
+                    lang,
+                    role,
+                    path.as_ref().and_then(|p| p.as_str()).unwrap_or(""),
+                )?
+            }
+            _ => minijinja::Value::from(()),
+        };
+        self.env
+            .get_template(name)?
+            .render(minijinja::context! { nav, ..ctx })
+    }
+
+    /// The main menu of `role` in `lang` with the entries leading to `path` marked current, as
+    /// HTML ready to write: set once per language, role and current entry, then kept.
+    fn nav(
+        &self,
+        lang: &'static str,
+        role: &str,
+        path: &str,
+    ) -> Result<minijinja::Value, minijinja::Error> {
+        let entries = MENU.iter().filter(|(_, _, roles)| roles.contains(&role));
+        let current = entries
+            .clone()
+            .enumerate()
+            .filter(|(_, (href, _, _))| leads_to(href, path))
+            .fold(0u64, |bits, (i, _)| bits | 1 << i);
+        let key = (lang, role.to_string(), current);
+        if let Some(set) = self
+            .navs
+            .lock()
+            .ok()
+            .and_then(|navs| navs.get(&key).cloned())
+        {
+            return Ok(set);
+        }
+        let items: Vec<_> = entries
+            .enumerate()
+            .map(|(i, (href, words, _))| (*href, *words, current & (1 << i) != 0))
+            .collect();
+        let html = self
+            .env
+            .get_template("nav.html")?
+            .render(minijinja::context! { lang, items })?;
+        let set = minijinja::Value::from_safe_string(html);
+        if let Ok(mut navs) = self.navs.lock() {
+            navs.insert(key, set.clone());
+        }
+        Ok(set)
     }
 }
 
@@ -133,7 +252,14 @@ fn escape(
     if !plain {
         return minijinja::escape_formatter(out, state, value);
     }
-    let text = value.to_string();
+    let owned;
+    let text = match value.as_str() {
+        Some(text) => text,
+        None => {
+            owned = value.to_string();
+            &owned
+        }
+    };
     let mut from = 0;
     for (at, c) in text.char_indices() {
         let entity = match c {

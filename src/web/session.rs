@@ -90,7 +90,7 @@ pub fn csrf_ok(req: &HttpRequest, sent: &str) -> bool {
 /// The page language: the switch's choice, else the user's own, else the browser's first of
 /// ours, else the platform default.
 pub fn language(req: &HttpRequest, user: Option<&Actor>, default: &str) -> &'static str {
-    let ours = |l: &str| super::i18n::LANGS.into_iter().find(|c| *c == l);
+    let ours = super::i18n::ours;
     if let Some(lang) = cookie(req, LANG).as_deref().and_then(ours) {
         return lang;
     }
