@@ -66,7 +66,7 @@ pub const GROUP: super::Group = super::Group {
     routes,
 };
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut super::Routes) {
     cfg.route("/profile", web::get().to(profile))
         .route("/profile/language", web::post().to(set_language))
         .route("/profile/password", web::post().to(change_password))

@@ -75,7 +75,7 @@ pub const GROUP: super::Group = super::Group {
     routes,
 };
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut super::Routes) {
     cfg.route("/admin", web::get().to(home_path))
         .route("/admin/organisations", web::get().to(organisations))
         .route("/admin/organisations/new", web::get().to(new_organisation))

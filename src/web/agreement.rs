@@ -53,7 +53,7 @@ pub const GROUP: super::Group = super::Group {
     routes,
 };
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut super::Routes) {
     cfg.route("/trials", web::get().to(list))
         .route("/agreements/{id}", web::get().to(show))
         .route("/agreements/{id}/actions/{action}", web::post().to(act))

@@ -49,7 +49,7 @@ pub const GROUP: super::Group = super::Group {
     routes,
 };
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut super::Routes) {
     cfg.route("/audit/chain", web::get().to(chain))
         .route("/audit/events", web::get().to(events));
 }

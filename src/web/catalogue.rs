@@ -63,7 +63,7 @@ pub const GROUP: super::Group = super::Group {
     routes,
 };
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut super::Routes) {
     cfg.route("/static/web/htmx.min.js", web::get().to(htmx))
         .route("/catalogue", web::get().to(list))
         .route("/catalogue/{id}", web::get().to(technology))

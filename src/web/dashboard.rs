@@ -39,7 +39,7 @@ pub const GROUP: super::Group = super::Group {
     routes,
 };
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut super::Routes) {
     cfg.route("/home", web::get().to(home));
 }
 

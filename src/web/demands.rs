@@ -83,7 +83,7 @@ pub const GROUP: super::Group = super::Group {
     routes,
 };
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut super::Routes) {
     cfg.route("/demands", web::get().to(list))
         .route("/demands/new", web::get().to(new_form))
         .route("/demands/new", web::post().to(create))

@@ -94,7 +94,7 @@ pub const GROUP: super::Group = super::Group {
     routes,
 };
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut super::Routes) {
     cfg.route("/insurer/products", web::get().to(products))
         .route("/insurer/products/new", web::get().to(new_product))
         .route("/insurer/products/new", web::post().to(create_product))

@@ -43,7 +43,7 @@ pub struct Group {
     pub templates: &'static [(&'static str, &'static str)],
     pub words: (&'static str, &'static str, &'static str),
     pub css: &'static str,
-    pub routes: fn(&mut web::ServiceConfig),
+    pub routes: fn(&mut Routes),
 }
 
 /// Every group of pages.
@@ -69,8 +69,57 @@ const STYLESHEET: &str = include_str!("../../static/web/app.css");
 /// Registers every page, and the stylesheet, on `cfg`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/web/app.css", web::get().to(stylesheet));
+    let mut all = Routes(Vec::new());
     for group in GROUPS {
-        (group.routes)(cfg);
+        (group.routes)(&mut all);
+    }
+    all.register(cfg);
+}
+
+/// The pages' routes as the groups declare them (`.route(path, route)`, full paths, in the
+/// order they are to be tried), registered on the app by [`Routes::register`].
+pub struct Routes(Vec<(&'static str, actix_web::Route)>);
+
+impl Routes {
+    pub fn route(&mut self, path: &'static str, route: actix_web::Route) -> &mut Self {
+        self.0.push((path, route));
+        self
+    }
+
+    /// Registers the routes: a page whose path has one segment and no `{placeholder}` as it
+    /// is, the rest in one scope per first segment (`/agreements`, `/insurer`…), each route in
+    /// the order declared. The router compares a scope's prefix as text and tries only that
+    /// scope's patterns, where a flat list would try the pattern (a regex) of every page
+    /// declared before the one asked for.
+    fn register(self, cfg: &mut web::ServiceConfig) {
+        let mut scopes: Vec<(&'static str, Vec<(&'static str, actix_web::Route)>)> = Vec::new();
+        for (path, route) in self.0 {
+            let (first, rest) = split_first_segment(path);
+            if rest.is_empty() && !path.contains('{') {
+                cfg.route(path, route);
+                continue;
+            }
+            match scopes.iter_mut().find(|(prefix, _)| *prefix == first) {
+                Some((_, routes)) => routes.push((rest, route)),
+                None => scopes.push((first, vec![(rest, route)])),
+            }
+        }
+        for (prefix, routes) in scopes {
+            let scope = routes
+                .into_iter()
+                .fold(web::scope(prefix), |scope, (rest, route)| {
+                    scope.route(rest, route)
+                });
+            cfg.service(scope);
+        }
+    }
+}
+
+/// `/agreements/{id}/money` as (`/agreements`, `/{id}/money`); `/home` as (`/home`, ``).
+fn split_first_segment(path: &str) -> (&str, &str) {
+    match path[1.min(path.len())..].find('/') {
+        Some(at) => path.split_at(at + 1),
+        None => (path, ""),
     }
 }
 
@@ -304,6 +353,30 @@ pub async fn error_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_splits_at_its_second_segment() {
+        assert_eq!(
+            split_first_segment("/agreements/{id}/money"),
+            ("/agreements", "/{id}/money")
+        );
+        assert_eq!(
+            split_first_segment("/verify/{code}"),
+            ("/verify", "/{code}")
+        );
+        assert_eq!(split_first_segment("/home"), ("/home", ""));
+        assert_eq!(split_first_segment("/"), ("/", ""));
+    }
+
+    /// The menu marks the entry a page belongs to, and no entry merely sharing its first letters.
+    #[test]
+    fn the_menu_entry_leads_to_its_pages_only() {
+        assert!(leads_to("/trials", "/trials"));
+        assert!(leads_to("/trials", "/trials?status=active"));
+        assert!(leads_to("/insurer/claims", "/insurer/claims/7"));
+        assert!(!leads_to("/trials", "/trialsx"));
+        assert!(!leads_to("/home", "/"));
+    }
 
     /// Text and attributes are escaped (`&<>"'`), links keep their slashes, and a value
     /// marked safe by a filter (`urlencode`) is written as it is.

@@ -55,7 +55,7 @@ pub const GROUP: super::Group = super::Group {
     routes,
 };
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut super::Routes) {
     cfg.route("/agreements/{id}/money", web::get().to(payments_page))
         .route("/agreements/{id}/payments", web::post().to(record_payment))
         .route("/agreements/{id}/sales", web::post().to(report_sales))

@@ -36,7 +36,7 @@ pub const GROUP: super::Group = super::Group {
     routes,
 };
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut super::Routes) {
     cfg.route("/", web::get().to(root))
         .route("/sign-in", web::get().to(sign_in_form))
         .route("/sign-in", web::post().to(sign_in))

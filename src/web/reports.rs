@@ -38,7 +38,7 @@ pub const GROUP: super::Group = super::Group {
     routes,
 };
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut super::Routes) {
     cfg.route("/admin/reports", web::get().to(monthly))
         .route(
             "/admin/reports/stored/{id}/{format}/{lang}",

@@ -55,7 +55,7 @@ pub const GROUP: super::Group = super::Group {
     routes,
 };
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut super::Routes) {
     cfg.route("/technologies/{id}/screening", web::get().to(own_page))
         .route("/technologies/{id}/screening", web::post().to(submit))
         .route("/admin/screening", web::get().to(queue))

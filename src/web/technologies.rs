@@ -65,7 +65,7 @@ pub const GROUP: super::Group = super::Group {
     routes,
 };
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut super::Routes) {
     cfg.route("/technologies", web::get().to(list))
         .route("/technologies/new", web::get().to(new_form))
         .route("/technologies/new", web::post().to(create))

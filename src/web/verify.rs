@@ -52,7 +52,7 @@ pub const GROUP: super::Group = super::Group {
     routes,
 };
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut super::Routes) {
     cfg.route("/verify", web::get().to(start))
         .route("/verify", web::post().to(upload))
         .route("/verify/{code}", web::get().to(by_code))
