@@ -313,11 +313,12 @@ pub fn organisations_by_id(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec
         if found.iter().any(|o| &o.id == id) {
             continue;
         }
-        if let Some(o) = organisations::table
+        // On the concrete connection, so the prepared statement is cached.
+        if let Some(o) = crate::on_backend!(&mut *conn, |c| organisations::table
             .find(id)
             .select(Organisation::as_select())
-            .first(conn)
-            .optional()?
+            .first(c)
+            .optional())?
         {
             found.push(o);
         }
@@ -338,11 +339,11 @@ pub fn display_names(conn: &mut DbConn, ids: Vec<&String>) -> QueryResult<Vec<(S
         if found.iter().any(|(known, _)| known == id) {
             continue;
         }
-        if let Some(name) = users::table
+        if let Some(name) = crate::on_backend!(&mut *conn, |c| users::table
             .find(id)
             .select(users::display_name)
-            .first::<String>(conn)
-            .optional()?
+            .first::<String>(c)
+            .optional())?
         {
             found.push((id.clone(), name));
         }

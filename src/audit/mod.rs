@@ -161,12 +161,13 @@ pub fn for_entity(
     entity_type: &str,
     entity_id: &str,
 ) -> QueryResult<Vec<Event>> {
-    audit_events::table
+    // On the concrete connection, so the prepared statement is cached (every agreement page).
+    crate::on_backend!(conn, |c| audit_events::table
         .filter(audit_events::entity_type.eq(entity_type))
         .filter(audit_events::entity_id.eq(entity_id))
         .order(audit_events::seq.asc())
         .select(Event::as_select())
-        .load(conn)
+        .load(c))
 }
 
 /// Walks the whole chain in order, in pages, and names the first broken link: the event, and

@@ -99,11 +99,11 @@ pub fn record_choice(
 
 /// The agreement's chosen product, if any.
 pub fn choice(conn: &mut DbConn, agreement_id: &str) -> Result<Option<Choice>, AppError> {
-    let Some(row) = agreement_insurance::table
+    let Some(row) = crate::on_backend!(&mut *conn, |c| agreement_insurance::table
         .find(agreement_id)
         .select(ChoiceRow::as_select())
-        .first(conn)
-        .optional()?
+        .first(c)
+        .optional())?
     else {
         return Ok(None);
     };
