@@ -25,7 +25,8 @@
 #   BENCH_PORT         port to listen on (default: a free one)
 #   BENCH_STRICT       1: exit non-zero when a target is missed
 #   BENCH_SKIP_BUILD   1: use target/release/usefirst as it is
-#   BENCH_PROFILE      1 (or dwarf): record the server with `perf record -g` during each measured run
+#   BENCH_PROFILE      1: record the server with `perf record -g` during each measured run
+#                      (dwarf: with DWARF call chains; scripts/lib/bench-server.sh)
 #                      (which skews the figures) and write the hottest symbols of each to
 #                      target/bench-profiles/api-NAME.txt, and the project's functions with
 #                      what they call (inclusive) to api-NAME-inclusive.txt (the recording

@@ -35,6 +35,8 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use minijinja::Environment;
+
+use crate::rules::roles::Role;
 use serde::Serialize;
 
 /// A group of pages: its templates (name, source), its words (group name, vi and en
@@ -124,45 +126,32 @@ fn split_first_segment(path: &str) -> (&str, &str) {
 }
 
 /// The main menu: (href, catalogue key, the roles that have it), in the order shown.
-const MENU: &[(&str, &str, &[&str])] = &[
-    (
-        "/home",
-        "nav.home",
-        &["sme", "institute", "insurer", "admin", "auditor"],
-    ),
-    ("/catalogue", "nav.catalogue", &["sme"]),
-    ("/trials", "nav.trials", &["sme"]),
-    ("/demands", "demands.list.mine", &["sme"]),
-    ("/demands", "demands.list.for_you", &["institute"]),
-    ("/technologies", "nav.own_technologies", &["institute"]),
-    ("/trials", "nav.agreements", &["institute"]),
-    ("/insurer/trials", "nav.insurer_trials", &["insurer"]),
-    ("/insurer/claims", "nav.insurer_claims", &["insurer"]),
-    ("/insurer/products", "nav.insurer_products", &["insurer"]),
-    ("/admin/registrations", "nav.registrations", &["admin"]),
-    (
-        "/admin/organisations",
-        "admin.nav.organisations",
-        &["admin"],
-    ),
-    ("/admin/outbox", "admin.nav.outbox", &["admin"]),
-    ("/admin/jobs", "admin.nav.jobs", &["admin"]),
-    ("/audit/chain", "audit.nav.chain", &["auditor"]),
-    ("/audit/events", "audit.nav.events", &["auditor"]),
-    ("/admin/reports", "reports.nav", &["admin", "auditor"]),
-    ("/admin/screening", "screening.nav", &["admin", "auditor"]),
-    ("/audit/documents", "verify.nav", &["auditor", "admin"]),
-    (
-        "/notifications",
-        "nav.notifications",
-        &["sme", "institute", "insurer", "admin", "auditor"],
-    ),
-    (
-        "/profile",
-        "nav.profile",
-        &["sme", "institute", "insurer", "admin", "auditor"],
-    ),
-];
+const MENU: &[(&str, &str, &[Role])] = {
+    use Role::*;
+    &[
+        ("/home", "nav.home", &Role::ALL),
+        ("/catalogue", "nav.catalogue", &[Sme]),
+        ("/trials", "nav.trials", &[Sme]),
+        ("/demands", "demands.list.mine", &[Sme]),
+        ("/demands", "demands.list.for_you", &[Institute]),
+        ("/technologies", "nav.own_technologies", &[Institute]),
+        ("/trials", "nav.agreements", &[Institute]),
+        ("/insurer/trials", "nav.insurer_trials", &[Insurer]),
+        ("/insurer/claims", "nav.insurer_claims", &[Insurer]),
+        ("/insurer/products", "nav.insurer_products", &[Insurer]),
+        ("/admin/registrations", "nav.registrations", &[Admin]),
+        ("/admin/organisations", "admin.nav.organisations", &[Admin]),
+        ("/admin/outbox", "admin.nav.outbox", &[Admin]),
+        ("/admin/jobs", "admin.nav.jobs", &[Admin]),
+        ("/audit/chain", "audit.nav.chain", &[Auditor]),
+        ("/audit/events", "audit.nav.events", &[Auditor]),
+        ("/admin/reports", "reports.nav", &[Admin, Auditor]),
+        ("/admin/screening", "screening.nav", &[Admin, Auditor]),
+        ("/audit/documents", "verify.nav", &[Auditor, Admin]),
+        ("/notifications", "nav.notifications", &Role::ALL),
+        ("/profile", "nav.profile", &Role::ALL),
+    ]
+};
 
 /// Whether the menu entry `href` is the page at `path` or leads to it (`/trials` for
 /// `/trials?status=active`, `/insurer/claims` for `/insurer/claims/7`).
@@ -174,7 +163,7 @@ fn leads_to(href: &str, path: &str) -> bool {
 }
 
 /// A set main menu: (language, role, which entries are current, as bits of the role's entries).
-type NavKey = (&'static str, String, u64);
+type NavKey = (&'static str, Role, u64);
 
 /// The pages' templates and words.
 pub struct Pages {
@@ -231,7 +220,10 @@ impl Pages {
             .and_then(|l| l.as_str().and_then(i18n::ours));
         let _in = i18n::Rendering::start(lang);
         let role = ctx.get_attr("user").and_then(|u| u.get_attr("role")).ok();
-        let nav = match (lang, role.as_ref().and_then(|r| r.as_str())) {
+        let nav = match (
+            lang,
+            role.as_ref().and_then(|r| r.as_str()).and_then(Role::parse),
+        ) {
             (Some(lang), Some(role)) => {
                 let path = ctx.get_attr("path").ok();
                 self.nav(
@@ -252,7 +244,7 @@ impl Pages {
     fn nav(
         &self,
         lang: &'static str,
-        role: &str,
+        role: Role,
         path: &str,
     ) -> Result<minijinja::Value, minijinja::Error> {
         let entries = MENU.iter().filter(|(_, _, roles)| roles.contains(&role));
@@ -261,7 +253,7 @@ impl Pages {
             .enumerate()
             .filter(|(_, (href, _, _))| leads_to(href, path))
             .fold(0u64, |bits, (i, _)| bits | 1 << i);
-        let key = (lang, role.to_string(), current);
+        let key = (lang, role, current);
         if let Some(set) = self
             .navs
             .lock()
@@ -376,6 +368,52 @@ mod tests {
         assert!(leads_to("/insurer/claims", "/insurer/claims/7"));
         assert!(!leads_to("/trials", "/trialsx"));
         assert!(!leads_to("/home", "/"));
+    }
+
+    /// The menu holds the role's entries only, marks the one the page belongs to, and a menu
+    /// kept from an earlier page is not shown on a page of another entry, role or language.
+    #[test]
+    fn the_menu_is_the_roles_and_marks_the_current_entry() {
+        let pages = Pages::load().unwrap();
+        let set = |lang: &str, role: &str, path: &str| {
+            let user = minijinja::context! { display_name => "An", role };
+            pages
+                .render("error.html", minijinja::context! {
+                    lang, csrf => "x", path, user, kind => "error.not_found", detail => "", back => "",
+                })
+                .unwrap()
+        };
+        let current = |page: &str| {
+            page.split("<li>")
+                .filter(|li| li.contains("aria-current=\"page\""))
+                .map(|li| li.split('"').nth(1).unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+        };
+        for _ in 0..2 {
+            let page = set("vi", "sme", "/trials?status=active");
+            assert_eq!(current(&page), ["/trials"]);
+            assert!(page.contains("href=\"/catalogue\"") && !page.contains("href=\"/admin/"));
+            assert!(page.contains("Dùng thử của tôi"));
+            let page = set("en", "sme", "/catalogue/7");
+            assert_eq!(current(&page), ["/catalogue"]);
+            assert!(page.contains("My trials"));
+            let page = set("en", "auditor", "/audit/chain");
+            assert_eq!(current(&page), ["/audit/chain"]);
+            assert!(
+                page.contains("href=\"/admin/reports\"") && !page.contains("href=\"/catalogue\"")
+            );
+        }
+        // Not signed in: no menu.
+        let page = pages
+            .render(
+                "error.html",
+                minijinja::context! {
+                    lang => "en", csrf => "x", path => "/verify", user => (),
+                    kind => "error.not_found", detail => "", back => "",
+                },
+            )
+            .unwrap();
+        assert!(!page.contains("class=\"menu\""));
     }
 
     /// Text and attributes are escaped (`&<>"'`), links keep their slashes, and a value
