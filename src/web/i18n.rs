@@ -1,13 +1,16 @@
 //! The pages' words in Vietnamese and English: flat catalogues built into the binary, one pair
 //! per group of pages (`i18n/<group>.vi.toml`, `i18n/<group>.en.toml`), merged at start, and
 //! the `t(key, name=value…)` function templates call. A key missing from a catalogue is an
-//! error when the page is set, never the key shown to a person.
+//! error when the page is set, never the key shown to a person. The pages are kept once per
+//! language, and a call on a fixed key is replaced by its text when they are loaded ([`fold`]):
+//! most of a page's words cost nothing as it is set.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use minijinja::value::Kwargs;
-use minijinja::{Error, ErrorKind, State};
+use minijinja::{Error, ErrorKind};
 
 /// The languages the pages are written in.
 pub const LANGS: [&str; 2] = ["vi", "en"];
@@ -15,28 +18,6 @@ pub const LANGS: [&str; 2] = ["vi", "en"];
 /// `lang` if the pages are written in it.
 pub fn ours(lang: &str) -> Option<&'static str> {
     LANGS.into_iter().find(|l| *l == lang)
-}
-
-std::thread_local! {
-    /// The language of the page this thread is setting ([`Rendering`]), so that `t` need not
-    /// look `lang` up through the template's scopes on each of a page's dozens of calls.
-    static RENDERING: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
-}
-
-/// While alive, the page being set on this thread is in its language (see [`RENDERING`]);
-/// the language before it comes back when it is dropped.
-pub struct Rendering(Option<&'static str>);
-
-impl Rendering {
-    pub fn start(lang: Option<&'static str>) -> Rendering {
-        Rendering(RENDERING.with(|r| r.replace(lang)))
-    }
-}
-
-impl Drop for Rendering {
-    fn drop(&mut self) {
-        RENDERING.with(|r| r.set(self.0));
-    }
 }
 
 /// Both catalogues: language → key → text (sorted, for checks and listing), and the same
@@ -99,6 +80,11 @@ impl Catalogues {
         self.1.get(lang)?.get(key).cloned()
     }
 
+    /// The text of `key` in `lang` as written in its catalogue.
+    pub fn plain(&self, lang: &str, key: &str) -> Option<&str> {
+        self.0.get(lang)?.get(key).map(String::as_str)
+    }
+
     /// The text of `key` in `lang`, with `{name}` placeholders filled from `args`.
     pub fn text(&self, lang: &str, key: &str, args: &[(&str, String)]) -> Option<String> {
         let mut text = self.1.get(lang)?.get(key)?.as_str()?.to_string();
@@ -114,20 +100,62 @@ impl Catalogues {
     }
 }
 
-/// The template function `t`: the text of a key in the page's language (`lang` in the
-/// context), its placeholders filled from the keyword arguments.
+/// `source` with each call of `t` on a literal key alone in its tag (`{{ t("key") }}`) replaced
+/// by the key's text as the page would write it (`escape`): a template's fixed words are set
+/// once per language at start instead of on every page. Left as they are: a call with
+/// arguments or a filter, a key made at run time, a key no catalogue has (so it still fails
+/// when the page is set), and a text with braces (it would read as template syntax) or with
+/// white space at either end (a neighbouring `{{-` or `-}}` would trim it, and never trims a
+/// value).
+pub fn fold<'a, 't>(
+    source: &'a str,
+    text: impl Fn(&str) -> Option<&'t str>,
+    escape: impl Fn(&str) -> String,
+) -> Cow<'a, str> {
+    let mut out = String::new();
+    let mut folded = false;
+    let mut rest = source;
+    while let Some(open) = rest.find("{{") {
+        let inside = &rest[open + 2..];
+        let Some(close) = inside.find("}}") else {
+            break;
+        };
+        let words = literal_key(&inside[..close])
+            .and_then(&text)
+            .filter(|w| !w.is_empty() && w.trim() == *w && !w.contains(['{', '}']));
+        match words {
+            Some(words) => {
+                out.push_str(&rest[..open]);
+                out.push_str(&escape(words));
+                folded = true;
+            }
+            None => out.push_str(&rest[..open + 2 + close + 2]),
+        }
+        rest = &inside[close + 2..];
+    }
+    if !folded {
+        return Cow::Borrowed(source);
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// The key of a tag's inside that is only `t("key")` or `t('key')`.
+fn literal_key(inside: &str) -> Option<&str> {
+    let call = inside.trim().strip_prefix("t(")?.strip_suffix(')')?;
+    let quote = call.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+    let key = call.strip_prefix(quote)?.strip_suffix(quote)?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-';
+    (!key.is_empty() && key.chars().all(plain)).then_some(key)
+}
+
+/// The template function `t` of the pages in `lang`: the text of a key, its placeholders filled
+/// from the keyword arguments.
 pub fn function(
     catalogues: Arc<Catalogues>,
-) -> impl Fn(&State, &str, Kwargs) -> Result<minijinja::Value, Error> + Send + Sync + 'static {
-    move |state: &State, key: &str, kwargs: Kwargs| {
-        let looked_up;
-        let lang = match RENDERING.with(|r| r.get()) {
-            Some(lang) => lang,
-            None => {
-                looked_up = state.lookup("lang");
-                looked_up.as_ref().and_then(|v| v.as_str()).unwrap_or("vi")
-            }
-        };
+    lang: &'static str,
+) -> impl Fn(&str, Kwargs) -> Result<minijinja::Value, Error> + Send + Sync + 'static {
+    move |key: &str, kwargs: Kwargs| {
         let missing = || {
             Error::new(
                 ErrorKind::UndefinedError,
@@ -147,5 +175,61 @@ pub fn function(
             .text(lang, key, &args)
             .map(minijinja::Value::from)
             .ok_or_else(missing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold;
+
+    fn words(key: &str) -> Option<&'static str> {
+        match key {
+            "a.title" => Some("Hợp đồng & <điều khoản>"),
+            "a.braces" => Some("{not} a tag"),
+            "a.spaced" => Some(" padded "),
+            "a.plain" => Some("Plain"),
+            _ => None,
+        }
+    }
+
+    fn escape(text: &str) -> String {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    }
+
+    /// A literal key alone in its tag becomes its escaped text, in either quotes; anything
+    /// else is left for the page to set.
+    #[test]
+    fn only_literal_keys_alone_in_their_tag_are_folded() {
+        let folded = fold(
+            r#"<h1>{{ t("a.title") }}</h1><p title="{{t('a.plain')}}">"#,
+            words,
+            escape,
+        );
+        assert_eq!(
+            folded,
+            r#"<h1>Hợp đồng &amp; &lt;điều khoản&gt;</h1><p title="Plain">"#
+        );
+        for kept in [
+            r#"{{ t("a.plain", n=1) }}"#,
+            r#"{{ t("a." ~ kind) }}"#,
+            r#"{{ t("a.plain") | upper }}"#,
+            r#"{{ t("a.plain" if x else "a.title") }}"#,
+            r#"{{- t("a.plain") }}"#,
+            r#"{{ t("a.plain") -}}"#,
+            r#"{{ t("a.missing") }}"#,
+            r#"{{ t("a.braces") }}"#,
+            r#"{{ t("a.spaced") }}"#,
+            r#"{{ format("a.plain") }}"#,
+            r#"{% set x = t("a.plain") %}"#,
+            r#"{{ t("a.plain""#,
+        ] {
+            assert_eq!(fold(kept, words, escape), kept);
+        }
+        assert!(matches!(
+            fold("no tags {{ x }}", words, escape),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -167,7 +167,9 @@ type NavKey = (&'static str, Role, u64);
 
 /// The pages' templates and words.
 pub struct Pages {
-    env: Environment<'static>,
+    /// The templates once per language ([`i18n::LANGS`], in that order), each with its fixed
+    /// words already in place ([`i18n::fold`]).
+    envs: Vec<Environment<'static>>,
     pub catalogues: Arc<i18n::Catalogues>,
     /// The stylesheet: the frame's, then each group's (joined once, at start).
     stylesheet: web::Bytes,
@@ -186,27 +188,67 @@ impl Pages {
     pub fn load() -> anyhow::Result<Pages> {
         let words: Vec<_> = GROUPS.iter().map(|g| g.words).collect();
         let catalogues = Arc::new(i18n::Catalogues::load(&words)?);
-        let mut env = Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.set_formatter(escape);
-        env.add_function("t", i18n::function(catalogues.clone()));
-        for (name, source) in GROUPS.iter().flat_map(|g| g.templates) {
-            env.add_template(name, source)
-                .map_err(|e| anyhow::anyhow!("web template {name}: {e}"))?;
-        }
+        let envs = i18n::LANGS
+            .into_iter()
+            .map(|lang| Pages::environment(&catalogues, lang, true))
+            .collect::<anyhow::Result<_>>()?;
         let stylesheet = std::iter::once(STYLESHEET)
             .chain(GROUPS.iter().map(|g| g.css))
             .collect::<Vec<_>>()
             .join("\n")
             .into();
-        env.add_template("nav.html", include_str!("templates/nav.html"))
-            .map_err(|e| anyhow::anyhow!("web template nav.html: {e}"))?;
         Ok(Pages {
-            env,
+            envs,
             catalogues,
             stylesheet,
             navs: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The same pages with every word looked up as they are set, none folded in at start: what
+    /// the folded pages must equal.
+    #[cfg(test)]
+    pub fn unfolded(&self) -> Pages {
+        let envs = i18n::LANGS
+            .into_iter()
+            .map(|lang| Pages::environment(&self.catalogues, lang, false).unwrap())
+            .collect();
+        Pages {
+            envs,
+            catalogues: self.catalogues.clone(),
+            stylesheet: self.stylesheet.clone(),
+            navs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Every template in `lang`, with its fixed words set in it if `fold` ([`i18n::fold`]).
+    fn environment(
+        catalogues: &Arc<i18n::Catalogues>,
+        lang: &'static str,
+        fold: bool,
+    ) -> anyhow::Result<Environment<'static>> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.set_formatter(escape);
+        env.add_function("t", i18n::function(catalogues.clone(), lang));
+        let nav = ("nav.html", include_str!("templates/nav.html"));
+        for (name, source) in GROUPS.iter().flat_map(|g| g.templates).chain([&nav]) {
+            let source = match fold {
+                true => i18n::fold(source, |key| catalogues.plain(lang, key), escaped),
+                false => std::borrow::Cow::Borrowed(*source),
+            };
+            env.add_template_owned(*name, source)
+                .map_err(|e| anyhow::anyhow!("web template {name}: {e}"))?;
+        }
+        Ok(env)
+    }
+
+    /// The templates in `lang` (Vietnamese for a language the pages are not written in).
+    fn env(&self, lang: Option<&str>) -> &Environment<'static> {
+        let at = lang
+            .and_then(|l| i18n::LANGS.iter().position(|ours| *ours == l))
+            .unwrap_or(0);
+        &self.envs[at]
     }
 
     /// Sets template `name` with `ctx`: the page language is `ctx.lang`, and a signed-in
@@ -218,7 +260,6 @@ impl Pages {
             .get_attr("lang")
             .ok()
             .and_then(|l| l.as_str().and_then(i18n::ours));
-        let _in = i18n::Rendering::start(lang);
         let role = ctx.get_attr("user").and_then(|u| u.get_attr("role")).ok();
         let nav = match (
             lang,
@@ -234,7 +275,7 @@ impl Pages {
             }
             _ => minijinja::Value::from(()),
         };
-        self.env
+        self.env(lang)
             .get_template(name)?
             .render(minijinja::context! { nav, ..ctx })
     }
@@ -267,7 +308,7 @@ impl Pages {
             .map(|(i, (href, words, _))| (*href, *words, current & (1 << i) != 0))
             .collect();
         let html = self
-            .env
+            .env(Some(lang))
             .get_template("nav.html")?
             .render(minijinja::context! { lang, items })?;
         let set = minijinja::Value::from_safe_string(html);
@@ -301,6 +342,20 @@ fn escape(
             &owned
         }
     };
+    write_escaped(out, text)
+        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+}
+
+/// `text` HTML-escaped as [`escape`] writes it.
+fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    // Writing to a String cannot fail.
+    let _ = write_escaped(&mut out, text);
+    out
+}
+
+/// Writes `text` with `&`, `<`, `>`, `"` and `'` as entities.
+fn write_escaped(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
     let mut from = 0;
     for (at, c) in text.char_indices() {
         let entity = match c {
@@ -311,15 +366,11 @@ fn escape(
             '\'' => "&#x27;",
             _ => continue,
         };
-        out.write_str(&text[from..at])
-            .and_then(|_| out.write_str(entity))
-            .map_err(|e| {
-                minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
-            })?;
+        out.write_str(&text[from..at])?;
+        out.write_str(entity)?;
         from = at + 1;
     }
     out.write_str(&text[from..])
-        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
 }
 
 /// The stylesheet, from the binary.
@@ -421,7 +472,7 @@ mod tests {
     #[test]
     fn values_are_escaped_and_links_stay_readable() {
         let pages = Pages::load().unwrap();
-        let mut env = pages.env.clone();
+        let mut env = pages.env(Some("en")).clone();
         env.add_template(
             "t.html",
             r#"<a href="{{ href }}" title="{{ text }}">{{ text }}</a>"#,
@@ -479,6 +530,21 @@ mod tests {
                 )
                 .unwrap();
             assert!(sign_in.contains(&format!("<html lang=\"{lang}\">")));
+            let plain = pages.unfolded();
+            let ctx = minijinja::context! { lang, csrf => "x", path => "/home", error => "",
+            user => minijinja::context! { role => "sme", display_name => "A & B" } };
+            for name in ["sign_in.html", "error.html"] {
+                let ctx = minijinja::value::merge_maps([
+                    ctx.clone(),
+                    minijinja::context! { email => "a@b.vn", next => "/home",
+                    kind => "error.stale", detail => "<x>", back => "/" },
+                ]);
+                assert_eq!(
+                    pages.render(name, ctx.clone()).unwrap(),
+                    plain.render(name, ctx).unwrap(),
+                    "{name} in {lang}: the folded words differ from those looked up"
+                );
+            }
             for kind in [
                 "error.not_found",
                 "error.forbidden",

@@ -35,6 +35,10 @@ pub const GROUP: super::Group = super::Group {
             include_str!("templates/verify/facts.html"),
         ),
         (
+            "verify/upload.html",
+            include_str!("templates/verify/upload.html"),
+        ),
+        (
             "verify/check.html",
             include_str!("templates/verify/check.html"),
         ),
@@ -371,10 +375,12 @@ mod tests {
     use crate::web::Pages;
 
     /// Every page of the group sets in both languages: a current and a superseded document,
-    /// an unknown code, a file not issued, and the auditors' page with a document found.
+    /// an unknown code, a file not issued, and the auditors' page with a document found; each
+    /// the same as with its words looked up as it is set.
     #[test]
     fn every_page_sets_in_both_languages() {
         let pages = Pages::load().unwrap();
+        let plain = pages.unfolded();
         let frame = |lang| context! { lang, csrf => "x", path => "/verify", user => () };
         let doc = |current: bool| {
             context! {
@@ -408,7 +414,8 @@ mod tests {
             ] {
                 for name in ["verify/check.html", "verify/audit.html"] {
                     let ctx = minijinja::value::merge_maps([base(), extra.clone(), frame(lang)]);
-                    let page = pages.render(name, ctx).unwrap();
+                    let page = pages.render(name, ctx.clone()).unwrap();
+                    assert_eq!(page, plain.render(name, ctx).unwrap(), "{name}: folded");
                     assert!(page.contains(&format!("<html lang=\"{lang}\">")), "{name}");
                     assert!(!page.contains("verify."), "{name}: a raw key in\n{page}");
                 }
