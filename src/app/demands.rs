@@ -111,7 +111,8 @@ pub fn close(state: &AppState, actor: &Actor, id: &str, expected: i64) -> Result
     })
 }
 
-/// A page of the demands the actor may see, and how many there are.
+/// A page of the demands the actor may see, and how many there are; a filter no demand could
+/// answer (see [`Filter::faults`]) is 422 naming its fields.
 pub fn list(
     state: &AppState,
     actor: &Actor,
@@ -119,6 +120,10 @@ pub fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Demand>, i64), AppError> {
+    let faults = filter.faults();
+    if !faults.is_empty() {
+        return Err(AppError::Validation(faults));
+    }
     let mut conn = state.db.reader()?;
     let (rows, total) = demands::list(&mut conn, viewer(actor), filter, limit, offset)?;
     let mut out = Vec::with_capacity(rows.len());
@@ -127,6 +132,12 @@ pub fn list(
         out.push(Demand::of(row, invited));
     }
     Ok((out, total))
+}
+
+/// The provinces of the demands the actor may see, to filter a list by.
+pub fn provinces(state: &AppState, actor: &Actor) -> Result<Vec<String>, AppError> {
+    let mut conn = state.db.reader()?;
+    Ok(demands::provinces(&mut conn, viewer(actor))?)
 }
 
 /// One demand the actor may see.

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-fn need(title: &str) -> Value {
+pub(crate) fn need(title: &str) -> Value {
     json!({
         "title": title,
         "description": "Hợp tác xã cần máy sấy rơm rạ và nông sản sau thu hoạch, công suất 2 tấn/ngày.",
@@ -18,7 +18,7 @@ fn need(title: &str) -> Value {
     })
 }
 
-async fn post_need(app: &TestApp, sme: &User, body: Value) -> Value {
+pub(crate) async fn post_need(app: &TestApp, sme: &User, body: Value) -> Value {
     let (s, d) = app.post(&sme.token, "/api/v1/demands", body).await;
     assert_eq!(s, 201, "{d}");
     d
@@ -512,4 +512,167 @@ async fn needs_are_found_in_vietnamese_without_accents_and_in_chinese() {
     assert!(ids(&app, &w.inst_a, "q=%25").await.is_empty());
     // Search keeps to what the caller may see.
     assert!(ids(&app, &w.sme_b, "q=bam%20rom").await.is_empty());
+}
+
+/// `GET /api/v1/demands` with `query` (encoded here) as `user`: the status and the body.
+async fn listed(app: &TestApp, user: &User, query: &[(&str, &str)]) -> (u16, Value) {
+    let res = app
+        .client
+        .get(app.url("/api/v1/demands"))
+        .query(query)
+        .bearer_auth(&user.token)
+        .send()
+        .await
+        .unwrap();
+    read(res).await
+}
+
+/// The ids of a 200 answer's items.
+fn items(body: &Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The list filtered by status, field and province, each alone, together and beside words,
+/// a page at a time; a filter no need could answer is 422 naming it, each at once.
+#[actix_web::test]
+async fn the_list_filters_by_status_field_and_province_a_page_at_a_time() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let post = |title: &'static str, sector: &'static str, province: &'static str| {
+        let mut body = need(title);
+        body["sector"] = json!(sector);
+        body["province"] = json!(province);
+        body["description"] = json!(format!("{title}. Công suất 2 tấn mỗi ngày."));
+        body
+    };
+    let rice = id_of(
+        &post_need(
+            &app,
+            &w.sme_a,
+            post("Máy sấy lúa", "agriculture", "Đồng Tháp"),
+        )
+        .await,
+    );
+    let coffee = id_of(
+        &post_need(
+            &app,
+            &w.sme_a,
+            post("Máy sấy cà phê", "agriculture", "Cần Thơ"),
+        )
+        .await,
+    );
+    let solar = id_of(
+        &post_need(
+            &app,
+            &w.sme_a,
+            post("Máy sấy mặt trời", "energy", "Đồng Tháp"),
+        )
+        .await,
+    );
+    let (s, _) = app
+        .send_matching(
+            Method::POST,
+            &w.sme_a.token,
+            &format!("/api/v1/demands/{coffee}/close"),
+            1,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let sme = &w.sme_a;
+    // Posted at the same instant: in the order they were posted.
+    for (query, want) in [
+        (vec![], vec![&rice, &coffee, &solar]),
+        (vec![("status", "open")], vec![&rice, &solar]),
+        (vec![("status", "closed")], vec![&coffee]),
+        (vec![("sector", "agriculture")], vec![&rice, &coffee]),
+        (vec![("sector", "energy")], vec![&solar]),
+        (vec![("province", "Đồng Tháp")], vec![&rice, &solar]),
+        (vec![("province", " Cần Thơ ")], vec![&coffee]),
+        (vec![("province", "Hà Nội")], vec![]),
+        (
+            vec![("sector", "agriculture"), ("province", "Đồng Tháp")],
+            vec![&rice],
+        ),
+        (
+            vec![("status", ""), ("sector", "")],
+            vec![&rice, &coffee, &solar],
+        ),
+        // With words: the index's matches, filtered by its facets.
+        (vec![("q", "may say"), ("status", "closed")], vec![&coffee]),
+        (
+            vec![("q", "may say"), ("province", "Cần Thơ")],
+            vec![&coffee],
+        ),
+        (
+            vec![("q", "may say"), ("sector", "energy"), ("status", "open")],
+            vec![&solar],
+        ),
+        (vec![("q", "lua"), ("province", "Cần Thơ")], vec![]),
+    ] {
+        let (s, body) = listed(&app, sme, &query).await;
+        assert_eq!(s, 200, "{query:?}: {body}");
+        let want: Vec<String> = want.into_iter().cloned().collect();
+        assert_eq!(items(&body), want, "{query:?}");
+        assert_eq!(body["total"], want.len(), "{query:?}");
+    }
+    // An institute: the open needs, filtered the same way; the closed one is not its to see.
+    let (_, body) = listed(
+        &app,
+        &w.inst_a,
+        &[("q", "may say"), ("province", "Cần Thơ")],
+    )
+    .await;
+    assert_eq!(items(&body), Vec::<String>::new());
+    let (_, body) = listed(&app, &w.inst_a, &[("province", "Đồng Tháp")]).await;
+    assert_eq!(items(&body), [rice.clone(), solar.clone()]);
+
+    // Pages, without words and with them: the total is all the matches.
+    for q in ["", "may say"] {
+        let (_, one) = listed(&app, sme, &[("q", q), ("per_page", "2")]).await;
+        let (_, two) = listed(&app, sme, &[("q", q), ("per_page", "2"), ("page", "2")]).await;
+        assert_eq!(
+            (&one["total"], &two["total"]),
+            (&json!(3), &json!(3)),
+            "{q}"
+        );
+        assert_eq!(
+            (&one["page"], &two["page"], &two["per_page"]),
+            (&json!(1), &json!(2), &json!(2))
+        );
+        assert_eq!(items(&one).len(), 2, "{q}: {one}");
+        let mut all = items(&one);
+        all.extend(items(&two));
+        all.sort();
+        let mut posted = vec![rice.clone(), coffee.clone(), solar.clone()];
+        posted.sort();
+        assert_eq!(all, posted, "{q}");
+        let (_, past) = listed(&app, sme, &[("q", q), ("per_page", "2"), ("page", "3")]).await;
+        assert_eq!((items(&past).len(), &past["total"]), (0, &json!(3)), "{q}");
+    }
+
+    // Bad filters: 422, each named.
+    let long = "x".repeat(101);
+    for (query, fields) in [
+        (vec![("status", "shut")], vec!["status"]),
+        (vec![("sector", long.as_str())], vec!["sector"]),
+        (vec![("province", long.as_str())], vec!["province"]),
+        (
+            vec![("q", "may"), ("status", "all"), ("province", long.as_str())],
+            vec!["status", "province"],
+        ),
+        (vec![("per_page", "0")], vec!["per_page"]),
+        (vec![("page", "0")], vec!["page"]),
+    ] {
+        let (s, body) = listed(&app, sme, &query).await;
+        assert_eq!(s, 422, "{query:?}: {body}");
+        for field in fields {
+            assert_field_error(&body, field);
+        }
+    }
 }
