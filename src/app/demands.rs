@@ -1,7 +1,8 @@
 //! The demand hall's actions: an SME posts, edits and closes a need; institutes see the open
 //! needs their technologies match, ranked, with the reasons; an institute proposes one of its
 //! listed technologies (the SME is mailed); the SME requests a trial from a proposal in one
-//! step, which closes the need in the same transaction.
+//! step, which closes the need in the same transaction (and `agreements` opens it again should
+//! that request end before the trial begins).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -284,7 +285,8 @@ pub struct FromProposal {
 
 /// Its SME requests a trial of a proposal's technology, in one step: the trial request (the
 /// same as from the catalogue), the proposal marked with it, and the demand closed, all in one
-/// transaction. Returns the new agreement.
+/// transaction. A proposal whose earlier request ended may be requested from again. Returns
+/// the new agreement.
 pub fn request_trial(
     state: &AppState,
     actor: &Actor,

@@ -646,7 +646,8 @@ pub fn propose(
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("proposal {id} not read back")))
 }
 
-/// Records that a trial (`agreement_id`) was requested from `proposal`.
+/// Records that a trial (`agreement_id`) was requested from `proposal`: one not yet
+/// requested from, or one whose earlier request ended before its trial began.
 pub fn mark_requested(
     conn: &mut DbConn,
     now: DateTime<Utc>,
@@ -657,7 +658,7 @@ pub fn mark_requested(
     let changed = diesel::update(
         demand_proposals::table
             .find(&proposal.id)
-            .filter(demand_proposals::status.eq("proposed")),
+            .filter(demand_proposals::status.eq_any(["proposed", "ended"])),
     )
     .set((
         demand_proposals::status.eq("requested"),
@@ -679,4 +680,77 @@ pub fn mark_requested(
         &serde_json::json!({"after": {"proposal_id": proposal.id, "agreement_id": agreement_id}}),
     )?;
     Ok(())
+}
+
+/// The trial requested from a demand's proposal (`agreement_id`) ended before it began, as
+/// `outcome` (`rejected` or `withdrawn`): the proposal is `ended`, and the demand that its
+/// request closed is open again, its version moved on and its facets with it. A demand no
+/// longer closed by that request is left as it is. Inside the caller's transaction (the
+/// agreement's own change); returns whether a demand was opened again.
+pub fn trial_ended(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    who: Who<'_>,
+    agreement_id: &str,
+    outcome: &str,
+) -> Result<bool, AppError> {
+    let closed: Option<DemandRow> = demands::table
+        .filter(demands::agreement_id.eq(agreement_id))
+        .filter(demands::status.eq("closed"))
+        .filter(demands::closed_reason.eq("trial"))
+        .select(DemandRow::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(current) = closed else {
+        return Ok(false);
+    };
+    let proposals: Vec<String> = demand_proposals::table
+        .filter(demand_proposals::demand_id.eq(&current.id))
+        .filter(demand_proposals::agreement_id.eq(agreement_id))
+        .filter(demand_proposals::status.eq("requested"))
+        .select(demand_proposals::id)
+        .load(conn)?;
+    diesel::update(demand_proposals::table.filter(demand_proposals::id.eq_any(&proposals)))
+        .set(demand_proposals::status.eq("ended"))
+        .execute(conn)?;
+    let changed = diesel::update(
+        demands::table
+            .find(&current.id)
+            .filter(demands::version.eq(current.version)),
+    )
+    .set((
+        demands::status.eq("open"),
+        demands::closed_reason.eq(None::<String>),
+        demands::agreement_id.eq(None::<String>),
+        demands::version.eq(current.version + 1),
+        demands::updated_at.eq(now.naive_utc()),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(AppError::PreconditionFailed {
+            expected: current.version.to_string(),
+            current: get(conn, &current.id)?.version,
+        });
+    }
+    search::set_facets(
+        conn,
+        Kind::Demand,
+        &current.id,
+        &index_facets("open", &current.sector, &current.province),
+    )?;
+    audit::append(
+        conn,
+        now,
+        who,
+        "demand.reopened",
+        "demand",
+        &current.id,
+        &serde_json::json!({
+            "before": {"status": current.status, "reason": current.closed_reason,
+                       "agreement_id": agreement_id, "version": current.version},
+            "after": {"status": "open", "version": current.version + 1,
+                      "ended_proposals": proposals, "trial_request": outcome}
+        }),
+    )?;
+    Ok(true)
 }

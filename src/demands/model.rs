@@ -158,9 +158,10 @@ pub struct Proposal {
     pub institute_id: String,
     pub technology_id: String,
     pub message: String,
-    /// `proposed`, or `requested` once the SME asked for a trial of it.
+    /// `proposed`; `requested` once the SME asked for a trial of it; `ended` when that
+    /// request ended before the trial began (rejected or withdrawn).
     pub status: String,
-    /// The trial requested from it.
+    /// The trial requested from it (the latest, once ended).
     pub agreement_id: Option<String>,
     pub created_by: String,
     #[serde(serialize_with = "crate::clock::utc")]

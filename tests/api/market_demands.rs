@@ -514,6 +514,250 @@ async fn needs_are_found_in_vietnamese_without_accents_and_in_chinese() {
     assert!(ids(&app, &w.sme_b, "q=bam%20rom").await.is_empty());
 }
 
+/// The demand's proposals, as its SME sees them.
+async fn proposals_of(app: &TestApp, sme: &User, id: &str) -> Value {
+    let (s, list) = app
+        .get(&sme.token, &format!("/api/v1/demands/{id}/proposals"))
+        .await;
+    assert_eq!(s, 200, "{list}");
+    list
+}
+
+/// The ids of the needs in the institute's matches.
+async fn matched_ids(app: &TestApp, inst: &User) -> Vec<String> {
+    let (s, found) = app.get(&inst.token, "/api/v1/demands/matches").await;
+    assert_eq!(s, 200, "{found}");
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["demand"]["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A trial requested from a proposal closes the need; the institute rejecting the request,
+/// or the SME withdrawing it (requested or approved), opens the need again — in matches and
+/// searches, its version moved on, the proposal `ended` and requestable again, the chain told
+/// — while a request that goes on to a trial keeps the need closed.
+#[actix_web::test]
+async fn a_request_that_comes_to_nothing_opens_the_need_again_and_a_trial_keeps_it_closed() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let dryer = app.add_technology(
+        &w.inst_a,
+        "máy sấy rơm rạ",
+        "agriculture",
+        "listed",
+        lump_sum_terms(),
+    );
+    let id = id_of(&post_need(&app, &w.sme_a, need("Máy sấy rơm rạ cho hợp tác xã")).await);
+    let (s, p) = app
+        .post(
+            &w.inst_a.token,
+            &format!("/api/v1/demands/{id}/proposals"),
+            json!({"technology_id": dryer, "message": "Máy đã chạy ở ba hợp tác xã."}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let request = format!("/api/v1/demands/{id}/proposals/{}/request", id_of(&p));
+    let ask = || async {
+        let (s, a) = app
+            .post(
+                &w.sme_a.token,
+                &request,
+                json!({"place_of_use": "Kho Cao Lãnh", "requested_start": "2026-04-01"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{a}");
+        a
+    };
+    let need_now = || async {
+        let (s, d) = app
+            .get(&w.sme_a.token, &format!("/api/v1/demands/{id}"))
+            .await;
+        assert_eq!(s, 200, "{d}");
+        d
+    };
+
+    // Requested: closed, out of the institutes' matches and searches.
+    let first = ask().await;
+    let d = need_now().await;
+    assert_eq!(
+        (&d["status"], &d["closed_reason"]),
+        (&json!("closed"), &json!("trial"))
+    );
+    assert!(!matched_ids(&app, &w.inst_b).await.contains(&id));
+    assert!(ids(&app, &w.inst_b, "q=rom%20ra").await.is_empty());
+
+    // The institute rejects it: the need is open again, in the same change.
+    let (s, rejected) = app
+        .act(
+            &w.inst_a.token,
+            &id_of(&first),
+            "reject",
+            version_of(&first),
+            json!({"reason": "Chưa phù hợp quy mô"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{rejected}");
+    let d = need_now().await;
+    assert_eq!(d["status"], "open", "{d}");
+    assert_eq!(d["closed_reason"], Value::Null);
+    assert_eq!(d["agreement_id"], Value::Null);
+    assert_eq!(d["version"], 3, "posted, closed, opened again: {d}");
+    let list = proposals_of(&app, &w.sme_a, &id).await;
+    assert_eq!(list[0]["status"], "ended", "{list}");
+    assert_eq!(list[0]["agreement_id"], first["id"]);
+    for inst in [&w.inst_a, &w.inst_b] {
+        assert!(
+            matched_ids(&app, inst).await.contains(&id),
+            "{}",
+            inst.email
+        );
+        assert_eq!(
+            ids(&app, inst, "q=rom%20ra&status=open").await,
+            vec![id.clone()]
+        );
+    }
+    // An edit on the version before it opened again is stale.
+    let (s, _) = app
+        .send_matching(
+            Method::PUT,
+            &w.sme_a.token,
+            &format!("/api/v1/demands/{id}"),
+            2,
+            need("Máy sấy"),
+        )
+        .await;
+    assert_eq!(s, 412);
+
+    // Asked again from the same proposal, approved, then withdrawn by the SME: open again.
+    let second = ask().await;
+    assert_eq!(need_now().await["status"], "closed");
+    assert_eq!(
+        proposals_of(&app, &w.sme_a, &id).await[0]["status"],
+        "requested"
+    );
+    let (s, approved) = app
+        .act(
+            &w.inst_a.token,
+            &id_of(&second),
+            "approve",
+            version_of(&second),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{approved}");
+    assert_eq!(
+        need_now().await["status"],
+        "closed",
+        "approval keeps it closed"
+    );
+    let (s, withdrawn) = app
+        .act(
+            &w.sme_a.token,
+            &id_of(&second),
+            "withdraw",
+            version_of(&approved),
+            json!({"reason": "Đổi kế hoạch"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{withdrawn}");
+    let d = need_now().await;
+    assert_eq!(
+        (&d["status"], &d["version"]),
+        (&json!("open"), &json!(5)),
+        "{d}"
+    );
+
+    // Asked a third time and signed: the trial starts and the need stays closed for good.
+    let third = ask().await;
+    let mut v = version_of(&third);
+    for (token, action) in [
+        (&w.inst_a.token, "approve"),
+        (&w.sme_a.token, "sign"),
+        (&w.inst_a.token, "sign"),
+    ] {
+        let (s, next) = app.act(token, &id_of(&third), action, v, json!({})).await;
+        assert_eq!(s, 200, "{action}: {next}");
+        v = version_of(&next);
+    }
+    app.pass_days(31);
+    let (_, a) = app
+        .get(
+            &w.sme_a.token,
+            &format!("/api/v1/agreements/{}", id_of(&third)),
+        )
+        .await;
+    assert_eq!(a["status"], "active", "{a}");
+    let d = need_now().await;
+    assert_eq!(
+        (&d["status"], &d["closed_reason"], &d["agreement_id"]),
+        (&json!("closed"), &json!("trial"), &third["id"]),
+        "{d}"
+    );
+    assert!(!matched_ids(&app, &w.inst_b).await.contains(&id));
+    assert_eq!(
+        proposals_of(&app, &w.sme_a, &id).await[0]["status"],
+        "requested"
+    );
+
+    // The chain: each opening again, with the request's end and the proposal.
+    let reopened: Vec<String> = app.db(|c| {
+        use diesel::prelude::*;
+        use usefirst::db::schema::audit_events::dsl::*;
+        audit_events
+            .filter(entity_type.eq("demand").and(entity_id.eq(&id)))
+            .filter(action.eq("demand.reopened"))
+            .order(seq)
+            .select(data)
+            .load(c)
+            .unwrap()
+    });
+    assert_eq!(reopened.len(), 2, "{reopened:?}");
+    assert!(
+        reopened[0].contains("rejected") && reopened[1].contains("withdrawn"),
+        "{reopened:?}"
+    );
+    assert!(reopened[0].contains(&id_of(&p)), "{reopened:?}");
+}
+
+/// A request made outside the demand hall (from the catalogue) touches no need when it ends.
+#[actix_web::test]
+async fn a_rejected_request_from_the_catalogue_opens_no_need() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let id = id_of(&post_need(&app, &w.sme_a, need("Máy sấy")).await);
+    let (s, _) = app
+        .send_matching(
+            Method::POST,
+            &w.sme_a.token,
+            &format!("/api/v1/demands/{id}/close"),
+            1,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let a = app.request(&w.sme_a, &w.tech_a, "2026-04-01").await;
+    let (s, _) = app
+        .act(
+            &w.inst_a.token,
+            &id_of(&a),
+            "reject",
+            version_of(&a),
+            json!({"reason": "Không"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, d) = app
+        .get(&w.sme_a.token, &format!("/api/v1/demands/{id}"))
+        .await;
+    assert_eq!(
+        (&d["status"], &d["closed_reason"]),
+        (&json!("closed"), &json!("owner"))
+    );
+}
+
 /// `GET /api/v1/demands` with `query` (encoded here) as `user`: the status and the body.
 async fn listed(app: &TestApp, user: &User, query: &[(&str, &str)]) -> (u16, Value) {
     let res = app
