@@ -287,6 +287,45 @@ pub fn update(
     shown(conn, &current.id)
 }
 
+/// Moves `current` to `status`, with why it closed and the agreement that closed it (or
+/// neither), if it is still at its version, and its facets in the index with it; 412 when it
+/// changed meanwhile.
+fn set_status(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    current: &DemandRow,
+    status: &str,
+    reason: Option<&str>,
+    agreement_id: Option<&str>,
+) -> Result<(), AppError> {
+    let changed = diesel::update(
+        demands::table
+            .find(&current.id)
+            .filter(demands::version.eq(current.version)),
+    )
+    .set((
+        demands::status.eq(status),
+        demands::closed_reason.eq(reason),
+        demands::agreement_id.eq(agreement_id),
+        demands::version.eq(current.version + 1),
+        demands::updated_at.eq(now.naive_utc()),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(AppError::PreconditionFailed {
+            expected: current.version.to_string(),
+            current: get(conn, &current.id)?.version,
+        });
+    }
+    search::set_facets(
+        conn,
+        Kind::Demand,
+        &current.id,
+        &index_facets(status, &current.sector, &current.province),
+    )?;
+    Ok(())
+}
+
 /// Closes an open demand: by its owner (`agreement_id` none) or because a trial was
 /// requested from one of its proposals. 412 when `expected_version` is stale, 409 when it is
 /// closed already.
@@ -318,31 +357,7 @@ pub fn close(
     } else {
         "owner"
     };
-    let changed = diesel::update(
-        demands::table
-            .find(&current.id)
-            .filter(demands::version.eq(current.version)),
-    )
-    .set((
-        demands::status.eq("closed"),
-        demands::closed_reason.eq(reason),
-        demands::agreement_id.eq(agreement_id),
-        demands::version.eq(current.version + 1),
-        demands::updated_at.eq(now.naive_utc()),
-    ))
-    .execute(conn)?;
-    if changed == 0 {
-        return Err(AppError::PreconditionFailed {
-            expected: current.version.to_string(),
-            current: get(conn, &current.id)?.version,
-        });
-    }
-    search::set_facets(
-        conn,
-        Kind::Demand,
-        &current.id,
-        &index_facets("closed", &current.sector, &current.province),
-    )?;
+    set_status(conn, now, current, "closed", Some(reason), agreement_id)?;
     audit::append(
         conn,
         now,
@@ -713,31 +728,7 @@ pub fn trial_ended(
     diesel::update(demand_proposals::table.filter(demand_proposals::id.eq_any(&proposals)))
         .set(demand_proposals::status.eq("ended"))
         .execute(conn)?;
-    let changed = diesel::update(
-        demands::table
-            .find(&current.id)
-            .filter(demands::version.eq(current.version)),
-    )
-    .set((
-        demands::status.eq("open"),
-        demands::closed_reason.eq(None::<String>),
-        demands::agreement_id.eq(None::<String>),
-        demands::version.eq(current.version + 1),
-        demands::updated_at.eq(now.naive_utc()),
-    ))
-    .execute(conn)?;
-    if changed == 0 {
-        return Err(AppError::PreconditionFailed {
-            expected: current.version.to_string(),
-            current: get(conn, &current.id)?.version,
-        });
-    }
-    search::set_facets(
-        conn,
-        Kind::Demand,
-        &current.id,
-        &index_facets("open", &current.sector, &current.province),
-    )?;
+    set_status(conn, now, &current, "open", None, None)?;
     audit::append(
         conn,
         now,

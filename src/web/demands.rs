@@ -205,11 +205,7 @@ impl ListQuery {
 
     /// The page asked for, from 1 (anything else is the first).
     fn page(&self) -> i64 {
-        self.page
-            .trim()
-            .parse::<i64>()
-            .unwrap_or(1)
-            .clamp(1, 100_000)
+        frame::page_number(&self.page)
     }
 
     /// The filters as the pager's links keep them.

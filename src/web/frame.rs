@@ -224,6 +224,12 @@ impl actix_web::FromRequest for SignedIn {
     }
 }
 
+/// The page of a list a query asks for, from 1: anything that is not a page number is the
+/// first page.
+pub fn page_number(text: &str) -> i64 {
+    text.trim().parse::<i64>().unwrap_or(1).clamp(1, 100_000)
+}
+
 /// The query string of a list's filters with `page`, for the pager's links (the filters left
 /// blank left out).
 pub fn page_link(filters: &[(&str, &str)], page: i64) -> String {

@@ -6,8 +6,8 @@
 use reqwest::header::LOCATION;
 
 use crate::browser::{text, Browser};
-use crate::helpers::{id_of, lump_sum_terms, TestApp};
-use crate::market_demands::{need, post_need};
+use crate::helpers::{lump_sum_terms, TestApp};
+use crate::market_demands::three_needs;
 
 #[actix_web::test]
 async fn a_need_posted_proposed_to_and_requested_from_through_the_pages() {
@@ -254,47 +254,7 @@ fn needs_url(query: &[(&str, &str)]) -> String {
 async fn the_needs_page_searches_and_filters_for_every_role() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
-    let post = |title: &str, sector: &str, province: &str| {
-        let mut body = need(title);
-        body["sector"] = serde_json::json!(sector);
-        body["province"] = serde_json::json!(province);
-        body["description"] = serde_json::json!(format!("{title}. Công suất 2 tấn mỗi ngày."));
-        body
-    };
-    let rice = id_of(
-        &post_need(
-            &app,
-            &w.sme_a,
-            post("Máy sấy lúa", "agriculture", "Đồng Tháp"),
-        )
-        .await,
-    );
-    let coffee = id_of(
-        &post_need(
-            &app,
-            &w.sme_a,
-            post("Máy sấy cà phê", "agriculture", "Cần Thơ"),
-        )
-        .await,
-    );
-    let solar = id_of(
-        &post_need(
-            &app,
-            &w.sme_a,
-            post("Lò sấy mặt trời", "energy", "Đồng Tháp"),
-        )
-        .await,
-    );
-    let (s, _) = app
-        .send_matching(
-            reqwest::Method::POST,
-            &w.sme_a.token,
-            &format!("/api/v1/demands/{coffee}/close"),
-            1,
-            serde_json::json!({}),
-        )
-        .await;
-    assert_eq!(s, 200);
+    let [rice, coffee, solar] = three_needs(&app, &w).await;
     let shows = |page: &str, want: &[&String]| {
         for id in [&rice, &coffee, &solar] {
             assert_eq!(

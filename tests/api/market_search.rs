@@ -8,6 +8,7 @@ use usefirst::search::{self, Kind};
 use usefirst::technologies::{self, Localized, TechnologyInput};
 
 use crate::helpers::*;
+use crate::market_demands::{close_need, edit_need, items, listed};
 
 /// A technology as an institute saves it: a draft, listed later through screening.
 fn input(title_vi: &str, summary_vi: &str, summary_en: &str) -> Value {
@@ -222,31 +223,18 @@ async fn an_edit_is_found_by_its_new_words_and_a_failed_change_leaves_the_index_
     assert!(found(&app, &w.sme_a.token, "gian phoi").await.is_empty());
 }
 
-/// The ids `q` finds among the needs `token` may see, through the demands API.
-async fn needs_found(app: &TestApp, token: &str, q: &str) -> Vec<String> {
-    let res = app
-        .client
-        .get(app.url("/api/v1/demands"))
-        .query(&[("q", q), ("per_page", "100")])
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let (s, body) = read(res).await;
+/// The ids `q` finds among the needs `user` may see, through the demands API.
+async fn needs_found(app: &TestApp, user: &User, q: &str) -> Vec<String> {
+    let (s, body) = listed(app, user, &[("q", q), ("per_page", "100")]).await;
     assert_eq!(s, 200, "{q}: {body}");
-    body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["id"].as_str().unwrap().to_string())
-        .collect()
+    items(&body)
 }
 
 #[actix_web::test]
 async fn a_need_s_edit_is_found_by_its_new_words_and_a_failed_change_leaves_the_index_as_it_was() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
-    let sme = &w.sme_a.token;
+    let sme = &w.sme_a;
     let need = |title: &str, description: &str| {
         let mut body = crate::market_demands::need(title);
         body["description"] = json!(description);
@@ -260,68 +248,54 @@ async fn a_need_s_edit_is_found_by_its_new_words_and_a_failed_change_leaves_the_
         )
         .await,
     );
-    for token in [sme, &w.inst_a.token] {
-        assert_eq!(needs_found(&app, token, "ca phe").await, vec![id.clone()]);
+    for user in [sme, &w.inst_a] {
+        assert_eq!(needs_found(&app, user, "ca phe").await, vec![id.clone()]);
     }
 
     // An edit: found by its new words, by its SME and the institutes, no longer by the old.
     let path = format!("/api/v1/demands/{id}");
-    let (s, edited) = app
-        .send_matching(
-            Method::PUT,
-            sme,
-            &path,
-            1,
-            need("Lò sấy hạt điều", "Sấy hạt điều thô."),
-        )
-        .await;
+    let (s, edited) = edit_need(
+        &app,
+        sme,
+        &id,
+        1,
+        need("Lò sấy hạt điều", "Sấy hạt điều thô."),
+    )
+    .await;
     assert_eq!(s, 200, "{edited}");
-    for token in [sme, &w.inst_a.token] {
-        assert_eq!(needs_found(&app, token, "hat dieu").await, vec![id.clone()]);
-        assert!(needs_found(&app, token, "ca phe").await.is_empty());
+    for user in [sme, &w.inst_a] {
+        assert_eq!(needs_found(&app, user, "hat dieu").await, vec![id.clone()]);
+        assert!(needs_found(&app, user, "ca phe").await.is_empty());
     }
 
     // A stale edit and an invalid one change nothing, in the table or the index.
-    let (s, _) = app
-        .send_matching(Method::PUT, sme, &path, 1, need("Lò sấy tiêu", "Tiêu."))
-        .await;
+    let (s, _) = edit_need(&app, sme, &id, 1, need("Lò sấy tiêu", "Tiêu.")).await;
     assert_eq!(s, 412);
-    let (s, body) = app
-        .send_matching(Method::PUT, sme, &path, 2, need("", "Hồ tiêu đen."))
-        .await;
+    let (s, body) = edit_need(&app, sme, &id, 2, need("", "Hồ tiêu đen.")).await;
     assert_eq!(s, 422);
     assert_field_error(&body, "title");
     let mut bad_budget = need("Lò sấy tiêu", "Hồ tiêu đen.");
     bad_budget["budget"]["max"] = json!("1");
-    let (s, body) = app
-        .send_matching(Method::PUT, sme, &path, 2, bad_budget)
-        .await;
+    let (s, body) = edit_need(&app, sme, &id, 2, bad_budget).await;
     assert_eq!(s, 422);
     assert_field_error(&body, "budget.max");
-    for token in [sme, &w.inst_a.token] {
-        assert!(needs_found(&app, token, "tieu").await.is_empty());
-        assert_eq!(needs_found(&app, token, "hat dieu").await, vec![id.clone()]);
+    for user in [sme, &w.inst_a] {
+        assert!(needs_found(&app, user, "tieu").await.is_empty());
+        assert_eq!(needs_found(&app, user, "hat dieu").await, vec![id.clone()]);
     }
-    let (_, d) = app.get(sme, &path).await;
+    let (_, d) = app.get(&sme.token, &path).await;
     assert_eq!(
         (&d["version"], &d["title"]),
         (&json!(2), &json!("Lò sấy hạt điều"))
     );
 
     // Closed: still found by its SME, by status too, and an edit of it (409) changes nothing.
-    let (s, _) = app
-        .send_matching(Method::POST, sme, &format!("{path}/close"), 2, json!({}))
-        .await;
-    assert_eq!(s, 200);
-    let (s, _) = app
-        .send_matching(Method::PUT, sme, &path, 3, need("Lò sấy tiêu", "Tiêu."))
-        .await;
+    assert_eq!(close_need(&app, sme, &id, 2).await, 200);
+    let (s, _) = edit_need(&app, sme, &id, 3, need("Lò sấy tiêu", "Tiêu.")).await;
     assert_eq!(s, 409);
     assert!(needs_found(&app, sme, "tieu").await.is_empty());
     assert_eq!(needs_found(&app, sme, "hat dieu").await, vec![id.clone()]);
-    assert!(needs_found(&app, &w.inst_a.token, "hat dieu")
-        .await
-        .is_empty());
+    assert!(needs_found(&app, &w.inst_a, "hat dieu").await.is_empty());
 
     // A need posted in a change that fails later leaves no index row.
     let who = Who {

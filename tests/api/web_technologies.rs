@@ -6,6 +6,7 @@
 use reqwest::header::LOCATION;
 
 use crate::browser::Browser;
+use crate::contract_improvements::{terms_history, versions};
 use crate::helpers::{id_of, TestApp, World};
 use usefirst::settlement::money::Currency;
 use usefirst::typeset::format::money;
@@ -608,17 +609,7 @@ async fn the_first_payments_trigger_is_set_through_the_terms_form() {
         assert!(page.contains(&format!("name=\"{name}\"")), "{name}: {page}");
     }
     let csrf = b.csrf();
-    let versions = || async {
-        let (s, history) = app
-            .get(
-                &w.inst_a.token,
-                &format!("/api/v1/technologies/{}/terms", w.tech_a),
-            )
-            .await;
-        assert_eq!(s, 200, "{history}");
-        history.as_array().unwrap().len()
-    };
-    let before = versions().await;
+    let before = versions(&app, &w).await;
     for (changes, field, message) in [
         (
             vec![("first_payment", "on_date"), ("first_payment_date", "")],
@@ -661,7 +652,11 @@ async fn the_first_payments_trigger_is_set_through_the_terms_form() {
             }
         }
     }
-    assert_eq!(versions().await, before, "a bad trigger saved terms");
+    assert_eq!(
+        versions(&app, &w).await,
+        before,
+        "a bad trigger saved terms"
+    );
 
     let (s, h, page) = b
         .post(
@@ -677,13 +672,8 @@ async fn the_first_payments_trigger_is_set_through_the_terms_form() {
         .await;
     assert_eq!(s, 303, "{page}");
     let saved = h[LOCATION].to_str().unwrap().to_string();
-    assert_eq!(versions().await, before + 1);
-    let (_, history) = app
-        .get(
-            &w.inst_a.token,
-            &format!("/api/v1/technologies/{}/terms", w.tech_a),
-        )
-        .await;
+    assert_eq!(versions(&app, &w).await, before + 1);
+    let history = terms_history(&app, &w).await;
     assert_eq!(
         history[0]["terms"]["first_payment"],
         serde_json::json!({"kind": "months_after_conversion", "months": 6})
