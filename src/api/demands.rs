@@ -9,9 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::agreements::model::Agreement;
 use crate::app::demands as app;
 use crate::auth::session::Actor;
-use crate::demands::model::{Demand, DemandInput, Filter, Proposal, ProposalInput, STATUSES};
+use crate::demands::model::{Demand, DemandInput, Filter, Proposal, ProposalInput};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::{blocking, if_match, one_of, JsonBody, Page, PageQuery};
+use crate::http::{blocking, if_match, JsonBody, Page, PageQuery};
 use crate::AppState;
 
 fn with_etag(mut res: actix_web::HttpResponseBuilder, demand: &Demand) -> HttpResponse {
@@ -40,14 +40,18 @@ pub struct DemandQuery {
     pub q: Option<String>,
     /// `open` or `closed`.
     pub status: Option<String>,
+    /// The field, as the demand names it (`agriculture`, …).
     pub sector: Option<String>,
+    /// The province, as the demand writes it (`Đồng Tháp`).
+    pub province: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
 
 /// The demands the caller may see: an SME its own, an institute the open ones shown to it
-/// (and those it proposed to), admins and auditors all, insurers none.
-#[utoipa::path(tag = "demands", params(DemandQuery), responses((status = 200, body = Page<Demand>)), security(("bearer" = [])))]
+/// (and those it proposed to), admins and auditors all, insurers none; filtered by words,
+/// status, field and province, a page at a time.
+#[utoipa::path(tag = "demands", params(DemandQuery), responses((status = 200, body = Page<Demand>), (status = 422, body = crate::error::Problem)), security(("bearer" = [])))]
 #[get("/demands")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -60,14 +64,14 @@ pub async fn list(
         per_page: q.per_page,
     }
     .resolve()?;
-    if let Some(error) = one_of("status", q.status.as_deref(), &STATUSES) {
-        return Err(AppError::Validation(vec![error]));
-    }
+    // A bad status, field or province is 422 naming it (`app::demands::list`).
     let filter = Filter {
         q: q.q,
         status: q.status,
         sector: q.sector,
-    };
+        province: q.province,
+    }
+    .trimmed();
     let res = Page::of(
         blocking(move || app::list(&state, &actor, &filter, per_page, offset)).await?,
         page,

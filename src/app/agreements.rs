@@ -1,7 +1,8 @@
 //! What each agreement action does across the parts, in one transaction: the lifecycle's
 //! decision written by `agreements`, the terms fixed from `technologies` at approval, the cover
-//! chosen and bound by `insurance`, the contract made by `contracts` on conversion, the audit
-//! event, and the mail to the parties. The API, the scheduler's advance job and the demo seed
+//! chosen and bound by `insurance`, the contract made by `contracts` on conversion, the demand
+//! a request came from opened again by `demands` when the request ends before its trial, the
+//! audit event, and the mail to the parties. The API, the scheduler's advance job and the demo seed
 //! all come through here; nothing else knows this sequence.
 
 use chrono::{DateTime, Utc};
@@ -200,6 +201,11 @@ pub fn transition(
             crate::insurance::cover::end_policies(conn, now, who, &row.id, "converted", true)?;
         }
         _ => {}
+    }
+    // A trial requested from a demand's proposal that ends before it begins gives the demand
+    // back to its SME, open again (docs/MARKET.md).
+    if next.status.ended_before_trial() {
+        crate::demands::trial_ended(conn, now, who, &row.id, next.status.as_str())?;
     }
     // The messages that name a reason are for final states, which record it as closed_reason.
     crate::mail::enqueue_agreement(

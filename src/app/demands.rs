@@ -1,7 +1,8 @@
 //! The demand hall's actions: an SME posts, edits and closes a need; institutes see the open
 //! needs their technologies match, ranked, with the reasons; an institute proposes one of its
 //! listed technologies (the SME is mailed); the SME requests a trial from a proposal in one
-//! step, which closes the need in the same transaction.
+//! step, which closes the need in the same transaction (and `agreements` opens it again should
+//! that request end before the trial begins).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -111,7 +112,8 @@ pub fn close(state: &AppState, actor: &Actor, id: &str, expected: i64) -> Result
     })
 }
 
-/// A page of the demands the actor may see, and how many there are.
+/// A page of the demands the actor may see, and how many there are; a filter no demand could
+/// answer (see [`Filter::faults`]) is 422 naming its fields.
 pub fn list(
     state: &AppState,
     actor: &Actor,
@@ -119,6 +121,10 @@ pub fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Demand>, i64), AppError> {
+    let faults = filter.faults();
+    if !faults.is_empty() {
+        return Err(AppError::Validation(faults));
+    }
     let mut conn = state.db.reader()?;
     let (rows, total) = demands::list(&mut conn, viewer(actor), filter, limit, offset)?;
     let mut out = Vec::with_capacity(rows.len());
@@ -127,6 +133,12 @@ pub fn list(
         out.push(Demand::of(row, invited));
     }
     Ok((out, total))
+}
+
+/// The provinces of the demands the actor may see, to filter a list by.
+pub fn provinces(state: &AppState, actor: &Actor) -> Result<Vec<String>, AppError> {
+    let mut conn = state.db.reader()?;
+    Ok(demands::provinces(&mut conn, viewer(actor))?)
 }
 
 /// One demand the actor may see.
@@ -273,7 +285,8 @@ pub struct FromProposal {
 
 /// Its SME requests a trial of a proposal's technology, in one step: the trial request (the
 /// same as from the catalogue), the proposal marked with it, and the demand closed, all in one
-/// transaction. Returns the new agreement.
+/// transaction. A proposal whose earlier request ended may be requested from again. Returns
+/// the new agreement.
 pub fn request_trial(
     state: &AppState,
     actor: &Actor,

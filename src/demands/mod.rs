@@ -139,14 +139,25 @@ fn check(
     })
 }
 
-/// Writes a demand's words to the search index and its invitees.
-fn index_and_invite(conn: &mut DbConn, id: &str, c: &Checked) -> QueryResult<()> {
+/// What a demand's searches filter by, as the index keeps it: status, field and province
+/// (see [`list`]).
+fn index_facets(status: &str, sector: &str, province: &str) -> Vec<search::Facet> {
+    vec![
+        search::Facet::new("status", status),
+        search::Facet::new("sector", sector),
+        search::Facet::new("province", province),
+    ]
+}
+
+/// Writes the words and facets of a demand that is `status` to the search index, and its
+/// invitees.
+fn index_and_invite(conn: &mut DbConn, id: &str, status: &str, c: &Checked) -> QueryResult<()> {
     search::put(
         conn,
         Kind::Demand,
         id,
         &[&c.title, &c.description, &c.sector, &c.province],
-        &[],
+        &index_facets(status, &c.sector, &c.province),
     )?;
     diesel::delete(demand_invitees::table.filter(demand_invitees::demand_id.eq(id)))
         .execute(conn)?;
@@ -196,7 +207,7 @@ pub fn create(
             demands::updated_at.eq(now.naive_utc()),
         ))
         .execute(conn)?;
-    index_and_invite(conn, &id, &c)?;
+    index_and_invite(conn, &id, "open", &c)?;
     audit::append(
         conn,
         now,
@@ -259,7 +270,7 @@ pub fn update(
             current: get(conn, &current.id)?.version,
         });
     }
-    index_and_invite(conn, &current.id, &c)?;
+    index_and_invite(conn, &current.id, &current.status, &c)?;
     audit::append(
         conn,
         now,
@@ -274,6 +285,45 @@ pub fn update(
         }),
     )?;
     shown(conn, &current.id)
+}
+
+/// Moves `current` to `status`, with why it closed and the agreement that closed it (or
+/// neither), if it is still at its version, and its facets in the index with it; 412 when it
+/// changed meanwhile.
+fn set_status(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    current: &DemandRow,
+    status: &str,
+    reason: Option<&str>,
+    agreement_id: Option<&str>,
+) -> Result<(), AppError> {
+    let changed = diesel::update(
+        demands::table
+            .find(&current.id)
+            .filter(demands::version.eq(current.version)),
+    )
+    .set((
+        demands::status.eq(status),
+        demands::closed_reason.eq(reason),
+        demands::agreement_id.eq(agreement_id),
+        demands::version.eq(current.version + 1),
+        demands::updated_at.eq(now.naive_utc()),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(AppError::PreconditionFailed {
+            expected: current.version.to_string(),
+            current: get(conn, &current.id)?.version,
+        });
+    }
+    search::set_facets(
+        conn,
+        Kind::Demand,
+        &current.id,
+        &index_facets(status, &current.sector, &current.province),
+    )?;
+    Ok(())
 }
 
 /// Closes an open demand: by its owner (`agreement_id` none) or because a trial was
@@ -307,25 +357,7 @@ pub fn close(
     } else {
         "owner"
     };
-    let changed = diesel::update(
-        demands::table
-            .find(&current.id)
-            .filter(demands::version.eq(current.version)),
-    )
-    .set((
-        demands::status.eq("closed"),
-        demands::closed_reason.eq(reason),
-        demands::agreement_id.eq(agreement_id),
-        demands::version.eq(current.version + 1),
-        demands::updated_at.eq(now.naive_utc()),
-    ))
-    .execute(conn)?;
-    if changed == 0 {
-        return Err(AppError::PreconditionFailed {
-            expected: current.version.to_string(),
-            current: get(conn, &current.id)?.version,
-        });
-    }
+    set_status(conn, now, current, "closed", Some(reason), agreement_id)?;
     audit::append(
         conn,
         now,
@@ -394,8 +426,55 @@ pub fn visible(conn: &mut DbConn, viewer: Viewer<'_>, id: &str) -> Result<Demand
 /// How many of the index's matches one query checks against the scope.
 const HITS_CHUNK: usize = 5_000;
 
+/// The demands `viewer` may see, as a query to narrow.
+fn seen_by<'a>(viewer: Viewer<'_>) -> demands::BoxedQuery<'a, crate::db::MultiBackend> {
+    let org = viewer.organisation_id.to_string();
+    let query = demands::table.into_boxed();
+    match viewer.role {
+        Role::Admin | Role::Auditor => query,
+        Role::Sme => query.filter(demands::sme_id.eq(org)),
+        Role::Institute => query.filter(
+            demands::status
+                .eq("open")
+                .and(
+                    demands::visibility.eq("public").or(demands::id.eq_any(
+                        demand_invitees::table
+                            .filter(demand_invitees::institute_id.eq(org.clone()))
+                            .select(demand_invitees::demand_id),
+                    )),
+                )
+                .or(demands::id.eq_any(
+                    demand_proposals::table
+                        .filter(demand_proposals::institute_id.eq(org))
+                        .select(demand_proposals::demand_id),
+                )),
+        ),
+        Role::Insurer => query.filter(demands::id.eq("")),
+    }
+}
+
+/// The index's filter for `filter`'s status, field and province.
+fn search_filter(filter: &Filter) -> Vec<Vec<search::Facet>> {
+    [
+        ("status", &filter.status),
+        ("sector", &filter.sector),
+        ("province", &filter.province),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| {
+        value
+            .as_ref()
+            .map(|v| vec![search::Facet::new(name, v.clone())])
+    })
+    .collect()
+}
+
 /// A page of the demands `viewer` may see that `filter` finds, and how many there are:
 /// with words, the best matches first; without, the most recently changed first.
+///
+/// With words the index finds the matches and filters them by its facets (status, field,
+/// province), as the catalogue's search does; who may see each match (an institute: open and
+/// shown to it, or proposed to) is then asked of the table, a chunk of matches at a time.
 pub fn list(
     conn: &mut DbConn,
     viewer: Viewer<'_>,
@@ -403,50 +482,30 @@ pub fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<DemandRow>, i64), AppError> {
-    let org = viewer.organisation_id.to_string();
-    let scoped = || {
-        let mut query = demands::table.into_boxed();
-        query = match viewer.role {
-            Role::Admin | Role::Auditor => query,
-            Role::Sme => query.filter(demands::sme_id.eq(org.clone())),
-            Role::Institute => query.filter(
-                demands::status
-                    .eq("open")
-                    .and(
-                        demands::visibility.eq("public").or(demands::id.eq_any(
-                            demand_invitees::table
-                                .filter(demand_invitees::institute_id.eq(org.clone()))
-                                .select(demand_invitees::demand_id),
-                        )),
-                    )
-                    .or(demands::id.eq_any(
-                        demand_proposals::table
-                            .filter(demand_proposals::institute_id.eq(org.clone()))
-                            .select(demand_proposals::demand_id),
-                    )),
-            ),
-            Role::Insurer => query.filter(demands::id.eq("")),
-        };
-        if let Some(s) = &filter.status {
-            query = query.filter(demands::status.eq(s.clone()));
-        }
-        if let Some(s) = &filter.sector {
-            query = query.filter(demands::sector.eq(s.clone()));
-        }
-        query
-    };
     let words = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let ids: Vec<String> = match words {
-        None => scoped()
-            .order((demands::updated_at.desc(), demands::id.asc()))
-            .select(demands::id)
-            .load(conn)?,
+        None => {
+            let mut query = seen_by(viewer);
+            if let Some(s) = &filter.status {
+                query = query.filter(demands::status.eq(s.clone()));
+            }
+            if let Some(s) = &filter.sector {
+                query = query.filter(demands::sector.eq(s.clone()));
+            }
+            if let Some(p) = &filter.province {
+                query = query.filter(demands::province.eq(p.clone()));
+            }
+            query
+                .order((demands::updated_at.desc(), demands::id.asc()))
+                .select(demands::id)
+                .load(conn)?
+        }
         Some(words) => {
-            let hits = search::find(conn, Kind::Demand, words, &[])?;
+            let hits = search::find(conn, Kind::Demand, words, &search_filter(filter))?;
             let mut allowed = std::collections::HashSet::new();
             for chunk in hits.chunks(HITS_CHUNK) {
                 let chunk: Vec<&str> = chunk.iter().map(|h| h.id.as_str()).collect();
-                let kept: Vec<String> = scoped()
+                let kept: Vec<String> = seen_by(viewer)
                     .filter(demands::id.eq_any(chunk))
                     .select(demands::id)
                     .load(conn)?;
@@ -469,6 +528,15 @@ pub fn list(
         .load(conn)?;
     rows.sort_by_key(|r| page.iter().position(|id| **id == r.id));
     Ok((rows, ids.len() as i64))
+}
+
+/// The provinces of the demands `viewer` may see, in order: what a list may be filtered by.
+pub fn provinces(conn: &mut DbConn, viewer: Viewer<'_>) -> QueryResult<Vec<String>> {
+    seen_by(viewer)
+        .select(demands::province)
+        .distinct()
+        .order(demands::province.asc())
+        .load(conn)
 }
 
 /// The most open demands the matching reads for one institute.
@@ -593,7 +661,8 @@ pub fn propose(
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("proposal {id} not read back")))
 }
 
-/// Records that a trial (`agreement_id`) was requested from `proposal`.
+/// Records that a trial (`agreement_id`) was requested from `proposal`: one not yet
+/// requested from, or one whose earlier request ended before its trial began.
 pub fn mark_requested(
     conn: &mut DbConn,
     now: DateTime<Utc>,
@@ -604,7 +673,7 @@ pub fn mark_requested(
     let changed = diesel::update(
         demand_proposals::table
             .find(&proposal.id)
-            .filter(demand_proposals::status.eq("proposed")),
+            .filter(demand_proposals::status.eq_any(["proposed", "ended"])),
     )
     .set((
         demand_proposals::status.eq("requested"),
@@ -626,4 +695,53 @@ pub fn mark_requested(
         &serde_json::json!({"after": {"proposal_id": proposal.id, "agreement_id": agreement_id}}),
     )?;
     Ok(())
+}
+
+/// The trial requested from a demand's proposal (`agreement_id`) ended before it began, as
+/// `outcome` (`rejected` or `withdrawn`): the proposal is `ended`, and the demand that its
+/// request closed is open again, its version moved on and its facets with it. A demand no
+/// longer closed by that request is left as it is. Inside the caller's transaction (the
+/// agreement's own change); returns whether a demand was opened again.
+pub fn trial_ended(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    who: Who<'_>,
+    agreement_id: &str,
+    outcome: &str,
+) -> Result<bool, AppError> {
+    let closed: Option<DemandRow> = demands::table
+        .filter(demands::agreement_id.eq(agreement_id))
+        .filter(demands::status.eq("closed"))
+        .filter(demands::closed_reason.eq("trial"))
+        .select(DemandRow::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(current) = closed else {
+        return Ok(false);
+    };
+    let proposals: Vec<String> = demand_proposals::table
+        .filter(demand_proposals::demand_id.eq(&current.id))
+        .filter(demand_proposals::agreement_id.eq(agreement_id))
+        .filter(demand_proposals::status.eq("requested"))
+        .select(demand_proposals::id)
+        .load(conn)?;
+    diesel::update(demand_proposals::table.filter(demand_proposals::id.eq_any(&proposals)))
+        .set(demand_proposals::status.eq("ended"))
+        .execute(conn)?;
+    set_status(conn, now, &current, "open", None, None)?;
+    audit::append(
+        conn,
+        now,
+        who,
+        "demand.reopened",
+        "demand",
+        &current.id,
+        &serde_json::json!({
+            "before": {"status": current.status, "reason": current.closed_reason,
+                       "agreement_id": agreement_id, "version": current.version},
+            "after": {"status": "open", "version": current.version + 1,
+                      "ended_proposals": proposals, "trial_request": outcome}
+        }),
+    )?;
+    Ok(true)
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::{demand_proposals, demands};
+use crate::error::FieldError;
 use crate::rules::roles::Role;
 use crate::settlement::money::Currency;
 
@@ -157,9 +158,10 @@ pub struct Proposal {
     pub institute_id: String,
     pub technology_id: String,
     pub message: String,
-    /// `proposed`, or `requested` once the SME asked for a trial of it.
+    /// `proposed`; `requested` once the SME asked for a trial of it; `ended` when that
+    /// request ended before the trial began (rejected or withdrawn).
     pub status: String,
-    /// The trial requested from it.
+    /// The trial requested from it (the latest, once ended).
     pub agreement_id: Option<String>,
     pub created_by: String,
     #[serde(serialize_with = "crate::clock::utc")]
@@ -183,7 +185,68 @@ pub struct Filter {
     pub q: Option<String>,
     /// `open` or `closed`.
     pub status: Option<String>,
+    /// The field, as the need names it (`agriculture`, …).
     pub sector: Option<String>,
+    /// The province, as the need writes it.
+    pub province: Option<String>,
+}
+
+/// The longest field or province a demand holds, and so the longest a filter may ask for.
+pub const PLACE_MAX: usize = 100;
+
+impl Filter {
+    /// The filter with blank values left out and the rest trimmed.
+    pub fn trimmed(self) -> Filter {
+        let set = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        Filter {
+            q: set(self.q),
+            status: set(self.status),
+            sector: set(self.sector),
+            province: set(self.province),
+        }
+    }
+
+    /// What no demand could answer, by field: a status that is not one, a field or
+    /// province longer than a demand holds.
+    pub fn faults(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        if self
+            .status
+            .as_deref()
+            .is_some_and(|s| !STATUSES.contains(&s))
+        {
+            e.push(FieldError::new(
+                "status",
+                format!("must be one of {}", STATUSES.join(", ")),
+            ));
+        }
+        for (field, value) in [("sector", &self.sector), ("province", &self.province)] {
+            if value
+                .as_ref()
+                .is_some_and(|v| v.chars().count() > PLACE_MAX)
+            {
+                e.push(FieldError::new(
+                    field,
+                    format!("must be at most {PLACE_MAX} characters"),
+                ));
+            }
+        }
+        e
+    }
+
+    /// The filter without the fields named in `faults` (what a page still searches by
+    /// beside the errors).
+    pub fn without(mut self, faults: &[FieldError]) -> Filter {
+        for f in faults {
+            match f.field.as_str() {
+                "status" => self.status = None,
+                "sector" => self.sector = None,
+                "province" => self.province = None,
+                _ => {}
+            }
+        }
+        self
+    }
 }
 
 /// Who is looking at demands.
@@ -374,6 +437,35 @@ mod tests {
         );
         assert!(!r.is_match());
         assert_eq!(r.weight(), 0);
+    }
+
+    #[test]
+    fn filters_name_each_fault_and_blank_ones_are_left_out() {
+        let f = Filter {
+            q: Some("  ".into()),
+            status: Some(" open ".into()),
+            sector: Some("".into()),
+            province: Some(" Đồng Tháp ".into()),
+        }
+        .trimmed();
+        assert_eq!(
+            (f.q.as_deref(), f.status.as_deref(), f.sector.as_deref()),
+            (None, Some("open"), None)
+        );
+        assert_eq!(f.province.as_deref(), Some("Đồng Tháp"));
+        assert!(f.faults().is_empty());
+        let long = "x".repeat(PLACE_MAX + 1);
+        let bad = Filter {
+            status: Some("shut".into()),
+            sector: Some(long.clone()),
+            province: Some(long),
+            ..Filter::default()
+        };
+        let faults = bad.faults();
+        let fields: Vec<&str> = faults.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["status", "sector", "province"]);
+        let kept = bad.without(&faults);
+        assert!(kept.status.is_none() && kept.sector.is_none() && kept.province.is_none());
     }
 
     #[test]

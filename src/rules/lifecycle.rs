@@ -75,6 +75,12 @@ impl Status {
         Status::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
+    /// Ended before its trial began: the request was rejected or withdrawn (nothing of the
+    /// trial happened; a demand it came from is open again).
+    pub fn ended_before_trial(self) -> bool {
+        matches!(self, Status::Rejected | Status::Withdrawn)
+    }
+
     /// No transition leaves a final state.
     pub fn is_final(self) -> bool {
         matches!(

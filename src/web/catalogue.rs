@@ -145,11 +145,7 @@ impl Filters {
 
     /// The page asked for, from 1.
     fn page(&self) -> i64 {
-        self.page
-            .trim()
-            .parse::<i64>()
-            .unwrap_or(1)
-            .clamp(1, 100_000)
+        frame::page_number(&self.page)
     }
 
     /// This search's URL on page `page` (only the filters that are set).

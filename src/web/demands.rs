@@ -15,7 +15,7 @@ use super::frame::{self, blocking, field_errors, see_other, SignedIn, Visitor};
 use crate::app::demands::{self as app, DemandMatch, FromProposal};
 use crate::app::technologies::CatalogueQuery;
 use crate::auth::session::Actor;
-use crate::demands::model::{Budget, Demand, DemandInput, Filter, ProposalInput};
+use crate::demands::model::{Budget, Demand, DemandInput, Filter, ProposalInput, STATUSES};
 use crate::error::AppError;
 use crate::rules::roles::Role;
 use crate::typeset::format;
@@ -180,55 +180,143 @@ fn matched(state: &AppState, lang: &str, m: &DemandMatch) -> Value {
     minijinja::context! { demand => shown(state, lang, &m.demand), techs }
 }
 
+/// The needs page's search as typed: words, field, province, status, and the page.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct ListQuery {
-    q: Option<String>,
-    page: Option<i64>,
+    q: String,
+    sector: String,
+    province: String,
+    status: String,
+    page: String,
 }
 
-/// `/demands`: an SME's own needs, an institute's matches, every need for the supervisors.
+impl ListQuery {
+    fn filter(&self) -> Filter {
+        let set = |s: &String| Some(s.clone());
+        Filter {
+            q: set(&self.q),
+            status: set(&self.status),
+            sector: set(&self.sector),
+            province: set(&self.province),
+        }
+        .trimmed()
+    }
+
+    /// The page asked for, from 1 (anything else is the first).
+    fn page(&self) -> i64 {
+        frame::page_number(&self.page)
+    }
+
+    /// The filters as the pager's links keep them.
+    fn pairs(&self) -> [(&str, &str); 4] {
+        [
+            ("q", self.q.trim()),
+            ("sector", self.sector.trim()),
+            ("province", self.province.trim()),
+            ("status", self.status.trim()),
+        ]
+    }
+}
+
+/// What the needs page found: a page of needs and their count, or (an institute's page with
+/// no search) the needs matching its technologies.
+enum Found {
+    Needs(Vec<Demand>, i64),
+    Matches(Vec<DemandMatch>),
+}
+
+/// `/demands`: the search form (words, field, province, status) and what it finds among the
+/// needs the visitor may see: an SME its own, an institute the open needs shown to it and
+/// those it proposed to, the supervisors every need. An institute that searches for nothing
+/// sees "Needs for you" instead. A filter no need could answer is set again beside its field
+/// with 422, and the rest searched.
 async fn list(
     state: web::Data<AppState>,
     q: web::Query<ListQuery>,
     SignedIn(visitor, actor): SignedIn,
 ) -> HttpResponse {
+    if actor.role == Role::Insurer {
+        return visitor.failure(&state, AppError::NotFound, "");
+    }
     let lang = visitor.lang;
     let q = q.into_inner();
-    let words = q.q.clone().unwrap_or_default();
-    match actor.role {
-        Role::Insurer => visitor.failure(&state, AppError::NotFound, ""),
-        Role::Institute => {
-            let found = blocking(&state, move |st| app::matches(st, &actor)).await;
-            match found {
-                Ok(found) => {
-                    let rows: Vec<Value> = found.iter().map(|m| matched(&state, lang, m)).collect();
-                    visitor.page(&state, 200, "demands/list.html",
-                        minijinja::context! { matches => rows, mine => false, rows => Vec::<Value>::new(), q => "", total => 0 })
-                }
-                Err(e) => visitor.failure(&state, e, ""),
-            }
-        }
-        _ => {
-            let mine = actor.role == Role::Sme;
-            let page = q.page.unwrap_or(1).max(1);
-            let filter = Filter {
-                q: Some(words.clone()).filter(|w| !w.trim().is_empty()),
-                ..Filter::default()
-            };
-            let found = blocking(&state, move |st| {
-                app::list(st, &actor, &filter, PER_PAGE, (page - 1) * PER_PAGE)
-            })
-            .await;
-            match found {
-                Ok((demands, total)) => {
-                    let rows: Vec<Value> = demands.iter().map(|d| shown(&state, lang, d)).collect();
-                    visitor.page(&state, 200, "demands/list.html",
-                        minijinja::context! { rows, total, mine, q => words, matches => Vec::<Value>::new() })
-                }
-                Err(e) => visitor.failure(&state, e, ""),
-            }
-        }
+    let filter = q.filter();
+    let faults = filter.faults();
+    let searched = filter.q.is_some()
+        || filter.status.is_some()
+        || filter.sector.is_some()
+        || filter.province.is_some();
+    let filter = filter.without(&faults);
+    let page = q.page();
+    let matching = actor.role == Role::Institute && !searched;
+    let mine = actor.role == Role::Sme;
+    let found = blocking(&state, move |st| {
+        let found = if matching {
+            Found::Matches(app::matches(st, &actor)?)
+        } else {
+            let (demands, total) = app::list(st, &actor, &filter, PER_PAGE, (page - 1) * PER_PAGE)?;
+            Found::Needs(demands, total)
+        };
+        Ok((found, app::provinces(st, &actor)?))
+    })
+    .await;
+    let (found, mut provinces) = match found {
+        Ok(found) => found,
+        Err(e) => return visitor.failure(&state, e, ""),
+    };
+    let (rows, matches, total) = match &found {
+        Found::Needs(demands, total) => (
+            demands.iter().map(|d| shown(&state, lang, d)).collect(),
+            Vec::new(),
+            *total,
+        ),
+        Found::Matches(found) => (
+            Vec::new(),
+            found
+                .iter()
+                .map(|m| matched(&state, lang, m))
+                .collect::<Vec<Value>>(),
+            0,
+        ),
+    };
+    let province = q.province.trim();
+    if !province.is_empty() && !provinces.iter().any(|p| p == province) {
+        provinces.insert(0, province.to_string());
     }
+    let sectors: Vec<(&str, String)> = SECTORS
+        .iter()
+        .map(|code| (*code, sector(&state, lang, code)))
+        .collect();
+    let errors: BTreeMap<String, String> = faults
+        .iter()
+        .map(|f| {
+            let key = match f.field.as_str() {
+                "status" => "demands.filter.bad_status",
+                _ => "demands.filter.bad_place",
+            };
+            (f.field.clone(), visitor.words(&state, key, &[]))
+        })
+        .collect();
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let link = |p: i64| format!("/demands?{}", frame::page_link(&q.pairs(), p));
+    let status = if errors.is_empty() { 200 } else { 422 };
+    visitor.page(
+        &state,
+        status,
+        "demands/list.html",
+        minijinja::context! {
+            rows, matches, total, matching, searched, page, pages,
+            mine,
+            prev => if page > 1 { link(page - 1) } else { String::new() },
+            next => if page < pages { link(page + 1) } else { String::new() },
+            f => minijinja::context! {
+                q => q.q.trim(), sector => q.sector.trim(), province => q.province.trim(),
+                status => q.status.trim(),
+            },
+            sectors, provinces, statuses => STATUSES, errors,
+        },
+    )
 }
 
 /// What the need form posts.

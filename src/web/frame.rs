@@ -224,6 +224,25 @@ impl actix_web::FromRequest for SignedIn {
     }
 }
 
+/// The page of a list a query asks for, from 1: anything that is not a page number is the
+/// first page.
+pub fn page_number(text: &str) -> i64 {
+    text.trim().parse::<i64>().unwrap_or(1).clamp(1, 100_000)
+}
+
+/// The query string of a list's filters with `page`, for the pager's links (the filters left
+/// blank left out).
+pub fn page_link(filters: &[(&str, &str)], page: i64) -> String {
+    let page = page.to_string();
+    let mut pairs: Vec<(&str, &str)> = filters
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .copied()
+        .collect();
+    pairs.push(("page", &page));
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
 /// A redirect to `to` after a form (303: the browser GETs it).
 pub fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -17,7 +17,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::frame::{self, blocking, see_other, SignedIn, Visitor};
+use super::frame::{self, blocking, page_link, see_other, SignedIn, Visitor};
 use super::money::{percent, policy_view, product_view};
 use super::technologies::{fraction_of, percent_input};
 use crate::app::insurance::{ClaimReview, InboxClaim, InsurerCover};
@@ -157,18 +157,6 @@ fn paging(page: Option<&str>) -> (i64, i64) {
         .filter(|p| (1..=100_000).contains(p))
         .unwrap_or(1);
     (page, (page - 1) * PER_PAGE)
-}
-
-/// The query string of a list's filters with `page`, for the pager's links.
-fn page_link(filters: &[(&str, &str)], page: i64) -> String {
-    let page = page.to_string();
-    let mut pairs: Vec<(&str, &str)> = filters
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .copied()
-        .collect();
-    pairs.push(("page", &page));
-    serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
 fn pages_of(total: i64) -> i64 {

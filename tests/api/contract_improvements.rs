@@ -26,15 +26,21 @@ fn terms_with(improvements: Value) -> Value {
     terms
 }
 
-async fn versions(app: &TestApp, w: &World) -> usize {
+/// The versions of technology A's terms, newest first, as its institute reads them.
+pub(crate) async fn terms_history(app: &TestApp, w: &World) -> Value {
     let (s, history) = app
         .get(
             &w.inst_a.token,
             &format!("/api/v1/technologies/{}/terms", w.tech_a),
         )
         .await;
-    assert_eq!(s, 200);
-    history.as_array().unwrap().len()
+    assert_eq!(s, 200, "{history}");
+    history
+}
+
+/// How many versions technology A's terms have.
+pub(crate) async fn versions(app: &TestApp, w: &World) -> usize {
+    terms_history(app, w).await.as_array().unwrap().len()
 }
 
 #[actix_web::test]

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-fn need(title: &str) -> Value {
+pub(crate) fn need(title: &str) -> Value {
     json!({
         "title": title,
         "description": "Hợp tác xã cần máy sấy rơm rạ và nông sản sau thu hoạch, công suất 2 tấn/ngày.",
@@ -18,7 +18,7 @@ fn need(title: &str) -> Value {
     })
 }
 
-async fn post_need(app: &TestApp, sme: &User, body: Value) -> Value {
+pub(crate) async fn post_need(app: &TestApp, sme: &User, body: Value) -> Value {
     let (s, d) = app.post(&sme.token, "/api/v1/demands", body).await;
     assert_eq!(s, 201, "{d}");
     d
@@ -51,17 +51,22 @@ fn mail_to(app: &TestApp, email: &str) -> Vec<(String, String, String, String)> 
     })
 }
 
-#[actix_web::test]
-async fn a_need_is_matched_proposed_to_and_a_trial_requested_from_the_proposal_closes_it() {
-    let app = TestApp::spawn().await;
-    let w = app.world().await;
-    let dryer = app.add_technology(
+/// Institute A's listed straw dryer, a lump sum of 150,000,000 VND.
+fn dryer(app: &TestApp, w: &World) -> String {
+    app.add_technology(
         &w.inst_a,
         "máy sấy rơm rạ",
         "agriculture",
         "listed",
         lump_sum_terms(),
-    );
+    )
+}
+
+#[actix_web::test]
+async fn a_need_is_matched_proposed_to_and_a_trial_requested_from_the_proposal_closes_it() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let dryer = dryer(&app, &w);
     let d = post_need(&app, &w.sme_a, need("Máy sấy rơm rạ cho hợp tác xã")).await;
     let id = id_of(&d);
     assert_eq!(d["status"], "open");
@@ -512,4 +517,398 @@ async fn needs_are_found_in_vietnamese_without_accents_and_in_chinese() {
     assert!(ids(&app, &w.inst_a, "q=%25").await.is_empty());
     // Search keeps to what the caller may see.
     assert!(ids(&app, &w.sme_b, "q=bam%20rom").await.is_empty());
+}
+
+/// The demand's proposals, as its SME sees them.
+async fn proposals_of(app: &TestApp, sme: &User, id: &str) -> Value {
+    let (s, list) = app
+        .get(&sme.token, &format!("/api/v1/demands/{id}/proposals"))
+        .await;
+    assert_eq!(s, 200, "{list}");
+    list
+}
+
+/// The ids of the needs in the institute's matches.
+async fn matched_ids(app: &TestApp, inst: &User) -> Vec<String> {
+    let (s, found) = app.get(&inst.token, "/api/v1/demands/matches").await;
+    assert_eq!(s, 200, "{found}");
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["demand"]["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A trial requested from a proposal closes the need; the institute rejecting the request,
+/// or the SME withdrawing it (requested or approved), opens the need again — in matches and
+/// searches, its version moved on, the proposal `ended` and requestable again, the chain told
+/// — while a request that goes on to a trial keeps the need closed.
+#[actix_web::test]
+async fn a_request_that_comes_to_nothing_opens_the_need_again_and_a_trial_keeps_it_closed() {
+    let app = TestApp::spawn_long_sessions().await;
+    let w = app.world().await;
+    let dryer = dryer(&app, &w);
+    let id = id_of(&post_need(&app, &w.sme_a, need("Máy sấy rơm rạ cho hợp tác xã")).await);
+    let (s, p) = app
+        .post(
+            &w.inst_a.token,
+            &format!("/api/v1/demands/{id}/proposals"),
+            json!({"technology_id": dryer, "message": "Máy đã chạy ở ba hợp tác xã."}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let request = format!("/api/v1/demands/{id}/proposals/{}/request", id_of(&p));
+    let ask = || async {
+        let (s, a) = app
+            .post(
+                &w.sme_a.token,
+                &request,
+                json!({"place_of_use": "Kho Cao Lãnh", "requested_start": "2026-04-01"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{a}");
+        a
+    };
+    let need_now = || async {
+        let (s, d) = app
+            .get(&w.sme_a.token, &format!("/api/v1/demands/{id}"))
+            .await;
+        assert_eq!(s, 200, "{d}");
+        d
+    };
+
+    // Requested: closed, out of the institutes' matches and searches.
+    let first = ask().await;
+    let d = need_now().await;
+    assert_eq!(
+        (&d["status"], &d["closed_reason"]),
+        (&json!("closed"), &json!("trial"))
+    );
+    assert!(!matched_ids(&app, &w.inst_b).await.contains(&id));
+    assert!(ids(&app, &w.inst_b, "q=rom%20ra").await.is_empty());
+
+    // The institute rejects it: the need is open again, in the same change.
+    let (s, rejected) = app
+        .act(
+            &w.inst_a.token,
+            &id_of(&first),
+            "reject",
+            version_of(&first),
+            json!({"reason": "Chưa phù hợp quy mô"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{rejected}");
+    let d = need_now().await;
+    assert_eq!(d["status"], "open", "{d}");
+    assert_eq!(d["closed_reason"], Value::Null);
+    assert_eq!(d["agreement_id"], Value::Null);
+    assert_eq!(d["version"], 3, "posted, closed, opened again: {d}");
+    let list = proposals_of(&app, &w.sme_a, &id).await;
+    assert_eq!(list[0]["status"], "ended", "{list}");
+    assert_eq!(list[0]["agreement_id"], first["id"]);
+    for inst in [&w.inst_a, &w.inst_b] {
+        assert!(
+            matched_ids(&app, inst).await.contains(&id),
+            "{}",
+            inst.email
+        );
+        assert_eq!(
+            ids(&app, inst, "q=rom%20ra&status=open").await,
+            vec![id.clone()]
+        );
+    }
+    // An edit on the version before it opened again is stale.
+    let (s, _) = app
+        .send_matching(
+            Method::PUT,
+            &w.sme_a.token,
+            &format!("/api/v1/demands/{id}"),
+            2,
+            need("Máy sấy"),
+        )
+        .await;
+    assert_eq!(s, 412);
+
+    // Asked again from the same proposal, approved, then withdrawn by the SME: open again.
+    let second = ask().await;
+    assert_eq!(need_now().await["status"], "closed");
+    assert_eq!(
+        proposals_of(&app, &w.sme_a, &id).await[0]["status"],
+        "requested"
+    );
+    let (s, approved) = app
+        .act(
+            &w.inst_a.token,
+            &id_of(&second),
+            "approve",
+            version_of(&second),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{approved}");
+    assert_eq!(
+        need_now().await["status"],
+        "closed",
+        "approval keeps it closed"
+    );
+    let (s, withdrawn) = app
+        .act(
+            &w.sme_a.token,
+            &id_of(&second),
+            "withdraw",
+            version_of(&approved),
+            json!({"reason": "Đổi kế hoạch"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{withdrawn}");
+    let d = need_now().await;
+    assert_eq!(
+        (&d["status"], &d["version"]),
+        (&json!("open"), &json!(5)),
+        "{d}"
+    );
+
+    // Asked a third time and signed: the trial starts and the need stays closed for good.
+    let third = ask().await;
+    let mut v = version_of(&third);
+    for (token, action) in [
+        (&w.inst_a.token, "approve"),
+        (&w.sme_a.token, "sign"),
+        (&w.inst_a.token, "sign"),
+    ] {
+        let (s, next) = app.act(token, &id_of(&third), action, v, json!({})).await;
+        assert_eq!(s, 200, "{action}: {next}");
+        v = version_of(&next);
+    }
+    app.pass_days(31);
+    let (_, a) = app
+        .get(
+            &w.sme_a.token,
+            &format!("/api/v1/agreements/{}", id_of(&third)),
+        )
+        .await;
+    assert_eq!(a["status"], "active", "{a}");
+    let d = need_now().await;
+    assert_eq!(
+        (&d["status"], &d["closed_reason"], &d["agreement_id"]),
+        (&json!("closed"), &json!("trial"), &third["id"]),
+        "{d}"
+    );
+    assert!(!matched_ids(&app, &w.inst_b).await.contains(&id));
+    assert_eq!(
+        proposals_of(&app, &w.sme_a, &id).await[0]["status"],
+        "requested"
+    );
+
+    // The chain: each opening again, with the request's end and the proposal.
+    let reopened: Vec<String> = app.db(|c| {
+        use diesel::prelude::*;
+        use usefirst::db::schema::audit_events::dsl::*;
+        audit_events
+            .filter(entity_type.eq("demand").and(entity_id.eq(&id)))
+            .filter(action.eq("demand.reopened"))
+            .order(seq)
+            .select(data)
+            .load(c)
+            .unwrap()
+    });
+    assert_eq!(reopened.len(), 2, "{reopened:?}");
+    assert!(
+        reopened[0].contains("rejected") && reopened[1].contains("withdrawn"),
+        "{reopened:?}"
+    );
+    assert!(reopened[0].contains(&id_of(&p)), "{reopened:?}");
+}
+
+/// A request made outside the demand hall (from the catalogue) touches no need when it ends.
+#[actix_web::test]
+async fn a_rejected_request_from_the_catalogue_opens_no_need() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let id = id_of(&post_need(&app, &w.sme_a, need("Máy sấy")).await);
+    assert_eq!(close_need(&app, &w.sme_a, &id, 1).await, 200);
+    let a = app.request(&w.sme_a, &w.tech_a, "2026-04-01").await;
+    let (s, _) = app
+        .act(
+            &w.inst_a.token,
+            &id_of(&a),
+            "reject",
+            version_of(&a),
+            json!({"reason": "Không"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, d) = app
+        .get(&w.sme_a.token, &format!("/api/v1/demands/{id}"))
+        .await;
+    assert_eq!(
+        (&d["status"], &d["closed_reason"]),
+        (&json!("closed"), &json!("owner"))
+    );
+}
+
+/// Its SME replaces need `id` at `version` with `body`: the answer.
+pub(crate) async fn edit_need(
+    app: &TestApp,
+    sme: &User,
+    id: &str,
+    version: i64,
+    body: Value,
+) -> (u16, Value) {
+    let path = format!("/api/v1/demands/{id}");
+    app.send_matching(Method::PUT, &sme.token, &path, version, body)
+        .await
+}
+
+/// Its SME closes need `id` at `version`: the answer's status.
+pub(crate) async fn close_need(app: &TestApp, sme: &User, id: &str, version: i64) -> u16 {
+    let path = format!("/api/v1/demands/{id}/close");
+    let (s, _) = app
+        .send_matching(Method::POST, &sme.token, &path, version, json!({}))
+        .await;
+    s
+}
+
+/// Three needs of SME A, posted at one instant in this order: a rice dryer (agriculture,
+/// Đồng Tháp), a coffee dryer (agriculture, Cần Thơ; closed by its owner) and a solar kiln
+/// (energy, Đồng Tháp), each described in its own words only.
+pub(crate) async fn three_needs(app: &TestApp, w: &World) -> [String; 3] {
+    let mut ids = Vec::new();
+    for (title, sector, province) in [
+        ("Máy sấy lúa", "agriculture", "Đồng Tháp"),
+        ("Máy sấy cà phê", "agriculture", "Cần Thơ"),
+        ("Lò sấy mặt trời", "energy", "Đồng Tháp"),
+    ] {
+        let mut body = need(title);
+        body["sector"] = json!(sector);
+        body["province"] = json!(province);
+        body["description"] = json!(format!("{title}. Công suất 2 tấn mỗi ngày."));
+        ids.push(id_of(&post_need(app, &w.sme_a, body).await));
+    }
+    assert_eq!(close_need(app, &w.sme_a, &ids[1], 1).await, 200);
+    ids.try_into().unwrap()
+}
+
+/// `GET /api/v1/demands` with `query` (encoded here) as `user`: the status and the body.
+pub(crate) async fn listed(app: &TestApp, user: &User, query: &[(&str, &str)]) -> (u16, Value) {
+    let res = app
+        .client
+        .get(app.url("/api/v1/demands"))
+        .query(query)
+        .bearer_auth(&user.token)
+        .send()
+        .await
+        .unwrap();
+    read(res).await
+}
+
+/// The ids of a 200 answer's items.
+pub(crate) fn items(body: &Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The list filtered by status, field and province, each alone, together and beside words,
+/// a page at a time; a filter no need could answer is 422 naming it, each at once.
+#[actix_web::test]
+async fn the_list_filters_by_status_field_and_province_a_page_at_a_time() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let [rice, coffee, solar] = three_needs(&app, &w).await;
+    let sme = &w.sme_a;
+    // Posted at the same instant: in the order they were posted.
+    for (query, want) in [
+        (vec![], vec![&rice, &coffee, &solar]),
+        (vec![("status", "open")], vec![&rice, &solar]),
+        (vec![("status", "closed")], vec![&coffee]),
+        (vec![("sector", "agriculture")], vec![&rice, &coffee]),
+        (vec![("sector", "energy")], vec![&solar]),
+        (vec![("province", "Đồng Tháp")], vec![&rice, &solar]),
+        (vec![("province", " Cần Thơ ")], vec![&coffee]),
+        (vec![("province", "Hà Nội")], vec![]),
+        (
+            vec![("sector", "agriculture"), ("province", "Đồng Tháp")],
+            vec![&rice],
+        ),
+        (
+            vec![("status", ""), ("sector", "")],
+            vec![&rice, &coffee, &solar],
+        ),
+        // With words: the index's matches, filtered by its facets.
+        (vec![("q", "may say"), ("status", "closed")], vec![&coffee]),
+        (
+            vec![("q", "may say"), ("province", "Cần Thơ")],
+            vec![&coffee],
+        ),
+        (
+            vec![("q", "lo say"), ("sector", "energy"), ("status", "open")],
+            vec![&solar],
+        ),
+        (vec![("q", "lua"), ("province", "Cần Thơ")], vec![]),
+    ] {
+        let (s, body) = listed(&app, sme, &query).await;
+        assert_eq!(s, 200, "{query:?}: {body}");
+        let want: Vec<String> = want.into_iter().cloned().collect();
+        assert_eq!(items(&body), want, "{query:?}");
+        assert_eq!(body["total"], want.len(), "{query:?}");
+    }
+    // An institute: the open needs, filtered the same way; the closed one is not its to see.
+    let (_, body) = listed(
+        &app,
+        &w.inst_a,
+        &[("q", "may say"), ("province", "Cần Thơ")],
+    )
+    .await;
+    assert_eq!(items(&body), Vec::<String>::new());
+    let (_, body) = listed(&app, &w.inst_a, &[("province", "Đồng Tháp")]).await;
+    assert_eq!(items(&body), [rice.clone(), solar.clone()]);
+
+    // Pages, without words and with them: the total is all the matches.
+    for q in ["", "say"] {
+        let (_, one) = listed(&app, sme, &[("q", q), ("per_page", "2")]).await;
+        let (_, two) = listed(&app, sme, &[("q", q), ("per_page", "2"), ("page", "2")]).await;
+        assert_eq!(
+            (&one["total"], &two["total"]),
+            (&json!(3), &json!(3)),
+            "{q}"
+        );
+        assert_eq!(
+            (&one["page"], &two["page"], &two["per_page"]),
+            (&json!(1), &json!(2), &json!(2))
+        );
+        assert_eq!(items(&one).len(), 2, "{q}: {one}");
+        let mut all = items(&one);
+        all.extend(items(&two));
+        all.sort();
+        let mut posted = vec![rice.clone(), coffee.clone(), solar.clone()];
+        posted.sort();
+        assert_eq!(all, posted, "{q}");
+        let (_, past) = listed(&app, sme, &[("q", q), ("per_page", "2"), ("page", "3")]).await;
+        assert_eq!((items(&past).len(), &past["total"]), (0, &json!(3)), "{q}");
+    }
+
+    // Bad filters: 422, each named.
+    let long = "x".repeat(101);
+    for (query, fields) in [
+        (vec![("status", "shut")], vec!["status"]),
+        (vec![("sector", long.as_str())], vec!["sector"]),
+        (vec![("province", long.as_str())], vec!["province"]),
+        (
+            vec![("q", "may"), ("status", "all"), ("province", long.as_str())],
+            vec!["status", "province"],
+        ),
+        (vec![("per_page", "0")], vec!["per_page"]),
+        (vec![("page", "0")], vec!["page"]),
+    ] {
+        let (s, body) = listed(&app, sme, &query).await;
+        assert_eq!(s, 422, "{query:?}: {body}");
+        for field in fields {
+            assert_field_error(&body, field);
+        }
+    }
 }

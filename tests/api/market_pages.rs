@@ -7,6 +7,7 @@ use reqwest::header::LOCATION;
 
 use crate::browser::{text, Browser};
 use crate::helpers::{lump_sum_terms, TestApp};
+use crate::market_demands::three_needs;
 
 #[actix_web::test]
 async fn a_need_posted_proposed_to_and_requested_from_through_the_pages() {
@@ -237,4 +238,148 @@ async fn a_need_for_invited_institutes_is_posted_by_ticking_them() {
     let mut invited = Browser::signed_in(&app, &w.inst_a.email).await;
     let (s, _, _) = invited.get(&need).await;
     assert_eq!(s, 200);
+}
+
+/// `/demands?…` with `query` encoded.
+fn needs_url(query: &[(&str, &str)]) -> String {
+    format!("/demands?{}", serde_urlencoded::to_string(query).unwrap())
+}
+
+/// The needs page's search for every role that sees it: words, field, province and status
+/// narrow the SME's own needs and the supervisors' list; an institute searching leaves
+/// "Needs for you" for what it finds among the needs it may see (a closed one it did not
+/// propose to is not among them); a filter no need could answer is set again beside its
+/// field with 422 and the rest searched; a page number that is not one is the first page.
+#[actix_web::test]
+async fn the_needs_page_searches_and_filters_for_every_role() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let [rice, coffee, solar] = three_needs(&app, &w).await;
+    let shows = |page: &str, want: &[&String]| {
+        for id in [&rice, &coffee, &solar] {
+            assert_eq!(
+                page.contains(&format!("href=\"/demands/{id}\"")),
+                want.contains(&id),
+                "{id} in {want:?}: {page}"
+            );
+        }
+    };
+
+    let mut sme = Browser::signed_in(&app, &w.sme_a.email).await;
+    sme.language("en").await;
+    let (s, _, page) = sme.get("/demands").await;
+    assert_eq!(s, 200);
+    shows(&page, &[&rice, &coffee, &solar]);
+    for (name, option) in [
+        ("sector", "value=\"energy\""),
+        ("province", "value=\"Cần Thơ\""),
+        ("province", "value=\"Đồng Tháp\""),
+        ("status", "value=\"closed\""),
+    ] {
+        assert!(page.contains(&format!("name=\"{name}\"")), "{name}: {page}");
+        assert!(page.contains(option), "{option}: {page}");
+    }
+    for (query, want) in [
+        (vec![("status", "closed")], vec![&coffee]),
+        (
+            vec![("status", "open"), ("sector", "agriculture")],
+            vec![&rice],
+        ),
+        (vec![("province", "Đồng Tháp")], vec![&rice, &solar]),
+        (
+            vec![("q", "may say"), ("province", "Cần Thơ")],
+            vec![&coffee],
+        ),
+        (vec![("q", "lo say"), ("sector", "energy")], vec![&solar]),
+        (vec![("q", "lo say"), ("sector", "agriculture")], vec![]),
+        (vec![("page", "two")], vec![&rice, &coffee, &solar]),
+    ] {
+        let (s, _, page) = sme.get(&needs_url(&query)).await;
+        assert_eq!(s, 200, "{query:?}: {page}");
+        shows(&page, &want);
+        if want.is_empty() {
+            assert!(
+                text(&page).contains("No need matches this search."),
+                "{page}"
+            );
+        }
+    }
+    // What was chosen stays chosen.
+    let (_, _, page) = sme
+        .get(&needs_url(&[
+            ("q", "lúa"),
+            ("province", "Đồng Tháp"),
+            ("status", "open"),
+        ]))
+        .await;
+    assert!(page.contains("value=\"lúa\""), "{page}");
+    assert!(
+        page.contains("<option value=\"Đồng Tháp\" selected>"),
+        "{page}"
+    );
+    assert!(page.contains("<option value=\"open\" selected>"), "{page}");
+
+    // Bad filters: beside their fields, 422, the other filters still applied.
+    let long = "x".repeat(101);
+    let (s, _, page) = sme
+        .get(&needs_url(&[("status", "shut"), ("sector", "energy")]))
+        .await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("id=\"status-error\""), "{page}");
+    assert!(
+        text(&page).contains("Please choose a status from the list."),
+        "{page}"
+    );
+    assert!(page.contains("aria-invalid=\"true\""), "{page}");
+    shows(&page, &[&solar]);
+    let (s, _, page) = sme
+        .get(&needs_url(&[("province", &long), ("q", "may say")]))
+        .await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("id=\"province-error\""), "{page}");
+    assert!(!page.contains("id=\"status-error\""), "{page}");
+    shows(&page, &[&rice, &coffee]);
+
+    // The institute: needs for it without a search; what it finds with one, open needs only.
+    let mut inst = Browser::signed_in(&app, &w.inst_a.email).await;
+    inst.language("en").await;
+    let (s, _, page) = inst.get("/demands").await;
+    assert_eq!(s, 200);
+    assert!(page.contains("<h1>Needs for you</h1>"), "{page}");
+    assert!(page.contains("name=\"q\""), "the search box: {page}");
+    for (query, want) in [
+        (vec![("q", "may say")], vec![&rice]),
+        (vec![("q", "say")], vec![&rice, &solar]),
+        (
+            vec![("province", "Đồng Tháp"), ("sector", "energy")],
+            vec![&solar],
+        ),
+        (vec![("province", "Cần Thơ")], vec![]),
+        (vec![("status", "closed")], vec![]),
+    ] {
+        let (s, _, page) = inst.get(&needs_url(&query)).await;
+        assert_eq!(s, 200, "{query:?}: {page}");
+        assert!(page.contains("<h1>Needs found</h1>"), "{page}");
+        assert!(
+            page.contains("class=\"clear\" href=\"/demands\""),
+            "the way back: {page}"
+        );
+        shows(&page, &want);
+    }
+    let (s, _, page) = inst.get(&needs_url(&[("status", "any")])).await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("id=\"status-error\""), "{page}");
+
+    // The supervisors: every need, filtered the same way, in Vietnamese too.
+    let mut admin = Browser::signed_in(&app, &w.admin.email).await;
+    let (s, _, page) = admin.get(&needs_url(&[("status", "closed")])).await;
+    assert_eq!(s, 200);
+    shows(&page, &[&coffee]);
+    assert!(text(&page).contains("Tỉnh, thành phố"), "{page}");
+    let (s, _, page) = admin.get(&needs_url(&[("sector", &long)])).await;
+    assert_eq!(s, 422);
+    assert!(
+        text(&page).contains("Vui lòng chọn trong danh sách (tối đa 100 ký tự)."),
+        "{page}"
+    );
 }

@@ -8,6 +8,7 @@ use usefirst::search::{self, Kind};
 use usefirst::technologies::{self, Localized, TechnologyInput};
 
 use crate::helpers::*;
+use crate::market_demands::{close_need, edit_need, items, listed};
 
 /// A technology as an institute saves it: a draft, listed later through screening.
 fn input(title_vi: &str, summary_vi: &str, summary_en: &str) -> Value {
@@ -220,4 +221,108 @@ async fn an_edit_is_found_by_its_new_words_and_a_failed_change_leaves_the_index_
     assert!(!made.is_empty());
     assert!(!app.db(|c| search::indexed(c, Kind::Technology, &made).unwrap()));
     assert!(found(&app, &w.sme_a.token, "gian phoi").await.is_empty());
+}
+
+/// The ids `q` finds among the needs `user` may see, through the demands API.
+async fn needs_found(app: &TestApp, user: &User, q: &str) -> Vec<String> {
+    let (s, body) = listed(app, user, &[("q", q), ("per_page", "100")]).await;
+    assert_eq!(s, 200, "{q}: {body}");
+    items(&body)
+}
+
+#[actix_web::test]
+async fn a_need_s_edit_is_found_by_its_new_words_and_a_failed_change_leaves_the_index_as_it_was() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let sme = &w.sme_a;
+    let need = |title: &str, description: &str| {
+        let mut body = crate::market_demands::need(title);
+        body["description"] = json!(description);
+        body
+    };
+    let id = id_of(
+        &crate::market_demands::post_need(
+            &app,
+            &w.sme_a,
+            need("Lò sấy cà phê", "Sấy cà phê nhân."),
+        )
+        .await,
+    );
+    for user in [sme, &w.inst_a] {
+        assert_eq!(needs_found(&app, user, "ca phe").await, vec![id.clone()]);
+    }
+
+    // An edit: found by its new words, by its SME and the institutes, no longer by the old.
+    let path = format!("/api/v1/demands/{id}");
+    let (s, edited) = edit_need(
+        &app,
+        sme,
+        &id,
+        1,
+        need("Lò sấy hạt điều", "Sấy hạt điều thô."),
+    )
+    .await;
+    assert_eq!(s, 200, "{edited}");
+    for user in [sme, &w.inst_a] {
+        assert_eq!(needs_found(&app, user, "hat dieu").await, vec![id.clone()]);
+        assert!(needs_found(&app, user, "ca phe").await.is_empty());
+    }
+
+    // A stale edit and an invalid one change nothing, in the table or the index.
+    let (s, _) = edit_need(&app, sme, &id, 1, need("Lò sấy tiêu", "Tiêu.")).await;
+    assert_eq!(s, 412);
+    let (s, body) = edit_need(&app, sme, &id, 2, need("", "Hồ tiêu đen.")).await;
+    assert_eq!(s, 422);
+    assert_field_error(&body, "title");
+    let mut bad_budget = need("Lò sấy tiêu", "Hồ tiêu đen.");
+    bad_budget["budget"]["max"] = json!("1");
+    let (s, body) = edit_need(&app, sme, &id, 2, bad_budget).await;
+    assert_eq!(s, 422);
+    assert_field_error(&body, "budget.max");
+    for user in [sme, &w.inst_a] {
+        assert!(needs_found(&app, user, "tieu").await.is_empty());
+        assert_eq!(needs_found(&app, user, "hat dieu").await, vec![id.clone()]);
+    }
+    let (_, d) = app.get(&sme.token, &path).await;
+    assert_eq!(
+        (&d["version"], &d["title"]),
+        (&json!(2), &json!("Lò sấy hạt điều"))
+    );
+
+    // Closed: still found by its SME, by status too, and an edit of it (409) changes nothing.
+    assert_eq!(close_need(&app, sme, &id, 2).await, 200);
+    let (s, _) = edit_need(&app, sme, &id, 3, need("Lò sấy tiêu", "Tiêu.")).await;
+    assert_eq!(s, 409);
+    assert!(needs_found(&app, sme, "tieu").await.is_empty());
+    assert_eq!(needs_found(&app, sme, "hat dieu").await, vec![id.clone()]);
+    assert!(needs_found(&app, &w.inst_a, "hat dieu").await.is_empty());
+
+    // A need posted in a change that fails later leaves no index row.
+    let who = Who {
+        user_id: Some(&w.sme_a.id),
+        organisation_id: Some(&w.sme_a.org),
+    };
+    let input: usefirst::demands::DemandInput =
+        serde_json::from_value(need("Giàn phơi thông minh", "Giàn phơi.")).unwrap();
+    let mut made = String::new();
+    let failed: Result<(), usefirst::error::AppError> = app.state.db.write(|conn| {
+        let d = usefirst::demands::create(
+            conn,
+            app.clock.now(),
+            app.clock.today(app.state.tz),
+            who,
+            &w.sme_a.org,
+            &input,
+            &|_| Vec::new(),
+        )?;
+        assert!(search::indexed(conn, Kind::Demand, &d.id)?);
+        made = d.id;
+        Err(usefirst::error::AppError::Conflict(
+            "a later step failed".into(),
+        ))
+    });
+    assert!(failed.is_err());
+    assert!(!made.is_empty());
+    assert!(!app.db(|c| search::indexed(c, Kind::Demand, &made).unwrap()));
+    assert!(needs_found(&app, sme, "gian phoi").await.is_empty());
 }

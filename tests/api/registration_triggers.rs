@@ -70,6 +70,18 @@ async fn a_set_day_and_months_after_conversion_date_the_first_payment() {
     assert_eq!(st["lines"][0]["due"], "2026-05-14", "{st}");
 }
 
+/// An entry fee of 20,000,000 VND plus a 3 % royalty, the fee due 30 days after the SME's
+/// first reported sales above zero.
+pub fn first_revenue_terms() -> usefirst::settlement::terms::Terms {
+    serde_json::from_value(json!({
+        "trial_days": 90, "decision_days": 30, "currency": "VND",
+        "price": {"model": "entry_fee_plus_royalty", "entry_fee": "20000000", "due_days": 30, "rate": "0.03"},
+        "insurance_required": false, "late_payment_daily_rate": "0.001",
+        "first_payment": {"kind": "first_revenue"}
+    }))
+    .unwrap()
+}
+
 /// Entry fee plus royalty, the fee due 30 days after the SME's first sales above zero: held
 /// (the statement says it waits for the first revenue), never reminded of or overdue while
 /// held, still held after a quarter of zero sales, and due 30 days after the day the first
@@ -78,14 +90,7 @@ async fn a_set_day_and_months_after_conversion_date_the_first_payment() {
 async fn first_revenue_holds_the_entry_fee_until_sales_above_zero_are_reported() {
     let app = TestApp::spawn_long_sessions().await;
     let w = app.world().await;
-    let terms: usefirst::settlement::terms::Terms = serde_json::from_value(json!({
-        "trial_days": 90, "decision_days": 30, "currency": "VND",
-        "price": {"model": "entry_fee_plus_royalty", "entry_fee": "20000000", "due_days": 30, "rate": "0.03"},
-        "insurance_required": false, "late_payment_daily_rate": "0.001",
-        "first_payment": {"kind": "first_revenue"}
-    }))
-    .unwrap();
-    let id = converted_on_terms(&app, &w, terms).await;
+    let id = converted_on_terms(&app, &w, first_revenue_terms()).await;
     let st = statement(&app, &w, &id).await;
     assert_eq!(st["waiting_for"], json!(["first_revenue"]), "{st}");
     assert_eq!(st["lines"][0]["held"], true);

@@ -6,6 +6,7 @@
 use reqwest::header::LOCATION;
 
 use crate::browser::Browser;
+use crate::contract_improvements::{terms_history, versions};
 use crate::helpers::{id_of, TestApp, World};
 use usefirst::settlement::money::Currency;
 use usefirst::typeset::format::money;
@@ -586,4 +587,101 @@ async fn nobody_else_reaches_an_institutes_technology_pages() {
         )
         .await;
     assert_eq!(history.as_array().map(Vec::len), Some(1));
+}
+
+/// The first payment's trigger through the terms form: each bad choice set again beside its
+/// field (a day that is not one, months out of range, "first sales" on a lump sum, a kind the
+/// form does not offer), marked invalid, with nothing saved; a good one saved and shown again.
+#[actix_web::test]
+async fn the_first_payments_trigger_is_set_through_the_terms_form() {
+    let app = TestApp::spawn().await;
+    let w: World = app.world().await;
+    let mut b = Browser::signed_in(&app, &w.inst_a.email).await;
+    b.language("en").await;
+    let terms = format!("/technologies/{}/terms", w.tech_a);
+    let (s, _, page) = b.get(&terms).await;
+    assert_eq!(s, 200);
+    for name in [
+        "first_payment",
+        "first_payment_date",
+        "first_payment_months",
+    ] {
+        assert!(page.contains(&format!("name=\"{name}\"")), "{name}: {page}");
+    }
+    let csrf = b.csrf();
+    let before = versions(&app, &w).await;
+    for (changes, field, message) in [
+        (
+            vec![("first_payment", "on_date"), ("first_payment_date", "")],
+            "first_payment_date",
+            None,
+        ),
+        (
+            vec![
+                ("first_payment", "on_date"),
+                ("first_payment_date", "31/06/2026"),
+            ],
+            "first_payment_date",
+            None,
+        ),
+        (
+            vec![
+                ("first_payment", "months_after_conversion"),
+                ("first_payment_months", "61"),
+            ],
+            "first_payment_months",
+            Some("The number of months must be from 1 to 60."),
+        ),
+        (
+            vec![("first_payment", "first_revenue")],
+            "first_payment",
+            Some("This start does not fit the payment model"),
+        ),
+        (vec![("first_payment", "harvest")], "first_payment", None),
+    ] {
+        let (s, _, page) = b.post(&terms, &terms_form(&csrf, &changes)).await;
+        assert_eq!(s, 422, "{changes:?}: {page}");
+        let error = error_of(&page, field).unwrap_or_else(|| panic!("{changes:?}: {page}"));
+        if let Some(message) = message {
+            assert!(error.starts_with(message), "{changes:?}: {error}");
+        }
+        assert!(marked_invalid(&page, field), "{changes:?}: {page}");
+        for (name, value) in &changes {
+            if name.ends_with("date") || name.ends_with("months") {
+                assert!(page.contains(&format!("value=\"{value}\"")), "kept: {page}");
+            }
+        }
+    }
+    assert_eq!(
+        versions(&app, &w).await,
+        before,
+        "a bad trigger saved terms"
+    );
+
+    let (s, h, page) = b
+        .post(
+            &terms,
+            &terms_form(
+                &csrf,
+                &[
+                    ("first_payment", "months_after_conversion"),
+                    ("first_payment_months", "6"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(s, 303, "{page}");
+    let saved = h[LOCATION].to_str().unwrap().to_string();
+    assert_eq!(versions(&app, &w).await, before + 1);
+    let history = terms_history(&app, &w).await;
+    assert_eq!(
+        history[0]["terms"]["first_payment"],
+        serde_json::json!({"kind": "months_after_conversion", "months": 6})
+    );
+    let (_, _, page) = b.get(&saved).await;
+    assert!(
+        page.contains("<option value=\"months_after_conversion\" selected>"),
+        "{page}"
+    );
+    assert!(page.contains("name=\"first_payment_months\""), "{page}");
 }

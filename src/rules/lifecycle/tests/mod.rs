@@ -250,6 +250,20 @@ fn every_status_action_actor_triple_follows_the_rule_table() {
 }
 
 #[test]
+fn the_ends_before_a_trial_are_the_final_states_reached_before_it_starts() {
+    let before_trial = [Requested, Approved, Signed];
+    for action in Action::ALL {
+        let (from, _, to) = rule(action);
+        let from_before = from.iter().all(|s| before_trial.contains(s));
+        assert_eq!(
+            to.ended_before_trial(),
+            to.is_final() && from_before,
+            "{action:?} -> {to:?}"
+        );
+    }
+}
+
+#[test]
 fn first_signature_by_either_side_leaves_the_agreement_approved() {
     for by in [SME, INSTITUTE] {
         let mut facts = standard(Approved);

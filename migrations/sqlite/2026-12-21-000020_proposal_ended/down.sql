@@ -1,0 +1,19 @@
+-- An ended proposal reads as one still open to a request.
+UPDATE demand_proposals SET status = 'proposed' WHERE status = 'ended';
+ALTER TABLE demand_proposals RENAME TO demand_proposals_before;
+DROP INDEX demand_proposals_institute;
+CREATE TABLE demand_proposals (
+    id TEXT PRIMARY KEY NOT NULL,
+    demand_id TEXT NOT NULL REFERENCES demands (id),
+    institute_id TEXT NOT NULL REFERENCES organisations (id),
+    technology_id TEXT NOT NULL REFERENCES technologies (id),
+    message TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('proposed', 'requested')),
+    agreement_id TEXT REFERENCES agreements (id),
+    created_by TEXT NOT NULL REFERENCES users (id),
+    created_at TIMESTAMP NOT NULL,
+    UNIQUE (demand_id, technology_id)
+);
+INSERT INTO demand_proposals SELECT * FROM demand_proposals_before;
+DROP TABLE demand_proposals_before;
+CREATE INDEX demand_proposals_institute ON demand_proposals (institute_id, created_at);
