@@ -206,6 +206,13 @@ impl Filter {
         }
     }
 
+    /// Whether it asks for nothing (words, status, field and province all left out).
+    pub fn is_empty(&self) -> bool {
+        [&self.q, &self.status, &self.sector, &self.province]
+            .iter()
+            .all(|v| v.is_none())
+    }
+
     /// What no demand could answer, by field: a status that is not one, a field or
     /// province longer than a demand holds.
     pub fn faults(&self) -> Vec<FieldError> {
@@ -454,6 +461,8 @@ mod tests {
         );
         assert_eq!(f.province.as_deref(), Some("Đồng Tháp"));
         assert!(f.faults().is_empty());
+        assert!(!f.is_empty());
+        assert!(Filter::default().is_empty());
         let long = "x".repeat(PLACE_MAX + 1);
         let bad = Filter {
             status: Some("shut".into()),

@@ -192,6 +192,7 @@ struct ListQuery {
 }
 
 impl ListQuery {
+    /// The filters as typed, blank ones left out and the rest trimmed.
     fn filter(&self) -> Filter {
         let set = |s: &String| Some(s.clone());
         Filter {
@@ -206,16 +207,6 @@ impl ListQuery {
     /// The page asked for, from 1 (anything else is the first).
     fn page(&self) -> i64 {
         frame::page_number(&self.page)
-    }
-
-    /// The filters as the pager's links keep them.
-    fn pairs(&self) -> [(&str, &str); 4] {
-        [
-            ("q", self.q.trim()),
-            ("sector", self.sector.trim()),
-            ("province", self.province.trim()),
-            ("status", self.status.trim()),
-        ]
     }
 }
 
@@ -241,13 +232,11 @@ async fn list(
     }
     let lang = visitor.lang;
     let q = q.into_inner();
-    let filter = q.filter();
-    let faults = filter.faults();
-    let searched = filter.q.is_some()
-        || filter.status.is_some()
-        || filter.sector.is_some()
-        || filter.province.is_some();
-    let filter = filter.without(&faults);
+    // As typed (a faulty value stays in its box and in the pager's links), and as searched.
+    let typed = q.filter();
+    let faults = typed.faults();
+    let searched = !typed.is_empty();
+    let filter = typed.clone().without(&faults);
     let page = q.page();
     let matching = actor.role == Role::Institute && !searched;
     let mine = actor.role == Role::Sme;
@@ -280,9 +269,10 @@ async fn list(
             0,
         ),
     };
-    let province = q.province.trim();
-    if !province.is_empty() && !provinces.iter().any(|p| p == province) {
-        provinces.insert(0, province.to_string());
+    if let Some(province) = &typed.province {
+        if !provinces.contains(province) {
+            provinces.insert(0, province.clone());
+        }
     }
     let sectors: Vec<(&str, String)> = SECTORS
         .iter()
@@ -299,7 +289,20 @@ async fn list(
         })
         .collect();
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
-    let link = |p: i64| format!("/demands?{}", frame::page_link(&q.pairs(), p));
+    let shown = |v: &Option<String>| v.clone().unwrap_or_default();
+    let (words, sector, province, status_filter) = (
+        shown(&typed.q),
+        shown(&typed.sector),
+        shown(&typed.province),
+        shown(&typed.status),
+    );
+    let pairs = [
+        ("q", words.as_str()),
+        ("sector", sector.as_str()),
+        ("province", province.as_str()),
+        ("status", status_filter.as_str()),
+    ];
+    let link = |p: i64| format!("/demands?{}", frame::page_link(&pairs, p));
     let status = if errors.is_empty() { 200 } else { 422 };
     visitor.page(
         &state,
@@ -310,10 +313,7 @@ async fn list(
             mine,
             prev => if page > 1 { link(page - 1) } else { String::new() },
             next => if page < pages { link(page + 1) } else { String::new() },
-            f => minijinja::context! {
-                q => q.q.trim(), sector => q.sector.trim(), province => q.province.trim(),
-                status => q.status.trim(),
-            },
+            f => minijinja::context! { q => words, sector, province, status => status_filter },
             sectors, provinces, statuses => STATUSES, errors,
         },
     )
