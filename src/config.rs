@@ -85,6 +85,12 @@ pub struct AppConfig {
     /// How long the catalogue's filter choices (institutes, fields) are kept between reads.
     #[serde(default = "catalogue_cache_seconds")]
     pub catalogue_cache_seconds: u64,
+    /// The memory for pages kept for a repeated view (`web::kept`), in KiB; 0 keeps none.
+    #[serde(default = "page_cache_kilobytes")]
+    pub page_cache_kilobytes: u64,
+    /// The oldest a kept page may be when it is given again, in seconds; 0 keeps none.
+    #[serde(default = "page_cache_seconds")]
+    pub page_cache_seconds: u64,
 }
 
 fn max_failed_logins_per_address() -> i64 {
@@ -92,6 +98,14 @@ fn max_failed_logins_per_address() -> i64 {
 }
 
 fn catalogue_cache_seconds() -> u64 {
+    10
+}
+
+fn page_cache_kilobytes() -> u64 {
+    8 * 1024
+}
+
+fn page_cache_seconds() -> u64 {
     10
 }
 

@@ -67,6 +67,8 @@ pub struct AppState {
     pub renders: Arc<tokio::sync::Semaphore>,
     /// The web pages' templates and words, checked at start.
     pub pages: Arc<crate::web::Pages>,
+    /// Pages kept for a repeated view while the record stands still (`app.page_cache_*`).
+    pub kept_pages: Arc<crate::web::kept::KeptPages>,
     /// The catalogue filters' choices, kept briefly (`app.catalogue_cache_seconds`).
     pub facets: Arc<crate::app::technologies::FacetCache>,
     /// Public document checks per client address (`documents.verify_requests_per_minute`).
@@ -93,6 +95,11 @@ impl AppState {
         Ok(AppState {
             fonts: typeset::load_fonts(&cfg),
             pages: Arc::new(crate::web::Pages::load()?),
+            kept_pages: Arc::new(crate::web::kept::KeptPages::new(
+                usize::try_from(cfg.app.page_cache_kilobytes.saturating_mul(1024))
+                    .unwrap_or(usize::MAX),
+                std::time::Duration::from_secs(cfg.app.page_cache_seconds),
+            )),
             renders: Arc::new(tokio::sync::Semaphore::new(
                 cfg.documents.max_concurrent_renders,
             )),

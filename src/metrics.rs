@@ -28,6 +28,9 @@ pub struct Metrics {
     outbox_unsent: IntGauge,
     outbox_oldest_seconds: IntGauge,
     password_checks: IntCounter,
+    /// Views of a page that may be kept (`web::kept`): given as kept, or set.
+    kept_given: IntCounter,
+    kept_set: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -153,7 +156,22 @@ impl Metrics {
                 "Passwords checked against a hash since start, unknown e-mail addresses included",
             )?,
         )?;
+        let kept = registered(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "web_kept_page_views_total",
+                    "Views of the pages kept for a repeated view (home, agreement, catalogue): \
+                     given as kept (nothing changed since they were set) or set anew",
+                ),
+                &["outcome"],
+            )?,
+        )?;
+        let kept_given = kept.with_label_values(&["given"]);
+        let kept_set = kept.with_label_values(&["set"]);
         Ok(Metrics {
+            kept_given,
+            kept_set,
             registry,
             requests,
             latency,
@@ -180,6 +198,20 @@ impl Metrics {
     /// One password checked against a hash (`app::auth::check_password`).
     pub fn password_checked(&self) {
         self.password_checks.inc();
+    }
+
+    /// One view of a page that may be kept: `given` as kept, or set anew.
+    pub fn kept_page_view(&self, given: bool) {
+        if given {
+            self.kept_given.inc();
+        } else {
+            self.kept_set.inc();
+        }
+    }
+
+    /// The views of pages that may be kept since start: (given as kept, set anew).
+    pub fn kept_page_views(&self) -> (u64, u64) {
+        (self.kept_given.get(), self.kept_set.get())
     }
 
     /// The passwords checked since start.

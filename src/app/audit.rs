@@ -18,6 +18,13 @@ pub fn verify(db: &crate::db::Db) -> Result<Verification, AppError> {
     Ok(audit::verify(&mut conn)?)
 }
 
+/// Where the record stands: a number that moves with every state change, so what was read
+/// while it stood still is still so (the pages kept for a repeated view, `web::kept`).
+pub fn stamp(state: &AppState) -> Result<i64, AppError> {
+    let mut conn = state.db.reader()?;
+    Ok(audit::head(&mut conn)?)
+}
+
 /// The same walk for the operator (the nightly job, `usefirst verify-audit`): a failure keeps
 /// the database's own words rather than the API's "internal error".
 pub fn verify_for_operator(db: &crate::db::Db) -> anyhow::Result<Verification> {

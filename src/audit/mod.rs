@@ -155,6 +155,16 @@ pub fn append(
     Ok(seq)
 }
 
+/// The sequence number of the newest event: it moves with every state change, in the
+/// change's own transaction.
+pub fn head(conn: &mut DbConn) -> QueryResult<i64> {
+    // On the concrete connection, so the prepared statement is kept (every kept page's view).
+    crate::on_backend!(conn, |c| audit_head::table
+        .find(1)
+        .select(audit_head::seq)
+        .first(c))
+}
+
 /// The events about one entity, oldest first.
 pub fn for_entity(
     conn: &mut DbConn,

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::frame::{self, blocking, see_other, SignedIn, Visitor};
+use super::frame::{self, blocking, read_kept, see_other, Read, SignedIn, Visitor};
 use crate::agreements::model::{ActionInput, Agreement, ListFilter};
 use crate::app::agreements::{Happened, Listed, Overview};
 use crate::auth::session::Actor;
@@ -263,7 +263,7 @@ async fn overview_page(
     done: String,
     failed: Failed,
 ) -> HttpResponse {
-    let loaded = blocking(state, move |st| {
+    let read = move |st: &AppState| {
         let overview = crate::app::agreements::overview(st, &actor, &id)?;
         // The products an approval may choose, in the currency of the terms it would fix.
         let products = match &overview.offered {
@@ -276,14 +276,24 @@ async fn overview_page(
             _ => Vec::new(),
         };
         Ok((overview, products))
-    })
-    .await;
-    let (overview, products) = match loaded {
-        Ok(loaded) => loaded,
+    };
+    // A plain view (no form set again with its errors) repeated while nothing changed is the
+    // page kept (`web::kept`).
+    let loaded = if status == 200 && failed.action.is_empty() {
+        read_kept(state, visitor, false, read).await
+    } else {
+        blocking(state, read).await.map(|o| Read::Fresh(o, None))
+    };
+    let ((overview, products), keep) = match loaded {
+        Ok(Read::Kept(body)) => return visitor.kept(body),
+        Ok(Read::Fresh(loaded, keep)) => (loaded, keep),
         Err(e) => return visitor.failure(state, e, ""),
     };
     let ctx = overview_context(state, visitor, &overview, products, done, failed);
-    visitor.page(state, status, "agreement/show.html", ctx)
+    match keep {
+        Some(_) => visitor.page_to_keep(state, keep, "agreement/show.html", ctx),
+        None => visitor.page(state, status, "agreement/show.html", ctx),
+    }
 }
 
 /// Everything the overview template reads.

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use minijinja::Value;
 use serde::Deserialize;
 
-use super::frame::{self, blocking, see_other, SignedIn, Visitor};
+use super::frame::{self, blocking, read_kept, see_other, Read, SignedIn, Visitor};
 use crate::agreements::model::NewRequest;
 use crate::app::technologies::{CatalogueQuery, Offered};
 use crate::error::AppError;
@@ -203,12 +203,22 @@ async fn list(
 ) -> HttpResponse {
     let filters = filters.into_inner();
     let (query, page) = (filters.query(), filters.page());
-    let found = blocking(&state, move |st| {
+    // htmx asks for the results alone, except when it restores a page from history.
+    let fragment = req.headers().contains_key("HX-Request")
+        && !req.headers().contains_key("HX-History-Restore-Request");
+    // A search repeated while the catalogue stands still is the page kept (`web::kept`).
+    let found = read_kept(&state, &visitor, fragment, move |st| {
         crate::app::technologies::catalogue(st, &actor, &query, PER_PAGE, (page - 1) * PER_PAGE)
     })
     .await;
-    let catalogue = match found {
-        Ok(c) => c,
+    let vary = |mut res: HttpResponse| {
+        res.headers_mut()
+            .insert(header::VARY, header::HeaderValue::from_static("HX-Request"));
+        res
+    };
+    let (catalogue, keep) = match found {
+        Ok(Read::Kept(body)) => return vary(visitor.kept(body)),
+        Ok(Read::Fresh(c, keep)) => (c, keep),
         Err(e) => return visitor.failure(&state, e, "/catalogue"),
     };
     let lang = visitor.lang;
@@ -253,18 +263,12 @@ async fn list(
         ips,
         trials => TRIALS.iter().map(|(name, _, _)| *name).collect::<Vec<_>>(),
     };
-    // htmx asks for the results alone, except when it restores a page from history.
-    let fragment = req.headers().contains_key("HX-Request")
-        && !req.headers().contains_key("HX-History-Restore-Request");
     let template = if fragment {
         "catalogue/results.html"
     } else {
         "catalogue/list.html"
     };
-    let mut res = visitor.page(&state, 200, template, ctx);
-    res.headers_mut()
-        .insert(header::VARY, header::HeaderValue::from_static("HX-Request"));
-    res
+    vary(visitor.page_to_keep(&state, keep, template, ctx))
 }
 
 /// The date a quote is for, as typed (`YYYY-MM-DD`; blank for today).

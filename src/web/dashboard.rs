@@ -8,7 +8,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{Datelike, NaiveDate};
 use minijinja::{context, Value};
 
-use super::frame::{blocking, SignedIn};
+use super::frame::{blocking, read_kept, Read, SignedIn};
 use crate::app::dashboard::{Board, Deadline, Home, InstituteBoard, SmeBoard, ENDING_DAYS};
 use crate::settlement::money::Currency;
 use crate::typeset::format::{date, days, money};
@@ -72,17 +72,27 @@ async fn home(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn) ->
         return super::admin::home(&state, &visitor, actor).await;
     }
     let insurer = actor.role == crate::rules::roles::Role::Insurer;
-    let who = actor.clone();
-    let home = match blocking(&state, move |st| crate::app::dashboard::home(st, &who)).await {
-        Ok(home) => home,
-        Err(e) => return visitor.failure(&state, e, ""),
-    };
     // An insurer's home is its dashboard, with its charts.
     if insurer {
+        let who = actor.clone();
+        let home = match blocking(&state, move |st| crate::app::dashboard::home(st, &who)).await {
+            Ok(home) => home,
+            Err(e) => return visitor.failure(&state, e, ""),
+        };
         return super::insurer::home(&state, &visitor, actor, home.organisation).await;
     }
+    // SMEs and institutes open their home often and it sums all their agreements: a repeated
+    // view while nothing changed is the page kept (`web::kept`).
+    let read = read_kept(&state, &visitor, false, move |st| {
+        crate::app::dashboard::home(st, &actor)
+    });
+    let (home, keep) = match read.await {
+        Ok(Read::Kept(body)) => return visitor.kept(body),
+        Ok(Read::Fresh(home, keep)) => (home, keep),
+        Err(e) => return visitor.failure(&state, e, ""),
+    };
     let (name, ctx) = page(visitor.lang, home);
-    visitor.page(&state, 200, name, ctx)
+    visitor.page_to_keep(&state, keep, name, ctx)
 }
 
 /// The template and its context for `home` in `lang`.

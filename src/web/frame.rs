@@ -5,11 +5,14 @@
 
 use std::collections::BTreeMap;
 
+use actix_web::body::MessageBody;
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use minijinja::Value;
 use serde::de::DeserializeOwned;
 
+use super::kept::Keep;
 use super::session;
 use crate::auth::session::Actor;
 use crate::error::{AppError, FieldError};
@@ -109,8 +112,62 @@ impl Visitor {
         }
     }
 
+    /// The key this visitor's view of the page is kept under (`web::kept`): the address, the
+    /// fragment htmx asked for, the user as their session names them, the language, the form
+    /// token and the quarter-hour of the clock. `None` when the page is not to be kept: no one
+    /// is signed in, or the answer hands the browser a new form token.
+    fn keep_key(&self, state: &AppState, fragment: bool) -> Option<String> {
+        let user = self.user.as_ref()?;
+        if self.new_csrf {
+            return None;
+        }
+        let quarter = state.clock.now().timestamp().div_euclid(15 * 60);
+        let sep = '\u{1f}';
+        Some(format!(
+            "{}{sep}{}{sep}{}{sep}{}{sep}{}{sep}{}{sep}{}{sep}{}{sep}{}{sep}{quarter}{sep}{fragment}",
+            self.path,
+            user.user_id,
+            user.organisation_id,
+            user.role.as_str(),
+            user.display_name,
+            user.email,
+            user.locale,
+            self.lang,
+            self.csrf,
+        ))
+    }
+
+    /// The page kept for this visitor ([`read_kept`]), answered as it was set.
+    pub fn kept(&self, body: Bytes) -> HttpResponse {
+        self.html(200, body)
+    }
+
+    /// Template `name` set with the frame and `ctx`, answered with 200, and kept for the next
+    /// view as `keep` says ([`read_kept`]).
+    pub fn page_to_keep(
+        &self,
+        state: &AppState,
+        keep: Option<Keep>,
+        name: &str,
+        ctx: Value,
+    ) -> HttpResponse {
+        match state.pages.render(name, self.frame(ctx)) {
+            Ok(body) => {
+                let body = Bytes::from(body);
+                if let Some(keep) = keep {
+                    state.kept_pages.put(keep, body.clone());
+                }
+                self.html(200, body)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, template = name, "a page could not be set");
+                self.error(state, 503, "error.busy", minijinja::context! {})
+            }
+        }
+    }
+
     /// An HTML answer, setting the form-token cookie when the browser had none.
-    fn html(&self, status: u16, body: String) -> HttpResponse {
+    fn html<B: MessageBody + 'static>(&self, status: u16, body: B) -> HttpResponse {
         let mut res = HttpResponse::build(
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         );
@@ -260,6 +317,50 @@ where
     web::block(move || f(&state))
         .await
         .unwrap_or(Err(AppError::Busy))
+}
+
+/// What a page that may be kept reads ([`read_kept`]): the page as kept, or the data to set it
+/// from and where to keep what is set.
+pub enum Read<T> {
+    Kept(Bytes),
+    Fresh(T, Option<Keep>),
+}
+
+/// The page kept for `visitor` at this address when nothing it shows has changed since it was
+/// set (`web::kept`: the audit record's head read now is the one it was set at), or else the
+/// page's data read by `f` in the same trip to the blocking pool, with where to keep the page.
+/// `fragment`: htmx asked for part of the page.
+pub async fn read_kept<T, F>(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    fragment: bool,
+    f: F,
+) -> Result<Read<T>, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
+{
+    let key = if state.kept_pages.enabled() {
+        visitor.keep_key(state, fragment)
+    } else {
+        None
+    };
+    blocking(state, move |st| {
+        let keep = match key {
+            Some(key) => {
+                let stamp = crate::app::audit::stamp(st)?;
+                let kept = st.kept_pages.get(&key, stamp);
+                st.metrics.kept_page_view(kept.is_some());
+                if let Some(body) = kept {
+                    return Ok(Read::Kept(body));
+                }
+                Some(Keep { key, stamp })
+            }
+            None => None,
+        };
+        Ok(Read::Fresh(f(st)?, keep))
+    })
+    .await
 }
 
 /// A posted form of type `T` whose `csrf` field is this browser's form token; `None` when the

@@ -22,6 +22,7 @@ mod demands;
 pub mod frame;
 pub mod i18n;
 mod insurer;
+pub mod kept;
 mod money;
 mod pages;
 mod reports;

@@ -44,6 +44,7 @@ mod web_audit;
 mod web_catalogue;
 mod web_dashboard;
 mod web_insurer;
+mod web_kept;
 mod web_money;
 mod web_reports;
 mod web_screening;
