@@ -161,8 +161,8 @@ impl Metrics {
             IntCounterVec::new(
                 Opts::new(
                     "web_kept_page_views_total",
-                    "Views of the pages kept for a repeated view (home, agreement, catalogue): \
-                     given as kept (nothing changed since they were set) or set anew",
+                    "Views of the pages kept for a repeated view (home, agreement, catalogue, \
+                     document check): given as kept (nothing changed since they were set) or set anew",
                 ),
                 &["outcome"],
             )?,

@@ -20,9 +20,8 @@ pub fn verify(db: &crate::db::Db) -> Result<Verification, AppError> {
 
 /// Where the record stands: a number that moves with every state change, so what was read
 /// while it stood still is still so (the pages kept for a repeated view, `web::kept`).
-pub fn stamp(state: &AppState) -> Result<i64, AppError> {
-    let mut conn = state.db.reader()?;
-    Ok(audit::head(&mut conn)?)
+pub fn stamp(conn: &mut crate::db::DbConn) -> Result<i64, AppError> {
+    Ok(audit::head(conn)?)
 }
 
 /// The same walk for the operator (the nightly job, `usefirst verify-audit`): a failure keeps

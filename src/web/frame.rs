@@ -113,27 +113,30 @@ impl Visitor {
     }
 
     /// The key this visitor's view of the page is kept under (`web::kept`): the address, the
-    /// fragment htmx asked for, the user as their session names them, the language, the form
-    /// token and the quarter-hour of the clock. `None` when the page is not to be kept: no one
-    /// is signed in, or the answer hands the browser a new form token.
+    /// fragment htmx asked for, the user as their session names them (if anyone is signed
+    /// in), the language, the form token and the quarter-hour of the clock. `None` when the
+    /// answer hands the browser a new form token, which is then not kept.
     fn keep_key(&self, state: &AppState, fragment: bool) -> Option<String> {
-        let user = self.user.as_ref()?;
         if self.new_csrf {
             return None;
         }
         let quarter = state.clock.now().timestamp().div_euclid(15 * 60);
         let sep = '\u{1f}';
+        let user = match &self.user {
+            Some(u) => format!(
+                "{}{sep}{}{sep}{}{sep}{}{sep}{}{sep}{}",
+                u.user_id,
+                u.organisation_id,
+                u.role.as_str(),
+                u.display_name,
+                u.email,
+                u.locale
+            ),
+            None => String::new(),
+        };
         Some(format!(
-            "{}{sep}{}{sep}{}{sep}{}{sep}{}{sep}{}{sep}{}{sep}{}{sep}{}{sep}{quarter}{sep}{fragment}",
-            self.path,
-            user.user_id,
-            user.organisation_id,
-            user.role.as_str(),
-            user.display_name,
-            user.email,
-            user.locale,
-            self.lang,
-            self.csrf,
+            "{}{sep}{user}{sep}{}{sep}{}{sep}{quarter}{sep}{fragment}",
+            self.path, self.lang, self.csrf,
         ))
     }
 
@@ -326,10 +329,32 @@ pub enum Read<T> {
     Fresh(T, Option<Keep>),
 }
 
-/// The page kept for `visitor` at this address when nothing it shows has changed since it was
-/// set (`web::kept`: the audit record's head read now is the one it was set at), or else the
-/// page's data read by `f` in the same trip to the blocking pool, with where to keep the page.
-/// `fragment`: htmx asked for part of the page.
+/// The page kept for `visitor` at this address if nothing it shows has changed since it was
+/// set (`web::kept`: the audit record's head read now is the one it was set at): `Ok` with
+/// the page, or `Err` with where to keep the page about to be set (`None`: not to be kept).
+/// The head is one indexed read, on this worker when a reader is idle (`point_read`), so a
+/// page given as kept never waits for the blocking pool.
+pub async fn look_up_kept(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    fragment: bool,
+) -> Result<Result<Bytes, Option<Keep>>, AppError> {
+    let key = match state.kept_pages.enabled() {
+        true => visitor.keep_key(state, fragment),
+        false => None,
+    };
+    let Some(key) = key else {
+        return Ok(Err(None));
+    };
+    let stamp = crate::http::point_read(state.clone(), crate::app::audit::stamp).await?;
+    let kept = state.kept_pages.get(&key, stamp);
+    state.metrics.kept_page_view(kept.is_some());
+    Ok(kept.ok_or(Some(Keep { key, stamp })))
+}
+
+/// The page kept for `visitor` at this address when nothing it shows has changed since
+/// ([`look_up_kept`]), or else the page's data read by `f` on the blocking pool, with where
+/// to keep the page set from it. `fragment`: htmx asked for part of the page.
 pub async fn read_kept<T, F>(
     state: &web::Data<AppState>,
     visitor: &Visitor,
@@ -340,27 +365,11 @@ where
     T: Send + 'static,
     F: FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
 {
-    let key = if state.kept_pages.enabled() {
-        visitor.keep_key(state, fragment)
-    } else {
-        None
+    let keep = match look_up_kept(state, visitor, fragment).await? {
+        Ok(body) => return Ok(Read::Kept(body)),
+        Err(keep) => keep,
     };
-    blocking(state, move |st| {
-        let keep = match key {
-            Some(key) => {
-                let stamp = crate::app::audit::stamp(st)?;
-                let kept = st.kept_pages.get(&key, stamp);
-                st.metrics.kept_page_view(kept.is_some());
-                if let Some(body) = kept {
-                    return Ok(Read::Kept(body));
-                }
-                Some(Keep { key, stamp })
-            }
-            None => None,
-        };
-        Ok(Read::Fresh(f(st)?, keep))
-    })
-    .await
+    blocking(state, move |st| Ok(Read::Fresh(f(st)?, keep))).await
 }
 
 /// A posted form of type `T` whose `csrf` field is this browser's form token; `None` when the

@@ -1,6 +1,6 @@
-//! Pages kept for a repeated view. A signed-in person who opens their home, an agreement or a
-//! catalogue search again is given the page set for them the last time, as long as nothing
-//! it could show has changed since.
+//! Pages kept for a repeated view. A person who opens their home, an agreement, a catalogue
+//! search or a document's public check page again is given the page set for them the last
+//! time, as long as nothing it could show has changed since.
 //!
 //! "Nothing has changed" is the audit record's head: every state change appends its event in
 //! the change's own transaction (`audit::append`), so while `audit_head.seq` stands where it
@@ -10,11 +10,11 @@
 //! kept under everything else it was set from: the address (with its query), whether htmx
 //! asked for a fragment, the signed-in user as their session names them (id, organisation,
 //! role, name, e-mail, language), the page language, the browser's form token (which the
-//! page's forms carry), and the quarter-hour of the service's clock (every time zone's
-//! offset is a whole number of quarter-hours, so no page's "today" turns within one). A kept
-//! page is also never older than `app.page_cache_seconds`, which bounds what the few inputs
-//! kept apart from the record (the catalogue's filter choices, `app.catalogue_cache_seconds`)
-//! can make it lag.
+//! page's forms carry; a visitor who has none yet is handed one and the page is not kept),
+//! and the quarter-hour of the service's clock (every time zone's offset is a whole number of
+//! quarter-hours, so no page's "today" turns within one). A kept page is also never older than
+//! `app.page_cache_seconds`, which bounds what the few inputs kept apart from the record (the
+//! catalogue's filter choices, `app.catalogue_cache_seconds`) can make it lag.
 //!
 //! The pages live in memory, at most `app.page_cache_kilobytes` of them; past that the oldest
 //! kept go first. Each key holds one page: a page set for a newer head replaces the older.

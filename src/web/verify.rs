@@ -18,7 +18,7 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::frame::{blocking, see_other, SignedIn, Visitor};
+use super::frame::{blocking, look_up_kept, see_other, SignedIn, Visitor};
 use super::session;
 use crate::app::documents as app;
 use crate::documents::model::{Checked, Identified};
@@ -146,6 +146,12 @@ async fn by_code(
     if let Err(e) = app::admit_public_check(&state, from) {
         return visitor.failure(&state, e, "");
     }
+    // A document's page while nothing changed (no newer edition) is the page kept.
+    let keep = match look_up_kept(&state, &visitor, false).await {
+        Ok(Ok(body)) => return visitor.kept(body),
+        Ok(Err(keep)) => keep,
+        Err(e) => return visitor.failure(&state, e, ""),
+    };
     match point_read(state.clone(), move |conn| app::check_code(conn, &asked)).await {
         Ok(found) => {
             let ctx = check_page(
@@ -155,7 +161,7 @@ async fn by_code(
                     code => app::printed_code(&code),
                 },
             );
-            visitor.page(&state, 200, "verify/check.html", ctx)
+            visitor.page_to_keep(&state, keep, "verify/check.html", ctx)
         }
         Err(AppError::NotFound) => {
             let ctx = check_page(&state, context! { unknown => true, typed => code });

@@ -216,7 +216,23 @@ async fn a_document_the_agreement_has_moved_on_from_is_superseded() {
     let (id, _, before) = downloaded(&app, &w).await;
     let old = code_of(&before);
 
-    // The trial starts on its start day: a new agreement version.
+    // Checked while current: the first view hands out a form token, the second is kept
+    // (`web::kept`), and a third is the page kept.
+    let mut visitor = Browser::new(&app);
+    visitor.accept_language = "en";
+    let (_, _, first) = visitor.get(&format!("/verify/{old}")).await;
+    assert!(first.contains("Current: this is the document"), "{first}");
+    assert_eq!(
+        app.state.kept_pages.bytes(),
+        0,
+        "no form token yet: not kept"
+    );
+    let (_, _, second) = visitor.get(&format!("/verify/{old}")).await;
+    assert!(app.state.kept_pages.bytes() > 0, "kept");
+    assert_eq!(visitor.get(&format!("/verify/{old}")).await.2, second);
+
+    // The trial starts on its start day: a new agreement version, which the kept page shows
+    // at once.
     app.pass_days(1);
     let (_, a) = app
         .get(&w.sme_a.token, &format!("/api/v1/agreements/{id}"))
@@ -224,8 +240,6 @@ async fn a_document_the_agreement_has_moved_on_from_is_superseded() {
     assert_eq!(a["status"], "active", "{a}");
     let version = a["version"].as_i64().unwrap();
 
-    let mut visitor = Browser::new(&app);
-    visitor.accept_language = "en";
     let (s, _, page) = visitor.get(&format!("/verify/{old}")).await;
     assert_eq!(s, 200);
     assert!(
