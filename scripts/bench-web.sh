@@ -38,6 +38,11 @@
 #                      skews that round) into target/bench-profiles/web-PAGE.txt,
 #                      web-PAGE-inclusive.txt and web-PAGE.perf.data (scripts/lib/bench-server.sh)
 #
+# A page opened again while nothing changed is given as kept (`web::kept`: the home, an
+# agreement, a catalogue search and a document's check page), so these requests measure repeated
+# views. To measure each page set anew (a first view, or the first after any change), run with
+# USEFIRST_APP__PAGE_CACHE_KILOBYTES=0, which keeps no pages.
+#
 # The client shares the machine's cores with the server, so figures compare pages with the
 # reference on one machine; they are not a capacity figure for a deployment.
 set -euo pipefail
