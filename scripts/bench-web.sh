@@ -40,7 +40,8 @@
 #
 # A page opened again while nothing changed is given as kept (`web::kept`: the home, an
 # agreement, a catalogue search and a document's check page), so these requests measure repeated
-# views. To measure each page set anew (a first view, or the first after any change), run with
+# views. To measure each page set anew (a first view, or the first after any change, less the
+# one read of the record's head such a view also makes), run with
 # USEFIRST_APP__PAGE_CACHE_KILOBYTES=0, which keeps no pages.
 #
 # The client shares the machine's cores with the server, so figures compare pages with the

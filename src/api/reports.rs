@@ -74,7 +74,7 @@ pub async fn monthly(
         None if actor.locale == "en" => "en".to_string(),
         None => "vi".to_string(),
     };
-    let written = blocking(move || app::monthly(&state, month, format, &lang)).await?;
+    let written = blocking(move || app::download(&state, &actor, month, format, &lang)).await?;
     let disposition = if format == Format::Json {
         "inline"
     } else {

@@ -116,11 +116,24 @@ pub fn check_tallies(state: &AppState, month: Month) -> Result<TallyCheck, AppEr
     })
 }
 
-/// The report of `month` as it stands now, in `format` (`lang` for the PDF and the XLSX
-/// headings: `vi` or `en`). A PDF is issued: it prints a new code, and its code and SHA-256
-/// are recorded so that anyone holding it can check it.
+/// The report of `month` as it stands now for the operator (`usefirst report`): [`issue`]
+/// by the platform itself.
 pub fn monthly(
     state: &AppState,
+    month: Month,
+    format: Format,
+    lang: &str,
+) -> Result<Written, AppError> {
+    issue(state, Who::SYSTEM, month, format, lang)
+}
+
+/// The report of `month` as it stands now, in `format` (`lang` for the PDF and the XLSX
+/// headings: `vi` or `en`), asked for by `who`. A PDF is issued: it prints a new code, and its
+/// code and SHA-256 are recorded so that anyone holding it can check it, with a
+/// `report.pdf_issued` event (a newer edition makes the earlier ones no longer current).
+fn issue(
+    state: &AppState,
+    who: Who<'_>,
     month: Month,
     format: Format,
     lang: &str,
@@ -141,7 +154,20 @@ pub fn monthly(
             generated_at: report.generated_at,
             report_id: None,
         };
-        Ok(store::record_pdf(conn, &pdf)?)
+        store::record_pdf(conn, &pdf)?;
+        audit::append(
+            conn,
+            state.clock.now(),
+            who,
+            "report.pdf_issued",
+            "monthly_report",
+            &report.month,
+            &serde_json::json!({
+                "month": report.month, "lang": lang, "provisional": report.provisional,
+                "sha256": sha256, "bytes": written.bytes.len(),
+            }),
+        )?;
+        Ok(())
     })?;
     Ok(written)
 }
@@ -196,7 +222,7 @@ pub fn download(
     lang: &str,
 ) -> Result<Written, AppError> {
     require(actor, Act::ReadReports)?;
-    monthly(state, month, format, lang)
+    issue(state, Who::from(actor), month, format, lang)
 }
 
 /// A stored report's file (`pdf` or `xlsx`, `vi` or `en`) as it was made, for `actor` (an

@@ -115,7 +115,8 @@ impl Visitor {
     /// The key this visitor's view of the page is kept under (`web::kept`): the address, the
     /// fragment htmx asked for, the user as their session names them (if anyone is signed
     /// in), the language, the form token and the quarter-hour of the clock. `None` when the
-    /// answer hands the browser a new form token, which is then not kept.
+    /// answer hands the browser a new form token, or the key would be longer than any kept
+    /// (`kept::MAX_KEY_BYTES`): that page is set every time.
     fn keep_key(&self, state: &AppState, fragment: bool) -> Option<String> {
         if self.new_csrf {
             return None;
@@ -134,10 +135,11 @@ impl Visitor {
             ),
             None => String::new(),
         };
-        Some(format!(
+        let key = format!(
             "{}{sep}{user}{sep}{}{sep}{}{sep}{quarter}{sep}{fragment}",
             self.path, self.lang, self.csrf,
-        ))
+        );
+        (key.len() <= super::kept::MAX_KEY_BYTES).then_some(key)
     }
 
     /// The page kept for this visitor ([`read_kept`]), answered as it was set.
@@ -332,24 +334,30 @@ pub enum Read<T> {
 /// The page kept for `visitor` at this address if nothing it shows has changed since it was
 /// set (`web::kept`: the audit record's head read now is the one it was set at): `Ok` with
 /// the page, or `Err` with where to keep the page about to be set (`None`: not to be kept).
-/// The head is one indexed read, on this worker when a reader is idle (`point_read`), so a
-/// page given as kept never waits for the blocking pool.
+/// The head is one indexed read (`point_read`): on SQLite it runs on this worker when a reader
+/// is idle, so a page given as kept does not wait for the blocking pool; on PostgreSQL, or
+/// with every reader busy, it goes there. A head that cannot be read leaves the page to be set
+/// as if nothing were kept.
 pub async fn look_up_kept(
     state: &web::Data<AppState>,
     visitor: &Visitor,
     fragment: bool,
-) -> Result<Result<Bytes, Option<Keep>>, AppError> {
+) -> Result<Bytes, Option<Keep>> {
     let key = match state.kept_pages.enabled() {
         true => visitor.keep_key(state, fragment),
         false => None,
     };
-    let Some(key) = key else {
-        return Ok(Err(None));
+    let key = key.ok_or(None)?;
+    let stamp = match crate::http::point_read(state.clone(), crate::app::audit::stamp).await {
+        Ok(stamp) => stamp,
+        Err(e) => {
+            tracing::warn!(error = %e, "the record's head could not be read: the page is set anew");
+            return Err(None);
+        }
     };
-    let stamp = crate::http::point_read(state.clone(), crate::app::audit::stamp).await?;
     let kept = state.kept_pages.get(&key, stamp);
     state.metrics.kept_page_view(kept.is_some());
-    Ok(kept.ok_or(Some(Keep { key, stamp })))
+    kept.ok_or(Some(Keep { key, stamp }))
 }
 
 /// The page kept for `visitor` at this address when nothing it shows has changed since
@@ -365,7 +373,7 @@ where
     T: Send + 'static,
     F: FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
 {
-    let keep = match look_up_kept(state, visitor, fragment).await? {
+    let keep = match look_up_kept(state, visitor, fragment).await {
         Ok(body) => return Ok(Read::Kept(body)),
         Err(keep) => keep,
     };

@@ -25,6 +25,10 @@ use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
 
+/// The longest key a page is kept under (its address with the query, and the visitor): a
+/// page asked for by a longer address is set every time.
+pub const MAX_KEY_BYTES: usize = 2048;
+
 /// The pages kept, bounded in bytes and age.
 pub struct KeptPages {
     capacity: usize,
@@ -81,22 +85,27 @@ impl KeptPages {
             .map(|k| k.body.clone())
     }
 
+    /// What a page takes: its body, and its key twice (the map's and the queue's).
+    fn size(key: &str, body: &Bytes) -> usize {
+        body.len() + 2 * key.len()
+    }
+
     /// Keeps `body` as the page of `keep`, unless a page for a newer head is kept already
-    /// (set by a slower view that read before it).
+    /// (set by a slower view that read before it) and still young enough to be given.
     pub fn put(&self, keep: Keep, body: Bytes) {
-        if !self.enabled() || body.len() > self.capacity {
+        let size = Self::size(&keep.key, &body);
+        if !self.enabled() || keep.key.len() > MAX_KEY_BYTES || size > self.capacity {
             return;
         }
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let inner = &mut *inner;
         if let Some(old) = inner.pages.get(&keep.key) {
-            if old.stamp > keep.stamp {
+            if old.stamp > keep.stamp && old.at.elapsed() < self.max_age {
                 return;
             }
         }
         inner.keepings += 1;
         let keeping = inner.keepings;
-        let size = body.len() + keep.key.len();
         if let Some(old) = inner.pages.insert(
             keep.key.clone(),
             Kept {
@@ -106,7 +115,7 @@ impl KeptPages {
                 keeping,
             },
         ) {
-            inner.bytes -= old.body.len() + keep.key.len();
+            inner.bytes -= Self::size(&keep.key, &old.body);
         }
         inner.bytes += size;
         inner.order.push_back((keep.key, keeping));
@@ -116,12 +125,13 @@ impl KeptPages {
             };
             if inner.pages.get(&key).is_some_and(|k| k.keeping == keeping) {
                 if let Some(gone) = inner.pages.remove(&key) {
-                    inner.bytes -= gone.body.len() + key.len();
+                    inner.bytes -= Self::size(&key, &gone.body);
                 }
             }
         }
-        // Replaced entries leave their old places behind; drop them before they pile up.
-        if inner.order.len() > 2 * inner.pages.len() + 64 {
+        // Replaced entries leave their old places (and their keys' copies) behind; drop them
+        // before they pile up.
+        if inner.order.len() > inner.pages.len() + 64 {
             let pages = &inner.pages;
             inner
                 .order
@@ -159,13 +169,19 @@ mod tests {
         // A slow view that read before the change does not put the older page back.
         kept.put(keep("/home|u1", 7), Bytes::from_static(b"home at 7"));
         assert_eq!(kept.get("/home|u1", 8).as_deref(), Some(&b"home at 8"[..]));
-        assert_eq!(kept.bytes(), "/home|u1".len() + "home at 8".len());
+        assert_eq!(kept.bytes(), 2 * "/home|u1".len() + "home at 8".len());
+        // Unless that newer page is too old to be given.
+        let brief = KeptPages::new(1 << 20, Duration::from_millis(30));
+        brief.put(keep("k", 9), Bytes::from_static(b"at 9"));
+        std::thread::sleep(Duration::from_millis(40));
+        brief.put(keep("k", 8), Bytes::from_static(b"at 8"));
+        assert_eq!(brief.get("k", 8).as_deref(), Some(&b"at 8"[..]));
     }
 
     #[test]
     fn the_oldest_pages_go_first_past_the_capacity() {
         let page = Bytes::from(vec![b'x'; 100]);
-        let kept = KeptPages::new(350, Duration::from_secs(60));
+        let kept = KeptPages::new(310, Duration::from_secs(60));
         for (i, key) in ["a", "b", "c"].into_iter().enumerate() {
             kept.put(keep(key, i as i64), page.clone());
         }
@@ -173,17 +189,23 @@ mod tests {
         kept.put(keep("d", 3), page.clone());
         assert_eq!(kept.get("a", 0), None, "the oldest went");
         assert!(kept.get("b", 1).is_some() && kept.get("d", 3).is_some());
-        assert!(kept.bytes() <= 350);
+        assert!(kept.bytes() <= 310);
         // Replacing a page many times keeps the bookkeeping bounded and the bytes exact.
         for stamp in 4..1000 {
             kept.put(keep("d", stamp), page.clone());
         }
         assert!(kept.get("d", 999).is_some());
-        assert_eq!(kept.bytes(), 3 * 101);
-        assert!(kept.inner.lock().unwrap().order.len() <= 2 * 3 + 64 + 1);
-        // A page larger than the whole cache is never kept.
-        kept.put(keep("big", 1000), Bytes::from(vec![b'y'; 400]));
+        assert_eq!(kept.bytes(), 3 * 102);
+        assert!(kept.inner.lock().unwrap().order.len() <= 3 + 64 + 1);
+        // A page larger than the whole cache is never kept, and leaves the others be.
+        kept.put(keep("big", 1000), Bytes::from(vec![b'y'; 309]));
         assert_eq!(kept.get("big", 1000), None);
+        assert!(kept.get("d", 999).is_some());
+        // Nor is a page under a key longer than the longest kept.
+        let roomy = KeptPages::new(1 << 20, Duration::from_secs(60));
+        let long = "k".repeat(MAX_KEY_BYTES + 1);
+        roomy.put(keep(&long, 1), page.clone());
+        assert_eq!((roomy.get(&long, 1), roomy.bytes()), (None, 0));
     }
 
     #[test]

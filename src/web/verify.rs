@@ -148,9 +148,8 @@ async fn by_code(
     }
     // A document's page while nothing changed (no newer edition) is the page kept.
     let keep = match look_up_kept(&state, &visitor, false).await {
-        Ok(Ok(body)) => return visitor.kept(body),
-        Ok(Err(keep)) => keep,
-        Err(e) => return visitor.failure(&state, e, ""),
+        Ok(body) => return visitor.kept(body),
+        Err(keep) => keep,
     };
     match point_read(state.clone(), move |conn| app::check_code(conn, &asked)).await {
         Ok(found) => {

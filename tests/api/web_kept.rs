@@ -26,6 +26,7 @@ async fn a_kept_page_shows_every_change_at_once() {
 
     // The first views set the pages and keep them; the second are the same pages.
     let mut first = Vec::new();
+    assert_eq!(app.state.metrics.kept_page_views(), (0, 0));
     for path in [page.as_str(), "/home", "/catalogue?q=Technology"] {
         let before = kept(&app);
         let (s, _, body) = sme.get(path).await;
@@ -35,12 +36,43 @@ async fn a_kept_page_shows_every_change_at_once() {
         assert_eq!((s, &again), (200, &body), "{path} given again");
         first.push(body);
     }
-    assert!(first[0].contains("status-requested"), "{}", first[0]);
     assert_eq!(
         app.state.metrics.kept_page_views(),
         (3, 3),
         "three given, three set"
     );
+    // A kept answer carries the headers of a page set anew.
+    let (_, headers, _) = sme.get("/catalogue?q=Technology").await;
+    assert_eq!(headers["vary"], "HX-Request");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    // htmx's fragment under the same address is kept apart from the whole page.
+    let cookies = format!(
+        "uf_session={}; uf_csrf={}",
+        sme.cookie("uf_session").unwrap(),
+        sme.csrf()
+    );
+    for _ in 0..2 {
+        let res = app
+            .client
+            .get(app.url("/catalogue?q=Technology"))
+            .header("cookie", &cookies)
+            .header("accept-language", "en")
+            .header("HX-Request", "true")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        let fragment = res.text().await.unwrap();
+        assert!(!fragment.contains("<html"), "{fragment}");
+    }
+    assert!(sme.get("/catalogue?q=Technology").await.2.contains("<html"));
+    assert_eq!(app.state.metrics.kept_page_views(), (6, 4));
+    assert!(first[0].contains("status-requested"), "{}", first[0]);
     assert!(first[0].contains("action-withdraw"));
 
     // The institute approves through the other instance: the SME's next views show it.
@@ -79,10 +111,6 @@ async fn a_kept_page_shows_every_change_at_once() {
     let (_, _, later) = inst.get(&waiting).await;
     assert!(later.contains("value=\"2026-03-05\""), "{later}");
 
-    // The page in the other language is its own page.
-    sme.language("vi").await;
-    let (_, _, vi) = sme.get(&page).await;
-    assert!(vi.contains("lang=\"vi\""), "{vi}");
     drop(beside);
 }
 
@@ -127,6 +155,41 @@ async fn one_persons_kept_page_is_never_anothers() {
         .to_str()
         .unwrap()
         .starts_with("/sign-in"));
+}
+
+#[actix_web::test]
+async fn the_language_and_the_user_are_kept_apart() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let mut b = Browser::signed_in(&app, &w.sme_a.email).await;
+    b.language("en").await;
+    let (_, _, en) = b.get("/home").await;
+    assert_eq!(b.get("/home").await.2, en);
+    assert_eq!(app.state.metrics.kept_page_views(), (1, 1));
+
+    // Another language, nothing else changed (the switch appends no event): set anew.
+    b.language("vi").await;
+    let (_, _, vi) = b.get("/home").await;
+    assert!(vi.contains("<html lang=\"vi\">") && en.contains("<html lang=\"en\">"));
+    assert_eq!(app.state.metrics.kept_page_views(), (1, 2));
+    assert_eq!(b.get("/home").await.2, vi);
+    assert_eq!(app.state.metrics.kept_page_views(), (2, 2));
+
+    // Another user in the same browser (the same form token, signing in appends no event):
+    // their own home, set anew.
+    let csrf = b.csrf();
+    let (s, _, _) = b.post("/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(s, 303);
+    let (s, _, _) = b.sign_in(&w.sme_b.email, PASSWORD).await;
+    assert_eq!(s, 303);
+    assert_eq!(b.csrf(), csrf, "the browser kept its form token");
+    let (s, _, theirs) = b.get("/home").await;
+    assert_eq!(s, 200);
+    assert!(
+        theirs.contains("Người dùng sme_b") && !theirs.contains("Người dùng sme_a"),
+        "{theirs}"
+    );
+    assert_eq!(app.state.metrics.kept_page_views(), (2, 3));
 }
 
 #[actix_web::test]

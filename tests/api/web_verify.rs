@@ -392,6 +392,10 @@ async fn monthly_report_pdfs_are_checked_like_agreements() {
     ] {
         assert!(page.contains(fact), "{fact} missing:\n{page}");
     }
+    // Seen again, the page is kept (`web::kept`): the next edition must still show at once.
+    let (_, _, again) = visitor.get(&format!("/verify/{code}")).await;
+    assert!(again.contains("Latest: no later edition"));
+    assert!(app.state.kept_pages.bytes() > 0, "kept");
 
     // A second download, a minute later, is another edition with a code of its own: the
     // first is superseded.
