@@ -290,10 +290,7 @@ async fn overview_page(
         Err(e) => return visitor.failure(state, e, ""),
     };
     let ctx = overview_context(state, visitor, &overview, products, done, failed);
-    match keep {
-        Some(_) => visitor.page_to_keep(state, keep, "agreement/show.html", ctx),
-        None => visitor.page(state, status, "agreement/show.html", ctx),
-    }
+    visitor.page_keeping(state, status, keep, "agreement/show.html", ctx)
 }
 
 /// Everything the overview template reads.

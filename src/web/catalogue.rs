@@ -268,7 +268,7 @@ async fn list(
     } else {
         "catalogue/list.html"
     };
-    vary(visitor.page_to_keep(&state, keep, template, ctx))
+    vary(visitor.page_keeping(&state, 200, keep, template, ctx))
 }
 
 /// The date a quote is for, as typed (`YYYY-MM-DD`; blank for today).

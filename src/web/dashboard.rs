@@ -92,7 +92,7 @@ async fn home(state: web::Data<AppState>, SignedIn(visitor, actor): SignedIn) ->
         Err(e) => return visitor.failure(&state, e, ""),
     };
     let (name, ctx) = page(visitor.lang, home);
-    visitor.page_to_keep(&state, keep, name, ctx)
+    visitor.page_keeping(&state, 200, keep, name, ctx)
 }
 
 /// The template and its context for `home` in `lang`.

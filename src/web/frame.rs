@@ -103,8 +103,26 @@ impl Visitor {
 
     /// Template `name` set with the frame and `ctx`, answered with `status`.
     pub fn page(&self, state: &AppState, status: u16, name: &str, ctx: Value) -> HttpResponse {
+        self.page_keeping(state, status, None, name, ctx)
+    }
+
+    /// [`Visitor::page`], and a 200 kept for the next view as `keep` says ([`read_kept`]).
+    pub fn page_keeping(
+        &self,
+        state: &AppState,
+        status: u16,
+        keep: Option<Keep>,
+        name: &str,
+        ctx: Value,
+    ) -> HttpResponse {
         match state.pages.render(name, self.frame(ctx)) {
-            Ok(body) => self.html(status, body),
+            Ok(body) => {
+                let body = Bytes::from(body);
+                if let (Some(keep), 200) = (keep, status) {
+                    state.kept_pages.put(keep, body.clone());
+                }
+                self.html(status, body)
+            }
             Err(e) => {
                 tracing::error!(error = %e, template = name, "a page could not be set");
                 self.error(state, 503, "error.busy", minijinja::context! {})
@@ -121,10 +139,14 @@ impl Visitor {
         if self.new_csrf {
             return None;
         }
+        use std::fmt::Write;
         let quarter = state.clock.now().timestamp().div_euclid(15 * 60);
         let sep = '\u{1f}';
-        let user = match &self.user {
-            Some(u) => format!(
+        let mut key = String::with_capacity(256);
+        let _ = write!(key, "{}{sep}", self.path);
+        if let Some(u) = &self.user {
+            let _ = write!(
+                key,
                 "{}{sep}{}{sep}{}{sep}{}{sep}{}{sep}{}",
                 u.user_id,
                 u.organisation_id,
@@ -132,12 +154,12 @@ impl Visitor {
                 u.display_name,
                 u.email,
                 u.locale
-            ),
-            None => String::new(),
-        };
-        let key = format!(
-            "{}{sep}{user}{sep}{}{sep}{}{sep}{quarter}{sep}{fragment}",
-            self.path, self.lang, self.csrf,
+            );
+        }
+        let _ = write!(
+            key,
+            "{sep}{}{sep}{}{sep}{quarter}{sep}{fragment}",
+            self.lang, self.csrf
         );
         (key.len() <= super::kept::MAX_KEY_BYTES).then_some(key)
     }
@@ -145,30 +167,6 @@ impl Visitor {
     /// The page kept for this visitor ([`read_kept`]), answered as it was set.
     pub fn kept(&self, body: Bytes) -> HttpResponse {
         self.html(200, body)
-    }
-
-    /// Template `name` set with the frame and `ctx`, answered with 200, and kept for the next
-    /// view as `keep` says ([`read_kept`]).
-    pub fn page_to_keep(
-        &self,
-        state: &AppState,
-        keep: Option<Keep>,
-        name: &str,
-        ctx: Value,
-    ) -> HttpResponse {
-        match state.pages.render(name, self.frame(ctx)) {
-            Ok(body) => {
-                let body = Bytes::from(body);
-                if let Some(keep) = keep {
-                    state.kept_pages.put(keep, body.clone());
-                }
-                self.html(200, body)
-            }
-            Err(e) => {
-                tracing::error!(error = %e, template = name, "a page could not be set");
-                self.error(state, 503, "error.busy", minijinja::context! {})
-            }
-        }
     }
 
     /// An HTML answer, setting the form-token cookie when the browser had none.

@@ -160,7 +160,7 @@ async fn by_code(
                     code => app::printed_code(&code),
                 },
             );
-            visitor.page_to_keep(&state, keep, "verify/check.html", ctx)
+            visitor.page_keeping(&state, 200, keep, "verify/check.html", ctx)
         }
         Err(AppError::NotFound) => {
             let ctx = check_page(&state, context! { unknown => true, typed => code });
