@@ -87,7 +87,7 @@ impl Catalogues {
 
     /// The text of `key` in `lang`, with `{name}` placeholders filled from `args`.
     pub fn text(&self, lang: &str, key: &str, args: &[(&str, String)]) -> Option<String> {
-        let mut text = self.1.get(lang)?.get(key)?.as_str()?.to_string();
+        let mut text = self.plain(lang, key)?.to_string();
         for (name, value) in args {
             text = text.replace(&format!("{{{name}}}"), value);
         }
@@ -227,6 +227,16 @@ mod tests {
         ] {
             assert_eq!(fold(kept, words, escape), kept);
         }
+        // A tag folded and a later one kept, in one source: both in place, the text between
+        // them as it was.
+        assert_eq!(
+            fold(
+                r#"<b>{{ t("a.plain") }}</b> {{ x }} {{ t("a.missing") }}."#,
+                words,
+                escape
+            ),
+            r#"<b>Plain</b> {{ x }} {{ t("a.missing") }}."#
+        );
         assert!(matches!(
             fold("no tags {{ x }}", words, escape),
             std::borrow::Cow::Borrowed(_)

@@ -184,14 +184,38 @@ impl std::fmt::Debug for Pages {
     }
 }
 
+/// Whether `source` may have its words folded in escaped as an HTML page writes them
+/// ([`i18n::fold`]): an `.html` page, auto-escaped, with no `raw` block a word could land in.
+fn foldable(name: &str, source: &str) -> anyhow::Result<()> {
+    if !name.ends_with(".html") || source.contains("{% raw") || source.contains("autoescape") {
+        anyhow::bail!(
+            "web template {name}: pages are .html, auto-escaped and without raw blocks \
+             (their words are set in them escaped at start)"
+        );
+    }
+    Ok(())
+}
+
 impl Pages {
     /// The built-in templates and catalogues; an error names what does not parse.
     pub fn load() -> anyhow::Result<Pages> {
+        Pages::build(true)
+    }
+
+    /// The same pages with every word looked up as they are set, none folded in at start: what
+    /// the folded pages must equal.
+    #[cfg(test)]
+    pub fn unfolded() -> Pages {
+        Pages::build(false).unwrap()
+    }
+
+    /// The pages, their fixed words set in them at start if `fold` ([`i18n::fold`]).
+    fn build(fold: bool) -> anyhow::Result<Pages> {
         let words: Vec<_> = GROUPS.iter().map(|g| g.words).collect();
         let catalogues = Arc::new(i18n::Catalogues::load(&words)?);
         let envs = i18n::LANGS
             .into_iter()
-            .map(|lang| Pages::environment(&catalogues, lang, true))
+            .map(|lang| Pages::environment(&catalogues, lang, fold))
             .collect::<anyhow::Result<_>>()?;
         let stylesheet = std::iter::once(STYLESHEET)
             .chain(GROUPS.iter().map(|g| g.css))
@@ -206,23 +230,8 @@ impl Pages {
         })
     }
 
-    /// The same pages with every word looked up as they are set, none folded in at start: what
-    /// the folded pages must equal.
-    #[cfg(test)]
-    pub fn unfolded(&self) -> Pages {
-        let envs = i18n::LANGS
-            .into_iter()
-            .map(|lang| Pages::environment(&self.catalogues, lang, false).unwrap())
-            .collect();
-        Pages {
-            envs,
-            catalogues: self.catalogues.clone(),
-            stylesheet: self.stylesheet.clone(),
-            navs: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Every template in `lang`, with its fixed words set in it if `fold` ([`i18n::fold`]).
+    /// Every template in `lang`, with its fixed words set in it if `fold` ([`i18n::fold`]);
+    /// a template that could not be folded ([`foldable`]) stops the service at start.
     fn environment(
         catalogues: &Arc<i18n::Catalogues>,
         lang: &'static str,
@@ -234,6 +243,7 @@ impl Pages {
         env.add_function("t", i18n::function(catalogues.clone(), lang));
         let nav = ("nav.html", include_str!("templates/nav.html"));
         for (name, source) in GROUPS.iter().flat_map(|g| g.templates).chain([&nav]) {
+            foldable(name, source)?;
             let source = match fold {
                 true => i18n::fold(source, |key| catalogues.plain(lang, key), escaped),
                 false => std::borrow::Cow::Borrowed(*source),
@@ -522,6 +532,7 @@ mod tests {
         for role in crate::rules::roles::Role::ALL {
             assert!(keys.contains(&&format!("role.{}", role.as_str())));
         }
+        let plain = Pages::unfolded();
         for lang in i18n::LANGS {
             let sign_in = pages
                 .render(
@@ -531,10 +542,17 @@ mod tests {
                 )
                 .unwrap();
             assert!(sign_in.contains(&format!("<html lang=\"{lang}\">")));
-            let plain = pages.unfolded();
             let ctx = minijinja::context! { lang, csrf => "x", path => "/home", error => "",
             user => minijinja::context! { role => "sme", display_name => "A & B" } };
-            for name in ["sign_in.html", "error.html"] {
+            let failed = minijinja::value::merge_maps([
+                ctx.clone(),
+                minijinja::context! { error => "Sai <mật khẩu> & e-mail" },
+            ]);
+            for (name, ctx) in [
+                ("sign_in.html", &ctx),
+                ("sign_in.html", &failed),
+                ("error.html", &ctx),
+            ] {
                 let ctx = minijinja::value::merge_maps([
                     ctx.clone(),
                     minijinja::context! { email => "a@b.vn", next => "/home",
@@ -572,5 +590,20 @@ mod tests {
             )
             .unwrap_err();
         assert!(err.to_string().contains("error.nope"), "{err}");
+    }
+
+    #[test]
+    fn only_html_pages_escaped_without_raw_blocks_are_folded() {
+        foldable("verify/check.html", "<p>{{ t(\"a\") }}</p>").unwrap();
+        for (name, source) in [
+            ("mail.txt", "{{ t(\"a\") }}"),
+            ("page.html", "{% raw %}{{ t(\"a\") }}{% endraw %}"),
+            (
+                "page.html",
+                "{% autoescape false %}{{ t(\"a\") }}{% endautoescape %}",
+            ),
+        ] {
+            assert!(foldable(name, source).is_err(), "{name}: {source}");
+        }
     }
 }

@@ -385,7 +385,7 @@ mod tests {
     #[test]
     fn every_page_sets_in_both_languages() {
         let pages = Pages::load().unwrap();
-        let plain = pages.unfolded();
+        let plain = Pages::unfolded();
         let frame = |lang| context! { lang, csrf => "x", path => "/verify", user => () };
         let doc = |current: bool| {
             context! {
