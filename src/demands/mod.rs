@@ -45,8 +45,8 @@ fn check(
     let mut e: Vec<FieldError> = Vec::new();
     let title = required_text(&mut e, "title", &input.title, 200);
     let description = required_text(&mut e, "description", &input.description, 5000);
-    let sector = required_text(&mut e, "sector", &input.sector, 100);
-    let province = required_text(&mut e, "province", &input.province, 100);
+    let sector = required_text(&mut e, "sector", &input.sector, model::PLACE_MAX);
+    let province = required_text(&mut e, "province", &input.province, model::PLACE_MAX);
     let (mut min, mut max) = (0, 0);
     let currency = input.budget.currency.trim().to_uppercase();
     match Currency::parse(&currency) {

@@ -429,7 +429,7 @@ async fn notifications(
             }
         })
         .collect();
-    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let pages = super::frame::pages_of(total, PER_PAGE);
     visitor.page(
         &state,
         200,

@@ -134,7 +134,7 @@ fn when(state: &AppState, lang: &str, at: chrono::NaiveDateTime) -> String {
 
 /// The pager's links: `path` with `query` and the page number, for the page before and after.
 fn pager(path: &str, query: &[(&str, &str)], page: i64, total: i64) -> Value {
-    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let pages = super::frame::pages_of(total, PER_PAGE);
     let link = |p: i64| {
         let mut q: Vec<(&str, String)> = query
             .iter()

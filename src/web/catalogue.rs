@@ -227,7 +227,7 @@ async fn list(
         .iter()
         .map(|o| row(&state, lang, o))
         .collect();
-    let pages = ((catalogue.total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let pages = frame::pages_of(catalogue.total, PER_PAGE);
     let mut fields: Vec<(String, String)> = catalogue
         .fields
         .iter()

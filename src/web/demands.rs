@@ -35,6 +35,14 @@ const SECTORS: [&str; 10] = [
     "healthcare",
 ];
 
+/// Every field the need form offers, as its code and its name in `lang`.
+fn sector_options(state: &AppState, lang: &str) -> Vec<(&'static str, String)> {
+    SECTORS
+        .iter()
+        .map(|code| (*code, sector(state, lang, code)))
+        .collect()
+}
+
 /// Needs on one page of a list.
 const PER_PAGE: i64 = 50;
 
@@ -274,10 +282,7 @@ async fn list(
             provinces.insert(0, province.clone());
         }
     }
-    let sectors: Vec<(&str, String)> = SECTORS
-        .iter()
-        .map(|code| (*code, sector(&state, lang, code)))
-        .collect();
+    let sectors = sector_options(&state, lang);
     let errors: BTreeMap<String, String> = faults
         .iter()
         .map(|f| {
@@ -288,13 +293,13 @@ async fn list(
             (f.field.clone(), visitor.words(&state, key, &[]))
         })
         .collect();
-    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
-    let shown = |v: &Option<String>| v.clone().unwrap_or_default();
+    let pages = super::frame::pages_of(total, PER_PAGE);
+    let or_blank = |v: &Option<String>| v.clone().unwrap_or_default();
     let (words, sector, province, status_filter) = (
-        shown(&typed.q),
-        shown(&typed.sector),
-        shown(&typed.province),
-        shown(&typed.status),
+        or_blank(&typed.q),
+        or_blank(&typed.sector),
+        or_blank(&typed.province),
+        or_blank(&typed.status),
     );
     let pairs = [
         ("q", words.as_str()),
@@ -429,10 +434,7 @@ async fn form_page(
     form: &NeedForm,
     errors: BTreeMap<String, String>,
 ) -> HttpResponse {
-    let sectors: Vec<(&str, String)> = SECTORS
-        .iter()
-        .map(|s| (*s, sector(state, visitor.lang, s)))
-        .collect();
+    let sectors = sector_options(state, visitor.lang);
     let institutes = invitable(state, actor, &form.invited).await;
     let ctx = minijinja::context! {
         id, sectors, errors, institutes,

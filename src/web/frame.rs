@@ -290,6 +290,12 @@ pub fn page_number(text: &str) -> i64 {
     text.trim().parse::<i64>().unwrap_or(1).clamp(1, 100_000)
 }
 
+/// How many pages `total` rows make at `per_page` a page: at least one, so an empty list
+/// still has its page 1.
+pub fn pages_of(total: i64, per_page: i64) -> i64 {
+    ((total + per_page - 1) / per_page).max(1)
+}
+
 /// The query string of a list's filters with `page`, for the pager's links (the filters left
 /// blank left out).
 pub fn page_link(filters: &[(&str, &str)], page: i64) -> String {

@@ -159,10 +159,6 @@ fn paging(page: Option<&str>) -> (i64, i64) {
     (page, (page - 1) * PER_PAGE)
 }
 
-fn pages_of(total: i64) -> i64 {
-    ((total + PER_PAGE - 1) / PER_PAGE).max(1)
-}
-
 // ---------------------------------------------------------------------------------------
 // Home
 
@@ -946,7 +942,7 @@ async fn trials(
     };
     let lang = visitor.lang;
     let rows: Vec<Value> = list.iter().map(|a| trial_row(lang, a)).collect();
-    let pages = pages_of(total);
+    let pages = super::frame::pages_of(total, PER_PAGE);
     let filters = [
         ("status", status.as_str()),
         ("risk", risk.as_str()),
@@ -1153,7 +1149,7 @@ async fn claims(
         .iter()
         .map(|c| inbox_row(&state, visitor.lang, c))
         .collect();
-    let pages = pages_of(total);
+    let pages = super::frame::pages_of(total, PER_PAGE);
     let filters = [("status", status.as_str()), ("risk", risk.as_str())];
     let statuses: Vec<&str> = ClaimStatus::ALL.iter().map(|s| s.as_str()).collect();
     visitor.page(

@@ -295,6 +295,11 @@ async fn a_need_s_edit_is_found_by_its_new_words_and_a_failed_change_leaves_the_
     assert_eq!(s, 409);
     assert!(needs_found(&app, sme, "tieu").await.is_empty());
     assert_eq!(needs_found(&app, sme, "hat dieu").await, vec![id.clone()]);
+    for (status, found) in [("closed", vec![id.clone()]), ("open", Vec::new())] {
+        let (s, body) = listed(&app, sme, &[("q", "hat dieu"), ("status", status)]).await;
+        assert_eq!(s, 200, "{body}");
+        assert_eq!(items(&body), found, "{status}");
+    }
     assert!(needs_found(&app, &w.inst_a, "hat dieu").await.is_empty());
 
     // A need posted in a change that fails later leaves no index row.

@@ -162,8 +162,12 @@ async fn the_payments_tab_says_a_first_payment_waits_for_the_first_revenue() {
         .await;
     assert_eq!(s, 201, "{st}");
     assert_eq!(st["lines"][0]["due"], "2026-08-01", "{st}");
-    let (_, _, page) = sme.get(&path).await;
+    let (s, _, page) = sme.get(&path).await;
+    assert_eq!(s, 200);
     let page = text(&page);
+    let due =
+        usefirst::typeset::format::date("en", chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap());
+    assert!(page.contains(&due), "the entry fee's day, {due}: {page}");
     assert!(
         !page.contains("first reports a quarter with sales above zero"),
         "{page}"

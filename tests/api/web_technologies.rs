@@ -647,7 +647,7 @@ async fn the_first_payments_trigger_is_set_through_the_terms_form() {
         }
         assert!(marked_invalid(&page, field), "{changes:?}: {page}");
         for (name, value) in &changes {
-            if name.ends_with("date") || name.ends_with("months") {
+            if (name.ends_with("date") || name.ends_with("months")) && !value.is_empty() {
                 assert!(page.contains(&format!("value=\"{value}\"")), "kept: {page}");
             }
         }
